@@ -1,0 +1,3 @@
+"""Registers the shared fixtures for every test under tests/."""
+
+pytest_plugins = ["tests.support.fixtures"]

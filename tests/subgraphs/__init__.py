@@ -1,0 +1,1 @@
+"""Tests of the subgraphs, over real HTTP against real processes."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: subgraph processes and pytest fixtures."""
