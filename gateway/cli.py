@@ -1,0 +1,82 @@
+"""The ``tandem`` command: ``serve`` a supergraph, print a ``plan``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from .errors import TandemError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve a supergraph over HTTP")
+    serve.add_argument("--supergraph", required=True, help="supergraph SDL file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--log-level", default="warning")
+
+    plan = commands.add_parser("plan", help="print the query plan of an operation")
+    plan.add_argument("--supergraph", required=True)
+    plan.add_argument("--operation-name")
+    plan.add_argument("query", help="the GraphQL operation text, or @FILE")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper() if args.command == "serve" else "WARNING")
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _plan(args)
+    except TandemError as error:
+        print(f"tandem: {error.message}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from .supergraph import load_supergraph
+
+    load_supergraph(args.supergraph)  # fail fast, with the line, before forking workers
+    os.environ["TANDEM_SUPERGRAPH"] = os.path.abspath(args.supergraph)
+    print(f"tandem: serving GraphQL at http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(
+        "gateway.http.factory:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from .pipeline import Gateway
+    from .supergraph import load_supergraph
+
+    query = args.query
+    if query.startswith("@"):
+        with open(query[1:], encoding="utf-8") as handle:
+            query = handle.read()
+    gateway = Gateway(load_supergraph(args.supergraph))
+    print(gateway.plan(query, args.operation_name))
+    asyncio.run(gateway.close())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

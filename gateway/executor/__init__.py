@@ -1,0 +1,7 @@
+"""Running query plans: transport, execution and shaping of the response."""
+
+from .execute import PlanExecutor
+from .shape import Shaper
+from .transport import HttpTransport, SubgraphError, SubgraphRequest, Transport
+
+__all__ = ["HttpTransport", "PlanExecutor", "Shaper", "SubgraphError", "SubgraphRequest", "Transport"]

@@ -1,0 +1,305 @@
+"""Run a query plan: send fetches, build ``representations``, merge results, collect errors.
+
+The result is the raw merged data (response keys as the subgraph queries used them) and the
+errors with paths rewritten to the client's response; ``shape.py`` then projects the data onto
+the client's selection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from ..planner.plan import (
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    RepresentationField,
+    RepresentationFragment,
+    RepresentationItem,
+    SequenceNode,
+)
+from .transport import SubgraphError, SubgraphRequest, Transport
+
+__all__ = ["PlanExecutor"]
+
+Path = list[str | int]
+
+
+class PlanExecutor:
+    """Executes plans against subgraphs through a :class:`Transport`."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        urls: Mapping[str, str],
+        object_types: frozenset[str],
+    ) -> None:
+        self.transport = transport
+        self.urls = urls
+        self.object_types = object_types
+
+    async def execute(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        run = _Run(self, variables, headers)
+        if plan.node is not None:
+            await run.node(plan.node)
+        return run.data, run.errors
+
+
+class _Run:
+    def __init__(
+        self,
+        executor: PlanExecutor,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        self.executor = executor
+        self.variables = variables
+        self.headers = headers
+        self.data: dict[str, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+
+    async def node(self, node: PlanNode) -> None:
+        match node:
+            case SequenceNode(nodes=nodes):
+                for child in nodes:
+                    await self.node(child)
+            case ParallelNode(nodes=nodes):
+                await asyncio.gather(*(self.node(child) for child in nodes))
+            case FlattenNode(path=path, node=fetch):
+                await self.entity_fetch(path, fetch)
+            case FetchNode():
+                await self.root_fetch(node)
+
+    def _variables(self, fetch: FetchNode) -> dict[str, Any]:
+        return {name: self.variables[name] for name in fetch.variable_usages if name in self.variables}
+
+    async def _send(
+        self, fetch: FetchNode, variables: dict[str, Any], paths: list[Path]
+    ) -> dict[str, Any] | None:
+        request = SubgraphRequest(
+            service_name=fetch.service_name,
+            url=self.executor.urls[fetch.service_name],
+            query=fetch.operation,
+            variables=variables or None,
+            headers=self.headers,
+        )
+        try:
+            return await self.executor.transport.send(request)
+        except SubgraphError as error:
+            for path in paths or [[]]:
+                entry: dict[str, Any] = {
+                    "message": error.message,
+                    "extensions": {"code": error.code, "serviceName": error.service_name},
+                }
+                if path:
+                    entry["path"] = path
+                self.errors.append(entry)
+            return None
+
+    async def root_fetch(self, fetch: FetchNode) -> None:
+        body = await self._send(fetch, self._variables(fetch), [])
+        if body is None:
+            return
+        for error in body.get("errors") or ():
+            self.errors.append(_subgraph_error(error, fetch.service_name, None))
+        data = body.get("data")
+        if isinstance(data, dict):
+            _merge(self.data, data, self.executor.object_types)
+
+    async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+        assert fetch.requires is not None
+        representations: list[dict[str, Any]] = []
+        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        seen: dict[bytes, int] = {}
+        for obj, obj_path in _objects_at(self.data, path):
+            representation = _representation(fetch.requires, obj)
+            if representation is None:
+                continue
+            identity = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+            index = seen.get(identity)
+            if index is None:
+                index = seen[identity] = len(representations)
+                representations.append(representation)
+                targets.append([])
+            targets[index].append((obj, obj_path))
+        if not representations:
+            return
+        variables = self._variables(fetch)
+        variables["representations"] = representations
+        body = await self._send(fetch, variables, [p for group in targets for _, p in group][:1])
+        if body is None:
+            return
+        data = body.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        for error in body.get("errors") or ():
+            self.errors.extend(_entity_errors(error, fetch.service_name, targets))
+        if not isinstance(entities, list):
+            return
+        object_types = self.executor.object_types
+        for index, entity in enumerate(entities[: len(targets)]):
+            if isinstance(entity, dict):
+                for obj, _ in targets[index]:
+                    _merge(obj, entity, object_types)
+
+
+def _objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
+    current: list[tuple[Any, Path]] = [(data, [])]
+    for segment in path:
+        following: list[tuple[Any, Path]] = []
+        for value, value_path in current:
+            if segment == "@":
+                if isinstance(value, list):
+                    following.extend(
+                        (item, [*value_path, i]) for i, item in enumerate(value) if item is not None
+                    )
+            elif isinstance(value, dict):
+                item = value.get(segment)
+                if item is not None:
+                    following.append((item, [*value_path, segment]))
+        current = following
+    result: list[tuple[dict[str, Any], Path]] = []
+    for value, value_path in current:
+        if isinstance(value, dict):
+            result.append((value, value_path))
+        elif isinstance(value, list):  # a list the path did not step into
+            stack = [(value, value_path)]
+            while stack:
+                items, items_path = stack.pop()
+                for i, item in enumerate(items):
+                    if isinstance(item, dict):
+                        result.append((item, [*items_path, i]))
+                    elif isinstance(item, list):
+                        stack.append((item, [*items_path, i]))
+    return result
+
+
+_MISSING = object()
+
+
+def _representation(
+    fragments: tuple[RepresentationFragment, ...], obj: dict[str, Any]
+) -> dict[str, Any] | None:
+    typename = obj.get("__typename")
+    for fragment in fragments:
+        if typename is not None and typename not in fragment.accepts:
+            continue
+        if typename is None and len(fragments) > 1:
+            continue
+        body = _select(fragment.selections, obj)
+        if body is _MISSING or any(value is None for value in body.values()):
+            return None
+        return {"__typename": fragment.type_condition, **body}
+    return None
+
+
+def _select(items: tuple[RepresentationItem, ...], obj: dict[str, Any]) -> Any:
+    result: dict[str, Any] = {}
+    for item in items:
+        if isinstance(item, RepresentationField):
+            if item.data_key not in obj:
+                return _MISSING
+            value = obj[item.data_key]
+            if item.selections is not None and value is not None:
+                value = _select_value(item.selections, value)
+                if value is _MISSING:
+                    return _MISSING
+            result[item.name] = value
+        elif obj.get("__typename") in item.accepts:
+            inner = _select(item.selections, obj)
+            if inner is _MISSING:
+                return _MISSING
+            result.update(inner)
+    return result
+
+
+def _select_value(items: tuple[RepresentationItem, ...], value: Any) -> Any:
+    if isinstance(value, list):
+        selected = []
+        for element in value:
+            if element is None:
+                selected.append(None)
+                continue
+            inner = _select_value(items, element)
+            if inner is _MISSING:
+                return _MISSING
+            selected.append(inner)
+        return selected
+    if isinstance(value, dict):
+        inner = _select(items, value)
+        if inner is not _MISSING and "__typename" in value and "__typename" not in inner:
+            inner = {"__typename": value["__typename"], **inner}
+        return inner
+    return value
+
+
+def _merge(target: dict[str, Any], source: dict[str, Any], object_types: frozenset[str]) -> None:
+    for key, value in source.items():
+        existing = target.get(key, _MISSING)
+        if existing is _MISSING or existing is None:
+            target[key] = value
+        elif isinstance(existing, dict) and isinstance(value, dict):
+            _merge(existing, value, object_types)
+        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+            _merge_lists(existing, value, object_types)
+        elif key == "__typename" and existing in object_types:
+            continue
+        else:
+            target[key] = value
+
+
+def _merge_lists(target: list[Any], source: list[Any], object_types: frozenset[str]) -> None:
+    for i, value in enumerate(source):
+        existing = target[i]
+        if isinstance(existing, dict) and isinstance(value, dict):
+            _merge(existing, value, object_types)
+        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+            _merge_lists(existing, value, object_types)
+        elif existing is None:
+            target[i] = value
+
+
+def _subgraph_error(error: Any, service_name: str, path: Path | None) -> dict[str, Any]:
+    if not isinstance(error, dict):
+        return {"message": str(error), "extensions": {"serviceName": service_name}}
+    result: dict[str, Any] = {"message": str(error.get("message", "subgraph error"))}
+    if path is not None:
+        result["path"] = path
+    elif isinstance(error.get("path"), list):
+        result["path"] = error["path"]
+    extensions = error.get("extensions")
+    extensions = dict(extensions) if isinstance(extensions, dict) else {}
+    extensions.setdefault("serviceName", service_name)
+    result["extensions"] = extensions
+    return result
+
+
+def _entity_errors(
+    error: Any,
+    service_name: str,
+    targets: list[list[tuple[dict[str, Any], Path]]],
+) -> list[dict[str, Any]]:
+    path = error.get("path") if isinstance(error, dict) else None
+    if (
+        isinstance(path, list)
+        and len(path) >= 2
+        and path[0] == "_entities"
+        and isinstance(path[1], int)
+        and 0 <= path[1] < len(targets)
+    ):
+        return [
+            _subgraph_error(error, service_name, [*target_path, *path[2:]])
+            for _, target_path in targets[path[1]]
+        ]
+    first = targets[0][0][1] if targets and targets[0] else None
+    return [_subgraph_error(error, service_name, list(first) if first else None)]

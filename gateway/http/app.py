@@ -1,0 +1,140 @@
+"""The Starlette application: GraphQL over HTTP at ``/graphql``, ``/health`` and ``/ready``.
+
+Follows the GraphQL-over-HTTP draft: POST with a JSON body (``query``, ``variables``,
+``operationName``, ``extensions``), GET with query parameters for queries only; answers
+``application/graphql-response+json`` when the client accepts it (request errors then get 4xx
+statuses) and ``application/json`` otherwise (request errors with status 200 but for
+unparseable requests, as the spec allows).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import RequestError, TandemError
+from ..pipeline import Gateway
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("tandem.http")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def create_app(gateway: Gateway, *, max_body_bytes: int = 1_000_000, path: str = "/graphql") -> Starlette:
+    """Build the ASGI app serving ``gateway``."""
+
+    async def graphql(request: Request) -> Response:
+        media_type = _response_type(request)
+        try:
+            query, variables, operation_name = await _read_request(request, max_body_bytes)
+            allowed = ("query",) if request.method == "GET" else ("query", "mutation")
+            result = await gateway.execute(
+                query, variables, operation_name, allowed_kinds=allowed
+            )
+        except TandemError as error:
+            status = error.status if media_type == GRAPHQL_RESPONSE or error.status in (
+                405, 413, 415
+            ) or isinstance(error, RequestError) else 200
+            if error.status >= 500:
+                log.error("request failed: %s", error.message)
+            headers = {"allow": "POST"} if error.status == 405 else None
+            return _json({"errors": [error.to_graphql()]}, status, media_type, headers)
+        return _json(result, 200, media_type)
+
+    async def health(request: Request) -> Response:
+        return _json({"status": "ok"}, 200, JSON)
+
+    async def ready(request: Request) -> Response:
+        return _json({"status": "ready"}, 200, JSON)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await gateway.close()
+
+    return Starlette(
+        routes=[
+            Route(path, graphql, methods=["GET", "POST"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _json(
+    body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=media_type, headers=headers
+    )
+
+
+def _response_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    if GRAPHQL_RESPONSE in accept:
+        return GRAPHQL_RESPONSE
+    return JSON
+
+
+async def _read_request(
+    request: Request, max_body_bytes: int
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    if request.method == "GET":
+        params = request.query_params
+        raw_variables = params.get("variables")
+        variables = None
+        if raw_variables:
+            try:
+                variables = orjson.loads(raw_variables)
+            except orjson.JSONDecodeError:
+                raise RequestError("variables is not valid JSON", code="BAD_REQUEST") from None
+        body: dict[str, Any] = {
+            "query": params.get("query"),
+            "variables": variables,
+            "operationName": params.get("operationName"),
+        }
+    else:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type and content_type not in (JSON, GRAPHQL_RESPONSE, "application/graphql+json"):
+            raise RequestError(
+                f"unsupported content type {content_type!r}: send application/json",
+                code="UNSUPPORTED_MEDIA_TYPE", status=415,
+            )
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+            raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
+            chunks.append(chunk)
+        try:
+            body = orjson.loads(b"".join(chunks))
+        except orjson.JSONDecodeError:
+            raise RequestError("the request body is not valid JSON", code="BAD_REQUEST") from None
+        if not isinstance(body, dict):
+            raise RequestError("the request body must be a JSON object", code="BAD_REQUEST")
+    query = body.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("the request has no query", code="BAD_REQUEST")
+    variables = body.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError("variables must be a JSON object", code="BAD_REQUEST")
+    operation_name = body.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("operationName must be a string", code="BAD_REQUEST")
+    return query, variables, operation_name

@@ -1,0 +1,280 @@
+"""The request pipeline, in the order a request goes through it.
+
+parse -> validate -> select operation -> coerce variables -> plan (cached) -> execute -> shape.
+
+Parsing and validation are cached per document text, plans per document, operation name and
+the values of the variables ``@skip``/``@include`` read; a request with a document seen before
+costs one dictionary look-up before its fetches go out.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    print_ast,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
+
+from .errors import OperationError, TandemError
+from .executor.execute import PlanExecutor
+from .executor.shape import Shaper
+from .executor.transport import HttpTransport, Transport
+from .planner.build import PlanningError, build_query_plan
+from .planner.capabilities import Capabilities
+from .planner.operation import condition_variables, normalize_operation
+from .planner.plan import QueryPlan
+from .supergraph import Supergraph
+
+__all__ = ["Gateway", "PreparedOperation"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _LRU(Generic[K, V]):
+    """A small bounded cache (least recently used entries leave first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> V:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class _Document:
+    document: DocumentNode
+    fragments: Mapping[str, FragmentDefinitionNode]
+    operations: Mapping[str | None, OperationDefinitionNode]
+
+
+@dataclass(frozen=True)
+class PreparedOperation:
+    """A validated operation with its plan and shaper, reusable across requests."""
+
+    kind: str
+    plan: QueryPlan
+    shaper: Shaper
+    introspection: DocumentNode | None
+
+
+class Gateway:
+    """Plans and executes client operations against one supergraph."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        *,
+        transport: Transport | None = None,
+        cache_size: int = 1000,
+        subgraph_urls: Mapping[str, str] | None = None,
+    ) -> None:
+        self.supergraph = supergraph
+        self.schema = supergraph.api_schema
+        self.capabilities = Capabilities(supergraph)
+        self.transport = transport or HttpTransport()
+        urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
+        urls.update(subgraph_urls or {})
+        object_types = frozenset(
+            name for name, meta in supergraph.types.items() if meta.kind == "object"
+        )
+        self.executor = PlanExecutor(self.transport, urls, object_types)
+        self._documents: _LRU[str, _Document] = _LRU(cache_size)
+        self._prepared: _LRU[tuple[Any, ...], PreparedOperation] = _LRU(cache_size)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    # -- phases ------------------------------------------------------------------------------
+
+    def document(self, query: str) -> _Document:
+        """Parse and validate ``query`` against the API schema (cached)."""
+        cached = self._documents.get(query)
+        if cached is not None:
+            return cached
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            raise OperationError(error.message, code="GRAPHQL_PARSE_FAILED",
+                                 extensions=_locations(error)) from None
+        errors = validate(self.schema, document)
+        if errors:
+            raise OperationError(
+                errors[0].message,
+                extensions={
+                    **_locations(errors[0]),
+                    "errors": [e.message for e in errors[1:10]] or None,
+                }
+                if len(errors) > 1
+                else _locations(errors[0]),
+            )
+        fragments = {}
+        operations: dict[str | None, OperationDefinitionNode] = {}
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode):
+                operations[definition.name.value if definition.name else None] = definition
+        return self._documents.put(query, _Document(document, fragments, operations))
+
+    def operation(self, parsed: _Document, operation_name: str | None) -> OperationDefinitionNode:
+        if operation_name is None:
+            if len(parsed.operations) != 1:
+                raise OperationError(
+                    "the document has several operations: say which with operationName",
+                    code="OPERATION_NAME_REQUIRED",
+                )
+            return next(iter(parsed.operations.values()))
+        operation = parsed.operations.get(operation_name)
+        if operation is None:
+            raise OperationError(
+                f"unknown operation named {operation_name!r}", code="OPERATION_NOT_FOUND"
+            )
+        return operation
+
+    def coerce_variables(
+        self, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """Validate variables; return the values to send (defaults filled in, raw JSON)."""
+        definitions = operation.variable_definitions or ()
+        result = get_variable_values(self.schema, definitions, dict(variables or {}))
+        if isinstance(result, list):
+            raise OperationError(result[0].message, code="BAD_USER_INPUT")
+        values = dict(variables or {})
+        from graphql.utilities import value_from_ast_untyped
+
+        for definition in definitions:
+            name = definition.variable.name.value
+            if name not in values and definition.default_value is not None:
+                values[name] = value_from_ast_untyped(definition.default_value)
+        return values
+
+    def prepare(
+        self,
+        parsed: _Document,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+    ) -> PreparedOperation:
+        """The plan and shaper of ``operation`` (cached)."""
+        conditions = condition_variables(operation, parsed.fragments)
+        cache_key = (
+            id(parsed),
+            operation.name.value if operation.name else None,
+            tuple(bool(variables.get(name)) for name in conditions),
+        )
+        prepared = self._prepared.get(cache_key)
+        if prepared is not None:
+            return prepared
+        kind = operation.operation.value
+        selections = normalize_operation(operation, parsed.fragments, variables)
+        variable_types = {
+            d.variable.name.value: print_ast(d.type) for d in operation.variable_definitions or ()
+        }
+        try:
+            plan = build_query_plan(
+                self.supergraph, kind, selections, variable_types, capabilities=self.capabilities
+            )
+        except PlanningError:
+            raise
+        root_type = {
+            "query": self.supergraph.query_type,
+            "mutation": self.supergraph.mutation_type,
+        }.get(kind) or self.supergraph.query_type
+        introspection = _introspection_document(parsed, operation)
+        prepared = PreparedOperation(
+            kind=kind,
+            plan=plan,
+            shaper=Shaper(self.schema, selections, root_type),
+            introspection=introspection,
+        )
+        return self._prepared.put(cache_key, prepared)
+
+    # -- the whole request -------------------------------------------------------------------
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        allowed_kinds: tuple[str, ...] = ("query", "mutation"),
+    ) -> dict[str, Any]:
+        """Run one GraphQL request; raises :class:`TandemError` for request-level failures."""
+        parsed = self.document(query)
+        operation = self.operation(parsed, operation_name)
+        kind = operation.operation.value
+        if kind not in allowed_kinds:
+            raise OperationError(
+                f"{kind} operations are not allowed here", code="OPERATION_NOT_ALLOWED",
+                status=405,
+            )
+        values = self.coerce_variables(operation, variables)
+        prepared = self.prepare(parsed, operation, values)
+        data, errors = await self.executor.execute(prepared.plan, values, headers)
+        introspection = None
+        if prepared.introspection is not None:
+            result = execute(self.schema, prepared.introspection, variable_values=values)
+            introspection = result.data or {}
+            errors.extend(e.formatted for e in result.errors or ())
+        shaped = prepared.shaper.shape(data, errors, introspection)
+        response: dict[str, Any] = {"data": shaped}
+        if errors:
+            response["errors"] = errors
+        return response
+
+    def plan(self, query: str, operation_name: str | None = None,
+             variables: Mapping[str, Any] | None = None) -> QueryPlan:
+        parsed = self.document(query)
+        operation = self.operation(parsed, operation_name)
+        return self.prepare(parsed, operation, self.coerce_variables(operation, variables)).plan
+
+
+def _locations(error: GraphQLError) -> dict[str, Any]:
+    if not error.locations:
+        return {}
+    return {"locations": [{"line": loc.line, "column": loc.column} for loc in error.locations]}
+
+
+def _introspection_document(
+    parsed: _Document, operation: OperationDefinitionNode
+) -> DocumentNode | None:
+    """A document with only the ``__schema``/``__type`` root fields, or None."""
+    selections = tuple(
+        s
+        for s in operation.selection_set.selections
+        if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type")
+    )
+    if not selections:
+        return None
+    import dataclasses
+
+    reduced = dataclasses.replace(
+        operation, selection_set=SelectionSetNode(selections=selections)
+    )
+    return DocumentNode(definitions=(reduced, *parsed.fragments.values()))
+
+
+_ = TandemError

@@ -1,0 +1,798 @@
+"""Build a Federation 2 query plan for a normalized operation.
+
+The planner walks the client's selections level by level. At each level it knows the subgraph
+of the fetch it is filling ("the current group") and the runtime type of the objects there.
+A field the current subgraph resolves is added to the group; any other field makes an *entity
+jump*: key fields are added here, and the field is planned into an ``_entities`` fetch of a
+subgraph that resolves it (several hops if no key leads there directly). ``@requires`` fields
+get their own entity fetch that depends on whatever fetches the required fields. When several
+subgraphs could serve a field, a small cost model (the number of fetches a choice implies)
+picks one. Groups of fetches become the plan: stages in sequence, fetches of a stage in
+parallel.
+
+Fields the planner adds itself (keys, required fields) get response keys of their own when
+the client uses the same response key for something else, so data never collides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from graphql import GraphQLList, GraphQLNonNull, GraphQLSchema, print_ast
+from graphql.language import (
+    FieldNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+from ..errors import TandemError
+from ..supergraph import Supergraph
+from .capabilities import Capabilities, KeyHop, provided_child
+from .operation import FieldSelection, InlineSelection, Selection, collect_fields, merged_selections
+from .plan import (
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    RepresentationField,
+    RepresentationFragment,
+    RepresentationItem,
+    SequenceNode,
+)
+from .selection import SelectionBuilder
+
+__all__ = ["PlanningError", "build_query_plan"]
+
+INF = float("inf")
+Reserved = Mapping[str, tuple[str, str]]
+
+
+class PlanningError(TandemError):
+    """The operation cannot be planned against this supergraph (a composition gap)."""
+
+    code = "QUERY_PLANNING_FAILED"
+    status = 500
+
+
+@dataclass(eq=False)
+class _Group:
+    """One future fetch: a root fetch, or an ``_entities`` fetch at ``path``."""
+
+    id: int
+    graph: str
+    type_name: str
+    path: tuple[str, ...]
+    is_entity: bool
+    parent: _Group | None
+    step: int
+    kind: str = ""
+    selection: SelectionBuilder = field(default_factory=SelectionBuilder)
+    representation: SelectionBuilder = field(default_factory=SelectionBuilder)
+    accepts: set[str] = field(default_factory=set)
+    deps: set[_Group] = field(default_factory=set)
+
+    def __hash__(self) -> int:
+        return self.id
+
+
+def build_query_plan(
+    supergraph: Supergraph,
+    operation_kind: str,
+    selections: tuple[Selection, ...],
+    variable_types: Mapping[str, str],
+    *,
+    capabilities: Capabilities | None = None,
+) -> QueryPlan:
+    """Plan ``selections`` (a normalized operation of ``operation_kind``)."""
+    builder = _PlanBuilder(supergraph, capabilities or Capabilities(supergraph), variable_types)
+    return builder.build(operation_kind, selections)
+
+
+def internal_key(name: str, arguments: str, reserved: Reserved) -> str:
+    """The response key for a field the planner adds itself."""
+    if arguments:
+        digest = hashlib.sha1(arguments.encode()).hexdigest()[:8]
+        return f"_tandem_{name}_{digest}"
+    client = reserved.get(name)
+    if client is None or client == (name, ""):
+        return name
+    return f"_tandem_{name}"
+
+
+class _PlanBuilder:
+    def __init__(
+        self, supergraph: Supergraph, caps: Capabilities, variable_types: Mapping[str, str]
+    ) -> None:
+        self.supergraph = supergraph
+        self.caps = caps
+        self.schema: GraphQLSchema = supergraph.api_schema
+        self.variable_types = variable_types
+        self.groups: list[_Group] = []
+        self.index: dict[tuple[object, ...], _Group] = {}
+        self.touched: list[set[_Group]] = []
+        self.cost_cache: dict[tuple[object, ...], float] = {}
+        self.step = 0
+
+    # -- entry -------------------------------------------------------------------------------
+
+    def build(self, operation_kind: str, selections: tuple[Selection, ...]) -> QueryPlan:
+        root_type = {
+            "query": self.supergraph.query_type,
+            "mutation": self.supergraph.mutation_type,
+            "subscription": self.supergraph.subscription_type,
+        }.get(operation_kind)
+        if root_type is None:
+            raise PlanningError(f"the schema has no {operation_kind} type", status=400)
+        fields = collect_fields(self.schema, selections, root_type)
+        reserved = _reserved(fields)
+        current: _Group | None = None
+        roots: dict[str, _Group] = {}
+        for key, same_key in fields.items():
+            name = same_key[0].name
+            if name.startswith("__"):
+                continue  # __typename, __schema, __type: answered by the gateway
+            graph = self._choose_root_graph(root_type, same_key, roots)
+            if operation_kind == "mutation":
+                if current is None or current.graph != graph:
+                    self.step += 1
+                    current = self._new_group(graph, root_type, (), False, None)
+                group = current
+            else:
+                group = roots.get(graph) or roots.setdefault(
+                    graph, self._new_group(graph, root_type, (), False, None)
+                )
+            self._plan_field(group, group.selection, root_type, key, same_key, (), None, reserved)
+        return QueryPlan(node=self._emit(operation_kind))
+
+    def _choose_root_graph(
+        self, root_type: str, same_key: list[FieldSelection], roots: Mapping[str, _Group]
+    ) -> str:
+        name = same_key[0].name
+        candidates = self.caps.field_graphs(root_type, name)
+        if not candidates:
+            raise PlanningError(f"no subgraph resolves {root_type}.{name}")
+        return min(
+            candidates,
+            key=lambda g: (
+                self._cost_local(root_type, g, same_key, None),
+                g not in roots,
+                self.caps.graph_ids.index(g),
+            ),
+        )
+
+    # -- groups ------------------------------------------------------------------------------
+
+    def _new_group(
+        self,
+        graph: str,
+        type_name: str,
+        path: tuple[str, ...],
+        is_entity: bool,
+        parent: _Group | None,
+        kind: str = "",
+    ) -> _Group:
+        group = _Group(
+            id=len(self.groups),
+            graph=graph,
+            type_name=type_name,
+            path=path,
+            is_entity=is_entity,
+            parent=parent,
+            step=self.step,
+            kind=kind,
+        )
+        if parent is not None:
+            group.deps.add(parent)
+        self.groups.append(group)
+        return group
+
+    def _entity_group(
+        self,
+        graph: str,
+        view: str,
+        path: tuple[str, ...],
+        parent: _Group,
+        accepts: set[str],
+        kind: str = "",
+    ) -> _Group:
+        index_key = (graph, view, path, parent.id, kind)
+        group = self.index.get(index_key)
+        if group is None:
+            group = self._new_group(graph, view, path, True, parent, kind)
+            self.index[index_key] = group
+        group.accepts |= accepts
+        self._touch(group)
+        return group
+
+    def _touch(self, group: _Group) -> None:
+        for touched in self.touched:
+            touched.add(group)
+
+    @contextmanager
+    def _tracking(self) -> Iterator[set[_Group]]:
+        touched: set[_Group] = set()
+        self.touched.append(touched)
+        try:
+            yield touched
+        finally:
+            self.touched.pop()
+
+    # -- levels ------------------------------------------------------------------------------
+
+    def _plan_selections(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        selections: Sequence[Selection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+    ) -> None:
+        """Plan a selection set on objects of (possibly abstract) ``type_name`` in ``group``."""
+        graph = group.graph
+        if not self.caps.is_abstract(type_name):
+            fields = collect_fields(self.schema, selections, type_name)
+            self._plan_fields(group, builder, type_name, fields, path, provided)
+            return
+        meta = self.caps.meta(type_name)
+        if meta is not None and meta.is_interface_object_in(graph):
+            self._plan_interface_object(group, builder, type_name, selections, path, provided)
+            return
+        builder.add_typename()
+        for possible in self.caps.possible_in(type_name, graph):
+            fields = collect_fields(self.schema, selections, possible)
+            if fields:
+                self._plan_fields(
+                    group, builder.fragment(possible), possible, fields, path, provided
+                )
+
+    def _plan_interface_object(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        interface: str,
+        selections: Sequence[Selection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+    ) -> None:
+        """A level where ``group``'s subgraph knows the interface only as an object type.
+
+        Fields that subgraph has are fetched here; ``__typename``, fragments on implementations
+        and other fields come from a subgraph that has the real interface.
+        """
+        graph = group.graph
+        fields = collect_fields(self.schema, selections, interface)
+        reserved = _reserved(fields)
+        local: dict[str, list[FieldSelection]] = {}
+        for key, same_key in fields.items():
+            name = same_key[0].name
+            if name != "__typename" and self.caps.local(interface, name, graph, provided):
+                local[key] = same_key
+        if local:
+            self._plan_fields(group, builder, interface, local, path, provided, reserved)
+        rest = _without_keys(selections, set(local))
+        if not _has_fields(rest):
+            return
+        owner = self._interface_owner(interface, graph)
+        if owner is None:
+            raise PlanningError(
+                f"no subgraph resolves the implementations of interface {interface}"
+            )
+        hops = self.caps.key_path(interface, graph, owner)
+        assert hops is not None
+        accepts = set(self.supergraph.possible_types(interface)) | {interface}
+        target = self._jump(group, builder, interface, path, hops, reserved, accepts)
+        self._plan_selections(target, target.selection, interface, rest, path, None)
+
+    def _interface_owner(self, interface: str, graph: str) -> str | None:
+        meta = self.caps.meta(interface)
+        if meta is None:
+            return None
+        for join in meta.joins:
+            if (
+                not join.is_interface_object
+                and join.key is not None
+                and join.resolvable
+                and self.caps.key_path(interface, graph, join.graph) is not None
+            ):
+                return join.graph
+        return None
+
+    def _plan_fields(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        fields: Mapping[str, list[FieldSelection]],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+        reserved: Reserved | None = None,
+    ) -> None:
+        reserved = reserved if reserved is not None else _reserved(fields)
+        for key, same_key in fields.items():
+            self._plan_field(group, builder, type_name, key, same_key, path, provided, reserved)
+
+    def _plan_field(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        key: str,
+        same_key: list[FieldSelection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+        reserved: Reserved,
+    ) -> None:
+        self._touch(group)
+        first = same_key[0]
+        name = first.name
+        if name == "__typename":
+            builder.add_typename()
+            return
+        graph = group.graph
+        caps = self.caps
+        options: list[tuple[float, int, str, str]] = []
+        if caps.local(type_name, name, graph, provided):
+            requires = caps.requires(type_name, name, graph)
+            cost = self._cost_local(type_name, graph, same_key, provided)
+            if requires is None:
+                options.append((cost, 0, "local", graph))
+            else:
+                options.append((cost + 1, 1, "requires", graph))
+        for other in caps.field_graphs(type_name, name):
+            if other == graph:
+                continue
+            hops = caps.key_path(type_name, graph, other)
+            if hops is None:
+                continue
+            cost = len(hops) + self._cost_local(type_name, other, same_key, None)
+            if caps.requires(type_name, name, other) is not None:
+                cost += 1
+            existing = (other, caps.view(type_name, other), path, group.id, "") in self.index
+            options.append((cost, 2 if existing else 3, "jump", other))
+        if not options:
+            raise PlanningError(
+                f"cannot plan {type_name}.{name} at {'.'.join(path) or 'the root'}: no subgraph "
+                f"reachable from {self.supergraph.graph_name(graph)} resolves it"
+            )
+        options.sort(key=lambda option: (option[0], option[1], caps.graph_ids.index(option[3])))
+        _, _, how, target = options[0]
+        if how == "local":
+            self._plan_here(group, builder, type_name, key, same_key, path, provided)
+        elif how == "requires":
+            self._plan_requires(group, builder, type_name, key, same_key, path, provided, reserved)
+        else:
+            hops = caps.key_path(type_name, graph, target)
+            assert hops is not None
+            if caps.requires(type_name, name, target) is not None:
+                self._plan_requires(
+                    group, builder, type_name, key, same_key, path, provided, reserved, hops
+                )
+                return
+            accepts = self._accepts(type_name)
+            entity = self._jump(group, builder, type_name, path, hops, reserved, accepts)
+            self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
+
+    def _accepts(self, type_name: str) -> set[str]:
+        if self.caps.is_abstract(type_name):
+            return set(self.supergraph.possible_types(type_name)) | {type_name}
+        return {type_name}
+
+    def _plan_here(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        key: str,
+        same_key: list[FieldSelection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+    ) -> None:
+        """Add a field the group's subgraph resolves, and plan its sub-selection."""
+        first = same_key[0]
+        field_type = self._output_type(type_name, first.name)
+        named, list_depth = _unwrap(field_type)
+        if first.selections is None:
+            builder.add_field(key, first.name, first.arguments)
+            return
+        child = builder.add_field(key, first.name, first.arguments, composite=True)
+        assert child is not None
+        graph = group.graph
+        child_provided = self.caps.provides(type_name, first.name, graph) or provided_child(
+            provided, first.name, type_name, self.caps
+        )
+        child_path = (*path, key, *("@",) * list_depth)
+        self._plan_selections(
+            group, child, named, merged_selections(same_key), child_path, child_provided
+        )
+
+    def _output_type(self, type_name: str, field_name: str):  # type: ignore[no-untyped-def]
+        gql_type = self.schema.type_map.get(type_name)
+        fields = getattr(gql_type, "fields", None)
+        if fields and field_name in fields:
+            return fields[field_name].type
+        raise PlanningError(f"unknown field {type_name}.{field_name}")
+
+    # -- entity jumps ------------------------------------------------------------------------
+
+    def _jump(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        path: tuple[str, ...],
+        hops: Sequence[KeyHop],
+        reserved: Reserved,
+        accepts: set[str],
+        *,
+        last_kind: str = "",
+    ) -> _Group:
+        """Add key fields here and return the entity group the last hop lands in."""
+        current, current_builder, current_type = group, builder, type_name
+        for position, (graph, view, key) in enumerate(hops):
+            current_builder.add_typename()
+            key_selections = _internal_selections(key, reserved)
+            self._plan_fields(
+                current,
+                current_builder,
+                current_type,
+                collect_fields(self.schema, key_selections, current_type),
+                path,
+                None,
+                reserved,
+            )
+            kind = last_kind if position == len(hops) - 1 else ""
+            entity = self._entity_group(graph, view, path, current, accepts, kind)
+            _add_representation(entity.representation, key_selections)
+            current, current_builder, current_type = entity, entity.selection, view
+        return current
+
+    def _plan_requires(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        key: str,
+        same_key: list[FieldSelection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+        reserved: Reserved,
+        hops: Sequence[KeyHop] | None = None,
+    ) -> None:
+        """A field with ``@requires``: fetch what it requires, then fetch it by entity."""
+        caps = self.caps
+        if hops is None:
+            target = group.graph
+            own_key = next(
+                (k for k in caps.keys(type_name, target) if caps.selection_local(
+                    type_name, k, target
+                )),
+                None,
+            )
+            if own_key is None:
+                raise PlanningError(f"{type_name}.{same_key[0].name} has @requires but no key")
+            view = caps.view(type_name, target)
+            assert view is not None
+            hops = ((target, view, own_key),)
+        target = hops[-1][0]
+        requires = caps.requires(type_name, same_key[0].name, target)
+        assert requires is not None
+        required = _internal_selections(requires, reserved)
+        with self._tracking() as touched:
+            self._plan_fields(
+                group,
+                builder,
+                type_name,
+                collect_fields(self.schema, required, type_name),
+                path,
+                provided,
+                reserved,
+            )
+        entity = self._jump(
+            group, builder, type_name, path, hops, reserved, self._accepts(type_name),
+            last_kind="requires",
+        )
+        entity.deps |= touched - {entity}
+        _add_representation(entity.representation, required)
+        self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
+
+    # -- costs -------------------------------------------------------------------------------
+
+    def _cost_local(
+        self,
+        type_name: str,
+        graph: str,
+        same_key: list[FieldSelection],
+        provided: SelectionSetNode | None,
+    ) -> float:
+        """Extra fetches needed below a field resolved by ``graph``."""
+        first = same_key[0]
+        if first.selections is None:
+            return 0
+        field_type = self._output_type(type_name, first.name)
+        named, _ = _unwrap(field_type)
+        child_provided = self.caps.provides(type_name, first.name, graph) or provided_child(
+            provided, first.name, type_name, self.caps
+        )
+        return self._cost_selections(named, graph, merged_selections(same_key), child_provided)
+
+    def _cost_selections(
+        self,
+        type_name: str,
+        graph: str,
+        selections: tuple[Selection, ...],
+        provided: SelectionSetNode | None,
+    ) -> float:
+        cache_key = (type_name, graph, id(selections), id(provided))
+        cached = self.cost_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        self.cost_cache[cache_key] = INF  # breaks cycles
+        if self.caps.is_abstract(type_name):
+            meta = self.caps.meta(type_name)
+            if meta is not None and meta.is_interface_object_in(graph):
+                cost = self._cost_fields(type_name, graph, selections, provided)
+            else:
+                cost = 0
+                for possible in self.caps.possible_in(type_name, graph):
+                    cost += self._cost_fields(possible, graph, selections, provided)
+        else:
+            cost = self._cost_fields(type_name, graph, selections, provided)
+        self.cost_cache[cache_key] = cost
+        self._keep_alive = getattr(self, "_keep_alive", [])
+        self._keep_alive.append(selections)
+        return cost
+
+    def _cost_fields(
+        self,
+        type_name: str,
+        graph: str,
+        selections: tuple[Selection, ...],
+        provided: SelectionSetNode | None,
+    ) -> float:
+        total: float = 0
+        for same_key in collect_fields(self.schema, selections, type_name).values():
+            name = same_key[0].name
+            if name == "__typename":
+                continue
+            best = INF
+            if self.caps.local(type_name, name, graph, provided):
+                best = self._cost_local(type_name, graph, same_key, provided)
+                if self.caps.requires(type_name, name, graph) is not None:
+                    best += 1
+            if best > 0:
+                for other in self.caps.field_graphs(type_name, name):
+                    if other == graph:
+                        continue
+                    hops = self.caps.key_path(type_name, graph, other)
+                    if hops is None:
+                        continue
+                    cost = len(hops) + self._cost_local(type_name, other, same_key, None)
+                    best = min(best, cost)
+            if best == INF:
+                return INF
+            total += best
+        return total
+
+    # -- emitting ----------------------------------------------------------------------------
+
+    def _emit(self, operation_kind: str) -> PlanNode | None:
+        groups = [g for g in self.groups if not (g.selection.is_empty() and not g.is_entity)]
+        if not groups:
+            return None
+        depth: dict[int, int] = {}
+
+        def depth_of(group: _Group) -> int:
+            if group.id not in depth:
+                depth[group.id] = -1
+                depth[group.id] = 1 + max((depth_of(d) for d in group.deps), default=-1)
+            return depth[group.id]
+
+        steps: dict[int, list[_Group]] = {}
+        for group in groups:
+            steps.setdefault(group.step, []).append(group)
+        step_nodes: list[PlanNode] = []
+        for step in sorted(steps):
+            stages: dict[int, list[_Group]] = {}
+            for group in steps[step]:
+                stages.setdefault(depth_of(group), []).append(group)
+            stage_nodes: list[PlanNode] = []
+            for level in sorted(stages):
+                nodes = self._stage_nodes(stages[level], operation_kind)
+                if nodes:
+                    stage_nodes.append(nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes)))
+            if stage_nodes:
+                step_nodes.append(
+                    stage_nodes[0] if len(stage_nodes) == 1 else SequenceNode(tuple(stage_nodes))
+                )
+        if not step_nodes:
+            return None
+        if len(step_nodes) == 1:
+            return step_nodes[0]
+        flattened: list[PlanNode] = []
+        for node in step_nodes:
+            flattened.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
+        return SequenceNode(tuple(flattened))
+
+    def _stage_nodes(self, groups: list[_Group], operation_kind: str) -> list[PlanNode]:
+        nodes: list[PlanNode] = []
+        merged: dict[tuple[str, tuple[str, ...]], list[_Group]] = {}
+        for group in groups:
+            if not group.is_entity:
+                if not group.selection.is_empty():
+                    nodes.append(self._root_fetch(group, operation_kind))
+                continue
+            if group.selection.is_empty():
+                continue
+            merged.setdefault((group.graph, group.path), []).append(group)
+        for (graph, path), same in merged.items():
+            nodes.append(FlattenNode(path=path, node=self._entity_fetch(graph, same)))
+        return nodes
+
+    def _variable_definitions(self, names: set[str]) -> str:
+        return ", ".join(f"${name}: {self.variable_types[name]}" for name in sorted(names))
+
+    def _root_fetch(self, group: _Group, operation_kind: str) -> FetchNode:
+        selection = group.selection.render()
+        names = group.selection.variables()
+        definitions = self._variable_definitions(names)
+        head = f"{operation_kind}({definitions})" if definitions else operation_kind
+        return FetchNode(
+            service_name=self.supergraph.graph_name(group.graph),
+            operation=f"{head} {selection}",
+            operation_kind=operation_kind,
+            variable_usages=tuple(sorted(names)),
+            selection_text=selection,
+        )
+
+    def _entity_fetch(self, graph: str, groups: list[_Group]) -> FetchNode:
+        by_type: dict[str, SelectionBuilder] = {}
+        requires: list[RepresentationFragment] = []
+        names: set[str] = set()
+        for group in groups:
+            builder = by_type.setdefault(group.type_name, SelectionBuilder())
+            _merge_builder(builder, group.selection)
+            names |= group.selection.variables()
+            requires.append(
+                RepresentationFragment(
+                    type_condition=group.type_name,
+                    accepts=frozenset(group.accepts),
+                    selections=_representation_items(group.representation, self.supergraph),
+                )
+            )
+        inner = " ".join(f"... on {t} {b.render()}" for t, b in by_type.items())
+        selection = "{ " + inner + " }"
+        definitions = self._variable_definitions(names)
+        extra = f", {definitions}" if definitions else ""
+        operation = (
+            f"query($representations: [_Any!]!{extra}) "
+            f"{{ _entities(representations: $representations) {selection} }}"
+        )
+        return FetchNode(
+            service_name=self.supergraph.graph_name(graph),
+            operation=operation,
+            variable_usages=tuple(sorted(names)),
+            requires=tuple(requires),
+            selection_text=selection,
+        )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _reserved(fields: Mapping[str, list[FieldSelection]]) -> dict[str, tuple[str, str]]:
+    return {key: same_key[0].signature for key, same_key in fields.items()}
+
+
+def _unwrap(gql_type: object) -> tuple[str, int]:
+    depth = 0
+    while True:
+        if isinstance(gql_type, GraphQLNonNull):
+            gql_type = gql_type.of_type
+        elif isinstance(gql_type, GraphQLList):
+            depth += 1
+            gql_type = gql_type.of_type
+        else:
+            return gql_type.name, depth  # type: ignore[attr-defined]
+
+
+def _internal_selections(
+    selection_set: SelectionSetNode, reserved: Reserved
+) -> tuple[Selection, ...]:
+    """A key or ``@requires`` field set as selections with planner-owned response keys."""
+    result: list[Selection] = []
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            arguments = tuple(node.arguments or ())
+            text = ",".join(print_ast(a) for a in arguments)
+            result.append(
+                FieldSelection(
+                    key=internal_key(node.name.value, text, reserved),
+                    name=node.name.value,
+                    arguments=arguments,
+                    selections=_internal_selections(node.selection_set, {})
+                    if node.selection_set
+                    else None,
+                )
+            )
+        elif isinstance(node, InlineFragmentNode):
+            result.append(
+                InlineSelection(
+                    type_condition=node.type_condition.name.value if node.type_condition else None,
+                    selections=_internal_selections(node.selection_set, reserved),
+                )
+            )
+    return tuple(result)
+
+
+def _add_representation(builder: SelectionBuilder, selections: Sequence[Selection]) -> None:
+    """Record which data keys feed a representation (``key`` = data key, ``name`` = field)."""
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            child = builder.add_field(
+                selection.key, selection.name, composite=selection.selections is not None
+            )
+            if child is not None and selection.selections is not None:
+                _add_representation(child, selection.selections)
+        elif selection.type_condition is None:
+            _add_representation(builder, selection.selections)
+        else:
+            _add_representation(builder.fragment(selection.type_condition), selection.selections)
+
+
+def _representation_items(
+    builder: SelectionBuilder, supergraph: Supergraph
+) -> tuple[RepresentationItem, ...]:
+    items: list[RepresentationItem] = []
+    for entry in builder.entries.values():
+        items.append(
+            RepresentationField(
+                name=entry.name,
+                data_key=entry.key,
+                selections=_representation_items(entry.child, supergraph)
+                if entry.child is not None
+                else None,
+            )
+        )
+    for type_name, fragment in builder.fragments.items():
+        accepts = supergraph.possible_types(type_name) | {type_name}
+        items.append(
+            RepresentationFragment(
+                type_condition=type_name,
+                accepts=frozenset(accepts),
+                selections=_representation_items(fragment, supergraph),
+            )
+        )
+    return tuple(items)
+
+
+def _merge_builder(target: SelectionBuilder, source: SelectionBuilder) -> None:
+    for key, entry in source.entries.items():
+        child = target.add_field(key, entry.name, entry.arguments, composite=entry.child is not None)
+        if child is not None and entry.child is not None:
+            _merge_builder(child, entry.child)
+    for type_name, fragment in source.fragments.items():
+        _merge_builder(target.fragment(type_name), fragment)
+
+
+def _without_keys(selections: Sequence[Selection], keys: set[str]) -> tuple[Selection, ...]:
+    result: list[Selection] = []
+    for selection in selections:
+        if isinstance(selection, FieldSelection):
+            if selection.key not in keys:
+                result.append(selection)
+        else:
+            inner = _without_keys(selection.selections, keys)
+            if inner:
+                result.append(InlineSelection(selection.type_condition, inner))
+    return tuple(result)
+
+
+def _has_fields(selections: Sequence[Selection]) -> bool:
+    return any(
+        isinstance(s, FieldSelection) or _has_fields(s.selections) for s in selections
+    )

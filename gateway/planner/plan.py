@@ -1,0 +1,92 @@
+"""The query plan: a small immutable tree, printed in a stable text form (as Apollo prints plans).
+
+Node kinds follow Apollo's names: :class:`FetchNode` (one subgraph request),
+:class:`FlattenNode` (run a fetch for every object found at a response path),
+:class:`SequenceNode` and :class:`ParallelNode`. A :class:`FetchNode` of an entity fetch carries
+its ``requires``: how to build each ``representations`` entry from the objects at the path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "FetchNode",
+    "FlattenNode",
+    "ParallelNode",
+    "PlanNode",
+    "QueryPlan",
+    "RepresentationField",
+    "RepresentationFragment",
+    "SequenceNode",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RepresentationField:
+    """Copy ``data_key`` of an object into a representation under ``name``."""
+
+    name: str
+    data_key: str
+    selections: tuple[RepresentationItem, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepresentationFragment:
+    """Applies to objects whose ``__typename`` is in ``accepts``.
+
+    At the top of a ``requires``, ``type_condition`` is the ``__typename`` sent to the subgraph
+    (an ``@interfaceObject`` subgraph is sent the interface's name).
+    """
+
+    type_condition: str
+    accepts: frozenset[str]
+    selections: tuple[RepresentationItem, ...]
+
+
+RepresentationItem = RepresentationField | RepresentationFragment
+
+
+@dataclass(frozen=True, slots=True)
+class FetchNode:
+    """One request to one subgraph."""
+
+    service_name: str
+    operation: str
+    operation_kind: str = "query"
+    variable_usages: tuple[str, ...] = ()
+    requires: tuple[RepresentationFragment, ...] | None = None
+    selection_text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenNode:
+    """Run ``node`` once for all the objects found at ``path`` (``@`` steps into lists)."""
+
+    path: tuple[str, ...]
+    node: FetchNode
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceNode:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelNode:
+    nodes: tuple[PlanNode, ...]
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The plan of one operation; ``node`` is None when no subgraph needs to be called."""
+
+    node: PlanNode | None
+
+    def __str__(self) -> str:
+        from .printer import print_plan
+
+        return print_plan(self)

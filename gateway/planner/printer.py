@@ -1,0 +1,72 @@
+"""Print a :class:`QueryPlan` in a stable, readable text form (golden tests compare it)."""
+
+from __future__ import annotations
+
+from .plan import (
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    RepresentationField,
+    RepresentationFragment,
+    RepresentationItem,
+    SequenceNode,
+)
+
+__all__ = ["print_plan"]
+
+_INDENT = "  "
+
+
+def print_plan(plan: QueryPlan) -> str:
+    lines = ["QueryPlan {"]
+    if plan.node is not None:
+        _node(plan.node, 1, lines)
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
+    pad = _INDENT * depth
+    match node:
+        case SequenceNode(nodes=nodes):
+            lines.append(f"{pad}Sequence {{")
+            for child in nodes:
+                _node(child, depth + 1, lines)
+            lines.append(f"{pad}}},")
+        case ParallelNode(nodes=nodes):
+            lines.append(f"{pad}Parallel {{")
+            for child in nodes:
+                _node(child, depth + 1, lines)
+            lines.append(f"{pad}}},")
+        case FlattenNode(path=path, node=fetch):
+            lines.append(f'{pad}Flatten(path: "{".".join(path)}") {{')
+            _node(fetch, depth + 1, lines)
+            lines.append(f"{pad}}},")
+        case FetchNode():
+            _fetch(node, depth, lines)
+
+
+def _fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
+    pad = _INDENT * depth
+    inner = _INDENT * (depth + 1)
+    lines.append(f'{pad}Fetch(service: "{node.service_name}") {{')
+    if node.requires is not None:
+        lines.append(f"{inner}{{")
+        for fragment in node.requires:
+            lines.append(f"{inner}{_INDENT}{_rep_item(fragment)}")
+        lines.append(f"{inner}}} =>")
+    lines.append(f"{inner}{node.selection_text or node.operation}")
+    lines.append(f"{pad}}},")
+
+
+def _rep_item(item: RepresentationItem) -> str:
+    if isinstance(item, RepresentationFragment):
+        inner = " ".join(_rep_item(child) for child in item.selections)
+        return f"... on {item.type_condition} {{ {inner} }}"
+    assert isinstance(item, RepresentationField)
+    text = item.name if item.data_key == item.name else f"{item.data_key}: {item.name}"
+    if item.selections:
+        text += " { " + " ".join(_rep_item(child) for child in item.selections) + " }"
+    return text
