@@ -115,6 +115,8 @@ class _Run:
             self.errors.append(_subgraph_error(error, fetch.service_name, None))
         data = body.get("data")
         if isinstance(data, dict):
+            if fetch.renames:
+                _rename(data, dict(fetch.renames))
             _merge(self.data, data, self.executor.object_types)
 
     async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
@@ -146,6 +148,8 @@ class _Run:
             self.errors.extend(_entity_errors(error, fetch.service_name, targets))
         if not isinstance(entities, list):
             return
+        if fetch.renames:
+            _rename(entities, dict(fetch.renames))
         object_types = self.executor.object_types
         for index, entity in enumerate(entities[: len(targets)]):
             if isinstance(entity, dict):
@@ -267,6 +271,19 @@ def _merge_lists(target: list[Any], source: list[Any], object_types: frozenset[s
             _merge_lists(existing, value, object_types)
         elif existing is None:
             target[i] = value
+
+
+def _rename(value: Any, renames: Mapping[str, str]) -> None:
+    """Give aliased fields back their response keys (see ``_alias_for_type_mismatch``)."""
+    if isinstance(value, list):
+        for item in value:
+            _rename(item, renames)
+    elif isinstance(value, dict):
+        for key in [k for k in value if k in renames]:
+            value[renames[key]] = value.pop(key)
+        for item in value.values():
+            if isinstance(item, dict | list):
+                _rename(item, renames)
 
 
 def _subgraph_error(error: Any, service_name: str, path: Path | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -175,7 +176,13 @@ class _Run:
         if not isinstance(raw, dict):
             return None
         if is_abstract_type(field_type):
-            runtime = self.schema.get_type(raw.get("__typename") or "")
+            typename = raw.get("__typename")
+            runtime = self.schema.get_type(typename) if typename else None
+            if runtime is None and typename is None or runtime is field_type:
+                # an @interfaceObject subgraph knows only the interface: shape by it
+                if isinstance(field_type, GraphQLInterfaceType):
+                    return self.object(field_type, selections, raw, path)  # type: ignore[arg-type]
+                return None
             if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(
                 field_type, runtime
             ):

@@ -30,7 +30,7 @@ from graphql.language import (
 
 from ..errors import TandemError
 from ..supergraph import Supergraph
-from .capabilities import Capabilities, KeyHop, provided_child
+from .capabilities import Capabilities, provided_child
 from .operation import FieldSelection, InlineSelection, Selection, collect_fields, merged_selections
 from .plan import (
     FetchNode,
@@ -74,6 +74,7 @@ class _Group:
     representation: SelectionBuilder = field(default_factory=SelectionBuilder)
     accepts: set[str] = field(default_factory=set)
     deps: set[_Group] = field(default_factory=set)
+    renames: dict[str, str] = field(default_factory=dict)
 
     def __hash__(self) -> int:
         return self.id
@@ -243,11 +244,27 @@ class _PlanBuilder:
             self._plan_interface_object(group, builder, type_name, selections, path, provided)
             return
         builder.add_typename()
-        for possible in self.caps.possible_in(type_name, graph):
+        possible_types = self.caps.possible_in(type_name, graph)
+        if not possible_types:
+            self._check_unreachable(type_name, graph, selections)
+        for possible in possible_types:
             fields = collect_fields(self.schema, selections, possible)
             if fields:
                 self._plan_fields(
                     group, builder.fragment(possible), possible, fields, path, provided
+                )
+
+    def _check_unreachable(
+        self, type_name: str, graph: str, selections: Sequence[Selection]
+    ) -> None:
+        """``graph`` returns no known implementation of ``type_name``: a field it does not
+        resolve on the interface itself cannot be planned at all."""
+        for same_key in collect_fields(self.schema, selections, type_name).values():
+            name = same_key[0].name
+            if name != "__typename" and not self.caps.local(type_name, name, graph):
+                raise PlanningError(
+                    f"cannot plan {type_name}.{name}: {self.supergraph.graph_name(graph)} "
+                    "returns no implementation that resolves it"
                 )
 
     def _plan_interface_object(
@@ -282,10 +299,8 @@ class _PlanBuilder:
             raise PlanningError(
                 f"no subgraph resolves the implementations of interface {interface}"
             )
-        hops = self.caps.key_path(interface, graph, owner)
-        assert hops is not None
         accepts = set(self.supergraph.possible_types(interface)) | {interface}
-        target = self._jump(group, builder, interface, path, hops, reserved, accepts)
+        target = self._jump(group, builder, interface, path, owner, reserved, accepts)
         self._plan_selections(target, target.selection, interface, rest, path, None)
 
     def _interface_owner(self, interface: str, graph: str) -> str | None:
@@ -297,7 +312,7 @@ class _PlanBuilder:
                 not join.is_interface_object
                 and join.key is not None
                 and join.resolvable
-                and self.caps.key_path(interface, graph, join.graph) is not None
+                and self._cost_jump(interface, graph, join.graph) < INF
             ):
                 return join.graph
         return None
@@ -311,10 +326,14 @@ class _PlanBuilder:
         path: tuple[str, ...],
         provided: SelectionSetNode | None,
         reserved: Reserved | None = None,
+        *,
+        for_key: bool = False,
     ) -> None:
         reserved = reserved if reserved is not None else _reserved(fields)
         for key, same_key in fields.items():
-            self._plan_field(group, builder, type_name, key, same_key, path, provided, reserved)
+            self._plan_field(
+                group, builder, type_name, key, same_key, path, provided, reserved, for_key
+            )
 
     def _plan_field(
         self,
@@ -326,6 +345,7 @@ class _PlanBuilder:
         path: tuple[str, ...],
         provided: SelectionSetNode | None,
         reserved: Reserved,
+        for_key: bool = False,
     ) -> None:
         self._touch(group)
         first = same_key[0]
@@ -336,7 +356,7 @@ class _PlanBuilder:
         graph = group.graph
         caps = self.caps
         options: list[tuple[float, int, str, str]] = []
-        if caps.local(type_name, name, graph, provided):
+        if caps.local(type_name, name, graph, provided, for_key=for_key):
             requires = caps.requires(type_name, name, graph)
             cost = self._cost_local(type_name, graph, same_key, provided)
             if requires is None:
@@ -346,10 +366,10 @@ class _PlanBuilder:
         for other in caps.field_graphs(type_name, name):
             if other == graph:
                 continue
-            hops = caps.key_path(type_name, graph, other)
-            if hops is None:
+            jump_cost = self._cost_jump(type_name, graph, other)
+            if jump_cost == INF:
                 continue
-            cost = len(hops) + self._cost_local(type_name, other, same_key, None)
+            cost = jump_cost + self._cost_local(type_name, other, same_key, None)
             if caps.requires(type_name, name, other) is not None:
                 cost += 1
             existing = (other, caps.view(type_name, other), path, group.id, "") in self.index
@@ -360,21 +380,91 @@ class _PlanBuilder:
                 f"reachable from {self.supergraph.graph_name(graph)} resolves it"
             )
         options.sort(key=lambda option: (option[0], option[1], caps.graph_ids.index(option[3])))
-        _, _, how, target = options[0]
+        cost, _, how, target = options[0]
+        if cost == INF and first.selections is not None:
+            parts = self._split(type_name, graph, same_key, provided, options)
+            if parts is not None:
+                for part_how, part_target, part in parts:
+                    self._plan_option(
+                        group, builder, type_name, key, part, path, provided, reserved,
+                        part_how, part_target,
+                    )
+                return
+        self._plan_option(
+            group, builder, type_name, key, same_key, path, provided, reserved, how, target
+        )
+
+    def _split(
+        self,
+        type_name: str,
+        graph: str,
+        same_key: list[FieldSelection],
+        provided: SelectionSetNode | None,
+        options: list[tuple[float, int, str, str]],
+    ) -> list[tuple[str, str, list[FieldSelection]]] | None:
+        """No one subgraph resolves all of a field's sub-selection: fetch the field from
+        several subgraphs, each for the sub-fields it can resolve."""
+        first = same_key[0]
+        named, _ = _unwrap(self._output_type(type_name, first.name))
+        if self.caps.is_abstract(named):
+            return None
+        remaining = collect_fields(self.schema, merged_selections(same_key), named)
+        parts: list[tuple[str, str, list[FieldSelection]]] = []
+        for _, _, how, target in sorted(options, key=lambda o: (o[1], o[3])):
+            child_provided = (
+                self.caps.provides(type_name, first.name, target)
+                or provided_child(provided, first.name, type_name, self.caps)
+                if target == graph
+                else None
+            )
+            taken: list[Selection] = []
+            for sub_key, sub_same in list(remaining.items()):
+                if sub_same[0].name == "__typename":
+                    continue
+                if self._cost_fields(named, target, tuple(sub_same), child_provided) < INF:
+                    taken.extend(sub_same)
+                    del remaining[sub_key]
+            if taken:
+                part = FieldSelection(first.key, first.name, first.arguments, tuple(taken))
+                parts.append((how, target, [part]))
+        if any(s[0].name != "__typename" for s in remaining.values()):
+            return None
+        if remaining and parts:
+            typename = [s for same in remaining.values() for s in same]
+            how, target, part_list = parts[0]
+            part = part_list[0]
+            part_list[0] = FieldSelection(
+                part.key, part.name, part.arguments, (*(part.selections or ()), *typename)
+            )
+        return parts or None
+
+    def _plan_option(
+        self,
+        group: _Group,
+        builder: SelectionBuilder,
+        type_name: str,
+        key: str,
+        same_key: list[FieldSelection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+        reserved: Reserved,
+        how: str,
+        target: str,
+    ) -> None:
+        caps = self.caps
+        name = same_key[0].name
         if how == "local":
             self._plan_here(group, builder, type_name, key, same_key, path, provided)
         elif how == "requires":
             self._plan_requires(group, builder, type_name, key, same_key, path, provided, reserved)
         else:
-            hops = caps.key_path(type_name, graph, target)
-            assert hops is not None
             if caps.requires(type_name, name, target) is not None:
                 self._plan_requires(
-                    group, builder, type_name, key, same_key, path, provided, reserved, hops
+                    group, builder, type_name, key, same_key, path, provided, reserved, target
                 )
                 return
             accepts = self._accepts(type_name)
-            entity = self._jump(group, builder, type_name, path, hops, reserved, accepts)
+            entity = self._jump(group, builder, type_name, path, target, reserved, accepts)
             self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
 
     def _accepts(self, type_name: str) -> set[str]:
@@ -396,10 +486,13 @@ class _PlanBuilder:
         first = same_key[0]
         field_type = self._output_type(type_name, first.name)
         named, list_depth = _unwrap(field_type)
+        sent_key = key
+        if builder.in_fragment:
+            sent_key = self._alias_for_type_mismatch(group, type_name, first.name, key)
         if first.selections is None:
-            builder.add_field(key, first.name, first.arguments)
+            builder.add_field(sent_key, first.name, first.arguments)
             return
-        child = builder.add_field(key, first.name, first.arguments, composite=True)
+        child = builder.add_field(sent_key, first.name, first.arguments, composite=True)
         assert child is not None
         graph = group.graph
         child_provided = self.caps.provides(type_name, first.name, graph) or provided_child(
@@ -409,6 +502,20 @@ class _PlanBuilder:
         self._plan_selections(
             group, child, named, merged_selections(same_key), child_path, child_provided
         )
+
+    def _alias_for_type_mismatch(
+        self, group: _Group, type_name: str, field_name: str, key: str
+    ) -> str:
+        """Sibling fragments may not select one response key with two different types (in
+        the subgraph's schema): such fields are sent under an alias and renamed back."""
+        view = self.caps.view(type_name, group.graph) or type_name
+        meta = self.caps.field_meta(view, field_name)
+        join = meta.join_for(group.graph) if meta is not None else None
+        if join is None or join.type is None or join.type == meta.type_text:  # type: ignore[union-attr]
+            return key
+        alias = f"{key}__tandem_{hashlib.sha1(join.type.encode()).hexdigest()[:6]}"
+        group.renames[alias] = key
+        return alias
 
     def _output_type(self, type_name: str, field_name: str):  # type: ignore[no-untyped-def]
         gql_type = self.schema.type_map.get(type_name)
@@ -425,31 +532,66 @@ class _PlanBuilder:
         builder: SelectionBuilder,
         type_name: str,
         path: tuple[str, ...],
-        hops: Sequence[KeyHop],
+        target: str,
         reserved: Reserved,
         accepts: set[str],
         *,
-        last_kind: str = "",
+        kind: str = "",
     ) -> _Group:
-        """Add key fields here and return the entity group the last hop lands in."""
-        current, current_builder, current_type = group, builder, type_name
-        for position, (graph, view, key) in enumerate(hops):
-            current_builder.add_typename()
-            key_selections = _internal_selections(key, reserved)
+        """Fetch a key of ``target`` here (jumping elsewhere for parts of it if need be) and
+        return the entity group in ``target`` that the key leads to."""
+        key = self._best_key(type_name, group.graph, target)
+        if key is None:
+            raise PlanningError(
+                f"no key of {type_name} leads from {self.supergraph.graph_name(group.graph)} "
+                f"to {self.supergraph.graph_name(target)}"
+            )
+        view = self.caps.view(type_name, target)
+        assert view is not None
+        builder.add_typename()
+        key_selections = _internal_selections(key, reserved)
+        with self._tracking() as touched:
             self._plan_fields(
-                current,
-                current_builder,
-                current_type,
-                collect_fields(self.schema, key_selections, current_type),
+                group,
+                builder,
+                type_name,
+                collect_fields(self.schema, key_selections, type_name),
                 path,
                 None,
                 reserved,
+                for_key=True,
             )
-            kind = last_kind if position == len(hops) - 1 else ""
-            entity = self._entity_group(graph, view, path, current, accepts, kind)
-            _add_representation(entity.representation, key_selections)
-            current, current_builder, current_type = entity, entity.selection, view
-        return current
+        entity = self._entity_group(target, view, path, group, accepts, kind)
+        entity.deps |= touched - {entity}
+        _add_representation(entity.representation, key_selections)
+        return entity
+
+    def _best_key(self, type_name: str, source: str, target: str) -> SelectionSetNode | None:
+        best: tuple[float, SelectionSetNode] | None = None
+        for key in self.caps.keys(type_name, target):
+            cost = self._cost_key(type_name, source, key)
+            if cost < INF and (best is None or cost < best[0]):
+                best = (cost, key)
+        return best[1] if best else None
+
+    def _cost_key(self, type_name: str, source: str, key: SelectionSetNode) -> float:
+        if self.caps.selection_local(type_name, key, source):
+            return 0
+        return self._cost_fields(type_name, source, _internal_selections(key, {}), None)
+
+    def _cost_jump(self, type_name: str, source: str, target: str) -> float:
+        """Fetches needed to reach ``target``'s entity for objects now in ``source``."""
+        cache_key = ("jump", type_name, source, target)
+        cached = self.cost_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        self.cost_cache[cache_key] = INF
+        cost = INF
+        if self.caps.view(type_name, target) is not None:
+            for key in self.caps.keys(type_name, target):
+                cost = min(cost, 1 + self._cost_key(type_name, source, key))
+        self.cost_cache[cache_key] = cost
+        return cost
 
     def _plan_requires(
         self,
@@ -461,24 +603,11 @@ class _PlanBuilder:
         path: tuple[str, ...],
         provided: SelectionSetNode | None,
         reserved: Reserved,
-        hops: Sequence[KeyHop] | None = None,
+        target: str | None = None,
     ) -> None:
         """A field with ``@requires``: fetch what it requires, then fetch it by entity."""
         caps = self.caps
-        if hops is None:
-            target = group.graph
-            own_key = next(
-                (k for k in caps.keys(type_name, target) if caps.selection_local(
-                    type_name, k, target
-                )),
-                None,
-            )
-            if own_key is None:
-                raise PlanningError(f"{type_name}.{same_key[0].name} has @requires but no key")
-            view = caps.view(type_name, target)
-            assert view is not None
-            hops = ((target, view, own_key),)
-        target = hops[-1][0]
+        target = target or group.graph
         requires = caps.requires(type_name, same_key[0].name, target)
         assert requires is not None
         required = _internal_selections(requires, reserved)
@@ -493,8 +622,8 @@ class _PlanBuilder:
                 reserved,
             )
         entity = self._jump(
-            group, builder, type_name, path, hops, reserved, self._accepts(type_name),
-            last_kind="requires",
+            group, builder, type_name, path, target, reserved, self._accepts(type_name),
+            kind="requires",
         )
         entity.deps |= touched - {entity}
         _add_representation(entity.representation, required)
@@ -568,11 +697,9 @@ class _PlanBuilder:
                 for other in self.caps.field_graphs(type_name, name):
                     if other == graph:
                         continue
-                    hops = self.caps.key_path(type_name, graph, other)
-                    if hops is None:
-                        continue
-                    cost = len(hops) + self._cost_local(type_name, other, same_key, None)
-                    best = min(best, cost)
+                    jump = self._cost_jump(type_name, graph, other)
+                    if jump < INF:
+                        best = min(best, jump + self._cost_local(type_name, other, same_key, None))
             if best == INF:
                 return INF
             total += best
@@ -647,13 +774,16 @@ class _PlanBuilder:
             operation_kind=operation_kind,
             variable_usages=tuple(sorted(names)),
             selection_text=selection,
+            renames=tuple(sorted(group.renames.items())),
         )
 
     def _entity_fetch(self, graph: str, groups: list[_Group]) -> FetchNode:
         by_type: dict[str, SelectionBuilder] = {}
         requires: list[RepresentationFragment] = []
         names: set[str] = set()
+        renames: dict[str, str] = {}
         for group in groups:
+            renames.update(group.renames)
             builder = by_type.setdefault(group.type_name, SelectionBuilder())
             _merge_builder(builder, group.selection)
             names |= group.selection.variables()
@@ -678,6 +808,7 @@ class _PlanBuilder:
             variable_usages=tuple(sorted(names)),
             requires=tuple(requires),
             selection_text=selection,
+            renames=tuple(sorted(renames.items())),
         )
 
 

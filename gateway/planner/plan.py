@@ -57,6 +57,7 @@ class FetchNode:
     variable_usages: tuple[str, ...] = ()
     requires: tuple[RepresentationFragment, ...] | None = None
     selection_text: str = field(default="", compare=False)
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

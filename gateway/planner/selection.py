@@ -47,6 +47,7 @@ class SelectionBuilder:
 
     entries: dict[str, _Entry] = field(default_factory=dict)
     fragments: dict[str, SelectionBuilder] = field(default_factory=dict)
+    in_fragment: bool = False
 
     def add_field(
         self,
@@ -75,7 +76,7 @@ class SelectionBuilder:
     def fragment(self, type_name: str) -> SelectionBuilder:
         builder = self.fragments.get(type_name)
         if builder is None:
-            builder = self.fragments[type_name] = SelectionBuilder()
+            builder = self.fragments[type_name] = SelectionBuilder(in_fragment=True)
         return builder
 
     def is_empty(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, build_ast_schema, parse
+from graphql import GraphQLError, build_ast_schema, parse, print_ast
 from graphql.language import (
     DirectiveNode,
     DocumentNode,
@@ -211,6 +211,7 @@ class _JoinReader:
                     name=field_node.name.value,
                     type_name=_named_type_name(field_node.type),
                     joins=tuple(self._field_joins(field_node, graphs)),
+                    type_text=print_ast(field_node.type),
                 )
         return {
             name: TypeMeta(

@@ -66,6 +66,7 @@ class FieldMeta:
     name: str
     type_name: str
     joins: tuple[FieldJoin, ...]
+    type_text: str = ""
 
     def join_for(self, graph: str) -> FieldJoin | None:
         for join in self.joins:
