@@ -190,7 +190,9 @@ class Gateway:
         kind = operation.operation.value
         selections = normalize_operation(operation, parsed.fragments, variables)
         variable_types = {
-            d.variable.name.value: print_ast(d.type) for d in operation.variable_definitions or ()
+            d.variable.name.value: print_ast(d.type)
+            + (f" = {print_ast(d.default_value)}" if d.default_value is not None else "")
+            for d in operation.variable_definitions or ()
         }
         try:
             plan = build_query_plan(

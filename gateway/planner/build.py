@@ -48,6 +48,7 @@ from .selection import SelectionBuilder
 __all__ = ["PlanningError", "build_query_plan"]
 
 INF = float("inf")
+_EPSILON = 0.001  # per field fetched after a jump: among equal fetch counts, move less data
 Reserved = Mapping[str, tuple[str, str]]
 
 
@@ -110,7 +111,8 @@ class _PlanBuilder:
     ) -> None:
         self.supergraph = supergraph
         self.caps = caps
-        self.schema: GraphQLSchema = supergraph.api_schema
+        # the whole schema: abstract fragments also cover @inaccessible implementations
+        self.schema: GraphQLSchema = supergraph.schema
         self.variable_types = variable_types
         self.groups: list[_Group] = []
         self.index: dict[tuple[object, ...], _Group] = {}
@@ -137,6 +139,23 @@ class _PlanBuilder:
             if name.startswith("__"):
                 continue  # __typename, __schema, __type: answered by the gateway
             graph = self._choose_root_graph(root_type, same_key, roots)
+            if (
+                operation_kind == "query"
+                and same_key[0].selections is not None
+                and self._cost_local(root_type, graph, same_key, None) == INF
+            ):
+                candidates = self.caps.field_graphs(root_type, name)
+                parts = self._split(
+                    root_type, graph, same_key, None,
+                    [(INF, 0, "local", g) for g in candidates],
+                )
+                if parts is not None:
+                    for _, part_graph, part in parts:
+                        group = roots.get(part_graph) or roots.setdefault(
+                            part_graph, self._new_group(part_graph, root_type, (), False, None)
+                        )
+                        self._plan_here(group, group.selection, root_type, key, part, (), None)
+                    continue
             if operation_kind == "mutation":
                 if current is None or current.graph != graph:
                     self.step += 1
@@ -287,7 +306,10 @@ class _PlanBuilder:
         local: dict[str, list[FieldSelection]] = {}
         for key, same_key in fields.items():
             name = same_key[0].name
-            if name != "__typename" and self.caps.local(interface, name, graph, provided):
+            if name != "__typename" and (
+                self.caps.local(interface, name, graph, provided)
+                or self.caps.field_graphs(interface, name)
+            ):
                 local[key] = same_key
         if local:
             self._plan_fields(group, builder, interface, local, path, provided, reserved)
@@ -366,10 +388,11 @@ class _PlanBuilder:
         for other in caps.field_graphs(type_name, name):
             if other == graph:
                 continue
-            jump_cost = self._cost_jump(type_name, graph, other)
+            jump_cost = self._cost_jump(type_name, graph, other, provided)
             if jump_cost == INF:
                 continue
             cost = jump_cost + self._cost_local(type_name, other, same_key, None)
+            cost += _EPSILON * _size(same_key)
             if caps.requires(type_name, name, other) is not None:
                 cost += 1
             existing = (other, caps.view(type_name, other), path, group.id, "") in self.index
@@ -414,7 +437,7 @@ class _PlanBuilder:
             child_provided = (
                 self.caps.provides(type_name, first.name, target)
                 or provided_child(provided, first.name, type_name, self.caps)
-                if target == graph
+                if how == "local"
                 else None
             )
             taken: list[Selection] = []
@@ -464,7 +487,9 @@ class _PlanBuilder:
                 )
                 return
             accepts = self._accepts(type_name)
-            entity = self._jump(group, builder, type_name, path, target, reserved, accepts)
+            entity = self._jump(
+                group, builder, type_name, path, target, reserved, accepts, provided=provided
+            )
             self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
 
     def _accepts(self, type_name: str) -> set[str]:
@@ -499,9 +524,22 @@ class _PlanBuilder:
             provided, first.name, type_name, self.caps
         )
         child_path = (*path, key, *("@",) * list_depth)
+        in_graph = self._type_in_graph(type_name, first.name, graph, named)
+        if in_graph != named:
+            child.add_typename()  # the subgraph's type is narrower: say which type it is
         self._plan_selections(
-            group, child, named, merged_selections(same_key), child_path, child_provided
+            group, child, in_graph, merged_selections(same_key), child_path, child_provided
         )
+
+    def _type_in_graph(self, type_name: str, field_name: str, graph: str, named: str) -> str:
+        """The field's type as ``graph`` declares it (``@join__field(type:)``), if narrower."""
+        view = self.caps.view(type_name, graph) or type_name
+        meta = self.caps.field_meta(view, field_name)
+        join = meta.join_for(graph) if meta is not None else None
+        if join is None or join.type is None:
+            return named
+        declared = join.type.replace("!", "").replace("[", "").replace("]", "").strip()
+        return declared if declared in self.schema.type_map else named
 
     def _alias_for_type_mismatch(
         self, group: _Group, type_name: str, field_name: str, key: str
@@ -518,7 +556,7 @@ class _PlanBuilder:
         return alias
 
     def _output_type(self, type_name: str, field_name: str):  # type: ignore[no-untyped-def]
-        gql_type = self.schema.type_map.get(type_name)
+        gql_type = self.supergraph.schema.type_map.get(type_name)
         fields = getattr(gql_type, "fields", None)
         if fields and field_name in fields:
             return fields[field_name].type
@@ -537,10 +575,11 @@ class _PlanBuilder:
         accepts: set[str],
         *,
         kind: str = "",
+        provided: SelectionSetNode | None = None,
     ) -> _Group:
         """Fetch a key of ``target`` here (jumping elsewhere for parts of it if need be) and
         return the entity group in ``target`` that the key leads to."""
-        key = self._best_key(type_name, group.graph, target)
+        key = self._best_key(type_name, group.graph, target, provided)
         if key is None:
             raise PlanningError(
                 f"no key of {type_name} leads from {self.supergraph.graph_name(group.graph)} "
@@ -557,7 +596,7 @@ class _PlanBuilder:
                 type_name,
                 collect_fields(self.schema, key_selections, type_name),
                 path,
-                None,
+                provided,
                 reserved,
                 for_key=True,
             )
@@ -566,22 +605,39 @@ class _PlanBuilder:
         _add_representation(entity.representation, key_selections)
         return entity
 
-    def _best_key(self, type_name: str, source: str, target: str) -> SelectionSetNode | None:
+    def _best_key(
+        self, type_name: str, source: str, target: str, provided: SelectionSetNode | None
+    ) -> SelectionSetNode | None:
         best: tuple[float, SelectionSetNode] | None = None
         for key in self.caps.keys(type_name, target):
-            cost = self._cost_key(type_name, source, key)
+            cost = self._cost_key(type_name, source, key, provided)
             if cost < INF and (best is None or cost < best[0]):
                 best = (cost, key)
         return best[1] if best else None
 
-    def _cost_key(self, type_name: str, source: str, key: SelectionSetNode) -> float:
-        if self.caps.selection_local(type_name, key, source):
+    def _cost_key(
+        self,
+        type_name: str,
+        source: str,
+        key: SelectionSetNode,
+        provided: SelectionSetNode | None = None,
+    ) -> float:
+        if self.caps.selection_local(type_name, key, source, provided):
             return 0
-        return self._cost_fields(type_name, source, _internal_selections(key, {}), None)
+        selections = _internal_selections(key, {})
+        self._keep_alive = getattr(self, "_keep_alive", [])
+        self._keep_alive.append(selections)
+        return self._cost_fields(type_name, source, selections, provided)
 
-    def _cost_jump(self, type_name: str, source: str, target: str) -> float:
+    def _cost_jump(
+        self,
+        type_name: str,
+        source: str,
+        target: str,
+        provided: SelectionSetNode | None = None,
+    ) -> float:
         """Fetches needed to reach ``target``'s entity for objects now in ``source``."""
-        cache_key = ("jump", type_name, source, target)
+        cache_key = ("jump", type_name, source, target, id(provided))
         cached = self.cost_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -589,7 +645,7 @@ class _PlanBuilder:
         cost = INF
         if self.caps.view(type_name, target) is not None:
             for key in self.caps.keys(type_name, target):
-                cost = min(cost, 1 + self._cost_key(type_name, source, key))
+                cost = min(cost, 1 + self._cost_key(type_name, source, key, provided))
         self.cost_cache[cache_key] = cost
         return cost
 
@@ -621,9 +677,16 @@ class _PlanBuilder:
                 provided,
                 reserved,
             )
+        view = caps.view(type_name, target)
+        kind = "requires"
+        for attempt in range(len(self.groups) + 1):
+            kind = f"requires{attempt}"
+            existing = self.index.get((target, view, path, group.id, kind))
+            if existing is None or not _conflicts(existing.representation, required):
+                break
         entity = self._jump(
             group, builder, type_name, path, target, reserved, self._accepts(type_name),
-            kind="requires",
+            kind=kind, provided=provided,
         )
         entity.deps |= touched - {entity}
         _add_representation(entity.representation, required)
@@ -644,6 +707,7 @@ class _PlanBuilder:
             return 0
         field_type = self._output_type(type_name, first.name)
         named, _ = _unwrap(field_type)
+        named = self._type_in_graph(type_name, first.name, graph, named)
         child_provided = self.caps.provides(type_name, first.name, graph) or provided_child(
             provided, first.name, type_name, self.caps
         )
@@ -697,9 +761,10 @@ class _PlanBuilder:
                 for other in self.caps.field_graphs(type_name, name):
                     if other == graph:
                         continue
-                    jump = self._cost_jump(type_name, graph, other)
+                    jump = self._cost_jump(type_name, graph, other, provided)
                     if jump < INF:
-                        best = min(best, jump + self._cost_local(type_name, other, same_key, None))
+                        cost = jump + self._cost_local(type_name, other, same_key, None)
+                        best = min(best, cost + _EPSILON * _size(same_key))
             if best == INF:
                 return INF
             total += best
@@ -757,7 +822,17 @@ class _PlanBuilder:
                 continue
             merged.setdefault((group.graph, group.path), []).append(group)
         for (graph, path), same in merged.items():
-            nodes.append(FlattenNode(path=path, node=self._entity_fetch(graph, same)))
+            batches: list[list[_Group]] = []
+            for group in same:  # one fetch per entity type: representations must not clash
+                batch = next(
+                    (b for b in batches if all(g.type_name != group.type_name for g in b)), None
+                )
+                if batch is None:
+                    batches.append([group])
+                else:
+                    batch.append(group)
+            for batch in batches:
+                nodes.append(FlattenNode(path=path, node=self._entity_fetch(graph, batch)))
         return nodes
 
     def _variable_definitions(self, names: set[str]) -> str:
@@ -813,6 +888,16 @@ class _PlanBuilder:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _size(same_key: Sequence[Selection]) -> int:
+    total = 0
+    for selection in same_key:
+        total += 1
+        inner = selection.selections
+        if inner:
+            total += _size(inner)
+    return total
 
 
 def _reserved(fields: Mapping[str, list[FieldSelection]]) -> dict[str, tuple[str, str]]:
@@ -873,6 +958,27 @@ def _add_representation(builder: SelectionBuilder, selections: Sequence[Selectio
             _add_representation(builder, selection.selections)
         else:
             _add_representation(builder.fragment(selection.type_condition), selection.selections)
+
+
+def _conflicts(builder: SelectionBuilder, selections: Sequence[Selection]) -> bool:
+    """Whether a representation would need one field name with two different values."""
+    for selection in selections:
+        if isinstance(selection, InlineSelection):
+            inner = (
+                builder.fragments.get(selection.type_condition)
+                if selection.type_condition
+                else builder
+            )
+            if inner is not None and _conflicts(inner, selection.selections):
+                return True
+            continue
+        for entry in builder.entries.values():
+            if entry.name == selection.name and entry.key != selection.key:
+                return True
+            if entry.key == selection.key and entry.child and selection.selections:
+                if _conflicts(entry.child, selection.selections):
+                    return True
+    return False
 
 
 def _representation_items(

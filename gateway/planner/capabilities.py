@@ -27,7 +27,7 @@ class Capabilities:
 
     def __init__(self, supergraph: Supergraph) -> None:
         self.supergraph = supergraph
-        self.schema: GraphQLSchema = supergraph.api_schema
+        self.schema: GraphQLSchema = supergraph.schema
         self.types = supergraph.types
         self.graph_ids = tuple(supergraph.graphs)
         self.view = lru_cache(maxsize=None)(self._view)
@@ -152,9 +152,9 @@ class Capabilities:
         if join is None:
             return False
         if join.external:
-            if provided is not None and _provides(provided, field_name, type_name, self):
-                return True
-            return field_name in self.key_fields(view, graph)
+            # an @external field is resolvable only where a @provides says so (a key field
+            # too: the subgraph receives it in representations but cannot produce it)
+            return provided is not None and _provides(provided, field_name, type_name, self)
         if join.used_overridden:
             return for_key
         return True

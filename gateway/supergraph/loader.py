@@ -91,6 +91,7 @@ def read_supergraph(sdl: str, *, source_name: str = "supergraph") -> Supergraph:
         graphs=graphs,
         types=types,
         api_schema=api_schema,
+        schema=full_schema,
         query_type=query_type,
         mutation_type=roots.get("mutation") if full_schema.mutation_type else None,
         subscription_type=roots.get("subscription") if full_schema.subscription_type else None,

@@ -111,6 +111,7 @@ class Supergraph:
     graphs: Mapping[str, Graph]
     types: Mapping[str, TypeMeta]
     api_schema: GraphQLSchema
+    schema: GraphQLSchema  # the whole supergraph schema, @inaccessible elements included
     query_type: str
     mutation_type: str | None
     subscription_type: str | None
