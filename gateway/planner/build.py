@@ -823,9 +823,18 @@ class _PlanBuilder:
             merged.setdefault((group.graph, group.path), []).append(group)
         for (graph, path), same in merged.items():
             batches: list[list[_Group]] = []
-            for group in same:  # one fetch per entity type: representations must not clash
+            for group in same:  # one fetch, unless two representations of a type would clash
                 batch = next(
-                    (b for b in batches if all(g.type_name != group.type_name for g in b)), None
+                    (
+                        b
+                        for b in batches
+                        if all(
+                            g.type_name != group.type_name
+                            or not _builders_conflict(g.representation, group.representation)
+                            for g in b
+                        )
+                    ),
+                    None,
                 )
                 if batch is None:
                     batches.append([group])
@@ -857,16 +866,22 @@ class _PlanBuilder:
         requires: list[RepresentationFragment] = []
         names: set[str] = set()
         renames: dict[str, str] = {}
+        representations: dict[str, SelectionBuilder] = {}
+        accepts: dict[str, set[str]] = {}
         for group in groups:
             renames.update(group.renames)
             builder = by_type.setdefault(group.type_name, SelectionBuilder())
             _merge_builder(builder, group.selection)
             names |= group.selection.variables()
+            representation = representations.setdefault(group.type_name, SelectionBuilder())
+            _merge_builder(representation, group.representation)
+            accepts.setdefault(group.type_name, set()).update(group.accepts)
+        for type_name, representation in representations.items():
             requires.append(
                 RepresentationFragment(
-                    type_condition=group.type_name,
-                    accepts=frozenset(group.accepts),
-                    selections=_representation_items(group.representation, self.supergraph),
+                    type_condition=type_name,
+                    accepts=frozenset(accepts[type_name]),
+                    selections=_representation_items(representation, self.supergraph),
                 )
             )
         inner = " ".join(f"... on {t} {b.render()}" for t, b in by_type.items())
@@ -978,6 +993,24 @@ def _conflicts(builder: SelectionBuilder, selections: Sequence[Selection]) -> bo
             if entry.key == selection.key and entry.child and selection.selections:
                 if _conflicts(entry.child, selection.selections):
                     return True
+    return False
+
+
+def _builders_conflict(left: SelectionBuilder, right: SelectionBuilder) -> bool:
+    """Whether two representation builders use one field name for different data keys."""
+    names = {entry.name: entry for entry in left.entries.values()}
+    for entry in right.entries.values():
+        other = names.get(entry.name)
+        if other is None:
+            continue
+        if other.key != entry.key:
+            return True
+        if other.child is not None and entry.child is not None:
+            if _builders_conflict(other.child, entry.child):
+                return True
+    for type_name, fragment in right.fragments.items():
+        if type_name in left.fragments and _builders_conflict(left.fragments[type_name], fragment):
+            return True
     return False
 
 
