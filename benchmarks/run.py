@@ -296,7 +296,7 @@ def check_responses(
     out: dict[str, dict[str, Any]] = {}
     with httpx.Client(timeout=30.0, headers={"accept-encoding": "identity"}) as client:
         for name, q in queries.items():
-            before = total_subgraph_requests(subgraph_stats(sub_ports))
+            before = subgraph_stats(sub_ports)
             try:
                 r = client.post(
                     url, content=q["body"], headers={"content-type": "application/json"}
@@ -327,8 +327,13 @@ def check_responses(
                     "reference:\n  " + "\n  ".join(problems)
                 }
                 continue
-            fetches = total_subgraph_requests(subgraph_stats(sub_ports)) - before
-            out[name] = {"bytes": len(r.content), "fetches": fetches}
+            after = subgraph_stats(sub_ports)
+            per = {n: requests_of(after[n]) - requests_of(before[n]) for n in sub_ports}
+            out[name] = {
+                "bytes": len(r.content),
+                "fetches": sum(per.values()),
+                "fetches_by_subgraph": {n: c for n, c in per.items() if c},
+            }
     return out
 
 
@@ -518,8 +523,8 @@ def subgraph_stats(ports: dict[str, int]) -> dict[str, dict[str, int]]:
     return out
 
 
-def total_subgraph_requests(stats: dict[str, dict[str, int]]) -> int:
-    return sum(s.get("hits", 0) + s.get("misses", 0) for s in stats.values())
+def requests_of(stats: dict[str, int]) -> int:
+    return stats.get("hits", 0) + stats.get("misses", 0)
 
 
 def bench_gateway(
@@ -557,10 +562,12 @@ def bench_gateway(
         sizes = {q: c["bytes"] for q, c in good.items()}
         result["response_bytes"] = sizes
         result["subgraph_fetches"] = {q: c["fetches"] for q, c in good.items()}
-        log(
-            f"{name}: {len(good)}/{len(checked)} queries match the reference; subgraph fetches "
-            f"per request: {result['subgraph_fetches']}"
-        )
+        result["subgraph_fetches_by_subgraph"] = {
+            q: c["fetches_by_subgraph"] for q, c in good.items()
+        }
+        log(f"{name}: {len(good)}/{len(checked)} queries match the reference")
+        for q, c in good.items():
+            log(f"{name}:   {q}: {c['bytes']} bytes, subgraph fetches {c['fetches_by_subgraph']}")
         result["runs"] = {}
         for qname in load_queries_:
             q = queries[qname]
