@@ -29,7 +29,7 @@ from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
 from .errors import OperationError, TandemError
 from .executor.execute import PlanExecutor
 from .executor.shape import Shaper
-from .executor.transport import HttpTransport, Transport
+from .executor.transport import AiohttpTransport, Transport
 from .planner.build import PlanningError, build_query_plan
 from .planner.capabilities import Capabilities
 from .planner.operation import condition_variables, normalize_operation
@@ -94,7 +94,7 @@ class Gateway:
         self.supergraph = supergraph
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
-        self.transport = transport or HttpTransport()
+        self.transport = transport or AiohttpTransport()
         urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
         urls.update(subgraph_urls or {})
         object_types = frozenset(

@@ -2,6 +2,8 @@
 
 from .execute import PlanExecutor
 from .shape import Shaper
-from .transport import HttpTransport, SubgraphError, SubgraphRequest, Transport
+from .transport import AiohttpTransport, HttpTransport, SubgraphError, SubgraphRequest, Transport
 
-__all__ = ["HttpTransport", "PlanExecutor", "Shaper", "SubgraphError", "SubgraphRequest", "Transport"]
+__all__ = [
+    "AiohttpTransport",
+    "HttpTransport", "PlanExecutor", "Shaper", "SubgraphError", "SubgraphRequest", "Transport"]

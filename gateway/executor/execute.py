@@ -121,14 +121,15 @@ class _Run:
 
     async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
         assert fetch.requires is not None
+        build = _representation_builder(fetch.requires)
         representations: list[dict[str, Any]] = []
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
-        seen: dict[bytes, int] = {}
+        targets: list[list[tuple[dict[str, Any], LazyPath]]] = []
+        seen: dict[Any, int] = {}
         for obj, obj_path in _objects_at(self.data, path):
-            representation = _representation(fetch.requires, obj)
-            if representation is None:
+            built = build(obj)
+            if built is None:
                 continue
-            identity = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+            identity, representation = built
             index = seen.get(identity)
             if index is None:
                 index = seen[identity] = len(representations)
@@ -139,7 +140,7 @@ class _Run:
             return
         variables = self._variables(fetch)
         variables["representations"] = representations
-        body = await self._send(fetch, variables, [p for group in targets for _, p in group][:1])
+        body = await self._send(fetch, variables, [_path_list(targets[0][0][1])])
         if body is None:
             return
         data = body.get("data")
@@ -157,34 +158,96 @@ class _Run:
                     _merge(obj, entity, object_types)
 
 
-def _objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
-    current: list[tuple[Any, Path]] = [(data, [])]
+LazyPath = tuple[Any, Any] | None  # (parent, key) links: built cheaply, listed only on error
+
+
+def _path_list(path: LazyPath) -> Path:
+    items: Path = []
+    while path is not None:
+        path, key = path
+        items.append(key)
+    items.reverse()
+    return items
+
+
+_BUILDERS: dict[int, tuple[Any, Any]] = {}
+
+
+def _representation_builder(
+    fragments: tuple[RepresentationFragment, ...],
+) -> Any:
+    """A function object -> (identity, representation) or None, specialised per fetch."""
+    cached = _BUILDERS.get(id(fragments))
+    if cached is not None and cached[0] is fragments:
+        return cached[1]
+    flat = len(fragments) == 1 and all(
+        isinstance(item, RepresentationField) and item.selections is None
+        for item in fragments[0].selections
+    )
+    if flat:
+        fragment = fragments[0]
+        typename = fragment.type_condition
+        accepts = fragment.accepts
+        pairs = tuple((item.name, item.data_key) for item in fragment.selections)  # type: ignore[union-attr]
+
+        def build(obj: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+            runtime = obj.get("__typename")
+            if runtime is not None and runtime not in accepts:
+                return None
+            representation = {"__typename": typename}
+            for name, data_key in pairs:
+                value = obj.get(data_key)
+                if value is None:
+                    return None
+                representation[name] = value
+            try:
+                identity: Any = tuple(representation.values())
+                hash(identity)
+            except TypeError:
+                identity = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+            return identity, representation
+
+    else:
+
+        def build(obj: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+            representation = _representation(fragments, obj)
+            if representation is None:
+                return None
+            return orjson.dumps(representation, option=orjson.OPT_SORT_KEYS), representation
+
+    _BUILDERS[id(fragments)] = (fragments, build)
+    return build
+
+
+def _objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], LazyPath]]:
+    current: list[tuple[Any, LazyPath]] = [(data, None)]
     for segment in path:
-        following: list[tuple[Any, Path]] = []
+        following: list[tuple[Any, LazyPath]] = []
+        append = following.append
         for value, value_path in current:
             if segment == "@":
-                if isinstance(value, list):
-                    following.extend(
-                        (item, [*value_path, i]) for i, item in enumerate(value) if item is not None
-                    )
-            elif isinstance(value, dict):
+                if type(value) is list:
+                    for i, item in enumerate(value):
+                        if item is not None:
+                            append((item, (value_path, i)))
+            elif type(value) is dict:
                 item = value.get(segment)
                 if item is not None:
-                    following.append((item, [*value_path, segment]))
+                    append((item, (value_path, segment)))
         current = following
-    result: list[tuple[dict[str, Any], Path]] = []
+    result: list[tuple[dict[str, Any], LazyPath]] = []
     for value, value_path in current:
-        if isinstance(value, dict):
+        if type(value) is dict:
             result.append((value, value_path))
-        elif isinstance(value, list):  # a list the path did not step into
+        elif type(value) is list:  # a list the path did not step into
             stack = [(value, value_path)]
             while stack:
                 items, items_path = stack.pop()
                 for i, item in enumerate(items):
-                    if isinstance(item, dict):
-                        result.append((item, [*items_path, i]))
-                    elif isinstance(item, list):
-                        stack.append((item, [*items_path, i]))
+                    if type(item) is dict:
+                        result.append((item, (items_path, i)))
+                    elif type(item) is list:
+                        stack.append((item, (items_path, i)))
     return result
 
 
@@ -304,7 +367,7 @@ def _subgraph_error(error: Any, service_name: str, path: Path | None) -> dict[st
 def _entity_errors(
     error: Any,
     service_name: str,
-    targets: list[list[tuple[dict[str, Any], Path]]],
+    targets: list[list[tuple[dict[str, Any], LazyPath]]],
 ) -> list[dict[str, Any]]:
     path = error.get("path") if isinstance(error, dict) else None
     if (
@@ -315,8 +378,8 @@ def _entity_errors(
         and 0 <= path[1] < len(targets)
     ):
         return [
-            _subgraph_error(error, service_name, [*target_path, *path[2:]])
+            _subgraph_error(error, service_name, [*_path_list(target_path), *path[2:]])
             for _, target_path in targets[path[1]]
         ]
-    first = targets[0][0][1] if targets and targets[0] else None
-    return [_subgraph_error(error, service_name, list(first) if first else None)]
+    first = _path_list(targets[0][0][1]) if targets and targets[0] else None
+    return [_subgraph_error(error, service_name, first or None)]

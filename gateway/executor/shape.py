@@ -4,6 +4,10 @@ Gives the client exactly what it asked for: its response keys in its order, ``__
 only the fields of the fragments that apply to each object's runtime type, and null
 propagation: a null in a non-null position nulls the nearest nullable parent, with an error at
 the field's path unless a subgraph already reported one there.
+
+This is the hot path of every response, so the selection is compiled once per operation into
+small tuples (one per field: response key, name, compiled type) and completion walks those;
+paths are built only when an error needs one.
 """
 
 from __future__ import annotations
@@ -22,35 +26,73 @@ from graphql import (
     is_leaf_type,
 )
 
-from ..planner.operation import FieldSelection, Selection, collect_fields, merged_selections
+from ..planner.operation import Selection, collect_fields, merged_selections
 
 __all__ = ["Shaper"]
+
+_LEAF, _ENUM, _OBJECT, _ABSTRACT, _LIST, _NONNULL, _TYPENAME, _INTROSPECTION = range(8)
+
+# A compiled field: (response key, field name, parent type name, compiled type)
+# A compiled type: (kind, payload...)
 
 
 class _Bubble(Exception):
     """A null reached a non-null position; caught by the nearest nullable parent."""
 
 
+class _ObjectShape:
+    """The fields to produce for objects of one runtime type under one selection."""
+
+    __slots__ = ("fields", "type_name")
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+        self.fields: list[tuple[str, str, tuple[Any, ...]]] = []
+
+
 class Shaper:
-    """Shapes results for one normalized operation (its collected fields are cached)."""
+    """Shapes results for one normalized operation; compiles lazily, reuses across requests."""
 
     def __init__(self, schema: GraphQLSchema, selections: tuple[Selection, ...], root_type: str):
         self.schema = schema
         self.selections = selections
         self.root_type = root_type
-        self._collected: dict[tuple[int, str], list[tuple[str, list[FieldSelection]]]] = {}
+        self._shapes: dict[tuple[int, str], _ObjectShape] = {}
         self._keep: list[Sequence[Selection]] = []
 
-    def _fields(
-        self, selections: Sequence[Selection], type_name: str
-    ) -> list[tuple[str, list[FieldSelection]]]:
+    def object_shape(self, selections: Sequence[Selection], type_name: str) -> _ObjectShape:
         cache_key = (id(selections), type_name)
-        found = self._collected.get(cache_key)
-        if found is None:
-            found = list(collect_fields(self.schema, selections, type_name).items())
-            self._collected[cache_key] = found
-            self._keep.append(selections)
-        return found
+        shape = self._shapes.get(cache_key)
+        if shape is not None:
+            return shape
+        shape = _ObjectShape(type_name)
+        self._shapes[cache_key] = shape
+        self._keep.append(selections)
+        gql_type = self.schema.type_map[type_name]
+        fields = gql_type.fields  # type: ignore[attr-defined]
+        for key, same_key in collect_fields(self.schema, selections, type_name).items():
+            name = same_key[0].name
+            if name == "__typename":
+                shape.fields.append((key, name, (_TYPENAME,)))
+            elif name in ("__schema", "__type"):
+                shape.fields.append((key, name, (_INTROSPECTION,)))
+            elif name in fields:
+                sub = merged_selections(same_key) if same_key[0].selections is not None else ()
+                shape.fields.append((key, name, self._compile(fields[name].type, sub)))
+        return shape
+
+    def _compile(self, gql_type: Any, selections: Sequence[Selection]) -> tuple[Any, ...]:
+        if isinstance(gql_type, GraphQLNonNull):
+            return (_NONNULL, self._compile(gql_type.of_type, selections))
+        if isinstance(gql_type, GraphQLList):
+            return (_LIST, self._compile(gql_type.of_type, selections))
+        if isinstance(gql_type, GraphQLEnumType):
+            return (_ENUM, frozenset(gql_type.values), gql_type.name)
+        if is_leaf_type(gql_type):
+            return (_LEAF,)
+        if is_abstract_type(gql_type):
+            return (_ABSTRACT, gql_type, selections)
+        return (_OBJECT, gql_type.name, selections)
 
     def shape(
         self,
@@ -58,20 +100,33 @@ class Shaper:
         errors: list[dict[str, Any]],
         introspection: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        run = _Run(self, errors)
-        root = self.schema.get_type(self.root_type)
-        assert isinstance(root, GraphQLObjectType)
+        run = _Run(self, errors, introspection or {})
         try:
-            return run.object(root, self.selections, data, [], introspection or {})
+            return run.object(self.object_shape(self.selections, self.root_type), data, None)
         except _Bubble:
             return None
 
 
+def _path_list(path: tuple[Any, Any] | None) -> list[Any]:
+    items: list[Any] = []
+    while path is not None:
+        path, key = path
+        items.append(key)
+    items.reverse()
+    return items
+
+
 class _Run:
-    def __init__(self, shaper: Shaper, errors: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        shaper: Shaper,
+        errors: list[dict[str, Any]],
+        introspection: Mapping[str, Any],
+    ) -> None:
         self.shaper = shaper
         self.schema = shaper.schema
         self.errors = errors
+        self.introspection = introspection
         self._error_paths: set[tuple[Any, ...]] | None = None
 
     def _has_error_at(self, path: list[Any]) -> bool:
@@ -82,19 +137,17 @@ class _Run:
                 if isinstance(error_path, list):
                     for end in range(1, len(error_path) + 1):
                         paths.add(tuple(error_path[:end]))
-                elif error.get("extensions", {}).get("code", "").startswith("SUBGRAPH"):
+                elif str(error.get("extensions", {}).get("code", "")).startswith("SUBGRAPH"):
                     paths.add(())
             self._error_paths = paths
-        if () in self._error_paths:
-            return True
-        return tuple(path) in self._error_paths
+        return () in self._error_paths or tuple(path) in self._error_paths
 
-    def _null_error(self, parent: str, field: str, path: list[Any]) -> None:
-        if not self._has_error_at(path):
+    def _error(self, message: str, path: list[Any], *, always: bool = False) -> None:
+        if always or not self._has_error_at(path):
             self.errors.append(
                 {
-                    "message": f"Cannot return null for non-nullable field {parent}.{field}.",
-                    "path": list(path),
+                    "message": message,
+                    "path": path,
                     "extensions": {"code": "INVALID_SUBGRAPH_RESPONSE"},
                 }
             )
@@ -103,109 +156,116 @@ class _Run:
                     self._error_paths.add(tuple(path[:end]))
 
     def object(
-        self,
-        object_type: GraphQLObjectType,
-        selections: Sequence[Selection],
-        value: Mapping[str, Any],
-        path: list[Any],
-        introspection: Mapping[str, Any] | None = None,
+        self, shape: _ObjectShape, value: Mapping[str, Any], path: tuple[Any, Any] | None
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        type_name = object_type.name
-        fields = object_type.fields
-        for key, same_key in self.shaper._fields(selections, type_name):
-            name = same_key[0].name
-            if name == "__typename":
-                result[key] = type_name
+        get = value.get
+        for key, name, compiled in shape.fields:
+            kind = compiled[0]
+            if kind == _TYPENAME:
+                result[key] = shape.type_name
                 continue
-            if introspection is not None and name in ("__schema", "__type"):
-                result[key] = introspection.get(key)
-                continue
-            definition = fields.get(name)
-            if definition is None:
-                continue
-            field_path = [*path, key]
-            field_type = definition.type
-            sub = merged_selections(same_key) if same_key[0].selections is not None else ()
-            raw = value.get(key)
-            if isinstance(field_type, GraphQLNonNull):
-                completed = self.complete(field_type.of_type, sub, raw, field_path)
+            raw = get(key)
+            if kind == _LEAF:
+                result[key] = raw
+            elif kind == _NONNULL:
+                inner = compiled[1]
+                if raw is None:
+                    completed = None
+                elif inner[0] == _LEAF:
+                    completed = raw
+                else:
+                    completed = self.complete(inner, raw, (path, key))
                 if completed is None:
-                    self._null_error(type_name, name, field_path)
+                    self._error(
+                        f"Cannot return null for non-nullable field {shape.type_name}.{name}.",
+                        _path_list((path, key)),
+                    )
                     raise _Bubble
                 result[key] = completed
+            elif kind == _INTROSPECTION:
+                result[key] = self.introspection.get(key)
+            elif raw is None:
+                result[key] = None
             else:
                 try:
-                    result[key] = self.complete(field_type, sub, raw, field_path)
+                    result[key] = self.complete(compiled, raw, (path, key))
                 except _Bubble:
                     result[key] = None
         return result
 
-    def complete(
-        self, field_type: Any, selections: Sequence[Selection], raw: Any, path: list[Any]
-    ) -> Any:
+    def complete(self, compiled: tuple[Any, ...], raw: Any, path: tuple[Any, Any]) -> Any:
+        kind = compiled[0]
         if raw is None:
             return None
-        if isinstance(field_type, GraphQLList):
+        if kind == _LEAF:
+            return raw
+        if kind == _LIST:
             if not isinstance(raw, list):
                 return None
-            item_type = field_type.of_type
-            items: list[Any] = []
-            if isinstance(item_type, GraphQLNonNull):
-                inner = item_type.of_type
-                for index, item in enumerate(raw):
-                    item_path = [*path, index]
-                    completed = self.complete(inner, selections, item, item_path)
+            item = compiled[1]
+            item_kind = item[0]
+            if item_kind == _NONNULL:
+                inner = item[1]
+                items = []
+                for index, element in enumerate(raw):
+                    completed = (
+                        element
+                        if inner[0] == _LEAF or element is None
+                        else self.complete(inner, element, (path, index))
+                    )
                     if completed is None:
-                        self._null_error_item(item_path)
+                        self._error(
+                            "Cannot return null for non-nullable list item.",
+                            _path_list((path, index)),
+                        )
                         raise _Bubble
                     items.append(completed)
-            else:
-                for index, item in enumerate(raw):
-                    try:
-                        items.append(self.complete(item_type, selections, item, [*path, index]))
-                    except _Bubble:
-                        items.append(None)
-            return items
-        if is_leaf_type(field_type):
-            if isinstance(field_type, GraphQLEnumType):
-                if not isinstance(raw, str) or raw not in field_type.values:
-                    self._invalid_value(field_type.name, raw, path)
-                    return None
+                return items
+            if item_kind == _LEAF:
+                return list(raw)
+            results = []
+            for index, element in enumerate(raw):
+                try:
+                    results.append(self.complete(item, element, (path, index)))
+                except _Bubble:
+                    results.append(None)
+            return results
+        if kind == _NONNULL:
+            completed = self.complete(compiled[1], raw, path)
+            if completed is None:
+                self._error("Cannot return null for non-nullable value.", _path_list(path))
+                raise _Bubble
+            return completed
+        if kind == _OBJECT:
+            if not isinstance(raw, dict):
+                return None
+            return self.object(self.shaper.object_shape(compiled[2], compiled[1]), raw, path)
+        if kind == _ENUM:
+            if not isinstance(raw, str) or raw not in compiled[1]:
+                self._error(
+                    f"Enum {compiled[2]} cannot represent value {raw!r}.",
+                    _path_list(path),
+                    always=True,
+                )
+                return None
             return raw
-        if not isinstance(raw, dict):
-            return None
-        if is_abstract_type(field_type):
+        if kind == _ABSTRACT:
+            if not isinstance(raw, dict):
+                return None
+            abstract = compiled[1]
             typename = raw.get("__typename")
-            runtime = self.schema.get_type(typename) if typename else None
-            if runtime is None and typename is None or runtime is field_type:
+            runtime = self.schema.type_map.get(typename) if typename else None
+            if runtime is None and typename is None or runtime is abstract:
                 # an @interfaceObject subgraph knows only the interface: shape by it
-                if isinstance(field_type, GraphQLInterfaceType):
-                    return self.object(field_type, selections, raw, path)  # type: ignore[arg-type]
+                if isinstance(abstract, GraphQLInterfaceType):
+                    return self.object(
+                        self.shaper.object_shape(compiled[2], abstract.name), raw, path
+                    )
                 return None
             if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(
-                field_type, runtime
+                abstract, runtime
             ):
                 return None
-        else:
-            runtime = field_type
-        return self.object(runtime, selections, raw, path)
-
-    def _null_error_item(self, path: list[Any]) -> None:
-        if not self._has_error_at(path):
-            self.errors.append(
-                {
-                    "message": "Cannot return null for non-nullable list item.",
-                    "path": list(path),
-                    "extensions": {"code": "INVALID_SUBGRAPH_RESPONSE"},
-                }
-            )
-
-    def _invalid_value(self, type_name: str, raw: Any, path: list[Any]) -> None:
-        self.errors.append(
-            {
-                "message": f"Enum {type_name} cannot represent value {raw!r}.",
-                "path": list(path),
-                "extensions": {"code": "INVALID_SUBGRAPH_RESPONSE"},
-            }
-        )
+            return self.object(self.shaper.object_shape(compiled[2], runtime.name), raw, path)
+        return raw
