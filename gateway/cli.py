@@ -24,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument("--log-level", default="warning")
 
+    dev = commands.add_parser("dev", help="run the demo stack: subgraphs and gateway")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=4000)
+
     plan = commands.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("--supergraph", required=True)
     plan.add_argument("--operation-name")
@@ -34,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "dev":
+            from .dev import run_dev
+
+            return run_dev(args.host, args.port)
         return _plan(args)
     except TandemError as error:
         print(f"tandem: {error.message}", file=sys.stderr)
