@@ -21,12 +21,14 @@ from graphql import (
     execute,
     parse,
     print_ast,
+    specified_rules,
     validate,
 )
 from graphql.execution.values import get_variable_values
 from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
 
 from .errors import OperationError, TandemError
+from .validation import GATEWAY_RULES
 from .executor.execute import PlanExecutor
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
@@ -119,7 +121,7 @@ class Gateway:
         except GraphQLError as error:
             raise OperationError(error.message, code="GRAPHQL_PARSE_FAILED",
                                  extensions=_locations(error)) from None
-        errors = validate(self.schema, document)
+        errors = validate(self.schema, document, [*specified_rules, *GATEWAY_RULES])
         if errors:
             raise OperationError(
                 errors[0].message,

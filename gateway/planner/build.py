@@ -17,7 +17,7 @@ the client uses the same response key for something else, so data never collides
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -49,7 +49,7 @@ __all__ = ["PlanningError", "build_query_plan"]
 
 INF = float("inf")
 _EPSILON = 0.001  # per field fetched after a jump: among equal fetch counts, move less data
-Reserved = Mapping[str, tuple[str, str]]
+Reserved = Mapping[str, list[FieldSelection]]  # the client's fields at a level, by key
 
 
 class PlanningError(TandemError):
@@ -96,11 +96,13 @@ def build_query_plan(
 
 def internal_key(name: str, arguments: str, reserved: Reserved) -> str:
     """The response key for a field the planner adds itself."""
+    if name == "__typename":
+        return name
     if arguments:
         digest = hashlib.sha1(arguments.encode()).hexdigest()[:8]
         return f"_tandem_{name}_{digest}"
     client = reserved.get(name)
-    if client is None or client == (name, ""):
+    if client is None or client[0].signature == (name, ""):
         return name
     return f"_tandem_{name}"
 
@@ -118,7 +120,11 @@ class _PlanBuilder:
         self.index: dict[tuple[object, ...], _Group] = {}
         self.touched: list[set[_Group]] = []
         self.cost_cache: dict[tuple[object, ...], float] = {}
+        self.in_progress: set[tuple[object, ...]] = set()
+        self.cycle_hits = 0
+        self.keep_alive: list[object] = []
         self.step = 0
+        self.needed_roots: set[str] = set()
 
     # -- entry -------------------------------------------------------------------------------
 
@@ -132,6 +138,12 @@ class _PlanBuilder:
             raise PlanningError(f"the schema has no {operation_kind} type", status=400)
         fields = collect_fields(self.schema, selections, root_type)
         reserved = _reserved(fields)
+        self.needed_roots = {
+            candidates[0]
+            for same_key in fields.values()
+            if not same_key[0].name.startswith("__")
+            and len(candidates := self.caps.field_graphs(root_type, same_key[0].name)) == 1
+        }
         current: _Group | None = None
         roots: dict[str, _Group] = {}
         for key, same_key in fields.items():
@@ -179,7 +191,7 @@ class _PlanBuilder:
             candidates,
             key=lambda g: (
                 self._cost_local(root_type, g, same_key, None),
-                g not in roots,
+                g not in roots and g not in self.needed_roots,
                 self.caps.graph_ids.index(g),
             ),
         )
@@ -625,8 +637,7 @@ class _PlanBuilder:
         if self.caps.selection_local(type_name, key, source, provided):
             return 0
         selections = _internal_selections(key, {})
-        self._keep_alive = getattr(self, "_keep_alive", [])
-        self._keep_alive.append(selections)
+        self.keep_alive.append(selections)
         return self._cost_fields(type_name, source, selections, provided)
 
     def _cost_jump(
@@ -638,15 +649,33 @@ class _PlanBuilder:
     ) -> float:
         """Fetches needed to reach ``target``'s entity for objects now in ``source``."""
         cache_key = ("jump", type_name, source, target, id(provided))
+
+        def compute() -> float:
+            cost = INF
+            if self.caps.view(type_name, target) is not None:
+                for key in self.caps.keys(type_name, target):
+                    cost = min(cost, 1 + self._cost_key(type_name, source, key, provided))
+            return cost
+
+        return self._memo(cache_key, compute)
+
+    def _memo(self, cache_key: tuple[object, ...], compute: Callable[[], float]) -> float:
+        """Memoized cost; a computation that met one still in progress (a cycle) is not
+        cached, since its result is only valid with that cycle cut where it was met."""
         cached = self.cost_cache.get(cache_key)
         if cached is not None:
             return cached
-        self.cost_cache[cache_key] = INF
-        cost = INF
-        if self.caps.view(type_name, target) is not None:
-            for key in self.caps.keys(type_name, target):
-                cost = min(cost, 1 + self._cost_key(type_name, source, key, provided))
-        self.cost_cache[cache_key] = cost
+        if cache_key in self.in_progress:
+            self.cycle_hits += 1
+            return INF
+        self.in_progress.add(cache_key)
+        hits = self.cycle_hits
+        try:
+            cost = compute()
+        finally:
+            self.in_progress.discard(cache_key)
+        if self.cycle_hits == hits:
+            self.cost_cache[cache_key] = cost
         return cost
 
     def _plan_requires(
@@ -721,24 +750,20 @@ class _PlanBuilder:
         provided: SelectionSetNode | None,
     ) -> float:
         cache_key = (type_name, graph, id(selections), id(provided))
-        cached = self.cost_cache.get(cache_key)
-        if cached is not None:
-            return cached
-        self.cost_cache[cache_key] = INF  # breaks cycles
-        if self.caps.is_abstract(type_name):
-            meta = self.caps.meta(type_name)
-            if meta is not None and meta.is_interface_object_in(graph):
-                cost = self._cost_fields(type_name, graph, selections, provided)
-            else:
-                cost = 0
-                for possible in self.caps.possible_in(type_name, graph):
-                    cost += self._cost_fields(possible, graph, selections, provided)
-        else:
-            cost = self._cost_fields(type_name, graph, selections, provided)
-        self.cost_cache[cache_key] = cost
-        self._keep_alive = getattr(self, "_keep_alive", [])
-        self._keep_alive.append(selections)
-        return cost
+        self.keep_alive.append((selections, provided))  # ids in cache keys stay unique
+
+        def compute() -> float:
+            if self.caps.is_abstract(type_name):
+                meta = self.caps.meta(type_name)
+                if meta is not None and meta.is_interface_object_in(graph):
+                    return self._cost_fields(type_name, graph, selections, provided)
+                return sum(
+                    self._cost_fields(possible, graph, selections, provided)
+                    for possible in self.caps.possible_in(type_name, graph)
+                )
+            return self._cost_fields(type_name, graph, selections, provided)
+
+        return self._memo(cache_key, compute)
 
     def _cost_fields(
         self,
@@ -915,8 +940,24 @@ def _size(same_key: Sequence[Selection]) -> int:
     return total
 
 
-def _reserved(fields: Mapping[str, list[FieldSelection]]) -> dict[str, tuple[str, str]]:
-    return {key: same_key[0].signature for key, same_key in fields.items()}
+def _reserved(fields: Mapping[str, list[FieldSelection]]) -> Reserved:
+    return fields
+
+
+def _client_fields_below(same_key: Sequence[FieldSelection] | None) -> Reserved:
+    """Every client field under a response key, whatever its type condition (conservative)."""
+    found: dict[str, list[FieldSelection]] = {}
+
+    def visit(selections: Sequence[Selection]) -> None:
+        for selection in selections:
+            if isinstance(selection, FieldSelection):
+                found.setdefault(selection.key, []).append(selection)
+            else:
+                visit(selection.selections)
+
+    for field_selection in same_key or ():
+        visit(field_selection.selections or ())
+    return found
 
 
 def _unwrap(gql_type: object) -> tuple[str, int]:
@@ -940,12 +981,15 @@ def _internal_selections(
         if isinstance(node, FieldNode):
             arguments = tuple(node.arguments or ())
             text = ",".join(print_ast(a) for a in arguments)
+            key = internal_key(node.name.value, text, reserved)
+            # below a key the client shares, the client's own fields are there too
+            below = _client_fields_below(reserved.get(key)) if key == node.name.value else {}
             result.append(
                 FieldSelection(
-                    key=internal_key(node.name.value, text, reserved),
+                    key=key,
                     name=node.name.value,
                     arguments=arguments,
-                    selections=_internal_selections(node.selection_set, {})
+                    selections=_internal_selections(node.selection_set, below)
                     if node.selection_set
                     else None,
                 )

@@ -55,6 +55,15 @@ class LinkedSpecs:
         return name in self.imports
 
 
+def _where(source_name: str, node: object) -> str:
+    loc = getattr(node, "loc", None)
+    if loc is not None and loc.source is not None:
+        from graphql.language import get_location
+
+        return f"{source_name}:{get_location(loc.source, loc.start).line}"
+    return source_name
+
+
 def read_links(document: DocumentNode, source_name: str) -> LinkedSpecs:
     prefixes: dict[str, str] = {}
     versions: dict[str, str] = {}
@@ -69,19 +78,20 @@ def read_links(document: DocumentNode, source_name: str) -> LinkedSpecs:
                 a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()
             }
             url = args.get("url") or args.get("feature")
+            where = _where(source_name, directive)
             match = _SPEC_URL.match(str(url or ""))
             if match is None:
-                raise SupergraphError(f"{source_name}: @link with unrecognised url {url!r}")
+                raise SupergraphError(f"{where}: @link with unrecognised url {url!r}")
             name, version = match.group("name"), match.group("version")
             purpose = args.get("for")
             if name not in _UNDERSTOOD and purpose in ("EXECUTION", "SECURITY"):
                 raise SupergraphError(
-                    f"{source_name}: the supergraph links {url} for {purpose}, "
+                    f"{where}: the supergraph links {url} for {purpose}, "
                     "which this gateway does not implement"
                 )
             if name == "join" and version not in _SUPPORTED_JOIN:
                 raise SupergraphError(
-                    f"{source_name}: join spec v{version} is not supported "
+                    f"{where}: join spec v{version} is not supported "
                     f"(supported: v{', v'.join(sorted(_SUPPORTED_JOIN))})"
                 )
             prefixes[name] = str(args.get("as") or name)

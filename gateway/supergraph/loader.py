@@ -82,6 +82,7 @@ def read_supergraph(sdl: str, *, source_name: str = "supergraph") -> Supergraph:
         full_schema = build_ast_schema(document, assume_valid_sdl=True)
     except (GraphQLError, TypeError) as error:
         raise SupergraphError(f"{source_name}: {error}") from None
+    _check_field_sets(document, full_schema, reader, source_name)
     api_schema = build_api_schema(document, links, source_name)
     roots = _root_type_names(document)
     query_type = roots.get("query", "Query")
@@ -296,6 +297,74 @@ class _JoinReader:
                 )
             )
         return joins
+
+
+def _check_field_sets(
+    document: DocumentNode, schema: Any, reader: _JoinReader, source_name: str
+) -> None:
+    """Every key, requires and provides must name fields that exist, and not be empty."""
+    from graphql import get_named_type
+
+    def check(text: str, type_name: str, where: str) -> None:
+        selection_set = parse_field_set(text, where=where)
+        if not selection_set.selections:
+            raise SupergraphError(f"{where}: an empty field set")
+        problem = _unknown_field(selection_set, schema.get_type(type_name), schema)
+        if problem:
+            raise SupergraphError(f"{where}: {problem}")
+
+    for definition in document.definitions:
+        kind = _KINDS.get(type(definition))
+        if kind not in ("object", "interface"):
+            continue
+        type_name = definition.name.value  # type: ignore[attr-defined]
+        for directive in reader._directives(definition, reader.name_type):
+            key = reader._args(directive).get("key")
+            if key is not None:
+                check(key, type_name, f"{_line(source_name, directive)}: key of {type_name}")
+        for field_node in getattr(definition, "fields", None) or ():
+            for directive in reader._directives(field_node, reader.name_field):
+                args = reader._args(directive)
+                where = f"{_line(source_name, directive)}: {type_name}.{field_node.name.value}"
+                if args.get("requires"):
+                    check(args["requires"], type_name, f"{where} requires")
+                if args.get("provides"):
+                    field_type = get_named_type(
+                        schema.get_type(type_name).fields[field_node.name.value].type
+                    )
+                    check(args["provides"], field_type.name, f"{where} provides")
+
+
+def _unknown_field(selection_set: Any, gql_type: Any, schema: Any) -> str | None:
+    from graphql import get_named_type
+    from graphql.language import FieldNode as _Field, InlineFragmentNode as _Inline
+
+    for selection in selection_set.selections:
+        if isinstance(selection, _Inline):
+            target = (
+                schema.get_type(selection.type_condition.name.value)
+                if selection.type_condition
+                else gql_type
+            )
+            if target is None:
+                return f"unknown type {selection.type_condition.name.value}"
+            problem = _unknown_field(selection.selection_set, target, schema)
+            if problem:
+                return problem
+        elif isinstance(selection, _Field):
+            name = selection.name.value
+            if name == "__typename":
+                continue
+            fields = getattr(gql_type, "fields", None) or {}
+            if name not in fields:
+                return f"{gql_type.name} has no field {name!r}"
+            if selection.selection_set is not None:
+                problem = _unknown_field(
+                    selection.selection_set, get_named_type(fields[name].type), schema
+                )
+                if problem:
+                    return problem
+    return None
 
 
 def _named_type_name(type_node: Any) -> str:

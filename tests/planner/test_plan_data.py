@@ -132,12 +132,6 @@ def test_cli_plan_reports_planning_errors(capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().err.startswith("tandem: cannot plan Badge.colour")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a client field aliased __typename takes the response key the planner relies on: "
-    "the sales fetch selects '__typename: status' and no real __typename, so the "
-    "representations sent to billing carry the order status as their __typename",
-)
 def test_a_field_aliased_typename_does_not_replace_the_real_typename() -> None:
     query = "{ orders { __typename: status total } }"
     try:
