@@ -22,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds")
+    serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
     serve.add_argument("--log-level", default="warning")
 
     dev = commands.add_parser("dev", help="run the demo stack: subgraphs and gateway")
@@ -57,6 +59,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     load_supergraph(args.supergraph)  # fail fast, with the line, before forking workers
     os.environ["TANDEM_SUPERGRAPH"] = os.path.abspath(args.supergraph)
+    os.environ["TANDEM_SUBGRAPH_TIMEOUT"] = str(args.subgraph_timeout)
+    os.environ["TANDEM_MAX_BODY_BYTES"] = str(args.max_body_bytes)
     print(f"tandem: serving GraphQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
         "gateway.http.factory:app_from_environment",

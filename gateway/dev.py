@@ -20,7 +20,9 @@ from .errors import TandemError
 
 __all__ = ["DEMO_SUPERGRAPH", "run_dev"]
 
-DEMO_SUPERGRAPH = Path(__file__).resolve().parent.parent / "subgraphs" / "demo" / "supergraph.graphql"
+DEMO_SUPERGRAPH = (
+    Path(__file__).resolve().parent.parent / "subgraphs" / "demo" / "supergraph.graphql"
+)
 _EXAMPLE = """{
   purchaseOrders(first: 3) {
     orderNo status total { amount currency }
@@ -85,7 +87,7 @@ def run_dev(host: str = "127.0.0.1", port: int = 4000) -> int:
             f"  GraphQL endpoint: http://{host}:{port}/graphql\n"
             f"  Subgraphs: {', '.join(g.name + ' ' + g.url for g in supergraph.graphs.values())}\n"
             f"  Try:\n    curl -s http://{host}:{port}/graphql -H 'content-type: application/json' "
-            f"\\\n      -d '{{\"query\": \"{{ departments {{ name members {{ name purchaseOrders "
+            f'\\\n      -d \'{{"query": "{{ departments {{ name members {{ name purchaseOrders '
             f"{{ orderNo }} }} }} }}\"}}'\n"
             f"  Example query:\n{_EXAMPLE}\n",
             flush=True,

@@ -4,7 +4,7 @@ The tree::
 
     TandemError                 base: code, status, message safe to show a client
       SupergraphError           the supergraph cannot be read (start-up; names a line)
-      RequestError              the HTTP request is not a GraphQL request we accept (400/405/413/415)
+      RequestError              not an acceptable GraphQL-over-HTTP request (400/405/413/415)
       OperationError            the document does not parse or validate, or variables are invalid
 """
 

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
     execute,
@@ -28,7 +29,6 @@ from graphql.execution.values import get_variable_values
 from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
 
 from .errors import OperationError, TandemError
-from .validation import GATEWAY_RULES
 from .executor.execute import PlanExecutor
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
@@ -37,6 +37,7 @@ from .planner.capabilities import Capabilities
 from .planner.operation import condition_variables, normalize_operation
 from .planner.plan import QueryPlan
 from .supergraph import Supergraph
+from .validation import GATEWAY_RULES
 
 __all__ = ["Gateway", "PreparedOperation"]
 
@@ -119,8 +120,9 @@ class Gateway:
         try:
             document = parse(query)
         except GraphQLError as error:
-            raise OperationError(error.message, code="GRAPHQL_PARSE_FAILED",
-                                 extensions=_locations(error)) from None
+            raise OperationError(
+                error.message, code="GRAPHQL_PARSE_FAILED", extensions=_locations(error)
+            ) from None
         errors = validate(self.schema, document, [*specified_rules, *GATEWAY_RULES])
         if errors:
             raise OperationError(
@@ -232,7 +234,8 @@ class Gateway:
         kind = operation.operation.value
         if kind not in allowed_kinds:
             raise OperationError(
-                f"{kind} operations are not allowed here", code="OPERATION_NOT_ALLOWED",
+                f"{kind} operations are not allowed here",
+                code="OPERATION_NOT_ALLOWED",
                 status=405,
             )
         values = self.coerce_variables(operation, variables)
@@ -241,16 +244,21 @@ class Gateway:
         introspection = None
         if prepared.introspection is not None:
             result = execute(self.schema, prepared.introspection, variable_values=values)
+            assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
-            errors.extend(e.formatted for e in result.errors or ())
+            errors.extend(dict(e.formatted) for e in result.errors or ())
         shaped = prepared.shaper.shape(data, errors, introspection)
         response: dict[str, Any] = {"data": shaped}
         if errors:
             response["errors"] = errors
         return response
 
-    def plan(self, query: str, operation_name: str | None = None,
-             variables: Mapping[str, Any] | None = None) -> QueryPlan:
+    def plan(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> QueryPlan:
         parsed = self.document(query)
         operation = self.operation(parsed, operation_name)
         return self.prepare(parsed, operation, self.coerce_variables(operation, variables)).plan
@@ -275,9 +283,7 @@ def _introspection_document(
         return None
     import dataclasses
 
-    reduced = dataclasses.replace(
-        operation, selection_set=SelectionSetNode(selections=selections)
-    )
+    reduced = dataclasses.replace(operation, selection_set=SelectionSetNode(selections=selections))
     return DocumentNode(definitions=(reduced, *parsed.fragments.values()))
 
 

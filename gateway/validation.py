@@ -15,15 +15,15 @@ class ReservedTypenameKeyRule(ValidationRule):
     response key when it joins subgraph responses."""
 
     def enter_field(self, node: FieldNode, *_args: Any) -> None:
-        if node.alias is not None and node.alias.value == "__typename":
-            if node.name.value != "__typename":
-                self.report_error(
-                    GraphQLError(
-                        f"The response key '__typename' is reserved; '{node.name.value}' "
-                        "cannot be aliased to it.",
-                        node,
-                    )
+        alias = node.alias.value if node.alias is not None else None
+        if alias == "__typename" and node.name.value != "__typename":
+            self.report_error(
+                GraphQLError(
+                    f"The response key '__typename' is reserved; '{node.name.value}' "
+                    "cannot be aliased to it.",
+                    node,
                 )
+            )
 
 
 GATEWAY_RULES = (ReservedTypenameKeyRule,)

@@ -6,4 +6,10 @@ from .transport import AiohttpTransport, HttpTransport, SubgraphError, SubgraphR
 
 __all__ = [
     "AiohttpTransport",
-    "HttpTransport", "PlanExecutor", "Shaper", "SubgraphError", "SubgraphRequest", "Transport"]
+    "HttpTransport",
+    "PlanExecutor",
+    "Shaper",
+    "SubgraphError",
+    "SubgraphRequest",
+    "Transport",
+]

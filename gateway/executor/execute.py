@@ -82,7 +82,9 @@ class _Run:
                 await self.root_fetch(node)
 
     def _variables(self, fetch: FetchNode) -> dict[str, Any]:
-        return {name: self.variables[name] for name in fetch.variable_usages if name in self.variables}
+        return {
+            name: self.variables[name] for name in fetch.variable_usages if name in self.variables
+        }
 
     async def _send(
         self, fetch: FetchNode, variables: dict[str, Any], paths: list[Path]
@@ -292,7 +294,7 @@ def _select(items: tuple[RepresentationItem, ...], obj: dict[str, Any]) -> Any:
 
 def _select_value(items: tuple[RepresentationItem, ...], value: Any) -> Any:
     if isinstance(value, list):
-        selected = []
+        selected: list[Any] = []
         for element in value:
             if element is None:
                 selected.append(None)

@@ -256,7 +256,7 @@ class _Run:
             abstract = compiled[1]
             typename = raw.get("__typename")
             runtime = self.schema.type_map.get(typename) if typename else None
-            if runtime is None and typename is None or runtime is abstract:
+            if (runtime is None and typename is None) or runtime is abstract:
                 # an @interfaceObject subgraph knows only the interface: shape by it
                 if isinstance(abstract, GraphQLInterfaceType):
                     return self.object(

@@ -31,7 +31,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
 
-def create_app(gateway: Gateway, *, max_body_bytes: int = 1_000_000, path: str = "/graphql") -> Starlette:
+def create_app(
+    gateway: Gateway, *, max_body_bytes: int = 1_000_000, path: str = "/graphql"
+) -> Starlette:
     """Build the ASGI app serving ``gateway``."""
 
     async def graphql(request: Request) -> Response:
@@ -39,13 +41,15 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = 1_000_000, path: str =
         try:
             query, variables, operation_name = await _read_request(request, max_body_bytes)
             allowed = ("query",) if request.method == "GET" else ("query", "mutation")
-            result = await gateway.execute(
-                query, variables, operation_name, allowed_kinds=allowed
-            )
+            result = await gateway.execute(query, variables, operation_name, allowed_kinds=allowed)
         except TandemError as error:
-            status = error.status if media_type == GRAPHQL_RESPONSE or error.status in (
-                405, 413, 415
-            ) or isinstance(error, RequestError) else 200
+            status = (
+                error.status
+                if media_type == GRAPHQL_RESPONSE
+                or error.status in (405, 413, 415)
+                or isinstance(error, RequestError)
+                else 200
+            )
             if error.status >= 500:
                 log.error("request failed: %s", error.message)
             headers = {"allow": "POST"} if error.status == 405 else None
@@ -76,9 +80,7 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = 1_000_000, path: str =
 def _json(
     body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    return Response(
-        orjson.dumps(body), status_code=status, media_type=media_type, headers=headers
-    )
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
 
 
 def _response_type(request: Request) -> str:
@@ -107,10 +109,15 @@ async def _read_request(
         }
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type and content_type not in (JSON, GRAPHQL_RESPONSE, "application/graphql+json"):
+        if content_type and content_type not in (
+            JSON,
+            GRAPHQL_RESPONSE,
+            "application/graphql+json",
+        ):
             raise RequestError(
                 f"unsupported content type {content_type!r}: send application/json",
-                code="UNSUPPORTED_MEDIA_TYPE", status=415,
+                code="UNSUPPORTED_MEDIA_TYPE",
+                status=415,
             )
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:

@@ -158,7 +158,10 @@ class _PlanBuilder:
             ):
                 candidates = self.caps.field_graphs(root_type, name)
                 parts = self._split(
-                    root_type, graph, same_key, None,
+                    root_type,
+                    graph,
+                    same_key,
+                    None,
                     [(INF, 0, "local", g) for g in candidates],
                 )
                 if parts is not None:
@@ -421,8 +424,16 @@ class _PlanBuilder:
             if parts is not None:
                 for part_how, part_target, part in parts:
                     self._plan_option(
-                        group, builder, type_name, key, part, path, provided, reserved,
-                        part_how, part_target,
+                        group,
+                        builder,
+                        type_name,
+                        key,
+                        part,
+                        path,
+                        provided,
+                        reserved,
+                        part_how,
+                        part_target,
                     )
                 return
         self._plan_option(
@@ -714,8 +725,15 @@ class _PlanBuilder:
             if existing is None or not _conflicts(existing.representation, required):
                 break
         entity = self._jump(
-            group, builder, type_name, path, target, reserved, self._accepts(type_name),
-            kind=kind, provided=provided,
+            group,
+            builder,
+            type_name,
+            path,
+            target,
+            reserved,
+            self._accepts(type_name),
+            kind=kind,
+            provided=provided,
         )
         entity.deps |= touched - {entity}
         _add_representation(entity.representation, required)
@@ -1034,9 +1052,13 @@ def _conflicts(builder: SelectionBuilder, selections: Sequence[Selection]) -> bo
         for entry in builder.entries.values():
             if entry.name == selection.name and entry.key != selection.key:
                 return True
-            if entry.key == selection.key and entry.child and selection.selections:
-                if _conflicts(entry.child, selection.selections):
-                    return True
+            if (
+                entry.key == selection.key
+                and entry.child
+                and selection.selections
+                and _conflicts(entry.child, selection.selections)
+            ):
+                return True
     return False
 
 
@@ -1049,9 +1071,12 @@ def _builders_conflict(left: SelectionBuilder, right: SelectionBuilder) -> bool:
             continue
         if other.key != entry.key:
             return True
-        if other.child is not None and entry.child is not None:
-            if _builders_conflict(other.child, entry.child):
-                return True
+        if (
+            other.child is not None
+            and entry.child is not None
+            and _builders_conflict(other.child, entry.child)
+        ):
+            return True
     for type_name, fragment in right.fragments.items():
         if type_name in left.fragments and _builders_conflict(left.fragments[type_name], fragment):
             return True
@@ -1086,7 +1111,9 @@ def _representation_items(
 
 def _merge_builder(target: SelectionBuilder, source: SelectionBuilder) -> None:
     for key, entry in source.entries.items():
-        child = target.add_field(key, entry.name, entry.arguments, composite=entry.child is not None)
+        child = target.add_field(
+            key, entry.name, entry.arguments, composite=entry.child is not None
+        )
         if child is not None and entry.child is not None:
             _merge_builder(child, entry.child)
     for type_name, fragment in source.fragments.items():
@@ -1107,6 +1134,4 @@ def _without_keys(selections: Sequence[Selection], keys: set[str]) -> tuple[Sele
 
 
 def _has_fields(selections: Sequence[Selection]) -> bool:
-    return any(
-        isinstance(s, FieldSelection) or _has_fields(s.selections) for s in selections
-    )
+    return any(isinstance(s, FieldSelection) or _has_fields(s.selections) for s in selections)

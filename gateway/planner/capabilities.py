@@ -94,7 +94,7 @@ class Capabilities:
         result: list[str] = []
         if meta.kind == "union":
             members = meta.members.get(graph)
-            candidates = members if members is not None else api_possible
+            candidates = set(members if members is not None else api_possible)
         else:
             candidates = {
                 name
@@ -102,7 +102,7 @@ class Capabilities:
                 if other.kind == "object" and type_name in other.implements.get(graph, ())
             }
             if not candidates and not any(t.implements for t in self.types.values()):
-                candidates = api_possible
+                candidates = set(api_possible)
         for name in sorted(candidates):
             if name in self.schema.type_map and self.in_graph(name, graph):
                 result.append(name)
@@ -209,7 +209,9 @@ class Capabilities:
         """Whether ``graph`` resolves a whole field set (a key) on ``type_name``."""
         for selection in selection_set.selections:
             if isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition.name.value if selection.type_condition else None
+                condition = (
+                    selection.type_condition.name.value if selection.type_condition else None
+                )
                 if condition and condition != type_name:
                     continue
                 if not self.selection_local(type_name, selection.selection_set, graph, provided):
@@ -224,8 +226,8 @@ class Capabilities:
                 child = self.field_type(self.view(type_name, graph) or type_name, name)
                 if child is None:
                     return False
-                for possible in self.possible_in(child, graph) if self.is_abstract(child) else (
-                    child,
+                for possible in (
+                    self.possible_in(child, graph) if self.is_abstract(child) else (child,)
                 ):
                     if not self.selection_local(possible, selection.selection_set, graph):
                         return False

@@ -84,7 +84,7 @@ def condition_variables(
                     seen.add(name)
                     visit(fragments[name].selection_set)
             else:
-                visit(node.selection_set)  # type: ignore[union-attr]
+                visit(getattr(node, "selection_set", None))
 
     visit(operation.selection_set)
     return tuple(sorted(names))
@@ -140,6 +140,7 @@ def normalize_operation(
                     )
                 )
             else:
+                assert isinstance(node, FragmentSpreadNode)
                 fragment = fragments[node.name.value]
                 result.append(
                     InlineSelection(
@@ -162,7 +163,7 @@ def fragment_applies(schema: GraphQLSchema, condition: str | None, type_name: st
         return False
     if not hasattr(abstract, "fields") and not hasattr(abstract, "types"):
         return False
-    if hasattr(abstract, "types") or hasattr(abstract, "interfaces") and _is_abstract(abstract):
+    if hasattr(abstract, "types") or (hasattr(abstract, "interfaces") and _is_abstract(abstract)):
         try:
             return schema.is_sub_type(abstract, concrete)  # type: ignore[arg-type]
         except (TypeError, AttributeError):

@@ -124,9 +124,7 @@ def _root_type_names(document: DocumentNode) -> dict[str, str]:
             for operation_type in definition.operation_types or ():
                 roots[operation_type.operation.value] = operation_type.type.name.value
     if not roots:
-        names = {
-            d.name.value for d in document.definitions if isinstance(d, TypeDefinitionNode)
-        }
+        names = {d.name.value for d in document.definitions if isinstance(d, TypeDefinitionNode)}
         for operation, name in (
             ("query", "Query"),
             ("mutation", "Mutation"),
@@ -247,8 +245,8 @@ class _JoinReader:
             key = None
             if key_text is not None:
                 key = parse_field_set(
-                    key_text, where=f"key of {definition.name.value} at "
-                    f"{_line(self.source_name, directive)}"
+                    key_text,
+                    where=f"key of {definition.name.value} at {_line(self.source_name, directive)}",
                 )
             joins.append(
                 TypeJoin(
@@ -337,7 +335,8 @@ def _check_field_sets(
 
 def _unknown_field(selection_set: Any, gql_type: Any, schema: Any) -> str | None:
     from graphql import get_named_type
-    from graphql.language import FieldNode as _Field, InlineFragmentNode as _Inline
+    from graphql.language import FieldNode as _Field
+    from graphql.language import InlineFragmentNode as _Inline
 
     for selection in selection_set.selections:
         if isinstance(selection, _Inline):
@@ -347,7 +346,7 @@ def _unknown_field(selection_set: Any, gql_type: Any, schema: Any) -> str | None
                 else gql_type
             )
             if target is None:
-                return f"unknown type {selection.type_condition.name.value}"
+                return f"unknown type in {print_ast(selection)}"
             problem = _unknown_field(selection.selection_set, target, schema)
             if problem:
                 return problem
@@ -371,4 +370,3 @@ def _named_type_name(type_node: Any) -> str:
     while hasattr(type_node, "type"):
         type_node = type_node.type
     return str(type_node.name.value)
-

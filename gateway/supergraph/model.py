@@ -77,7 +77,7 @@ class FieldMeta:
 
 @dataclass(frozen=True)
 class TypeMeta:
-    """A named type, with its ``join__type``, ``join__implements`` and ``join__unionMember`` data."""
+    """A named type with its ``join__type``, ``join__implements``, ``join__unionMember`` data."""
 
     name: str
     kind: str  # object | interface | union | enum | input | scalar
