@@ -8,7 +8,7 @@ the client's selection.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -87,8 +87,13 @@ class _Run:
         }
 
     async def _send(
-        self, fetch: FetchNode, variables: dict[str, Any], paths: list[Path]
+        self,
+        fetch: FetchNode,
+        variables: dict[str, Any],
+        error_path: Callable[[], Path] | None = None,
     ) -> dict[str, Any] | None:
+        """The subgraph's response, or None after recording a coded error (at the first
+        object the fetch was for, when it is an entity fetch)."""
         request = SubgraphRequest(
             service_name=fetch.service_name,
             url=self.executor.urls[fetch.service_name],
@@ -99,18 +104,18 @@ class _Run:
         try:
             return await self.executor.transport.send(request)
         except SubgraphError as error:
-            for path in paths or [[]]:
-                entry: dict[str, Any] = {
-                    "message": error.message,
-                    "extensions": {"code": error.code, "serviceName": error.service_name},
-                }
-                if path:
-                    entry["path"] = path
-                self.errors.append(entry)
+            entry: dict[str, Any] = {
+                "message": error.message,
+                "extensions": {"code": error.code, "serviceName": error.service_name},
+            }
+            path = error_path() if error_path is not None else None
+            if path:
+                entry["path"] = path
+            self.errors.append(entry)
             return None
 
     async def root_fetch(self, fetch: FetchNode) -> None:
-        body = await self._send(fetch, self._variables(fetch), [])
+        body = await self._send(fetch, self._variables(fetch))
         if body is None:
             return
         for error in body.get("errors") or ():
@@ -125,9 +130,9 @@ class _Run:
         assert fetch.requires is not None
         build = _representation_builder(fetch.requires)
         representations: list[dict[str, Any]] = []
-        targets: list[list[tuple[dict[str, Any], LazyPath]]] = []
+        targets: list[list[dict[str, Any]]] = []
         seen: dict[Any, int] = {}
-        for obj, obj_path in _objects_at(self.data, path):
+        for obj in _objects_at(self.data, path):
             built = build(obj)
             if built is None:
                 continue
@@ -136,40 +141,38 @@ class _Run:
             if index is None:
                 index = seen[identity] = len(representations)
                 representations.append(representation)
-                targets.append([])
-            targets[index].append((obj, obj_path))
+                targets.append([obj])
+            else:
+                targets[index].append(obj)
         if not representations:
             return
         variables = self._variables(fetch)
         variables["representations"] = representations
-        body = await self._send(fetch, variables, [_path_list(targets[0][0][1])])
+        first = targets[0][0]
+        body = await self._send(
+            fetch, variables, lambda: _paths_of(self.data, path).get(id(first), [])
+        )
         if body is None:
             return
         data = body.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
-        for error in body.get("errors") or ():
-            self.errors.extend(_entity_errors(error, fetch.service_name, targets))
+        errors = body.get("errors")
+        if errors:
+            paths = _paths_of(self.data, path)
+            self.errors.extend(
+                entry
+                for error in errors
+                for entry in _entity_errors(error, fetch.service_name, targets, paths)
+            )
         if not isinstance(entities, list):
             return
         if fetch.renames:
             _rename(entities, dict(fetch.renames))
         object_types = self.executor.object_types
-        for index, entity in enumerate(entities[: len(targets)]):
-            if isinstance(entity, dict):
-                for obj, _ in targets[index]:
+        for entity, objects in zip(entities, targets, strict=False):
+            if type(entity) is dict:
+                for obj in objects:
                     _merge(obj, entity, object_types)
-
-
-LazyPath = tuple[Any, Any] | None  # (parent, key) links: built cheaply, listed only on error
-
-
-def _path_list(path: LazyPath) -> Path:
-    items: Path = []
-    while path is not None:
-        path, key = path
-        items.append(key)
-    items.reverse()
-    return items
 
 
 _BUILDERS: dict[int, tuple[Any, Any]] = {}
@@ -221,36 +224,52 @@ def _representation_builder(
     return build
 
 
-def _objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], LazyPath]]:
-    current: list[tuple[Any, LazyPath]] = [(data, None)]
+def _objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The objects at ``path`` (``@`` steps into lists), in response order."""
+    current: list[Any] = [data]
     for segment in path:
-        following: list[tuple[Any, LazyPath]] = []
-        append = following.append
+        following: list[Any] = []
+        if segment == "@":
+            for value in current:
+                if type(value) is list:
+                    following.extend(value)
+        else:
+            for value in current:
+                if type(value) is dict:
+                    item = value.get(segment)
+                    if item is not None:
+                        following.append(item)
+        current = following
+    result: list[dict[str, Any]] = []
+    for value in current:
+        if type(value) is dict:
+            result.append(value)
+        elif type(value) is list:  # a list the path did not step into
+            result.extend(_objects_at(value, ("@",)))
+    return result
+
+
+def _paths_of(data: Any, path: tuple[str, ...]) -> dict[int, Path]:
+    """Response paths of the objects at ``path``, by object identity (for error paths only)."""
+    current: list[tuple[Any, Path]] = [(data, [])]
+    for segment in path:
+        following: list[tuple[Any, Path]] = []
         for value, value_path in current:
             if segment == "@":
                 if type(value) is list:
-                    for i, item in enumerate(value):
-                        if item is not None:
-                            append((item, (value_path, i)))
-            elif type(value) is dict:
-                item = value.get(segment)
-                if item is not None:
-                    append((item, (value_path, segment)))
+                    following.extend((item, [*value_path, i]) for i, item in enumerate(value))
+            elif type(value) is dict and value.get(segment) is not None:
+                following.append((value[segment], [*value_path, segment]))
         current = following
-    result: list[tuple[dict[str, Any], LazyPath]] = []
-    for value, value_path in current:
+    paths: dict[int, Path] = {}
+    stack = list(current)
+    while stack:
+        value, value_path = stack.pop()
         if type(value) is dict:
-            result.append((value, value_path))
-        elif type(value) is list:  # a list the path did not step into
-            stack = [(value, value_path)]
-            while stack:
-                items, items_path = stack.pop()
-                for i, item in enumerate(items):
-                    if type(item) is dict:
-                        result.append((item, (items_path, i)))
-                    elif type(item) is list:
-                        stack.append((item, (items_path, i)))
-    return result
+            paths[id(value)] = value_path
+        elif type(value) is list:
+            stack.extend((item, [*value_path, i]) for i, item in enumerate(value))
+    return paths
 
 
 _MISSING = object()
@@ -369,7 +388,8 @@ def _subgraph_error(error: Any, service_name: str, path: Path | None) -> dict[st
 def _entity_errors(
     error: Any,
     service_name: str,
-    targets: list[list[tuple[dict[str, Any], LazyPath]]],
+    targets: list[list[dict[str, Any]]],
+    paths: Mapping[int, Path],
 ) -> list[dict[str, Any]]:
     path = error.get("path") if isinstance(error, dict) else None
     if (
@@ -380,8 +400,8 @@ def _entity_errors(
         and 0 <= path[1] < len(targets)
     ):
         return [
-            _subgraph_error(error, service_name, [*_path_list(target_path), *path[2:]])
-            for _, target_path in targets[path[1]]
+            _subgraph_error(error, service_name, [*paths.get(id(obj), []), *path[2:]])
+            for obj in targets[path[1]]
         ]
-    first = _path_list(targets[0][0][1]) if targets and targets[0] else None
+    first = paths.get(id(targets[0][0])) if targets and targets[0] else None
     return [_subgraph_error(error, service_name, first or None)]
