@@ -1,0 +1,230 @@
+"""Subgraphs trust only the gateway: an ASGI guard that demands its signed identity token.
+
+Every HTTP request except the public paths (``/health``) must carry
+``Authorization: Bearer <token>`` with a valid gateway token (:mod:`subgraphs.common.tokens`)
+for this subgraph's audience; ``_entities`` and ``_service`` are no exception. The one
+other way in is the composition credential: the static secret in the
+``X-Tandem-Composition-Key`` header (compared in constant time) admits exactly the query
+``{ _service { sdl } }``, so a composer can read the SDL without a user.
+
+Refusals are HTTP 401 with a GraphQL body whose ``extensions.code`` is ``UNAUTHENTICATED``;
+the reason goes to the log (never the token). An admitted request carries its
+:class:`Principal` in the ASGI scope, from which the app puts it into the strawberry context
+as ``info.context["principal"]`` (``None`` for the composition credential).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any, Final
+
+from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.types import Info
+
+from subgraphs.common.errors import Unauthenticated, graphql_error_body
+from subgraphs.common.tokens import InvalidToken, Principal, verify_subgraph_token
+
+__all__ = [
+    "COMPOSITION_HEADER",
+    "PRINCIPAL_SCOPE_KEY",
+    "PUBLIC_PATHS",
+    "GatewayIdentityMiddleware",
+    "Principal",
+    "current_principal",
+    "is_service_sdl_request",
+    "principal_from_scope",
+    "require_gateway_identity",
+]
+
+COMPOSITION_HEADER: Final = "x-tandem-composition-key"
+PRINCIPAL_SCOPE_KEY: Final = "tandem.principal"
+PUBLIC_PATHS: Final = frozenset({"/health"})
+_MAX_COMPOSITION_BODY = 4096
+_UNAUTHENTICATED = Unauthenticated("A valid gateway identity token is required.")
+
+logger = logging.getLogger("tandem.subgraphs.identity")
+
+
+class GatewayIdentityMiddleware:
+    """Admit a request only with a valid gateway token (or the composition credential)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        audience: str,
+        public_key: str,
+        composition_secret: str | None = None,
+        public_paths: Iterable[str] = PUBLIC_PATHS,
+    ) -> None:
+        self.app = app
+        self.audience = audience
+        self.public_key = public_key
+        self.composition_secret = composition_secret.encode() if composition_secret else None
+        self.public_paths = frozenset(public_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["path"] in self.public_paths:
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        authorization = headers.get("authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                await self._refuse(scope, receive, send, "not a bearer token")
+                return
+            try:
+                principal = verify_subgraph_token(token.strip(), self.public_key, self.audience)
+            except InvalidToken as error:
+                await self._refuse(scope, receive, send, error.reason)
+                return
+            await self.app({**scope, PRINCIPAL_SCOPE_KEY: principal}, receive, send)
+            return
+        offered = headers.get(COMPOSITION_HEADER)
+        if offered is None:
+            await self._refuse(scope, receive, send, "no token")
+            return
+        if self.composition_secret is None or not hmac.compare_digest(
+            offered.encode(), self.composition_secret
+        ):
+            await self._refuse(scope, receive, send, "wrong composition credential")
+            return
+        body = await _read_body(receive, _MAX_COMPOSITION_BODY)
+        if scope["method"] != "POST" or body is None or not is_service_sdl_request(body):
+            await self._refuse(scope, receive, send, "composition credential beyond _service")
+            return
+        await self.app({**scope, PRINCIPAL_SCOPE_KEY: None}, _replay(body, receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+        logger.info("refused %s %s: %s", scope.get("method"), scope.get("path"), reason)
+        response = JSONResponse(
+            graphql_error_body(_UNAUTHENTICATED),
+            status_code=_UNAUTHENTICATED.status,
+            headers={"WWW-Authenticate": 'Bearer realm="tandem-subgraph"'},
+        )
+        await response(scope, receive, send)
+
+
+def require_gateway_identity(
+    app: ASGIApp,
+    audience: str,
+    public_key: str,
+    *,
+    composition_secret: str | None = None,
+    public_paths: Iterable[str] = PUBLIC_PATHS,
+) -> ASGIApp:
+    """``app`` behind :class:`GatewayIdentityMiddleware` for subgraph ``audience``."""
+    return GatewayIdentityMiddleware(
+        app,
+        audience=audience,
+        public_key=public_key,
+        composition_secret=composition_secret,
+        public_paths=public_paths,
+    )
+
+
+def principal_from_scope(scope: Scope) -> Principal | None:
+    """The principal the guard admitted this request for (None: composition, or unguarded)."""
+    principal = scope.get(PRINCIPAL_SCOPE_KEY)
+    return principal if isinstance(principal, Principal) else None
+
+
+def current_principal(info: Info[Any, Any]) -> Principal:
+    """The principal of the operation being resolved; ``UNAUTHENTICATED`` if there is none."""
+    principal = info.context.get("principal") if isinstance(info.context, dict) else None
+    if not isinstance(principal, Principal):
+        raise Unauthenticated("This field needs a signed-in principal.")
+    return principal
+
+
+def is_service_sdl_request(body: bytes) -> bool:
+    """True if a GraphQL-over-HTTP JSON body asks exactly ``{ _service { sdl } }``."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return False
+    if set(payload) - {"query", "operationName", "variables"} or payload.get("variables"):
+        return False
+    try:
+        document = parse(payload["query"], no_location=True)
+    except GraphQLSyntaxError:
+        return False
+    if len(document.definitions) != 1:
+        return False
+    operation = document.definitions[0]
+    if not isinstance(operation, OperationDefinitionNode):
+        return False
+    if operation.operation is not OperationType.QUERY or operation.variable_definitions:
+        return False
+    if operation.directives:
+        return False
+    service = _only_field(operation.selection_set.selections, "_service")
+    if service is None or service.selection_set is None:
+        return False
+    sdl = _only_field(service.selection_set.selections, "sdl")
+    return sdl is not None and sdl.selection_set is None
+
+
+def _only_field(selections: Any, name: str) -> FieldNode | None:
+    if len(selections) != 1:
+        return None
+    field = selections[0]
+    if not isinstance(field, FieldNode) or field.name.value != name:
+        return None
+    if field.alias is not None or field.arguments or field.directives:
+        return None
+    return field
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """Request headers by lower-case name; a repeated header counts as invalid (empty)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        headers[name] = "" if name in headers else raw_value.decode("latin-1")
+    return headers
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None if it is longer than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields ``body`` once, then defers to the real one (disconnects)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

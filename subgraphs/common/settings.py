@@ -1,0 +1,142 @@
+"""A subgraph's settings: frozen, read once from the environment, no import-time state.
+
+Variables (``NAME`` is the subgraph's name in upper case, e.g. ``OA``, ``ERP``):
+
+=================================  ===========================================================
+``TANDEM_ENV``                     ``development`` (default) or ``production``
+``TANDEM_DATA_DIR``                where embedded data lives; default ``.tandem``
+``TANDEM_<NAME>_DATABASE_URL``     SQLAlchemy URL; default ``sqlite+aiosqlite:///<data
+                                   dir>/<name>.db``; ``postgresql://`` and ``sqlite://``
+                                   are given their async drivers (asyncpg, aiosqlite)
+``TANDEM_REDIS_URL``               Redis for the event stream; unset: an in-process relay
+``TANDEM_GATEWAY_PUBLIC_KEY_FILE`` PEM public key of the gateway; unset in development:
+                                   derived from the development key pair (required in
+                                   production)
+``TANDEM_GATEWAY_KEY_FILE``        the development key pair; default
+                                   ``<data dir>/dev-gateway-key.pem``
+``TANDEM_COMPOSITION_SECRET``      the static credential that may read ``{ _service { sdl } }``
+                                   (header ``X-Tandem-Composition-Key``); unset: none may
+=================================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "Environment",
+    "SettingsError",
+    "SubgraphSettings",
+    "async_database_url",
+    "default_database_url",
+    "load_settings",
+]
+
+DEFAULT_DATA_DIR = Path(".tandem")
+"""Embedded databases and development keys live here unless ``TANDEM_DATA_DIR`` says otherwise."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+class SettingsError(ValueError):
+    """The environment holds a setting that cannot be used (names the variable, never its value)."""
+
+
+class Environment(StrEnum):
+    """Where a subgraph runs: development allows generated keys, production does not."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubgraphSettings:
+    """Everything a subgraph reads from its environment, once, at start-up."""
+
+    name: str
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    redis_url: str | None = None
+    gateway_public_key_file: Path | None = None
+    gateway_key_file: Path | None = None
+    composition_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise SettingsError(f"invalid subgraph name {self.name!r}: use [a-z][a-z0-9_]*")
+        if not self.database_url:
+            object.__setattr__(self, "database_url", default_database_url(self.data_dir, self.name))
+        if self.gateway_key_file is None:
+            object.__setattr__(self, "gateway_key_file", self.data_dir / "dev-gateway-key.pem")
+
+    @property
+    def production(self) -> bool:
+        """True when development conveniences (generated keys) must be refused."""
+        return self.environment is Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, name: str, environ: Mapping[str, str] | None = None) -> Self:
+        """Read the settings of subgraph ``name`` from ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        prefix = f"TANDEM_{name.upper()}_"
+        raw_environment = env.get("TANDEM_ENV", Environment.DEVELOPMENT.value).strip().lower()
+        try:
+            environment = Environment(raw_environment)
+        except ValueError:
+            raise SettingsError("TANDEM_ENV must be 'development' or 'production'") from None
+        data_dir = Path(env.get("TANDEM_DATA_DIR") or DEFAULT_DATA_DIR)
+        database_url = _optional(env, prefix + "DATABASE_URL")
+        public_key = _optional(env, "TANDEM_GATEWAY_PUBLIC_KEY_FILE")
+        key_file = _optional(env, "TANDEM_GATEWAY_KEY_FILE")
+        if environment is Environment.PRODUCTION and public_key is None:
+            raise SettingsError("TANDEM_GATEWAY_PUBLIC_KEY_FILE is required in production")
+        return cls(
+            name=name,
+            environment=environment,
+            data_dir=data_dir,
+            database_url=async_database_url(database_url) if database_url else "",
+            redis_url=_optional(env, "TANDEM_REDIS_URL"),
+            gateway_public_key_file=None if public_key is None else Path(public_key),
+            gateway_key_file=None if key_file is None else Path(key_file),
+            composition_secret=_optional(env, "TANDEM_COMPOSITION_SECRET"),
+        )
+
+
+def load_settings(name: str, environ: Mapping[str, str] | None = None) -> SubgraphSettings:
+    """Read subgraph ``name``'s settings from ``environ`` (default: the process environment)."""
+    return SubgraphSettings.from_env(name, environ)
+
+
+def default_database_url(data_dir: Path, name: str) -> str:
+    """The embedded default: a SQLite file ``<data_dir>/<name>.db`` through aiosqlite."""
+    return f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}"
+
+
+def async_database_url(url: str) -> str:
+    """``url`` with its async driver: ``postgresql://`` -> asyncpg, ``sqlite://`` -> aiosqlite.
+
+    URLs that already name a driver (``postgresql+asyncpg://``) are returned unchanged.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise SettingsError("a database URL must look like scheme://...")
+    driver = _DRIVERS.get(scheme)
+    return url if driver is None else f"{driver}://{rest}"
+
+
+def _optional(env: Mapping[str, str], key: str) -> str | None:
+    value = env.get(key, "").strip()
+    return value or None

@@ -1,0 +1,168 @@
+"""The gateway-signed identity token every subgraph request carries (DESIGN.md, "Identity").
+
+A JWS (RFC 7515) in compact form, header ``{"alg": "ES256", "typ": "tandem-identity+jwt",
+"kid": ...}``, claims (RFC 7519)::
+
+    iss        "tandem-gateway"
+    aud        the subgraph's name ("oa", "erp"), one string
+    sub        the principal's stable id         name        display name
+    roles      list of role names                department  department id, or null
+    client_id  the API client, or null           jti         unique token id
+    iat, exp   issued / expires (60 s by default, at most 300 s)
+
+Verification (RFC 8725 practice) accepts ES256 only, reading the algorithm from the
+allow-list rather than the header, requires the explicit ``typ`` so no other JWT (an IdP's
+access token) passes, and checks every claim with a leeway of 5 seconds.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from jose import jwt  # type: ignore[import-untyped]  # the one module importing python-jose
+from jose.exceptions import (  # type: ignore[import-untyped]
+    ExpiredSignatureError,
+    JWTClaimsError,
+    JWTError,
+)
+
+from subgraphs.common.keys import key_id, public_key_of
+
+__all__ = [
+    "ALGORITHM",
+    "DEFAULT_LEEWAY",
+    "DEFAULT_TTL",
+    "ISSUER",
+    "MAX_TTL",
+    "TOKEN_TYPE",
+    "InvalidToken",
+    "Principal",
+    "mint_subgraph_token",
+    "verify_subgraph_token",
+]
+
+ISSUER: Final = "tandem-gateway"
+ALGORITHM: Final = "ES256"
+TOKEN_TYPE: Final = "tandem-identity+jwt"
+DEFAULT_TTL: Final = 60
+MAX_TTL: Final = 300
+DEFAULT_LEEWAY: Final = 5
+
+_REQUIRED = ("iss", "aud", "sub", "iat", "exp", "jti")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts for: a person, or an API client acting as ``subject``."""
+
+    subject: str
+    name: str
+    roles: tuple[str, ...] = ()
+    department: str | None = None
+    client_id: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        """True if the principal holds any of ``roles``."""
+        return any(role in self.roles for role in roles)
+
+
+class InvalidToken(Exception):
+    """The token is refused; ``reason`` is safe to log (it never contains the token)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def mint_subgraph_token(
+    private_key: str,
+    audience: str,
+    principal: Principal,
+    ttl: int = DEFAULT_TTL,
+    *,
+    issued_at: int | None = None,
+) -> str:
+    """A token for ``audience`` (a subgraph name) naming ``principal``, signed with ES256.
+
+    ``private_key`` is PEM text; ``issued_at`` (Unix seconds) defaults to now.
+    """
+    if not 0 < ttl <= MAX_TTL:
+        raise ValueError(f"ttl must be 1..{MAX_TTL} seconds")
+    now = int(time.time()) if issued_at is None else issued_at
+    claims = {
+        "iss": ISSUER,
+        "aud": audience,
+        "sub": principal.subject,
+        "name": principal.name,
+        "roles": list(principal.roles),
+        "department": principal.department,
+        "client_id": principal.client_id,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    headers = {"typ": TOKEN_TYPE, "kid": _key_id_of_private(private_key)}
+    token: str = jwt.encode(claims, private_key, algorithm=ALGORITHM, headers=headers)
+    return token
+
+
+def verify_subgraph_token(
+    token: str, public_key: str, audience: str, *, leeway: int = DEFAULT_LEEWAY
+) -> Principal:
+    """The principal of a valid token for ``audience``; :class:`InvalidToken` otherwise."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except JWTError:
+        raise InvalidToken("malformed token") from None
+    if header.get("alg") != ALGORITHM:
+        raise InvalidToken("algorithm not allowed")
+    if header.get("typ") != TOKEN_TYPE:
+        raise InvalidToken("not a gateway identity token")
+    options = {"leeway": leeway, **{f"require_{claim}": True for claim in _REQUIRED}}
+    try:
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=ISSUER,
+            options=options,
+        )
+    except ExpiredSignatureError:
+        raise InvalidToken("token expired") from None
+    except JWTClaimsError as error:
+        raise InvalidToken(f"invalid claims: {error}") from None
+    except JWTError:
+        raise InvalidToken("invalid signature") from None
+    return _principal(claims, audience, leeway)
+
+
+@lru_cache(maxsize=8)
+def _key_id_of_private(private_key: str) -> str:
+    return key_id(public_key_of(private_key))
+
+
+def _principal(claims: Mapping[str, Any], audience: str, leeway: int) -> Principal:
+    if claims["aud"] != audience:  # a list containing the audience is not accepted
+        raise InvalidToken("invalid claims: audience")
+    issued_at, expires = claims["iat"], claims["exp"]
+    if not isinstance(issued_at, int) or not isinstance(expires, int):
+        raise InvalidToken("invalid claims: iat/exp")
+    if issued_at > time.time() + leeway:
+        raise InvalidToken("invalid claims: issued in the future")
+    if expires - issued_at > MAX_TTL:
+        raise InvalidToken("invalid claims: lifetime too long")
+    subject, name, roles = claims["sub"], claims.get("name"), claims.get("roles", [])
+    department, client_id = claims.get("department"), claims.get("client_id")
+    if not isinstance(subject, str) or not subject or not isinstance(name, str):
+        raise InvalidToken("invalid claims: sub/name")
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise InvalidToken("invalid claims: roles")
+    if not isinstance(department, str | None) or not isinstance(client_id, str | None):
+        raise InvalidToken("invalid claims: department/client_id")
+    return Principal(subject, name, tuple(roles), department, client_id)
