@@ -1,0 +1,1 @@
+"""Tests of subgraphs/common: standards, database helpers, errors and the gateway identity."""
