@@ -22,7 +22,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
-    serve.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds")
+    serve.add_argument(
+        "--subgraph-timeout",
+        action="append",
+        default=[],
+        metavar="[NAME=]SECONDS",
+        help="seconds a subgraph may take (all, or NAME only); repeatable; default 30",
+    )
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
     serve.add_argument("--log-level", default="warning")
 
@@ -57,9 +63,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .supergraph import load_supergraph
 
-    load_supergraph(args.supergraph)  # fail fast, with the line, before forking workers
+    supergraph = load_supergraph(args.supergraph)  # fail fast, before forking workers
+    timeouts = parse_timeouts(args.subgraph_timeout, {g.name for g in supergraph.graphs.values()})
     os.environ["TANDEM_SUPERGRAPH"] = os.path.abspath(args.supergraph)
-    os.environ["TANDEM_SUBGRAPH_TIMEOUT"] = str(args.subgraph_timeout)
+    os.environ["TANDEM_SUBGRAPH_TIMEOUT"] = ",".join(f"{k}={v}" for k, v in timeouts.items())
     os.environ["TANDEM_MAX_BODY_BYTES"] = str(args.max_body_bytes)
     print(f"tandem: serving GraphQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
@@ -74,6 +81,23 @@ def _serve(args: argparse.Namespace) -> int:
         http="httptools",
     )
     return 0
+
+
+def parse_timeouts(values: Sequence[str], names: set[str]) -> dict[str, float]:
+    """``["30", "people=5"]`` -> ``{"*": 30.0, "people": 5.0}``; refuses unknown names."""
+    timeouts: dict[str, float] = {}
+    for value in values:
+        name, _, seconds = value.rpartition("=")
+        name = name or "*"
+        if name != "*" and name not in names:
+            raise TandemError(f"--subgraph-timeout names unknown subgraph {name!r}")
+        try:
+            timeouts[name] = float(seconds)
+        except ValueError:
+            raise TandemError(f"--subgraph-timeout {value!r}: not a number of seconds") from None
+        if timeouts[name] <= 0:
+            raise TandemError(f"--subgraph-timeout {value!r}: must be positive")
+    return timeouts
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -90,10 +90,10 @@ class _Run:
         self,
         fetch: FetchNode,
         variables: dict[str, Any],
-        error_path: Callable[[], Path] | None = None,
+        error_paths: Callable[[], list[Path]] | None = None,
     ) -> dict[str, Any] | None:
-        """The subgraph's response, or None after recording a coded error (at the first
-        object the fetch was for, when it is an entity fetch)."""
+        """The subgraph's response, or None after recording a coded error (at the path of
+        every object an entity fetch was for, so that no null it leaves looks real)."""
         request = SubgraphRequest(
             service_name=fetch.service_name,
             url=self.executor.urls[fetch.service_name],
@@ -104,14 +104,14 @@ class _Run:
         try:
             return await self.executor.transport.send(request)
         except SubgraphError as error:
-            entry: dict[str, Any] = {
-                "message": error.message,
-                "extensions": {"code": error.code, "serviceName": error.service_name},
-            }
-            path = error_path() if error_path is not None else None
-            if path:
-                entry["path"] = path
-            self.errors.append(entry)
+            extensions = {"code": error.code, "serviceName": error.service_name}
+            paths = error_paths() if error_paths is not None else []
+            if not paths:
+                self.errors.append({"message": error.message, "extensions": extensions})
+            for path in paths:
+                self.errors.append(
+                    {"message": error.message, "path": path, "extensions": dict(extensions)}
+                )
             return None
 
     async def root_fetch(self, fetch: FetchNode) -> None:
@@ -148,10 +148,12 @@ class _Run:
             return
         variables = self._variables(fetch)
         variables["representations"] = representations
-        first = targets[0][0]
-        body = await self._send(
-            fetch, variables, lambda: _paths_of(self.data, path).get(id(first), [])
-        )
+
+        def target_paths() -> list[Path]:
+            paths = _paths_of(self.data, path)
+            return [paths[id(obj)] for objects in targets for obj in objects if id(obj) in paths]
+
+        body = await self._send(fetch, variables, target_paths)
         if body is None:
             return
         data = body.get("data")

@@ -179,19 +179,26 @@ class _Run:
         self.errors = errors
         self.introspection = introspection
         self._error_paths: set[tuple[Any, ...]] | None = None
+        self._exact_paths: set[tuple[Any, ...]] = set()
 
     def _has_error_at(self, path: list[Any]) -> bool:
+        """Whether an error already covers ``path``: at it, below it or above it."""
         if self._error_paths is None:
-            paths: set[tuple[Any, ...]] = set()
+            below: set[tuple[Any, ...]] = set()
+            exact: set[tuple[Any, ...]] = set()
             for error in self.errors:
                 error_path = error.get("path")
                 if isinstance(error_path, list):
+                    exact.add(tuple(error_path))
                     for end in range(1, len(error_path) + 1):
-                        paths.add(tuple(error_path[:end]))
+                        below.add(tuple(error_path[:end]))
                 elif str(error.get("extensions", {}).get("code", "")).startswith("SUBGRAPH"):
-                    paths.add(())
-            self._error_paths = paths
-        return () in self._error_paths or tuple(path) in self._error_paths
+                    exact.add(())
+            self._error_paths = below
+            self._exact_paths = exact
+        if tuple(path) in self._error_paths:
+            return True
+        return any(tuple(path[:end]) in self._exact_paths for end in range(len(path)))
 
     def _error(self, message: str, path: list[Any], *, always: bool = False) -> None:
         if always or not self._has_error_at(path):
@@ -203,6 +210,7 @@ class _Run:
                 }
             )
             if self._error_paths is not None:
+                self._exact_paths.add(tuple(path))
                 for end in range(1, len(path) + 1):
                     self._error_paths.add(tuple(path[:end]))
 

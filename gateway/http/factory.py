@@ -20,7 +20,12 @@ __all__ = ["app_from_environment"]
 
 def app_from_environment() -> Starlette:
     supergraph = load_supergraph(os.environ["TANDEM_SUPERGRAPH"])
-    timeout = float(os.environ.get("TANDEM_SUBGRAPH_TIMEOUT", "30"))
+    timeouts = {}
+    for item in filter(None, os.environ.get("TANDEM_SUBGRAPH_TIMEOUT", "").split(",")):
+        name, _, seconds = item.partition("=")
+        timeouts[name] = float(seconds)
+    default = timeouts.pop("*", 30.0)
     max_body = int(os.environ.get("TANDEM_MAX_BODY_BYTES", "1000000"))
-    gateway = Gateway(supergraph, transport=AiohttpTransport(timeout=timeout))
+    transport = AiohttpTransport(timeout=default, timeouts=timeouts)
+    gateway = Gateway(supergraph, transport=transport)
     return create_app(gateway, max_body_bytes=max_body)
