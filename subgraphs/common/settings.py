@@ -77,6 +77,7 @@ class SubgraphSettings:
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise SettingsError(f"invalid subgraph name {self.name!r}: use [a-z][a-z0-9_]*")
+        object.__setattr__(self, "environment", Environment(self.environment))
         if not self.database_url:
             object.__setattr__(self, "database_url", default_database_url(self.data_dir, self.name))
         if self.gateway_key_file is None:

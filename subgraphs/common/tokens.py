@@ -123,7 +123,7 @@ def verify_subgraph_token(
         raise InvalidToken("algorithm not allowed")
     if header.get("typ") != TOKEN_TYPE:
         raise InvalidToken("not a gateway identity token")
-    options = {"leeway": leeway, **{f"require_{claim}": True for claim in _REQUIRED}}
+    options = {"leeway": leeway}  # required claims are checked below, with their names
     try:
         claims = jwt.decode(
             token,
@@ -148,6 +148,9 @@ def _key_id_of_private(private_key: str) -> str:
 
 
 def _principal(claims: Mapping[str, Any], audience: str, leeway: int) -> Principal:
+    missing = [claim for claim in _REQUIRED if claim not in claims]
+    if missing:
+        raise InvalidToken(f"invalid claims: missing {', '.join(missing)}")
     if claims["aud"] != audience:  # a list containing the audience is not accepted
         raise InvalidToken("invalid claims: audience")
     issued_at, expires = claims["iat"], claims["exp"]

@@ -1,0 +1,91 @@
+"""Tokens for the tests: valid ones, and every kind of forgery the subgraphs must refuse."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+from jose import jwt  # type: ignore[import-untyped]
+
+from subgraphs.common.keys import generate_private_key
+from subgraphs.common.tokens import ISSUER, TOKEN_TYPE, Principal, mint_subgraph_token
+
+__all__ = ["ALICE", "forged_tokens", "sign", "unsigned"]
+
+ALICE = Principal("emp-001", "Alice Li", ("employee", "manager"), "dep-01", "web")
+
+
+def claims(audience: str, **changes: Any) -> dict[str, Any]:
+    """Valid claims for ``audience``, with ``changes`` applied (None removes a claim)."""
+    now = int(time.time())
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": audience,
+        "sub": ALICE.subject,
+        "name": ALICE.name,
+        "roles": list(ALICE.roles),
+        "department": ALICE.department,
+        "client_id": ALICE.client_id,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    base.update(changes)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def sign(private_key: str, payload: dict[str, Any], **header: Any) -> str:
+    """``payload`` signed with ES256 by ``private_key``; ``header`` replaces header fields."""
+    headers = {"typ": TOKEN_TYPE, **header}
+    token: str = jwt.encode(payload, private_key, algorithm="ES256", headers=headers)
+    return token
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsigned(header: dict[str, Any], payload: dict[str, Any], key: bytes | None = None) -> str:
+    """A compact JWS built by hand: HS256 with ``key`` if given, else no signature at all."""
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
+    if key is None:
+        return signing_input + "."
+    digest = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(digest)}"
+
+
+def forged_tokens(private_key: str, public_key: str, audience: str) -> dict[str, str]:
+    """Tokens that must each be refused by a subgraph named ``audience``, by what is wrong."""
+    now = int(time.time())
+    return {
+        "expired": mint_subgraph_token(private_key, audience, ALICE, 60, issued_at=now - 120),
+        "wrong audience": mint_subgraph_token(private_key, "another-subgraph", ALICE),
+        "audience list": sign(private_key, claims(audience, aud=[audience, "erp"])),
+        "wrong issuer": sign(private_key, claims(audience, iss="someone-else")),
+        "alg none": unsigned({"alg": "none", "typ": TOKEN_TYPE}, claims(audience)),
+        "HS256 with the public key": unsigned(
+            {"alg": "HS256", "typ": TOKEN_TYPE}, claims(audience), key=public_key.encode()
+        ),
+        "another key": mint_subgraph_token(generate_private_key(), audience, ALICE),
+        "signature of another token": (
+            mint_subgraph_token(private_key, audience, ALICE).rsplit(".", 1)[0]
+            + "."
+            + mint_subgraph_token(private_key, audience, ALICE, 30).rsplit(".", 1)[1]
+        ),
+        "generic JWT type": sign(private_key, claims(audience), typ="JWT"),
+        "lifetime too long": sign(private_key, claims(audience, exp=now + 3600)),
+        "issued in the future": sign(private_key, claims(audience, iat=now + 60, exp=now + 90)),
+        "no audience": sign(private_key, claims(audience, aud=None)),
+        "no issuer": sign(private_key, claims(audience, iss=None)),
+        "no jti": sign(private_key, claims(audience, jti=None)),
+        "no subject": sign(private_key, claims(audience, sub=None)),
+        "no expiry": sign(private_key, claims(audience, exp=None)),
+        "roles not a list": sign(private_key, claims(audience, roles="admin")),
+        "malformed": "not.a.token",
+        "empty": "",
+    }

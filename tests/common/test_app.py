@@ -1,0 +1,102 @@
+"""The subgraph app: settings from the environment, dev keys, lifespan state, and ``serve``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from subgraphs.common.keys import load_or_create_dev_key
+from subgraphs.common.settings import Environment, SettingsError, SubgraphSettings
+from subgraphs.common.tokens import mint_subgraph_token
+from tests.common.forge import ALICE
+from tests.common.lifespan import running
+from tests.common.sample_subgraph import build_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NEXT = 'mutation { nextOrderNo(period: "202611") }'
+
+
+@pytest.mark.anyio
+async def test_lifespan_state_reaches_resolvers_and_the_dev_key_is_shared(tmp_path: Path) -> None:
+    settings = SubgraphSettings(name="sample", data_dir=tmp_path)
+    app = build_app(settings)
+    key_file = tmp_path / "dev-gateway-key.pem"
+    assert key_file.exists()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    token = mint_subgraph_token(load_or_create_dev_key(key_file), "sample", ALICE)
+    headers = {"authorization": f"Bearer {token}"}
+    async with running(app) as client:
+        answers = [
+            await client.post("/graphql", json={"query": NEXT}, headers=headers) for _ in range(2)
+        ]
+    assert [a.json() for a in answers] == [
+        {"data": {"nextOrderNo": "PO-202611-0001"}},
+        {"data": {"nextOrderNo": "PO-202611-0002"}},
+    ]
+    assert (tmp_path / "sample.db").exists()
+
+
+def test_production_needs_the_gateway_public_key(tmp_path: Path) -> None:
+    settings = SubgraphSettings(
+        name="sample", data_dir=tmp_path, environment=Environment.PRODUCTION
+    )
+    with pytest.raises(SettingsError, match="TANDEM_GATEWAY_PUBLIC_KEY_FILE"):
+        build_app(settings)
+    assert not (tmp_path / "dev-gateway-key.pem").exists()
+
+
+@pytest.fixture
+def served(tmp_path: Path, free_tcp_port: int) -> Iterator[str]:
+    """``python -m tests.common.sample_subgraph`` as a real process; yields its base URL."""
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path), "TANDEM_COMPOSITION_SECRET": "c"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.common.sample_subgraph", "--port", str(free_tcp_port),
+         "--log-level", "warning"],
+        cwd=REPO_ROOT,
+        env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{free_tcp_port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "the subgraph exited"
+            assert time.monotonic() < deadline, "the subgraph did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_runs_a_guarded_subgraph_over_http(served: str, tmp_path: Path) -> None:
+    key = load_or_create_dev_key(tmp_path / "dev-gateway-key.pem")
+    token = mint_subgraph_token(key, "sample", ALICE)
+    graphql = f"{served}/graphql"
+
+    me = httpx.post(graphql, json={"query": "{ me }"}, headers={"authorization": f"Bearer {token}"})
+    anonymous = httpx.post(graphql, json={"query": "{ me }"})
+    sdl = httpx.post(
+        graphql, json={"query": "{ _service { sdl } }"}, headers={"x-tandem-composition-key": "c"}
+    )
+    other_audience = mint_subgraph_token(key, "oa", ALICE)
+    misdirected = httpx.post(
+        graphql, json={"query": "{ me }"}, headers={"authorization": f"Bearer {other_audience}"}
+    )
+
+    assert me.json() == {"data": {"me": "Alice Li"}}
+    assert anonymous.status_code == 401
+    assert "nextOrderNo(period: String!): String!" in sdl.json()["data"]["_service"]["sdl"]
+    assert misdirected.status_code == 401
