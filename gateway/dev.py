@@ -75,13 +75,15 @@ def _demo_subgraphs(timeout: float = 30.0) -> Iterator[None]:
 def run_dev(host: str = "127.0.0.1", port: int = 4000) -> int:
     import uvicorn
 
+    from .auth import DevIdentity, SubgraphTokens, load_gateway_key
     from .http import create_app
     from .pipeline import Gateway
     from .supergraph import load_supergraph
 
     supergraph = load_supergraph(DEMO_SUPERGRAPH)
+    tokens = SubgraphTokens(load_gateway_key())
     with _demo_subgraphs():
-        app = create_app(Gateway(supergraph))
+        app = create_app(Gateway(supergraph, tokens=tokens), dev_identity=DevIdentity())
         print(
             f"\nTandem is running.\n"
             f"  GraphQL endpoint: http://{host}:{port}/graphql\n"

@@ -28,8 +28,11 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
 
+from subgraphs.common.tokens import Principal
+
+from .auth.subgraph_tokens import SubgraphTokens
 from .errors import OperationError, TandemError
-from .executor.execute import PlanExecutor
+from .executor.execute import HeadersFor, PlanExecutor
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
 from .planner.build import PlanningError, build_query_plan
@@ -93,8 +96,10 @@ class Gateway:
         transport: Transport | None = None,
         cache_size: int = 1000,
         subgraph_urls: Mapping[str, str] | None = None,
+        tokens: SubgraphTokens | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.tokens = tokens
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
         self.transport = transport or AiohttpTransport()
@@ -225,7 +230,7 @@ class Gateway:
         variables: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
         *,
-        headers: Mapping[str, str] | None = None,
+        principal: Principal | None = None,
         allowed_kinds: tuple[str, ...] = ("query", "mutation"),
     ) -> dict[str, Any]:
         """Run one GraphQL request; raises :class:`TandemError` for request-level failures."""
@@ -240,7 +245,9 @@ class Gateway:
             )
         values = self.coerce_variables(operation, variables)
         prepared = self.prepare(parsed, operation, values)
-        data, errors = await self.executor.execute(prepared.plan, values, headers)
+        data, errors = await self.executor.execute(
+            prepared.plan, values, self._identity_headers(principal)
+        )
         introspection = None
         if prepared.introspection is not None:
             result = execute(self.schema, prepared.introspection, variable_values=values)
@@ -252,6 +259,17 @@ class Gateway:
         if errors:
             response["errors"] = errors
         return response
+
+    def _identity_headers(self, principal: Principal | None) -> HeadersFor | None:
+        """Each subgraph request carries a token naming ``principal``, for that subgraph."""
+        tokens = self.tokens
+        if principal is None or tokens is None:
+            return None
+
+        def headers_for(service_name: str) -> dict[str, str]:
+            return {"authorization": tokens.authorization(principal, service_name)}
+
+        return headers_for
 
     def plan(
         self,

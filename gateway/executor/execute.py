@@ -29,6 +29,7 @@ from .transport import SubgraphError, SubgraphRequest, Transport
 __all__ = ["PlanExecutor"]
 
 Path = list[str | int]
+HeadersFor = Callable[[str], Mapping[str, str] | None]
 
 
 class PlanExecutor:
@@ -48,9 +49,10 @@ class PlanExecutor:
         self,
         plan: QueryPlan,
         variables: Mapping[str, Any],
-        headers: Mapping[str, str] | None = None,
+        headers_for: HeadersFor | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        run = _Run(self, variables, headers)
+        """Run ``plan``; ``headers_for(service_name)`` gives extra headers per subgraph."""
+        run = _Run(self, variables, headers_for)
         if plan.node is not None:
             await run.node(plan.node)
         return run.data, run.errors
@@ -61,11 +63,11 @@ class _Run:
         self,
         executor: PlanExecutor,
         variables: Mapping[str, Any],
-        headers: Mapping[str, str] | None,
+        headers_for: HeadersFor | None,
     ) -> None:
         self.executor = executor
         self.variables = variables
-        self.headers = headers
+        self.headers_for = headers_for
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
 
@@ -99,7 +101,7 @@ class _Run:
             url=self.executor.urls[fetch.service_name],
             query=fetch.operation,
             variables=variables or None,
-            headers=self.headers,
+            headers=self.headers_for(fetch.service_name) if self.headers_for else None,
         )
         try:
             return await self.executor.transport.send(request)
