@@ -1,3 +1,3 @@
 """Registers the shared fixtures for every test under tests/."""
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.integration_fixtures"]
