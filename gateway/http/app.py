@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..auth.dev_identity import DevIdentity
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
 
@@ -32,7 +33,11 @@ JSON = "application/json"
 
 
 def create_app(
-    gateway: Gateway, *, max_body_bytes: int = 1_000_000, path: str = "/graphql"
+    gateway: Gateway,
+    *,
+    max_body_bytes: int = 1_000_000,
+    path: str = "/graphql",
+    dev_identity: DevIdentity | None = None,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``."""
 
@@ -41,7 +46,10 @@ def create_app(
         try:
             query, variables, operation_name = await _read_request(request, max_body_bytes)
             allowed = ("query",) if request.method == "GET" else ("query", "mutation")
-            result = await gateway.execute(query, variables, operation_name, allowed_kinds=allowed)
+            principal = dev_identity.principal(request.headers) if dev_identity else None
+            result = await gateway.execute(
+                query, variables, operation_name, principal=principal, allowed_kinds=allowed
+            )
         except TandemError as error:
             status = (
                 error.status

@@ -10,6 +10,7 @@ import os
 
 from starlette.applications import Starlette
 
+from ..auth import DevIdentity, SubgraphTokens, load_gateway_key
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
 from ..supergraph import load_supergraph
@@ -27,5 +28,9 @@ def app_from_environment() -> Starlette:
     default = timeouts.pop("*", 30.0)
     max_body = int(os.environ.get("TANDEM_MAX_BODY_BYTES", "1000000"))
     transport = AiohttpTransport(timeout=default, timeouts=timeouts)
-    gateway = Gateway(supergraph, transport=transport)
-    return create_app(gateway, max_body_bytes=max_body)
+    dev_identity = DevIdentity() if DevIdentity.enabled() else None
+    tokens = None
+    if dev_identity is not None or os.environ.get("TANDEM_GATEWAY_KEY_FILE"):
+        tokens = SubgraphTokens(load_gateway_key())
+    gateway = Gateway(supergraph, transport=transport, tokens=tokens)
+    return create_app(gateway, max_body_bytes=max_body, dev_identity=dev_identity)
