@@ -38,8 +38,13 @@ class TandemError(Exception):
         self.extensions = extensions or {}
 
     def to_graphql(self) -> dict[str, Any]:
-        """The error as a GraphQL response error object."""
-        return {"message": self.message, "extensions": {**self.extensions, "code": self.code}}
+        """The error as a GraphQL response error object (spec section 7.1.2)."""
+        extensions = {k: v for k, v in self.extensions.items() if k != "locations" and v}
+        error: dict[str, Any] = {"message": self.message}
+        if self.extensions.get("locations"):
+            error["locations"] = self.extensions["locations"]
+        error["extensions"] = {**extensions, "code": self.code}
+        return error
 
 
 class SupergraphError(TandemError):

@@ -117,7 +117,9 @@ class _Run:
             return None
 
     async def root_fetch(self, fetch: FetchNode) -> None:
-        body = await self._send(fetch, self._variables(fetch))
+        body = await self._send(
+            fetch, self._variables(fetch), lambda: [[key] for key in fetch.root_keys]
+        )
         if body is None:
             return
         for error in body.get("errors") or ():

@@ -902,6 +902,7 @@ class _PlanBuilder:
             variable_usages=tuple(sorted(names)),
             selection_text=selection,
             renames=tuple(sorted(group.renames.items())),
+            root_keys=tuple(k for k in group.selection.entries if k != "__typename"),
         )
 
     def _entity_fetch(self, graph: str, groups: list[_Group]) -> FetchNode:

@@ -58,6 +58,7 @@ class FetchNode:
     requires: tuple[RepresentationFragment, ...] | None = None
     selection_text: str = field(default="", compare=False)
     renames: tuple[tuple[str, str], ...] = ()
+    root_keys: tuple[str, ...] = ()  # a root fetch's response keys (paths of its errors)
 
 
 @dataclass(frozen=True, slots=True)
