@@ -102,6 +102,7 @@ class Gateway:
         self.tokens = tokens
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
+        self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
         self.transport = transport or AiohttpTransport()
         urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
         urls.update(subgraph_urls or {})
@@ -217,7 +218,7 @@ class Gateway:
         prepared = PreparedOperation(
             kind=kind,
             plan=plan,
-            shaper=Shaper(self.schema, selections, root_type),
+            shaper=Shaper(self.schema, selections, root_type, self.hidden_types),
             introspection=introspection,
         )
         return self._prepared.put(cache_key, prepared)

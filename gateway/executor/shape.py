@@ -104,8 +104,15 @@ def _generate(shape: _ObjectShape) -> Any:
 class Shaper:
     """Shapes results for one normalized operation; compiles lazily, reuses across requests."""
 
-    def __init__(self, schema: GraphQLSchema, selections: tuple[Selection, ...], root_type: str):
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        selections: tuple[Selection, ...],
+        root_type: str,
+        hidden_types: frozenset[str] = frozenset(),
+    ):
         self.schema = schema
+        self.hidden_types = hidden_types  # in the supergraph, not in the API schema
         self.selections = selections
         self.root_type = root_type
         self._shapes: dict[tuple[int, str], _ObjectShape] = {}
@@ -219,6 +226,14 @@ class _Run:
     ) -> dict[str, Any]:
         return shape.function()(self, value, path)  # type: ignore[no-any-return]
 
+    def _invalid(self, expected: str, raw: Any, path: tuple[Any, Any]) -> None:
+        """A subgraph value of the wrong shape: null, with an error (never the value)."""
+        self._error(
+            f"A subgraph returned {type(raw).__name__} where {expected} was expected.",
+            _path_list(path),
+            always=True,
+        )
+
     def null_field(self, type_name: str, name: str, path: tuple[Any, Any] | None, key: str) -> None:
         """A non-null field is null: record the error (unless a subgraph did) and bubble."""
         self._error(
@@ -235,7 +250,7 @@ class _Run:
             return raw
         if kind == _LIST:
             if not isinstance(raw, list):
-                return None
+                return self._invalid("a list", raw, path)
             item = compiled[1]
             item_kind = item[0]
             if item_kind == _NONNULL:
@@ -272,7 +287,7 @@ class _Run:
             return completed
         if kind == _OBJECT:
             if not isinstance(raw, dict):
-                return None
+                return self._invalid("an object", raw, path)
             return self.object(self.shaper.object_shape(compiled[2], compiled[1]), raw, path)
         if kind == _ENUM:
             if not isinstance(raw, str) or raw not in compiled[1]:
@@ -285,7 +300,7 @@ class _Run:
             return raw
         if kind == _ABSTRACT:
             if not isinstance(raw, dict):
-                return None
+                return self._invalid("an object", raw, path)
             abstract = compiled[1]
             typename = raw.get("__typename")
             runtime = self.schema.type_map.get(typename) if typename else None
@@ -295,10 +310,14 @@ class _Run:
                     return self.object(
                         self.shaper.object_shape(compiled[2], abstract.name), raw, path
                     )
-                return None
+                return self._invalid(f"an object of a {abstract.name} member", raw, path)
+            if runtime is None:
+                if typename in self.shaper.hidden_types:
+                    return None  # an @inaccessible type: not the client's to see
+                return self._invalid(f"a {abstract.name}", raw, path)
             if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(
                 abstract, runtime
             ):
-                return None
+                return self._invalid(f"a {abstract.name}", raw, path)
             return self.object(self.shaper.object_shape(compiled[2], runtime.name), raw, path)
         return raw

@@ -265,13 +265,6 @@ def test_object_typename_is_the_schema_type() -> None:
     assert errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a value the schema cannot complete (an abstract value whose __typename is no "
-    "object type of the API schema, an object that is not a JSON object, a list that is not "
-    "a JSON array) becomes null with no error: Shaper's _Run.complete returns None for it, "
-    "though value completion failing is a field error (GraphQL spec, CompleteValue)",
-)
 @pytest.mark.parametrize(
     ("query", "data", "expected"),
     [

@@ -243,11 +243,6 @@ async def test_operation_errors_are_coded(
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse and validation errors carry their locations in extensions.locations, not in "
-    "the top-level locations entry GraphQL spec 7.1.2 (Errors) defines, where clients look",
-)
 @pytest.mark.parametrize(
     ("query", "location"),
     [("{\n  employees { salary }\n}", (2, 15)), ("{\n  employees {\n", (3, 1))],

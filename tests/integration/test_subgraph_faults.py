@@ -210,11 +210,9 @@ async def test_fault_gives_partial_data_and_a_coded_error(
     for error in errors:
         assert error["extensions"]["serviceName"] == "faulty"
         assert "faulty" in error["message"]
-        if "path" in error or not expected.root_fetch:  # root fetches: see the xfail below
-            assert any(is_prefix(error["path"], nulled) for nulled in expected.nulled), error
-    if not expected.root_fetch:  # no null the fault left looks like a real null
-        for nulled in expected.nulled:
-            assert any(is_prefix(e["path"], nulled) for e in errors), nulled
+        assert any(is_prefix(error["path"], nulled) for nulled in expected.nulled), error
+    for nulled in expected.nulled:  # no null the fault left looks like a real null
+        assert any(is_prefix(e["path"], nulled) for e in errors), nulled
     assert elapsed < FAST
 
 
@@ -328,12 +326,6 @@ def test_tandem_serve_honours_subgraph_timeout_option(slow_tandem_server: str) -
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="a failed root fetch adds one error with no path (executor _Run.root_fetch calls "
-    "_send without error_paths), though it belongs to the root fields that fetch was for: "
-    "GraphQL spec 7.1.2 says such an error must contain their path",
-)
 async def test_failed_root_fetch_reports_the_path_of_its_field(
     fault_supergraphs: dict[str, Path],
 ) -> None:
