@@ -1,0 +1,40 @@
+"""The OA subgraph's ASGI app: migrations on start-up, a session factory for the resolvers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.db import create_engine, create_session_factory, upgrade_to_head
+from subgraphs.common.settings import SubgraphSettings
+from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
+from subgraphs.oa.schema import schema
+
+__all__ = ["build_app", "migrate"]
+
+
+async def migrate(database_url: str) -> None:
+    """Bring ``database_url`` to the newest OA revision (history in ``oa_alembic_version``)."""
+    await upgrade_to_head(database_url, MIGRATIONS, version_table=VERSION_TABLE)
+
+
+def build_app(settings: SubgraphSettings, *, public_key: str | None = None) -> ASGIApp:
+    """The OA subgraph for ``settings``; ``public_key`` (PEM) overrides the gateway key."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
+        await migrate(settings.database_url)
+        engine = create_engine(settings.database_url)
+        try:
+            yield {"sessions": create_session_factory(engine)}
+        finally:
+            await engine.dispose()
+
+    return create_subgraph_app(
+        schema, NAME, settings=settings, public_key=public_key, lifespan=lifespan
+    )

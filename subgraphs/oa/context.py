@@ -1,0 +1,37 @@
+"""What resolvers take from a request's context: sessions, the acting principal, loaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info
+
+from subgraphs.common.identity import current_principal
+from subgraphs.oa.loaders import Loaders
+from subgraphs.oa.store.people import Actor
+
+__all__ = ["actor", "loaders", "sessions"]
+
+_LOADERS = "oa.loaders"
+
+
+def sessions(info: Info[Any, Any]) -> async_sessionmaker[AsyncSession]:
+    """The session factory the app's lifespan put into every request's context."""
+    factory: async_sessionmaker[AsyncSession] = info.context["sessions"]
+    return factory
+
+
+def actor(info: Info[Any, Any]) -> Actor:
+    """The acting principal (``UNAUTHENTICATED`` without one): its subject is an employee id."""
+    principal = current_principal(info)
+    return Actor(employee_id=principal.subject, roles=frozenset(principal.roles))
+
+
+def loaders(info: Info[Any, Any]) -> Loaders:
+    """This request's data loaders, created on first use."""
+    found = info.context.get(_LOADERS)
+    if not isinstance(found, Loaders):
+        found = Loaders(sessions(info))
+        info.context[_LOADERS] = found
+    return found

@@ -1,0 +1,54 @@
+"""Per-request data loaders: one batched query per relation, whatever the nesting.
+
+Each batch opens its own short transaction (resolvers run concurrently, a session must not
+be shared between them); a mutation's own transaction has committed before its result's
+fields are resolved through these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from subgraphs.common.db import transaction
+from subgraphs.oa.store import people
+from subgraphs.oa.store.models import Department, Employee
+
+__all__ = ["Loaders"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Loaders:
+    """The loaders of one request."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.employee: DataLoader[str, Employee | None] = self._one(people.employees_by_ids)
+        self.department: DataLoader[str, Department | None] = self._one(people.departments_by_ids)
+        self.members: DataLoader[str, list[Employee]] = self._many(people.members_by_department)
+        self.reports: DataLoader[str, list[Employee]] = self._many(people.reports_by_manager)
+
+    def _one(
+        self, fetch: Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]
+    ) -> DataLoader[K, V | None]:
+        async def load(keys: list[K]) -> list[V | None]:
+            async with transaction(self._sessions) as session:
+                found = await fetch(session, keys)
+            return [found.get(key) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _many(
+        self, fetch: Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, list[V]]]]
+    ) -> DataLoader[K, list[V]]:
+        async def load(keys: list[K]) -> list[list[V]]:
+            async with transaction(self._sessions) as session:
+                found = await fetch(session, keys)
+            return [found.get(key, []) for key in keys]
+
+        return DataLoader(load_fn=load)

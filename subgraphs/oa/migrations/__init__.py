@@ -1,0 +1,1 @@
+"""The OA subgraph's Alembic revisions (``versions/``), applied by ``upgrade_to_head``."""

@@ -1,0 +1,16 @@
+"""The OA subgraph's schema: the areas' root fields merged, built by the common factory."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.oa.resolvers.people import PeopleQuery
+from subgraphs.oa.types.people import Department, Employee
+
+__all__ = ["Mutation", "Query", "schema"]
+
+Query = merge_types("Query", (PeopleQuery,))
+Mutation = None
+
+schema: SubgraphSchema = create_schema(query=Query, types=[Employee, Department])

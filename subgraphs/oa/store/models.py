@@ -1,0 +1,83 @@
+"""The OA tables, as SQLAlchemy 2 declarative models (the migrations create the same).
+
+Every table is named ``oa_*``. Ids are stable strings: ``emp-001`` and ``dept-01`` for the
+demo company's people, UUIDs for everything created at run time. Times are
+:class:`AwareDateTime` (UTC), money :class:`DecimalAmount` with a currency column beside it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from subgraphs.common.timestamps import AwareDateTime, utc_now
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "Department",
+    "Employee",
+    "new_id",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names the migrations spell out, so both stay in step."""
+
+ID = String(64)
+
+
+def new_id() -> str:
+    """A new id for a row created at run time."""
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+class Department(Base):
+    __tablename__ = "oa_departments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("oa_departments.id"))
+    manager_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id", use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+class Employee(Base):
+    __tablename__ = "oa_employees"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[str] = mapped_column(ForeignKey("oa_departments.id"), index=True)
+    manager_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    id_card_number: Mapped[str | None] = mapped_column(Text)
+    """Plain text for now; the one column the field-encryption work will turn into envelopes."""
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The roles the demo identity provider gives this person; requests use the token's."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
