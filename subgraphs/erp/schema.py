@@ -1,0 +1,19 @@
+"""The ERP subgraph's Federation 2 schema: every area's queries and mutations merged."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.erp.api import entities, finance
+
+__all__ = ["schema"]
+
+Query = merge_types("Query", (finance.Query,))
+Mutation = merge_types("Mutation", (finance.Mutation, entities.Mutation))
+
+schema: SubgraphSchema = create_schema(
+    query=Query,
+    mutation=Mutation,
+    types=[entities.Employee, entities.Department, entities.ApprovalRequest],
+)
