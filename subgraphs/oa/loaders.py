@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import transaction
-from subgraphs.oa.store import people
+from subgraphs.oa.store import announcements, messages, people
 from subgraphs.oa.store.models import Department, Employee
 
 __all__ = ["Loaders"]
@@ -32,6 +32,12 @@ class Loaders:
         self.department: DataLoader[str, Department | None] = self._one(people.departments_by_ids)
         self.members: DataLoader[str, list[Employee]] = self._many(people.members_by_department)
         self.reports: DataLoader[str, list[Employee]] = self._many(people.reports_by_manager)
+        self.recipients: DataLoader[str, list[Employee]] = self._many(
+            messages.recipients_by_message
+        )
+        self.audience: DataLoader[str, list[Department]] = self._many(
+            announcements.audiences_by_announcement
+        )
 
     def _one(
         self, fetch: Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]

@@ -3,7 +3,7 @@
 Each backend's database is created and migrated once per session (PostgreSQL: a scratch
 database on ``TANDEM_TEST_POSTGRES_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``,
 dropped at the end); every test starts from it emptied (SQLite: a copy of the migrated file;
-PostgreSQL: every ``oa_*`` table truncated) with the small company of :mod:`tests.oa.org`.
+PostgreSQL: every ``oa_*`` table emptied) with the small company of :mod:`tests.oa.org`.
 ``TANDEM_TEST_SKIP_POSTGRES=1`` skips the PostgreSQL half instead of failing without a server.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -26,7 +26,7 @@ from subgraphs.common.db import create_engine, create_session_factory, transacti
 from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa.app import build_app, migrate
-from subgraphs.oa.store.models import Base
+from subgraphs.oa.store.models import Base, Department
 from tests.common.lifespan import running
 from tests.oa.client import OAClient
 from tests.oa.org import add_org
@@ -86,7 +86,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_truncate(url))
+    asyncio.run(_empty(url))
     return url
 
 
@@ -125,11 +125,13 @@ async def _admin(url: str, statement: str) -> None:
         await connection.close()
 
 
-async def _truncate(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+async def _empty(url: str) -> None:
+    """Delete every row (much faster than TRUNCATE on tables this small)."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE TABLE {tables} CASCADE"))
+            await connection.execute(update(Department).values(manager_id=None))
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
     finally:
         await engine.dispose()

@@ -14,19 +14,25 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from subgraphs.common.timestamps import AwareDateTime, utc_now
 
 __all__ = [
     "NAMING_CONVENTION",
+    "Announcement",
+    "AnnouncementAudience",
     "Base",
     "Department",
     "Employee",
+    "MailboxEntry",
+    "Message",
     "new_id",
 ]
 
@@ -81,3 +87,68 @@ class Employee(Base):
     """The roles the demo identity provider gives this person; requests use the token's."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+# --- messages and announcements ---------------------------------------------------------
+
+
+class Message(Base):
+    """A message as sent: one row, however many mailboxes hold it."""
+
+    __tablename__ = "oa_messages"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    sender_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    """None for a system message (an order number, a goods receipt)."""
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    """Set for system messages: delivering the same key twice delivers once."""
+
+
+class MailboxEntry(Base):
+    """A message in one person's mailbox: what ``Message`` in the schema is (its id, folder,
+    read time are per mailbox)."""
+
+    __tablename__ = "oa_mailbox"
+    __table_args__ = (
+        UniqueConstraint("message_id", "owner_id", "role"),
+        Index(None, "owner_id", "folder", "sent_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(ForeignKey("oa_messages.id"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    """``SENDER`` or ``RECIPIENT``."""
+    folder: Mapped[str] = mapped_column(String(16))
+    """``INBOX``, ``SENT`` or ``ARCHIVE``."""
+    read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    sent_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    """The message's, repeated here to order a mailbox without a join."""
+
+    message: Mapped[Message] = relationship(lazy="raise")
+
+
+class Announcement(Base):
+    __tablename__ = "oa_announcements"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"))
+    published_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now, index=True)
+
+
+class AnnouncementAudience(Base):
+    """A department an announcement is for (with its sub-departments); none: everyone."""
+
+    __tablename__ = "oa_announcement_audiences"
+
+    announcement_id: Mapped[str] = mapped_column(
+        ForeignKey("oa_announcements.id"), primary_key=True
+    )
+    department_id: Mapped[str] = mapped_column(
+        ForeignKey("oa_departments.id"), primary_key=True, index=True
+    )
