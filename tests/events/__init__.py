@@ -1,0 +1,1 @@
+"""Tests of subgraphs.common.events: outbox, buses, relay, inbox, and the faults they survive."""
