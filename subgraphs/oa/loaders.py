@@ -14,8 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import transaction
-from subgraphs.oa.store import announcements, messages, people
-from subgraphs.oa.store.models import Department, Employee
+from subgraphs.oa.store import announcements, documents, messages, people
+from subgraphs.oa.store.models import (
+    Department,
+    DocumentShare,
+    DocumentVersion,
+    Employee,
+)
 
 __all__ = ["Loaders"]
 
@@ -37,6 +42,14 @@ class Loaders:
         )
         self.audience: DataLoader[str, list[Department]] = self._many(
             announcements.audiences_by_announcement
+        )
+        self.versions: DataLoader[str, list[DocumentVersion]] = self._many(
+            documents.versions_by_document
+        )
+        self.content: DataLoader[str, bytes | None] = self._one(documents.content_by_version)
+        self.tags: DataLoader[str, list[str]] = self._many(documents.tags_by_document)
+        self.shares: DataLoader[str, list[tuple[DocumentShare, Employee]]] = self._many(
+            documents.shares_by_document
         )
 
     def _one(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.oa.resolvers.documents import DocumentsMutation, DocumentsQuery
 from subgraphs.oa.resolvers.messages import MessagesMutation, MessagesQuery
 from subgraphs.oa.resolvers.people import PeopleQuery
 from subgraphs.oa.types.people import Department, Employee
 
 __all__ = ["Mutation", "Query", "schema"]
 
-Query = merge_types("Query", (PeopleQuery, MessagesQuery))
-Mutation = merge_types("Mutation", (MessagesMutation,))
+Query = merge_types("Query", (PeopleQuery, MessagesQuery, DocumentsQuery))
+Mutation = merge_types("Mutation", (MessagesMutation, DocumentsMutation))
 
 schema: SubgraphSchema = create_schema(query=Query, mutation=Mutation, types=[Employee, Department])

@@ -15,6 +15,8 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -30,6 +32,10 @@ __all__ = [
     "AnnouncementAudience",
     "Base",
     "Department",
+    "Document",
+    "DocumentShare",
+    "DocumentTag",
+    "DocumentVersion",
     "Employee",
     "MailboxEntry",
     "Message",
@@ -152,3 +158,56 @@ class AnnouncementAudience(Base):
     department_id: Mapped[str] = mapped_column(
         ForeignKey("oa_departments.id"), primary_key=True, index=True
     )
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+class Document(Base):
+    __tablename__ = "oa_documents"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"), index=True)
+    folder: Mapped[str] = mapped_column(String(500))
+    """A path such as ``/contracts/2026``; ``/`` is the top."""
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    """The number of the newest version, 0 before the first (numbers versions under a lock)."""
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+class DocumentTag(Base):
+    __tablename__ = "oa_document_tags"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("oa_documents.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+
+
+class DocumentVersion(Base):
+    __tablename__ = "oa_document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("oa_documents.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+class DocumentShare(Base):
+    """A document shared with one employee, to read (``READ``) or also to revise (``EDIT``)."""
+
+    __tablename__ = "oa_document_shares"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("oa_documents.id"), primary_key=True)
+    employee_id: Mapped[str] = mapped_column(
+        ForeignKey("oa_employees.id"), primary_key=True, index=True
+    )
+    permission: Mapped[str] = mapped_column(String(8))
+    shared_by: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"))
+    shared_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
