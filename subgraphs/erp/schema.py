@@ -5,12 +5,14 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
-from subgraphs.erp.api import entities, finance
+from subgraphs.erp.api import entities, finance, inventory, procurement
 
 __all__ = ["schema"]
 
-Query = merge_types("Query", (finance.Query,))
-Mutation = merge_types("Mutation", (finance.Mutation, entities.Mutation))
+Query = merge_types("Query", (finance.Query, procurement.Query, inventory.Query))
+Mutation = merge_types(
+    "Mutation", (finance.Mutation, procurement.Mutation, inventory.Mutation, entities.Mutation)
+)
 
 schema: SubgraphSchema = create_schema(
     query=Query,

@@ -7,17 +7,21 @@ a reference: whether the employee exists is OA's to say.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.money import Money, MoneyInput
+from subgraphs.common.pagination import Connection
 from subgraphs.erp.api.context import money, money_input, session
 from subgraphs.erp.api.finance import Budget
-from subgraphs.erp.store import finance
+from subgraphs.erp.store import finance, procurement
 from subgraphs.erp.store.base import parse_period
 from subgraphs.erp.store.checks import require_id
+
+if TYPE_CHECKING:
+    from subgraphs.erp.api.procurement import PurchaseOrder
 
 __all__ = ["ApprovalRequest", "Department", "Employee", "Mutation"]
 
@@ -31,6 +35,15 @@ class Employee:
         async with session(info) as db:
             found = await finance.get_salary(db, str(self.id))
         return None if found is None else money(*found)
+
+    @strawberry.field(description="Purchase orders this employee requested, newest first.")
+    async def purchase_orders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[PurchaseOrder, strawberry.lazy("subgraphs.erp.api.procurement")]]:
+        from subgraphs.erp.api.procurement import PurchaseOrderFilter, filtered_orders, order_page
+
+        statement = filtered_orders(PurchaseOrderFilter(requested_by=self.id))
+        return await order_page(info, statement, first, after)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Self:
@@ -56,6 +69,16 @@ class Department:
 @strawberry.federation.type(keys=["id"], description="An approval request (owned by OA).")
 class ApprovalRequest:
     id: strawberry.ID
+
+    @strawberry.field(description="The purchase order created when the request was approved.")
+    async def purchase_order(
+        self, info: Info
+    ) -> Annotated[PurchaseOrder, strawberry.lazy("subgraphs.erp.api.procurement")] | None:
+        from subgraphs.erp.api.procurement import PurchaseOrder
+
+        async with session(info) as db:
+            row = await procurement.purchase_order_for_request(db, str(self.id))
+        return None if row is None else PurchaseOrder.of(row)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Self:

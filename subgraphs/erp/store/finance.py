@@ -37,6 +37,7 @@ __all__ = [
     "commit_budget",
     "create_account",
     "depreciation_schedule",
+    "ensure_account",
     "get_budget",
     "get_salary",
     "post_journal_entry",
@@ -103,6 +104,17 @@ async def create_account(session: AsyncSession, code: str, name: str, type: Acco
     session.add(account)
     await session.flush()
     return account
+
+
+async def ensure_account(session: AsyncSession, code: str, name: str, type: AccountType) -> None:
+    """Add the account unless its code exists (safe when concurrent callers race)."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Account)
+    await session.execute(
+        insert.values(code=code, name=name, type=type.value).on_conflict_do_nothing(
+            index_elements=[Account.code]
+        )
+    )
 
 
 async def post_journal_entry(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
-from subgraphs.erp.store.models.inventory import Item
+from subgraphs.erp.store.models.inventory import Item, Warehouse
 
 __all__ = ["PurchaseOrder", "PurchaseOrderLine", "Supplier"]
 
@@ -55,6 +55,7 @@ class PurchaseOrder(Base):
     received_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     supplier: Mapped[Supplier] = relationship(lazy="joined")
+    received_into: Mapped[Warehouse | None] = relationship(lazy="joined")
     lines: Mapped[list[PurchaseOrderLine]] = relationship(
         order_by="PurchaseOrderLine.line_no", cascade="all, delete-orphan", lazy="selectin"
     )
