@@ -161,13 +161,24 @@ def _create_sqlite_folder(url: URL) -> None:
 def _serialize_sqlite_transactions(engine: AsyncEngine) -> None:
     """SQLAlchemy's documented recipe, with IMMEDIATE: SQLite's lock taken at BEGIN."""
 
+    locked = engine.sync_engine.dialect.loaded_dbapi.OperationalError
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != "wal":
+                # WAL is a property of the file, kept once set. Switching needs the file
+                # to itself and does not wait for a busy one: if another connection is
+                # using it now, a later connection switches (nothing depends on WAL).
+                try:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                except locked as error:
+                    if "locked" not in str(error):
+                        raise
         finally:
             cursor.close()
 

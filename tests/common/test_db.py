@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -190,3 +191,31 @@ async def test_price_column_keeps_exact_decimals(database_url: str, engine: Asyn
         total = (await session.execute(select(func.sum(widgets.c.price)))).scalar_one()
     assert list(stored) == prices
     assert total == Decimal("12345678901234.8678")
+
+
+@pytest.mark.anyio
+async def test_connecting_while_another_process_writes_waits_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """A connection's switch to WAL does not wait for a busy file; the connect must not fail."""
+    path = tmp_path / "busy.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA journal_mode=DELETE")
+    other.execute("CREATE TABLE t (id INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+
+    async def commit_soon() -> None:
+        await asyncio.sleep(0.3)
+        other.execute("COMMIT")
+
+    try:
+        committer = asyncio.create_task(commit_soon())
+        async with engine.begin() as connection:
+            count = (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        await committer
+    finally:
+        await engine.dispose()
+        other.close()
+    assert count == 1
