@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["RedisServer", "redis_server_binary"]
+__all__ = ["RedisServer", "closed_port_url", "redis_server_binary"]
 
 
 def redis_server_binary() -> str | None:
@@ -89,3 +89,8 @@ class RedisServer:
                 return sock.recv(64).startswith(b"+PONG")
         except OSError:
             return False
+
+
+def closed_port_url() -> str:
+    """A Redis URL where nothing listens (a port that was free a moment ago)."""
+    return f"redis://127.0.0.1:{_free_port()}/0"

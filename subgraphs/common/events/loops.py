@@ -81,9 +81,9 @@ async def repeat(
     """Run ``step`` until ``stop`` is set; ``what`` names it in the logs.
 
     ``step`` returns True when it may have more work right away; otherwise ``idle`` is
-    awaited before the next step. A step that raises is logged (an unavailable bus or
-    database as a warning, the first time; anything else with its traceback, since it is a
-    bug or a bad event) and retried after ``backoff``.
+    awaited before the next step (cut short by ``stop``). A step that raises is logged (an
+    unavailable bus or database as a warning, the first time; anything else with its
+    traceback, since it is a bug or a bad event) and retried after ``backoff``.
     """
     backoff = backoff or Backoff()
     while not stop.is_set():
@@ -102,4 +102,16 @@ async def repeat(
             logger.info("%s: working again after %d failures", what, backoff.failures)
             backoff.reset()
         if not busy and idle is not None:
-            await idle()
+            await _unless_stopped(idle(), stop)
+
+
+async def _unless_stopped(waiting: Awaitable[object], stop: asyncio.Event) -> None:
+    """Await ``waiting``, or cancel it as soon as ``stop`` is set."""
+    task = asyncio.ensure_future(waiting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, stopped):
+            pending.cancel()
+        await asyncio.gather(task, stopped, return_exceptions=True)
