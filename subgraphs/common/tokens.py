@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-from jose import jwt  # type: ignore[import-untyped]  # the one module importing python-jose
+from jose import jwk, jwt  # type: ignore[import-untyped]  # the one module importing python-jose
 from jose.exceptions import (  # type: ignore[import-untyped]
     ExpiredSignatureError,
     JWTClaimsError,
@@ -107,7 +107,7 @@ def mint_subgraph_token(
         "jti": uuid.uuid4().hex,
     }
     headers = {"typ": TOKEN_TYPE, "kid": _key_id_of_private(private_key)}
-    token: str = jwt.encode(claims, private_key, algorithm=ALGORITHM, headers=headers)
+    token: str = jwt.encode(claims, _key(private_key), algorithm=ALGORITHM, headers=headers)
     return token
 
 
@@ -119,7 +119,7 @@ def verify_subgraph_token(
         header = jwt.get_unverified_header(token)
     except JWTError:
         raise InvalidToken("malformed token") from None
-    if header.get("alg") != ALGORITHM:
+    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
         raise InvalidToken("algorithm not allowed")
     if header.get("typ") != TOKEN_TYPE:
         raise InvalidToken("not a gateway identity token")
@@ -127,7 +127,7 @@ def verify_subgraph_token(
     try:
         claims = jwt.decode(
             token,
-            public_key,
+            _key(public_key),
             algorithms=[ALGORITHM],
             audience=audience,
             issuer=ISSUER,
@@ -140,6 +140,12 @@ def verify_subgraph_token(
     except JWTError:
         raise InvalidToken("invalid signature") from None
     return _principal(claims, audience, leeway)
+
+
+@lru_cache(maxsize=16)
+def _key(pem: str) -> Any:
+    """The parsed ES256 key of a PEM text, parsed once (a gateway signs on every fetch)."""
+    return jwk.construct(pem, ALGORITHM)
 
 
 @lru_cache(maxsize=8)
