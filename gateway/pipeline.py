@@ -31,11 +31,12 @@ from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
 from subgraphs.common.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
+from .authz.authorizer import Authorizer, NormalizedOperation
 from .errors import OperationError, TandemError
 from .executor.execute import HeadersFor, PlanExecutor
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
-from .planner.build import PlanningError, build_query_plan
+from .planner.build import build_query_plan
 from .planner.capabilities import Capabilities
 from .planner.operation import condition_variables, normalize_operation
 from .planner.plan import QueryPlan
@@ -97,9 +98,11 @@ class Gateway:
         cache_size: int = 1000,
         subgraph_urls: Mapping[str, str] | None = None,
         tokens: SubgraphTokens | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.tokens = tokens
+        self.authorizer = authorizer
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
         self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
@@ -111,6 +114,7 @@ class Gateway:
         )
         self.executor = PlanExecutor(self.transport, urls, object_types)
         self._documents: _LRU[str, _Document] = _LRU(cache_size)
+        self._normalized: _LRU[tuple[Any, ...], NormalizedOperation] = _LRU(cache_size)
         self._prepared: _LRU[tuple[Any, ...], PreparedOperation] = _LRU(cache_size)
 
     async def close(self) -> None:
@@ -183,45 +187,74 @@ class Gateway:
 
     def prepare(
         self,
+        query: str,
         parsed: _Document,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
+        principal: Principal | None = None,
     ) -> PreparedOperation:
-        """The plan and shaper of ``operation`` (cached)."""
+        """The plan and shaper of ``operation`` for ``principal`` (cached)."""
         conditions = condition_variables(operation, parsed.fragments)
-        cache_key = (
-            id(parsed),
+        base_key = (
+            query,
             operation.name.value if operation.name else None,
             tuple(bool(variables.get(name)) for name in conditions),
         )
+        base = self._normalized.get(base_key)
+        if base is None:
+            base = self._normalized.put(base_key, self._normalize(parsed, operation, variables))
+        access = None
+        if self.authorizer is not None:
+            access = self.authorizer.access(base_key, base, principal)
+        cache_key = (base_key, access.signature if access is not None else None)
         prepared = self._prepared.get(cache_key)
         if prepared is not None:
             return prepared
-        kind = operation.operation.value
-        selections = normalize_operation(operation, parsed.fragments, variables)
-        variable_types = {
-            d.variable.name.value: print_ast(d.type)
-            + (f" = {print_ast(d.default_value)}" if d.default_value is not None else "")
-            for d in operation.variable_definitions or ()
-        }
-        try:
-            plan = build_query_plan(
-                self.supergraph, kind, selections, variable_types, capabilities=self.capabilities
-            )
-        except PlanningError:
-            raise
-        root_type = {
-            "query": self.supergraph.query_type,
-            "mutation": self.supergraph.mutation_type,
-        }.get(kind) or self.supergraph.query_type
-        introspection = _introspection_document(parsed, operation)
+        selections = access.selections if access is not None else base.selections
+        plan = build_query_plan(
+            self.supergraph,
+            base.kind,
+            selections,
+            base.variable_types,
+            capabilities=self.capabilities,
+        )
         prepared = PreparedOperation(
-            kind=kind,
+            kind=base.kind,
             plan=plan,
-            shaper=Shaper(self.schema, selections, root_type, self.hidden_types),
-            introspection=introspection,
+            shaper=Shaper(
+                self.schema,
+                base.selections,
+                base.root_type,
+                self.hidden_types,
+                denied=access.denied if access is not None else None,
+                explain=self.authorizer.explain if self.authorizer is not None else False,
+            ),
+            introspection=base.introspection,
         )
         return self._prepared.put(cache_key, prepared)
+
+    def _normalize(
+        self,
+        parsed: _Document,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+    ) -> NormalizedOperation:
+        kind = operation.operation.value
+        return NormalizedOperation(
+            kind=kind,
+            selections=normalize_operation(operation, parsed.fragments, variables),
+            root_type={
+                "query": self.supergraph.query_type,
+                "mutation": self.supergraph.mutation_type,
+            }.get(kind)
+            or self.supergraph.query_type,
+            variable_types={
+                d.variable.name.value: print_ast(d.type)
+                + (f" = {print_ast(d.default_value)}" if d.default_value is not None else "")
+                for d in operation.variable_definitions or ()
+            },
+            introspection=_introspection_document(parsed, operation),
+        )
 
     # -- the whole request -------------------------------------------------------------------
 
@@ -245,7 +278,7 @@ class Gateway:
                 status=405,
             )
         values = self.coerce_variables(operation, variables)
-        prepared = self.prepare(parsed, operation, values)
+        prepared = self.prepare(query, parsed, operation, values, principal)
         data, errors = await self.executor.execute(
             prepared.plan, values, self._identity_headers(principal)
         )
@@ -277,10 +310,14 @@ class Gateway:
         query: str,
         operation_name: str | None = None,
         variables: Mapping[str, Any] | None = None,
+        principal: Principal | None = None,
     ) -> QueryPlan:
+        """The plan ``principal`` would get (``tandem plan``, tests)."""
         parsed = self.document(query)
         operation = self.operation(parsed, operation_name)
-        return self.prepare(parsed, operation, self.coerce_variables(operation, variables)).plan
+        return self.prepare(
+            query, parsed, operation, self.coerce_variables(operation, variables), principal
+        ).plan
 
 
 def _locations(error: GraphQLError) -> dict[str, Any]:

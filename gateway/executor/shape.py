@@ -30,7 +30,7 @@ from ..planner.operation import Selection, collect_fields, merged_selections
 
 __all__ = ["Shaper"]
 
-_LEAF, _ENUM, _OBJECT, _ABSTRACT, _LIST, _NONNULL, _TYPENAME, _INTROSPECTION = range(8)
+_LEAF, _ENUM, _OBJECT, _ABSTRACT, _LIST, _NONNULL, _TYPENAME, _INTROSPECTION, _DENIED = range(9)
 
 # A compiled field: (response key, field name, parent type name, compiled type)
 # A compiled type: (kind, payload...)
@@ -73,6 +73,8 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"    result[{k}] = get({k})")
         elif kind == _INTROSPECTION:
             lines.append(f"    result[{k}] = run.introspection.get({k})")
+        elif kind == _DENIED:
+            lines.append(f"    result[{k}] = run.denied({c}, path, {k})")
         elif kind == _NONNULL:
             lines.append(f"    raw = get({k})")
             if compiled[1][0] == _LEAF:
@@ -110,8 +112,13 @@ class Shaper:
         selections: tuple[Selection, ...],
         root_type: str,
         hidden_types: frozenset[str] = frozenset(),
+        *,
+        denied: Mapping[int, Any] | None = None,
+        explain: bool = False,
     ):
         self.schema = schema
+        self.denied = denied or {}  # FieldSelection id -> authz Denial (coordinate, rule)
+        self.explain = explain
         self.hidden_types = hidden_types  # in the supergraph, not in the API schema
         self.selections = selections
         self.root_type = root_type
@@ -134,6 +141,10 @@ class Shaper:
                 shape.fields.append((key, name, (_TYPENAME,)))
             elif name in ("__schema", "__type"):
                 shape.fields.append((key, name, (_INTROSPECTION,)))
+            elif self.denied and any(id(f) in self.denied for f in same_key):
+                denial = next(self.denied[id(f)] for f in same_key if id(f) in self.denied)
+                nonnull = name in fields and isinstance(fields[name].type, GraphQLNonNull)
+                shape.fields.append((key, name, (_DENIED, denial, nonnull)))
             elif name in fields:
                 sub = merged_selections(same_key) if same_key[0].selections is not None else ()
                 shape.fields.append((key, name, self._compile(fields[name].type, sub)))
@@ -233,6 +244,21 @@ class _Run:
             _path_list(path),
             always=True,
         )
+
+    def denied(self, compiled: tuple[Any, ...], path: tuple[Any, Any] | None, key: str) -> None:
+        """A field the policy denies: null and a FORBIDDEN error at its path (bubbling when
+        the field is non-null, as for any null there)."""
+        denial = compiled[1]
+        error: dict[str, Any] = {
+            "message": f"Not allowed to {denial.action} {denial.coordinate}.",
+            "path": _path_list((path, key)),
+            "extensions": {"code": "FORBIDDEN", "coordinate": denial.coordinate},
+        }
+        if self.shaper.explain:
+            error["extensions"]["rule"] = denial.rule
+        self.errors.append(error)
+        if compiled[2]:
+            raise _Bubble
 
     def null_field(self, type_name: str, name: str, path: tuple[Any, Any] | None, key: str) -> None:
         """A non-null field is null: record the error (unless a subgraph did) and bubble."""

@@ -1,0 +1,80 @@
+"""Field authorization for the pipeline: decisions per principal, cached per policy version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import DocumentNode, GraphQLSchema
+
+from subgraphs.common.tokens import Principal
+
+from ..errors import OperationError
+from ..planner.operation import Selection
+from .enforcer import PolicyEnforcer
+from .field_access import AccessDecision, authorize_selections
+
+__all__ = ["Authorizer", "NormalizedOperation"]
+
+
+@dataclass(frozen=True)
+class NormalizedOperation:
+    """An operation after fragment inlining and ``@skip``/``@include`` (shared by principals)."""
+
+    kind: str
+    selections: tuple[Selection, ...]
+    root_type: str
+    variable_types: Mapping[str, str]
+    introspection: DocumentNode | None
+
+
+class Authorizer:
+    """Decides an operation for a principal: filter denied fields (default) or reject."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        enforcer: PolicyEnforcer,
+        *,
+        reject: bool = False,
+        explain: bool = False,
+        cache_size: int = 10_000,
+    ) -> None:
+        self.schema = schema
+        self.enforcer = enforcer
+        self.reject = reject
+        self.explain = explain
+        self.cache_size = cache_size
+        self._cache: dict[tuple[Any, ...], tuple[NormalizedOperation, AccessDecision]] = {}
+
+    def access(
+        self,
+        operation_key: tuple[Any, ...],
+        operation: NormalizedOperation,
+        principal: Principal | None,
+    ) -> AccessDecision:
+        identity = (principal.subject, principal.roles, principal.department) if principal else None
+        cache_key = (id(operation), identity, self.enforcer.version)
+        cached = self._cache.get(cache_key)
+        decision = cached[1] if cached is not None and cached[0] is operation else None
+        if decision is None:
+            decision = authorize_selections(
+                self.schema,
+                operation.selections,
+                operation.root_type,
+                operation.kind,
+                lambda coordinate, action: self.enforcer.decide(principal, coordinate, action),
+            )
+            if len(self._cache) >= self.cache_size:
+                self._cache = {}
+            self._cache[cache_key] = (operation, decision)
+        if self.reject and decision.denied:
+            coordinates = sorted({d.coordinate for d in decision.denied.values()})
+            raise OperationError(
+                "not allowed: " + ", ".join(coordinates),
+                code="FORBIDDEN",
+                status=403,
+                extensions={"coordinates": coordinates},
+            )
+        return decision
