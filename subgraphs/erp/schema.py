@@ -5,13 +5,20 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
-from subgraphs.erp.api import entities, finance, inventory, procurement
+from subgraphs.erp.api import entities, finance, inventory, procurement, sales
 
 __all__ = ["schema"]
 
-Query = merge_types("Query", (finance.Query, procurement.Query, inventory.Query))
+Query = merge_types("Query", (finance.Query, procurement.Query, inventory.Query, sales.Query))
 Mutation = merge_types(
-    "Mutation", (finance.Mutation, procurement.Mutation, inventory.Mutation, entities.Mutation)
+    "Mutation",
+    (
+        finance.Mutation,
+        procurement.Mutation,
+        inventory.Mutation,
+        sales.Mutation,
+        entities.Mutation,
+    ),
 )
 
 schema: SubgraphSchema = create_schema(
