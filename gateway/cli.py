@@ -30,6 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds a subgraph may take (all, or NAME only); repeatable; default 30",
     )
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
+    serve.add_argument(
+        "--policy", metavar="DIR", help="enforce casbin policies: DIR/model.conf + policy.csv"
+    )
+    serve.add_argument("--authz-mode", choices=("filter", "reject"), default="filter")
+    serve.add_argument("--authz-explain", action="store_true", help="name rules in errors")
+    serve.add_argument(
+        "--authz-default", choices=("deny", "allow"), default="deny", help="unlisted fields"
+    )
     serve.add_argument("--log-level", default="warning")
 
     dev = commands.add_parser("dev", help="run the demo stack: subgraphs and gateway")
@@ -68,6 +76,15 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["TANDEM_SUPERGRAPH"] = os.path.abspath(args.supergraph)
     os.environ["TANDEM_SUBGRAPH_TIMEOUT"] = ",".join(f"{k}={v}" for k, v in timeouts.items())
     os.environ["TANDEM_MAX_BODY_BYTES"] = str(args.max_body_bytes)
+    if args.policy:
+        from .authz.enforcer import PolicyEnforcer
+
+        policy_dir = os.path.abspath(args.policy)
+        PolicyEnforcer(f"{policy_dir}/model.conf", f"{policy_dir}/policy.csv")  # fail fast
+        os.environ["TANDEM_POLICY_DIR"] = policy_dir
+        os.environ["TANDEM_AUTHZ_MODE"] = args.authz_mode
+        os.environ["TANDEM_AUTHZ_EXPLAIN"] = "1" if args.authz_explain else ""
+        os.environ["TANDEM_AUTHZ_DEFAULT"] = args.authz_default
     print(f"tandem: serving GraphQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
         "gateway.http.factory:app_from_environment",

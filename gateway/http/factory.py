@@ -11,6 +11,8 @@ import os
 from starlette.applications import Starlette
 
 from ..auth import DevIdentity, SubgraphTokens, load_gateway_key
+from ..authz.authorizer import Authorizer
+from ..authz.enforcer import PolicyEnforcer
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
 from ..supergraph import load_supergraph
@@ -32,5 +34,19 @@ def app_from_environment() -> Starlette:
     tokens = None
     if dev_identity is not None or os.environ.get("TANDEM_GATEWAY_KEY_FILE"):
         tokens = SubgraphTokens(load_gateway_key())
-    gateway = Gateway(supergraph, transport=transport, tokens=tokens)
+    authorizer = None
+    policy_dir = os.environ.get("TANDEM_POLICY_DIR")
+    if policy_dir:
+        enforcer = PolicyEnforcer(
+            f"{policy_dir}/model.conf",
+            f"{policy_dir}/policy.csv",
+            default_allow=os.environ.get("TANDEM_AUTHZ_DEFAULT") == "allow",
+        )
+        authorizer = Authorizer(
+            supergraph.api_schema,
+            enforcer,
+            reject=os.environ.get("TANDEM_AUTHZ_MODE") == "reject",
+            explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
+        )
+    gateway = Gateway(supergraph, transport=transport, tokens=tokens, authorizer=authorizer)
     return create_app(gateway, max_body_bytes=max_body, dev_identity=dev_identity)
