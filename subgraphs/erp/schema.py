@@ -5,11 +5,14 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
-from subgraphs.erp.api import entities, finance, inventory, procurement, sales
+from subgraphs.erp.api import entities, finance, inventory, procurement, production, sales
 
 __all__ = ["schema"]
 
-Query = merge_types("Query", (finance.Query, procurement.Query, inventory.Query, sales.Query))
+Query = merge_types(
+    "Query",
+    (finance.Query, procurement.Query, inventory.Query, sales.Query, production.Query),
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -17,6 +20,7 @@ Mutation = merge_types(
         procurement.Mutation,
         inventory.Mutation,
         sales.Mutation,
+        production.Mutation,
         entities.Mutation,
     ),
 )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
-from subgraphs.erp.store.models.inventory import Item
+from subgraphs.erp.store.models.inventory import Item, Warehouse
 
 __all__ = ["BillOfMaterials", "BomComponent", "ProductionPlan", "QualityInspection", "WorkOrder"]
 
@@ -82,6 +82,7 @@ class WorkOrder(Base):
     completed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     item: Mapped[Item] = relationship(lazy="joined")
+    warehouse: Mapped[Warehouse | None] = relationship(lazy="joined")
 
 
 class QualityInspection(Base):
