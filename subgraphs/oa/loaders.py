@@ -14,8 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import transaction
-from subgraphs.oa.store import announcements, documents, messages, people
+from subgraphs.oa.store import announcements, approvals, documents, flows, messages, people
 from subgraphs.oa.store.models import (
+    ApprovalAction,
+    ApprovalFlowStep,
+    ApprovalRequest,
+    ApprovalRequestItem,
+    ApprovalStep,
     Department,
     DocumentShare,
     DocumentVersion,
@@ -51,6 +56,15 @@ class Loaders:
         self.shares: DataLoader[str, list[tuple[DocumentShare, Employee]]] = self._many(
             documents.shares_by_document
         )
+        self.request: DataLoader[str, ApprovalRequest | None] = self._one(approvals.requests_by_ids)
+        self.steps: DataLoader[str, list[ApprovalStep]] = self._many(approvals.steps_by_request)
+        self.items: DataLoader[str, list[ApprovalRequestItem]] = self._many(
+            approvals.items_by_request
+        )
+        self.actions: DataLoader[str, list[ApprovalAction]] = self._many(
+            approvals.actions_by_request
+        )
+        self.flow_steps: DataLoader[str, list[ApprovalFlowStep]] = self._many(flows.steps_by_flow)
 
     def _one(
         self, fetch: Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]

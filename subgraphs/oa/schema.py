@@ -5,14 +5,18 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.oa.resolvers.approvals import ApprovalsMutation, ApprovalsQuery
 from subgraphs.oa.resolvers.documents import DocumentsMutation, DocumentsQuery
 from subgraphs.oa.resolvers.messages import MessagesMutation, MessagesQuery
 from subgraphs.oa.resolvers.people import PeopleQuery
+from subgraphs.oa.types.approvals import ApprovalRequest
 from subgraphs.oa.types.people import Department, Employee
 
 __all__ = ["Mutation", "Query", "schema"]
 
-Query = merge_types("Query", (PeopleQuery, MessagesQuery, DocumentsQuery))
-Mutation = merge_types("Mutation", (MessagesMutation, DocumentsMutation))
+Query = merge_types("Query", (PeopleQuery, MessagesQuery, DocumentsQuery, ApprovalsQuery))
+Mutation = merge_types("Mutation", (MessagesMutation, DocumentsMutation, ApprovalsMutation))
 
-schema: SubgraphSchema = create_schema(query=Query, mutation=Mutation, types=[Employee, Department])
+schema: SubgraphSchema = create_schema(
+    query=Query, mutation=Mutation, types=[Employee, Department, ApprovalRequest]
+)

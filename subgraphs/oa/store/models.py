@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -24,12 +26,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from subgraphs.common.events.inbox import processed_events_table
+from subgraphs.common.events.outbox import outbox_table
+from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime, utc_now
 
 __all__ = [
+    "INBOX_TABLE",
     "NAMING_CONVENTION",
+    "OUTBOX_TABLE",
     "Announcement",
     "AnnouncementAudience",
+    "ApprovalAction",
+    "ApprovalFlow",
+    "ApprovalFlowStep",
+    "ApprovalRequest",
+    "ApprovalRequestItem",
+    "ApprovalStep",
     "Base",
     "Department",
     "Document",
@@ -39,7 +52,9 @@ __all__ = [
     "Employee",
     "MailboxEntry",
     "Message",
+    "inbox",
     "new_id",
+    "outbox",
 ]
 
 NAMING_CONVENTION = {
@@ -211,3 +226,130 @@ class DocumentShare(Base):
     permission: Mapped[str] = mapped_column(String(8))
     shared_by: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"))
     shared_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+# --- approvals ---------------------------------------------------------------------------
+
+
+class ApprovalFlow(Base):
+    """One version of the flow for a kind; defining a kind's flow again adds a version and
+    retires the previous one (requests keep the steps they were submitted with)."""
+
+    __tablename__ = "oa_approval_flows"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
+    defined_by: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    defined_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+class ApprovalFlowStep(Base):
+    __tablename__ = "oa_approval_flow_steps"
+
+    flow_id: Mapped[str] = mapped_column(ForeignKey("oa_approval_flows.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(32))
+    """``ROLE``, ``DEPARTMENT_MANAGER`` or ``EMPLOYEE``."""
+    role: Mapped[str | None] = mapped_column(String(40))
+    employee_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    min_amount: Mapped[Decimal | None] = mapped_column(DecimalAmount())
+    """The step applies only to requests of at least this amount (None: always)."""
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class ApprovalRequest(Base):
+    __tablename__ = "oa_approval_requests"
+    __table_args__ = (
+        Index(None, "applicant_id", "submitted_at"),
+        Index(None, "status", "submitted_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    applicant_id: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"))
+    department_id: Mapped[str] = mapped_column(ForeignKey("oa_departments.id"))
+    flow_id: Mapped[str] = mapped_column(ForeignKey("oa_approval_flows.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    """``PENDING``, ``APPROVED``, ``REJECTED`` or ``WITHDRAWN``."""
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    """The position of the step waiting for a decision; None once decided."""
+    amount: Mapped[Decimal | None] = mapped_column(DecimalAmount())
+    currency: Mapped[str | None] = mapped_column(String(3))
+    budget_period: Mapped[str | None] = mapped_column(String(6))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+    """Bumped by every change (SQLAlchemy checks it on UPDATE): a lost update is a CONFLICT."""
+
+    __mapper_args__: Any = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy types it)
+
+
+class ApprovalRequestItem(Base):
+    """A line of a purchase request."""
+
+    __tablename__ = "oa_approval_request_items"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("oa_approval_requests.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(DecimalAmount())
+    currency: Mapped[str] = mapped_column(String(3))
+    supplier_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApprovalStep(Base):
+    """A step of one request, copied from its flow at submission with its approver resolved."""
+
+    __tablename__ = "oa_approval_steps"
+    __table_args__ = (Index(None, "assignee_id", "status"),)
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("oa_approval_requests.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str | None] = mapped_column(String(40))
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    """Who decides (None: any holder of ``role``); the decider once decided."""
+    min_amount: Mapped[Decimal | None] = mapped_column(DecimalAmount())
+    currency: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    """``WAITING``, ``PENDING``, ``APPROVED``, ``REJECTED``, ``SKIPPED`` or ``CANCELLED``."""
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class ApprovalAction(Base):
+    """The history of a request: every submission, decision, transfer and withdrawal."""
+
+    __tablename__ = "oa_approval_actions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    request_id: Mapped[str] = mapped_column(ForeignKey("oa_approval_requests.id"), index=True)
+    step: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    to_employee_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+# --- events (the shared outbox and inbox of subgraphs.common.events) ----------------------
+
+OUTBOX_TABLE = "oa_outbox"
+INBOX_TABLE = "oa_processed_events"
+outbox = outbox_table(OUTBOX_TABLE, Base.metadata)
+"""Events the OA publishes (written by :mod:`subgraphs.oa.store.events`)."""
+inbox = processed_events_table(INBOX_TABLE, Base.metadata)
+"""Events the OA consumed, once each (ERP's order and receipt notifications)."""

@@ -1,0 +1,512 @@
+"""Approvals: the walk (manager, then finance above 10 000.00 CNY), decisions and who may make
+them, withdrawal, transfer, the inbox, the outbox event, visibility, and input checks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subgraphs.common.db import transaction
+from subgraphs.common.money import MoneyInput
+from subgraphs.common.tokens import Principal
+from subgraphs.oa.store.flows import Rule, StepSpec, define_flow
+from subgraphs.oa.store.models import outbox
+from tests.oa.client import OAClient
+from tests.oa.org import ALICE, BOB, CAROL, CEO, FIONA, FRANK, HELEN
+
+pytestmark = pytest.mark.anyio
+
+AUDITOR = Principal("emp-carol", "Carol Liu", ("employee", "auditor"), "dept-eng")
+REQUEST = """
+  id kind title status amount { amount currency } budgetPeriod payload canDecide
+  applicant { id } department { id }
+  items { sku quantity unitPrice { amount currency } amount { amount } supplierId }
+  currentStep { number }
+  steps { number name rule role status decision comment approver { id } decidedAt }
+  history { action step actor { id } toEmployee { id } comment }
+"""
+PURCHASE = f"""
+mutation ($input: PurchaseRequestInput!) {{ submitPurchaseRequest(input: $input) {{ {REQUEST} }} }}
+"""
+SUBMIT = f"""
+mutation ($kind: String!, $input: ApprovalRequestInput!) {{
+  submitApprovalRequest(kind: $kind, input: $input) {{ {REQUEST} }}
+}}
+"""
+APPROVE = f"""
+mutation ($id: ID!, $comment: String, $step: Int) {{
+  approve(id: $id, comment: $comment, step: $step) {{ {REQUEST} }}
+}}
+"""
+REJECT = f"""
+mutation ($id: ID!, $comment: String!) {{ reject(id: $id, comment: $comment) {{ {REQUEST} }} }}
+"""
+WITHDRAW = f"mutation ($id: ID!) {{ withdraw(id: $id) {{ {REQUEST} }} }}"
+TRANSFER = f"""
+mutation ($id: ID!, $to: ID!) {{
+  transfer(id: $id, toEmployeeId: $to, comment: "away") {{ {REQUEST} }}
+}}
+"""
+INBOX = """
+query ($first: Int, $after: String) {
+  approvalInbox(first: $first, after: $after) {
+    edges { node { id title canDecide } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def flows(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The demo company's flows: PURCHASE (manager; finance from 10 000.00 CNY), EXPENSE and
+    LEAVE (manager)."""
+    manager = StepSpec(Rule.DEPARTMENT_MANAGER)
+    finance = StepSpec(
+        Rule.ROLE, role="finance", min_amount=MoneyInput(amount="10000.00", currency="CNY")
+    )
+    async with transaction(sessions) as session:
+        await define_flow(session, None, kind="PURCHASE", name="Purchase", steps=[manager, finance])
+        await define_flow(session, None, kind="EXPENSE", name="Expense", steps=[manager])
+        await define_flow(session, None, kind="LEAVE", name="Leave", steps=[manager])
+
+
+async def events(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
+    async with transaction(sessions) as session:
+        rows = await session.execute(select(outbox).order_by(outbox.c.created_at))
+        return list(rows)
+
+
+def purchase(*prices: str, currency: str = "CNY", **fields: Any) -> dict[str, Any]:
+    items = [
+        {"sku": f"SKU-{n:05d}", "quantity": 2, "unitPrice": {"amount": price, "currency": currency},
+         "supplierId": "sup-01"}
+        for n, price in enumerate(prices, start=1)
+    ]  # fmt: skip
+    return {"title": "Laptops", "items": items, "budgetPeriod": "202611", **fields}
+
+
+async def submit_purchase(oa: OAClient, who: Principal, *prices: str) -> dict[str, Any]:
+    data = await oa.data(who, PURCHASE, input=purchase(*prices))
+    request: dict[str, Any] = data["submitPurchaseRequest"]
+    return request
+
+
+async def decide(oa: OAClient, who: Principal, operation: str, **variables: Any) -> Any:
+    data = await oa.data(who, operation, **variables)
+    return next(iter(data.values()))
+
+
+def statuses(request: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(s["status"], (s["approver"] or {}).get("id")) for s in request["steps"]]
+
+
+async def test_below_the_threshold_the_manager_alone_approves(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await submit_purchase(oa, BOB, "1500.00", "999.50")
+
+    assert request["status"] == "PENDING"
+    assert request["amount"] == {"amount": "4999.00", "currency": "CNY"}
+    assert request["items"][1] == {
+        "sku": "SKU-00002",
+        "quantity": 2,
+        "unitPrice": {"amount": "999.50", "currency": "CNY"},
+        "amount": {"amount": "1999.00"},
+        "supplierId": "sup-01",
+    }
+    assert statuses(request) == [("PENDING", "emp-alice")]
+    assert request["canDecide"] is False
+
+    approved = await decide(oa, ALICE, APPROVE, id=request["id"], comment="ok")
+
+    assert approved["status"] == "APPROVED"
+    assert approved["currentStep"] is None
+    assert approved["steps"][0]["decision"] == "APPROVED"
+    assert approved["steps"][0]["comment"] == "ok"
+    assert [(h["action"], h["actor"]["id"]) for h in approved["history"]] == [
+        ("SUBMITTED", "emp-bob"),
+        ("APPROVED", "emp-alice"),
+    ]
+    [event] = await events(sessions)
+    assert event.topic == "oa.approval.approved"
+    assert event.key == request["id"]
+    assert event.payload["amount"] == "4999.00"
+
+
+async def test_above_the_threshold_finance_approves_after_the_manager(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await submit_purchase(oa, BOB, "6000.00")
+    assert statuses(request) == [("PENDING", "emp-alice"), ("WAITING", None)]
+    assert [s["role"] for s in request["steps"]] == [None, "finance"]
+
+    early = await oa.error(FIONA, APPROVE, id=request["id"])
+    assert early["code"] == "FORBIDDEN"
+    after_manager = await decide(oa, ALICE, APPROVE, id=request["id"])
+    assert after_manager["status"] == "PENDING"
+    assert after_manager["currentStep"] == {"number": 2}
+    assert statuses(after_manager) == [("APPROVED", "emp-alice"), ("PENDING", None)]
+    assert await events(sessions) == []
+    inbox = await oa.data(FIONA, INBOX)
+    assert [e["node"]["canDecide"] for e in inbox["approvalInbox"]["edges"]] == [True]
+
+    approved = await decide(oa, FIONA, APPROVE, id=request["id"], step=2)
+
+    assert approved["status"] == "APPROVED"
+    assert statuses(approved) == [("APPROVED", "emp-alice"), ("APPROVED", "emp-fiona")]
+    [event] = await events(sessions)
+    payload = dict(event.payload)
+    assert payload.pop("approvedAt").endswith("+00:00")
+    assert payload == {
+        "requestId": request["id"],
+        "kind": "PURCHASE",
+        "title": "Laptops",
+        "applicantId": "emp-bob",
+        "departmentId": "dept-eng",
+        "amount": "12000.00",
+        "currency": "CNY",
+        "items": [
+            {
+                "sku": "SKU-00001",
+                "description": None,
+                "quantity": 2,
+                "unitPrice": "6000.00",
+                "supplierId": "sup-01",
+            },
+        ],
+        "period": "202611",
+        "memo": "Laptops",
+    }
+    assert (await oa.data(FIONA, INBOX))["approvalInbox"]["edges"] == []
+
+
+async def test_only_the_current_approver_decides(oa: OAClient, flows: None) -> None:
+    request = await submit_purchase(oa, BOB, "6000.00")
+
+    for who in (BOB, CAROL, FIONA, CEO):
+        error = await oa.error(who, APPROVE, id=request["id"])
+        assert error["code"] == "FORBIDDEN", who
+    rejected = await oa.error(CAROL, REJECT, id=request["id"], comment="no")
+    assert rejected["code"] == "FORBIDDEN"
+
+    await decide(oa, ALICE, APPROVE, id=request["id"])
+    again = await oa.error(ALICE, APPROVE, id=request["id"])
+    stale_step = await oa.error(FIONA, APPROVE, id=request["id"], step=1)
+
+    assert again["code"] == "CONFLICT"
+    assert stale_step["code"] == "CONFLICT"
+    await decide(oa, FIONA, APPROVE, id=request["id"])
+    for who in (FIONA, FRANK, ALICE):
+        error = await oa.error(who, APPROVE, id=request["id"])
+        assert error["code"] == "CONFLICT", who
+
+
+async def test_a_rejection_ends_the_request_and_needs_a_reason(oa: OAClient, flows: None) -> None:
+    request = await submit_purchase(oa, BOB, "6000.00")
+
+    no_reason = await oa.error(ALICE, REJECT, id=request["id"], comment=" ")
+    rejected = await decide(oa, ALICE, REJECT, id=request["id"], comment="Too expensive")
+
+    assert (no_reason["code"], no_reason["field"]) == ("BAD_USER_INPUT", "comment")
+    assert rejected["status"] == "REJECTED"
+    assert statuses(rejected) == [("REJECTED", "emp-alice"), ("CANCELLED", None)]
+    assert rejected["steps"][0]["decision"] == "REJECTED"
+    assert rejected["steps"][0]["comment"] == "Too expensive"
+    assert (await oa.error(ALICE, APPROVE, id=request["id"]))["code"] == "CONFLICT"
+
+
+async def test_only_the_applicant_withdraws_and_only_while_pending(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await submit_purchase(oa, BOB, "100.00")
+
+    by_manager = await oa.error(ALICE, WITHDRAW, id=request["id"])
+    withdrawn = await decide(oa, BOB, WITHDRAW, id=request["id"])
+    twice = await oa.error(BOB, WITHDRAW, id=request["id"])
+    approve_after = await oa.error(ALICE, APPROVE, id=request["id"])
+
+    assert by_manager["code"] == "FORBIDDEN"
+    assert withdrawn["status"] == "WITHDRAWN"
+    assert statuses(withdrawn) == [("CANCELLED", "emp-alice")]
+    assert [h["action"] for h in withdrawn["history"]] == ["SUBMITTED", "WITHDRAWN"]
+    assert twice["code"] == approve_after["code"] == "CONFLICT"
+    assert await events(sessions) == []
+
+
+async def test_the_current_approver_transfers_the_step(oa: OAClient, flows: None) -> None:
+    request = await submit_purchase(oa, BOB, "100.00")
+
+    not_approver = await oa.error(CAROL, TRANSFER, id=request["id"], to="emp-ceo")
+    to_applicant = await oa.error(ALICE, TRANSFER, id=request["id"], to="emp-bob")
+    to_nobody = await oa.error(ALICE, TRANSFER, id=request["id"], to="emp-ghost")
+    transferred = await decide(oa, ALICE, TRANSFER, id=request["id"], to="emp-ceo")
+    alice_after = await oa.error(ALICE, APPROVE, id=request["id"])
+    approved = await decide(oa, CEO, APPROVE, id=request["id"])
+
+    assert not_approver["code"] == "FORBIDDEN"
+    assert (to_applicant["code"], to_applicant["field"]) == ("BAD_USER_INPUT", "toEmployeeId")
+    assert (to_nobody["code"], to_nobody["field"]) == ("NOT_FOUND", "toEmployeeId")
+    assert statuses(transferred) == [("PENDING", "emp-ceo")]
+    assert alice_after["code"] == "FORBIDDEN"
+    assert approved["status"] == "APPROVED"
+    assert [
+        (h["action"], h["actor"]["id"], (h["toEmployee"] or {}).get("id"), h["comment"])
+        for h in approved["history"]
+    ] == [
+        ("SUBMITTED", "emp-bob", None, None),
+        ("TRANSFERRED", "emp-alice", "emp-ceo", "away"),
+        ("APPROVED", "emp-ceo", None, None),
+    ]
+
+
+async def test_managers_requests_go_to_the_manager_above(oa: OAClient, flows: None) -> None:
+    alices = await submit_purchase(oa, ALICE, "100.00")
+    ceos = await submit_purchase(oa, CEO, "100.00")
+    ceos_big = await submit_purchase(oa, CEO, "20000.00")
+    franks = await decide(
+        oa, FRANK, SUBMIT, kind="EXPENSE",
+        input={"title": "Taxi", "amount": {"amount": "88.00", "currency": "CNY"}},
+    )  # fmt: skip
+
+    assert statuses(alices) == [("PENDING", "emp-ceo")]
+    assert ceos["status"] == "APPROVED"
+    assert statuses(ceos) == [("SKIPPED", None)]
+    assert statuses(ceos_big) == [("SKIPPED", None), ("PENDING", None)]
+    assert ceos_big["currentStep"] == {"number": 2}
+    assert statuses(franks) == [("PENDING", "emp-ceo")]
+    # Frank holds the finance role, but never decides his own request
+    frank_big = await submit_purchase(oa, FRANK, "20000.00")
+    await decide(oa, CEO, APPROVE, id=frank_big["id"])
+    assert (await oa.error(FRANK, APPROVE, id=frank_big["id"]))["code"] == "FORBIDDEN"
+    assert (await decide(oa, FIONA, APPROVE, id=frank_big["id"]))["status"] == "APPROVED"
+
+
+async def test_expense_and_leave_requests(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    expense = await decide(
+        oa, BOB, SUBMIT, kind="EXPENSE",
+        input={"title": "Conference", "amount": {"amount": "3200.00"},
+               "payload": {"city": "Xi'an"}},
+    )  # fmt: skip
+    leave = await decide(
+        oa, BOB, SUBMIT, kind="LEAVE",
+        input={"title": "Holiday", "payload": {"from": "2026-12-01", "to": "2026-12-05"}},
+    )  # fmt: skip
+    await decide(oa, ALICE, APPROVE, id=expense["id"])
+    await decide(oa, ALICE, APPROVE, id=leave["id"])
+
+    assert expense["payload"] == {"city": "Xi'an"}
+    assert expense["budgetPeriod"] is not None
+    assert leave["amount"] is None
+    assert leave["budgetPeriod"] is None
+    [event] = await events(sessions)
+    assert (event.payload["kind"], event.payload["amount"]) == ("EXPENSE", "3200.00")
+    assert event.payload["items"] == []
+
+
+async def test_concurrent_decisions_one_wins(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await submit_purchase(oa, BOB, "6000.00")
+    await decide(oa, ALICE, APPROVE, id=request["id"])
+    finance = [FIONA, FRANK, FIONA, FRANK, FIONA, FRANK]
+
+    answers = await asyncio.gather(
+        *(oa.post(who, APPROVE, id=request["id"]) for who in finance),
+        oa.post(FIONA, REJECT, id=request["id"], comment="no"),
+    )
+
+    winners = [a for a in answers if "errors" not in a]
+    losers = [a["errors"][0]["extensions"]["code"] for a in answers if "errors" in a]
+    assert len(winners) == 1
+    assert losers == ["CONFLICT"] * (len(answers) - 1)
+    final = next(iter(winners[0]["data"].values()))
+    decided = [s for s in final["steps"] if s["decision"] is not None]
+    assert len(decided) == 2
+    assert len(await events(sessions)) == (1 if final["status"] == "APPROVED" else 0)
+
+
+async def test_inbox_and_my_requests_page(oa: OAClient, flows: None) -> None:
+    ids = [(await submit_purchase(oa, BOB, f"{n}.00"))["id"] for n in range(1, 6)]
+    await decide(oa, ALICE, APPROVE, id=ids[0])
+    mine = """
+    query ($status: ApprovalStatus, $first: Int, $after: String) {
+      myApprovalRequests(status: $status, first: $first, after: $after) {
+        edges { node { id } } pageInfo { hasNextPage endCursor }
+      }
+    }
+    """
+
+    first = (await oa.data(ALICE, INBOX, first=3))["approvalInbox"]
+    rest = (await oa.data(ALICE, INBOX, after=first["pageInfo"]["endCursor"]))["approvalInbox"]
+    pending = (await oa.data(BOB, mine, status="PENDING", first=10))["myApprovalRequests"]
+    approved = (await oa.data(BOB, mine, status="APPROVED"))["myApprovalRequests"]
+    everything = (await oa.data(BOB, mine, first=2))["myApprovalRequests"]
+
+    assert [e["node"]["id"] for e in first["edges"] + rest["edges"]] == ids[1:]
+    assert (first["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasNextPage"]) == (True, False)
+    assert [e["node"]["id"] for e in pending["edges"]] == ids[:0:-1]
+    assert [e["node"]["id"] for e in approved["edges"]] == ids[:1]
+    assert everything["pageInfo"]["hasNextPage"] is True
+    assert (await oa.data(CAROL, INBOX))["approvalInbox"]["edges"] == []
+
+
+async def test_who_may_read_a_request(oa: OAClient, flows: None) -> None:
+    request = await submit_purchase(oa, BOB, "6000.00")
+    query = "query ($id: ID!) { approvalRequest(id: $id) { id } }"
+    entities = """
+    query ($reps: [_Any!]!) {
+      _entities(representations: $reps) { ... on ApprovalRequest { id title } }
+    }
+    """
+    reps = [{"__typename": "ApprovalRequest", "id": request["id"]},
+            {"__typename": "ApprovalRequest", "id": "no-such-request"}]  # fmt: skip
+
+    for who in (BOB, ALICE, FIONA, AUDITOR):
+        assert (await oa.data(who, query, id=request["id"]))["approvalRequest"] is not None
+    hidden = await oa.error(CAROL, query, id=request["id"])
+    seen = await oa.data(ALICE, entities, reps=reps)
+    unseen = await oa.data(CAROL, entities, reps=reps)
+
+    assert (hidden["code"], hidden["field"]) == ("NOT_FOUND", "id")
+    assert seen["_entities"] == [{"id": request["id"], "title": "Laptops"}, None]
+    assert unseen["_entities"] == [None, None]
+
+
+DEFINE = """
+mutation ($input: DefineApprovalFlowInput!) {
+  defineApprovalFlow(input: $input) {
+    kind name version active definedBy { id }
+    steps { number name rule role employee { id } minAmount { amount currency } }
+  }
+}
+"""
+
+
+async def test_hr_defines_flows_at_run_time(oa: OAClient, flows: None) -> None:
+    contract = {
+        "kind": "CONTRACT",
+        "name": "Contracts",
+        "steps": [
+            {"rule": "DEPARTMENT_MANAGER"},
+            {"rule": "EMPLOYEE", "employeeId": "emp-ceo", "name": "CEO",
+             "minAmount": {"amount": "50000.00", "currency": "CNY"}},
+            {"rule": "ROLE", "role": "finance"},
+        ],
+    }  # fmt: skip
+
+    forbidden = await oa.error(BOB, DEFINE, input=contract)
+    first = (await oa.data(HELEN, DEFINE, input=contract))["defineApprovalFlow"]
+    second = (await oa.data(HELEN, DEFINE, input={**contract, "steps": contract["steps"][2:]}))[
+        "defineApprovalFlow"
+    ]
+    small = await decide(oa, BOB, SUBMIT, kind="CONTRACT",
+                         input={"title": "NDA", "amount": {"amount": "10.00"}})  # fmt: skip
+    flows_now = await oa.data(BOB, "{ approvalFlows { kind version } }")
+
+    assert forbidden["code"] == "FORBIDDEN"
+    assert first["version"] == 1
+    assert first["definedBy"] == {"id": "emp-helen"}
+    assert first["steps"] == [
+        {"number": 1, "name": "Department manager", "rule": "DEPARTMENT_MANAGER", "role": None,
+         "employee": None, "minAmount": None},
+        {"number": 2, "name": "CEO", "rule": "EMPLOYEE", "role": None,
+         "employee": {"id": "emp-ceo"}, "minAmount": {"amount": "50000.00", "currency": "CNY"}},
+        {"number": 3, "name": "Approval by finance", "rule": "ROLE", "role": "finance",
+         "employee": None, "minAmount": None},
+    ]  # fmt: skip
+    assert (second["version"], second["active"]) == (2, True)
+    assert [s["role"] for s in small["steps"]] == ["finance"]
+    assert flows_now["approvalFlows"] == [
+        {"kind": "CONTRACT", "version": 2},
+        {"kind": "EXPENSE", "version": 1},
+        {"kind": "LEAVE", "version": 1},
+        {"kind": "PURCHASE", "version": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("steps", "code", "field"),
+    [
+        ([], "BAD_USER_INPUT", "input.steps"),
+        ([{"rule": "ROLE"}], "BAD_USER_INPUT", "input.steps.0.role"),
+        ([{"rule": "ROLE", "role": "Finance!"}], "BAD_USER_INPUT", "input.steps.0.role"),
+        ([{"rule": "DEPARTMENT_MANAGER", "role": "x"}], "BAD_USER_INPUT", "input.steps.0.role"),
+        ([{"rule": "EMPLOYEE"}], "BAD_USER_INPUT", "input.steps.0.employeeId"),
+        (
+            [{"rule": "DEPARTMENT_MANAGER"}, {"rule": "EMPLOYEE", "employeeId": "emp-ghost"}],
+            "NOT_FOUND",
+            "input.steps.1.employeeId",
+        ),
+        (
+            [{"rule": "DEPARTMENT_MANAGER", "minAmount": {"amount": "1e5"}}],
+            "BAD_USER_INPUT",
+            "input.steps.0.minAmount.amount",
+        ),
+        (
+            [{"rule": "DEPARTMENT_MANAGER", "minAmount": {"amount": "1", "currency": "XXX"}}],
+            "BAD_USER_INPUT",
+            "input.steps.0.minAmount.currency",
+        ),
+    ],
+)
+async def test_flow_definitions_are_validated(
+    oa: OAClient, steps: list[dict[str, Any]], code: str, field: str
+) -> None:
+    error = await oa.error(HELEN, DEFINE, input={"kind": "CONTRACT", "name": "C", "steps": steps})
+
+    assert (error["code"], error["field"]) == (code, field)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"title": " "}, "BAD_USER_INPUT", "input.title"),
+        ({"items": []}, "BAD_USER_INPUT", "input.items"),
+        ({"budgetPeriod": "202613"}, "BAD_USER_INPUT", "input.budgetPeriod"),
+        ({"payload": [1, 2]}, "BAD_USER_INPUT", "input.payload"),
+        ({"items": [{"sku": "A", "quantity": 0, "unitPrice": {"amount": "1"}}]},
+         "BAD_USER_INPUT", "input.items.0.quantity"),
+        ({"items": [{"sku": "A", "quantity": 1, "unitPrice": {"amount": "1.234"}}]},
+         "BAD_USER_INPUT", "input.items.0.unitPrice.amount"),
+        ({"items": [{"sku": "A", "quantity": 1, "unitPrice": {"amount": "-1"}}]},
+         "BAD_USER_INPUT", "input.items.0.unitPrice.amount"),
+        ({"items": [{"sku": "no spaces", "quantity": 1, "unitPrice": {"amount": "1"}}]},
+         "BAD_USER_INPUT", "input.items.0.sku"),
+        ({"items": [{"sku": "A", "quantity": 1, "unitPrice": {"amount": "1"}},
+                    {"sku": "B", "quantity": 1, "unitPrice": {"amount": "1", "currency": "USD"}}]},
+         "BAD_USER_INPUT", "input.items.1.unitPrice.currency"),
+        ({"items": [{"sku": "A", "quantity": 1, "unitPrice": {"amount": "1", "currency": "USD"}}]},
+         "BAD_USER_INPUT", "input.items"),
+    ],
+)  # fmt: skip
+async def test_purchase_requests_are_validated(
+    oa: OAClient, flows: None, changes: dict[str, Any], code: str, field: str
+) -> None:
+    error = await oa.error(BOB, PURCHASE, input={**purchase("1.00"), **changes})
+
+    assert (error["code"], error["field"]) == (code, field)
+
+
+@pytest.mark.parametrize(
+    ("kind", "input", "code", "field"),
+    [
+        ("EXPENSE", {"title": "Taxi"}, "BAD_USER_INPUT", "input.amount"),
+        ("EXPENSE", {"title": "Taxi", "amount": {"amount": "abc"}}, "BAD_USER_INPUT",
+         "input.amount.amount"),
+        ("PURCHASE", {"title": "x"}, "BAD_USER_INPUT", "kind"),
+        ("lower", {"title": "x"}, "BAD_USER_INPUT", "kind"),
+        ("TRAINING", {"title": "x"}, "NOT_FOUND", "kind"),
+    ],
+)  # fmt: skip
+async def test_other_requests_are_validated(
+    oa: OAClient, flows: None, kind: str, input: dict[str, Any], code: str, field: str
+) -> None:
+    error = await oa.error(BOB, SUBMIT, kind=kind, input=input)
+
+    assert (error["code"], error["field"]) == (code, field)
