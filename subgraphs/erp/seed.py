@@ -179,20 +179,20 @@ async def _customers_and_orders(session: AsyncSession) -> None:
         session, customer_id="cus-05", lines=[sales.SalesLineSpec("SKU-0036", 3)],
         warehouse_id=None, actor=ACTOR,
     )  # fmt: skip
-    orders = [
+    purchases = [
         ("sup-01", [("SKU-0001", 200, "12.50"), ("SKU-0002", 100, "13.50")], "dept-06", "emp-031"),
         ("sup-02", [("SKU-0011", 50, "35.00")], "dept-06", "emp-032"),
         ("sup-03", [("SKU-0027", 20, "25.00")], "dept-02", "emp-012"),
         ("sup-06", [("SKU-0030", 10, "32.00")], "dept-03", "emp-018"),
     ]
     created = []
-    for supplier, lines, department, applicant in orders:
-        order, _ = await procurement.create_purchase_order(
+    for supplier, wanted, department, applicant in purchases:
+        purchase, _ = await procurement.create_purchase_order(
             session, supplier_id=supplier, currency=CNY, actor=ACTOR, requested_by=applicant,
-            lines=[procurement.OrderLineSpec(sku, n, Decimal(price)) for sku, n, price in lines],
+            lines=[procurement.OrderLineSpec(sku, n, Decimal(price)) for sku, n, price in wanted],
             department_id=department, budget_period=period,
         )  # fmt: skip
-        created.append(order)
+        created.append(purchase)
     await procurement.send_purchase_order(session, created[0].id)
     await procurement.send_purchase_order(session, created[1].id)
     await procurement.receive_goods(session, created[1].id, "wh-sh", ACTOR)

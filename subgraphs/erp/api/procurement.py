@@ -170,7 +170,7 @@ class ReceiveGoodsInput:
     warehouse_id: strawberry.ID
 
 
-def filtered_orders(filter: PurchaseOrderFilter | None) -> Select[tuple[m.PurchaseOrder]]:
+def filtered_orders(filter: PurchaseOrderFilter | None) -> Select[m.PurchaseOrder]:
     """Purchase orders matching ``filter``."""
     statement = select(m.PurchaseOrder)
     if filter is None:
@@ -190,7 +190,7 @@ def filtered_orders(filter: PurchaseOrderFilter | None) -> Select[tuple[m.Purcha
 
 async def order_page(
     info: Info,
-    statement: Select[tuple[m.PurchaseOrder]],
+    statement: Select[m.PurchaseOrder],
     first: int | None,
     after: str | None,
 ) -> Connection[PurchaseOrder]:

@@ -327,7 +327,7 @@ class Mutation:
 
 
 async def _order_page(
-    info: Info, statement: Select[tuple[m.SalesOrder]], first: int | None, after: str | None
+    info: Info, statement: Select[m.SalesOrder], first: int | None, after: str | None
 ) -> Connection[SalesOrder]:
     order = [m.SalesOrder.created_at.desc(), m.SalesOrder.id.desc()]
     async with session(info) as db:

@@ -177,9 +177,9 @@ async def create_sales_order(
                 "orderTotal": format_amount(total, currency),
             },
         )
-    for line in sorted(order_lines, key=lambda line: (line.sku, line.warehouse_id)):
-        field = f"input.lines.{line.line_no - 1}.quantity"
-        await inventory.reserve(session, line.sku, line.warehouse_id, line.quantity, field=field)
+    for taken in sorted(order_lines, key=lambda line: (line.sku, line.warehouse_id)):
+        field = f"input.lines.{taken.line_no - 1}.quantity"
+        await inventory.reserve(session, taken.sku, taken.warehouse_id, taken.quantity, field=field)
     moment = at or utc_now()
     order = SalesOrder(
         id=new_id("so"),
