@@ -6,10 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from subgraphs.common.db import transaction
-from subgraphs.erp.store.models import OutboxEvent
+from subgraphs.erp.store import events as erp_events
 from tests.erp.catalog import Catalog, make_catalog
 from tests.erp.harness import ALICE, ErpClient
 from tests.erp.util import ENTITIES, fresh, money
@@ -91,9 +90,7 @@ async def test_an_order_is_numbered_commits_the_budget_and_is_received(erp: ErpC
     again = await erp.error(RECEIVE, {"id": order["id"], "wh": catalog.warehouse})
     assert again["code"] == "CONFLICT"
     async with transaction(erp.sessions) as db:
-        events = (
-            await db.scalars(select(OutboxEvent).where(OutboxEvent.key == order["orderNo"]))
-        ).all()
+        events = await erp_events.events_with_key(db, order["orderNo"])
     assert [(e.topic, e.payload["orderNo"], e.payload["applicantId"]) for e in events] == [
         ("erp.goods.received", order["orderNo"], ALICE.subject)
     ]

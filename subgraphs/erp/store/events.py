@@ -1,7 +1,7 @@
 """Events the ERP publishes, written to its outbox (``erp_outbox``) in the business transaction.
 
-The one module that knows where events go, so the ERP can switch to the shared outbox of
-``subgraphs.common.events`` by changing only this file. Topics and payloads:
+The one module that knows where events go: the shared transactional outbox of
+``subgraphs.common.events`` with the ERP's own table. Topics and payloads:
 
 ==========================  ==================================================================
 ``erp.purchase_order.created``  ``{requestId, orderNo, applicantId, purchaseOrderId,
@@ -20,51 +20,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.timestamps import utc_now
-from subgraphs.erp.store.base import new_id
-from subgraphs.erp.store.models import OutboxEvent
+from subgraphs.common.events.outbox import OutboxEvent, add_event, outbox_table
 
 __all__ = [
     "EXPENSE_POSTED",
     "GOODS_RECEIVED",
+    "OUTBOX_TABLE",
+    "PROCESSED_EVENTS_TABLE",
     "PURCHASE_ORDER_CREATED",
-    "mark_published",
+    "events_with_key",
     "record_event",
-    "unpublished_events",
 ]
 
 PURCHASE_ORDER_CREATED: Final = "erp.purchase_order.created"
 GOODS_RECEIVED: Final = "erp.goods.received"
 EXPENSE_POSTED: Final = "erp.expense.posted"
+OUTBOX_TABLE: Final = "erp_outbox"
+"""The ERP's outbox, in the shared format (relayed by ``subgraphs.common.events``)."""
+PROCESSED_EVENTS_TABLE: Final = "erp_processed_events"
+"""Where ERP consumers record the events they applied (``handle_once``)."""
 
 
-async def record_event(
-    session: AsyncSession, topic: str, key: str, payload: dict[str, Any]
-) -> OutboxEvent:
-    """Add an event to the outbox; it is published only if the caller's transaction commits."""
-    event = OutboxEvent(
-        id=new_id("evt"), topic=topic, key=key, payload=payload, created_at=utc_now()
-    )
-    session.add(event)
-    await session.flush()
-    return event
+async def record_event(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> str:
+    """Add an event to the outbox; it exists only if the caller's transaction commits."""
+    return await add_event(session, topic, key, payload, table=OUTBOX_TABLE)
 
 
-async def unpublished_events(session: AsyncSession, limit: int = 100) -> Sequence[OutboxEvent]:
-    """The oldest events not yet published, in the order they were recorded."""
-    statement = (
-        select(OutboxEvent)
-        .where(OutboxEvent.published_at.is_(None))
-        .order_by(OutboxEvent.seq)
-        .limit(limit)
-    )
-    return (await session.scalars(statement)).all()
-
-
-async def mark_published(session: AsyncSession, ids: Sequence[str]) -> None:
-    """Record that the events ``ids`` reached the stream."""
-    statement = update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=utc_now())
-    await session.execute(statement)
+async def events_with_key(session: AsyncSession, key: str) -> Sequence[OutboxEvent]:
+    """The outbox rows of one aggregate (a request id, an order number), oldest first."""
+    table = outbox_table(OUTBOX_TABLE)
+    statement = select(table).where(table.c.key == key).order_by(table.c.created_at)
+    return [OutboxEvent.from_row(row) for row in (await session.execute(statement)).all()]

@@ -9,7 +9,6 @@ from subgraphs.erp.store.models.finance import (
     JournalLine,
 )
 from subgraphs.erp.store.models.inventory import Item, StockLevel, StockMovement, Warehouse
-from subgraphs.erp.store.models.outbox import OutboxEvent
 from subgraphs.erp.store.models.procurement import PurchaseOrder, PurchaseOrderLine, Supplier
 from subgraphs.erp.store.models.production import (
     BillOfMaterials,
@@ -31,7 +30,6 @@ __all__ = [
     "Item",
     "JournalEntry",
     "JournalLine",
-    "OutboxEvent",
     "ProductionPlan",
     "PurchaseOrder",
     "PurchaseOrderLine",
