@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import transaction
-from subgraphs.oa.store import announcements, approvals, documents, flows, messages, people
+from subgraphs.oa.store import (
+    announcements,
+    approvals,
+    documents,
+    flows,
+    meetings,
+    messages,
+    people,
+)
 from subgraphs.oa.store.models import (
     ApprovalAction,
     ApprovalFlowStep,
@@ -25,6 +33,7 @@ from subgraphs.oa.store.models import (
     DocumentShare,
     DocumentVersion,
     Employee,
+    MeetingRoom,
 )
 
 __all__ = ["Loaders"]
@@ -65,6 +74,8 @@ class Loaders:
             approvals.actions_by_request
         )
         self.flow_steps: DataLoader[str, list[ApprovalFlowStep]] = self._many(flows.steps_by_flow)
+        self.room: DataLoader[str, MeetingRoom | None] = self._one(meetings.rooms_by_ids)
+        self.attendees: DataLoader[str, list[Employee]] = self._many(meetings.attendees_by_meeting)
 
     def _one(
         self, fetch: Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]

@@ -51,6 +51,9 @@ __all__ = [
     "DocumentVersion",
     "Employee",
     "MailboxEntry",
+    "Meeting",
+    "MeetingAttendee",
+    "MeetingRoom",
     "Message",
     "inbox",
     "new_id",
@@ -343,6 +346,47 @@ class ApprovalAction(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     to_employee_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
     at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+# --- meetings ----------------------------------------------------------------------------
+
+
+class MeetingRoom(Base):
+    __tablename__ = "oa_meeting_rooms"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    equipment: Mapped[list[str]] = mapped_column(JSON, default=list)
+    location: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+class Meeting(Base):
+    __tablename__ = "oa_meetings"
+    __table_args__ = (Index(None, "room_id", "starts_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    agenda: Mapped[str | None] = mapped_column(Text)
+    organizer_id: Mapped[str] = mapped_column(ForeignKey("oa_employees.id"), index=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("oa_meeting_rooms.id"))
+    starts_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    ends_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    """``SCHEDULED`` or ``CANCELLED`` (a cancelled meeting frees its room)."""
+    minutes: Mapped[str | None] = mapped_column(Text)
+    minutes_recorded_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+
+
+class MeetingAttendee(Base):
+    __tablename__ = "oa_meeting_attendees"
+
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("oa_meetings.id"), primary_key=True)
+    employee_id: Mapped[str] = mapped_column(
+        ForeignKey("oa_employees.id"), primary_key=True, index=True
+    )
 
 
 # --- events (the shared outbox and inbox of subgraphs.common.events) ----------------------
