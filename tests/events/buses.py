@@ -145,10 +145,13 @@ class HangBeforeAckBus(WrappedBus):
         self.hang_at = hang_at
         self.acks = 0
         self.hung = asyncio.Event()
+        self.hung_on = ""
 
     async def ack(self, delivery: Delivery) -> None:
         self.acks += 1
         if self.acks >= self.hang_at:
+            if not self.hung.is_set():
+                self.hung_on = delivery.event.id
             self.hung.set()
             await asyncio.Event().wait()  # until cancelled
         await super().ack(delivery)

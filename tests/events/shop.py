@@ -15,7 +15,16 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.db import transaction
-from subgraphs.common.events import Event, add_event, outbox_table
+from subgraphs.common.events import (
+    Backoff,
+    Event,
+    EventBus,
+    EventConsumer,
+    EventWorker,
+    OutboxRelay,
+    add_event,
+    outbox_table,
+)
 from subgraphs.common.events.inbox import processed_events_table
 
 MIGRATIONS = "tests.events.migrations"
@@ -97,3 +106,49 @@ async def wait_until(
 def exactly_once(counts: Counter[str], request_ids: list[str]) -> bool:
     """True when each request has exactly one order and there are no others."""
     return counts == Counter(request_ids)
+
+
+def relay_worker(sessions: Sessions, bus: EventBus, **options: float) -> EventWorker:
+    """The producer's side: its relay, with timings for tests (re-publication after 1 s)."""
+    options.setdefault("redelivery_after", 1.0)
+    relay = OutboxRelay(
+        sessions,
+        bus,
+        table=OUTBOX,
+        subscribers=SUBSCRIBERS,
+        name="relay-1",
+        poll_interval=0.05,
+        receipt_block=0.1,
+        backoff=Backoff(0.02, 0.3),
+        **options,  # type: ignore[arg-type]
+    )
+    return EventWorker(relay=relay)
+
+
+def consumer_worker(sessions: Sessions, bus: EventBus, name: str = "c1") -> EventWorker:
+    """The consuming side: group ``erp`` creating orders, as consumer ``name``."""
+    consumer = EventConsumer(
+        sessions,
+        bus,
+        topic=TOPIC,
+        group=GROUP,
+        handler=create_order,
+        name=name,
+        block=0.1,
+        backoff=Backoff(0.02, 0.3),
+    )
+    return EventWorker(consumers=[consumer])
+
+
+async def wait_settled(
+    producer: Sessions, consumer: Sessions, requests: list[str], *, timeout: float = 20.0
+) -> None:
+    """Wait until every request has exactly one order and the producer has no event left
+    unconfirmed; fail with the counts otherwise (more than one order fails at once)."""
+
+    async def settled() -> bool:
+        counts = await order_counts(consumer)
+        assert max(counts.values(), default=0) <= 1, "an event was applied twice"
+        return exactly_once(counts, requests) and await unconfirmed(producer) == 0
+
+    await wait_until(settled, timeout=timeout, what=f"{len(requests)} orders, all confirmed")

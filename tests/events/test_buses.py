@@ -21,10 +21,10 @@ def make_bus(request: pytest.FixtureRequest) -> MakeBus:
     """Makes handles on ONE bus: for Redis each is a new client (as another process would
     have), for the in-process bus the same object (a process has only one)."""
     if request.param == "memory":
-        bus = InProcessBus(visibility_timeout=0.5)
+        bus = InProcessBus(visibility_timeout=0.3)
         return lambda: bus
     make_redis_bus = request.getfixturevalue("make_redis_bus")
-    return lambda: make_redis_bus(visibility_timeout=0.5)
+    return lambda: make_redis_bus(visibility_timeout=0.3)
 
 
 async def drain(bus: EventBus, group: str, consumer: str, *, block: float = 0.05) -> list[str]:
@@ -83,12 +83,12 @@ async def test_an_unacknowledged_delivery_goes_to_another_consumer_after_the_tim
     await bus.read("t", "g", "killed", block=0.05)
 
     assert await bus.read("t", "g", "other", block=0.05) == []
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(0.4)
     [claimed] = await bus.read("t", "g", "other", block=0.05)
 
     assert (claimed.event.id, claimed.consumer, claimed.redelivered) == ("e1", "other", True)
     await bus.ack(claimed)
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(0.4)
     assert await bus.read("t", "g", "third", block=0.05) == []
 
 
@@ -98,7 +98,7 @@ async def test_an_acknowledged_delivery_never_comes_back(make_bus: MakeBus) -> N
     [delivery] = await bus.read("t", "g", "c1", block=0.05)
     await bus.ack(delivery)
 
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(0.4)
 
     assert await make_bus().read("t", "g", "c1", block=0.05) == []
     assert await bus.read("t", "g", "c2", block=0.05) == []

@@ -4,6 +4,7 @@ not confirmed, and on PostgreSQL never publishes a row twice at once."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -105,7 +106,7 @@ async def test_an_unconfirmed_event_is_published_again_later_until_confirmed(
     await asyncio.sleep(0.25)
     assert await relaying.relay_once() == 1
     [row] = await rows(database)
-    assert await relaying.confirm(Receipt(row.id, GROUP)) is True
+    assert await relaying.confirm(Receipt(row.id, GROUP)) == 1
     await asyncio.sleep(0.5)
 
     assert await relaying.relay_once() == 0
@@ -136,12 +137,12 @@ async def test_every_declared_group_must_confirm(make_database: MakeDatabase) ->
     await relaying.relay_once()
     [row] = await rows(database)
 
-    assert await relaying.confirm(Receipt(row.id, "erp")) is True
-    assert await relaying.confirm(Receipt(row.id, "erp")) is False  # a duplicate receipt
+    assert await relaying.confirm(Receipt(row.id, "erp")) == 1
+    assert await relaying.confirm(Receipt(row.id, "erp")) == 0  # a duplicate receipt
     assert (await rows(database))[0].confirmed_at is None
-    assert await relaying.confirm(Receipt(row.id, "audit")) is True
+    assert await relaying.confirm(Receipt(row.id, "audit"), Receipt("not-a-uuid", "erp")) == 1
     assert (await rows(database))[0].confirmed_at is not None
-    assert await relaying.confirm(Receipt("not-a-uuid", "erp")) is False
+    assert await relaying.confirm(Receipt(str(uuid.uuid4()), "erp")) == 0  # pruned, unknown
 
 
 async def test_receipts_from_the_bus_confirm_events(make_database: MakeDatabase) -> None:
@@ -158,7 +159,7 @@ async def test_receipts_from_the_bus_confirm_events(make_database: MakeDatabase)
     assert await relaying.collect_receipts(block=0.05) == 4
 
     assert await unconfirmed(producer.sessions) == 0
-    assert bus.pending_count(relaying.receipts_topic, relaying.receipts_group) == 0
+    assert await bus.pending_count(relaying.receipts_topic, relaying.receipts_group) == 0
 
 
 async def test_a_bus_that_goes_down_mid_batch_keeps_what_went_through(

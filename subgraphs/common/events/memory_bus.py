@@ -109,7 +109,7 @@ class InProcessBus:
         for log in self._logs.values():
             log.appended.set()
 
-    def pending_count(self, topic: str, group: str) -> int:
+    async def pending_count(self, topic: str, group: str) -> int:
         """How many deliveries of ``group`` on ``topic`` are not acknowledged (for tests)."""
         log = self._logs.get(topic)
         state = None if log is None else log.groups.get(group)

@@ -156,6 +156,17 @@ class RedisStreamBus:
         """Close the client's connections."""
         await self._redis.aclose()
 
+    async def pending_count(self, topic: str, group: str) -> int:
+        """How many deliveries of ``group`` on ``topic`` are not acknowledged (``XPENDING``)."""
+        async with _translated_errors():
+            try:
+                summary = await self._redis.xpending(self.stream(topic), group)
+            except redis_errors.ResponseError as error:
+                if str(error).startswith("NOGROUP"):
+                    return 0
+                raise
+        return int(summary["pending"])
+
     async def delete_topics(self, *topics: str) -> None:
         """Delete the streams of ``topics`` (with their groups); for tests and tear-down."""
         if topics:

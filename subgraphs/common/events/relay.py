@@ -138,32 +138,42 @@ class OutboxRelay:
             raise error
         return len(published)
 
-    async def confirm(self, receipt: Receipt) -> bool:
-        """Record ``receipt``; True if it was new. Sets ``confirmed_at`` when the event's
-        declared subscriber groups have all confirmed."""
-        try:
-            event_id = uuid.UUID(receipt.event_id)
-        except ValueError:
-            return False
+    async def confirm(self, *receipts: Receipt) -> int:
+        """Record ``receipts`` in one transaction; how many were new. An event gets
+        ``confirmed_at`` once every declared subscriber group of its topic has confirmed it.
+        """
+        groups_by_event: dict[uuid.UUID, set[str]] = {}
+        for receipt in receipts:
+            try:
+                event_id = uuid.UUID(receipt.event_id)
+            except ValueError:
+                continue  # not an event of an outbox
+            groups_by_event.setdefault(event_id, set()).add(receipt.group)
+        if not groups_by_event:
+            return 0
         table = self._outbox
+        new = 0
         async with transaction(self.sessions) as session:
-            query = select(table.c.topic, table.c.confirmed_at, table.c.confirmed_by).where(
-                table.c.id == event_id
+            query = (
+                select(table.c.id, table.c.topic, table.c.confirmed_at, table.c.confirmed_by)
+                .where(table.c.id.in_(groups_by_event))
+                .order_by(table.c.id)  # one lock order for every relay: no deadlock
             )
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update()  # receipts of two groups at once
-            row = (await session.execute(query)).first()
-            if row is None:
-                return False
-            groups = set(row.confirmed_by or ())
-            if receipt.group in groups:
-                return False
-            groups.add(receipt.group)
-            values: dict[str, Any] = {"confirmed_by": sorted(groups)}
-            if row.confirmed_at is None and self.subscribers.get(row.topic, frozenset()) <= groups:
-                values["confirmed_at"] = utc_now()
-            await session.execute(update(table).where(table.c.id == event_id).values(**values))
-        return True
+            for row in (await session.execute(query)).all():
+                groups = set(row.confirmed_by or ())
+                added = groups_by_event[row.id] - groups
+                if not added:
+                    continue
+                new += len(added)
+                groups |= added
+                values: dict[str, Any] = {"confirmed_by": sorted(groups)}
+                required = self.subscribers.get(row.topic, frozenset())
+                if row.confirmed_at is None and required <= groups:
+                    values["confirmed_at"] = utc_now()
+                await session.execute(update(table).where(table.c.id == row.id).values(**values))
+        return new
 
     async def collect_receipts(self, *, block: float | None = None) -> int:
         """Read one batch of receipts, record them, acknowledge them; how many were read."""
@@ -174,10 +184,9 @@ class OutboxRelay:
             count=self.batch_size,
             block=self.receipt_block if block is None else block,
         )
+        receipts = [Receipt.from_payload(delivery.event.payload) for delivery in deliveries]
+        await self.confirm(*(receipt for receipt in receipts if receipt is not None))
         for delivery in deliveries:
-            receipt = Receipt.from_payload(delivery.event.payload)
-            if receipt is not None:
-                await self.confirm(receipt)
             await self.bus.ack(delivery)
         return len(deliveries)
 
