@@ -1,10 +1,41 @@
-"""``python -m subgraphs.oa [--host H] [--port N]`` serves the OA subgraph."""
+"""The OA subgraph's command line.
+
+``python -m subgraphs.oa [--host H] [--port N] [--log-level L]`` serves it (default port
+4201); ``python -m subgraphs.oa seed`` migrates its database and loads the demo company.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from collections.abc import Sequence
+
 from subgraphs.common.app import serve
+from subgraphs.common.db import create_engine, create_session_factory
+from subgraphs.common.settings import load_settings
 from subgraphs.oa import DEFAULT_PORT, NAME
-from subgraphs.oa.app import build_app
+from subgraphs.oa.app import build_app, migrate
+from subgraphs.oa.seed import seed_demo_data
+
+
+async def _seed(database_url: str) -> bool:
+    await migrate(database_url)
+    engine = create_engine(database_url)
+    try:
+        return await seed_demo_data(create_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve, or ``seed``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["seed"]:
+        seeded = asyncio.run(_seed(load_settings(NAME).database_url))
+        print("OA demo company loaded." if seeded else "OA demo company already there.")
+        return
+    serve(build_app, NAME, default_port=DEFAULT_PORT, argv=args)
+
 
 if __name__ == "__main__":
-    serve(build_app, NAME, default_port=DEFAULT_PORT)
+    main()

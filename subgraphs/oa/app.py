@@ -1,10 +1,15 @@
-"""The OA subgraph's ASGI app: migrations on start-up, a session factory for the resolvers."""
+"""The OA subgraph's ASGI app: migrations on start-up, a session factory for the resolvers.
+
+Settings come from :mod:`subgraphs.common.settings` (``TANDEM_OA_DATABASE_URL``, ...);
+``TANDEM_OA_SEED=1`` loads the demo company (idempotently) after migrating.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
@@ -14,8 +19,11 @@ from subgraphs.common.db import create_engine, create_session_factory, upgrade_t
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
 from subgraphs.oa.schema import schema
+from subgraphs.oa.seed import seed_demo_data
 
-__all__ = ["build_app", "migrate"]
+__all__ = ["SEED_VARIABLE", "build_app", "migrate"]
+
+SEED_VARIABLE: Final = "TANDEM_OA_SEED"
 
 
 async def migrate(database_url: str) -> None:
@@ -23,15 +31,22 @@ async def migrate(database_url: str) -> None:
     await upgrade_to_head(database_url, MIGRATIONS, version_table=VERSION_TABLE)
 
 
-def build_app(settings: SubgraphSettings, *, public_key: str | None = None) -> ASGIApp:
-    """The OA subgraph for ``settings``; ``public_key`` (PEM) overrides the gateway key."""
+def build_app(
+    settings: SubgraphSettings, *, public_key: str | None = None, seed: bool | None = None
+) -> ASGIApp:
+    """The OA subgraph for ``settings``; ``public_key`` (PEM) overrides the gateway key;
+    ``seed`` (default: ``TANDEM_OA_SEED=1``) loads the demo company on start-up."""
+    load_demo = os.environ.get(SEED_VARIABLE, "").strip() == "1" if seed is None else seed
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
         await migrate(settings.database_url)
         engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
         try:
-            yield {"sessions": create_session_factory(engine)}
+            if load_demo:
+                await seed_demo_data(sessions)
+            yield {"sessions": sessions, "engine": engine}
         finally:
             await engine.dispose()
 

@@ -1,0 +1,77 @@
+"""What the OA does with the ERP's events: tell the applicant, once, in their OA inbox.
+
+Handlers for :class:`subgraphs.common.events.EventConsumer` (``(session, event)``, inside
+the transaction that records the event as processed in ``oa_processed_events``). Each
+message is also delivered at most once per business fact through its ``dedupe_key``, so a
+copy of an event under another id changes nothing either. A payload that can never be
+applied raises ``BAD_USER_INPUT`` naming the event field (a consumer parks such events).
+
+=============================  ====================================  ========================
+topic                          payload used                          message, once per
+=============================  ====================================  ========================
+``erp.purchase_order.created``  ``requestId, orderNo, applicantId``  approval request
+``erp.goods.received``          ``orderNo, applicantId``             event
+=============================  ====================================  ========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.events.bus import Event
+from subgraphs.common.events.consumer import Handler
+from subgraphs.oa.store.messages import deliver_system_message
+
+__all__ = [
+    "GOODS_RECEIVED",
+    "HANDLERS",
+    "PURCHASE_ORDER_CREATED",
+    "on_goods_received",
+    "on_purchase_order_created",
+]
+
+PURCHASE_ORDER_CREATED: Final = "erp.purchase_order.created"
+GOODS_RECEIVED: Final = "erp.goods.received"
+
+
+async def on_purchase_order_created(session: AsyncSession, event: Event) -> None:
+    """The applicant learns the number of the order their approved request became."""
+    request_id = _text(event.payload, "requestId")
+    order_no = _text(event.payload, "orderNo")
+    await deliver_system_message(
+        session,
+        _text(event.payload, "applicantId"),
+        f"Purchase order {order_no} created",
+        f"Your approved purchase request {request_id} is now purchase order {order_no}.",
+        f"{PURCHASE_ORDER_CREATED}:{request_id}",
+    )
+
+
+async def on_goods_received(session: AsyncSession, event: Event) -> None:
+    """The applicant learns that goods of their order arrived."""
+    order_no = _text(event.payload, "orderNo")
+    await deliver_system_message(
+        session,
+        _text(event.payload, "applicantId"),
+        f"Goods received for {order_no}",
+        f"Goods of purchase order {order_no} have been received into stock.",
+        f"{GOODS_RECEIVED}:{event.id}",
+    )
+
+
+HANDLERS: Final[Mapping[str, Handler]] = {
+    PURCHASE_ORDER_CREATED: on_purchase_order_created,
+    GOODS_RECEIVED: on_goods_received,
+}
+"""Topic -> handler, for the OA's event worker."""
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise BadUserInput(f"The event has no {key}.", field=key)
+    return value

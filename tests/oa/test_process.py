@@ -1,0 +1,83 @@
+"""``python -m subgraphs.oa`` as a real process: seeded on start-up, guarded, composable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from subgraphs.common.keys import load_or_create_dev_key
+from subgraphs.common.tokens import Principal, mint_subgraph_token
+from tests.support.processes import REPO_ROOT, free_port
+
+CEO = Principal("emp-001", "CEO", ("employee", "manager"), "dept-01")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """The OA subgraph on a free port with its SQLite file in ``tmp_path``; yields its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "TANDEM_DATA_DIR": str(tmp_path),
+        "TANDEM_OA_SEED": "1",
+        "TANDEM_COMPOSITION_SECRET": "compose-me",
+    }
+    env.pop("TANDEM_OA_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "subgraphs.oa", "--port", str(port), "--log-level", "warning"],
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "the OA subgraph exited"
+            assert time.monotonic() < deadline, "the OA subgraph did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_process_serves_the_seeded_company(served: str, tmp_path: Path) -> None:
+    token = mint_subgraph_token(load_or_create_dev_key(tmp_path / "dev-gateway-key.pem"), "oa", CEO)
+    graphql = f"{served}/graphql"
+
+    me = httpx.post(
+        graphql,
+        json={"query": "{ me { employeeNo title department { code } } }"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    sdl = httpx.post(
+        graphql,
+        json={"query": "{ _service { sdl } }"},
+        headers={"x-tandem-composition-key": "compose-me"},
+    )
+    anonymous = httpx.post(graphql, json={"query": "{ me { id } }"})
+
+    assert me.json() == {
+        "data": {
+            "me": {
+                "employeeNo": "EMP-000001",
+                "title": "Chief Executive Officer",
+                "department": {"code": "EXEC"},
+            }
+        }
+    }
+    assert 'type ApprovalRequest @key(fields: "id")' in sdl.json()["data"]["_service"]["sdl"]
+    assert anonymous.status_code == 401
+    assert (tmp_path / "oa.db").exists()

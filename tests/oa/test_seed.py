@@ -1,0 +1,105 @@
+"""The demo company: deterministic, idempotent (also when two processes seed at once), usable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subgraphs.common.db import create_engine, create_session_factory, transaction
+from subgraphs.common.keys import public_key_of
+from subgraphs.common.settings import SubgraphSettings
+from subgraphs.common.tokens import Principal
+from subgraphs.oa.app import build_app
+from subgraphs.oa.seed import seed_demo_data
+from subgraphs.oa.store.models import (
+    ApprovalFlow,
+    ApprovalRequest,
+    Department,
+    Employee,
+    MeetingRoom,
+)
+from tests.common.lifespan import running
+from tests.oa.client import OAClient
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def empty(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated database without the tests' small company."""
+    engine = create_engine(database_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_seeding_twice_at_once_loads_the_company_once(
+    empty: async_sessionmaker[AsyncSession],
+) -> None:
+    results = await asyncio.gather(seed_demo_data(empty), seed_demo_data(empty))
+    again = await seed_demo_data(empty)
+
+    assert sorted(results) == [False, True]
+    assert again is False
+    async with transaction(empty) as session:
+        counts = {
+            model.__name__: await session.scalar(select(func.count()).select_from(model))
+            for model in (Department, Employee, MeetingRoom, ApprovalFlow, ApprovalRequest)
+        }
+        employees = list(await session.scalars(select(Employee).order_by(Employee.id)))
+        pending = await session.scalar(
+            select(func.count()).where(ApprovalRequest.status == "PENDING")
+        )
+    assert counts == {
+        "Department": 8,
+        "Employee": 50,
+        "MeetingRoom": 5,
+        "ApprovalFlow": 4,
+        "ApprovalRequest": 5,
+    }
+    assert pending == 5
+    assert [e.id for e in employees[:2]] == ["emp-001", "emp-002"]
+    assert employees[0].employee_no == "EMP-000001"
+    assert employees[0].manager_id is None
+    assert len({e.email for e in employees}) == 50
+    roles = Counter(role for e in employees for role in e.roles)
+    assert roles["employee"] == 50
+    assert roles["manager"] == 8
+    for role in ("finance", "hr", "procurement", "production", "sales", "auditor",
+                 "security_admin", "integrator"):  # fmt: skip
+        assert roles[role] > 0, role
+
+
+async def test_the_demo_company_answers_through_the_app(
+    empty: async_sessionmaker[AsyncSession], database_url: str, gateway_key: str, tmp_path: Path
+) -> None:
+    settings = SubgraphSettings(name="oa", data_dir=tmp_path, database_url=database_url)
+    app = build_app(settings, public_key=public_key_of(gateway_key), seed=True)
+    head_of_finance = Principal("emp-005", "Head of Finance", ("employee", "manager", "finance"))
+    head_of_production = Principal("emp-029", "Head of Production", ("employee", "manager"))
+    inbox = "{ approvalInbox { edges { node { title amount { amount } applicant { id } } } } }"
+
+    async with running(app) as http:
+        oa = OAClient(http, gateway_key)
+        finance = await oa.data(head_of_finance, inbox)
+        production = await oa.data(head_of_production, inbox)
+        departments = await oa.data(head_of_finance, "{ departments { code manager { id } } }")
+        news = await oa.data(head_of_finance, "{ announcements { edges { node { title } } } }")
+
+    assert [e["node"]["title"] for e in finance["approvalInbox"]["edges"]] == [
+        "Controller boards for the Q1 batch",
+        "Taxi to the audit",
+    ]
+    assert [e["node"]["applicant"]["id"] for e in production["approvalInbox"]["edges"]] == [
+        "emp-031"
+    ]
+    assert production["approvalInbox"]["edges"][0]["node"]["amount"] == {"amount": "3850.00"}
+    assert len(departments["departments"]) == 8
+    assert [e["node"]["title"] for e in news["announcements"]["edges"]] == ["Welcome to Tandem"]
