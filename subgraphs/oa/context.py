@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
+from subgraphs.common.db import transaction
 from subgraphs.common.identity import current_principal
 from subgraphs.oa.loaders import Loaders
 from subgraphs.oa.store.people import Actor
 
-__all__ = ["actor", "loaders", "sessions"]
+__all__ = ["actor", "change", "loaders", "sessions"]
 
 _LOADERS = "oa.loaders"
 
@@ -35,3 +38,13 @@ def loaders(info: Info[Any, Any]) -> Loaders:
         found = Loaders(sessions(info))
         info.context[_LOADERS] = found
     return found
+
+
+@asynccontextmanager
+async def change(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
+    """The transaction of a mutation. The request's loaders are dropped first, so the fields
+    of this mutation's result (resolved after the commit) never see what an earlier mutation
+    of the same operation cached."""
+    info.context.pop(_LOADERS, None)
+    async with transaction(sessions(info)) as session:
+        yield session

@@ -510,3 +510,26 @@ async def test_other_requests_are_validated(
     error = await oa.error(BOB, SUBMIT, kind=kind, input=input)
 
     assert (error["code"], error["field"]) == (code, field)
+
+
+async def test_two_decisions_in_one_operation_each_show_their_own_result(
+    oa: OAClient, flows: None
+) -> None:
+    request = await submit_purchase(oa, FIONA, "6000.00")  # Frank: her manager, and finance
+    both = """
+    mutation ($id: ID!) {
+      first: approve(id: $id, step: 1) { status steps { status } }
+      second: approve(id: $id, step: 2) { status steps { status } }
+    }
+    """
+
+    data = await oa.data(FRANK, both, id=request["id"])
+
+    assert data["first"] == {
+        "status": "PENDING",
+        "steps": [{"status": "APPROVED"}, {"status": "PENDING"}],
+    }
+    assert data["second"] == {
+        "status": "APPROVED",
+        "steps": [{"status": "APPROVED"}, {"status": "APPROVED"}],
+    }

@@ -1,4 +1,6 @@
-"""The OA subgraph's SDL: DOMAIN.md's public names, Federation 2 entity keys, composition."""
+"""The OA subgraph's SDL: DOMAIN.md's public names, Federation 2 entity keys, composition,
+and the whole SDL as a golden file (``tests/oa/schema.graphql``; after a deliberate change
+regenerate it with ``python -m tests.oa.test_sdl`` and review the diff)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from subgraphs.oa.schema import schema
 from tests.support.processes import REPO_ROOT
 
 COMPOSER = REPO_ROOT / "tools" / "compose"
+GOLDEN = Path(__file__).with_name("schema.graphql")
 
 # DOMAIN.md, "OA subgraph": type -> fields named there
 TYPES = {
@@ -93,3 +96,12 @@ def test_the_sdl_composes(tmp_path: Path) -> None:
 
     assert composed.returncode == 0, composed.stderr
     assert 'join__graph(name: "oa"' in (tmp_path / "supergraph.graphql").read_text()
+
+
+def test_the_sdl_is_the_reviewed_one() -> None:
+    assert service_sdl() == GOLDEN.read_text(encoding="utf-8"), "python -m tests.oa.test_sdl"
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(service_sdl(), encoding="utf-8")
+    print(f"wrote {GOLDEN}")

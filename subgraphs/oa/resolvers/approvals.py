@@ -11,7 +11,7 @@ from strawberry.types import Info
 from subgraphs.common.db import transaction
 from subgraphs.common.errors import NotFound
 from subgraphs.common.pagination import Connection
-from subgraphs.oa.context import actor, sessions
+from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import approvals, flows
 from subgraphs.oa.store.validation import check_id, check_kind
 from subgraphs.oa.types.approvals import (
@@ -97,7 +97,7 @@ class ApprovalsMutation:
             )
             for step in input.steps
         ]
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await flows.define_flow(
                 session, actor(info), kind=input.kind, name=input.name, steps=steps
             )
@@ -123,7 +123,7 @@ class ApprovalsMutation:
             )
             for item in input.items
         ]
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await approvals.submit_purchase(session, actor(info), spec, items)
         return ApprovalRequest.from_row(row)
 
@@ -138,7 +138,7 @@ class ApprovalsMutation:
             budget_period=input.budget_period,
             payload=input.payload,
         )
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await approvals.submit(session, actor(info), kind, spec)
         return ApprovalRequest.from_row(row)
 
@@ -153,7 +153,7 @@ class ApprovalsMutation:
         comment: str | None = None,
         step: int | None = None,
     ) -> ApprovalRequest:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await approvals.approve(session, actor(info), id, comment=comment, step=step)
         return ApprovalRequest.from_row(row)
 
@@ -161,13 +161,13 @@ class ApprovalsMutation:
     async def reject(
         self, info: Info[Any, Any], id: strawberry.ID, comment: str, step: int | None = None
     ) -> ApprovalRequest:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await approvals.reject(session, actor(info), id, comment=comment, step=step)
         return ApprovalRequest.from_row(row)
 
     @strawberry.mutation(description="Withdraw my pending request.")
     async def withdraw(self, info: Info[Any, Any], id: strawberry.ID) -> ApprovalRequest:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await approvals.withdraw(session, actor(info), id)
         return ApprovalRequest.from_row(row)
 
@@ -179,7 +179,7 @@ class ApprovalsMutation:
         to_employee_id: strawberry.ID,
         comment: str | None = None,
     ) -> ApprovalRequest:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await approvals.transfer(
                 session, actor(info), id, to_employee_id, comment=comment
             )

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from subgraphs.common.db import transaction
 from subgraphs.common.pagination import Connection
-from subgraphs.oa.context import actor, sessions
+from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import documents
 from subgraphs.oa.types.documents import (
     CreateDocumentInput,
@@ -59,7 +59,7 @@ class DocumentsQuery:
 class DocumentsMutation:
     @strawberry.mutation(description="Create a document I own, with its first version if given.")
     async def create_document(self, info: Info[Any, Any], input: CreateDocumentInput) -> Document:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await documents.create(
                 session,
                 actor(info),
@@ -76,7 +76,7 @@ class DocumentsMutation:
     async def add_document_version(
         self, info: Info[Any, Any], document_id: strawberry.ID, content: DocumentContentInput
     ) -> DocumentVersion:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await documents.add_version(session, actor(info), document_id, _content(content))
         return DocumentVersion.from_row(row)
 
@@ -90,7 +90,7 @@ class DocumentsMutation:
         employee_ids: list[strawberry.ID],
         permission: SharePermission = SharePermission.READ,
     ) -> Document:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await documents.share(
                 session,
                 actor(info),
@@ -104,6 +104,6 @@ class DocumentsMutation:
     async def unshare_document(
         self, info: Info[Any, Any], document_id: strawberry.ID, employee_ids: list[strawberry.ID]
     ) -> Document:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await documents.unshare(session, actor(info), document_id, employee_ids)
         return Document.from_row(row)

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from subgraphs.common.db import transaction
 from subgraphs.common.pagination import Connection
-from subgraphs.oa.context import actor, sessions
+from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import meetings
 from subgraphs.oa.types.meetings import (
     BookMeetingInput,
@@ -81,7 +81,7 @@ class MeetingsQuery:
 class MeetingsMutation:
     @strawberry.mutation(description="Book a room; CONFLICT if it is taken at that time.")
     async def book_meeting(self, info: Info[Any, Any], input: BookMeetingInput) -> Meeting:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await meetings.book(
                 session,
                 actor(info),
@@ -96,14 +96,14 @@ class MeetingsMutation:
 
     @strawberry.mutation(description="Cancel a meeting I organize; its room is free again.")
     async def cancel_meeting(self, info: Info[Any, Any], id: strawberry.ID) -> Meeting:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             return Meeting.from_row(await meetings.cancel(session, actor(info), id))
 
     @strawberry.mutation(description="Record the minutes of a meeting I organize.")
     async def record_minutes(
         self, info: Info[Any, Any], id: strawberry.ID, minutes: str
     ) -> Meeting:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             return Meeting.from_row(
                 await meetings.record_minutes(session, actor(info), id, minutes)
             )
@@ -112,7 +112,7 @@ class MeetingsMutation:
     async def create_meeting_room(
         self, info: Info[Any, Any], input: MeetingRoomInput
     ) -> MeetingRoom:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             row = await meetings.create_room(
                 session,
                 actor(info),

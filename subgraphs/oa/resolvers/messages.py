@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from subgraphs.common.db import transaction
 from subgraphs.common.pagination import Connection
-from subgraphs.oa.context import actor, sessions
+from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import announcements, messages
 from subgraphs.oa.types.messages import (
     Announcement,
@@ -70,7 +70,7 @@ class MessagesQuery:
 class MessagesMutation:
     @strawberry.mutation(description="Send a message; returns the copy in my SENT folder.")
     async def send_message(self, info: Info[Any, Any], input: SendMessageInput) -> Message:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             sent = await messages.send(
                 session, actor(info), to=input.to, subject=input.subject, body=input.body
             )
@@ -78,19 +78,19 @@ class MessagesMutation:
 
     @strawberry.mutation(description="Mark one of my messages read.")
     async def mark_read(self, info: Info[Any, Any], id: strawberry.ID) -> Message:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             return Message.from_row(await messages.mark_read(session, actor(info), id))
 
     @strawberry.mutation(description="Move one of my messages to ARCHIVE.")
     async def archive_message(self, info: Info[Any, Any], id: strawberry.ID) -> Message:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             return Message.from_row(await messages.archive(session, actor(info), id))
 
     @strawberry.mutation(description="Publish an announcement (roles hr or manager).")
     async def publish_announcement(
         self, info: Info[Any, Any], input: PublishAnnouncementInput
     ) -> Announcement:
-        async with transaction(sessions(info)) as session:
+        async with change(info) as session:
             published = await announcements.publish(
                 session,
                 actor(info),
