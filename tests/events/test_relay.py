@@ -24,6 +24,7 @@ from subgraphs.common.events import (
     outbox_table,
 )
 from subgraphs.common.events.outbox import OutboxEvent
+from subgraphs.common.timestamps import utc_now
 from tests.events.buses import CrashAfterPublishBus, DownBus, PausingBus, RecordingBus
 from tests.events.conftest import Database, MakeDatabase
 from tests.events.shop import (
@@ -265,3 +266,19 @@ async def test_racing_relays_on_postgresql_publish_each_row_once(
     assert set(published.values()) == {1}
     stream = await redis._redis.xrange(redis.stream(TOPIC))  # what Redis really holds
     assert sorted(fields["id"] for _, fields in stream) == sorted(published)
+
+
+async def test_pruning_deletes_only_confirmed_events(make_database: MakeDatabase) -> None:
+    database = await make_database()
+    await approve_many(database.sessions, 4)
+    relaying = relay(database, InProcessBus())
+    await relaying.relay_once()
+    confirmed = [row.id for row in await rows(database)][:3]
+    await relaying.confirm(*(Receipt(event_id, GROUP) for event_id in confirmed))
+    await approve_many(database.sessions, 1, start=4)  # not even published yet
+
+    assert await relaying.prune(utc_now() - timedelta(hours=1)) == 0
+    assert await relaying.prune(utc_now() + timedelta(seconds=1)) == 3
+
+    assert [row.key for row in await rows(database)] == ["PR-00003", "PR-00004"]
+    assert await relaying.unconfirmed_count() == 2

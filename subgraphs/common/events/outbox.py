@@ -25,6 +25,9 @@ column                meaning
                       was published for a topic without declared subscribers; null until
 ``confirmed_by``      the consumer groups that confirmed it (a JSON list)
 ====================  ======================================================================
+
+Confirmed rows may be deleted after a while with
+:meth:`~subgraphs.common.events.relay.OutboxRelay.prune`; unconfirmed ones never are.
 """
 
 from __future__ import annotations

@@ -19,8 +19,16 @@ Connection failures, timeouts, ``LOADING`` and ``READONLY`` become
 :class:`~subgraphs.common.events.bus.BusUnavailable`; the caller backs off and calls again,
 and the client reconnects. A group that vanished (``NOGROUP``: Redis restarted without
 persistence, or the stream was deleted) is created again at the start of the stream.
-Trimming (``max_length``) or losing the stream loses no event: the relay re-publishes what
-no consumer group confirmed (see :mod:`subgraphs.common.events.relay`).
+Trimming (``max_length``, about 100 000 entries per stream by default, so acknowledged
+entries do not pile up in Redis's memory) or losing the stream loses no event of a topic
+with declared subscribers: the relay re-publishes what they did not confirm (see
+:mod:`subgraphs.common.events.relay`). For other topics a group lagging by more than
+``max_length`` entries would miss the oldest; pass None to never trim.
+
+Without persistence (``--save "" --appendonly no``) a Redis restart loses every stream,
+group and pending entry; with AOF and ``appendfsync everysec`` (Redis's default) it may
+lose the last second of writes. Either way the outbox re-publishes what no group
+confirmed, and consumers skip what they already applied.
 """
 
 from __future__ import annotations
@@ -45,10 +53,13 @@ from subgraphs.common.events.bus import (
     check_name,
 )
 
-__all__ = ["DEFAULT_PREFIX", "RedisStreamBus"]
+__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_PREFIX", "RedisStreamBus"]
 
 DEFAULT_PREFIX = "tandem:events:"
 """Stream keys are ``<prefix><topic>``; give each deployment (and each test) its own."""
+
+DEFAULT_MAX_LENGTH = 100_000
+"""Streams are trimmed to about this many entries (``XADD MAXLEN ~``)."""
 
 _UNAVAILABLE = (
     redis_errors.ConnectionError,  # includes BusyLoadingError (LOADING)
@@ -66,6 +77,7 @@ class RedisStreamBus:
     ``visibility_timeout`` (seconds) is how long a delivery may stay unacknowledged before
     another consumer of the group may claim it: longer than the slowest handler.
     ``max_length`` trims each stream to about that many entries (None: never trim).
+    ``socket_timeout`` bounds every command; reads block for less than it.
     """
 
     def __init__(
@@ -74,7 +86,7 @@ class RedisStreamBus:
         *,
         prefix: str = DEFAULT_PREFIX,
         visibility_timeout: float = 30.0,
-        max_length: int | None = None,
+        max_length: int | None = DEFAULT_MAX_LENGTH,
         socket_timeout: float = 5.0,
     ) -> None:
         if visibility_timeout <= 0:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, literal, select, update
+from sqlalchemy import Row, Select, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.db import transaction
@@ -217,8 +217,21 @@ class OutboxRelay:
                 )
             )
 
-    async def pending_count(self) -> int:
-        """How many events are not confirmed yet."""
+    async def prune(self, confirmed_before: datetime) -> int:
+        """Delete events confirmed before ``confirmed_before``; how many. Unconfirmed events
+        are never deleted (they are what the relay still owes)."""
+        table = self._outbox
+        async with transaction(self.sessions) as session:
+            result = await session.execute(
+                delete(table).where(
+                    table.c.confirmed_at.is_not(None), table.c.confirmed_at < confirmed_before
+                )
+            )
+        deleted: int = result.rowcount  # type: ignore[attr-defined]
+        return deleted
+
+    async def unconfirmed_count(self) -> int:
+        """How many events are not confirmed yet (what the relay still owes)."""
         table = self._outbox
         async with transaction(self.sessions) as session:
             count = await session.scalar(
