@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 from subgraphs.common.db import transaction
 from subgraphs.oa.store import (
     announcements,
-    approvals,
+    approval_reads,
     documents,
     flows,
     meetings,
@@ -65,13 +65,17 @@ class Loaders:
         self.shares: DataLoader[str, list[tuple[DocumentShare, Employee]]] = self._many(
             documents.shares_by_document
         )
-        self.request: DataLoader[str, ApprovalRequest | None] = self._one(approvals.requests_by_ids)
-        self.steps: DataLoader[str, list[ApprovalStep]] = self._many(approvals.steps_by_request)
+        self.request: DataLoader[str, ApprovalRequest | None] = self._one(
+            approval_reads.requests_by_ids
+        )
+        self.steps: DataLoader[str, list[ApprovalStep]] = self._many(
+            approval_reads.steps_by_request
+        )
         self.items: DataLoader[str, list[ApprovalRequestItem]] = self._many(
-            approvals.items_by_request
+            approval_reads.items_by_request
         )
         self.actions: DataLoader[str, list[ApprovalAction]] = self._many(
-            approvals.actions_by_request
+            approval_reads.actions_by_request
         )
         self.flow_steps: DataLoader[str, list[ApprovalFlowStep]] = self._many(flows.steps_by_flow)
         self.room: DataLoader[str, MeetingRoom | None] = self._one(meetings.rooms_by_ids)

@@ -12,7 +12,7 @@ from subgraphs.common.db import transaction
 from subgraphs.common.errors import NotFound
 from subgraphs.common.pagination import Connection
 from subgraphs.oa.context import actor, change, sessions
-from subgraphs.oa.store import approvals, flows
+from subgraphs.oa.store import approval_reads, approvals, flows
 from subgraphs.oa.store.validation import check_id, check_kind
 from subgraphs.oa.types.approvals import (
     ApprovalFlow,
@@ -34,7 +34,7 @@ class ApprovalsQuery:
         self, info: Info[Any, Any], first: int | None = 20, after: str | None = None
     ) -> Connection[ApprovalRequest]:
         async with transaction(sessions(info)) as session:
-            page = await approvals.find_inbox(session, actor(info), first=first, after=after)
+            page = await approval_reads.find_inbox(session, actor(info), first=first, after=after)
         return page.to_connection(ApprovalRequest.from_row)
 
     @strawberry.field(description="Requests I submitted, newest first.")
@@ -47,10 +47,10 @@ class ApprovalsQuery:
         after: str | None = None,
     ) -> Connection[ApprovalRequest]:
         async with transaction(sessions(info)) as session:
-            page = await approvals.find_my_requests(
+            page = await approval_reads.find_my_requests(
                 session,
                 actor(info),
-                status=None if status is None else approvals.Status(status.value),
+                status=None if status is None else approval_reads.Status(status.value),
                 kind=kind,
                 first=first,
                 after=after,

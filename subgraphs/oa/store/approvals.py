@@ -1,4 +1,5 @@
-"""Approval requests: submit, approve, reject, withdraw, transfer; inbox and history.
+"""Approval requests: submit, approve, reject, withdraw, transfer (reading them:
+:mod:`subgraphs.oa.store.approval_reads`).
 
 The walk: at submission the kind's active flow is copied onto the request, keeping the
 steps whose threshold the amount reaches, each with its approver resolved (a department
@@ -22,31 +23,33 @@ Rules:
   one wins and the other sees the new state (``CONFLICT``).
 - A request's final approval, for the kinds of :data:`events.PUBLISHED_KINDS`, records the
   ``oa.approval.approved`` event in the same transaction.
-
-Who may read a request (:func:`can_see`): its applicant, anyone who is, was or could be an
-approver of one of its steps (holders of a step's role included), anyone it was transferred
-to, and holders of :data:`READER_ROLES` or of the kind's :data:`KIND_READER_ROLES`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
-from subgraphs.common.pagination import Page, paginate
 from subgraphs.common.timestamps import utc_now
 from subgraphs.oa.store import events
+from subgraphs.oa.store.approval_reads import (
+    Action,
+    Status,
+    StepStatus,
+    can_decide,
+    items_by_request,
+    steps_by_request,
+)
 from subgraphs.oa.store.flows import Rule, require_active_flow, steps_by_flow
 from subgraphs.oa.store.models import (
     ApprovalAction,
@@ -66,65 +69,23 @@ from subgraphs.oa.store.validation import (
 )
 
 __all__ = [
-    "KIND_READER_ROLES",
     "MAX_ITEMS",
-    "READER_ROLES",
-    "Action",
     "ItemSpec",
     "RequestSpec",
-    "Status",
-    "StepStatus",
-    "actions_by_request",
     "approve",
-    "can_decide",
-    "can_see",
-    "find_inbox",
-    "find_my_requests",
-    "items_by_request",
     "reject",
-    "requests_by_ids",
-    "steps_by_request",
     "submit",
     "submit_purchase",
     "transfer",
     "withdraw",
 ]
 
-READER_ROLES: Final = ("auditor",)
-KIND_READER_ROLES: Final[Mapping[str, tuple[str, ...]]] = {
-    "PURCHASE": ("procurement", "finance"),
-    "EXPENSE": ("finance",),
-}
 MAX_ITEMS: Final = 100
 MAX_QUANTITY: Final = 1_000_000
 MAX_PAYLOAD_BYTES: Final = 65_536
 MAX_COMMENT: Final = 2000
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _KINDS_WITH_PERIOD = frozenset({"PURCHASE", "EXPENSE"})
-
-
-class Status(StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    WITHDRAWN = "WITHDRAWN"
-
-
-class StepStatus(StrEnum):
-    WAITING = "WAITING"
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    SKIPPED = "SKIPPED"
-    CANCELLED = "CANCELLED"
-
-
-class Action(StrEnum):
-    SUBMITTED = "SUBMITTED"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    WITHDRAWN = "WITHDRAWN"
-    TRANSFERRED = "TRANSFERRED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,37 +391,6 @@ async def transfer(
     return request
 
 
-def can_decide(request: ApprovalRequest, step: ApprovalStep | None, actor: Actor) -> bool:
-    """True if ``actor`` may decide ``step``, which must be ``request``'s current step."""
-    if step is None or step.status != StepStatus.PENDING or request.status != Status.PENDING:
-        return False
-    if actor.employee_id == request.applicant_id:
-        return False
-    if step.assignee_id is not None:
-        return step.assignee_id == actor.employee_id
-    return step.role is not None and step.role in actor.roles
-
-
-def can_see(
-    request: ApprovalRequest,
-    steps: Iterable[ApprovalStep],
-    actions: Iterable[ApprovalAction],
-    actor: Actor,
-) -> bool:
-    """True if ``actor`` may read ``request`` (see the module's documentation)."""
-    me = actor.employee_id
-    if request.applicant_id == me or actor.has_role(*READER_ROLES):
-        return True
-    if actor.has_role(*KIND_READER_ROLES.get(request.kind, ())):
-        return True
-    for step in steps:
-        if me in (step.assignee_id, step.decided_by):
-            return True
-        if step.rule == Rule.ROLE and step.role in actor.roles:
-            return True
-    return any(me in (action.actor_id, action.to_employee_id) for action in actions)
-
-
 def _check_current_approver(
     request: ApprovalRequest, steps: list[ApprovalStep], actor: Actor, expected: int | None
 ) -> ApprovalStep:
@@ -551,107 +481,3 @@ def _not_found(request_id: str) -> NotFound:
     return NotFound(
         f"No approval request {request_id}.", extensions={"field": "id", "id": request_id}
     )
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-async def find_inbox(
-    session: AsyncSession, actor: Actor, *, first: int | None, after: str | None
-) -> Page[ApprovalRequest]:
-    """One page of the pending requests waiting for ``actor``'s decision, oldest first."""
-    await acting_employee(session, actor)
-    current = and_(
-        ApprovalStep.request_id == ApprovalRequest.id,
-        ApprovalStep.position == ApprovalRequest.current_step,
-    )
-    mine = or_(
-        ApprovalStep.assignee_id == actor.employee_id,
-        and_(ApprovalStep.assignee_id.is_(None), ApprovalStep.role.in_(sorted(actor.roles))),
-    )
-    statement = (
-        select(ApprovalRequest)
-        .join(ApprovalStep, current)
-        .where(
-            ApprovalRequest.status == Status.PENDING,
-            ApprovalRequest.applicant_id != actor.employee_id,
-            ApprovalStep.status == StepStatus.PENDING,
-            mine,
-        )
-    )
-    order = [ApprovalRequest.submitted_at, ApprovalRequest.id]
-    return await paginate(session, statement, order, first=first, after=after)
-
-
-async def find_my_requests(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    status: Status | None,
-    kind: str | None,
-    first: int | None,
-    after: str | None,
-) -> Page[ApprovalRequest]:
-    """One page of the requests ``actor`` submitted, newest first."""
-    await acting_employee(session, actor)
-    statement = select(ApprovalRequest).where(ApprovalRequest.applicant_id == actor.employee_id)
-    if status is not None:
-        statement = statement.where(ApprovalRequest.status == status)
-    if kind is not None:
-        statement = statement.where(ApprovalRequest.kind == check_kind(kind))
-    order = [ApprovalRequest.submitted_at.desc(), ApprovalRequest.id.desc()]
-    return await paginate(session, statement, order, first=first, after=after)
-
-
-async def requests_by_ids(
-    session: AsyncSession, request_ids: Sequence[str]
-) -> dict[str, ApprovalRequest]:
-    """The requests among ``request_ids`` that exist (visibility is the caller's check)."""
-    statement = select(ApprovalRequest).where(ApprovalRequest.id.in_(set(request_ids)))
-    return {request.id: request for request in await session.scalars(statement)}
-
-
-async def steps_by_request(
-    session: AsyncSession, request_ids: Sequence[str]
-) -> dict[str, list[ApprovalStep]]:
-    """The steps of each request, in order."""
-    found: dict[str, list[ApprovalStep]] = {request_id: [] for request_id in request_ids}
-    statement = (
-        select(ApprovalStep)
-        .where(ApprovalStep.request_id.in_(set(request_ids)))
-        .order_by(ApprovalStep.position)
-        .execution_options(populate_existing=True)
-    )
-    for step in await session.scalars(statement):
-        found[step.request_id].append(step)
-    return found
-
-
-async def items_by_request(
-    session: AsyncSession, request_ids: Sequence[str]
-) -> dict[str, list[ApprovalRequestItem]]:
-    """The items of each request, in order."""
-    found: dict[str, list[ApprovalRequestItem]] = {request_id: [] for request_id in request_ids}
-    statement = (
-        select(ApprovalRequestItem)
-        .where(ApprovalRequestItem.request_id.in_(set(request_ids)))
-        .order_by(ApprovalRequestItem.position)
-    )
-    for item in await session.scalars(statement):
-        found[item.request_id].append(item)
-    return found
-
-
-async def actions_by_request(
-    session: AsyncSession, request_ids: Sequence[str]
-) -> dict[str, list[ApprovalAction]]:
-    """The history of each request, oldest first."""
-    found: dict[str, list[ApprovalAction]] = {request_id: [] for request_id in request_ids}
-    statement = (
-        select(ApprovalAction)
-        .where(ApprovalAction.request_id.in_(set(request_ids)))
-        .order_by(ApprovalAction.at, ApprovalAction.id)
-    )
-    for action in await session.scalars(statement):
-        found[action.request_id].append(action)
-    return found

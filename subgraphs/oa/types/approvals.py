@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.oa.context import actor, loaders
-from subgraphs.oa.store import approvals, models
+from subgraphs.oa.store import approval_reads, models
 from subgraphs.oa.types.people import Department, Employee, employee_or_none
 
 __all__ = [
@@ -288,7 +288,7 @@ class ApprovalRequest:
 
     @strawberry.field(description="Whether I may decide the current step now.")
     async def can_decide(self, info: Info[Any, Any]) -> bool:
-        return approvals.can_decide(self.row, await self._current(info), actor(info))
+        return approval_reads.can_decide(self.row, await self._current(info), actor(info))
 
     @strawberry.field(description="Submission, decisions, transfers, withdrawal; oldest first.")
     async def history(self, info: Info[Any, Any]) -> list[ApprovalAction]:
@@ -331,7 +331,7 @@ async def visible_request(info: Info[Any, Any], request_id: str) -> models.Appro
         return None
     steps = await loaders(info).steps.load(request_id)
     actions = await loaders(info).actions.load(request_id)
-    return row if approvals.can_see(row, steps, actions, actor(info)) else None
+    return row if approval_reads.can_see(row, steps, actions, actor(info)) else None
 
 
 @strawberry.input(description="A flow step; ROLE steps name a role, EMPLOYEE steps an employee.")
