@@ -1,3 +1,7 @@
 """Registers the shared fixtures for every test under tests/."""
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.integration_fixtures"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.integration_fixtures",
+    "tests.support.oidc.fixture",
+]
