@@ -196,14 +196,16 @@ async def make_redis_bus(
 
 
 @pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[Callable[[bool], RedisServer]]:
-    """Makes private ``redis-server`` processes (``durable`` or not); killed afterwards."""
+def private_redis(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
+    """Makes private ``redis-server`` processes (``durable`` or not, with more command-line
+    ``options``); killed afterwards."""
     if redis_server_binary() is None:
         pytest.skip("redis-server is not installed")
     servers: list[RedisServer] = []
 
-    def make(durable: bool) -> RedisServer:
-        servers.append(RedisServer(tmp_path / f"redis{len(servers)}", durable=durable))
+    def make(durable: bool, *options: str) -> RedisServer:
+        folder = tmp_path / f"redis{len(servers)}"
+        servers.append(RedisServer(folder, durable=durable, options=options))
         servers[-1].start()
         return servers[-1]
 

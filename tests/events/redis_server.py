@@ -32,9 +32,10 @@ class RedisServer:
     acknowledged is lost by a kill), else no persistence at all (a restart loses everything).
     """
 
-    def __init__(self, folder: Path, *, durable: bool) -> None:
+    def __init__(self, folder: Path, *, durable: bool, options: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.durable = durable
+        self.options = options
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
         folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +64,7 @@ class RedisServer:
             "--save", "",
             *persistence,
             "--logfile", str(self.folder / "redis.log"),
+            *self.options,
         ]  # fmt: skip
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

@@ -19,6 +19,7 @@ from subgraphs.common.events import (
 )
 from tests.events.buses import HangBeforeAckBus
 from tests.events.conftest import MakeDatabase
+from tests.events.redis_server import RedisServer
 from tests.events.shop import (
     GROUP,
     OUTBOX,
@@ -166,3 +167,27 @@ async def _all_published(sessions: object) -> bool:
             select(func.count()).select_from(table).where(table.c.published_at.is_(None))
         )
     return waiting == 0
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_events_trimmed_from_the_bus_before_anyone_read_them_are_not_lost(
+    kind: str, make_database: MakeDatabase, private_redis: Callable[..., RedisServer]
+) -> None:
+    producer, consumer = await make_database(), await make_database()
+    bus: InProcessBus | RedisStreamBus
+    if kind == "memory":
+        bus = InProcessBus(visibility_timeout=1.0, max_length=10)
+    else:  # small stream nodes, so that MAXLEN ~ 10 really trims at this scale
+        server = private_redis(False, "--stream-node-max-entries", "4")
+        bus = RedisStreamBus(server.url, prefix="t:", visibility_timeout=1.0, max_length=10)
+    try:
+        relaying = relay_worker(
+            producer.sessions, bus, redelivery_after=0.3, max_redelivery_interval=0.3
+        )  # a stream of 10 holds a tenth of a re-published batch: rounds must come quickly
+        async with relaying:
+            requests = await approve_many(producer.sessions, N)
+            await wait_until(lambda: _all_published(producer.sessions), what="all published")
+            async with consumer_worker(consumer.sessions, bus):
+                await wait_settled(producer.sessions, consumer.sessions, requests)
+    finally:
+        await bus.close()

@@ -136,7 +136,7 @@ async def test_a_consumer_killed_after_its_commit_before_its_ack_applies_the_eve
 async def test_redis_restarted_mid_run_loses_no_event_and_duplicates_none(
     durable: bool,
     make_postgres: MakeDatabase,
-    private_redis: Callable[[bool], RedisServer],
+    private_redis: Callable[..., RedisServer],
 ) -> None:
     producer, consumer = await make_postgres(), await make_postgres()
     server = private_redis(durable)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
 __all__ = [
+    "DEFAULT_MAX_LENGTH",
     "BusUnavailable",
     "Delivery",
     "Event",
@@ -43,6 +44,12 @@ __all__ = [
 
 JSONObject: TypeAlias = Mapping[str, Any]
 """An event payload: a JSON object (decimal amounts as strings, times as ISO 8601 text)."""
+
+DEFAULT_MAX_LENGTH = 100_000
+"""Buses keep about this many entries per topic (Redis: ``XADD MAXLEN ~``); trimming loses
+no event of a topic with declared subscribers, which the relay re-publishes until confirmed.
+Keep it far above what consumers may lag behind (and above the relay's batch size), or
+events are trimmed before they are read and wait for their re-publication."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 

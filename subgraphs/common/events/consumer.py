@@ -64,6 +64,8 @@ class EventConsumer:
         block: float = 1.0,
         backoff: Backoff | None = None,
     ) -> None:
+        if batch_size < 1 or block <= 0:
+            raise ValueError("batch_size and block must be positive")
         self.sessions = sessions
         self.bus = bus
         self.topic = check_name("topic", topic)

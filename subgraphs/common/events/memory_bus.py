@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from subgraphs.common.events.bus import BusUnavailable, Delivery, Event, JSONObject, check_name
+from subgraphs.common.events.bus import (
+    DEFAULT_MAX_LENGTH,
+    BusUnavailable,
+    Delivery,
+    Event,
+    JSONObject,
+    check_name,
+)
 
 __all__ = ["InProcessBus"]
 
@@ -45,12 +52,20 @@ class _Log:
 
 
 class InProcessBus:
-    """An event bus in this process's memory; ``visibility_timeout`` in seconds."""
+    """An event bus in this process's memory; ``visibility_timeout`` in seconds.
 
-    def __init__(self, *, visibility_timeout: float = 30.0) -> None:
+    Each topic keeps about its last ``max_length`` events, like the Redis bus (None: all).
+    """
+
+    def __init__(
+        self, *, visibility_timeout: float = 30.0, max_length: int | None = DEFAULT_MAX_LENGTH
+    ) -> None:
         if visibility_timeout <= 0:
             raise ValueError("visibility_timeout must be positive")
+        if max_length is not None and max_length < 1:
+            raise ValueError("max_length must be positive")
         self.visibility_timeout = visibility_timeout
+        self.max_length = max_length
         self._logs: dict[str, _Log] = {}
         self._sequence = 0
         self._closed = False
@@ -71,6 +86,7 @@ class InProcessBus:
         message_id = f"{self._sequence}-0"
         event = Event(id=event_id, topic=topic, payload=_copy(payload), key=key, reply_to=reply_to)
         log.entries.append((message_id, event))
+        self._trim(log)
         woken, log.appended = log.appended, asyncio.Event()
         woken.set()
         return message_id
@@ -153,6 +169,15 @@ class InProcessBus:
             message_id=message_id,
             redelivered=True,
         )
+
+    def _trim(self, log: _Log) -> None:
+        """Drop the oldest entries past ``max_length`` (in chunks of a tenth, amortized)."""
+        if self.max_length is None or len(log.entries) <= self.max_length * 1.1:
+            return
+        dropped = len(log.entries) - self.max_length
+        del log.entries[:dropped]
+        for state in log.groups.values():  # pending deliveries keep their events
+            state.cursor = max(0, state.cursor - dropped)
 
     def _log(self, topic: str) -> _Log:
         log = self._logs.get(topic)

@@ -15,7 +15,7 @@ otherwise                 ``XREADGROUP … BLOCK … <prefix>t >``: new entries
 ack                       ``XACK``
 ========================  ==================================================================
 
-Connection failures, timeouts, ``LOADING`` and ``READONLY`` become
+Connection failures, timeouts, ``LOADING``, ``READONLY`` and ``OOM`` become
 :class:`~subgraphs.common.events.bus.BusUnavailable`; the caller backs off and calls again,
 and the client reconnects. A group that vanished (``NOGROUP``: Redis restarted without
 persistence, or the stream was deleted) is created again at the start of the stream.
@@ -45,6 +45,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
 from subgraphs.common.events.bus import (
+    DEFAULT_MAX_LENGTH,
     BusUnavailable,
     Delivery,
     Event,
@@ -53,18 +54,16 @@ from subgraphs.common.events.bus import (
     check_name,
 )
 
-__all__ = ["DEFAULT_MAX_LENGTH", "DEFAULT_PREFIX", "RedisStreamBus"]
+__all__ = ["DEFAULT_PREFIX", "RedisStreamBus"]
 
 DEFAULT_PREFIX = "tandem:events:"
 """Stream keys are ``<prefix><topic>``; give each deployment (and each test) its own."""
 
-DEFAULT_MAX_LENGTH = 100_000
-"""Streams are trimmed to about this many entries (``XADD MAXLEN ~``)."""
-
 _UNAVAILABLE = (
     redis_errors.ConnectionError,  # includes BusyLoadingError (LOADING)
     redis_errors.TimeoutError,
-    redis_errors.ReadOnlyError,
+    redis_errors.ReadOnlyError,  # a replica, during a failover
+    redis_errors.OutOfMemoryError,  # maxmemory reached: the bus cannot take more now
     OSError,
 )
 
