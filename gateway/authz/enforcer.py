@@ -4,19 +4,29 @@ A principal is asked about as its subject and as each of its roles, within its d
 the field is allowed when some rule allows it for one of them and no rule denies it for any
 (deny overrides allow, as ``policies/model.conf`` says). Each decision names the rule that made
 it, for explanations and audit. Decisions are cached per policy version.
+
+The policy comes from a CSV file (:meth:`PolicyEnforcer.reload` reads it again) or from policy
+lines given by a store (:meth:`PolicyEnforcer.load_lines`). Either way the new casbin enforcer
+is built aside and swapped in at once with a fresh decision cache, and ``version`` goes up, so
+a decision is never taken from one policy and cached under another.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import casbin  # type: ignore[import-untyped]
+from casbin import persist
 
 from subgraphs.common.tokens import Principal
 
-__all__ = ["Decision", "PolicyEnforcer"]
+from .validation import PolicyLine
+
+__all__ = ["Decision", "PolicyEnforcer", "read_policy_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,38 +37,89 @@ class Decision:
     rule: str
 
 
+@dataclass(slots=True)
+class _State:
+    enforcer: Any
+    lines: tuple[PolicyLine, ...]
+    version: int
+    revision: int | None
+    cache: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+
+
 class PolicyEnforcer:
-    """casbin behind a small typed API; thread-safe reloads bump ``version``."""
+    """casbin behind a small typed API; thread-safe reloads bump ``version``.
+
+    ``version`` counts the policies this enforcer has held (the authorizer's caches key on
+    it); ``revision`` is the store's version number of the current policy, None for a file.
+    """
 
     def __init__(
-        self, model_path: str | Path, policy_path: str | Path, *, default_allow: bool = False
+        self,
+        model_path: str | Path,
+        policy_path: str | Path | None = None,
+        *,
+        default_allow: bool = False,
     ) -> None:
         self.model_path = str(model_path)
-        self.policy_path = str(policy_path)
+        self.policy_path = None if policy_path is None else str(policy_path)
         self.default_allow = default_allow
         self._lock = threading.Lock()
-        self._enforcer = casbin.Enforcer(self.model_path, self.policy_path)
-        self.version = 1
-        self._cache: dict[tuple[object, ...], Decision] = {}
+        lines = () if policy_path is None else read_policy_file(model_path, policy_path)
+        self._state = _State(self._build(lines), lines, 1, None)
+
+    @property
+    def version(self) -> int:
+        return self._state.version
+
+    @property
+    def revision(self) -> int | None:
+        return self._state.revision
+
+    @property
+    def lines(self) -> tuple[PolicyLine, ...]:
+        """The policy lines in force, in their stored order (``("p", sub, dom, obj, act,
+        eft)``, ``("g", user, role, dom)``)."""
+        return self._state.lines
 
     def reload(self) -> None:
-        """Read the policy file again (a new version: every cached decision is dropped)."""
-        enforcer = casbin.Enforcer(self.model_path, self.policy_path)
+        """Read the policy file again (a new version: every cached decision is dropped).
+
+        Without a policy file, the lines in force are loaded again.
+        """
+        if self.policy_path is None:
+            self.load_lines(self.lines, revision=self.revision)
+        else:
+            self.load_lines(read_policy_file(self.model_path, self.policy_path))
+
+    def load_lines(self, lines: Iterable[PolicyLine], *, revision: int | None = None) -> None:
+        """Enforce ``lines`` from now on (a new version); ``revision`` is their store version.
+
+        The casbin enforcer is built before the lock is taken: a malformed line raises here
+        and the policy in force stays.
+        """
+        kept = tuple(tuple(line) for line in lines)
+        enforcer = self._build(kept)
         with self._lock:
-            self._enforcer = enforcer
-            self.version += 1
-            self._cache = {}
+            self._state = _State(enforcer, kept, self._state.version + 1, revision)
+
+    def preview(self, lines: Iterable[PolicyLine]) -> PolicyEnforcer:
+        """A separate enforcer with this model and default, holding ``lines`` (to ask what a
+        change would decide before making it)."""
+        preview = PolicyEnforcer(self.model_path, default_allow=self.default_allow)
+        preview.load_lines(lines)
+        return preview
 
     def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision:
+        state = self._state  # one policy for the whole decision, whatever reloads meanwhile
         subjects = _subjects(principal)
         domain = (principal.department if principal else None) or "*"
         cache_key = (subjects, domain, coordinate, action)
-        found = self._cache.get(cache_key)
+        found = state.cache.get(cache_key)
         if found is not None:
             return found
         allowed_by: str | None = None
         for subject in subjects:
-            allowed, rule = self._enforcer.enforce_ex(subject, domain, coordinate, action)
+            allowed, rule = state.enforcer.enforce_ex(subject, domain, coordinate, action)
             explained = ", ".join(rule) if rule else ""
             if rule and rule[-1] == "deny":
                 decision = Decision(False, explained)
@@ -73,10 +134,38 @@ class PolicyEnforcer:
                     self.default_allow,
                     "default: allow unlisted" if self.default_allow else "default: deny unlisted",
                 )
-        if len(self._cache) > 100_000:
-            self._cache = {}
-        self._cache[cache_key] = decision
+        if len(state.cache) > 100_000:
+            state.cache.clear()
+        state.cache[cache_key] = decision
         return decision
+
+    def _build(self, lines: tuple[PolicyLine, ...]) -> Any:
+        return casbin.Enforcer(self.model_path, _LinesAdapter(lines))
+
+
+def read_policy_file(model_path: str | Path, policy_path: str | Path) -> tuple[PolicyLine, ...]:
+    """The lines of a casbin CSV policy file, as casbin's file adapter reads them."""
+    enforcer = casbin.Enforcer(str(model_path), str(policy_path))
+    model = enforcer.get_model()
+    lines: list[PolicyLine] = []
+    for section in ("p", "g"):
+        for ptype, assertion in model.model.get(section, {}).items():
+            lines.extend((ptype, *rule) for rule in assertion.policy)
+    return tuple(lines)
+
+
+class _LinesAdapter(persist.Adapter):  # type: ignore[misc]
+    """Hands casbin lines already split into values (no CSV parsing on the way in)."""
+
+    def __init__(self, lines: tuple[PolicyLine, ...]) -> None:
+        self._lines = lines
+
+    def load_policy(self, model: Any) -> None:
+        for ptype, *values in self._lines:
+            assertions = model.model.get(ptype[:1], {})
+            if ptype not in assertions:
+                raise ValueError(f"the model has no policy type {ptype!r}")
+            assertions[ptype].policy.append(list(values))
 
 
 def _subjects(principal: Principal | None) -> tuple[str, ...]:

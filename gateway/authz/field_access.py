@@ -31,15 +31,19 @@ class Denial:
 
 @dataclass(frozen=True)
 class AccessDecision:
-    """The selections the planner may see, and what was denied (by FieldSelection identity)."""
+    """The selections the planner may see, and what was denied (by FieldSelection identity).
+
+    ``signature`` distinguishes this decision from another for the same document (a plan
+    cache key): the denied coordinates, computed once.
+    """
 
     selections: tuple[Selection, ...]
     denied: dict[int, Denial] = field(default_factory=dict)
+    signature: frozenset[tuple[str, str]] = field(init=False)
 
-    @property
-    def signature(self) -> frozenset[tuple[str, str]]:
-        """What distinguishes this decision from another for the same document (cache key)."""
-        return frozenset((d.coordinate, d.action) for d in self.denied.values())
+    def __post_init__(self) -> None:
+        signature = frozenset((d.coordinate, d.action) for d in self.denied.values())
+        object.__setattr__(self, "signature", signature)
 
 
 def authorize_selections(

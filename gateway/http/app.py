@@ -20,7 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..auth.bearer import AuthenticationError
 from ..auth.dev_identity import DevIdentity
+from ..auth.identify import Identifier
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
 
@@ -38,15 +40,18 @@ def create_app(
     max_body_bytes: int = 1_000_000,
     path: str = "/graphql",
     dev_identity: DevIdentity | None = None,
+    identifier: Identifier | None = None,
 ) -> Starlette:
-    """Build the ASGI app serving ``gateway``."""
+    """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is."""
+    if identifier is None and dev_identity is not None:
+        identifier = Identifier(dev_identity=dev_identity)
 
     async def graphql(request: Request) -> Response:
         media_type = _response_type(request)
         try:
             query, variables, operation_name = await _read_request(request, max_body_bytes)
             allowed = ("query",) if request.method == "GET" else ("query", "mutation")
-            principal = dev_identity.principal(request.headers) if dev_identity else None
+            principal = await identifier.identify(request) if identifier else None
             result = await gateway.execute(
                 query, variables, operation_name, principal=principal, allowed_kinds=allowed
             )
@@ -54,13 +59,16 @@ def create_app(
             status = (
                 error.status
                 if media_type == GRAPHQL_RESPONSE
-                or error.status in (405, 413, 415)
+                or error.status in (401, 405, 413, 415, 503)
                 or isinstance(error, RequestError)
                 else 200
             )
             if error.status >= 500:
                 log.error("request failed: %s", error.message)
             headers = {"allow": "POST"} if error.status == 405 else None
+            if isinstance(error, AuthenticationError):
+                headers = {"www-authenticate": error.www_authenticate}
+                log.info("authentication refused: %s", error.reason)
             return _json({"errors": [error.to_graphql()]}, status, media_type, headers)
         return _json(result, 200, media_type)
 

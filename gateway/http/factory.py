@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import os
 
+import httpx
 from starlette.applications import Starlette
 
-from ..auth import DevIdentity, SubgraphTokens, load_gateway_key
+from ..auth import (
+    BearerAuthenticator,
+    DevIdentity,
+    Identifier,
+    SubgraphTokens,
+    load_gateway_key,
+    load_providers,
+)
 from ..authz.authorizer import Authorizer
 from ..authz.enforcer import PolicyEnforcer
 from ..executor.transport import AiohttpTransport
@@ -31,8 +39,11 @@ def app_from_environment() -> Starlette:
     max_body = int(os.environ.get("TANDEM_MAX_BODY_BYTES", "1000000"))
     transport = AiohttpTransport(timeout=default, timeouts=timeouts)
     dev_identity = DevIdentity() if DevIdentity.enabled() else None
+    providers = load_providers()
+    bearer = BearerAuthenticator(providers, httpx.AsyncClient(timeout=5)) if providers else None
+    identifier = Identifier(bearer=bearer, dev_identity=dev_identity)
     tokens = None
-    if dev_identity is not None or os.environ.get("TANDEM_GATEWAY_KEY_FILE"):
+    if dev_identity is not None or bearer is not None or os.environ.get("TANDEM_GATEWAY_KEY_FILE"):
         tokens = SubgraphTokens(load_gateway_key())
     authorizer = None
     policy_dir = os.environ.get("TANDEM_POLICY_DIR")
@@ -49,4 +60,4 @@ def app_from_environment() -> Starlette:
             explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
         )
     gateway = Gateway(supergraph, transport=transport, tokens=tokens, authorizer=authorizer)
-    return create_app(gateway, max_body_bytes=max_body, dev_identity=dev_identity)
+    return create_app(gateway, max_body_bytes=max_body, identifier=identifier)

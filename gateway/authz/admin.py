@@ -1,0 +1,506 @@
+"""The policy admin API: GraphQL at ``/admin/graphql``, itself guarded by the policy.
+
+Before anything runs, every field the operation selects is decided for the caller with the
+gateway's own enforcer, as the schema coordinate ``Type.field``: ``write`` for the fields of
+``Mutation``, ``read`` for the others (the root query type is ``PolicyAdmin``, so
+``PolicyAdmin.rules``, ``PolicyVersion.author``...). One denied field refuses the whole
+operation with ``FORBIDDEN`` (HTTP 403) listing the coordinates; in the default policy only
+``security_admin`` may (``Policy*.*`` read, ``Mutation.*Polic*`` write; auditors read).
+
+Errors carry ``extensions.code``: ``BAD_USER_INPUT`` (with ``column``, and ``index`` in a
+list, for a refused rule), ``FORBIDDEN``, ``NOT_FOUND``, ``CONFLICT`` (``expectedVersion`` is
+no longer current, or the rule exists), ``GRAPHQL_PARSE_FAILED``,
+``GRAPHQL_VALIDATION_FAILED``, ``BAD_REQUEST``; anything unexpected is logged and answered
+as ``INTERNAL_SERVER_ERROR`` without details.
+
+A change is refused (``BAD_USER_INPUT``, column ``rules``) when it would take from its author
+the right to call ``rollbackPolicy``: nobody locks themselves out by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    build_schema,
+    execute,
+    get_named_type,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from subgraphs.common.timestamps import format_datetime
+from subgraphs.common.tokens import Principal
+
+from ..errors import RequestError, TandemError
+from .enforcer import PolicyEnforcer
+from .store import PolicyChange, PolicySnapshot, PolicyStore, PolicyVersion
+from .validation import InvalidRule, PolicyLine, PolicyRule
+from .watcher import PolicySync
+
+__all__ = ["SDL", "Identify", "PolicyAdminAPI", "admin_route"]
+
+log = logging.getLogger("tandem.authz.admin")
+
+Identify = Callable[[Request], Principal | None]
+"""Who a request acts for (the gateway's own authentication); None for nobody."""
+
+SDL = '''\
+schema { query: PolicyAdmin mutation: Mutation }
+
+"The policy in force and its history. Every field is itself decided by the policy."
+type PolicyAdmin {
+  "The version of the policy in force."
+  currentVersion: Int!
+  "The rules in force, in order; the filters match a subject or an object exactly."
+  rules(subject: String, object: String): [PolicyRule!]!
+  "Every version of the policy, newest first."
+  policyVersions(first: Int! = 20, after: String): PolicyVersionPage!
+  "One version, or null if there is no such version."
+  policyVersion(version: Int!): PolicyVersion
+  "Every change, newest first."
+  policyAudit(first: Int! = 20, after: String): PolicyAuditPage!
+}
+
+"A policy line: p, subject, domain, object, action, effect."
+type PolicyRule {
+  subject: String!
+  domain: String!
+  object: String!
+  action: String!
+  effect: String!
+  "The line as policy.csv writes it."
+  text: String!
+}
+
+type PolicyVersion {
+  version: Int!
+  author: String!
+  createdAt: String!
+  "seed, adopt, add, remove, replace or rollback."
+  action: String!
+  comment: String!
+  ruleCount: Int!
+  rules: [PolicyRule!]!
+}
+
+type PolicyPageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+type PolicyVersionPage {
+  nodes: [PolicyVersion!]!
+  pageInfo: PolicyPageInfo!
+}
+
+type PolicyAuditEntry {
+  id: ID!
+  at: String!
+  actor: String!
+  action: String!
+  "The version the change made, and the one it was made on."
+  version: Int!
+  baseVersion: Int
+  comment: String!
+  "The lines the change removed, as policy.csv writes them."
+  before: [String!]!
+  "The lines the change added."
+  after: [String!]!
+}
+
+type PolicyAuditPage {
+  nodes: [PolicyAuditEntry!]!
+  pageInfo: PolicyPageInfo!
+}
+
+type PolicyChange {
+  version: PolicyVersion!
+  added: [PolicyRule!]!
+  removed: [PolicyRule!]!
+}
+
+input PolicyRuleInput {
+  subject: String!
+  domain: String! = "*"
+  object: String!
+  action: String!
+  effect: String! = "allow"
+}
+
+"""Each change may name the version it was made on: CONFLICT if the policy moved since."""
+type Mutation {
+  addPolicyRule(rule: PolicyRuleInput!, expectedVersion: Int, comment: String): PolicyChange!
+  removePolicyRule(rule: PolicyRuleInput!, expectedVersion: Int, comment: String): PolicyChange!
+  "Replace every rule at once."
+  replacePolicyRules(
+    rules: [PolicyRuleInput!]!, expectedVersion: Int, comment: String
+  ): PolicyChange!
+  "Make an old version's policy current again, as a new version."
+  rollbackPolicy(version: Int!, expectedVersion: Int, comment: String): PolicyChange!
+}
+'''
+
+MAX_PAGE = 100
+Info = GraphQLResolveInfo[Any]
+UNDO = "Mutation.rollbackPolicy"
+
+
+@dataclass
+class _Context:
+    principal: Principal | None
+    snapshot: PolicySnapshot | None = None
+
+
+class PolicyAdminAPI:
+    """The schema and its resolvers over a store, a replica's sync and its enforcer."""
+
+    def __init__(self, store: PolicyStore, sync: PolicySync) -> None:
+        self.store = store
+        self.sync = sync
+        self.enforcer: PolicyEnforcer = sync.enforcer
+        self.schema = build_schema(SDL)
+        self._bind()
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        principal: Principal | None,
+    ) -> tuple[dict[str, Any], int]:
+        """Run one operation for ``principal``: the response body and its HTTP status."""
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return {"errors": [_coded(error, "GRAPHQL_PARSE_FAILED")]}, 400
+        errors = validate(self.schema, document)
+        if errors:
+            return {"errors": [_coded(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]}, 400
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            message = "name the operation to run" if operation_name is None else "no such operation"
+            return {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, 400
+        denied = self.denied(document, operation, principal)
+        if denied:
+            forbidden = {
+                "message": "not allowed: " + ", ".join(denied),
+                "extensions": {"code": "FORBIDDEN", "coordinates": denied},
+            }
+            return {"errors": [forbidden]}, 403
+        outcome = execute(
+            self.schema,
+            document,
+            variable_values=dict(variables or {}),
+            operation_name=operation_name,
+            context_value=_Context(principal),
+        )
+        result: ExecutionResult = await outcome if isawaitable(outcome) else outcome
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [_format(error) for error in result.errors]
+            if result.data is None and all(e.path is None for e in result.errors):
+                return body, 400  # the variables were refused: nothing ran
+        body["data"] = result.data
+        return body, 200
+
+    def denied(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        principal: Principal | None,
+    ) -> list[str]:
+        """The coordinates of the operation the principal may not have, sorted."""
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        mutation = self.schema.mutation_type
+        denied: set[str] = set()
+        seen: set[str] = set()
+
+        def walk(selection_set: SelectionSetNode, parent: GraphQLNamedType) -> None:
+            for node in selection_set.selections:
+                if isinstance(node, FieldNode):
+                    name = node.name.value
+                    if name == "__typename":
+                        continue
+                    coordinate = f"{parent.name}.{name}"
+                    action = "write" if parent is mutation else "read"
+                    if not self.enforcer.decide(principal, coordinate, action).allowed:
+                        denied.add(coordinate)
+                    assert isinstance(parent, GraphQLObjectType)
+                    if node.selection_set is not None and not name.startswith("__"):
+                        child = get_named_type(parent.fields[name].type)
+                        walk(node.selection_set, child)
+                elif isinstance(node, InlineFragmentNode):
+                    condition = node.type_condition
+                    target = self.schema.get_type(condition.name.value) if condition else parent
+                    walk(node.selection_set, target or parent)
+                elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                    seen.add(node.name.value)
+                    fragment = fragments[node.name.value]
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    walk(fragment.selection_set, target or parent)
+
+        root = self.schema.get_root_type(operation.operation)
+        assert root is not None  # validated
+        walk(operation.selection_set, root)
+        return sorted(denied)
+
+    # --- resolvers ---------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        resolvers: dict[str, dict[str, Callable[..., Any]]] = {
+            "PolicyAdmin": {
+                "currentVersion": self._current_version,
+                "rules": self._rules,
+                "policyVersions": self._versions,
+                "policyVersion": self._version,
+                "policyAudit": self._audit,
+            },
+            "Mutation": {
+                "addPolicyRule": self._add,
+                "removePolicyRule": self._remove,
+                "replacePolicyRules": self._replace,
+                "rollbackPolicy": self._rollback,
+            },
+            "PolicyRule": {"text": lambda rule, _info: str(rule)},
+            "PolicyVersion": {
+                "createdAt": lambda version, _info: format_datetime(version.created_at),
+                "ruleCount": lambda version, _info: version.rule_count,
+                "rules": self._version_rules,
+            },
+            "PolicyAuditEntry": {
+                "id": lambda entry, _info: str(entry.id),
+                "at": lambda entry, _info: format_datetime(entry.at),
+                "baseVersion": lambda entry, _info: entry.base_version,
+                "before": lambda entry, _info: [_text(line) for line in entry.before],
+                "after": lambda entry, _info: [_text(line) for line in entry.after],
+            },
+            "PolicyChange": {
+                "added": lambda change, _info: _rules_of(change.added),
+                "removed": lambda change, _info: _rules_of(change.removed),
+            },
+        }
+        for type_name, fields in resolvers.items():
+            object_type = self.schema.type_map[type_name]
+            assert isinstance(object_type, GraphQLObjectType)
+            for field_name, resolve in fields.items():
+                object_type.fields[field_name].resolve = resolve
+
+    async def _snapshot(self, info: Info) -> PolicySnapshot:
+        context: _Context = info.context
+        if context.snapshot is None:  # one read per operation: the fields agree
+            context.snapshot = await self.store.load()
+        return context.snapshot
+
+    async def _current_version(self, _root: object, info: Info) -> int:
+        return (await self._snapshot(info)).version
+
+    async def _rules(
+        self,
+        _root: object,
+        info: Info,
+        subject: str | None = None,
+        object: str | None = None,  # the argument's name in the schema
+    ) -> list[PolicyRule]:
+        rules = _rules_of((await self._snapshot(info)).lines)
+        return [
+            rule
+            for rule in rules
+            if (subject is None or rule.subject == subject)
+            and (object is None or rule.object == object)
+        ]
+
+    async def _versions(
+        self, _root: object, _info: Info, first: int, after: str | None = None
+    ) -> dict[str, Any]:
+        versions, more = await self.store.versions(_first(first), _cursor(after))
+        end = str(versions[-1].version) if versions else None
+        return {"nodes": versions, "pageInfo": {"hasNextPage": more, "endCursor": end}}
+
+    async def _version(self, _root: object, _info: Info, version: int) -> PolicyVersion | None:
+        return await self.store.version(version)
+
+    async def _version_rules(self, version: PolicyVersion, _info: Info) -> Any:
+        return _rules_of(await self.store.lines_of(version.version) or ())
+
+    async def _audit(
+        self, _root: object, _info: Info, first: int, after: str | None = None
+    ) -> dict[str, Any]:
+        entries, more = await self.store.audit(_first(first), _cursor(after))
+        end = str(entries[-1].id) if entries else None
+        return {"nodes": entries, "pageInfo": {"hasNextPage": more, "endCursor": end}}
+
+    async def _add(self, _root: object, info: Info, **args: Any) -> PolicyChange:
+        return await self._apply(info, "add", _rule(args["rule"]), args)
+
+    async def _remove(self, _root: object, info: Info, **args: Any) -> PolicyChange:
+        return await self._apply(info, "remove", _rule(args["rule"]), args)
+
+    async def _replace(self, _root: object, info: Info, **args: Any) -> PolicyChange:
+        rules = [_rule(item) for item in args["rules"]]
+        return await self._apply(info, "replace", rules, args)
+
+    async def _rollback(self, _root: object, info: Info, **args: Any) -> PolicyChange:
+        return await self._apply(info, "rollback", args["version"], args)
+
+    async def _apply(
+        self, info: Info, action: str, target: Any, args: Mapping[str, Any]
+    ) -> PolicyChange:
+        principal: Principal | None = info.context.principal
+        assert principal is not None  # anonymous callers are refused before execution
+        options: dict[str, Any] = {
+            "author": principal.subject,
+            "comment": args.get("comment") or "",
+            "expected_version": args.get("expectedVersion"),
+            "guard": self._keeps_undo(principal),
+        }
+        method: Callable[..., Awaitable[PolicyChange]] = getattr(self.store, action)
+        change = await method(target, **options)
+        await self.sync.changed(change)
+        return change
+
+    def _keeps_undo(self, principal: Principal) -> Callable[[tuple[PolicyLine, ...]], None]:
+        could_undo = self.enforcer.decide(principal, UNDO, "write").allowed
+
+        def guard(lines: tuple[PolicyLine, ...]) -> None:
+            if (
+                could_undo
+                and not self.enforcer.preview(lines).decide(principal, UNDO, "write").allowed
+            ):
+                raise InvalidRule(
+                    f"the change would take from you the right to undo it ({UNDO}, write)",
+                    column="rules",
+                )
+
+        return guard
+
+
+def admin_route(
+    api: PolicyAdminAPI,
+    identify: Identify,
+    *,
+    path: str = "/admin/graphql",
+    max_body_bytes: int = 1_000_000,
+) -> Route:
+    """The Starlette route serving ``api`` (POST, JSON) at ``path``."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            query, variables, operation_name = await _read(request, max_body_bytes)
+            principal = identify(request)
+        except TandemError as error:
+            return _json({"errors": [error.to_graphql()]}, error.status)
+        body, status = await api.execute(query, variables, operation_name, principal)
+        return _json(body, status)
+
+    return Route(path, endpoint, methods=["POST"])
+
+
+async def _read(
+    request: Request, max_body_bytes: int
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/json", "application/graphql-response+json"):
+        raise RequestError("send application/json", code="UNSUPPORTED_MEDIA_TYPE", status=415)
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > max_body_bytes:
+            raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError("the request body must be a JSON object")
+    query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("the request has no query")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError("variables must be a JSON object")
+    if name is not None and not isinstance(name, str):
+        raise RequestError("operationName must be a string")
+    return query, variables, name
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _coded(error: GraphQLError, code: str) -> dict[str, Any]:
+    formatted = dict(error.formatted)
+    formatted["extensions"] = {**(error.extensions or {}), "code": code}
+    return formatted
+
+
+def _format(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if isinstance(original, TandemError):
+        formatted = dict(error.formatted)
+        formatted["message"] = original.message
+        formatted["extensions"] = original.to_graphql()["extensions"]
+        return formatted
+    if original is not None and not isinstance(original, GraphQLError):
+        log.error("policy admin: %s failed", error.path, exc_info=original)
+        formatted = {k: v for k, v in error.formatted.items() if k in ("locations", "path")}
+        return {
+            "message": "internal error",
+            **formatted,
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
+    return _coded(error, "BAD_USER_INPUT")  # a variable the schema refused
+
+
+def _rule(values: Mapping[str, str]) -> PolicyRule:
+    return PolicyRule(
+        values["subject"], values["domain"], values["object"], values["action"], values["effect"]
+    )
+
+
+def _rules_of(lines: tuple[PolicyLine, ...]) -> list[PolicyRule]:
+    return [PolicyRule.from_values(line[1:]) for line in lines if line[0] == "p"]
+
+
+def _text(line: PolicyLine) -> str:
+    return ", ".join(line)
+
+
+def _first(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise _bad_input(f"first must be between 1 and {MAX_PAGE}", "first")
+    return first
+
+
+def _cursor(after: str | None) -> int | None:
+    if after is None:
+        return None
+    if not after.isdigit():
+        raise _bad_input("after is not a cursor this API gave", "after")
+    return int(after)
+
+
+def _bad_input(message: str, column: str) -> TandemError:
+    return TandemError(message, code="BAD_USER_INPUT", status=400, extensions={"column": column})

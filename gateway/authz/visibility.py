@@ -1,0 +1,272 @@
+"""The schema a caller may see: the API schema less what policy denies them (introspection, SDL).
+
+A field is visible when the caller may ``read`` its coordinate (``write`` for mutation root
+fields), as field authorization decides it at plan time. Then, until nothing changes: an
+object or interface type left with no field disappears, as does a union left with no member,
+and so does every field whose type disappeared; an object keeps an interface only while it
+still has every field the interface shows. The query root type is always kept (even with no
+field); an empty mutation or subscription root disappears. Types no visible field reaches
+(input types and enums included) are left out, so their names do not leak either.
+
+:class:`SchemaVisibility` caches the result per (policy version, roles, department): the
+decisions are asked for the caller's roles and department under a reserved subject, so a rule
+written for one user's subject id does not show in that user's schema (a caller never sees more
+than their roles show; enforcement is unchanged). ``per_subject=True`` keys by subject too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Final, Protocol
+
+from graphql import GraphQLSchema, build_ast_schema, parse, print_schema
+from graphql.language import (
+    DirectiveDefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    InputObjectTypeDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    NamedTypeNode,
+    ObjectTypeDefinitionNode,
+    ScalarTypeDefinitionNode,
+    SchemaDefinitionNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+)
+
+from subgraphs.common.tokens import Principal
+
+from .enforcer import Decision
+
+__all__ = ["VISIBILITY_SUBJECT", "PolicySource", "SchemaVisibility", "visible_schema"]
+
+VISIBILITY_SUBJECT: Final = "tandem:schema-visibility"  # never name it in a policy
+
+Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
+_Fields = InterfaceTypeDefinitionNode | ObjectTypeDefinitionNode
+
+
+class PolicySource(Protocol):
+    """What visibility needs of an enforcer (``PolicyEnforcer`` has it)."""
+
+    @property
+    def version(self) -> int: ...
+
+    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
+
+
+class SchemaVisibility:
+    """Each caller's visible schema and its SDL, cached per policy version and caller."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        policy: PolicySource,
+        *,
+        per_subject: bool = False,
+        cache_size: int = 256,
+    ) -> None:
+        self.schema = schema
+        self.policy = policy
+        self.per_subject = per_subject
+        self.cache_size = cache_size
+        self._document = parse(print_schema(schema))
+        self._cache: OrderedDict[tuple[Any, ...], tuple[GraphQLSchema, list[str]]] = OrderedDict()
+
+    def schema_for(self, principal: Principal | None) -> GraphQLSchema:
+        """The schema ``principal`` may see (introspection answers from it)."""
+        return self._entry(principal)[0]
+
+    def sdl_for(self, principal: Principal | None) -> str:
+        """The SDL of :meth:`schema_for` (printed once per cache entry)."""
+        schema, sdl = self._entry(principal)
+        if not sdl:
+            sdl.append(print_schema(schema))
+        return sdl[0]
+
+    def _entry(self, principal: Principal | None) -> tuple[GraphQLSchema, list[str]]:
+        version = self.policy.version
+        asked = principal
+        if principal is not None and not self.per_subject:
+            asked = Principal(
+                VISIBILITY_SUBJECT, VISIBILITY_SUBJECT, principal.roles, principal.department
+            )
+        key = (
+            version,
+            asked.subject if asked is not None else None,
+            tuple(sorted(set(asked.roles))) if asked is not None else None,
+            asked.department if asked is not None else None,
+        )
+        entry = self._cache.get(key)
+        if entry is not None:
+            self._cache.move_to_end(key)
+            return entry
+        schema = _filtered(
+            self.schema,
+            self._document,
+            lambda coordinate, action: self.policy.decide(asked, coordinate, action),
+        )
+        entry = self._cache[key] = (schema, [])
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return entry
+
+
+def visible_schema(schema: GraphQLSchema, decide: Decide) -> GraphQLSchema:
+    """``schema`` less every field ``decide`` denies, and what that leaves empty or unreached."""
+    return _filtered(schema, parse(print_schema(schema)), decide)
+
+
+def _filtered(schema: GraphQLSchema, document: DocumentNode, decide: Decide) -> GraphQLSchema:
+    roots = {
+        kind: root.name
+        for kind, root in (
+            ("query", schema.query_type),
+            ("mutation", schema.mutation_type),
+            ("subscription", schema.subscription_type),
+        )
+        if root is not None
+    }
+    definitions = {
+        d.name.value: d for d in document.definitions if isinstance(d, TypeDefinitionNode)
+    }
+    directives = [d for d in document.definitions if isinstance(d, DirectiveDefinitionNode)]
+    fields: dict[str, set[str]] = {}
+    for name, node in definitions.items():
+        if isinstance(node, _Fields):
+            action = "write" if name == roots.get("mutation") else "read"
+            fields[name] = {
+                f.name.value
+                for f in node.fields or ()
+                if decide(f"{name}.{f.name.value}", action).allowed
+            }
+    members = {
+        name: {t.name.value for t in node.types or ()}
+        for name, node in definitions.items()
+        if isinstance(node, UnionTypeDefinitionNode)
+    }
+    gone: set[str] = set()
+    changed = True
+    while changed:  # drop empty types, then the fields that returned them, until stable
+        changed = False
+        for name, kept in fields.items():
+            node = definitions[name]
+            assert isinstance(node, _Fields)
+            for f in node.fields or ():
+                if f.name.value in kept and _named(f.type) in gone:
+                    kept.discard(f.name.value)
+            if not kept and name not in gone and name != roots["query"]:
+                gone.add(name)
+                changed = True
+        for name, kept_members in members.items():
+            kept_members -= gone
+            if not kept_members and name not in gone:
+                gone.add(name)
+                changed = True
+    interfaces = _kept_interfaces(definitions, fields, gone)
+    reached = _reached(definitions, fields, members, interfaces, roots, gone)
+    for directive in directives:  # their argument types stay, used or not
+        reached |= _reached(
+            definitions,
+            fields,
+            members,
+            interfaces,
+            {a.name.value: _named(a.type) for a in directive.arguments or ()},
+            gone,
+        )
+    kept_definitions: list[Any] = []
+    for definition in document.definitions:
+        if isinstance(definition, SchemaDefinitionNode):
+            operations = tuple(
+                op for op in definition.operation_types if op.type.name.value in reached
+            )
+            kept_definitions.append(dataclasses.replace(definition, operation_types=operations))
+        elif not isinstance(definition, TypeDefinitionNode):
+            kept_definitions.append(definition)  # directive definitions
+        elif definition.name.value not in reached:
+            continue
+        elif isinstance(definition, _Fields):
+            name = definition.name.value
+            kept_definitions.append(
+                dataclasses.replace(
+                    definition,
+                    fields=tuple(
+                        f for f in definition.fields or () if f.name.value in fields[name]
+                    ),
+                    interfaces=tuple(
+                        i for i in definition.interfaces or () if i.name.value in interfaces[name]
+                    ),
+                )
+            )
+        elif isinstance(definition, UnionTypeDefinitionNode):
+            kept = members[definition.name.value]
+            types = tuple(t for t in definition.types or () if t.name.value in kept)
+            kept_definitions.append(dataclasses.replace(definition, types=types))
+        else:
+            kept_definitions.append(definition)
+    return build_ast_schema(
+        DocumentNode(definitions=tuple(kept_definitions)), assume_valid=True, assume_valid_sdl=True
+    )
+
+
+def _kept_interfaces(
+    definitions: dict[str, Any], fields: dict[str, set[str]], gone: set[str]
+) -> dict[str, set[str]]:
+    """Type -> the interfaces it keeps: visible ones whose visible fields it still all has."""
+    kept = {
+        name: {i.name.value for i in definitions[name].interfaces or ()} - gone for name in fields
+    }
+    changed = True
+    while changed:
+        changed = False
+        for name, names in kept.items():
+            for interface in list(names):
+                if not fields[interface] <= fields[name] or not kept[interface] <= names:
+                    names.discard(interface)
+                    changed = True
+    return kept
+
+
+def _reached(
+    definitions: dict[str, Any],
+    fields: dict[str, set[str]],
+    members: dict[str, set[str]],
+    interfaces: dict[str, set[str]],
+    roots: dict[str, str],
+    gone: set[str],
+) -> set[str]:
+    """Type names reachable from ``roots`` through what is kept."""
+    implementations: dict[str, set[str]] = {}
+    for name, names in interfaces.items():
+        for interface in names:
+            implementations.setdefault(interface, set()).add(name)
+    pending = [name for name in roots.values() if name not in gone]
+    reached: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in reached or name in gone or name not in definitions:
+            continue
+        reached.add(name)
+        node = definitions[name]
+        if isinstance(node, _Fields):
+            for f in node.fields or ():
+                if f.name.value in fields[name]:
+                    pending.append(_named(f.type))
+                    pending.extend(_named(a.type) for a in f.arguments or ())
+            pending.extend(interfaces[name])
+            pending.extend(implementations.get(name, ()))
+        elif isinstance(node, UnionTypeDefinitionNode):
+            pending.extend(members[name])
+        elif isinstance(node, InputObjectTypeDefinitionNode):
+            pending.extend(_named(f.type) for f in node.fields or ())
+        else:
+            assert isinstance(node, EnumTypeDefinitionNode | ScalarTypeDefinitionNode)
+    return reached
+
+
+def _named(type_node: Any) -> str:
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type
+    return str(type_node.name.value)

@@ -1,0 +1,161 @@
+"""Programs call the gateway with bearer tokens from a real OpenID provider; the gateway
+passes on an identity only it can sign, and the subgraph acts for that identity.
+
+The subgraph is ``tests.common.sample_subgraph`` (built like OA and ERP, behind the gateway
+identity guard): its ``me`` answers the name in the token the gateway signed for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.fixtures import write_supergraph
+from tests.support.gateway_process import running_gateway
+from tests.support.oidc import browser
+from tests.support.oidc.fixture import GATEWAY_RESOURCE, OidcProvider
+from tests.support.processes import REPO_ROOT, free_port
+
+SUPERGRAPH = Path(__file__).with_name("sample_supergraph.graphql")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the gateway's development signing key lives; the subgraph reads it there too."""
+    return tmp_path_factory.mktemp("tandem-data")
+
+
+@pytest.fixture(scope="module")
+def sample_subgraph(data_dir: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.common.sample_subgraph", "--port", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "subgraph down"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def gateway_url(
+    sample_subgraph: str,
+    data_dir: Path,
+    oidc_provider: OidcProvider,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    supergraph = write_supergraph(
+        {"sample": sample_subgraph},
+        tmp_path_factory.mktemp("sg") / "supergraph.graphql",
+        source=SUPERGRAPH,
+    )
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "TANDEM_DATA_DIR": str(data_dir),
+            "TANDEM_BEARER_ISSUER": oidc_provider.issuer,
+            "TANDEM_BEARER_AUDIENCES": GATEWAY_RESOURCE,
+        }
+    )
+    try:
+        with running_gateway(supergraph) as url:
+            yield url
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _ask(url: str, token: str | None) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"} if token is not None else {}
+    return httpx.post(url, json={"query": "{ me }"}, headers=headers, timeout=10)
+
+
+def test_a_user_token_reaches_the_subgraph_as_that_user(
+    gateway_url: str, oidc_provider: OidcProvider
+) -> None:
+    alice = oidc_provider.user("alice")
+    request = oidc_provider.authorization_request(resource=GATEWAY_RESOURCE)
+    with browser.user_agent() as agent:
+        callback = browser.login(request.url, alice.username, alice.password, client=agent)
+    tokens = oidc_provider.exchange_code(request, callback)
+    response = _ask(gateway_url, tokens["access_token"])
+    assert response.status_code == 200
+    assert response.json() == {"data": {"me": alice.claims["name"]}}
+
+
+def test_an_integrator_token_is_accepted(gateway_url: str, oidc_provider: OidcProvider) -> None:
+    token = oidc_provider.client_credentials_token()["access_token"]
+    response = _ask(gateway_url, token)
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json()
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("not-a-token", id="garbage"),
+        pytest.param(
+            _unsigned({"iss": "x", "sub": "alice", "aud": GATEWAY_RESOURCE, "exp": 4102444800}),
+            id="alg-none",
+        ),
+    ],
+)
+def test_bad_tokens_are_refused_with_401(gateway_url: str, token: str) -> None:
+    response = _ask(gateway_url, token)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_without_a_token_the_subgraph_refuses_the_anonymous_call(gateway_url: str) -> None:
+    body = _ask(gateway_url, None).json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_the_subgraph_refuses_calls_that_bypass_the_gateway(
+    sample_subgraph: str, oidc_provider: OidcProvider
+) -> None:
+    direct = httpx.post(sample_subgraph, json={"query": "{ me }"}, timeout=10)
+    assert direct.status_code == 401
+    # even a valid IdP token is not the gateway's identity token
+    token = oidc_provider.client_credentials_token()["access_token"]
+    direct = httpx.post(
+        sample_subgraph,
+        json={"query": "{ me }"},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert direct.status_code == 401
