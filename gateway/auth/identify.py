@@ -13,6 +13,7 @@ from subgraphs.common.tokens import Principal
 
 from .bearer import BearerAuthenticator
 from .dev_identity import DevIdentity
+from .integrators import MemoryRateLimiter, RateLimiter, TrustedDocuments
 
 __all__ = ["Identifier", "SessionResolver"]
 
@@ -28,15 +29,29 @@ class Identifier:
         bearer: BearerAuthenticator | None = None,
         sessions: SessionResolver | None = None,
         dev_identity: DevIdentity | None = None,
+        rate_limiter: RateLimiter | None = None,
+        trusted_documents: TrustedDocuments | None = None,
     ) -> None:
+        self.rate_limiter = rate_limiter or MemoryRateLimiter()
+        self.trusted_documents = trusted_documents or TrustedDocuments(None)
         self.bearer = bearer
         self.sessions = sessions
         self.dev_identity = dev_identity
 
-    async def identify(self, request: Request) -> Principal | None:
+    async def identify(self, request: Request, query: str = "") -> Principal | None:
+        """The caller's principal; for integrator clients, their limits are applied here."""
         authorization = request.headers.get("authorization")
         if authorization is not None and self.bearer is not None:
-            return await self.bearer.authenticate(authorization)
+            identity = await self.bearer.identify(authorization)
+            client = identity.client
+            if client is not None and client.rate_limit_per_minute:
+                await self.rate_limiter.hit(
+                    f"{identity.issuer}|{identity.principal.client_id}",
+                    client.rate_limit_per_minute,
+                )
+            if client is not None and client.trusted_documents:
+                self.trusted_documents.check(client.trusted_documents, query)
+            return identity.principal
         if self.sessions is not None:
             principal = await self.sessions(request)
             if principal is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -51,6 +52,7 @@ from .sessions import (
     SessionManager,
     SessionStore,
     new_session_id,
+    valid_session_id,
 )
 
 __all__ = [
@@ -58,9 +60,12 @@ __all__ = [
     "AuthenticationError",
     "LoginStateError",
     "SSOSettings",
+    "principal_of",
     "safe_return_to",
     "session_principal",
 ]
+
+log = logging.getLogger("tandem.auth")
 
 LOGIN_COOKIE: Final = "tandem_login"
 _NAME: Final = re.compile(r"^[A-Za-z0-9_.@:-]{1,128}$")
@@ -106,7 +111,7 @@ class SSOSettings:
         env = os.environ if environ is None else environ
         insecure = env.get("TANDEM_SESSION_INSECURE_LOCALHOST", "").strip() in ("1", "true")
         if insecure:
-            require_loopback_http(redirect_uri, env)
+            _require_loopback_http(redirect_uri, env)
         return cls(
             cookie_name=env.get("TANDEM_SESSION_COOKIE", cls.cookie_name),
             cookie_secure=not insecure,
@@ -120,7 +125,7 @@ class SSOSettings:
         )
 
 
-def require_loopback_http(redirect_uri: str, environ: Mapping[str, str]) -> None:
+def _require_loopback_http(redirect_uri: str, environ: Mapping[str, str]) -> None:
     """Plain-HTTP cookies are for loopback development only: refuse anything else."""
     if environ.get("TANDEM_ENV", "development").strip().lower() == "production":
         raise TandemError("TANDEM_SESSION_INSECURE_LOCALHOST cannot be set in production")
@@ -206,7 +211,7 @@ class SSO:
             return_to = safe_return_to(request.query_params.get("return_to"))
             auth = await self.oidc.authorization_request()
             browser = request.cookies.get(LOGIN_COOKIE) or ""
-            if len(browser) != 43:
+            if not valid_session_id(browser):  # one binding per browser, reused across tabs
                 browser = new_session_id()
             pending = PendingLogin(auth.nonce, auth.code_verifier, return_to, _digest(browser))
             await self.store.put_pending(auth.state, pending, self.settings.login_ttl)
@@ -243,10 +248,18 @@ class SSO:
                 session, replaces=request.cookies.get(self.settings.cookie_name)
             )
         except TandemError as error:
+            log.info("login refused: %s (%s)", error.code, error.message)
             return _error(error)
+        log.info("login: subject %s", session.subject)
         response = RedirectResponse(pending.return_to, status_code=303, headers=_NO_STORE)
         self._set_session_cookie(response, session_id)
-        response.delete_cookie(LOGIN_COOKIE, path=self._callback_path)
+        response.delete_cookie(
+            LOGIN_COOKIE,
+            path=self._callback_path,
+            secure=self.settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
         return response
 
     async def logout(self, request: Request) -> Response:
@@ -280,12 +293,14 @@ class SSO:
                 raise RequestError("send the form field logout_token", code="BAD_REQUEST")
             logout = await self.oidc.validate_logout_token(token, first_use=self.store.first_use)
             if logout.sid is not None:
-                await self.store.delete_by_sid(logout.sid)
+                ended = await self.store.delete_by_sid(logout.sid)
             else:
                 assert logout.sub is not None
-                await self.store.delete_by_subject(logout.sub)
+                ended = await self.store.delete_by_subject(logout.sub)
         except TandemError as error:
+            log.warning("back-channel logout refused: %s (%s)", error.code, error.message)
             return _error(error)
+        log.info("back-channel logout: %d session(s) ended", ended)
         return Response(status_code=200, headers=_NO_STORE)
 
     async def me(self, request: Request) -> Response:

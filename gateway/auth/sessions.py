@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import secrets
 import time
@@ -39,6 +40,7 @@ __all__ = [
     "MemorySessionStore",
     "PendingLogin",
     "RedisSessionStore",
+    "Refresher",
     "Session",
     "SessionEnded",
     "SessionManager",
@@ -46,6 +48,8 @@ __all__ = [
     "new_session_id",
     "valid_session_id",
 ]
+
+log = logging.getLogger("tandem.auth")
 
 _SESSION_ID: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -320,8 +324,10 @@ class RedisSessionStore:
     async def _delete_index(self, index: str) -> int:
         members = await self._redis.smembers(self._prefix + index)
         keys = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
-        deleted = await self._delete_keys(keys) if keys else 0
-        await self._redis.delete(self._prefix + index)
+        if not keys:
+            return 0
+        deleted = await self._delete_keys(keys)
+        await self._redis.srem(self._prefix + index, *keys)  # not DEL: keep later additions
         return deleted
 
     async def _delete_keys(self, keys: list[str]) -> int:
@@ -343,6 +349,7 @@ def _index_keys(session: Session) -> list[str]:
     return keys
 
 
+#: Refreshes a session's tokens; raises ``SessionEnded`` when the provider refuses.
 Refresher = Callable[[Session], Awaitable[Session]]
 
 
@@ -398,10 +405,12 @@ class SessionManager:
                 return self._unrefreshed(session)
             try:
                 fresh = await self._refresher(session)
-            except SessionEnded:
+            except SessionEnded as ended:
+                log.info("session of %s ended at refresh: %s", session.subject, ended.message)
                 await self.store.delete(session_id)
                 return None
-            except TandemError:
+            except TandemError as error:
+                log.warning("refresh failed for %s: %s", session.subject, error.message)
                 return self._unrefreshed(session)
             fresh = self._schedule(fresh)
             if not await self.store.save(session_id, fresh):

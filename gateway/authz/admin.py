@@ -4,8 +4,10 @@ Before anything runs, every field the operation selects is decided for the calle
 gateway's own enforcer, as the schema coordinate ``Type.field``: ``write`` for the fields of
 ``Mutation``, ``read`` for the others (the root query type is ``PolicyAdmin``, so
 ``PolicyAdmin.rules``, ``PolicyVersion.author``...). One denied field refuses the whole
-operation with ``FORBIDDEN`` (HTTP 403) listing the coordinates; in the default policy only
-``security_admin`` may (``Policy*.*`` read, ``Mutation.*Polic*`` write; auditors read).
+operation with ``FORBIDDEN`` (HTTP 403) listing the coordinates. Only a rule allows: a caller
+without an identity, or a coordinate no rule matches, is refused even when the gateway allows
+unlisted coordinates. In the default policy only ``security_admin`` may (``Policy*.*`` read,
+``Mutation.*Polic*`` write; auditors read).
 
 Errors carry ``extensions.code``: ``BAD_USER_INPUT`` (with ``column``, and ``index`` in a
 list, for a refused rule), ``FORBIDDEN``, ``NOT_FOUND``, ``CONFLICT`` (``expectedVersion`` is
@@ -247,7 +249,7 @@ class PolicyAdminAPI:
                         continue
                     coordinate = f"{parent.name}.{name}"
                     action = "write" if parent is mutation else "read"
-                    if not self.enforcer.decide(principal, coordinate, action).allowed:
+                    if not self._allowed(principal, coordinate, action):
                         denied.add(coordinate)
                     assert isinstance(parent, GraphQLObjectType)
                     if node.selection_set is not None and not name.startswith("__"):
@@ -267,6 +269,13 @@ class PolicyAdminAPI:
         assert root is not None  # validated
         walk(operation.selection_set, root)
         return sorted(denied)
+
+    def _allowed(self, principal: Principal | None, coordinate: str, action: str) -> bool:
+        """Only a rule allows here: never nobody, never the gateway's default (even "allow")."""
+        if principal is None:
+            return False
+        decision = self.enforcer.decide(principal, coordinate, action)
+        return decision.allowed and not decision.by_default
 
     # --- resolvers ---------------------------------------------------------------------------
 
@@ -383,13 +392,11 @@ class PolicyAdminAPI:
         return change
 
     def _keeps_undo(self, principal: Principal) -> Callable[[tuple[PolicyLine, ...]], None]:
-        could_undo = self.enforcer.decide(principal, UNDO, "write").allowed
+        could_undo = self._allowed(principal, UNDO, "write")
 
         def guard(lines: tuple[PolicyLine, ...]) -> None:
-            if (
-                could_undo
-                and not self.enforcer.preview(lines).decide(principal, UNDO, "write").allowed
-            ):
+            preview = self.enforcer.preview(lines).decide(principal, UNDO, "write")
+            if could_undo and not (preview.allowed and not preview.by_default):
                 raise InvalidRule(
                     f"the change would take from you the right to undo it ({UNDO}, write)",
                     column="rules",

@@ -26,7 +26,10 @@ from subgraphs.common.tokens import Principal
 
 from .validation import PolicyLine
 
-__all__ = ["Decision", "PolicyEnforcer", "read_policy_file"]
+__all__ = ["DEFAULT_ALLOW", "DEFAULT_DENY", "Decision", "PolicyEnforcer", "read_policy_file"]
+
+DEFAULT_ALLOW = "default: allow unlisted"
+DEFAULT_DENY = "default: deny unlisted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,11 @@ class Decision:
 
     allowed: bool
     rule: str
+
+    @property
+    def by_default(self) -> bool:
+        """No rule matched: the configured default decided."""
+        return self.rule in (DEFAULT_ALLOW, DEFAULT_DENY)
 
 
 @dataclass(slots=True)
@@ -131,8 +139,7 @@ class PolicyEnforcer:
                 decision = Decision(True, allowed_by)
             else:
                 decision = Decision(
-                    self.default_allow,
-                    "default: allow unlisted" if self.default_allow else "default: deny unlisted",
+                    self.default_allow, DEFAULT_ALLOW if self.default_allow else DEFAULT_DENY
                 )
         if len(state.cache) > 100_000:
             state.cache.clear()

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from ..auth.bearer import AuthenticationError
 from ..auth.dev_identity import DevIdentity
 from ..auth.identify import Identifier
+from ..auth.integrators import RateLimited
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
 
@@ -51,7 +52,7 @@ def create_app(
         try:
             query, variables, operation_name = await _read_request(request, max_body_bytes)
             allowed = ("query",) if request.method == "GET" else ("query", "mutation")
-            principal = await identifier.identify(request) if identifier else None
+            principal = await identifier.identify(request, query) if identifier else None
             result = await gateway.execute(
                 query, variables, operation_name, principal=principal, allowed_kinds=allowed
             )
@@ -59,13 +60,15 @@ def create_app(
             status = (
                 error.status
                 if media_type == GRAPHQL_RESPONSE
-                or error.status in (401, 405, 413, 415, 503)
+                or error.status in (401, 403, 405, 413, 415, 429, 503)
                 or isinstance(error, RequestError)
                 else 200
             )
             if error.status >= 500:
                 log.error("request failed: %s", error.message)
             headers = {"allow": "POST"} if error.status == 405 else None
+            if isinstance(error, RateLimited):
+                headers = {"retry-after": str(error.retry_after)}
             if isinstance(error, AuthenticationError):
                 headers = {"www-authenticate": error.www_authenticate}
                 log.info("authentication refused: %s", error.reason)

@@ -19,6 +19,7 @@ from ..auth import (
     load_gateway_key,
     load_providers,
 )
+from ..auth.integrators import from_environment as integrators_from_environment
 from ..authz.authorizer import Authorizer
 from ..authz.enforcer import PolicyEnforcer
 from ..executor.transport import AiohttpTransport
@@ -41,7 +42,13 @@ def app_from_environment() -> Starlette:
     dev_identity = DevIdentity() if DevIdentity.enabled() else None
     providers = load_providers()
     bearer = BearerAuthenticator(providers, httpx.AsyncClient(timeout=5)) if providers else None
-    identifier = Identifier(bearer=bearer, dev_identity=dev_identity)
+    rate_limiter, trusted_documents = integrators_from_environment(os.environ)
+    identifier = Identifier(
+        bearer=bearer,
+        dev_identity=dev_identity,
+        rate_limiter=rate_limiter,
+        trusted_documents=trusted_documents,
+    )
     tokens = None
     if dev_identity is not None or bearer is not None or os.environ.get("TANDEM_GATEWAY_KEY_FILE"):
         tokens = SubgraphTokens(load_gateway_key())

@@ -159,3 +159,85 @@ def test_the_subgraph_refuses_calls_that_bypass_the_gateway(
         timeout=10,
     )
     assert direct.status_code == 401
+
+
+# -- integrators: rate limits shared through Redis, trusted documents ---------------------
+
+TRUSTED = "{ me }"
+
+
+@pytest.fixture(scope="module")
+def integrator_gateways(
+    sample_subgraph: str,
+    data_dir: Path,
+    oidc_provider: OidcProvider,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str]]:
+    """Two replicas, one Redis: the integrator client may make 3 requests a minute, and only
+    the trusted document ``{ me }``."""
+    folder = tmp_path_factory.mktemp("integrators")
+    supergraph = write_supergraph(
+        {"sample": sample_subgraph}, folder / "supergraph.graphql", source=SUPERGRAPH
+    )
+    documents = folder / "documents"
+    documents.mkdir()
+    (documents / "erp.json").write_text(json.dumps([TRUSTED]))
+    client_id = oidc_provider.integrator_client.client_id
+    providers = {
+        "providers": [
+            {
+                "issuer": oidc_provider.issuer,
+                "audiences": [GATEWAY_RESOURCE],
+                "clients": {
+                    client_id: {
+                        "subject": "integrator-erp",
+                        "rate_limit_per_minute": 3,
+                        "trusted_documents": "erp",
+                    }
+                },
+            }
+        ]
+    }
+    saved = dict(os.environ)
+    for name in ("TANDEM_BEARER_ISSUER", "TANDEM_BEARER_AUDIENCES"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "TANDEM_DATA_DIR": str(data_dir),
+            "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
+            "TANDEM_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "TANDEM_TRUSTED_DOCUMENTS_DIR": str(documents),
+        }
+    )
+    try:
+        with running_gateway(supergraph) as first, running_gateway(supergraph) as second:
+            yield first, second
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_integrator_limits_are_shared_by_replicas_and_documents_are_trusted(
+    integrator_gateways: tuple[str, str], oidc_provider: OidcProvider
+) -> None:
+    first, second = integrator_gateways
+    token = oidc_provider.client_credentials_token()["access_token"]
+    headers = {"authorization": f"Bearer {token}"}
+    untrusted = httpx.post(first, json={"query": "{ me __typename }"}, headers=headers)
+    assert untrusted.status_code == 403
+    assert untrusted.json()["errors"][0]["extensions"]["code"] == "OPERATION_NOT_TRUSTED"
+    # the refused request counted; two more pass, on either replica, then the shared budget ends
+    statuses = [
+        httpx.post(url, json={"query": TRUSTED}, headers=headers).status_code
+        for url in (first, second, first, second)
+    ]
+    if statuses[0] == 429:  # the minute turned over between requests: start again
+        statuses = [
+            httpx.post(url, json={"query": TRUSTED}, headers=headers).status_code
+            for url in (first, second, first, second)
+        ]
+    assert statuses[:2] == [200, 200] and 429 in statuses[2:], statuses
+    limited = httpx.post(second, json={"query": TRUSTED}, headers=headers)
+    assert limited.status_code == 429
+    assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert int(limited.headers["retry-after"]) <= 60

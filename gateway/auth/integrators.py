@@ -1,0 +1,123 @@
+"""Limits for third-party integrators: a request rate per client, and trusted documents.
+
+A client listed in the bearer providers' settings (``[providers.clients.<id>]``) may carry
+``rate_limit_per_minute`` and ``trusted_documents`` (the name of a list). Rates are counted in
+Redis (``TANDEM_REDIS_URL``) so that every replica shares one budget, or in this process when
+no Redis is configured. A trusted-documents list is a JSON file ``<name>.json`` in
+``TANDEM_TRUSTED_DOCUMENTS_DIR`` holding the exact operation texts (or their SHA-256 hex
+digests) the client may send; anything else is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import TandemError
+
+__all__ = [
+    "MemoryRateLimiter",
+    "OperationNotTrusted",
+    "RateLimited",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "TrustedDocuments",
+]
+
+
+class RateLimited(TandemError):
+    code = "RATE_LIMITED"
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many requests for this client: try again later")
+        self.retry_after = retry_after
+
+
+class OperationNotTrusted(TandemError):
+    code = "OPERATION_NOT_TRUSTED"
+    status = 403
+
+
+class RateLimiter(Protocol):
+    async def hit(self, client_id: str, per_minute: int) -> None:
+        """Count one request; raise :class:`RateLimited` past ``per_minute``."""
+
+
+class MemoryRateLimiter:
+    """Fixed one-minute windows in this process (a single replica)."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    async def hit(self, client_id: str, per_minute: int) -> None:
+        window = int(time.time() // 60)
+        start, count = self._windows.get(client_id, (window, 0))
+        if start != window:
+            start, count = window, 0
+        count += 1
+        self._windows[client_id] = (start, count)
+        if count > per_minute:
+            raise RateLimited(retry_after=60 - int(time.time()) % 60)
+
+
+class RedisRateLimiter:
+    """Fixed one-minute windows in Redis: one budget shared by every replica."""
+
+    def __init__(self, url: str, *, prefix: str = "tandem:ratelimit:") -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+
+    async def hit(self, client_id: str, per_minute: int) -> None:
+        window = int(time.time() // 60)
+        key = f"{self.prefix}{client_id}:{window}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ = await pipe.execute()
+        if int(count) > per_minute:
+            raise RateLimited(retry_after=60 - int(time.time()) % 60)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+class TrustedDocuments:
+    """Lists of operations a client may run, read once from a folder of JSON files."""
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self.lists: dict[str, frozenset[str]] = {}
+        if folder is None:
+            return
+        for path in sorted(Path(folder).glob("*.json")):
+            try:
+                entries = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as error:
+                raise TandemError(f"cannot read trusted documents {path}: {error}") from None
+            if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+                raise TandemError(f"{path}: expected a JSON list of strings")
+            self.lists[path.stem] = frozenset(_digest(e) for e in entries)
+
+    def check(self, list_name: str, query: str) -> None:
+        allowed = self.lists.get(list_name)
+        if allowed is None or _digest(query) not in allowed:
+            raise OperationNotTrusted("this client may only run its trusted documents")
+
+
+def _digest(text: str) -> str:
+    stripped = text.strip()
+    if len(stripped) == 64 and all(c in "0123456789abcdef" for c in stripped):
+        return stripped
+    return hashlib.sha256(stripped.encode()).hexdigest()
+
+
+def from_environment(environ: Mapping[str, str]) -> tuple[RateLimiter, TrustedDocuments]:
+    url = environ.get("TANDEM_REDIS_URL")
+    limiter: RateLimiter = RedisRateLimiter(url) if url else MemoryRateLimiter()
+    return limiter, TrustedDocuments(environ.get("TANDEM_TRUSTED_DOCUMENTS_DIR"))
