@@ -65,8 +65,10 @@ __all__ = ["SDL", "Identify", "PolicyAdminAPI", "admin_route"]
 
 log = logging.getLogger("tandem.authz.admin")
 
-Identify = Callable[[Request], Principal | None]
-"""Who a request acts for (the gateway's own authentication); None for nobody."""
+Identify = Callable[[Request], Awaitable[Principal | None] | Principal | None]
+"""Who a request acts for, the gateway's own way (``Identifier.identify``, or a function of
+the development headers); None for nobody. A :class:`TandemError` it raises (401) is answered
+with its code and status."""
 
 SDL = '''\
 schema { query: PolicyAdmin mutation: Mutation }
@@ -395,8 +397,10 @@ class PolicyAdminAPI:
         could_undo = self._allowed(principal, UNDO, "write")
 
         def guard(lines: tuple[PolicyLine, ...]) -> None:
+            if not could_undo:
+                return
             preview = self.enforcer.preview(lines).decide(principal, UNDO, "write")
-            if could_undo and not (preview.allowed and not preview.by_default):
+            if not preview.allowed or preview.by_default:
                 raise InvalidRule(
                     f"the change would take from you the right to undo it ({UNDO}, write)",
                     column="rules",
@@ -417,9 +421,12 @@ def admin_route(
     async def endpoint(request: Request) -> Response:
         try:
             query, variables, operation_name = await _read(request, max_body_bytes)
-            principal = identify(request)
+            found = identify(request)
+            principal = await found if isawaitable(found) else found
         except TandemError as error:
-            return _json({"errors": [error.to_graphql()]}, error.status)
+            challenge = getattr(error, "www_authenticate", None)
+            headers = {"www-authenticate": challenge} if isinstance(challenge, str) else None
+            return _json({"errors": [error.to_graphql()]}, error.status, headers)
         body, status = await api.execute(query, variables, operation_name, principal)
         return _json(body, status)
 
@@ -453,8 +460,10 @@ async def _read(
     return query, variables, name
 
 
-def _json(body: Any, status: int) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+def _json(body: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _coded(error: GraphQLError, code: str) -> dict[str, Any]:

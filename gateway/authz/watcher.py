@@ -117,8 +117,15 @@ class PolicySync:
             return True
 
     async def changed(self, change: PolicyChange) -> None:
-        """A change made through this replica: enforce it here, then tell the others."""
-        await self.refresh(change.version.version)
+        """A change made through this replica: enforce it here, then tell the others.
+
+        The change is stored already: a failure here is logged, not raised (polling, or the
+        next notification, loads it).
+        """
+        try:
+            await self.refresh(change.version.version)
+        except Exception:
+            log.exception("policy version %d stored but not loaded here", change.version.version)
         try:
             await self.watcher.publish(change.version.version)
         except (RedisError, OSError) as error:
