@@ -400,6 +400,9 @@ class DevProvider:
                 return provider.client if client_id == provider.client.client_id else None
 
             def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+                if len(provider.tokens) > 10_000:  # a long-running `tandem dev`: forget the dead
+                    live = {k: t for k, t in provider.tokens.items() if not t.is_expired()}
+                    provider.tokens = live
                 previous = request.refresh_token or request.authorization_code
                 sid = previous.sid if previous is not None else generate_token(24)
                 client, user, scope = request.client, request.user, token["scope"]

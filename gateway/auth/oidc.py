@@ -28,7 +28,7 @@ import base64
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -253,6 +253,8 @@ class OIDCClient:
         metadata = await self.metadata()
         state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
         params = {
+            **dict(self.settings.extra_params),  # e.g. prompt, acr_values: never the ones below
+            **extra,
             "response_type": "code",
             "client_id": self.settings.client_id,
             "redirect_uri": self.settings.redirect_uri,
@@ -261,8 +263,6 @@ class OIDCClient:
             "nonce": nonce,
             "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
-            **dict(self.settings.extra_params),
-            **extra,
         }
         url = add_params_to_uri(metadata.authorization_endpoint, params)
         return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
@@ -301,13 +301,7 @@ class OIDCClient:
         response = await self._token_request(form, refused=TokenRejected)
         tokens = await self._token_set(response, nonce=None, previous=previous_claims)
         if tokens.refresh_token is None:  # the provider does not rotate: keep the old one
-            tokens = TokenSet(
-                access_token=tokens.access_token,
-                expires_at=tokens.expires_at,
-                refresh_token=refresh_token,
-                id_token=tokens.id_token,
-                claims=tokens.claims,
-            )
+            tokens = replace(tokens, refresh_token=refresh_token)
         return tokens
 
     async def userinfo(self, access_token: str, subject: str) -> dict[str, Any]:

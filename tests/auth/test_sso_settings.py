@@ -1,0 +1,132 @@
+"""SSO settings from the environment, and the small pure rules: return_to, CSRF, CORS config."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.requests import Request
+
+from gateway.auth.browser_safety import CORSAllowList, CSRFRejected, check_csrf, cors_origins
+from gateway.auth.oidc import OIDCSettings
+from gateway.auth.routes import SSO, SSOSettings, safe_return_to
+from gateway.auth.sessions import MemorySessionStore, RedisSessionStore
+from gateway.errors import TandemError
+
+BASE = {
+    "TANDEM_OIDC_ISSUER": "https://idp.example",
+    "TANDEM_OIDC_CLIENT_ID": "tandem-gateway",
+    "TANDEM_OIDC_CLIENT_SECRET": "secret",
+    "TANDEM_OIDC_REDIRECT_URI": "https://gw.example/auth/callback",
+}
+
+
+def test_no_issuer_means_no_browser_login() -> None:
+    assert SSO.from_environ({}) is None
+
+
+def test_settings_come_from_the_environment() -> None:
+    env = {
+        **BASE,
+        "TANDEM_OIDC_SCOPES": "openid profile groups",
+        "TANDEM_OIDC_ROLES_CLAIM": "roles",
+        "TANDEM_SESSION_TTL": "3600",
+        "TANDEM_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "TANDEM_SESSION_KEY_PREFIX": "gw1:",
+    }
+    sso = SSO.from_environ(env)
+    assert sso is not None
+    assert sso.oidc.settings.scopes == ("openid", "profile", "groups")
+    assert sso.settings.roles_claim == "roles" and sso.settings.session_ttl == 3600
+    assert sso.settings.cookie_secure
+    assert isinstance(sso.store, RedisSessionStore)
+    assert isinstance(SSO.from_environ(BASE).store, MemorySessionStore)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"TANDEM_OIDC_CLIENT_ID": None}, "TANDEM_OIDC_CLIENT_ID is required"),
+        ({"TANDEM_OIDC_CLIENT_SECRET": None}, "client secret is required"),
+        ({"TANDEM_OIDC_SCOPES": "profile email"}, "must include 'openid'"),
+        ({"TANDEM_OIDC_AUTH_METHOD": "private_key_jwt"}, "unsupported client authentication"),
+    ],
+)
+def test_incomplete_oidc_settings_are_refused(changes: dict[str, str | None], message: str) -> None:
+    env = {k: v for k, v in {**BASE, **changes}.items() if v is not None}
+    with pytest.raises(TandemError, match=message):
+        OIDCSettings.from_environ(env)
+
+
+def test_plain_http_cookies_are_for_loopback_development_only() -> None:
+    loopback = {"TANDEM_SESSION_INSECURE_LOCALHOST": "1"}
+    for uri in ("http://127.0.0.1:4000/auth/callback", "http://localhost:4000/auth/callback"):
+        assert not SSOSettings.from_environ(loopback, redirect_uri=uri).cookie_secure
+    with pytest.raises(TandemError, match="loopback"):
+        SSOSettings.from_environ(loopback, redirect_uri="http://gw.example/auth/callback")
+    with pytest.raises(TandemError, match="production"):
+        SSOSettings.from_environ(
+            {**loopback, "TANDEM_ENV": "production"},
+            redirect_uri="http://127.0.0.1:4000/auth/callback",
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "/"),
+        ("", "/"),
+        ("/", "/"),
+        ("/orders/7?tab=lines#top", "/orders/7?tab=lines#top"),
+        ("orders", "/"),
+        ("https://evil.test/", "/"),
+        ("//evil.test", "/"),
+        ("/\\evil.test", "/"),
+        ("/ok\r\nSet-Cookie: x=1", "/"),
+        ("/" + "a" * 3000, "/"),
+    ],
+)
+def test_return_to_is_a_same_origin_path(value: str | None, expected: str) -> None:
+    assert safe_return_to(value) == expected
+
+
+def request(method: str, headers: dict[str, str]) -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "method": method, "headers": raw, "path": "/graphql"})
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "allowed"),
+    [
+        ("POST", {"content-type": "application/json"}, True),
+        ("POST", {"content-type": "application/graphql-response+json; charset=utf-8"}, True),
+        ("POST", {"content-type": "text/plain"}, False),
+        ("POST", {"content-type": "application/x-www-form-urlencoded"}, False),
+        ("POST", {"content-type": "multipart/form-data; boundary=x"}, False),
+        ("POST", {}, False),
+        ("POST", {"content-type": "text/plain", "x-tandem-csrf": "1"}, True),
+        ("GET", {}, False),
+        ("GET", {"content-type": "application/json"}, False),
+        ("GET", {"x-tandem-csrf": "1"}, True),
+        ("GET", {"x-tandem-csrf": "0"}, False),
+    ],
+)
+def test_the_csrf_rule(method: str, headers: dict[str, str], allowed: bool) -> None:
+    if allowed:
+        check_csrf(request(method, headers))
+    else:
+        with pytest.raises(CSRFRejected) as refused:
+            check_csrf(request(method, headers))
+        assert (refused.value.code, refused.value.status) == ("CSRF_REJECTED", 403)
+
+
+def test_cors_origins_are_exact_and_never_a_wildcard() -> None:
+    assert cors_origins({"TANDEM_CORS_ORIGINS": "https://a.test/, https://b.test"}) == (
+        "https://a.test",
+        "https://b.test",
+    )
+    assert cors_origins({}) == ()
+
+    async def app(scope: object, receive: object, send: object) -> None: ...
+
+    for bad in ("*", "null", "a.test"):
+        with pytest.raises(TandemError):
+            CORSAllowList(app, [bad])
