@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Compose a Federation 2 supergraph SDL from subgraphs, with @theguild/federation-composition.
 //
-//   node compose.mjs [-o FILE] [--url name=URL]... [--timeout MS] [--wait MS] name=SOURCE...
+//   node compose.mjs [-o FILE] [--url name=URL]... [--header "Name: value"]...
+//                    [--header-env Name=VARIABLE]... [--timeout MS] [--wait MS] name=SOURCE...
 //
 // SOURCE is either an http(s) URL, whose `{ _service { sdl } }` is fetched over HTTP
-// (and which becomes the subgraph's routing URL in join__graph), or the path of a file
-// holding the subgraph's SDL (give its routing URL with --url name=URL). --wait MS keeps
-// retrying a subgraph that refuses connections for that long (one starting up).
+// (and which becomes the subgraph's routing URL in join__graph, unless --url names
+// another), or the path of a file holding the subgraph's SDL (give its routing URL with
+// --url name=URL). --wait MS keeps retrying a subgraph that refuses connections for that
+// long (one starting up). --header adds a request header to every _service fetch;
+// --header-env takes the header's value from an environment variable, so a secret (e.g.
+// the subgraphs' composition key) stays off the command line.
 // Exit codes: 0 composed, 1 composition failed, 2 bad usage, 3 a subgraph could not be read.
 
 import { readFile, writeFile } from "node:fs/promises";
@@ -31,12 +35,12 @@ function isUrl(source) {
   return /^https?:\/\//i.test(source);
 }
 
-async function fetchSdl(url, timeoutMs) {
+async function fetchSdl(url, timeoutMs, headers) {
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: { ...headers, "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({ query: SERVICE_QUERY }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -45,7 +49,11 @@ async function fetchSdl(url, timeoutMs) {
   }
   const text = await response.text();
   if (!response.ok) {
-    throw new SourceError(`${url}: HTTP ${response.status}: ${text.slice(0, 500)}`);
+    const hint =
+      response.status === 401 || response.status === 403
+        ? " (does the subgraph want a credential? see --header / --header-env)"
+        : "";
+    throw new SourceError(`${url}: HTTP ${response.status}${hint}: ${text.slice(0, 500)}`);
   }
   let body;
   try {
@@ -61,11 +69,11 @@ async function fetchSdl(url, timeoutMs) {
   return sdl;
 }
 
-async function fetchSdlWhenUp(url, timeoutMs, waitMs) {
+async function fetchSdlWhenUp(url, timeoutMs, waitMs, headers) {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      return await fetchSdl(url, timeoutMs);
+      return await fetchSdl(url, timeoutMs, headers);
     } catch (error) {
       if (!(error instanceof SourceError) || Date.now() >= deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -75,7 +83,7 @@ async function fetchSdlWhenUp(url, timeoutMs, waitMs) {
 
 async function readSubgraph(name, source, routingUrl, options) {
   const sdl = isUrl(source)
-    ? await fetchSdlWhenUp(source, options.timeoutMs, options.waitMs)
+    ? await fetchSdlWhenUp(source, options.timeoutMs, options.waitMs, options.headers)
     : await readSdlFile(source);
   let typeDefs;
   try {
@@ -101,6 +109,8 @@ function parseCommandLine(argv) {
     options: {
       output: { type: "string", short: "o" },
       url: { type: "string", multiple: true, default: [] },
+      header: { type: "string", multiple: true, default: [] },
+      "header-env": { type: "string", multiple: true, default: [] },
       timeout: { type: "string", default: "10000" },
       wait: { type: "string", default: "0" },
       help: { type: "boolean", short: "h", default: false },
@@ -119,7 +129,43 @@ function parseCommandLine(argv) {
   if (!(timeoutMs > 0)) throw new UsageError("--timeout takes milliseconds");
   const waitMs = Number.parseInt(values.wait, 10);
   if (!(waitMs >= 0)) throw new UsageError("--wait takes milliseconds");
-  return { output: values.output, urls, subgraphs, timeoutMs, waitMs };
+  const headers = parseHeaders(values.header, values["header-env"], process.env);
+  return { output: values.output, urls, subgraphs, timeoutMs, waitMs, headers };
+}
+
+// A header name as HTTP defines it (a token), and a value without control characters.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+
+function parseHeaders(pairs, fromEnv, env) {
+  const headers = Object.create(null);
+  const add = (name, value, what) => {
+    if (!HEADER_NAME.test(name)) {
+      throw new UsageError(`${what}: invalid header name ${JSON.stringify(name)}`);
+    }
+    if (!HEADER_VALUE.test(value)) {
+      throw new UsageError(`${what}: the value of ${name} has control characters`);
+    }
+    const key = name.toLowerCase();
+    if (key in headers) throw new UsageError(`${what}: header ${name} given twice`);
+    headers[key] = value;
+  };
+  for (const pair of pairs) {
+    const at = pair.indexOf(":");
+    if (at <= 0) {
+      throw new UsageError(`expected --header "Name: value", got ${JSON.stringify(pair)}`);
+    }
+    add(pair.slice(0, at).trim(), pair.slice(at + 1).trim(), "--header");
+  }
+  for (const pair of fromEnv) {
+    const [name, variable] = splitPair(pair, "--header-env");
+    const value = env[variable];
+    if (value === undefined || value === "") {
+      throw new UsageError(`--header-env ${name}: the environment variable ${variable} is not set`);
+    }
+    add(name, value, "--header-env");
+  }
+  return headers;
 }
 
 function printComposition(errors) {
@@ -134,8 +180,8 @@ async function main(argv) {
   const args = parseCommandLine(argv);
   if (args.help) {
     process.stdout.write(
-      "usage: compose.mjs [-o FILE] [--url name=URL]... [--timeout MS] [--wait MS] " +
-        "name=URL|name=FILE...\n",
+      "usage: compose.mjs [-o FILE] [--url name=URL]... [--header 'Name: value']... " +
+        "[--header-env Name=VARIABLE]... [--timeout MS] [--wait MS] name=URL|name=FILE...\n",
     );
     return 0;
   }
