@@ -17,7 +17,7 @@ URL sent to someone else (login CSRF) does not sign them in.
 
 ``session_principal(request)`` is what the GraphQL endpoint calls: None without a session
 cookie; a ``Principal`` for a live session (after the CSRF check of ``browser_safety``);
-``AuthenticationError`` (401 ``UNAUTHENTICATED``) for a cookie that names no live session.
+``NotSignedIn`` (401 ``UNAUTHENTICATED``) for a cookie that names no live session.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ from .sessions import (
 
 __all__ = [
     "SSO",
-    "AuthenticationError",
     "LoginStateError",
+    "NotSignedIn",
     "SSOSettings",
     "principal_of",
     "safe_return_to",
@@ -73,7 +73,7 @@ _MAX_LOGOUT_BODY: Final = 64 * 1024
 _NO_STORE: Final = {"cache-control": "no-store", "pragma": "no-cache"}
 
 
-class AuthenticationError(RequestError):
+class NotSignedIn(RequestError):
     """No live session: never signed in, logged out, expired, or a forged cookie."""
 
     code = "UNAUTHENTICATED"
@@ -203,7 +203,7 @@ class SSO:
         check_csrf(request)
         session = await self.sessions.current(session_id)
         if session is None:
-            raise AuthenticationError("the session has ended or is not valid: sign in again")
+            raise NotSignedIn("the session has ended or is not valid: sign in again")
         return principal_of(session)
 
     async def login(self, request: Request) -> Response:
@@ -308,7 +308,7 @@ class SSO:
         try:
             session = await self.sessions.current(session_id) if session_id else None
             if session is None:
-                raise AuthenticationError("not signed in")
+                raise NotSignedIn("not signed in")
         except TandemError as error:
             return _error(error)
         principal = principal_of(session)
@@ -383,7 +383,7 @@ async def session_principal(request: Request) -> Principal | None:
     """The principal of the request's session cookie, via ``app.state.tandem_sso``.
 
     None when there is no session cookie (or no SSO configured); raises ``CSRFRejected``
-    (403) for a cookie request a cross-site page could send and ``AuthenticationError``
+    (403) for a cookie request a cross-site page could send and ``NotSignedIn``
     (401) when the cookie names no live session.
     """
     sso: SSO | None = getattr(request.app.state, "tandem_sso", None)
