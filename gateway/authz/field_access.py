@@ -59,7 +59,7 @@ def authorize_selections(
         kept: list[Selection] = []
         for item in items:
             if isinstance(item, InlineSelection):
-                inner = walk(item.selections, item.type_condition or parent, False)
+                inner = walk(item.selections, item.type_condition or parent, root)
                 kept.append(InlineSelection(item.type_condition, inner))
                 continue
             if item.name.startswith("__"):
