@@ -125,7 +125,11 @@ def parse_model(text: str) -> dict[str, tuple[str, ...]]:
         line = raw.strip()
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip()
-        elif "=" in line and section in ("policy_definition", "role_definition"):
+        elif (
+            "=" in line
+            and section in ("policy_definition", "role_definition")
+            and (not line.startswith("#"))
+        ):
             key, _, value = line.partition("=")
             types[key.strip()] = tuple(v.strip() for v in value.split(","))
     return types
