@@ -10,7 +10,7 @@ unparseable requests, as the spec allows).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,12 +18,14 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ..auth.bearer import AuthenticationError
+from ..auth.browser_safety import CORSAllowList
 from ..auth.dev_identity import DevIdentity
 from ..auth.identify import Identifier
 from ..auth.integrators import RateLimited
+from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
 
@@ -42,6 +44,9 @@ def create_app(
     path: str = "/graphql",
     dev_identity: DevIdentity | None = None,
     identifier: Identifier | None = None,
+    sso: SSO | None = None,
+    cors_origins: Sequence[str] = (),
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is."""
     if identifier is None and dev_identity is not None:
@@ -85,15 +90,23 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await gateway.close()
+        if sso is not None:
+            await sso.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
+            *(sso.routes() if sso is not None else ()),
+            *extra_routes,
             Route(path, graphql, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
+    app.state.tandem_sso = sso
+    if cors_origins:
+        app.add_middleware(CORSAllowList, origins=list(cors_origins))
+    return app
 
 
 def _json(

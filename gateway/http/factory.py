@@ -19,9 +19,12 @@ from ..auth import (
     load_gateway_key,
     load_providers,
 )
+from ..auth.browser_safety import cors_origins
 from ..auth.integrators import from_environment as integrators_from_environment
+from ..auth.routes import SSO
 from ..authz.authorizer import Authorizer
 from ..authz.enforcer import PolicyEnforcer
+from ..authz.runtime import PolicyRuntime
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
 from ..supergraph import load_supergraph
@@ -43,16 +46,24 @@ def app_from_environment() -> Starlette:
     providers = load_providers()
     bearer = BearerAuthenticator(providers, httpx.AsyncClient(timeout=5)) if providers else None
     rate_limiter, trusted_documents = integrators_from_environment(os.environ)
+    sso = SSO.from_environ()
     identifier = Identifier(
+        sessions=sso.principal if sso is not None else None,
         bearer=bearer,
         dev_identity=dev_identity,
         rate_limiter=rate_limiter,
         trusted_documents=trusted_documents,
     )
     tokens = None
-    if dev_identity is not None or bearer is not None or os.environ.get("TANDEM_GATEWAY_KEY_FILE"):
+    if (
+        dev_identity is not None
+        or bearer is not None
+        or sso is not None
+        or os.environ.get("TANDEM_GATEWAY_KEY_FILE")
+    ):
         tokens = SubgraphTokens(load_gateway_key())
     authorizer = None
+    runtime = None
     policy_dir = os.environ.get("TANDEM_POLICY_DIR")
     if policy_dir:
         enforcer = PolicyEnforcer(
@@ -60,6 +71,7 @@ def app_from_environment() -> Starlette:
             f"{policy_dir}/policy.csv",
             default_allow=os.environ.get("TANDEM_AUTHZ_DEFAULT") == "allow",
         )
+        runtime = PolicyRuntime.from_environment(enforcer)
         authorizer = Authorizer(
             supergraph.api_schema,
             enforcer,
@@ -67,4 +79,13 @@ def app_from_environment() -> Starlette:
             explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
         )
     gateway = Gateway(supergraph, transport=transport, tokens=tokens, authorizer=authorizer)
-    return create_app(gateway, max_body_bytes=max_body, identifier=identifier)
+    app = create_app(
+        gateway,
+        max_body_bytes=max_body,
+        identifier=identifier,
+        sso=sso,
+        cors_origins=cors_origins(),
+    )
+    if runtime is not None:
+        runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
+    return app
