@@ -1,7 +1,9 @@
-"""The ERP subgraph's ASGI app: migrate on start-up, a session factory per process, demo data.
+"""The ERP subgraph's ASGI app: migrate on start-up, a session factory per process, demo data,
+and the event worker (:mod:`subgraphs.erp.worker`) for as long as the app runs.
 
-Settings come from :mod:`subgraphs.common.settings` (``TANDEM_ERP_DATABASE_URL``, ...);
-``TANDEM_ERP_SEED=1`` loads the demo data (idempotently) after migrating.
+Settings come from :mod:`subgraphs.common.settings` (``TANDEM_ERP_DATABASE_URL``,
+``TANDEM_REDIS_URL``, ...); ``TANDEM_ERP_SEED=1`` loads the demo data (idempotently) after
+migrating.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from starlette.types import ASGIApp
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.db import create_engine, create_session_factory, transaction, upgrade_to_head
+from subgraphs.common.events import EventBus
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
 from subgraphs.erp.migrations import VERSION_TABLE
 from subgraphs.erp.schema import schema
+from subgraphs.erp.worker import running_worker
 
 __all__ = ["MIGRATIONS", "SEED_VARIABLE", "build_app", "migrate"]
 
@@ -33,9 +37,15 @@ async def migrate(database_url: str) -> None:
 
 
 def build_app(
-    settings: SubgraphSettings, *, public_key: str | None = None, seed: bool | None = None
+    settings: SubgraphSettings,
+    *,
+    public_key: str | None = None,
+    seed: bool | None = None,
+    bus: EventBus | None = None,
 ) -> ASGIApp:
-    """The ERP subgraph for ``settings``; ``seed`` defaults to ``TANDEM_ERP_SEED=1``."""
+    """The ERP subgraph for ``settings``; ``seed`` defaults to ``TANDEM_ERP_SEED=1``; ``bus``
+    (shared with other services in this process, closed by its owner) replaces the bus the
+    settings name (Redis with ``TANDEM_REDIS_URL``, else a private in-process bus)."""
     load_demo = os.environ.get(SEED_VARIABLE) == "1" if seed is None else seed
 
     @asynccontextmanager
@@ -49,7 +59,8 @@ def build_app(
 
                 async with transaction(sessions) as db:
                     await seed_demo_data(db)
-            yield {"sessions": sessions, "engine": engine}
+            async with running_worker(sessions, settings, bus=bus) as worker:
+                yield {"sessions": sessions, "engine": engine, "events": worker}
         finally:
             await engine.dispose()
 

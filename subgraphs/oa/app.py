@@ -1,7 +1,9 @@
-"""The OA subgraph's ASGI app: migrations on start-up, a session factory for the resolvers.
+"""The OA subgraph's ASGI app: migrations on start-up, a session factory for the resolvers,
+and the event worker (:mod:`subgraphs.oa.worker`) for as long as the app runs.
 
-Settings come from :mod:`subgraphs.common.settings` (``TANDEM_OA_DATABASE_URL``, ...);
-``TANDEM_OA_SEED=1`` loads the demo company (idempotently) after migrating.
+Settings come from :mod:`subgraphs.common.settings` (``TANDEM_OA_DATABASE_URL``,
+``TANDEM_REDIS_URL``, ...); ``TANDEM_OA_SEED=1`` loads the demo company (idempotently) after
+migrating.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from starlette.types import ASGIApp
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.db import create_engine, create_session_factory, upgrade_to_head
+from subgraphs.common.events import EventBus
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
 from subgraphs.oa.schema import schema
 from subgraphs.oa.seed import seed_demo_data
+from subgraphs.oa.worker import running_worker
 
 __all__ = ["SEED_VARIABLE", "build_app", "migrate"]
 
@@ -32,10 +36,16 @@ async def migrate(database_url: str) -> None:
 
 
 def build_app(
-    settings: SubgraphSettings, *, public_key: str | None = None, seed: bool | None = None
+    settings: SubgraphSettings,
+    *,
+    public_key: str | None = None,
+    seed: bool | None = None,
+    bus: EventBus | None = None,
 ) -> ASGIApp:
     """The OA subgraph for ``settings``; ``public_key`` (PEM) overrides the gateway key;
-    ``seed`` (default: ``TANDEM_OA_SEED=1``) loads the demo company on start-up."""
+    ``seed`` (default: ``TANDEM_OA_SEED=1``) loads the demo company on start-up; ``bus``
+    (shared with other services in this process, closed by its owner) replaces the bus the
+    settings name (Redis with ``TANDEM_REDIS_URL``, else a private in-process bus)."""
     load_demo = os.environ.get(SEED_VARIABLE, "").strip() == "1" if seed is None else seed
 
     @asynccontextmanager
@@ -46,7 +56,8 @@ def build_app(
         try:
             if load_demo:
                 await seed_demo_data(sessions)
-            yield {"sessions": sessions, "engine": engine}
+            async with running_worker(sessions, settings, bus=bus) as worker:
+                yield {"sessions": sessions, "engine": engine, "events": worker}
         finally:
             await engine.dispose()
 
