@@ -2,7 +2,8 @@
 
 ::
 
-    tandem policy check   --supergraph FILE [--policy DIR] [--roles R1,R2] [--extra-sdl FILE]
+    tandem policy check   --supergraph FILE [--policy DIR] [--roles R1,R2]
+                          [--extra-sdl FILE] [--no-admin-api]
     tandem policy test    --supergraph FILE [--policy DIR] [--default deny|allow] CASES...
     tandem policy explain --supergraph FILE [--policy DIR] [--default deny|allow]
                           --as SUBJECT [--roles R1,R2] [--department D]
@@ -87,7 +88,13 @@ def add_policy_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="append",
         default=[],
         metavar="FILE",
-        help="SDL of an API the gateway serves itself (the admin API): its coordinates count",
+        help="SDL of another API the gateway serves itself: its coordinates count too",
+    )
+    check.add_argument(
+        "--no-admin-api",
+        dest="admin_api",
+        action="store_false",
+        help="leave out the coordinates of the gateway's policy admin API (counted by default)",
     )
 
     test = tools.add_parser("test", help="run YAML policy test cases")
@@ -147,6 +154,10 @@ def _check(args: argparse.Namespace, schema: GraphQLSchema, model: Path, policy:
     if not {"sub", "obj", "act"} <= set(columns.get("p", ())):
         raise TandemError(f"{model}: check needs 'p = sub, dom, obj, act, eft' (or a subset)")
     coordinates = schema_coordinates(schema)
+    if args.admin_api:
+        from .authz.admin import SDL
+
+        coordinates.update(schema_coordinates(build_schema(SDL)))
     for extra in args.extra_sdl:
         try:
             coordinates.update(schema_coordinates(build_schema(_read(Path(extra)))))

@@ -19,6 +19,7 @@ POLICIES = ROOT / "policies"
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = ROOT / "subgraphs" / "demo" / "supergraph.graphql"
 FIXTURE = FIXTURES / "oa_erp.graphql"
+COMPOSED = ROOT / "subgraphs" / "supergraph.graphql"
 ENFORCER = PolicyEnforcer(POLICIES / "model.conf", POLICIES / "policy.csv")
 
 
@@ -42,8 +43,17 @@ def test_default_policy_cases_on_the_sensitive_oa_erp_coordinates(case: PolicyCa
     assert result.failures == ()
 
 
-def test_every_demo_role_is_tested_against_every_sensitive_coordinate() -> None:
-    cases = load_cases(FIXTURES / "sensitive.yaml")
+@pytest.mark.parametrize("case", _cases(POLICIES / "tests" / "oa-erp" / "sensitive.yaml"))
+def test_default_policy_cases_on_the_composed_oa_erp_supergraph(case: PolicyCase) -> None:
+    result = run_case(load_supergraph(COMPOSED).api_schema, case, decide_for)
+    assert result.failures == ()
+
+
+@pytest.mark.parametrize(
+    "path", [FIXTURES / "sensitive.yaml", POLICIES / "tests" / "oa-erp" / "sensitive.yaml"]
+)
+def test_every_demo_role_is_tested_against_every_sensitive_coordinate(path: Path) -> None:
+    cases = load_cases(path)
     sensitive = {
         "Employee.salary",
         "Employee.idCardNumber",

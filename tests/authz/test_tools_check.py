@@ -218,7 +218,8 @@ def test_the_cli_reports_each_problem_on_its_line_and_exits_1(
         "p, employee, *, Query.*, read, allow\np, employe, *, Employee.nme, read, allow\n",
         encoding="utf-8",
     )
-    code = main(["check", "--supergraph", str(FIXTURE), "--policy", str(tmp_path)])
+    args = ["check", "--supergraph", str(FIXTURE), "--policy", str(tmp_path), "--no-admin-api"]
+    code = main(args)
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     assert out == [
@@ -230,7 +231,7 @@ def test_the_cli_reports_each_problem_on_its_line_and_exits_1(
         f"{policy}: 2 problems (2 rules, {len(COORDINATES)} coordinates)",
     ]
     policy.write_text("p, employee, *, Query.*, read, allow\n", encoding="utf-8")
-    assert main(["check", "--supergraph", str(FIXTURE), "--policy", str(tmp_path)]) == 0
+    assert main(args) == 0
     assert capsys.readouterr().out.endswith(
         f"no problems (1 rules, {len(COORDINATES)} coordinates)\n"
     )
@@ -241,21 +242,36 @@ def test_the_cli_takes_roles_and_extra_sdl(
 ) -> None:
     (tmp_path / "model.conf").write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "policy.csv").write_text(
-        "p, security_officer, *, PolicyRule.*, read, allow\n"
-        "p, security_officer, *, Mutation.addPolicy, write, allow\n",
+        "p, security_officer, *, AuditExport.*, read, allow\n"
+        "p, security_officer, *, Mutation.exportAudit, write, allow\n",
         encoding="utf-8",
     )
-    admin = tmp_path / "admin.graphql"
-    admin.write_text(
-        "type Query { policy: [PolicyRule!]! }\n"
-        "type Mutation { addPolicy(rule: String!): PolicyRule }\n"
-        "type PolicyRule { subject: String! }\n",
+    extra = tmp_path / "export.graphql"
+    extra.write_text(
+        "type Query { exports: [AuditExport!]! }\n"
+        "type Mutation { exportAudit(since: String!): AuditExport }\n"
+        "type AuditExport { url: String! }\n",
         encoding="utf-8",
     )
     args = ["check", "--supergraph", str(DEMO), "--policy", str(tmp_path)]
     assert main(args) == 1
-    assert main([*args, "--roles", "security_officer", "--extra-sdl", str(admin)]) == 0
+    assert main([*args, "--roles", "security_officer", "--extra-sdl", str(extra)]) == 0
     capsys.readouterr()
+
+
+def test_the_admin_api_coordinates_count_unless_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "model.conf").write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "policy.csv").write_text(
+        "p, security_admin, *, Policy*.*, read, allow\n"
+        "p, security_admin, *, Mutation.*Polic*, write, allow\n",
+        encoding="utf-8",
+    )
+    args = ["check", "--supergraph", str(DEMO), "--policy", str(tmp_path)]
+    assert main(args) == 0
+    assert main([*args, "--no-admin-api"]) == 1
+    assert capsys.readouterr().out.count("unknown-coordinate") == 2
 
 
 def test_the_cli_exits_2_when_an_input_cannot_be_read(

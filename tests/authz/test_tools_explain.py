@@ -90,12 +90,8 @@ def test_mutation_root_fields_are_decided_with_write() -> None:
     assert result.fields[0].arguments == 'id: "1"'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="field_access.authorize_selections decides a mutation root field reached through a "
-    "fragment with 'read', so '*, read, allow' (auditors) lets it run",
-)
 def test_mutation_root_fields_reached_through_a_fragment_are_decided_with_write() -> None:
+    """An auditor (``*, read, allow``) may not run a mutation by wrapping it in a fragment."""
     result = trace('mutation { ... on Mutation { postJournalEntry(memo: "m") { id } } }', AUDITOR)
     first = result.fields[0]
     assert (first.coordinate, first.action, first.verdict) == (
