@@ -227,6 +227,7 @@ class Gateway:
                 base.root_type,
                 self.hidden_types,
                 denied=access.denied if access is not None else None,
+                conditional=access.conditional if access is not None else None,
                 explain=self.authorizer.explain if self.authorizer is not None else False,
             ),
             introspection=base.introspection,
@@ -288,7 +289,7 @@ class Gateway:
             assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
             errors.extend(dict(e.formatted) for e in result.errors or ())
-        shaped = prepared.shaper.shape(data, errors, introspection)
+        shaped = prepared.shaper.shape(data, errors, introspection, principal)
         response: dict[str, Any] = {"data": shaped}
         if errors:
             response["errors"] = errors

@@ -14,6 +14,7 @@ from ..errors import OperationError
 from ..planner.operation import Selection
 from .enforcer import PolicyEnforcer
 from .field_access import AccessDecision, authorize_selections
+from .relations import RELATIONS
 
 __all__ = ["Authorizer", "NormalizedOperation"]
 
@@ -65,6 +66,9 @@ class Authorizer:
                 operation.root_type,
                 operation.kind,
                 lambda coordinate, action: self.enforcer.decide(principal, coordinate, action),
+                lambda coordinate, action: self.enforcer.conditional_grants(
+                    principal, coordinate, action, RELATIONS
+                ),
             )
             if len(self._cache) >= self.cache_size:
                 self._cache = {}

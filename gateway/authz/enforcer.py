@@ -146,6 +146,27 @@ class PolicyEnforcer:
         state.cache[cache_key] = decision
         return decision
 
+    def conditional_grants(
+        self, principal: Principal | None, coordinate: str, action: str, relations: Iterable[str]
+    ) -> list[tuple[str, str]]:
+        """Rules that allow ``coordinate`` to ``principal`` only for related objects: for each
+        of the principal's subject and roles ``s`` and each relation ``r``, a rule for the
+        subject ``s@r`` (``employee@self``). Returns (relation, rule) pairs."""
+        if principal is None:
+            return []
+        state = self._state
+        domain = principal.department or "*"
+        grants: list[tuple[str, str]] = []
+        for relation in relations:
+            for subject in (principal.subject, *principal.roles):
+                allowed, rule = state.enforcer.enforce_ex(
+                    f"{subject}@{relation}", domain, coordinate, action
+                )
+                if allowed and rule and rule[-1] != "deny":
+                    grants.append((relation, ", ".join(rule)))
+                    break
+        return grants
+
     def _build(self, lines: tuple[PolicyLine, ...]) -> Any:
         return casbin.Enforcer(self.model_path, _LinesAdapter(lines))
 

@@ -16,10 +16,12 @@ from graphql import GraphQLSchema, get_named_type
 
 from ..planner.operation import FieldSelection, InlineSelection, Selection
 from .enforcer import Decision
+from .relations import RELATIONS, Relation, attribute_selection
 
-__all__ = ["AccessDecision", "Denial", "authorize_selections"]
+__all__ = ["AccessDecision", "Conditional", "Denial", "authorize_selections"]
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
+Grants = Callable[[str, str], list[tuple[str, str]]]  # (coordinate, action) -> (relation, rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,16 @@ class Denial:
     coordinate: str
     action: str
     rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """A field allowed only on objects related to the caller (see ``relations.py``)."""
+
+    coordinate: str
+    action: str
+    rule: str  # what decides where no relation holds
+    grants: tuple[tuple[Relation, tuple[str, ...], str], ...]  # relation, path, rule
 
 
 @dataclass(frozen=True)
@@ -39,10 +51,14 @@ class AccessDecision:
 
     selections: tuple[Selection, ...]
     denied: dict[int, Denial] = field(default_factory=dict)
-    signature: frozenset[tuple[str, str]] = field(init=False)
+    conditional: dict[int, Conditional] = field(default_factory=dict)
+    signature: frozenset[tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
-        signature = frozenset((d.coordinate, d.action) for d in self.denied.values())
+        signature = frozenset(
+            [(d.coordinate, d.action) for d in self.denied.values()]
+            + [("?", c.coordinate, c.action) for c in self.conditional.values()]
+        )
         object.__setattr__(self, "signature", signature)
 
 
@@ -52,11 +68,14 @@ def authorize_selections(
     root_type: str,
     operation_kind: str,
     decide: Decide,
+    grants: Grants | None = None,
 ) -> AccessDecision:
     denied: dict[int, Denial] = {}
+    conditional: dict[int, Conditional] = {}
 
     def walk(items: Sequence[Selection], parent: str, root: bool) -> tuple[Selection, ...]:
         kept: list[Selection] = []
+        attributes: dict[str, FieldSelection] = {}
         for item in items:
             if isinstance(item, InlineSelection):
                 inner = walk(item.selections, item.type_condition or parent, root)
@@ -69,8 +88,15 @@ def authorize_selections(
             coordinate = f"{parent}.{item.name}"
             decision = decide(coordinate, action)
             if not decision.allowed:
-                denied[id(item)] = Denial(coordinate, action, decision.rule)
-                continue
+                found = _conditional(parent, coordinate, action, decision, grants)
+                if found is None:
+                    denied[id(item)] = Denial(coordinate, action, decision.rule)
+                    continue
+                conditional[id(item)] = found
+                for relation, _, _ in found.grants:
+                    selection = attribute_selection(relation, parent)
+                    if selection is not None:
+                        attributes[selection.key] = selection
             if item.selections is None:
                 kept.append(item)
                 continue
@@ -81,7 +107,21 @@ def authorize_selections(
                     item.key, item.name, item.arguments, walk(item.selections, child, False)
                 )
             )
-        return tuple(kept)
+        return (*kept, *attributes.values())
 
     filtered = walk(selections, root_type, True)
-    return AccessDecision(filtered, denied)
+    return AccessDecision(filtered, denied, conditional)
+
+
+def _conditional(
+    parent: str, coordinate: str, action: str, decision: Decision, grants: Grants | None
+) -> Conditional | None:
+    """A rule granting ``coordinate`` on related objects only, unless a rule denies it."""
+    if grants is None or not decision.rule.startswith("default"):
+        return None  # an explicit deny overrides any relation
+    found = tuple(
+        (RELATIONS[name], RELATIONS[name].paths[parent], rule)
+        for name, rule in grants(coordinate, action)
+        if name in RELATIONS and parent in RELATIONS[name].paths
+    )
+    return Conditional(coordinate, action, decision.rule, found) if found else None

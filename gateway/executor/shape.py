@@ -26,11 +26,23 @@ from graphql import (
     is_leaf_type,
 )
 
+from ..authz.relations import holds
 from ..planner.operation import Selection, collect_fields, merged_selections
 
 __all__ = ["Shaper"]
 
-_LEAF, _ENUM, _OBJECT, _ABSTRACT, _LIST, _NONNULL, _TYPENAME, _INTROSPECTION, _DENIED = range(9)
+(
+    _LEAF,
+    _ENUM,
+    _OBJECT,
+    _ABSTRACT,
+    _LIST,
+    _NONNULL,
+    _TYPENAME,
+    _INTROSPECTION,
+    _DENIED,
+    _CONDITIONAL,
+) = range(10)
 
 # A compiled field: (response key, field name, parent type name, compiled type)
 # A compiled type: (kind, payload...)
@@ -75,6 +87,8 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"    result[{k}] = run.introspection.get({k})")
         elif kind == _DENIED:
             lines.append(f"    result[{k}] = run.denied({c}, path, {k})")
+        elif kind == _CONDITIONAL:
+            lines.append(f"    result[{k}] = run.conditional({c}, value, path, {k})")
         elif kind == _NONNULL:
             lines.append(f"    raw = get({k})")
             if compiled[1][0] == _LEAF:
@@ -114,10 +128,12 @@ class Shaper:
         hidden_types: frozenset[str] = frozenset(),
         *,
         denied: Mapping[int, Any] | None = None,
+        conditional: Mapping[int, Any] | None = None,
         explain: bool = False,
     ):
         self.schema = schema
         self.denied = denied or {}  # FieldSelection id -> authz Denial (coordinate, rule)
+        self.conditional = conditional or {}  # FieldSelection id -> authz Conditional
         self.explain = explain
         self.hidden_types = hidden_types  # in the supergraph, not in the API schema
         self.selections = selections
@@ -147,7 +163,14 @@ class Shaper:
                 shape.fields.append((key, name, (_DENIED, denial, nonnull)))
             elif name in fields:
                 sub = merged_selections(same_key) if same_key[0].selections is not None else ()
-                shape.fields.append((key, name, self._compile(fields[name].type, sub)))
+                compiled = self._compile(fields[name].type, sub)
+                rule = next(
+                    (self.conditional[id(f)] for f in same_key if id(f) in self.conditional), None
+                )
+                if rule is not None:
+                    nonnull = isinstance(fields[name].type, GraphQLNonNull)
+                    compiled = (_CONDITIONAL, rule, nonnull, compiled, type_name, name)
+                shape.fields.append((key, name, compiled))
         return shape
 
     def _compile(self, gql_type: Any, selections: Sequence[Selection]) -> tuple[Any, ...]:
@@ -168,8 +191,10 @@ class Shaper:
         data: Mapping[str, Any],
         errors: list[dict[str, Any]],
         introspection: Mapping[str, Any] | None = None,
+        principal: Any = None,
     ) -> dict[str, Any] | None:
         run = _Run(self, errors, introspection or {})
+        run.principal = principal
         try:
             return run.object(self.object_shape(self.selections, self.root_type), data, None)
         except _Bubble:
@@ -196,6 +221,7 @@ class _Run:
         self.schema = shaper.schema
         self.errors = errors
         self.introspection = introspection
+        self.principal: Any = None
         self._error_paths: set[tuple[Any, ...]] | None = None
         self._exact_paths: set[tuple[Any, ...]] = set()
 
@@ -244,6 +270,34 @@ class _Run:
             _path_list(path),
             always=True,
         )
+
+    def conditional(
+        self,
+        compiled: tuple[Any, ...],
+        value: Mapping[str, Any],
+        path: tuple[Any, Any] | None,
+        key: str,
+    ) -> Any:
+        """A field allowed only where the object relates to the caller (data-dependent
+        rules): decided here, per object, from the attribute the plan fetched with it."""
+        _, rule, nonnull, full, type_name, name = compiled
+        if not any(
+            holds(relation, rel_path, value, self.principal)
+            for relation, rel_path, _ in rule.grants
+        ):
+            return self.denied((_DENIED, rule, nonnull), path, key)
+        raw = value.get(key)
+        if full[0] == _NONNULL:
+            completed = None if raw is None else self.complete(full[1], raw, (path, key))
+            if completed is None:
+                self.null_field(type_name, name, path, key)
+            return completed
+        if raw is None:
+            return None
+        try:
+            return self.complete(full, raw, (path, key))
+        except _Bubble:
+            return None
 
     def denied(self, compiled: tuple[Any, ...], path: tuple[Any, Any] | None, key: str) -> None:
         """A field the policy denies: null and a FORBIDDEN error at its path (bubbling when

@@ -224,3 +224,64 @@ async def test_decisions_follow_a_policy_reload(demo_supergraph: Path, policy_fi
         after = await gateway.execute(query, principal=VIEWER)
         assert "errors" not in after
         assert isinstance(after["data"]["purchaseOrders"][0]["lines"][0]["item"]["stock"], int)
+
+
+# -- rules that depend on the data --------------------------------------------------------
+
+RELATIONAL = POLICY.replace("p, viewer, *, Employee.*, read, allow\n", "") + (
+    "p, viewer, *, Employee.id, read, allow\n"
+    "p, viewer, *, Employee.name, read, allow\n"
+    "p, viewer, *, Employee.department, read, allow\n"
+    "p, viewer@self, *, Employee.purchaseOrders, read, allow\n"
+    "p, viewer@department, *, Employee.email, read, allow\n"
+)
+
+
+async def test_own_objects_only_other_objects_are_nulled_one_by_one(
+    demo_supergraph: Path, tmp_path: Path
+) -> None:
+    policy = tmp_path / "relational.csv"
+    policy.write_text(RELATIONAL)
+    me = Principal(subject=BUYER, name="Buyer", roles=("viewer",), department="dept-01")
+    other = "emp-050" if BUYER != "emp-050" else "emp-049"
+    query = (
+        f'{{ me: employee(id: "{BUYER}") {{ id purchaseOrders {{ orderNo }} }} '
+        f'other: employee(id: "{other}") {{ id purchaseOrders {{ orderNo }} }} }}'
+    )
+    async for gateway in _gateway(demo_supergraph, policy):
+        plan = str(gateway.plan(query, principal=me))
+        assert "purchaseOrders" in plan  # fetched: decided per object afterwards
+        response = await gateway.execute(query, principal=me)
+        mine = [o.order_no for o in procurement_store().orders_requested_by(BUYER)]
+        assert response["data"]["me"] == {
+            "id": BUYER,
+            "purchaseOrders": [{"orderNo": n} for n in mine],
+        }
+        # the other employee's orders are denied; the list is non-null, so that employee
+        # (a nullable field) becomes null, and only that one
+        assert response["data"]["other"] is None
+        assert _forbidden(response) == [(("other", "purchaseOrders"), "Employee.purchaseOrders")]
+
+
+async def test_department_relation_reads_the_department_from_the_data(
+    demo_supergraph: Path, tmp_path: Path
+) -> None:
+    policy = tmp_path / "relational.csv"
+    policy.write_text(RELATIONAL)
+    async for gateway in _gateway(demo_supergraph, policy):
+        everyone = await gateway.execute(
+            "{ departments { id members { id } } }", principal=BOSS
+        )
+        department = everyone["data"]["departments"][0]
+        colleague = department["members"][0]["id"]
+        outsider_department = everyone["data"]["departments"][1]
+        outsider = outsider_department["members"][0]["id"]
+        viewer = Principal("emp-x", "Viewer", ("viewer",), department["id"])
+        query = (
+            f'{{ a: employee(id: "{colleague}") {{ name email }} '
+            f'b: employee(id: "{outsider}") {{ name email }} }}'
+        )
+        response = await gateway.execute(query, principal=viewer)
+        assert response["data"]["a"]["email"]  # same department: shown
+        assert response["data"]["b"] is None  # email is non-null: the object goes
+        assert _forbidden(response) == [(("b", "email"), "Employee.email")]
