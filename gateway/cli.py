@@ -33,7 +33,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--policy", metavar="DIR", help="enforce casbin policies: DIR/model.conf + policy.csv"
     )
-    serve.add_argument("--authz-mode", choices=("filter", "reject"), default="filter")
+    serve.add_argument(
+        "--authz-mode",
+        choices=("filter", "reject", "dry-run"),
+        default="filter",
+        help="dry-run: log decisions, enforce nothing",
+    )
+    serve.add_argument(
+        "--schema-visibility",
+        choices=("full", "filtered"),
+        default="full",
+        help="filtered: introspection and GET /schema show each caller what they may read",
+    )
     serve.add_argument("--authz-explain", action="store_true", help="name rules in errors")
     serve.add_argument(
         "--authz-default", choices=("deny", "allow"), default="deny", help="unlisted fields"
@@ -49,11 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument("--operation-name")
     plan.add_argument("query", help="the GraphQL operation text, or @FILE")
 
+    from .policy_cli import add_policy_parser, run_policy
+
+    add_policy_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper() if args.command == "serve" else "WARNING")
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "policy":
+            return run_policy(args)
         if args.command == "dev":
             from .dev import run_dev
 
@@ -85,6 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["TANDEM_AUTHZ_MODE"] = args.authz_mode
         os.environ["TANDEM_AUTHZ_EXPLAIN"] = "1" if args.authz_explain else ""
         os.environ["TANDEM_AUTHZ_DEFAULT"] = args.authz_default
+        os.environ["TANDEM_SCHEMA_VISIBILITY"] = args.schema_visibility
     print(f"tandem: serving GraphQL at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(
         "gateway.http.factory:app_from_environment",

@@ -32,6 +32,7 @@ from subgraphs.common.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer, NormalizedOperation
+from .authz.visibility import SchemaVisibility
 from .errors import OperationError, TandemError
 from .executor.execute import HeadersFor, PlanExecutor
 from .executor.shape import Shaper
@@ -99,10 +100,12 @@ class Gateway:
         subgraph_urls: Mapping[str, str] | None = None,
         tokens: SubgraphTokens | None = None,
         authorizer: Authorizer | None = None,
+        visibility: SchemaVisibility | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.tokens = tokens
         self.authorizer = authorizer
+        self.visibility = visibility
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
         self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
@@ -285,7 +288,8 @@ class Gateway:
         )
         introspection = None
         if prepared.introspection is not None:
-            result = execute(self.schema, prepared.introspection, variable_values=values)
+            schema = self.visibility.schema_for(principal) if self.visibility else self.schema
+            result = execute(schema, prepared.introspection, variable_values=values)
             assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
             errors.extend(dict(e.formatted) for e in result.errors or ())

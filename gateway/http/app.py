@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from graphql import print_schema
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -80,6 +81,16 @@ def create_app(
             return _json({"errors": [error.to_graphql()]}, status, media_type, headers)
         return _json(result, 200, media_type)
 
+    async def schema(request: Request) -> Response:
+        """The SDL this caller may see (all of it unless schema visibility is filtered)."""
+        try:
+            principal = await identifier.identify(request) if identifier else None
+        except TandemError as error:
+            return _json({"errors": [error.to_graphql()]}, error.status, JSON)
+        visibility = gateway.visibility
+        sdl = visibility.sdl_for(principal) if visibility else print_schema(gateway.schema)
+        return Response(sdl, media_type="text/plain; charset=utf-8")
+
     async def health(request: Request) -> Response:
         return _json({"status": "ok"}, 200, JSON)
 
@@ -98,6 +109,7 @@ def create_app(
             *(sso.routes() if sso is not None else ()),
             *extra_routes,
             Route(path, graphql, methods=["GET", "POST"]),
+            Route("/schema", schema, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
         ],

@@ -23,8 +23,10 @@ from ..auth.browser_safety import cors_origins
 from ..auth.integrators import from_environment as integrators_from_environment
 from ..auth.routes import SSO
 from ..authz.authorizer import Authorizer
+from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
 from ..authz.runtime import PolicyRuntime
+from ..authz.visibility import SchemaVisibility
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
 from ..supergraph import load_supergraph
@@ -64,6 +66,7 @@ def app_from_environment() -> Starlette:
         tokens = SubgraphTokens(load_gateway_key())
     authorizer = None
     runtime = None
+    visibility = None
     policy_dir = os.environ.get("TANDEM_POLICY_DIR")
     if policy_dir:
         enforcer = PolicyEnforcer(
@@ -72,13 +75,22 @@ def app_from_environment() -> Starlette:
             default_allow=os.environ.get("TANDEM_AUTHZ_DEFAULT") == "allow",
         )
         runtime = PolicyRuntime.from_environment(enforcer)
-        authorizer = Authorizer(
+        mode = os.environ.get("TANDEM_AUTHZ_MODE", "filter")
+        if os.environ.get("TANDEM_SCHEMA_VISIBILITY") == "filtered":
+            visibility = SchemaVisibility(supergraph.api_schema, enforcer)
+        authorizer = (DryRunAuthorizer if mode == "dry-run" else Authorizer)(
             supergraph.api_schema,
             enforcer,
-            reject=os.environ.get("TANDEM_AUTHZ_MODE") == "reject",
+            reject=mode == "reject",
             explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
         )
-    gateway = Gateway(supergraph, transport=transport, tokens=tokens, authorizer=authorizer)
+    gateway = Gateway(
+        supergraph,
+        transport=transport,
+        tokens=tokens,
+        authorizer=authorizer,
+        visibility=visibility,
+    )
     app = create_app(
         gateway,
         max_body_bytes=max_body,
