@@ -13,8 +13,11 @@ from typing import Any
 from tests.e2e.stack import Gateway, Stack, eventually, sql
 
 __all__ = [
+    "APPROVE",
     "FINANCE",
+    "ORDER_OF",
     "PURCHASING",
+    "REQUEST",
     "approve_fully",
     "budget",
     "item",
