@@ -34,15 +34,28 @@ export TANDEM_DATA_DIR="$scratch"
 unset TANDEM_OA_DATABASE_URL TANDEM_ERP_DATABASE_URL TANDEM_REDIS_URL TANDEM_ENV
 unset TANDEM_GATEWAY_PUBLIC_KEY_FILE TANDEM_OA_SEED TANDEM_ERP_SEED
 
+# a subgraph listens once it has migrated its database; give up early if one exits instead
+wait_listening() {
+  local name="$1" port="$2" pid="$3"
+  for _ in $(seq 1200); do
+    kill -0 "$pid" 2>/dev/null || { echo "the $name subgraph exited (see above)" >&2; exit 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "the $name subgraph did not listen on port $port within 60s" >&2
+  exit 1
+}
+
 args=()
 for entry in oa=4201 erp=4202; do
   name="${entry%%=*}" routed="${entry#*=}" port="$(free_port)"
   (cd "$root" && exec "$python" -m "subgraphs.$name" --port "$port" --log-level warning) &
   pids+=("$!")
+  wait_listening "$name" "$port" "$!"  # one at a time: they may share one SQLite folder
   args+=("$name=http://127.0.0.1:$port/graphql" --url "$name=http://127.0.0.1:$routed/graphql")
 done
 
-node "$root/tools/compose/compose.mjs" --wait 60000 -o "$output.tmp" \
+node "$root/tools/compose/compose.mjs" --wait 10000 -o "$output.tmp" \
   --header-env x-tandem-composition-key=TANDEM_COMPOSITION_SECRET "${args[@]}"
 for pid in "${pids[@]}"; do  # a subgraph that died (port taken?) was not what we composed
   kill -0 "$pid" 2>/dev/null || { echo "a subgraph exited early; is a port in use?" >&2; exit 1; }

@@ -63,6 +63,17 @@ __all__ = ["PERMANENT_ERRORS", "EventOptions", "parked_topic", "parking", "runni
 
 logger = logging.getLogger(__name__)
 
+
+class _QuietClosedInProcessBus(logging.Filter):
+    """Drops the event loops' "unavailable" warnings about an in-process bus that
+    :func:`running_worker` closed on purpose, to stop its loops at once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "the in-process bus is closed" not in record.getMessage()
+
+
+logging.getLogger("subgraphs.common.events.loops").addFilter(_QuietClosedInProcessBus())
+
 PERMANENT_ERRORS: Final = (BadUserInput, NotFound)
 """Handler errors no retry can cure: the event is parked."""
 

@@ -3,8 +3,10 @@ composes from the subgraphs' ``_service`` SDL today, read with the composition c
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,7 @@ def test_the_committed_supergraph_is_up_to_date(tmp_path: Path) -> None:
     composed = subprocess.run(
         ["bash", str(REPO_ROOT / "subgraphs" / "compose.sh"), str(output)],
         cwd=REPO_ROOT,
+        env={**os.environ, "PYTHON": sys.executable},
         capture_output=True,
         text=True,
         timeout=120,
