@@ -161,7 +161,9 @@ async def _serve(host: str, port: int, ports: Mapping[str, int]) -> None:
     from subgraphs.erp.app import build_app as erp_app
     from subgraphs.oa.app import build_app as oa_app
 
-    from .auth import DevIdentity, SubgraphTokens, load_gateway_key
+    from .auth import DevIdentity, Identifier, SubgraphTokens, load_gateway_key
+    from .auth.dev_provider import DevProvider
+    from .auth.routes import SSO
     from .http import create_app
     from .pipeline import Gateway
     from .supergraph import load_supergraph
@@ -195,12 +197,27 @@ async def _serve(host: str, port: int, ports: Mapping[str, int]) -> None:
             await _started([served])
         urls = {s.name: f"http://{SUBGRAPH_HOST}:{s.port}/graphql" for s in subgraphs}
         gateway = Gateway(supergraph, tokens=tokens, subgraph_urls=urls)
-        app = create_app(gateway, dev_identity=dev_identity)
+        port = port or _free_port(host)
+        browser_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        idp = DevProvider.for_gateway(
+            f"http://{browser_host}:{port}",
+            users=await _idp_users(settings["oa"].database_url),
+        )
+        sso = SSO.from_environ({**os.environ, **idp.sso_environ()})
+        identifier = Identifier(
+            sessions=sso.principal if sso is not None else None, dev_identity=dev_identity
+        )
+        app = create_app(gateway, identifier=identifier, sso=sso, extra_routes=[idp.routes()])
         front = _served("gateway", app, host, port)
         front.start()
         running.insert(0, front)
         await _started([front])
         print(await _banner(host, front.port, urls, settings["oa"].database_url), flush=True)
+        print(
+            f"  Or sign in through the built-in OpenID provider: "
+            f"http://{browser_host}:{front.port}/auth/login\n{idp.banner()}\n",
+            flush=True,
+        )
         await stop.wait()
     finally:
         for served in running:  # the gateway first, then the subgraphs
@@ -261,6 +278,52 @@ async def _banner(host: str, port: int, urls: Mapping[str, str], oa_database: st
         "",
     ]
     return "\n".join(lines)
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host if host not in ("", "::") else "127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _idp_users(oa_database: str) -> tuple[Any, ...]:
+    """One sign-in per demo role for the built-in provider: the first OA employee holding
+    it (so the login's subject, roles and department are the OA's own)."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from subgraphs.common.db import create_engine, create_session_factory, transaction
+    from subgraphs.oa.store.models import Employee
+
+    from .auth.dev_provider import DEMO_ROLES, DemoUser
+
+    engine = create_engine(oa_database)
+    try:
+        async with transaction(create_session_factory(engine)) as session:
+            people = (await session.scalars(select(Employee).order_by(Employee.id))).all()
+    finally:
+        await engine.dispose()
+    users = []
+    for role in DEMO_ROLES:
+        holders = [p for p in people if role in (p.roles or ())]
+        holder = min(holders, key=lambda p: len(p.roles), default=None)  # the plainest
+        if holder is None:
+            continue
+        users.append(
+            DemoUser(
+                username=role,
+                password=secrets.token_urlsafe(9),
+                subject=holder.id,
+                name=holder.name,
+                email=holder.email,
+                roles=tuple(holder.roles),
+                department=holder.department_id,
+            )
+        )
+    return tuple(users)
 
 
 async def _demo_logins(oa_database: str) -> dict[str, tuple[str, str]]:
