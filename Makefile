@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint audit bench clean
 
+COMPOSER := tools/compose/node_modules/.installed
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -17,7 +19,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/tandem dev
 
-test: $(STAMP)
+# The composer (Node.js) lets the tests check that OA and ERP compose into the supergraph.
+$(COMPOSER): tools/compose/package.json
+	cd tools/compose && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	touch $(COMPOSER)
+
+test: $(STAMP) $(COMPOSER)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
