@@ -31,6 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
     serve.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="route a subgraph elsewhere than its join__graph URL (repeatable)",
+    )
+    serve.add_argument(
         "--policy", metavar="DIR", help="enforce casbin policies: DIR/model.conf + policy.csv"
     )
     serve.add_argument(
@@ -92,6 +99,16 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["TANDEM_SUPERGRAPH"] = os.path.abspath(args.supergraph)
     os.environ["TANDEM_SUBGRAPH_TIMEOUT"] = ",".join(f"{k}={v}" for k, v in timeouts.items())
     os.environ["TANDEM_MAX_BODY_BYTES"] = str(args.max_body_bytes)
+    names = {g.name for g in supergraph.graphs.values()}
+    routes = {}
+    for item in args.subgraph_url:
+        name, _, url = item.partition("=")
+        if name not in names or not url.startswith(("http://", "https://")):
+            raise TandemError(
+                f"--subgraph-url {item!r}: expected NAME=http(s)://... for a subgraph"
+            )
+        routes[name] = url
+    os.environ["TANDEM_SUBGRAPH_URLS"] = ",".join(f"{k}={v}" for k, v in routes.items())
     if args.policy:
         from .authz.enforcer import PolicyEnforcer
 

@@ -84,8 +84,13 @@ def app_from_environment() -> Starlette:
             reject=mode == "reject",
             explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
         )
+    urls = dict(
+        item.partition("=")[::2]
+        for item in filter(None, os.environ.get("TANDEM_SUBGRAPH_URLS", "").split(","))
+    )
     gateway = Gateway(
         supergraph,
+        subgraph_urls=urls,
         transport=transport,
         tokens=tokens,
         authorizer=authorizer,
