@@ -17,39 +17,34 @@ the client uses the same response key for something else, so data never collides
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLSchema, print_ast
-from graphql.language import (
-    FieldNode,
-    InlineFragmentNode,
-    SelectionSetNode,
-)
+from graphql import GraphQLSchema
+from graphql.language import SelectionSetNode
 
 from ..errors import TandemError
 from ..supergraph import Supergraph
 from .capabilities import Capabilities, provided_child
-from .operation import FieldSelection, InlineSelection, Selection, collect_fields, merged_selections
-from .plan import (
-    FetchNode,
-    FlattenNode,
-    ParallelNode,
-    PlanNode,
-    QueryPlan,
-    RepresentationField,
-    RepresentationFragment,
-    RepresentationItem,
-    SequenceNode,
+from .costs import EPSILON, INF, CostModel
+from .emit import PlanEmitter
+from .groups import FetchGroup
+from .internal import (
+    Reserved,
+    add_representation,
+    has_fields,
+    internal_selections,
+    representation_conflicts,
+    reserved_keys,
+    selection_size,
+    unwrap,
+    without_keys,
 )
+from .operation import FieldSelection, Selection, collect_fields, merged_selections
+from .plan import QueryPlan
 from .selection import SelectionBuilder
 
 __all__ = ["PlanningError", "build_query_plan"]
-
-INF = float("inf")
-_EPSILON = 0.001  # per field fetched after a jump: among equal fetch counts, move less data
-Reserved = Mapping[str, list[FieldSelection]]  # the client's fields at a level, by key
 
 
 class PlanningError(TandemError):
@@ -57,28 +52,6 @@ class PlanningError(TandemError):
 
     code = "QUERY_PLANNING_FAILED"
     status = 500
-
-
-@dataclass(eq=False)
-class _Group:
-    """One future fetch: a root fetch, or an ``_entities`` fetch at ``path``."""
-
-    id: int
-    graph: str
-    type_name: str
-    path: tuple[str, ...]
-    is_entity: bool
-    parent: _Group | None
-    step: int
-    kind: str = ""
-    selection: SelectionBuilder = field(default_factory=SelectionBuilder)
-    representation: SelectionBuilder = field(default_factory=SelectionBuilder)
-    accepts: set[str] = field(default_factory=set)
-    deps: set[_Group] = field(default_factory=set)
-    renames: dict[str, str] = field(default_factory=dict)
-
-    def __hash__(self) -> int:
-        return self.id
 
 
 def build_query_plan(
@@ -94,19 +67,6 @@ def build_query_plan(
     return builder.build(operation_kind, selections)
 
 
-def internal_key(name: str, arguments: str, reserved: Reserved) -> str:
-    """The response key for a field the planner adds itself."""
-    if name == "__typename":
-        return name
-    if arguments:
-        digest = hashlib.sha1(arguments.encode()).hexdigest()[:8]
-        return f"_tandem_{name}_{digest}"
-    client = reserved.get(name)
-    if client is None or client[0].signature == (name, ""):
-        return name
-    return f"_tandem_{name}"
-
-
 class _PlanBuilder:
     def __init__(
         self, supergraph: Supergraph, caps: Capabilities, variable_types: Mapping[str, str]
@@ -116,13 +76,10 @@ class _PlanBuilder:
         # the whole schema: abstract fragments also cover @inaccessible implementations
         self.schema: GraphQLSchema = supergraph.schema
         self.variable_types = variable_types
-        self.groups: list[_Group] = []
-        self.index: dict[tuple[object, ...], _Group] = {}
-        self.touched: list[set[_Group]] = []
-        self.cost_cache: dict[tuple[object, ...], float] = {}
-        self.in_progress: set[tuple[object, ...]] = set()
-        self.cycle_hits = 0
-        self.keep_alive: list[object] = []
+        self.groups: list[FetchGroup] = []
+        self.index: dict[tuple[object, ...], FetchGroup] = {}
+        self.touched: list[set[FetchGroup]] = []
+        self.costs = CostModel(supergraph, caps, self.schema)
         self.step = 0
         self.needed_roots: set[str] = set()
 
@@ -137,15 +94,15 @@ class _PlanBuilder:
         if root_type is None:
             raise PlanningError(f"the schema has no {operation_kind} type", status=400)
         fields = collect_fields(self.schema, selections, root_type)
-        reserved = _reserved(fields)
+        reserved = reserved_keys(fields)
         self.needed_roots = {
             candidates[0]
             for same_key in fields.values()
             if not same_key[0].name.startswith("__")
             and len(candidates := self.caps.field_graphs(root_type, same_key[0].name)) == 1
         }
-        current: _Group | None = None
-        roots: dict[str, _Group] = {}
+        current: FetchGroup | None = None
+        roots: dict[str, FetchGroup] = {}
         for key, same_key in fields.items():
             name = same_key[0].name
             if name.startswith("__"):
@@ -154,7 +111,7 @@ class _PlanBuilder:
             if (
                 operation_kind == "query"
                 and same_key[0].selections is not None
-                and self._cost_local(root_type, graph, same_key, None) == INF
+                and self.costs.local(root_type, graph, same_key, None) == INF
             ):
                 candidates = self.caps.field_graphs(root_type, name)
                 parts = self._split(
@@ -181,10 +138,11 @@ class _PlanBuilder:
                     graph, self._new_group(graph, root_type, (), False, None)
                 )
             self._plan_field(group, group.selection, root_type, key, same_key, (), None, reserved)
-        return QueryPlan(node=self._emit(operation_kind))
+        emitter = PlanEmitter(self.groups, self.supergraph, self.variable_types)
+        return QueryPlan(node=emitter.emit(operation_kind))
 
     def _choose_root_graph(
-        self, root_type: str, same_key: list[FieldSelection], roots: Mapping[str, _Group]
+        self, root_type: str, same_key: list[FieldSelection], roots: Mapping[str, FetchGroup]
     ) -> str:
         name = same_key[0].name
         candidates = self.caps.field_graphs(root_type, name)
@@ -193,7 +151,7 @@ class _PlanBuilder:
         return min(
             candidates,
             key=lambda g: (
-                self._cost_local(root_type, g, same_key, None),
+                self.costs.local(root_type, g, same_key, None),
                 g not in roots and g not in self.needed_roots,
                 self.caps.graph_ids.index(g),
             ),
@@ -207,10 +165,10 @@ class _PlanBuilder:
         type_name: str,
         path: tuple[str, ...],
         is_entity: bool,
-        parent: _Group | None,
+        parent: FetchGroup | None,
         kind: str = "",
-    ) -> _Group:
-        group = _Group(
+    ) -> FetchGroup:
+        group = FetchGroup(
             id=len(self.groups),
             graph=graph,
             type_name=type_name,
@@ -230,10 +188,10 @@ class _PlanBuilder:
         graph: str,
         view: str,
         path: tuple[str, ...],
-        parent: _Group,
+        parent: FetchGroup,
         accepts: set[str],
         kind: str = "",
-    ) -> _Group:
+    ) -> FetchGroup:
         index_key = (graph, view, path, parent.id, kind)
         group = self.index.get(index_key)
         if group is None:
@@ -243,13 +201,13 @@ class _PlanBuilder:
         self._touch(group)
         return group
 
-    def _touch(self, group: _Group) -> None:
+    def _touch(self, group: FetchGroup) -> None:
         for touched in self.touched:
             touched.add(group)
 
     @contextmanager
-    def _tracking(self) -> Iterator[set[_Group]]:
-        touched: set[_Group] = set()
+    def _tracking(self) -> Iterator[set[FetchGroup]]:
+        touched: set[FetchGroup] = set()
         self.touched.append(touched)
         try:
             yield touched
@@ -260,7 +218,7 @@ class _PlanBuilder:
 
     def _plan_selections(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         selections: Sequence[Selection],
@@ -303,7 +261,7 @@ class _PlanBuilder:
 
     def _plan_interface_object(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         interface: str,
         selections: Sequence[Selection],
@@ -317,7 +275,7 @@ class _PlanBuilder:
         """
         graph = group.graph
         fields = collect_fields(self.schema, selections, interface)
-        reserved = _reserved(fields)
+        reserved = reserved_keys(fields)
         local: dict[str, list[FieldSelection]] = {}
         for key, same_key in fields.items():
             name = same_key[0].name
@@ -328,8 +286,8 @@ class _PlanBuilder:
                 local[key] = same_key
         if local:
             self._plan_fields(group, builder, interface, local, path, provided, reserved)
-        rest = _without_keys(selections, set(local))
-        if not _has_fields(rest):
+        rest = without_keys(selections, set(local))
+        if not has_fields(rest):
             return
         owner = self._interface_owner(interface, graph)
         if owner is None:
@@ -349,14 +307,14 @@ class _PlanBuilder:
                 not join.is_interface_object
                 and join.key is not None
                 and join.resolvable
-                and self._cost_jump(interface, graph, join.graph) < INF
+                and self.costs.jump(interface, graph, join.graph) < INF
             ):
                 return join.graph
         return None
 
     def _plan_fields(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         fields: Mapping[str, list[FieldSelection]],
@@ -366,7 +324,7 @@ class _PlanBuilder:
         *,
         for_key: bool = False,
     ) -> None:
-        reserved = reserved if reserved is not None else _reserved(fields)
+        reserved = reserved if reserved is not None else reserved_keys(fields)
         for key, same_key in fields.items():
             self._plan_field(
                 group, builder, type_name, key, same_key, path, provided, reserved, for_key
@@ -374,7 +332,7 @@ class _PlanBuilder:
 
     def _plan_field(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         key: str,
@@ -395,7 +353,7 @@ class _PlanBuilder:
         options: list[tuple[float, int, str, str]] = []
         if caps.local(type_name, name, graph, provided, for_key=for_key):
             requires = caps.requires(type_name, name, graph)
-            cost = self._cost_local(type_name, graph, same_key, provided)
+            cost = self.costs.local(type_name, graph, same_key, provided)
             if requires is None:
                 options.append((cost, 0, "local", graph))
             else:
@@ -403,11 +361,11 @@ class _PlanBuilder:
         for other in caps.field_graphs(type_name, name):
             if other == graph:
                 continue
-            jump_cost = self._cost_jump(type_name, graph, other, provided)
+            jump_cost = self.costs.jump(type_name, graph, other, provided)
             if jump_cost == INF:
                 continue
-            cost = jump_cost + self._cost_local(type_name, other, same_key, None)
-            cost += _EPSILON * _size(same_key)
+            cost = jump_cost + self.costs.local(type_name, other, same_key, None)
+            cost += EPSILON * selection_size(same_key)
             if caps.requires(type_name, name, other) is not None:
                 cost += 1
             existing = (other, caps.view(type_name, other), path, group.id, "") in self.index
@@ -451,7 +409,7 @@ class _PlanBuilder:
         """No one subgraph resolves all of a field's sub-selection: fetch the field from
         several subgraphs, each for the sub-fields it can resolve."""
         first = same_key[0]
-        named, _ = _unwrap(self._output_type(type_name, first.name))
+        named, _ = unwrap(self.costs.output_type(type_name, first.name))
         if self.caps.is_abstract(named):
             return None
         remaining = collect_fields(self.schema, merged_selections(same_key), named)
@@ -467,7 +425,7 @@ class _PlanBuilder:
             for sub_key, sub_same in list(remaining.items()):
                 if sub_same[0].name == "__typename":
                     continue
-                if self._cost_fields(named, target, tuple(sub_same), child_provided) < INF:
+                if self.costs.fields(named, target, tuple(sub_same), child_provided) < INF:
                     taken.extend(sub_same)
                     del remaining[sub_key]
             if taken:
@@ -486,7 +444,7 @@ class _PlanBuilder:
 
     def _plan_option(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         key: str,
@@ -522,7 +480,7 @@ class _PlanBuilder:
 
     def _plan_here(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         key: str,
@@ -532,8 +490,8 @@ class _PlanBuilder:
     ) -> None:
         """Add a field the group's subgraph resolves, and plan its sub-selection."""
         first = same_key[0]
-        field_type = self._output_type(type_name, first.name)
-        named, list_depth = _unwrap(field_type)
+        field_type = self.costs.output_type(type_name, first.name)
+        named, list_depth = unwrap(field_type)
         sent_key = key
         if builder.in_fragment:
             sent_key = self._alias_for_type_mismatch(group, type_name, first.name, key)
@@ -547,25 +505,15 @@ class _PlanBuilder:
             provided, first.name, type_name, self.caps
         )
         child_path = (*path, key, *("@",) * list_depth)
-        in_graph = self._type_in_graph(type_name, first.name, graph, named)
+        in_graph = self.costs.type_in_graph(type_name, first.name, graph, named)
         if in_graph != named:
             child.add_typename()  # the subgraph's type is narrower: say which type it is
         self._plan_selections(
             group, child, in_graph, merged_selections(same_key), child_path, child_provided
         )
 
-    def _type_in_graph(self, type_name: str, field_name: str, graph: str, named: str) -> str:
-        """The field's type as ``graph`` declares it (``@join__field(type:)``), if narrower."""
-        view = self.caps.view(type_name, graph) or type_name
-        meta = self.caps.field_meta(view, field_name)
-        join = meta.join_for(graph) if meta is not None else None
-        if join is None or join.type is None:
-            return named
-        declared = join.type.replace("!", "").replace("[", "").replace("]", "").strip()
-        return declared if declared in self.schema.type_map else named
-
     def _alias_for_type_mismatch(
-        self, group: _Group, type_name: str, field_name: str, key: str
+        self, group: FetchGroup, type_name: str, field_name: str, key: str
     ) -> str:
         """Sibling fragments may not select one response key with two different types (in
         the subgraph's schema): such fields are sent under an alias and renamed back."""
@@ -578,18 +526,11 @@ class _PlanBuilder:
         group.renames[alias] = key
         return alias
 
-    def _output_type(self, type_name: str, field_name: str):  # type: ignore[no-untyped-def]
-        gql_type = self.supergraph.schema.type_map.get(type_name)
-        fields = getattr(gql_type, "fields", None)
-        if fields and field_name in fields:
-            return fields[field_name].type
-        raise PlanningError(f"unknown field {type_name}.{field_name}")
-
     # -- entity jumps ------------------------------------------------------------------------
 
     def _jump(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         path: tuple[str, ...],
@@ -599,10 +540,10 @@ class _PlanBuilder:
         *,
         kind: str = "",
         provided: SelectionSetNode | None = None,
-    ) -> _Group:
+    ) -> FetchGroup:
         """Fetch a key of ``target`` here (jumping elsewhere for parts of it if need be) and
         return the entity group in ``target`` that the key leads to."""
-        key = self._best_key(type_name, group.graph, target, provided)
+        key = self.costs.best_key(type_name, group.graph, target, provided)
         if key is None:
             raise PlanningError(
                 f"no key of {type_name} leads from {self.supergraph.graph_name(group.graph)} "
@@ -611,7 +552,7 @@ class _PlanBuilder:
         view = self.caps.view(type_name, target)
         assert view is not None
         builder.add_typename()
-        key_selections = _internal_selections(key, reserved)
+        key_selections = internal_selections(key, reserved)
         with self._tracking() as touched:
             self._plan_fields(
                 group,
@@ -625,73 +566,12 @@ class _PlanBuilder:
             )
         entity = self._entity_group(target, view, path, group, accepts, kind)
         entity.deps |= touched - {entity}
-        _add_representation(entity.representation, key_selections)
+        add_representation(entity.representation, key_selections)
         return entity
-
-    def _best_key(
-        self, type_name: str, source: str, target: str, provided: SelectionSetNode | None
-    ) -> SelectionSetNode | None:
-        best: tuple[float, SelectionSetNode] | None = None
-        for key in self.caps.keys(type_name, target):
-            cost = self._cost_key(type_name, source, key, provided)
-            if cost < INF and (best is None or cost < best[0]):
-                best = (cost, key)
-        return best[1] if best else None
-
-    def _cost_key(
-        self,
-        type_name: str,
-        source: str,
-        key: SelectionSetNode,
-        provided: SelectionSetNode | None = None,
-    ) -> float:
-        if self.caps.selection_local(type_name, key, source, provided):
-            return 0
-        selections = _internal_selections(key, {})
-        self.keep_alive.append(selections)
-        return self._cost_fields(type_name, source, selections, provided)
-
-    def _cost_jump(
-        self,
-        type_name: str,
-        source: str,
-        target: str,
-        provided: SelectionSetNode | None = None,
-    ) -> float:
-        """Fetches needed to reach ``target``'s entity for objects now in ``source``."""
-        cache_key = ("jump", type_name, source, target, id(provided))
-
-        def compute() -> float:
-            cost = INF
-            if self.caps.view(type_name, target) is not None:
-                for key in self.caps.keys(type_name, target):
-                    cost = min(cost, 1 + self._cost_key(type_name, source, key, provided))
-            return cost
-
-        return self._memo(cache_key, compute)
-
-    def _memo(self, cache_key: tuple[object, ...], compute: Callable[[], float]) -> float:
-        """Memoized cost; a computation that met one still in progress (a cycle) is not
-        cached, since its result is only valid with that cycle cut where it was met."""
-        cached = self.cost_cache.get(cache_key)
-        if cached is not None:
-            return cached
-        if cache_key in self.in_progress:
-            self.cycle_hits += 1
-            return INF
-        self.in_progress.add(cache_key)
-        hits = self.cycle_hits
-        try:
-            cost = compute()
-        finally:
-            self.in_progress.discard(cache_key)
-        if self.cycle_hits == hits:
-            self.cost_cache[cache_key] = cost
-        return cost
 
     def _plan_requires(
         self,
-        group: _Group,
+        group: FetchGroup,
         builder: SelectionBuilder,
         type_name: str,
         key: str,
@@ -706,7 +586,7 @@ class _PlanBuilder:
         target = target or group.graph
         requires = caps.requires(type_name, same_key[0].name, target)
         assert requires is not None
-        required = _internal_selections(requires, reserved)
+        required = internal_selections(requires, reserved)
         with self._tracking() as touched:
             self._plan_fields(
                 group,
@@ -722,7 +602,7 @@ class _PlanBuilder:
         for attempt in range(len(self.groups) + 1):
             kind = f"requires{attempt}"
             existing = self.index.get((target, view, path, group.id, kind))
-            if existing is None or not _conflicts(existing.representation, required):
+            if existing is None or not representation_conflicts(existing.representation, required):
                 break
         entity = self._jump(
             group,
@@ -736,403 +616,5 @@ class _PlanBuilder:
             provided=provided,
         )
         entity.deps |= touched - {entity}
-        _add_representation(entity.representation, required)
+        add_representation(entity.representation, required)
         self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
-
-    # -- costs -------------------------------------------------------------------------------
-
-    def _cost_local(
-        self,
-        type_name: str,
-        graph: str,
-        same_key: list[FieldSelection],
-        provided: SelectionSetNode | None,
-    ) -> float:
-        """Extra fetches needed below a field resolved by ``graph``."""
-        first = same_key[0]
-        if first.selections is None:
-            return 0
-        field_type = self._output_type(type_name, first.name)
-        named, _ = _unwrap(field_type)
-        named = self._type_in_graph(type_name, first.name, graph, named)
-        child_provided = self.caps.provides(type_name, first.name, graph) or provided_child(
-            provided, first.name, type_name, self.caps
-        )
-        return self._cost_selections(named, graph, merged_selections(same_key), child_provided)
-
-    def _cost_selections(
-        self,
-        type_name: str,
-        graph: str,
-        selections: tuple[Selection, ...],
-        provided: SelectionSetNode | None,
-    ) -> float:
-        cache_key = (type_name, graph, id(selections), id(provided))
-        self.keep_alive.append((selections, provided))  # ids in cache keys stay unique
-
-        def compute() -> float:
-            if self.caps.is_abstract(type_name):
-                meta = self.caps.meta(type_name)
-                if meta is not None and meta.is_interface_object_in(graph):
-                    return self._cost_fields(type_name, graph, selections, provided)
-                return sum(
-                    self._cost_fields(possible, graph, selections, provided)
-                    for possible in self.caps.possible_in(type_name, graph)
-                )
-            return self._cost_fields(type_name, graph, selections, provided)
-
-        return self._memo(cache_key, compute)
-
-    def _cost_fields(
-        self,
-        type_name: str,
-        graph: str,
-        selections: tuple[Selection, ...],
-        provided: SelectionSetNode | None,
-    ) -> float:
-        total: float = 0
-        for same_key in collect_fields(self.schema, selections, type_name).values():
-            name = same_key[0].name
-            if name == "__typename":
-                continue
-            best = INF
-            if self.caps.local(type_name, name, graph, provided):
-                best = self._cost_local(type_name, graph, same_key, provided)
-                if self.caps.requires(type_name, name, graph) is not None:
-                    best += 1
-            if best > 0:
-                for other in self.caps.field_graphs(type_name, name):
-                    if other == graph:
-                        continue
-                    jump = self._cost_jump(type_name, graph, other, provided)
-                    if jump < INF:
-                        cost = jump + self._cost_local(type_name, other, same_key, None)
-                        best = min(best, cost + _EPSILON * _size(same_key))
-            if best == INF:
-                return INF
-            total += best
-        return total
-
-    # -- emitting ----------------------------------------------------------------------------
-
-    def _emit(self, operation_kind: str) -> PlanNode | None:
-        groups = [g for g in self.groups if not (g.selection.is_empty() and not g.is_entity)]
-        if not groups:
-            return None
-        depth: dict[int, int] = {}
-
-        def depth_of(group: _Group) -> int:
-            if group.id not in depth:
-                depth[group.id] = -1
-                depth[group.id] = 1 + max((depth_of(d) for d in group.deps), default=-1)
-            return depth[group.id]
-
-        steps: dict[int, list[_Group]] = {}
-        for group in groups:
-            steps.setdefault(group.step, []).append(group)
-        step_nodes: list[PlanNode] = []
-        for step in sorted(steps):
-            stages: dict[int, list[_Group]] = {}
-            for group in steps[step]:
-                stages.setdefault(depth_of(group), []).append(group)
-            stage_nodes: list[PlanNode] = []
-            for level in sorted(stages):
-                nodes = self._stage_nodes(stages[level], operation_kind)
-                if nodes:
-                    stage_nodes.append(nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes)))
-            if stage_nodes:
-                step_nodes.append(
-                    stage_nodes[0] if len(stage_nodes) == 1 else SequenceNode(tuple(stage_nodes))
-                )
-        if not step_nodes:
-            return None
-        if len(step_nodes) == 1:
-            return step_nodes[0]
-        flattened: list[PlanNode] = []
-        for node in step_nodes:
-            flattened.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
-        return SequenceNode(tuple(flattened))
-
-    def _stage_nodes(self, groups: list[_Group], operation_kind: str) -> list[PlanNode]:
-        nodes: list[PlanNode] = []
-        merged: dict[tuple[str, tuple[str, ...]], list[_Group]] = {}
-        for group in groups:
-            if not group.is_entity:
-                if not group.selection.is_empty():
-                    nodes.append(self._root_fetch(group, operation_kind))
-                continue
-            if group.selection.is_empty():
-                continue
-            merged.setdefault((group.graph, group.path), []).append(group)
-        for (graph, path), same in merged.items():
-            batches: list[list[_Group]] = []
-            for group in same:  # one fetch, unless two representations of a type would clash
-                batch = next(
-                    (
-                        b
-                        for b in batches
-                        if all(
-                            g.type_name != group.type_name
-                            or not _builders_conflict(g.representation, group.representation)
-                            for g in b
-                        )
-                    ),
-                    None,
-                )
-                if batch is None:
-                    batches.append([group])
-                else:
-                    batch.append(group)
-            for batch in batches:
-                nodes.append(FlattenNode(path=path, node=self._entity_fetch(graph, batch)))
-        return nodes
-
-    def _variable_definitions(self, names: set[str]) -> str:
-        return ", ".join(f"${name}: {self.variable_types[name]}" for name in sorted(names))
-
-    def _root_fetch(self, group: _Group, operation_kind: str) -> FetchNode:
-        selection = group.selection.render()
-        names = group.selection.variables()
-        definitions = self._variable_definitions(names)
-        head = f"{operation_kind}({definitions})" if definitions else operation_kind
-        return FetchNode(
-            service_name=self.supergraph.graph_name(group.graph),
-            operation=f"{head} {selection}",
-            operation_kind=operation_kind,
-            variable_usages=tuple(sorted(names)),
-            selection_text=selection,
-            renames=tuple(sorted(group.renames.items())),
-            root_keys=tuple(k for k in group.selection.entries if k != "__typename"),
-        )
-
-    def _entity_fetch(self, graph: str, groups: list[_Group]) -> FetchNode:
-        by_type: dict[str, SelectionBuilder] = {}
-        requires: list[RepresentationFragment] = []
-        names: set[str] = set()
-        renames: dict[str, str] = {}
-        representations: dict[str, SelectionBuilder] = {}
-        accepts: dict[str, set[str]] = {}
-        for group in groups:
-            renames.update(group.renames)
-            builder = by_type.setdefault(group.type_name, SelectionBuilder())
-            _merge_builder(builder, group.selection)
-            names |= group.selection.variables()
-            representation = representations.setdefault(group.type_name, SelectionBuilder())
-            _merge_builder(representation, group.representation)
-            accepts.setdefault(group.type_name, set()).update(group.accepts)
-        for type_name, representation in representations.items():
-            requires.append(
-                RepresentationFragment(
-                    type_condition=type_name,
-                    accepts=frozenset(accepts[type_name]),
-                    selections=_representation_items(representation, self.supergraph),
-                )
-            )
-        inner = " ".join(f"... on {t} {b.render()}" for t, b in by_type.items())
-        selection = "{ " + inner + " }"
-        definitions = self._variable_definitions(names)
-        extra = f", {definitions}" if definitions else ""
-        operation = (
-            f"query($representations: [_Any!]!{extra}) "
-            f"{{ _entities(representations: $representations) {selection} }}"
-        )
-        return FetchNode(
-            service_name=self.supergraph.graph_name(graph),
-            operation=operation,
-            variable_usages=tuple(sorted(names)),
-            requires=tuple(requires),
-            selection_text=selection,
-            renames=tuple(sorted(renames.items())),
-        )
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _size(same_key: Sequence[Selection]) -> int:
-    total = 0
-    for selection in same_key:
-        total += 1
-        inner = selection.selections
-        if inner:
-            total += _size(inner)
-    return total
-
-
-def _reserved(fields: Mapping[str, list[FieldSelection]]) -> Reserved:
-    return fields
-
-
-def _client_fields_below(same_key: Sequence[FieldSelection] | None) -> Reserved:
-    """Every client field under a response key, whatever its type condition (conservative)."""
-    found: dict[str, list[FieldSelection]] = {}
-
-    def visit(selections: Sequence[Selection]) -> None:
-        for selection in selections:
-            if isinstance(selection, FieldSelection):
-                found.setdefault(selection.key, []).append(selection)
-            else:
-                visit(selection.selections)
-
-    for field_selection in same_key or ():
-        visit(field_selection.selections or ())
-    return found
-
-
-def _unwrap(gql_type: object) -> tuple[str, int]:
-    depth = 0
-    while True:
-        if isinstance(gql_type, GraphQLNonNull):
-            gql_type = gql_type.of_type
-        elif isinstance(gql_type, GraphQLList):
-            depth += 1
-            gql_type = gql_type.of_type
-        else:
-            return gql_type.name, depth  # type: ignore[attr-defined]
-
-
-def _internal_selections(
-    selection_set: SelectionSetNode, reserved: Reserved
-) -> tuple[Selection, ...]:
-    """A key or ``@requires`` field set as selections with planner-owned response keys."""
-    result: list[Selection] = []
-    for node in selection_set.selections:
-        if isinstance(node, FieldNode):
-            arguments = tuple(node.arguments or ())
-            text = ",".join(print_ast(a) for a in arguments)
-            key = internal_key(node.name.value, text, reserved)
-            # below a key the client shares, the client's own fields are there too
-            below = _client_fields_below(reserved.get(key)) if key == node.name.value else {}
-            result.append(
-                FieldSelection(
-                    key=key,
-                    name=node.name.value,
-                    arguments=arguments,
-                    selections=_internal_selections(node.selection_set, below)
-                    if node.selection_set
-                    else None,
-                )
-            )
-        elif isinstance(node, InlineFragmentNode):
-            result.append(
-                InlineSelection(
-                    type_condition=node.type_condition.name.value if node.type_condition else None,
-                    selections=_internal_selections(node.selection_set, reserved),
-                )
-            )
-    return tuple(result)
-
-
-def _add_representation(builder: SelectionBuilder, selections: Sequence[Selection]) -> None:
-    """Record which data keys feed a representation (``key`` = data key, ``name`` = field)."""
-    for selection in selections:
-        if isinstance(selection, FieldSelection):
-            child = builder.add_field(
-                selection.key, selection.name, composite=selection.selections is not None
-            )
-            if child is not None and selection.selections is not None:
-                _add_representation(child, selection.selections)
-        elif selection.type_condition is None:
-            _add_representation(builder, selection.selections)
-        else:
-            _add_representation(builder.fragment(selection.type_condition), selection.selections)
-
-
-def _conflicts(builder: SelectionBuilder, selections: Sequence[Selection]) -> bool:
-    """Whether a representation would need one field name with two different values."""
-    for selection in selections:
-        if isinstance(selection, InlineSelection):
-            inner = (
-                builder.fragments.get(selection.type_condition)
-                if selection.type_condition
-                else builder
-            )
-            if inner is not None and _conflicts(inner, selection.selections):
-                return True
-            continue
-        for entry in builder.entries.values():
-            if entry.name == selection.name and entry.key != selection.key:
-                return True
-            if (
-                entry.key == selection.key
-                and entry.child
-                and selection.selections
-                and _conflicts(entry.child, selection.selections)
-            ):
-                return True
-    return False
-
-
-def _builders_conflict(left: SelectionBuilder, right: SelectionBuilder) -> bool:
-    """Whether two representation builders use one field name for different data keys."""
-    names = {entry.name: entry for entry in left.entries.values()}
-    for entry in right.entries.values():
-        other = names.get(entry.name)
-        if other is None:
-            continue
-        if other.key != entry.key:
-            return True
-        if (
-            other.child is not None
-            and entry.child is not None
-            and _builders_conflict(other.child, entry.child)
-        ):
-            return True
-    for type_name, fragment in right.fragments.items():
-        if type_name in left.fragments and _builders_conflict(left.fragments[type_name], fragment):
-            return True
-    return False
-
-
-def _representation_items(
-    builder: SelectionBuilder, supergraph: Supergraph
-) -> tuple[RepresentationItem, ...]:
-    items: list[RepresentationItem] = []
-    for entry in builder.entries.values():
-        items.append(
-            RepresentationField(
-                name=entry.name,
-                data_key=entry.key,
-                selections=_representation_items(entry.child, supergraph)
-                if entry.child is not None
-                else None,
-            )
-        )
-    for type_name, fragment in builder.fragments.items():
-        accepts = supergraph.possible_types(type_name) | {type_name}
-        items.append(
-            RepresentationFragment(
-                type_condition=type_name,
-                accepts=frozenset(accepts),
-                selections=_representation_items(fragment, supergraph),
-            )
-        )
-    return tuple(items)
-
-
-def _merge_builder(target: SelectionBuilder, source: SelectionBuilder) -> None:
-    for key, entry in source.entries.items():
-        child = target.add_field(
-            key, entry.name, entry.arguments, composite=entry.child is not None
-        )
-        if child is not None and entry.child is not None:
-            _merge_builder(child, entry.child)
-    for type_name, fragment in source.fragments.items():
-        _merge_builder(target.fragment(type_name), fragment)
-
-
-def _without_keys(selections: Sequence[Selection], keys: set[str]) -> tuple[Selection, ...]:
-    result: list[Selection] = []
-    for selection in selections:
-        if isinstance(selection, FieldSelection):
-            if selection.key not in keys:
-                result.append(selection)
-        else:
-            inner = _without_keys(selection.selections, keys)
-            if inner:
-                result.append(InlineSelection(selection.type_condition, inner))
-    return tuple(result)
-
-
-def _has_fields(selections: Sequence[Selection]) -> bool:
-    return any(isinstance(s, FieldSelection) or _has_fields(s.selections) for s in selections)

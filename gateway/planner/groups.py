@@ -1,0 +1,31 @@
+"""A fetch group: one future fetch of the plan, filled while the planner walks the operation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .selection import SelectionBuilder
+
+__all__ = ["FetchGroup"]
+
+
+@dataclass(eq=False)
+class FetchGroup:
+    """A root fetch, or an ``_entities`` fetch at ``path`` (``parent`` is what it depends on)."""
+
+    id: int
+    graph: str
+    type_name: str
+    path: tuple[str, ...]
+    is_entity: bool
+    parent: FetchGroup | None
+    step: int
+    kind: str = ""
+    selection: SelectionBuilder = field(default_factory=SelectionBuilder)
+    representation: SelectionBuilder = field(default_factory=SelectionBuilder)
+    accepts: set[str] = field(default_factory=set)
+    deps: set[FetchGroup] = field(default_factory=set)
+    renames: dict[str, str] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return self.id
