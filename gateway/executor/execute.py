@@ -132,19 +132,18 @@ class _Run:
 
     async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
         assert fetch.requires is not None
-        build = _representation_builder(fetch.requires)
+        identity_of, make = _representation_builder(fetch.requires)
         representations: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
         seen: dict[Any, int] = {}
         for obj in _objects_at(self.data, path):
-            built = build(obj)
-            if built is None:
+            identity = identity_of(obj)
+            if identity is None:
                 continue
-            identity, representation = built
             index = seen.get(identity)
             if index is None:
-                index = seen[identity] = len(representations)
-                representations.append(representation)
+                seen[identity] = len(representations)
+                representations.append(make(obj))
                 targets.append([obj])
             else:
                 targets[index].append(obj)
@@ -186,11 +185,13 @@ _BUILDERS: dict[int, tuple[Any, Any]] = {}
 
 def _representation_builder(
     fragments: tuple[RepresentationFragment, ...],
-) -> Any:
-    """A function object -> (identity, representation) or None, specialised per fetch."""
+) -> tuple[Any, Any]:
+    """Two functions specialised per fetch: ``identity(obj)`` (None when the object needs no
+    fetch, else a hashable identity for deduplication) and ``make(obj)``, the representation,
+    built only for the first object of each identity."""
     cached = _BUILDERS.get(id(fragments))
     if cached is not None and cached[0] is fragments:
-        return cached[1]
+        return cached[1]  # type: ignore[no-any-return]
     flat = len(fragments) == 1 and all(
         isinstance(item, RepresentationField) and item.selections is None
         for item in fragments[0].selections
@@ -200,32 +201,41 @@ def _representation_builder(
         typename = fragment.type_condition
         accepts = fragment.accepts
         pairs = tuple((item.name, item.data_key) for item in fragment.selections)  # type: ignore[union-attr]
+        keys = tuple(data_key for _, data_key in pairs)
 
-        def build(obj: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+        def identity(obj: dict[str, Any]) -> Any:
             runtime = obj.get("__typename")
             if runtime is not None and runtime not in accepts:
                 return None
+            values = tuple(obj.get(key) for key in keys)
+            if None in values:
+                return None
+            try:
+                hash(values)
+            except TypeError:
+                return orjson.dumps(values)
+            return values
+
+        def make(obj: dict[str, Any]) -> dict[str, Any]:
             representation = {"__typename": typename}
             for name, data_key in pairs:
-                value = obj.get(data_key)
-                if value is None:
-                    return None
-                representation[name] = value
-            try:
-                identity: Any = tuple(representation.values())
-                hash(identity)
-            except TypeError:
-                identity = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
-            return identity, representation
+                representation[name] = obj[data_key]
+            return representation
 
     else:
 
-        def build(obj: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+        def identity(obj: dict[str, Any]) -> Any:
             representation = _representation(fragments, obj)
             if representation is None:
                 return None
-            return orjson.dumps(representation, option=orjson.OPT_SORT_KEYS), representation
+            return orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
 
+        def make(obj: dict[str, Any]) -> dict[str, Any]:
+            representation = _representation(fragments, obj)
+            assert representation is not None
+            return representation
+
+    build = (identity, make)
     _BUILDERS[id(fragments)] = (fragments, build)
     return build
 
