@@ -42,6 +42,7 @@ from ..planner.operation import InlineSelection, Selection, normalize_operation
 from ..validation import GATEWAY_RULES
 from .enforcer import Decision
 from .field_access import AccessDecision, authorize_selections
+from .relations import RELATIONS
 
 __all__ = [
     "ACTIONS",
@@ -268,6 +269,9 @@ def check_policy(
     known = {*roles, *BUILTIN_SUBJECTS, *members, *given}
     configured = ", ".join(roles)
     for rule in rules:
+        base, _, relation = rule.subject.partition("@")
+        if relation and relation in RELATIONS and base in known:
+            continue  # a relation subject (employee@self): see relations.py
         if rule.subject not in known:
             problems.append(
                 Problem(

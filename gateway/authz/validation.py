@@ -196,6 +196,11 @@ class RuleValidator:
         return line
 
     def known_subject(self, subject: str) -> bool:
+        base, _, relation = subject.partition("@")
+        if relation:  # ``employee@self``: a known subject, on objects related to the caller
+            from .relations import RELATIONS
+
+            return relation in RELATIONS and self.known_subject(base)
         if self.subjects is None or subject in self._exact:
             return True
         return any(fnmatch.fnmatchcase(subject, pattern) for pattern in self._globs)
