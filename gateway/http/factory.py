@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import httpx
@@ -33,6 +34,21 @@ from ..supergraph import load_supergraph
 from .app import create_app
 
 __all__ = ["app_from_environment"]
+
+
+def tune_garbage_collector() -> None:
+    """Collect young objects less often, and never scan what start-up allocated.
+
+    A response builds tens of thousands of short-lived dicts and lists that reference counting
+    frees at once; with the default thresholds the cyclic collector still runs every few
+    hundred allocations and walks them all, which cost a third of the gateway's CPU on the
+    benchmark. ``TANDEM_GC_THRESHOLD`` (default 50000) sets the youngest generation's
+    threshold; ``0`` keeps Python's defaults.
+    """
+    threshold = int(os.environ.get("TANDEM_GC_THRESHOLD", "50000"))
+    if threshold > 0:
+        gc.freeze()  # the schema, plans' caches and modules loaded so far: never collected
+        gc.set_threshold(threshold, 20, 100)
 
 
 def app_from_environment() -> Starlette:
@@ -105,4 +121,5 @@ def app_from_environment() -> Starlette:
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
+    tune_garbage_collector()
     return app
