@@ -184,7 +184,7 @@ class Shaper:
             return (_LEAF,)
         if is_abstract_type(gql_type):
             return (_ABSTRACT, gql_type, selections)
-        return (_OBJECT, gql_type.name, selections)
+        return (_OBJECT, gql_type.name, selections, [None])  # [shape function], set once
 
     def shape(
         self,
@@ -322,10 +322,21 @@ class _Run:
         )
         raise _Bubble
 
+    def _object_function(self, compiled: tuple[Any, ...]) -> Any:
+        """The generated shaping function of an object-typed value, found once per site."""
+        cell = compiled[3]
+        if cell[0] is None:
+            cell[0] = self.shaper.object_shape(compiled[2], compiled[1]).function()
+        return cell[0]
+
     def complete(self, compiled: tuple[Any, ...], raw: Any, path: tuple[Any, Any]) -> Any:
         kind = compiled[0]
         if raw is None:
             return None
+        if kind == _OBJECT:  # the most frequent kinds first
+            if type(raw) is not dict:
+                return self._invalid("an object", raw, path)
+            return self._object_function(compiled)(self, raw, path)
         if kind == _LEAF:
             return raw
         if kind == _LIST:
@@ -336,6 +347,11 @@ class _Run:
             if item_kind == _NONNULL:
                 inner = item[1]
                 items = []
+                if inner[0] == _OBJECT and all(type(e) is dict for e in raw):
+                    shape_object = self._object_function(inner)
+                    for index, element in enumerate(raw):
+                        items.append(shape_object(self, element, (path, index)))
+                    return items
                 for index, element in enumerate(raw):
                     completed = (
                         element
@@ -365,10 +381,6 @@ class _Run:
                 self._error("Cannot return null for non-nullable value.", _path_list(path))
                 raise _Bubble
             return completed
-        if kind == _OBJECT:
-            if not isinstance(raw, dict):
-                return self._invalid("an object", raw, path)
-            return self.object(self.shaper.object_shape(compiled[2], compiled[1]), raw, path)
         if kind == _ENUM:
             if not isinstance(raw, str) or raw not in compiled[1]:
                 self._error(
