@@ -8,6 +8,11 @@ the field's path unless a subgraph already reported one there.
 This is the hot path of every response, so the selection is compiled once per operation into
 small tuples (one per field: response key, name, compiled type) and completion walks those;
 paths are built only when an error needs one.
+
+Encrypted fields (``gateway/crypto``) are a compiled kind of their own, like authorization
+denials: the subgraph's envelope and its object go to the request's reader, which returns the
+plaintext or the mask the caller's policy gives for that object, or a ``FORBIDDEN`` /
+``DECRYPTION_FAILED`` error that nulls the field at its path.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from graphql import (
 )
 
 from ..authz.relations import holds
+from ..crypto.errors import FieldError
+from ..crypto.policy import FieldDecision
 from ..planner.operation import Selection, collect_fields, merged_selections
 
 __all__ = ["Shaper"]
@@ -42,7 +49,8 @@ __all__ = ["Shaper"]
     _INTROSPECTION,
     _DENIED,
     _CONDITIONAL,
-) = range(10)
+    _ENCRYPTED,
+) = range(11)
 
 # A compiled field: (response key, field name, parent type name, compiled type)
 # A compiled type: (kind, payload...)
@@ -89,6 +97,8 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"    result[{k}] = run.denied({c}, path, {k})")
         elif kind == _CONDITIONAL:
             lines.append(f"    result[{k}] = run.conditional({c}, value, path, {k})")
+        elif kind == _ENCRYPTED:
+            lines.append(f"    result[{k}] = run.encrypted({c}, value, path, {k})")
         elif kind == _NONNULL:
             lines.append(f"    raw = get({k})")
             if compiled[1][0] == _LEAF:
@@ -130,10 +140,13 @@ class Shaper:
         denied: Mapping[int, Any] | None = None,
         conditional: Mapping[int, Any] | None = None,
         explain: bool = False,
+        protected: Mapping[str, Any] | None = None,
     ):
         self.schema = schema
         self.denied = denied or {}  # FieldSelection id -> authz Denial (coordinate, rule)
         self.conditional = conditional or {}  # FieldSelection id -> authz Conditional
+        # "Type.field" -> crypto FieldDecision (revealed per object) or Denial (FORBIDDEN)
+        self.protected = protected or {}
         self.explain = explain
         self.hidden_types = hidden_types  # in the supergraph, not in the API schema
         self.selections = selections
@@ -164,6 +177,14 @@ class Shaper:
             elif name in fields:
                 sub = merged_selections(same_key) if same_key[0].selections is not None else ()
                 compiled = self._compile(fields[name].type, sub)
+                protected = self.protected.get(f"{type_name}.{name}") if self.protected else None
+                if protected is not None:
+                    nonnull = isinstance(fields[name].type, GraphQLNonNull)
+                    if isinstance(protected, FieldDecision):  # revealed per object
+                        inner = compiled[1] if nonnull else compiled
+                        compiled = (_ENCRYPTED, protected, inner, nonnull, type_name, name)
+                    else:  # a Denial: the caller sees it in no form
+                        compiled = (_DENIED, protected, nonnull)
                 rule = next(
                     (self.conditional[id(f)] for f in same_key if id(f) in self.conditional), None
                 )
@@ -192,9 +213,12 @@ class Shaper:
         errors: list[dict[str, Any]],
         introspection: Mapping[str, Any] | None = None,
         principal: Any = None,
+        reader: Any = None,
     ) -> dict[str, Any] | None:
+        """The client's data; ``reader`` (a crypto ``FieldReader``) reveals encrypted fields."""
         run = _Run(self, errors, introspection or {})
         run.principal = principal
+        run.reader = reader
         try:
             return run.object(self.object_shape(self.selections, self.root_type), data, None)
         except _Bubble:
@@ -222,6 +246,7 @@ class _Run:
         self.errors = errors
         self.introspection = introspection
         self.principal: Any = None
+        self.reader: Any = None
         self._error_paths: set[tuple[Any, ...]] | None = None
         self._exact_paths: set[tuple[Any, ...]] = set()
 
@@ -286,6 +311,10 @@ class _Run:
             for relation, rel_path, _ in rule.grants
         ):
             return self.denied((_DENIED, rule, nonnull), path, key)
+        if full[0] in (_ENCRYPTED, _DENIED):  # readable here; the crypto policy decides how
+            if full[0] == _DENIED:
+                return self.denied(full, path, key)
+            return self.encrypted(full, value, path, key)
         raw = value.get(key)
         if full[0] == _NONNULL:
             completed = None if raw is None else self.complete(full[1], raw, (path, key))
@@ -298,6 +327,48 @@ class _Run:
             return self.complete(full, raw, (path, key))
         except _Bubble:
             return None
+
+    def encrypted(
+        self,
+        compiled: tuple[Any, ...],
+        value: Mapping[str, Any],
+        path: tuple[Any, Any] | None,
+        key: str,
+    ) -> Any:
+        """An encrypted field: what the caller's policy gives for this object, or null with
+        ``FORBIDDEN`` / ``DECRYPTION_FAILED`` at its path (bubbling when non-null)."""
+        _, decision, inner, nonnull, type_name, name = compiled
+        raw = value.get(key)
+        revealed: Any = None
+        try:
+            if raw is not None:
+                if self.reader is None:
+                    coordinate = decision.field.coordinate
+                    raise FieldError(
+                        f"Cannot decrypt {coordinate}.",
+                        "DECRYPTION_FAILED",
+                        {"coordinate": coordinate},
+                    )
+                revealed = self.reader.reveal(decision, value, raw)
+        except FieldError as error:
+            self.errors.append(
+                {
+                    "message": error.message,
+                    "path": _path_list((path, key)),
+                    "extensions": {"code": error.code, **error.extensions},
+                }
+            )
+            if nonnull:
+                raise _Bubble from None
+            return None
+        if revealed is not None and inner[0] != _LEAF:
+            try:
+                revealed = self.complete(inner, revealed, (path, key))
+            except _Bubble:
+                revealed = None
+        if revealed is None and nonnull:
+            self.null_field(type_name, name, path, key)
+        return revealed
 
     def denied(self, compiled: tuple[Any, ...], path: tuple[Any, Any] | None, key: str) -> None:
         """A field the policy denies: null and a FORBIDDEN error at its path (bubbling when

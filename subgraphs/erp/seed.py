@@ -97,6 +97,8 @@ async def seed_demo_data(session: AsyncSession) -> None:
         for month in (period, add_months(period, 1)):
             await finance.set_budget(session, department, month, amount, CNY)
     for index, employee in enumerate(EMPLOYEES):
+        if await finance.get_salary(session, employee) is not None:
+            continue  # sealed: writing it again would only make a new envelope of the same value
         salary = Decimal(8000 + (index * 733) % 22000)
         await finance.set_salary(session, employee, salary, CNY)
     if await session.get(Supplier, SUPPLIERS[0][0]) is None:

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from subgraphs.common.schema import SubgraphSchema, create_schema
 from subgraphs.oa.resolvers.approvals import ApprovalsMutation, ApprovalsQuery
 from subgraphs.oa.resolvers.documents import DocumentsMutation, DocumentsQuery
+from subgraphs.oa.resolvers.identity import IdentityMutation, IdentityQuery
 from subgraphs.oa.resolvers.meetings import MeetingsMutation, MeetingsQuery
 from subgraphs.oa.resolvers.messages import MessagesMutation, MessagesQuery
 from subgraphs.oa.resolvers.people import PeopleQuery
@@ -16,10 +17,12 @@ from subgraphs.oa.types.people import Department, Employee
 __all__ = ["Mutation", "Query", "schema"]
 
 Query = merge_types(
-    "Query", (PeopleQuery, MessagesQuery, DocumentsQuery, ApprovalsQuery, MeetingsQuery)
+    "Query",
+    (PeopleQuery, MessagesQuery, DocumentsQuery, ApprovalsQuery, MeetingsQuery, IdentityQuery),
 )
 Mutation = merge_types(
-    "Mutation", (MessagesMutation, DocumentsMutation, ApprovalsMutation, MeetingsMutation)
+    "Mutation",
+    (MessagesMutation, DocumentsMutation, ApprovalsMutation, MeetingsMutation, IdentityMutation),
 )
 
 schema: SubgraphSchema = create_schema(

@@ -9,6 +9,7 @@ import pytest
 
 from subgraphs.common.db import transaction
 from subgraphs.erp.store import events as erp_events
+from tests.crypto.opener import opened
 from tests.erp.catalog import Catalog, make_catalog
 from tests.erp.harness import ALICE, ErpClient
 from tests.erp.util import ENTITIES, fresh, money
@@ -178,11 +179,8 @@ async def test_suppliers_orders_and_oa_extensions_resolve_as_entities(erp: ErpCl
         ]},
     )  # fmt: skip
     supplier, purchase_order, employee, request, missing = found["_entities"]
-    assert (supplier["id"], supplier["bankAccount"], supplier["rating"]) == (
-        catalog.supplier,
-        "6222 0001",
-        4,
-    )
+    account = opened(supplier["bankAccount"], "Supplier", catalog.supplier, "bankAccount")
+    assert (supplier["id"], account, supplier["rating"]) == (catalog.supplier, "6222 0001", 4)
     assert purchase_order == {"__typename": "PurchaseOrder", "id": order["id"],
                               "orderNo": order["orderNo"]}  # fmt: skip
     assert employee["purchaseOrders"]["edges"] == [{"node": {"orderNo": order["orderNo"]}}]

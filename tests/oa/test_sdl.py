@@ -58,7 +58,7 @@ def fields_of(sdl: str, type_name: str) -> set[str]:
 
 
 def test_the_sdl_links_federation_2_9() -> None:
-    assert 'schema @link(url: "https://specs.apollo.dev/federation/v2.9"' in service_sdl()
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.9"' in service_sdl()
 
 
 @pytest.mark.parametrize("type_name", sorted(TYPES))

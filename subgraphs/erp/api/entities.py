@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import money, money_input, session
+from subgraphs.erp.api.context import money_input, session
 from subgraphs.erp.api.finance import Budget
 from subgraphs.erp.store import finance, procurement
 from subgraphs.erp.store.base import parse_period
@@ -30,11 +31,15 @@ __all__ = ["ApprovalRequest", "Department", "Employee", "Mutation"]
 class Employee:
     id: strawberry.ID
 
-    @strawberry.field(description="Monthly salary; null when the ERP has none on record.")
+    @strawberry.field(
+        description="Monthly salary; null when the ERP has none on record.",
+        directives=[Encrypted(mask="ALL")],
+    )
     async def salary(self, info: Info) -> Money | None:
         async with session(info) as db:
-            found = await finance.get_salary(db, str(self.id))
-        return None if found is None else money(*found)
+            envelope = await finance.get_salary(db, str(self.id))
+        # encrypted: every leaf carries the envelope of the whole Money (the gateway opens it)
+        return None if envelope is None else Money(amount=envelope, currency=envelope)
 
     @strawberry.field(description="Purchase orders this employee requested, newest first.")
     async def purchase_orders(
@@ -89,7 +94,13 @@ class ApprovalRequest:
 class Mutation:
     @strawberry.mutation(description="Set an employee's monthly salary.")
     async def set_salary(
-        self, info: Info, employee_id: strawberry.ID, salary: MoneyInput
+        self,
+        info: Info,
+        employee_id: strawberry.ID,
+        salary: Annotated[
+            MoneyInput,
+            strawberry.argument(directives=[EncryptedInput(field="Employee.salary")]),
+        ],
     ) -> Employee:
         employee = require_id(employee_id, "employeeId")
         amount, currency = money_input(salary, "salary", allow_zero=False)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput
 from subgraphs.common.pagination import Connection
@@ -33,7 +34,9 @@ class Supplier:
     name: str
     contact: str
     phone: str | None
-    bank_account: str | None = strawberry.field(description="The account orders are paid to.")
+    bank_account: str | None = strawberry.field(
+        description="The account orders are paid to.", directives=[Encrypted(mask="LAST4")]
+    )
     rating: int = strawberry.field(description="1 (poor) to 5 (excellent).")
 
     @classmethod
@@ -145,7 +148,9 @@ class CreateSupplierInput:
     name: str
     contact: str
     phone: str | None = None
-    bank_account: str | None = None
+    bank_account: str | None = strawberry.field(
+        default=None, directives=[EncryptedInput(field="Supplier.bankAccount")]
+    )
     rating: int = 3
 
 

@@ -10,6 +10,7 @@ import strawberry
 from sqlalchemy import Select, func, or_, select
 from strawberry.types import Info
 
+from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
@@ -28,7 +29,7 @@ class Customer:
     id: strawberry.ID
     customer_no: str = strawberry.field(description="CUS-NNNNNN, e.g. CUS-000042.")
     name: str
-    phone: str | None
+    phone: str | None = strawberry.field(directives=[Encrypted(mask="LAST4")])
     credit_limit: Money
 
     @strawberry.field(description="Total of CONFIRMED and SHIPPED (unpaid) orders.")
@@ -160,7 +161,9 @@ class SalesForecast:
 @strawberry.input
 class CreateCustomerInput:
     name: str
-    phone: str | None = None
+    phone: str | None = strawberry.field(
+        default=None, directives=[EncryptedInput(field="Customer.phone")]
+    )
     credit_limit: MoneyInput
 
 

@@ -14,6 +14,7 @@ from typing import Final
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from subgraphs.common.crypto_orm import seal_on_flush
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.timestamps import utc_now
 
@@ -47,6 +48,9 @@ class Base(DeclarativeBase):
     """Every ERP table (named ``erp_*``); constraint names follow :data:`NAMING_CONVENTION`."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+seal_on_flush(Base)  # marked columns hold envelopes, whatever code writes them
 
 
 def new_id(prefix: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,8 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.codes import next_code
-from subgraphs.common.errors import BadUserInput, Conflict, NotFound
-from subgraphs.common.money import CURRENCY_SCALES, format_amount, round_amount
+from subgraphs.common.errors import BadUserInput, Conflict
+from subgraphs.common.money import format_amount, round_amount
 from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store.base import add_months, code_period, new_id, period_of
 from subgraphs.erp.store.checks import require_id, require_positive, require_text
@@ -390,11 +391,12 @@ def book_value(asset: Asset, as_of: date) -> Decimal:
 async def set_salary(
     session: AsyncSession, employee_id: str, amount: Decimal, currency: str
 ) -> EmployeeSalary:
-    """Set an employee's monthly salary (stored as one ``"amount currency"`` column)."""
+    """Set an employee's monthly salary: the JSON of its ``Money``, sealed on flush."""
     employee_id = require_id(employee_id, "employeeId")
     if amount <= 0:
         raise BadUserInput("A salary must be positive.", field="salary.amount")
-    value = f"{format_amount(amount, currency)} {currency}"
+    money = {"amount": format_amount(amount, currency), "currency": currency}
+    value = json.dumps(money, separators=(",", ":"))
     row = await session.get(EmployeeSalary, employee_id, with_for_update=True)
     if row is None:
         row = EmployeeSalary(employee_id=employee_id, salary=value, updated_at=utc_now())
@@ -405,15 +407,11 @@ async def set_salary(
     return row
 
 
-async def get_salary(session: AsyncSession, employee_id: str) -> tuple[Decimal, str] | None:
-    """An employee's monthly salary as ``(amount, currency)``, if the ERP has one."""
+async def get_salary(session: AsyncSession, employee_id: str) -> str | None:
+    """The envelope of an employee's monthly salary, if the ERP has one (only the gateway
+    opens it: ``Employee.salary`` is ``@encrypted``)."""
     row = await session.get(EmployeeSalary, employee_id)
-    if row is None:
-        return None
-    amount, _, currency = row.salary.partition(" ")
-    if currency not in CURRENCY_SCALES:
-        raise NotFound("No readable salary.")  # pragma: no cover - written only by set_salary
-    return Decimal(amount), currency
+    return None if row is None else row.salary
 
 
 def _decimal(value: Decimal | int | None) -> Decimal:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common import crypto_formats
 from subgraphs.common.codes import PURCHASE_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.timestamps import utc_now
@@ -88,7 +89,7 @@ async def create_supplier(
         phone=None if phone is None else require_text(phone, "input.phone", max_length=40),
         bank_account=None
         if bank_account is None
-        else require_text(bank_account, "input.bankAccount", max_length=64),
+        else crypto_formats.bank_account(bank_account, "input.bankAccount"),
         rating=rating,
         created_at=utc_now(),
     )

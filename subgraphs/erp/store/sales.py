@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common import crypto_formats
 from subgraphs.common.codes import CUSTOMER, SALES_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.money import format_amount
@@ -72,7 +73,7 @@ async def create_customer(
         id=new_id("cus"),
         customer_no=await next_code(session, CUSTOMER),
         name=require_text(name, "input.name"),
-        phone=None if phone is None else require_text(phone, "input.phone", max_length=40),
+        phone=None if phone is None else crypto_formats.phone_number(phone, "input.phone"),
         currency=currency,
         credit_limit=credit_limit,
         created_at=utc_now(),

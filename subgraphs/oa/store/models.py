@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from subgraphs.common.crypto_orm import encrypted, seal_on_flush
 from subgraphs.common.events.inbox import processed_events_table
 from subgraphs.common.events.outbox import outbox_table
 from subgraphs.common.money import DecimalAmount
@@ -80,6 +81,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+seal_on_flush(Base)  # marked columns hold envelopes, whatever code writes them
+
 # --- people ---------------------------------------------------------------------------
 
 
@@ -104,9 +107,13 @@ class Employee(Base):
     title: Mapped[str] = mapped_column(String(200))
     department_id: Mapped[str] = mapped_column(ForeignKey("oa_departments.id"), index=True)
     manager_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
-    phone: Mapped[str | None] = mapped_column(String(64))
-    id_card_number: Mapped[str | None] = mapped_column(Text)
-    """Plain text for now; the one column the field-encryption work will turn into envelopes."""
+    phone: Mapped[str | None] = mapped_column(Text, info=encrypted("Employee", "phone"))
+    """An envelope (:mod:`subgraphs.common.crypto_orm` seals a plain value on flush)."""
+    id_card_number: Mapped[str | None] = mapped_column(
+        Text, info=encrypted("Employee", "idCardNumber", index="id_card_number_bidx")
+    )
+    """An envelope; searchable through ``id_card_number_bidx`` (its blind index)."""
+    id_card_number_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     """The roles the demo identity provider gives this person; requests use the token's."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -8,6 +8,7 @@ from typing import Any, Self
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.common.crypto_schema import Encrypted
 from subgraphs.common.pagination import Connection
 from subgraphs.oa.context import loaders
 from subgraphs.oa.store import models
@@ -22,9 +23,13 @@ class Employee:
     name: str
     email: str
     title: str
-    phone: str | None = strawberry.field(description="Shown masked by policy at the gateway.")
+    phone: str | None = strawberry.field(
+        description="Shown in plaintext, masked or not at all by policy at the gateway.",
+        directives=[Encrypted(mask="LAST4")],
+    )
     id_card_number: str | None = strawberry.field(
-        description="The national ID card number; sensitive (encrypted at rest, by policy)."
+        description="The national ID card number; encrypted at rest, shown by policy.",
+        directives=[Encrypted(mask="LAST4")],
     )
     roles: list[str] = strawberry.field(
         description="Roles the company's identity provider grants (what tokens will carry)."

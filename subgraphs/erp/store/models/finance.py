@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from subgraphs.common.crypto_orm import encrypted
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
@@ -106,11 +107,14 @@ class Asset(Base):
 
 
 class EmployeeSalary(Base):
-    """An OA employee's monthly salary (one column: another issue encrypts it in place)."""
+    """An OA employee's monthly salary, stored as one envelope (``Employee.salary``)."""
 
     __tablename__ = "erp_employee_salaries"
 
     employee_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    salary: Mapped[str] = mapped_column(String(200))
-    """``amount currency``, e.g. ``"18000.00 CNY"``: one opaque column, so it can be encrypted."""
+    salary: Mapped[str] = mapped_column(
+        Text, info=encrypted("Employee", "salary", key="employee_id")
+    )
+    """The envelope of the ``Money`` as JSON, ``{"amount": "18000.00", "currency": "CNY"}``
+    (:mod:`subgraphs.common.crypto_orm` seals the plain JSON on flush)."""
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime())

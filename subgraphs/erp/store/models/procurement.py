@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from subgraphs.common.crypto_orm import encrypted
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
@@ -26,8 +27,10 @@ class Supplier(Base):
     name: Mapped[str] = mapped_column(String(200))
     contact: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
-    bank_account: Mapped[str | None] = mapped_column(String(500))
-    """One column, plain for now: another issue stores it encrypted in place."""
+    bank_account: Mapped[str | None] = mapped_column(
+        String(500), info=encrypted("Supplier", "bankAccount")
+    )
+    """An envelope (:mod:`subgraphs.common.crypto_orm` seals a plain value on flush)."""
     rating: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 

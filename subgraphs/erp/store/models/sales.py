@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from subgraphs.common.crypto_orm import encrypted
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
@@ -25,7 +26,8 @@ class Customer(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_no: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(Text, info=encrypted("Customer", "phone"))
+    """An envelope (:mod:`subgraphs.common.crypto_orm` seals a plain value on flush)."""
     currency: Mapped[str] = mapped_column(String(3))
     credit_limit: Mapped[Decimal] = mapped_column(DecimalAmount())
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())

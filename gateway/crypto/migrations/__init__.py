@@ -1,0 +1,1 @@
+"""The plaintext-read audit table's Alembic revisions (``versions/``)."""

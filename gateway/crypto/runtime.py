@@ -1,0 +1,120 @@
+"""Encrypted fields in the gateway: one object the pipeline asks at each of its phases.
+
+- *validate*: :attr:`FieldCrypto.validation_rules` (plaintext inputs only as variables);
+- *plan*: :meth:`FieldCrypto.protect` (decisions per caller, entity keys added to the plan);
+- *shape*: :meth:`FieldCrypto.reader` (one per request: plaintexts, masks, errors) and, before
+  the response leaves, its ``flush`` (the audit records of the plaintexts);
+- *admin*: :meth:`FieldCrypto.routes` (``/admin/crypto/graphql``, auditors read the log).
+
+:meth:`FieldCrypto.from_environment` builds it from the keyring settings
+(``subgraphs/common/crypto_keys.py``) and ``TANDEM_AUDIT_DATABASE_URL`` (default: SQLite
+``<data dir>/gateway-audit.db``); it is None for a supergraph with no encrypted field. Without
+a policy enforcer nobody may read an encrypted field in any form, and :meth:`FieldCrypto.closed`
+(what a gateway built without one uses) holds no keys at all: every encrypted field is denied
+at plan time, so a gateway that was not given its keys never passes envelopes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from graphql import ValidationRule
+from starlette.routing import Route
+
+from subgraphs.common.tokens import Principal
+
+from ..authz.enforcer import DEFAULT_DENY, Decision
+from ..planner.operation import Selection
+from ..supergraph import Supergraph
+from .audit import AuditLog, SqlAuditLog
+from .audit_api import AuditAPI, Identify, audit_route
+from .fields import EncryptedFields
+from .keyring import FieldKeyring
+from .protect import Protection, Protector
+from .reader import FieldReader
+from .validation import plaintext_variables_rule
+
+__all__ = ["FieldCrypto"]
+
+
+class _DenyAll:
+    """The policy when there is none: no rule, so nothing encrypted is readable."""
+
+    version = 0
+
+    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision:
+        return Decision(False, DEFAULT_DENY)
+
+
+class FieldCrypto:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        keyring: FieldKeyring | None,
+        audit: AuditLog | None,
+        enforcer: Any = None,
+        *,
+        fields: EncryptedFields | None = None,
+        explain: bool = False,
+    ) -> None:
+        self.fields = fields if fields is not None else EncryptedFields.from_supergraph(supergraph)
+        self.keyring = keyring
+        self.audit = audit
+        self.enforcer = enforcer if enforcer is not None else _DenyAll()
+        self.explain = explain
+        self.protector = Protector(supergraph.api_schema, self.fields, self.enforcer)
+        self.validation_rules: tuple[type[ValidationRule], ...] = (
+            (plaintext_variables_rule(self.fields),) if self.fields else ()
+        )
+
+    @classmethod
+    def from_environment(
+        cls,
+        supergraph: Supergraph,
+        enforcer: Any = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        explain: bool = False,
+    ) -> FieldCrypto | None:
+        fields = EncryptedFields.from_supergraph(supergraph)
+        if not fields:
+            return None
+        env = os.environ if environ is None else environ
+        url = env.get("TANDEM_AUDIT_DATABASE_URL", "").strip()
+        if not url:
+            data_dir = Path(env.get("TANDEM_DATA_DIR") or ".tandem")
+            data_dir.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite+aiosqlite:///{data_dir / 'gateway-audit.db'}"
+        keyring = FieldKeyring.from_environment(env)
+        return cls(supergraph, keyring, SqlAuditLog(url), enforcer, fields=fields, explain=explain)
+
+    @classmethod
+    def closed(cls, supergraph: Supergraph) -> FieldCrypto | None:
+        """No keys, no policy: every encrypted field null with ``FORBIDDEN``, never fetched."""
+        fields = EncryptedFields.from_supergraph(supergraph)
+        return cls(supergraph, None, None, None, fields=fields) if fields else None
+
+    async def start(self) -> None:
+        """Create or update the audit table (call once before serving)."""
+        if isinstance(self.audit, SqlAuditLog):
+            await self.audit.migrate()
+
+    async def close(self) -> None:
+        if isinstance(self.audit, SqlAuditLog):
+            await self.audit.close()
+
+    def protect(
+        self, selections: tuple[Selection, ...], root_type: str, principal: Principal | None
+    ) -> Protection:
+        return self.protector.protect(selections, root_type, principal)
+
+    def reader(self, principal: Principal | None) -> FieldReader:
+        return FieldReader(self.keyring, principal, self.audit, explain=self.explain)
+
+    def routes(self, identify: Identify) -> list[Route]:
+        if self.audit is None:
+            return []
+        return [audit_route(AuditAPI(self.audit, self.enforcer), identify)]
