@@ -33,6 +33,7 @@ from subgraphs.common.tokens import Principal
 from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer, NormalizedOperation
 from .authz.visibility import SchemaVisibility
+from .crypto.runtime import FieldCrypto
 from .errors import OperationError, TandemError
 from .executor.execute import HeadersFor, PlanExecutor
 from .executor.shape import Shaper
@@ -101,11 +102,19 @@ class Gateway:
         tokens: SubgraphTokens | None = None,
         authorizer: Authorizer | None = None,
         visibility: SchemaVisibility | None = None,
+        crypto: FieldCrypto | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.tokens = tokens
         self.authorizer = authorizer
         self.visibility = visibility
+        # encrypted fields: decided at plan time, revealed when shaping; without keys, withheld
+        self.crypto = crypto if crypto is not None else FieldCrypto.closed(supergraph)
+        self.rules = [
+            *specified_rules,
+            *GATEWAY_RULES,
+            *(self.crypto.validation_rules if self.crypto else ()),
+        ]
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
         self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
@@ -136,7 +145,7 @@ class Gateway:
             raise OperationError(
                 error.message, code="GRAPHQL_PARSE_FAILED", extensions=_locations(error)
             ) from None
-        errors = validate(self.schema, document, [*specified_rules, *GATEWAY_RULES])
+        errors = validate(self.schema, document, self.rules)
         if errors:
             raise OperationError(
                 errors[0].message,
@@ -209,11 +218,19 @@ class Gateway:
         access = None
         if self.authorizer is not None:
             access = self.authorizer.access(base_key, base, principal)
-        cache_key = (base_key, access.signature if access is not None else None)
+        selections = access.selections if access is not None else base.selections
+        protection = None
+        if self.crypto is not None:
+            protection = self.crypto.protect(selections, base.root_type, principal)
+            selections = protection.selections
+        cache_key = (
+            base_key,
+            access.signature if access is not None else None,
+            protection.signature if protection is not None else None,
+        )
         prepared = self._prepared.get(cache_key)
         if prepared is not None:
             return prepared
-        selections = access.selections if access is not None else base.selections
         plan = build_query_plan(
             self.supergraph,
             base.kind,
@@ -232,6 +249,7 @@ class Gateway:
                 denied=access.denied if access is not None else None,
                 conditional=access.conditional if access is not None else None,
                 explain=self.authorizer.explain if self.authorizer is not None else False,
+                protected=protection.fields if protection is not None else None,
             ),
             introspection=base.introspection,
         )
@@ -293,7 +311,12 @@ class Gateway:
             assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
             errors.extend(dict(e.formatted) for e in result.errors or ())
-        shaped = prepared.shaper.shape(data, errors, introspection, principal)
+        reader = None
+        if self.crypto is not None and prepared.shaper.protected:
+            reader = self.crypto.reader(principal)
+        shaped = prepared.shaper.shape(data, errors, introspection, principal, reader)
+        if reader is not None:
+            await reader.flush()  # the plaintexts' audit records, before the response leaves
         response: dict[str, Any] = {"data": shaped}
         if errors:
             response["errors"] = errors
