@@ -28,6 +28,7 @@ from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
 from ..authz.runtime import PolicyRuntime
 from ..authz.visibility import SchemaVisibility
+from ..crypto.runtime import FieldCrypto
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
 from ..supergraph import load_supergraph
@@ -104,6 +105,11 @@ def app_from_environment() -> Starlette:
         item.partition("=")[::2]
         for item in filter(None, os.environ.get("TANDEM_SUBGRAPH_URLS", "").split(","))
     )
+    crypto = FieldCrypto.from_environment(  # encrypted fields: keys, audit log (None if none)
+        supergraph,
+        authorizer.enforcer if authorizer is not None else None,
+        explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
+    )
     gateway = Gateway(
         supergraph,
         subgraph_urls=urls,
@@ -111,6 +117,7 @@ def app_from_environment() -> Starlette:
         tokens=tokens,
         authorizer=authorizer,
         visibility=visibility,
+        crypto=crypto,
     )
     app = create_app(
         gateway,
@@ -121,5 +128,7 @@ def app_from_environment() -> Starlette:
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
+    if crypto is not None:
+        app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
     tune_garbage_collector()
     return app
