@@ -1,7 +1,7 @@
 """``tandem keys``: the field-encryption keyring, for operators holding the master key.
 
     tandem keys init                     create the keyring (if there is none); print the key
-    tandem keys list [--database N=URL]  key versions; with databases, how many values each has
+    tandem keys list [--database N=URL]  key versions; with --database, how many values use each
     tandem keys rotate                   add a key version: new writes use it from now on
     tandem keys rewrap [--database N=URL] [--batch 200] [--state FILE] [--pause SECONDS]
                                          re-encrypt stored values under the active key, online,
@@ -108,9 +108,8 @@ async def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             box[0] = KeyringData(record.kid, (*keys, record))
         print(f"active key {record.kid} (new writes use it); previous keys still decrypt")
         return 0
-    databases = _databases(args, env)
-    keyring = FieldKeyring(path, master_key(env))
     if args.command == "list":
+        databases = _databases(args, env) if args.database else {}
         counts = await count_by_key(databases) if databases else {}
         data = load_keyring(path)
         for key in data.keys:
@@ -119,6 +118,8 @@ async def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if counts.get("(plain)"):
             print(f"(plain)  {counts['(plain)']} values not yet sealed: run rewrap")
         return 0
+    databases = _databases(args, env)
+    keyring = FieldKeyring(path, master_key(env))
     if args.command == "rewrap":
         rewrapper = Rewrapper(
             keyring,
