@@ -41,7 +41,7 @@ from ..errors import OperationError
 from ..planner.operation import InlineSelection, Selection, normalize_operation
 from ..validation import GATEWAY_RULES
 from .enforcer import Decision
-from .field_access import AccessDecision, authorize_selections
+from .field_access import AccessDecision, Grants, authorize_selections
 from .relations import RELATIONS
 
 __all__ = [
@@ -512,8 +512,16 @@ class Trace:
         return frozenset(".".join(f.path) for f in self.fields if f.verdict == "denied")
 
 
-def trace_operation(schema: GraphQLSchema, operation: Operation, decide: Decide) -> Trace:
-    """Authorize ``operation`` as the gateway does and record what decided every field."""
+def trace_operation(
+    schema: GraphQLSchema,
+    operation: Operation,
+    decide: Decide,
+    grants: Grants | None = None,
+) -> Trace:
+    """Authorize ``operation`` as the gateway does and record what decided every field.
+
+    With ``grants`` (rules on related objects, ``role@self``), a field denied by default but
+    granted on related objects is ``conditional``: fetched, and decided per object."""
     asked: dict[str, dict[str, Decision]] = {}
 
     def recording(coordinate: str, action: str) -> Decision:
@@ -522,7 +530,7 @@ def trace_operation(schema: GraphQLSchema, operation: Operation, decide: Decide)
         return decision
 
     access = authorize_selections(
-        schema, operation.selections, operation.root_type, operation.kind, recording
+        schema, operation.selections, operation.root_type, operation.kind, recording, grants
     )
     writes = operation.kind == "mutation"
 
@@ -546,6 +554,12 @@ def trace_operation(schema: GraphQLSchema, operation: Operation, decide: Decide)
             denial = access.denied.get(id(item))
             if denial is not None:
                 verdict = (denial.action, "denied", denial.rule)
+                nodes.append(Traced(*base, coordinate, *verdict, here, (), selects))
+                continue
+            conditional = access.conditional.get(id(item))
+            if conditional is not None:
+                rules = "; ".join(rule for _, _, rule in conditional.grants)
+                verdict = (conditional.action, "conditional", rules)
                 nodes.append(Traced(*base, coordinate, *verdict, here, (), selects))
                 continue
             # the decision that let it through (the action the gateway actually asked)

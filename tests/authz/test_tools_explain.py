@@ -8,6 +8,7 @@ import pytest
 
 from gateway.authz.authorizer import Authorizer
 from gateway.authz.enforcer import PolicyEnforcer
+from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import Trace, Traced, parse_operation, trace_operation
 from gateway.errors import OperationError
 from gateway.pipeline import Gateway
@@ -103,12 +104,20 @@ def test_mutation_root_fields_reached_through_a_fragment_are_decided_with_write(
 
 def test_what_explain_denies_the_gateway_never_fetches() -> None:
     query = "{ employees { name salary { amount } phone idCardNumber } }"
-    result = trace(query)
-    assert set(result.coordinates("denied")) == {"Employee.salary", "Employee.idCardNumber"}
+    operation = parse_operation(SCHEMA, query)
+    result = trace_operation(
+        SCHEMA,
+        operation,
+        lambda c, a: ENFORCER.decide(EMPLOYEE, c, a),
+        lambda c, a: ENFORCER.conditional_grants(EMPLOYEE, c, a, RELATIONS),
+    )
+    assert set(result.coordinates("denied")) == {"Employee.idCardNumber"}
+    # employees read their own salary: fetched, with what decides it per object
+    assert set(result.coordinates("conditional")) == {"Employee.salary"}
     authorizer = Authorizer(SCHEMA, ENFORCER)
     plan = str(Gateway(SUPERGRAPH, authorizer=authorizer).plan(query, principal=EMPLOYEE))
-    assert "phone" in plan
-    assert "salary" not in plan and "idCardNumber" not in plan
+    assert "phone" in plan and "salary" in plan and "_tandem_rel_self: id" in plan
+    assert "idCardNumber" not in plan
 
 
 def test_invalid_operations_are_refused() -> None:
