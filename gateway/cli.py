@@ -70,11 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .policy_cli import add_policy_parser, run_policy
 
     add_policy_parser(commands)
+    keys = commands.add_parser(
+        "keys", help="field-encryption keys: init, list, rotate, rewrap, retire", add_help=False
+    )
+    keys.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper() if args.command == "serve" else "WARNING")
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "keys":
+            from .crypto.keys_cli import main as keys_main
+
+            return keys_main(args.arguments)
         if args.command == "policy":
             return run_policy(args)
         if args.command == "dev":

@@ -164,6 +164,8 @@ async def _serve(host: str, port: int, ports: Mapping[str, int]) -> None:
     from .auth import DevIdentity, Identifier, SubgraphTokens, load_gateway_key
     from .auth.dev_provider import DevProvider
     from .auth.routes import SSO
+    from .authz.enforcer import PolicyEnforcer
+    from .crypto.runtime import FieldCrypto
     from .http import create_app
     from .pipeline import Gateway
     from .supergraph import load_supergraph
@@ -196,7 +198,10 @@ async def _serve(host: str, port: int, ports: Mapping[str, int]) -> None:
             running.append(served)
             await _started([served])
         urls = {s.name: f"http://{SUBGRAPH_HOST}:{s.port}/graphql" for s in subgraphs}
-        gateway = Gateway(supergraph, tokens=tokens, subgraph_urls=urls)
+        policies = DEV_SUPERGRAPH.parent.parent / "policies"
+        enforcer = PolicyEnforcer(policies / "model.conf", policies / "policy.csv")
+        crypto = FieldCrypto.from_environment(supergraph, enforcer)  # keys under the data dir
+        gateway = Gateway(supergraph, tokens=tokens, subgraph_urls=urls, crypto=crypto)
         port = port or _free_port(host)
         browser_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         idp = DevProvider.for_gateway(
@@ -207,7 +212,8 @@ async def _serve(host: str, port: int, ports: Mapping[str, int]) -> None:
         identifier = Identifier(
             sessions=sso.principal if sso is not None else None, dev_identity=dev_identity
         )
-        app = create_app(gateway, identifier=identifier, sso=sso, extra_routes=[idp.routes()])
+        routes = [idp.routes(), *(crypto.routes(identifier.identify) if crypto else ())]
+        app = create_app(gateway, identifier=identifier, sso=sso, extra_routes=routes)
         front = _served("gateway", app, host, port)
         front.start()
         running.insert(0, front)
