@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from graphql import (
@@ -27,6 +27,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
+from graphql.utilities import value_from_ast_untyped
 
 from subgraphs.common.tokens import Principal
 
@@ -77,6 +78,8 @@ class _Document:
     document: DocumentNode
     fragments: Mapping[str, FragmentDefinitionNode]
     operations: Mapping[str | None, OperationDefinitionNode]
+    # operation -> the variables its @skip/@include read (found once per document)
+    conditions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,6 @@ class Gateway:
         if isinstance(result, list):
             raise OperationError(result[0].message, code="BAD_USER_INPUT")
         values = dict(variables or {})
-        from graphql.utilities import value_from_ast_untyped
-
         for definition in definitions:
             name = definition.variable.name.value
             if name not in values and definition.default_value is not None:
@@ -206,7 +207,10 @@ class Gateway:
         principal: Principal | None = None,
     ) -> PreparedOperation:
         """The plan and shaper of ``operation`` for ``principal`` (cached)."""
-        conditions = condition_variables(operation, parsed.fragments)
+        conditions = parsed.conditions.get(id(operation))
+        if conditions is None:
+            conditions = condition_variables(operation, parsed.fragments)
+            parsed.conditions[id(operation)] = conditions
         base_key = (
             query,
             operation.name.value if operation.name else None,

@@ -51,14 +51,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
+from ..authz.validation import DEMO_ROLES
 from ..errors import TandemError
 
 __all__ = ["DEMO_ROLES", "DemoUser", "DevProvider", "demo_users"]
 
-DEMO_ROLES: Final = (
-    "employee", "manager", "finance", "hr", "procurement",
-    "sales", "production", "auditor", "security_admin", "integrator",
-)  # fmt: skip
 # role -> the demo employee number who holds it (their department follows from the number)
 _HOLDERS: Final = {
     "employee": 7, "manager": 15, "finance": 9, "hr": 10, "procurement": 11,

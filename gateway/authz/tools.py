@@ -43,6 +43,7 @@ from ..validation import GATEWAY_RULES
 from .enforcer import Decision
 from .field_access import AccessDecision, Grants, authorize_selections
 from .relations import RELATIONS
+from .validation import DEMO_ROLES
 
 __all__ = [
     "ACTIONS",
@@ -68,10 +69,6 @@ __all__ = [
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
 
-DEMO_ROLES: Final = (
-    "employee", "manager", "finance", "hr", "procurement",
-    "sales", "production", "auditor", "security_admin", "integrator",
-)  # fmt: skip
 ACTIONS: Final = ("read", "write", "read_plain", "read_masked")
 BUILTIN_SUBJECTS: Final = ("anonymous",)  # what the enforcer asks as when there is no principal
 

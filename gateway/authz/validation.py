@@ -37,8 +37,7 @@ __all__ = [
 ACTIONS = frozenset({"read", "write", "read_plain", "read_masked", "*"})
 EFFECTS = frozenset({"allow", "deny"})
 COLUMNS = ("subject", "domain", "object", "action", "effect")
-DEMO_SUBJECTS = (
-    "anonymous",
+DEMO_ROLES = (
     "employee",
     "manager",
     "finance",
@@ -50,7 +49,9 @@ DEMO_SUBJECTS = (
     "security_admin",
     "integrator",
 )
-"""The demo company's roles (``policies/README``) and ``anonymous``: the default known subjects."""
+"""The demo company's roles (``policies/README``): the one list the tools and dev login use."""
+DEMO_SUBJECTS = ("anonymous", *DEMO_ROLES)
+"""The demo roles and ``anonymous``: the default known subjects."""
 
 PolicyLine = tuple[str, ...]
 """A stored policy line: its type (``p`` or ``g``) and its values, as casbin keeps them."""

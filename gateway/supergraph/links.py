@@ -19,7 +19,7 @@ from graphql.utilities import value_from_ast_untyped
 
 from ..errors import SupergraphError
 
-__all__ = ["LinkedSpecs", "read_links"]
+__all__ = ["LinkedSpecs", "read_links", "source_line"]
 
 _SPEC_URL = re.compile(
     r"^https?://[^/]+(?:/.*)?/(?P<name>[A-Za-z_][\w-]*)/v(?P<version>\d+\.\d+)/?$"
@@ -57,7 +57,8 @@ class LinkedSpecs:
         return name in self.imports
 
 
-def _where(source_name: str, node: object) -> str:
+def source_line(source_name: str, node: object) -> str:
+    """``source:line`` of an AST node, for start-up errors (just ``source`` without a location)."""
     loc = getattr(node, "loc", None)
     if loc is not None and loc.source is not None:
         from graphql.language import get_location
@@ -80,7 +81,7 @@ def read_links(document: DocumentNode, source_name: str) -> LinkedSpecs:
                 a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()
             }
             url = args.get("url") or args.get("feature")
-            where = _where(source_name, directive)
+            where = source_line(source_name, directive)
             match = _SPEC_URL.match(str(url or ""))
             if match is None:
                 raise SupergraphError(f"{where}: @link with unrecognised url {url!r}")

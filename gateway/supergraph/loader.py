@@ -33,6 +33,7 @@ from graphql.utilities import value_from_ast_untyped
 from ..errors import SupergraphError
 from .api_schema import build_api_schema
 from .links import LinkedSpecs, read_links
+from .links import source_line as _line
 from .model import FieldJoin, FieldMeta, Graph, Supergraph, TypeJoin, TypeMeta
 
 __all__ = ["load_supergraph", "parse_field_set", "read_supergraph"]
@@ -105,16 +106,6 @@ def _located(source_name: str, error: GraphQLError) -> str:
         location = error.locations[0]
         return f"{source_name}:{location.line}:{location.column}: {error.message}"
     return f"{source_name}: {error.message}"
-
-
-def _line(source_name: str, node: Any) -> str:
-    loc = getattr(node, "loc", None)
-    if loc is not None and loc.source is not None:
-        from graphql.language import get_location
-
-        location = get_location(loc.source, loc.start)
-        return f"{source_name}:{location.line}"
-    return source_name
 
 
 def _root_type_names(document: DocumentNode) -> dict[str, str]:
