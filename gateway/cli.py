@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .errors import TandemError
+from .settings import load_settings
+from .settings_flags import add_settings_flags, flag_overrides
 
 __all__ = ["main"]
 
@@ -18,64 +22,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve a supergraph over HTTP")
-    serve.add_argument("--supergraph", required=True, help="supergraph SDL file")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=4000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
-    serve.add_argument(
-        "--subgraph-timeout",
-        action="append",
-        default=[],
-        metavar="[NAME=]SECONDS",
-        help="seconds a subgraph may take (all, or NAME only); repeatable; default 30",
+    add_settings_flags(serve)
+    dev = commands.add_parser(
+        "dev", help="run the demo stack: OA and ERP subgraphs and the gateway, in one process"
     )
-    serve.add_argument("--max-body-bytes", type=int, default=1_000_000)
-    serve.add_argument(
-        "--subgraph-url",
-        action="append",
-        default=[],
-        metavar="NAME=URL",
-        help="route a subgraph elsewhere than its join__graph URL (repeatable)",
-    )
-    serve.add_argument(
-        "--policy", metavar="DIR", help="enforce casbin policies: DIR/model.conf + policy.csv"
-    )
-    serve.add_argument(
-        "--authz-mode",
-        choices=("filter", "reject", "dry-run"),
-        default="filter",
-        help="dry-run: log decisions, enforce nothing",
-    )
-    serve.add_argument(
-        "--schema-visibility",
-        choices=("full", "filtered"),
-        default="full",
-        help="filtered: introspection and GET /schema show each caller what they may read",
-    )
-    serve.add_argument("--authz-explain", action="store_true", help="name rules in errors")
-    serve.add_argument(
-        "--authz-default", choices=("deny", "allow"), default="deny", help="unlisted fields"
-    )
-    serve.add_argument("--log-level", default="warning")
-
-    dev = commands.add_parser("dev", help="run the demo stack: subgraphs and gateway")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=4000)
+    add_settings_flags(dev, development=True)
 
     plan = commands.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("--supergraph", required=True)
     plan.add_argument("--operation-name")
     plan.add_argument("query", help="the GraphQL operation text, or @FILE")
 
+    from .config_cli import add_config_parser, run_config
     from .policy_cli import add_policy_parser, run_policy
 
+    add_config_parser(commands)
     add_policy_parser(commands)
     keys = commands.add_parser(
         "keys", help="field-encryption keys: init, list, rotate, rewrap, retire", add_help=False
     )
     keys.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper() if args.command == "serve" else "WARNING")
+    logging.basicConfig(level="WARNING")
     try:
         if args.command == "serve":
             return _serve(args)
@@ -85,10 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keys_main(args.arguments)
         if args.command == "policy":
             return run_policy(args)
+        if args.command == "config":
+            return run_config(args)
         if args.command == "dev":
             from .dev import run_dev
 
-            return run_dev(args.host, args.port)
+            return run_dev(load_settings(args.config, flag_overrides(args)))
         return _plan(args)
     except TandemError as error:
         print(f"tandem: {error.message}", file=sys.stderr)
@@ -96,67 +66,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import os
-
     import uvicorn
 
-    from .supergraph import load_supergraph
+    from .http.factory import (
+        SOURCES_VARIABLE,
+        build_app,
+        check_settings,
+        tune_garbage_collector,
+        worker_sources,
+    )
 
-    supergraph = load_supergraph(args.supergraph)  # fail fast, before forking workers
-    timeouts = parse_timeouts(args.subgraph_timeout, {g.name for g in supergraph.graphs.values()})
-    os.environ["TANDEM_SUPERGRAPH"] = os.path.abspath(args.supergraph)
-    os.environ["TANDEM_SUBGRAPH_TIMEOUT"] = ",".join(f"{k}={v}" for k, v in timeouts.items())
-    os.environ["TANDEM_MAX_BODY_BYTES"] = str(args.max_body_bytes)
-    names = {g.name for g in supergraph.graphs.values()}
-    routes = {}
-    for item in args.subgraph_url:
-        name, _, url = item.partition("=")
-        if name not in names or not url.startswith(("http://", "https://")):
-            raise TandemError(
-                f"--subgraph-url {item!r}: expected NAME=http(s)://... for a subgraph"
-            )
-        routes[name] = url
-    os.environ["TANDEM_SUBGRAPH_URLS"] = ",".join(f"{k}={v}" for k, v in routes.items())
-    if args.policy:
-        from .authz.enforcer import PolicyEnforcer
-
-        policy_dir = os.path.abspath(args.policy)
-        PolicyEnforcer(f"{policy_dir}/model.conf", f"{policy_dir}/policy.csv")  # fail fast
-        os.environ["TANDEM_POLICY_DIR"] = policy_dir
-        os.environ["TANDEM_AUTHZ_MODE"] = args.authz_mode
-        os.environ["TANDEM_AUTHZ_EXPLAIN"] = "1" if args.authz_explain else ""
-        os.environ["TANDEM_AUTHZ_DEFAULT"] = args.authz_default
-        os.environ["TANDEM_SCHEMA_VISIBILITY"] = args.schema_visibility
-    print(f"tandem: serving GraphQL at http://{args.host}:{args.port}/graphql", flush=True)
+    overrides = flag_overrides(args)
+    settings = load_settings(args.config, overrides)
+    logging.getLogger().setLevel(settings.log_level.upper())
+    supergraph = check_settings(settings)
+    app = build_app(settings, supergraph=supergraph)  # every start-up error before serving
+    print(
+        f"tandem: serving GraphQL at http://{settings.host}:{settings.port}/graphql", flush=True
+    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "loop": "uvloop",
+        "http": "httptools",
+    }
+    if settings.workers == 1:
+        tune_garbage_collector(settings.gc_threshold)
+        uvicorn.run(app, **options)
+        return 0
+    del app  # each worker builds its own from the same sources
+    os.environ[SOURCES_VARIABLE] = worker_sources(args.config, overrides)
     uvicorn.run(
         "gateway.http.factory:app_from_environment",
         factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
+        workers=settings.workers,
+        **options,
     )
     return 0
-
-
-def parse_timeouts(values: Sequence[str], names: set[str]) -> dict[str, float]:
-    """``["30", "people=5"]`` -> ``{"*": 30.0, "people": 5.0}``; refuses unknown names."""
-    timeouts: dict[str, float] = {}
-    for value in values:
-        name, _, seconds = value.rpartition("=")
-        name = name or "*"
-        if name != "*" and name not in names:
-            raise TandemError(f"--subgraph-timeout names unknown subgraph {name!r}")
-        try:
-            timeouts[name] = float(seconds)
-        except ValueError:
-            raise TandemError(f"--subgraph-timeout {value!r}: not a number of seconds") from None
-        if timeouts[name] <= 0:
-            raise TandemError(f"--subgraph-timeout {value!r}: must be positive")
-    return timeouts
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -6,9 +6,12 @@ Serves, as three HTTP servers in one event loop of one process:
   its own database (SQLite files under ``TANDEM_DATA_DIR``, default ``.tandem``, unless
   ``TANDEM_OA_DATABASE_URL`` / ``TANDEM_ERP_DATABASE_URL`` say otherwise), migrated and
   loaded with the demo company on start-up;
-- the gateway (``--host``/``--port``, default ``127.0.0.1:4000``) over the committed OA + ERP
-  supergraph (``subgraphs/supergraph.graphql``, made by ``subgraphs/compose.sh``), believing
-  the development identity headers (``X-Tandem-Dev-User``, ...).
+- the gateway (settings ``host``/``port``, default ``127.0.0.1:4000``), built by the same
+  composition root as ``tandem serve`` (:func:`gateway.http.factory.build_app`) from the same
+  settings, with what the development profile (:mod:`gateway.profiles`) fills in where nothing
+  is configured: the committed OA + ERP supergraph, the default policy in ``policies/``, the
+  development identity headers (``X-Tandem-Dev-User``, ...) and, unless ``oidc_issuer`` names
+  an external provider, the built-in OpenID provider at ``/dev-idp``.
 
 **Events without Redis (the embedded default).** The two subgraphs' event workers share one
 in-process bus: the OA's relay publishes an approval, the ERP's consumer in the same process
@@ -35,13 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TandemError
+from .profiles import DEVELOPMENT
+from .settings import Settings
 
-__all__ = ["DEV_SUPERGRAPH", "SUBGRAPH_PORTS", "run_dev"]
+__all__ = ["DEV_POLICIES", "DEV_SUPERGRAPH", "development_settings", "run_dev"]
 
-DEV_SUPERGRAPH = Path(__file__).resolve().parent.parent / "subgraphs" / "supergraph.graphql"
+_REPO = Path(__file__).resolve().parent.parent
+DEV_SUPERGRAPH = _REPO / "subgraphs" / "supergraph.graphql"
 """The OA + ERP supergraph, composed by ``subgraphs/compose.sh``."""
-SUBGRAPH_PORTS: Mapping[str, int] = {"oa": 4201, "erp": 4202}
-"""Where ``tandem dev`` serves the subgraphs unless ``TANDEM_DEV_<NAME>_PORT`` says otherwise."""
+DEV_POLICIES = _REPO / "policies"
+"""The default policy, enforced by ``tandem dev`` as ``tandem serve --policy`` enforces it."""
 SUBGRAPH_HOST = "127.0.0.1"
 
 # Who to be, from the demo company of subgraphs/oa/seed.py: (id, what they can show).
@@ -55,33 +61,13 @@ _LOGINS = (
 )
 
 
-def run_dev(
-    host: str = "127.0.0.1",
-    port: int = 4000,
-    *,
-    oa_port: int | None = None,
-    erp_port: int | None = None,
-) -> int:
+def run_dev(settings: Settings) -> int:
     """Serve the demo stack until interrupted; the process's exit status."""
-    ports = {
-        "oa": _port("oa", oa_port),
-        "erp": _port("erp", erp_port),
-    }
+    if settings.production:
+        raise TandemError("tandem dev runs the demo company; it refuses env = production")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(host, port, ports))
+        asyncio.run(_serve(settings))
     return 0
-
-
-def _port(name: str, given: int | None) -> int:
-    if given is not None:
-        return given
-    variable = f"TANDEM_DEV_{name.upper()}_PORT"
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return SUBGRAPH_PORTS[name]
-    if not raw.isdigit() or int(raw) > 65535:
-        raise TandemError(f"{variable} must be a port number (0: any free port)")
-    return int(raw)
 
 
 @dataclass
@@ -116,6 +102,7 @@ class _Served:
 
 
 def _served(name: str, app: Any, host: str, port: int) -> _Served:
+    """A server bound now; ``app`` may be set on its ``server.config`` until it starts."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -131,7 +118,11 @@ def _served(name: str, app: Any, host: str, port: int) -> _Served:
         sock.bind((host, port))
     except OSError as error:
         sock.close()
-        hint = f"TANDEM_DEV_{name.upper()}_PORT" if name != "gateway" else "--port"
+        hint = (
+            f"TANDEM_DEV_{name.upper()}_PORT"
+            if name != "gateway"
+            else "--port, TANDEM_PORT or make run PORT=..."
+        )
         raise TandemError(
             f"cannot serve the {name} on {host}:{port} ({error.strerror}); choose another "
             f"port with {hint}"
@@ -154,82 +145,109 @@ async def _started(served: list[_Served], timeout: float = 120.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _serve(host: str, port: int, ports: Mapping[str, int]) -> None:
+
+def development_settings(
+    settings: Settings, subgraph_urls: Mapping[str, str], gateway_url: str
+) -> Settings:
+    """``settings`` with what the development profile fills in where nothing was configured:
+    the committed supergraph, the default policy (its run-time store a scratch SQLite file),
+    the subgraphs where they were bound, the development identity headers."""
+    changes: dict[str, Any] = {
+        "subgraph_urls": {**subgraph_urls, **settings.subgraph_urls},
+        "dev_identity": DEVELOPMENT.dev_identity_headers,
+    }
+    if settings.supergraph is None:
+        changes["supergraph"] = DEV_SUPERGRAPH
+    if settings.policy_dir is None:
+        changes["policy_dir"] = DEV_POLICIES
+    if (
+        DEVELOPMENT.scratch_policy_database
+        and settings.policy_database_url is None
+        and settings.policy_store == "file"
+    ):
+        database = settings.data_dir / "policy.sqlite"
+        database.unlink(missing_ok=True)  # seeded afresh from the policy files at start-up
+        changes["policy_database_url"] = f"sqlite+aiosqlite:///{database}"
+    if settings.oidc_issuer is None and DEVELOPMENT.builtin_provider:
+        changes["session_insecure_localhost"] = (
+            DEVELOPMENT.plain_http_cookies_on_loopback and gateway_url.startswith("http:")
+        )
+    return settings.updated(**changes)
+
+
+async def _serve(settings: Settings) -> None:
     from subgraphs.common.events import open_bus
     from subgraphs.common.service_events import EventOptions
     from subgraphs.common.settings import load_settings
     from subgraphs.erp.app import build_app as erp_app
     from subgraphs.oa.app import build_app as oa_app
 
-    from .auth import DevIdentity, Identifier, SubgraphTokens, load_gateway_key
     from .auth.dev_provider import DevProvider
-    from .auth.routes import SSO
-    from .authz.enforcer import PolicyEnforcer
-    from .crypto.runtime import FieldCrypto
-    from .http import create_app
-    from .pipeline import Gateway
-    from .supergraph import load_supergraph
+    from .http.factory import build_app, check_settings
 
-    os.environ["TANDEM_DEV_IDENTITY"] = "1"
-    dev_identity = DevIdentity()  # refuses TANDEM_ENV=production
-    supergraph = load_supergraph(DEV_SUPERGRAPH)
-    tokens = SubgraphTokens(load_gateway_key())
-    settings = {"oa": load_settings("oa"), "erp": load_settings("erp")}
+    subgraph_environ = {**os.environ, "TANDEM_DATA_DIR": str(settings.data_dir)}
+    service_settings = {
+        "oa": load_settings("oa", subgraph_environ),
+        "erp": load_settings("erp", subgraph_environ),
+    }
     options = EventOptions.from_env()
     bus = open_bus(
-        settings["oa"].redis_url,
+        service_settings["oa"].redis_url or settings.redis_url,
         prefix=options.prefix,
         visibility_timeout=options.visibility_timeout,
     )
     apps = {
-        "oa": oa_app(settings["oa"], seed=True, bus=bus),
-        "erp": erp_app(settings["erp"], seed=True, bus=bus),
+        "oa": oa_app(service_settings["oa"], seed=True, bus=bus),
+        "erp": erp_app(service_settings["erp"], seed=True, bus=bus),
     }
+    ports = {"oa": settings.dev_oa_port, "erp": settings.dev_erp_port}
     subgraphs = [_served(name, apps[name], SUBGRAPH_HOST, ports[name]) for name in apps]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     running: list[_Served] = []
-    gateway: Gateway | None = None
     try:
         for served in subgraphs:  # one after the other: Alembic migrates one database at a time
             served.start()
             running.append(served)
             await _started([served])
         urls = {s.name: f"http://{SUBGRAPH_HOST}:{s.port}/graphql" for s in subgraphs}
-        policies = DEV_SUPERGRAPH.parent.parent / "policies"
-        enforcer = PolicyEnforcer(policies / "model.conf", policies / "policy.csv")
-        crypto = FieldCrypto.from_environment(supergraph, enforcer)  # keys under the data dir
-        gateway = Gateway(supergraph, tokens=tokens, subgraph_urls=urls, crypto=crypto)
-        port = port or _free_port(host)
-        browser_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-        idp = DevProvider.for_gateway(
-            f"http://{browser_host}:{port}",
-            users=await _idp_users(settings["oa"].database_url),
+        front = _served("gateway", None, settings.host, settings.port)
+        browser_host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
+        base_url = f"http://{browser_host}:{front.port}"
+        gateway_settings = development_settings(settings, urls, base_url)
+        routes = []
+        idp = None
+        if gateway_settings.oidc_issuer is None and DEVELOPMENT.builtin_provider:
+            idp = DevProvider.for_gateway(
+                base_url, users=await _idp_users(service_settings["oa"].database_url)
+            )
+            gateway_settings = gateway_settings.updated(**idp.sso_settings())
+            routes.append(idp.routes())
+        supergraph = check_settings(gateway_settings)
+        front.server.config.app = build_app(
+            gateway_settings, supergraph=supergraph, extra_routes=routes
         )
-        sso = SSO.from_environ({**os.environ, **idp.sso_environ()})
-        identifier = Identifier(
-            sessions=sso.principal if sso is not None else None, dev_identity=dev_identity
-        )
-        routes = [idp.routes(), *(crypto.routes(identifier.identify) if crypto else ())]
-        app = create_app(gateway, identifier=identifier, sso=sso, extra_routes=routes)
-        front = _served("gateway", app, host, port)
         front.start()
         running.insert(0, front)
         await _started([front])
-        print(await _banner(host, front.port, urls, settings["oa"].database_url), flush=True)
         print(
-            f"  Or sign in through the built-in OpenID provider: "
-            f"http://{browser_host}:{front.port}/auth/login\n{idp.banner()}\n",
+            await _banner(settings.host, front.port, urls, service_settings["oa"].database_url),
             flush=True,
         )
+        if idp is not None:
+            print(
+                f"  Or sign in through the built-in OpenID provider: {base_url}/auth/login\n"
+                f"{idp.banner()}\n",
+                flush=True,
+            )
+        else:
+            print(f"  Sign in at {base_url}/auth/login ({gateway_settings.oidc_issuer})\n")
         await stop.wait()
     finally:
         for served in running:  # the gateway first, then the subgraphs
             await served.stop()
-        if gateway is not None:
-            await gateway.close()
         await bus.close()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signal_number)
@@ -284,14 +302,6 @@ async def _banner(host: str, port: int, urls: Mapping[str, str], oa_database: st
         "",
     ]
     return "\n".join(lines)
-
-
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind((host if host not in ("", "::") else "127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _idp_users(oa_database: str) -> tuple[Any, ...]:

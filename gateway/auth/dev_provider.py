@@ -272,18 +272,24 @@ class DevProvider:
             **options,
         )
 
-    def sso_environ(self) -> dict[str, str]:
-        """The ``TANDEM_OIDC_*`` settings that point the gateway's login at this provider."""
+    def sso_settings(self) -> dict[str, str]:
+        """The gateway settings that point its login at this provider."""
         return {
-            "TANDEM_OIDC_ISSUER": self.issuer,
-            "TANDEM_OIDC_CLIENT_ID": self.client.client_id,
-            "TANDEM_OIDC_CLIENT_SECRET": self.client.client_secret,
-            "TANDEM_OIDC_REDIRECT_URI": self.client.redirect_uris[0],
-            "TANDEM_OIDC_POST_LOGOUT_REDIRECT_URI": next(
+            "oidc_issuer": self.issuer,
+            "oidc_client_id": self.client.client_id,
+            "oidc_client_secret": self.client.client_secret,
+            "oidc_redirect_uri": self.client.redirect_uris[0],
+            "oidc_post_logout_redirect_uri": next(
                 iter(self.client.post_logout_redirect_uris), ""
             ),
-            "TANDEM_SESSION_INSECURE_LOCALHOST": "1" if self.issuer.startswith("http:") else "",
         }
+
+    def sso_environ(self) -> dict[str, str]:
+        """The same as ``TANDEM_*`` variables, for components built from a mapping."""
+        environ = {f"TANDEM_{name.upper()}": value for name, value in self.sso_settings().items()}
+        if self.issuer.startswith("http:"):
+            environ["TANDEM_SESSION_INSECURE_LOCALHOST"] = "1"
+        return environ
 
     def banner(self) -> str:
         """The demo accounts, for printing at start-up."""

@@ -1,16 +1,28 @@
-"""Build the app from the environment: the entry point uvicorn workers import.
+"""The composition root: the one place a gateway is built from :class:`~gateway.settings.Settings`.
 
-``tandem serve`` validates its options, then passes them to each worker process through
-``TANDEM_*`` environment variables.
+``tandem serve`` and ``tandem dev`` both call :func:`build_app`; ``tandem dev`` only passes
+settings its development profile filled in (:mod:`gateway.profiles`) and the built-in
+provider's routes. Components that parse their own part of the configuration (single sign-on,
+bearer providers, the policy runtime, the keyring) are handed the validated settings as a
+``TANDEM_*`` mapping; none of them reads the process environment here.
+
+With several workers, uvicorn starts each in a fresh process that imports
+:func:`app_from_environment`; the parent hands them where its settings came from (the
+``--config`` file and the command-line flags, never secrets) in ``TANDEM_SETTINGS_SOURCES``,
+and each worker reads the same environment and file again.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from ..auth import (
     BearerAuthenticator,
@@ -20,52 +32,88 @@ from ..auth import (
     load_gateway_key,
     load_providers,
 )
-from ..auth.browser_safety import cors_origins
 from ..auth.integrators import from_environment as integrators_from_environment
 from ..auth.routes import SSO
 from ..authz.authorizer import Authorizer
 from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
-from ..authz.runtime import PolicyRuntime
+from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
 from ..crypto.runtime import FieldCrypto
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
-from ..supergraph import load_supergraph
+from ..settings import Settings, SettingsError, load_settings
+from ..supergraph import Supergraph, load_supergraph
 from .app import create_app
 
-__all__ = ["app_from_environment"]
+__all__ = ["SOURCES_VARIABLE", "app_from_environment", "build_app", "check_settings"]
+
+SOURCES_VARIABLE = "TANDEM_SETTINGS_SOURCES"
 
 
-def tune_garbage_collector() -> None:
+def tune_garbage_collector(threshold: int) -> None:
     """Collect young objects less often, and never scan what start-up allocated.
 
     A response builds tens of thousands of short-lived dicts and lists that reference counting
     frees at once; with the default thresholds the cyclic collector still runs every few
     hundred allocations and walks them all, which cost a third of the gateway's CPU on the
-    benchmark. ``TANDEM_GC_THRESHOLD`` (default 50000) sets the youngest generation's
-    threshold; ``0`` keeps Python's defaults.
+    benchmark. ``gc_threshold`` sets the youngest generation's threshold; ``0`` keeps Python's
+    defaults.
     """
-    threshold = int(os.environ.get("TANDEM_GC_THRESHOLD", "50000"))
     if threshold > 0:
         gc.freeze()  # the schema, plans' caches and modules loaded so far: never collected
         gc.set_threshold(threshold, 20, 100)
 
 
-def app_from_environment() -> Starlette:
-    supergraph = load_supergraph(os.environ["TANDEM_SUPERGRAPH"])
-    timeouts = {}
-    for item in filter(None, os.environ.get("TANDEM_SUBGRAPH_TIMEOUT", "").split(",")):
-        name, _, seconds = item.partition("=")
-        timeouts[name] = float(seconds)
-    default = timeouts.pop("*", 30.0)
-    max_body = int(os.environ.get("TANDEM_MAX_BODY_BYTES", "1000000"))
-    transport = AiohttpTransport(timeout=default, timeouts=timeouts)
-    dev_identity = DevIdentity() if DevIdentity.enabled() else None
-    providers = load_providers()
+def check_settings(settings: Settings) -> Supergraph:
+    """Read the supergraph and the policy files the settings name, and check the settings
+    that refer to them; :class:`SettingsError` (or the file's own error) when they do not."""
+    if settings.supergraph is None:
+        raise SettingsError("setting supergraph (TANDEM_SUPERGRAPH): required")
+    supergraph = load_supergraph(settings.supergraph)
+    names = {graph.name for graph in supergraph.graphs.values()}
+    for setting, given in (
+        ("subgraph_timeouts", settings.subgraph_timeouts),
+        ("subgraph_urls", settings.subgraph_urls),
+    ):
+        unknown = sorted(set(given) - names)
+        if unknown:
+            raise SettingsError(
+                f"setting {setting} (TANDEM_{setting.upper()}): unknown subgraph(s) "
+                f"{', '.join(unknown)}; the supergraph has {', '.join(sorted(names))}"
+            )
+    if settings.policy_dir is not None:
+        for name in ("model.conf", "policy.csv"):
+            if not (settings.policy_dir / name).is_file():
+                raise SettingsError(
+                    f"setting policy_dir (TANDEM_POLICY_DIR): {settings.policy_dir} has no {name}"
+                )
+    elif settings.production:
+        raise SettingsError(
+            "setting policy_dir (TANDEM_POLICY_DIR): required in production (fields no policy "
+            "allows are denied; without a policy nothing would be enforced)"
+        )
+    return supergraph
+
+
+def build_app(
+    settings: Settings,
+    *,
+    supergraph: Supergraph | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The gateway's ASGI app, as ``settings`` describe it."""
+    supergraph = supergraph if supergraph is not None else check_settings(settings)
+    env = settings.environ()
+    transport = AiohttpTransport(
+        timeout=settings.subgraph_timeout, timeouts=dict(settings.subgraph_timeouts)
+    )
+    dev_identity = DevIdentity(env) if settings.dev_identity else None
+    # a providers file may name the variable holding a client secret (client_secret_env)
+    providers = load_providers({**os.environ, **env})
     bearer = BearerAuthenticator(providers, httpx.AsyncClient(timeout=5)) if providers else None
-    rate_limiter, trusted_documents = integrators_from_environment(os.environ)
-    sso = SSO.from_environ()
+    rate_limiter, trusted_documents = integrators_from_environment(env)
+    sso = SSO.from_environ(env)
     identifier = Identifier(
         sessions=sso.principal if sso is not None else None,
         bearer=bearer,
@@ -73,46 +121,37 @@ def app_from_environment() -> Starlette:
         rate_limiter=rate_limiter,
         trusted_documents=trusted_documents,
     )
-    tokens = None
-    if (
-        dev_identity is not None
-        or bearer is not None
-        or sso is not None
-        or os.environ.get("TANDEM_GATEWAY_KEY_FILE")
-    ):
-        tokens = SubgraphTokens(load_gateway_key())
-    authorizer = None
+    identifies = dev_identity is not None or bearer is not None or sso is not None
+    tokens = (
+        SubgraphTokens(load_gateway_key(env))
+        if identifies or settings.gateway_key_file
+        else None
+    )
+    authorizer: Authorizer | None = None
     runtime = None
     visibility = None
-    policy_dir = os.environ.get("TANDEM_POLICY_DIR")
-    if policy_dir:
+    enforcer = None
+    if settings.policy_dir is not None:
         enforcer = PolicyEnforcer(
-            f"{policy_dir}/model.conf",
-            f"{policy_dir}/policy.csv",
-            default_allow=os.environ.get("TANDEM_AUTHZ_DEFAULT") == "allow",
+            settings.policy_dir / "model.conf",
+            settings.policy_dir / "policy.csv",
+            default_allow=settings.authz_default == "allow",
         )
-        runtime = PolicyRuntime.from_environment(enforcer)
-        mode = os.environ.get("TANDEM_AUTHZ_MODE", "filter")
-        if os.environ.get("TANDEM_SCHEMA_VISIBILITY") == "filtered":
+        runtime = PolicyRuntime(enforcer, PolicySettings.from_environment(env))
+        if settings.schema_visibility == "filtered":
             visibility = SchemaVisibility(supergraph.api_schema, enforcer)
-        authorizer = (DryRunAuthorizer if mode == "dry-run" else Authorizer)(
+        authorizer = (DryRunAuthorizer if settings.authz_mode == "dry-run" else Authorizer)(
             supergraph.api_schema,
             enforcer,
-            reject=mode == "reject",
-            explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
+            reject=settings.authz_mode == "reject",
+            explain=settings.authz_explain,
         )
-    urls = dict(
-        item.partition("=")[::2]
-        for item in filter(None, os.environ.get("TANDEM_SUBGRAPH_URLS", "").split(","))
-    )
     crypto = FieldCrypto.from_environment(  # encrypted fields: keys, audit log (None if none)
-        supergraph,
-        authorizer.enforcer if authorizer is not None else None,
-        explain=bool(os.environ.get("TANDEM_AUTHZ_EXPLAIN")),
+        supergraph, enforcer, env, explain=settings.authz_explain
     )
     gateway = Gateway(
         supergraph,
-        subgraph_urls=urls,
+        subgraph_urls=dict(settings.subgraph_urls),
         transport=transport,
         tokens=tokens,
         authorizer=authorizer,
@@ -121,14 +160,29 @@ def app_from_environment() -> Starlette:
     )
     app = create_app(
         gateway,
-        max_body_bytes=max_body,
+        max_body_bytes=settings.max_body_bytes,
         identifier=identifier,
         sso=sso,
-        cors_origins=cors_origins(),
+        cors_origins=settings.cors_origins,
+        extra_routes=extra_routes,
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
     if crypto is not None:
         app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
-    tune_garbage_collector()
+    return app
+
+
+def worker_sources(config_file: str | None, overrides: dict[str, Any]) -> str:
+    """What a worker process needs to read the parent's settings again (no secrets)."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return json.dumps({"config": config_file, "overrides": given}, default=str)
+
+
+def app_from_environment() -> Starlette:
+    """The entry point uvicorn's worker processes import (see the module docstring)."""
+    sources = json.loads(os.environ.get(SOURCES_VARIABLE) or '{"config": null, "overrides": {}}')
+    settings = load_settings(sources["config"], sources["overrides"])
+    app = build_app(settings)
+    tune_garbage_collector(settings.gc_threshold)
     return app

@@ -1,0 +1,465 @@
+"""The gateway's settings: one typed, frozen model, read once at start-up.
+
+Where a setting comes from, strongest first:
+
+1. command-line flags (``tandem serve --port 4100``),
+2. ``TANDEM_<NAME>`` environment variables (``TANDEM_PORT=4100``),
+3. the TOML file given with ``--config`` (flat keys named like the settings: ``port = 4100``),
+4. the defaults below.
+
+Every invalid value stops start-up with the setting's name and the problem
+(:class:`SettingsError`, exit code 2), never a traceback. Lists are comma separated in the
+environment (``TANDEM_CORS_ORIGINS=https://a.example,https://b.example``) and TOML arrays in
+the file; maps are ``NAME=VALUE`` pairs (``TANDEM_SUBGRAPH_URLS=oa=http://oa:4201/graphql``) or
+TOML tables. A secret may instead be read from a file: ``<name>_file`` (``TANDEM_<NAME>_FILE``),
+which is how container secrets are mounted.
+
+The environment variables the OA and ERP services read (``TANDEM_OA_*``, ``TANDEM_ERP_*``,
+``TANDEM_EVENTS_*``) belong to them (``subgraphs/common/settings.py``) and are not settings of
+the gateway. What differs between development and production is listed once, in
+:mod:`gateway.profiles`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings import SettingsError as _LibrarySettingsError
+
+from .errors import TandemError
+
+__all__ = ["SECRET_SETTINGS", "Settings", "SettingsError", "load_settings"]
+
+ENV_PREFIX = "TANDEM_"
+
+
+class SettingsError(TandemError):
+    """A configuration that cannot start: each line names a setting and its problem."""
+
+
+def _split_list(value: Any) -> Any:
+    """``"a, b"`` -> ``("a", "b")``; TOML arrays and Python sequences pass through."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _split_map(value: Any) -> Any:
+    """``"oa=http://x,erp=http://y"`` -> ``{"oa": "http://x", "erp": "http://y"}``."""
+    if isinstance(value, str):
+        pairs: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            name, separator, text = item.partition("=")
+            if not separator or not name.strip():
+                raise ValueError(f"expected NAME=VALUE pairs separated by commas, got {item!r}")
+            pairs[name.strip()] = text.strip()
+        return pairs
+    return value
+
+
+def _split_words(value: Any) -> Any:
+    """``"openid profile"`` -> ``("openid", "profile")`` (OAuth scopes are space separated)."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    return value
+
+
+StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_list)]
+Words = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_words)]
+UrlMap = Annotated[dict[str, str], NoDecode, BeforeValidator(_split_map)]
+SecondsMap = Annotated[dict[str, float], NoDecode, BeforeValidator(_split_map)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+SECRET_SETTINGS = (
+    "oidc_client_secret",
+    "bearer_introspection_client_secret",
+    "master_key",
+)
+"""Settings that hold secrets: redacted by ``tandem config show``, and readable from a file
+named by ``<name>_file``."""
+
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("tandem_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told; see the README's configuration reference."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        case_sensitive=False,
+    )
+
+    # -- what to serve, and where ------------------------------------------------------------
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses development conveniences (see gateway/profiles.py)",
+    )
+    supergraph: Path | None = Field(
+        None,
+        description="the Federation 2 supergraph SDL (`tandem dev`: the committed OA + ERP one)",
+    )
+    host: str = Field("127.0.0.1", min_length=1, description="address to listen on")
+    port: Port = Field(4000, description="port to listen on (0: any free port)")
+    workers: int = Field(1, ge=1, le=64, description="worker processes")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "warning", description="log level"
+    )
+    data_dir: Path = Field(
+        Path(".tandem"),
+        description="development data: SQLite files, generated keys (nothing in production)",
+    )
+
+    # -- subgraphs ---------------------------------------------------------------------------
+    subgraph_urls: UrlMap = Field(
+        default_factory=dict,
+        description="route subgraphs elsewhere than their supergraph URL: `NAME=URL,...`",
+    )
+    subgraph_timeout: float = Field(
+        30.0, gt=0, le=3600, description="seconds a subgraph may take before SUBGRAPH_TIMEOUT"
+    )
+    subgraph_timeouts: SecondsMap = Field(
+        default_factory=dict, description="per-subgraph timeouts: `NAME=SECONDS,...`"
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, le=100_000_000, description="larger request bodies get 413"
+    )
+    gc_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="the cyclic garbage collector's youngest threshold (0: Python's default)",
+    )
+
+    # -- browsers ----------------------------------------------------------------------------
+    cors_origins: StrList = Field(
+        (), description="exact origins allowed to call with credentials (comma separated)"
+    )
+
+    # -- field policy ------------------------------------------------------------------------
+    policy_dir: Path | None = Field(
+        None, description="enforce DIR/model.conf + DIR/policy.csv (`tandem dev`: policies/)"
+    )
+    authz_mode: Literal["filter", "reject", "dry-run"] = Field(
+        "filter",
+        description="filter: denied fields null with FORBIDDEN; reject: refuse the operation; "
+        "dry-run: log only",
+    )
+    authz_explain: bool = Field(False, description="name the deciding rule in FORBIDDEN errors")
+    authz_default: Literal["deny", "allow"] = Field(
+        "deny", description="fields no rule mentions (allow: development only)"
+    )
+    schema_visibility: Literal["full", "filtered"] = Field(
+        "full",
+        description="filtered: introspection and /schema show each caller what they may read",
+    )
+    policy_store: Literal["file", "database"] = Field(
+        "file",
+        description="database: rules live in a database and are edited at run time through "
+        "/admin/graphql",
+    )
+    policy_database_url: str | None = Field(
+        None, description="the policy database (implies policy_store = database)"
+    )
+    policy_redis_url: str | None = Field(
+        None, description="Redis for policy change notices (default: redis_url)"
+    )
+    policy_channel: str = Field("tandem:policy", min_length=1, description="Redis channel")
+    policy_subjects: StrList | None = Field(
+        None, description="roles and subjects policy rules may name (default: the demo roles)"
+    )
+    policy_poll_seconds: float = Field(
+        2.0, ge=0, description="how often a replica checks the policy for changes (0: never)"
+    )
+
+    # -- shared state ------------------------------------------------------------------------
+    redis_url: str | None = Field(
+        None, description="sessions, rate limits and policy changes shared by replicas"
+    )
+
+    # -- browser single sign-on --------------------------------------------------------------
+    oidc_issuer: str | None = Field(None, description="the OpenID provider; turns SSO on")
+    oidc_client_id: str | None = Field(None, description="the gateway's client at the provider")
+    oidc_client_secret: SecretStr | None = Field(None, description="its secret (secret)")
+    oidc_client_secret_file: Path | None = Field(None, description="... or a file holding it")
+    oidc_auth_method: Literal[
+        "client_secret_basic", "client_secret_post", "private_key_jwt", "none"
+    ] = Field("client_secret_basic", description="how the gateway authenticates to the provider")
+    oidc_redirect_uri: str | None = Field(None, description="`https://<gateway>/auth/callback`")
+    oidc_post_logout_redirect_uri: str | None = Field(
+        None, description="where users land after signing out"
+    )
+    oidc_scopes: Words | None = Field(
+        None, description="scopes asked for, space separated (must include openid)"
+    )
+    oidc_roles_claim: str = Field("groups", min_length=1, description="claim holding roles")
+    oidc_department_claim: str = Field("department", min_length=1, description="department claim")
+    oidc_name_claim: str = Field("name", min_length=1, description="display name claim")
+    session_cookie: str = Field("tandem_session", min_length=1, description="cookie name")
+    session_ttl: int = Field(8 * 3600, ge=60, description="seconds a browser session lives")
+    session_refresh_margin: float = Field(
+        60.0, ge=0, description="refresh tokens this many seconds before they expire"
+    )
+    session_redis_url: str | None = Field(None, description="session store (default: redis_url)")
+    session_key_prefix: str = Field("tandem:auth:", description="Redis key prefix of sessions")
+    session_insecure_localhost: bool = Field(
+        False, description="plain-HTTP cookies on a loopback host (development only)"
+    )
+
+    # -- bearer tokens and integrators -------------------------------------------------------
+    bearer_providers_file: Path | None = Field(
+        None, description="providers whose access tokens are accepted (format: auth/providers.py)"
+    )
+    bearer_providers: str | None = Field(None, description="the same document inline, as JSON")
+    bearer_issuer: str | None = Field(None, description="one provider's issuer")
+    bearer_audiences: StrList = Field((), description="its audiences (required with the issuer)")
+    bearer_discovery_url: str | None = Field(None, description="its discovery document")
+    bearer_algorithms: StrList | None = Field(None, description="allowed signing algorithms")
+    bearer_leeway: float | None = Field(None, ge=0, le=600, description="clock skew, seconds")
+    bearer_roles_claim: str | None = Field(None, description="claim holding roles")
+    bearer_department_claim: str | None = Field(None, description="claim holding the department")
+    bearer_name_claim: str | None = Field(None, description="claim holding the name")
+    bearer_introspection_endpoint: str | None = Field(None, description="opaque tokens (RFC 7662)")
+    bearer_introspection_client_id: str | None = Field(None, description="introspection client")
+    bearer_introspection_client_secret: SecretStr | None = Field(
+        None, description="its secret (secret)"
+    )
+    bearer_introspection_client_secret_file: Path | None = Field(
+        None, description="... or a file holding it"
+    )
+    trusted_documents_dir: Path | None = Field(
+        None, description="integrators' trusted documents: DIR/<list>.json"
+    )
+
+    # -- keys --------------------------------------------------------------------------------
+    gateway_key_file: Path | None = Field(
+        None, description="ES256 private key signing subgraph requests (required in production)"
+    )
+    keyring_file: Path | None = Field(
+        None, description="field-encryption keyring (required in production with encrypted fields)"
+    )
+    master_key: SecretStr | None = Field(None, description="unwraps the keyring (secret)")
+    master_key_file: Path | None = Field(None, description="... or a file holding it")
+    audit_database_url: str | None = Field(
+        None, description="where plaintext reads of encrypted fields are audited"
+    )
+
+    # -- development only --------------------------------------------------------------------
+    dev_identity: bool = Field(
+        False, description="believe X-Tandem-Dev-* identity headers (development only)"
+    )
+    dev_oa_port: Port = Field(4201, description="`tandem dev`: the OA subgraph's port")
+    dev_erp_port: Port = Field(4202, description="`tandem dev`: the ERP subgraph's port")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags, then the environment, then the ``--config`` file (module docstring)."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _CONFIG_FILE.get()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        """``<secret>_file`` names a file holding the secret (container secrets)."""
+        if not isinstance(values, dict):
+            return values
+        for name in SECRET_SETTINGS:
+            path = values.pop(f"{name}_file", None)
+            if path in (None, ""):
+                continue
+            if values.get(name) not in (None, ""):
+                raise ValueError(f"set {name} or {name}_file, not both")
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise ValueError(f"{name}_file: cannot read {path}: {error.strerror}") from None
+        return values
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
+        return origins
+
+    @field_validator("subgraph_urls")
+    @classmethod
+    def _urls(cls, urls: dict[str, str]) -> dict[str, str]:
+        for name, url in urls.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name}: {url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("subgraph_timeouts")
+    @classmethod
+    def _timeouts(cls, timeouts: dict[str, float]) -> dict[str, float]:
+        for name, seconds in timeouts.items():
+            if not 0 < seconds <= 3600:
+                raise ValueError(f"{name}: {seconds} is not between 0 and 3600 seconds")
+        return timeouts
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        production = self.env == "production"
+        if production and self.dev_identity:
+            raise ValueError("dev_identity cannot be enabled in production")
+        if production and self.session_insecure_localhost:
+            raise ValueError("session_insecure_localhost cannot be set in production")
+        if production and self.authz_default == "allow":
+            raise ValueError("authz_default = allow is for development only")
+        if self.oidc_issuer:
+            missing = [
+                name
+                for name in ("oidc_client_id", "oidc_redirect_uri")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} required with oidc_issuer")
+        if self.oidc_scopes is not None and "openid" not in self.oidc_scopes:
+            raise ValueError("oidc_scopes must include openid")
+        bearer = [
+            name
+            for name in ("bearer_providers_file", "bearer_providers", "bearer_issuer")
+            if getattr(self, name)
+        ]
+        if len(bearer) > 1:
+            raise ValueError(f"set only one of {', '.join(bearer)}")
+        if self.bearer_issuer and not self.bearer_audiences:
+            raise ValueError("bearer_audiences required with bearer_issuer")
+        return self
+
+    # -- views -------------------------------------------------------------------------------
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def timeouts(self) -> dict[str, float]:
+        """Per-subgraph timeouts with ``"*"`` for every other subgraph."""
+        return {"*": self.subgraph_timeout, **self.subgraph_timeouts}
+
+    def environ(self) -> dict[str, str]:
+        """These settings as ``TANDEM_*`` strings, for the component parsers that take an
+        environment mapping (SSO, bearer providers, policy runtime, keyring); unset ones are
+        left out, so those parsers apply their own defaults."""
+        values: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            elif isinstance(value, bool):
+                text = "1" if value else ""
+            elif isinstance(value, tuple):
+                text = (" " if name == "oidc_scopes" else ",").join(value)
+            elif isinstance(value, dict):
+                text = ",".join(f"{key}={item}" for key, item in value.items())
+            else:
+                text = str(value)
+            values[ENV_PREFIX + name.upper()] = text
+        return values
+
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with ``changes``, validated again (``model_copy`` would not check them)."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as error:
+            raise SettingsError(_describe(error, None)) from None
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as plain data, every secret replaced by ``"<redacted>"``."""
+        data = self.model_dump(mode="json")
+        for name in SECRET_SETTINGS:
+            if data.get(name) is not None:
+                data[name] = "<redacted>"
+        return data
+
+
+@contextmanager
+def _config_file(path: Path | None) -> Iterator[None]:
+    token = _CONFIG_FILE.set(path)
+    try:
+        yield
+    finally:
+        _CONFIG_FILE.reset(token)
+
+
+def load_settings(
+    config_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """The settings from flags (``overrides``; ``None`` values are not given), the
+    environment and ``config_file``; :class:`SettingsError` when any is invalid."""
+    path = Path(config_file) if config_file is not None else None
+    if path is not None:
+        _check_config_file(path)
+    given = {name: value for name, value in (overrides or {}).items() if value is not None}
+    try:
+        with _config_file(path):
+            return Settings(**given)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, path)) from None
+    except _LibrarySettingsError as error:
+        raise SettingsError(f"invalid configuration: {error}") from None
+
+
+def _check_config_file(path: Path) -> None:
+    """A missing or malformed file is an error (the library would silently skip it)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(f"config file {path}: {error.strerror}") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"config file {path}: not valid TOML ({error})") from None
+    unknown = sorted(set(document) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+
+
+def _describe(error: ValidationError, path: Path | None) -> str:
+    lines = []
+    for problem in error.errors(include_url=False):
+        location = [str(part) for part in problem["loc"]]
+        message = problem["msg"].removeprefix("Value error, ")
+        if location:
+            name = location[0]
+            detail = f" [{'.'.join(location[1:])}]" if len(location) > 1 else ""
+            lines.append(f"setting {name} ({ENV_PREFIX}{name.upper()}){detail}: {message}")
+        else:
+            lines.append(f"invalid configuration: {message}")
+    where = f" (flags, environment, {path})" if path is not None else ""
+    return f"invalid configuration{where}:\n  " + "\n  ".join(lines)
