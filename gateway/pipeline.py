@@ -1,6 +1,8 @@
 """The request pipeline, in the order a request goes through it.
 
-parse -> validate -> select operation -> coerce variables -> plan (cached) -> execute -> shape.
+parse -> validate -> select operation -> coerce variables -> authorize -> protect (encrypted
+fields) -> refuse a mutation whose result a denial would hide -> plan (cached) -> execute ->
+shape.
 
 Parsing and validation are cached per document text, plans per document, operation name and
 the values of the variables ``@skip``/``@include`` read; a request with a document seen before
@@ -33,6 +35,7 @@ from subgraphs.common.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer, NormalizedOperation
+from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
 from .crypto.runtime import FieldCrypto
 from .errors import OperationError, TandemError
@@ -227,6 +230,15 @@ class Gateway:
         if self.crypto is not None:
             protection = self.crypto.protect(selections, base.root_type, principal)
             selections = protection.selections
+        if base.kind == "mutation":  # nothing runs whose result a denial would hide
+            refuse_hidden_mutation(
+                self.schema,
+                base.selections,
+                base.root_type,
+                denied=access.denied if access is not None else None,
+                conditional=access.conditional if access is not None else None,
+                protected=protection.fields if protection is not None else None,
+            )
         cache_key = (
             base_key,
             access.signature if access is not None else None,

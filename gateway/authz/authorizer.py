@@ -31,7 +31,11 @@ class NormalizedOperation:
 
 
 class Authorizer:
-    """Decides an operation for a principal: filter denied fields (default) or reject."""
+    """Decides an operation for a principal: filter denied fields (default) or reject.
+
+    Filtering never hides a write: the pipeline refuses a mutation whose result the
+    denials would null up to a root field (``side_effects.refuse_hidden_mutation``).
+    """
 
     def __init__(
         self,

@@ -5,6 +5,10 @@ unions, nested entities), is a schema coordinate ``ParentType.field`` with the a
 for mutation root fields and ``read`` otherwise. A denied field is removed from what the
 planner sees, so it is never fetched; the shaper gives it null and a ``FORBIDDEN`` error at its
 path. With ``reject`` the whole operation is refused instead, listing the denied coordinates.
+
+A mutation is different: its denials are checked again once the encrypted-field decisions
+are in (``side_effects.py``), and a mutation whose result a denial would hide (null up to a
+root field, or a root field denied) is refused before anything runs, so no write goes unseen.
 """
 
 from __future__ import annotations
