@@ -1,5 +1,11 @@
 """``tandem keys``: the field-encryption keyring, for operators holding the master key.
 
+    tandem keys provision DIR [--mode 644]
+                                         the production init step: master key, keyring (and its
+                                         public copy), blind-index key, gateway signing key pair,
+                                         database password; creates what is missing in DIR
+    tandem keys check --role ROLE        load what a gateway / subgraph needs from the
+                                         environment, without starting it (an init container)
     tandem keys init                     create the keyring (if there is none); print the key
     tandem keys list [--database N=URL]  key versions; with --database, how many values use each
     tandem keys rotate                   add a key version: new writes use it from now on
@@ -50,6 +56,7 @@ from subgraphs.common.crypto_keys import (
 from subgraphs.common.settings import async_database_url, default_database_url
 
 from .keyring import FieldKeyring
+from .provision import ROLES, check, provision
 from .rewrap import Rewrapper, count_by_key
 
 __all__ = ["main"]
@@ -65,6 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keyring", help="the keyring file (else TANDEM_KEYRING_FILE)")
     parser.add_argument("--master-key-file", help="else TANDEM_MASTER_KEY[_FILE]")
     commands = parser.add_subparsers(dest="command", required=True)
+    provisioning = commands.add_parser("provision", help="write a deploy's missing secrets")
+    provisioning.add_argument("directory", help="where the secrets live (created, mode 0700)")
+    provisioning.add_argument(
+        "--mode", default="600", help="the files' mode, octal: 600 (default) or 644 (containers)"
+    )
+    checking = commands.add_parser("check", help="load what a gateway/subgraph needs")
+    checking.add_argument("--role", choices=ROLES, required=True)
     commands.add_parser("init", help="create the keyring if there is none")
     listing = commands.add_parser("list", help="key versions (and values per key)")
     commands.add_parser("rotate", help="add a key version that new writes use")
@@ -92,6 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.command == "provision":
+        for name, what in provision(Path(args.directory), mode=int(args.mode, 8)).items():
+            print(f"{name}: {what}")
+        return 0
+    if args.command == "check":
+        for line in check(args.role, env):
+            print(f"{args.role}: {line}")
+        return 0
     path = keyring_path(env, create=False)
     if args.command == "init":
         data = create_keyring(path, master_key(env))
