@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# make run PORT=4100 serves the gateway elsewhere (or set TANDEM_PORT, or port in a --config file)
 run: $(STAMP)
-	$(BIN)/tandem dev
+	$(BIN)/tandem dev $(if $(PORT),--port $(PORT))
 
 # The composer (Node.js) lets the tests check that OA and ERP compose into the supergraph.
 $(COMPOSER): tools/compose/package.json

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .settings import ENV_PREFIX, SECRET_SETTINGS, Settings, load_settings
+from .settings import ENV_PREFIX, SECRET_SETTINGS, Settings, SettingsError, load_settings
 
 __all__ = ["add_config_parser", "reference_table", "run_config", "to_toml"]
 
@@ -48,6 +48,8 @@ def run_config(args: argparse.Namespace) -> int:
 
 def _check(settings: Settings) -> list[str]:
     """What a start-up would read, read now; the names of what was checked."""
+    from subgraphs.common.crypto_keys import KeyringError
+
     from .auth import load_gateway_key
     from .crypto.fields import EncryptedFields
     from .crypto.keyring import FieldKeyring
@@ -68,7 +70,10 @@ def _check(settings: Settings) -> list[str]:
         load_gateway_key(env)
         checked.append("gateway key")
         if EncryptedFields.from_supergraph(supergraph):
-            FieldKeyring.from_environment(env)
+            try:
+                FieldKeyring.from_environment(env)
+            except KeyringError as error:
+                raise SettingsError(f"encrypted fields: {error}") from None
             checked.append("keyring")
     return checked
 

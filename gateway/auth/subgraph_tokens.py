@@ -28,9 +28,15 @@ def load_gateway_key(environ: dict[str, str] | None = None) -> str:
         try:
             return Path(path).read_text(encoding="ascii")
         except OSError as error:
-            raise TandemError(f"cannot read TANDEM_GATEWAY_KEY_FILE: {error.strerror}") from None
+            raise TandemError(
+                f"setting gateway_key_file (TANDEM_GATEWAY_KEY_FILE): cannot read {path}: "
+                f"{error.strerror}"
+            ) from None
     if env.get("TANDEM_ENV", "development").strip().lower() == "production":
-        raise TandemError("TANDEM_GATEWAY_KEY_FILE is required in production")
+        raise TandemError(
+            "setting gateway_key_file (TANDEM_GATEWAY_KEY_FILE): required in production "
+            "(`tandem keys gateway-key` makes one; see deploy/)"
+        )
     data_dir = Path(env.get("TANDEM_DATA_DIR") or ".tandem")
     return load_or_create_dev_key(data_dir / "dev-gateway-key.pem")
 

@@ -24,6 +24,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from subgraphs.common.crypto_keys import KeyringError
+
 from ..auth import (
     BearerAuthenticator,
     DevIdentity,
@@ -39,6 +41,7 @@ from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
 from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
+from ..crypto.fields import EncryptedFields
 from ..crypto.runtime import FieldCrypto
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
@@ -88,12 +91,30 @@ def check_settings(settings: Settings) -> Supergraph:
                 raise SettingsError(
                     f"setting policy_dir (TANDEM_POLICY_DIR): {settings.policy_dir} has no {name}"
                 )
-    elif settings.production:
-        raise SettingsError(
-            "setting policy_dir (TANDEM_POLICY_DIR): required in production (fields no policy "
-            "allows are denied; without a policy nothing would be enforced)"
-        )
+    if settings.production:
+        _check_production(settings, supergraph)
     return supergraph
+
+
+def _check_production(settings: Settings, supergraph: Supergraph) -> None:
+    """What production needs and development would have made up, all named at once."""
+    missing = []
+    if settings.policy_dir is None:
+        missing.append(("policy_dir", "without a policy nothing would be enforced"))
+    if settings.gateway_key_file is None:
+        missing.append(("gateway_key_file", "`tandem keys gateway-key` makes one"))
+    if EncryptedFields.from_supergraph(supergraph):
+        if settings.keyring_file is None:
+            missing.append(("keyring_file", "the supergraph has encrypted fields"))
+        if settings.master_key is None:
+            missing.append(("master_key", "or master_key_file; it unwraps the keyring"))
+    if missing:
+        raise SettingsError(
+            "required in production:\n  "
+            + "\n  ".join(
+                f"setting {name} (TANDEM_{name.upper()}): {why}" for name, why in missing
+            )
+        )
 
 
 def build_app(
@@ -146,9 +167,12 @@ def build_app(
             reject=settings.authz_mode == "reject",
             explain=settings.authz_explain,
         )
-    crypto = FieldCrypto.from_environment(  # encrypted fields: keys, audit log (None if none)
-        supergraph, enforcer, env, explain=settings.authz_explain
-    )
+    try:  # encrypted fields: keys, audit log (None if the supergraph has none)
+        crypto = FieldCrypto.from_environment(
+            supergraph, enforcer, env, explain=settings.authz_explain
+        )
+    except KeyringError as error:
+        raise SettingsError(f"encrypted fields: {error}") from None
     gateway = Gateway(
         supergraph,
         subgraph_urls=dict(settings.subgraph_urls),
