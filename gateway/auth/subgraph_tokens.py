@@ -35,7 +35,7 @@ def load_gateway_key(environ: dict[str, str] | None = None) -> str:
     if env.get("TANDEM_ENV", "development").strip().lower() == "production":
         raise TandemError(
             "setting gateway_key_file (TANDEM_GATEWAY_KEY_FILE): required in production "
-            "(`tandem keys gateway-key` makes one; see deploy/)"
+            "(`tandem keys provision` makes one; see deploy/)"
         )
     data_dir = Path(env.get("TANDEM_DATA_DIR") or ".tandem")
     return load_or_create_dev_key(data_dir / "dev-gateway-key.pem")

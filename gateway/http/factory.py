@@ -102,7 +102,7 @@ def _check_production(settings: Settings, supergraph: Supergraph) -> None:
     if settings.policy_dir is None:
         missing.append(("policy_dir", "without a policy nothing would be enforced"))
     if settings.gateway_key_file is None:
-        missing.append(("gateway_key_file", "`tandem keys gateway-key` makes one"))
+        missing.append(("gateway_key_file", "`tandem keys provision` makes one (see deploy/)"))
     if EncryptedFields.from_supergraph(supergraph):
         if settings.keyring_file is None:
             missing.append(("keyring_file", "the supergraph has encrypted fields"))
