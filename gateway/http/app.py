@@ -1,4 +1,5 @@
-"""The Starlette application: GraphQL over HTTP at ``/graphql``, ``/health`` and ``/ready``.
+"""The Starlette application: GraphQL over HTTP at ``/graphql``, ``/health`` and ``/ready``,
+the page at ``/`` (``home.py``).
 
 Follows the GraphQL-over-HTTP draft: POST with a JSON body (``query``, ``variables``,
 ``operationName``, ``extensions``), GET with query parameters for queries only; answers
@@ -29,6 +30,7 @@ from ..auth.integrators import RateLimited
 from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
+from .home import home_route
 
 __all__ = ["create_app"]
 
@@ -108,6 +110,7 @@ def create_app(
         routes=[
             *(sso.routes() if sso is not None else ()),
             *extra_routes,
+            home_route(graphql_path=path),  # after extra_routes: a console may take "/"
             Route(path, graphql, methods=["GET", "POST"]),
             Route("/schema", schema, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
