@@ -3,6 +3,13 @@
 The result is the raw merged data (response keys as the subgraph queries used them) and the
 errors with paths rewritten to the client's response; ``shape.py`` then projects the data onto
 the client's selection.
+
+Each client request has one deadline (``deadline`` seconds, for the whole plan); each fetch
+waits for at most what is left of it, and the transport's per-subgraph timeout caps it
+further. A fetch the deadline cuts gives ``GATEWAY_TIMEOUT`` at its paths. A subgraph that
+timed out or was unreachable is not asked again within the same request: its later fetches
+fail at once with its first error's code, so a hung subgraph costs one timeout per request,
+not one per sequential fetch (issue 11).
 """
 
 from __future__ import annotations
@@ -24,12 +31,18 @@ from ..planner.plan import (
     RepresentationItem,
     SequenceNode,
 )
+from .response import INVALID, entity_list, entity_problem, root_data, subgraph_errors
 from .transport import SubgraphError, SubgraphRequest, Transport
 
 __all__ = ["PlanExecutor"]
 
 Path = list[str | int]
 HeadersFor = Callable[[str], Mapping[str, str] | None]
+
+DEFAULT_DEADLINE = 30.0
+"""Seconds a client request may spend in its plan, all fetches together."""
+_NOT_ASKED_AGAIN = frozenset({"SUBGRAPH_TIMEOUT", "SUBGRAPH_UNAVAILABLE"})
+"""Failures that say a subgraph will not answer now: it is not asked again in the request."""
 
 
 class PlanExecutor:
@@ -40,10 +53,15 @@ class PlanExecutor:
         transport: Transport,
         urls: Mapping[str, str],
         object_types: frozenset[str],
+        *,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
+        if not deadline > 0:
+            raise ValueError(f"the request deadline must be positive seconds, not {deadline!r}")
         self.transport = transport
         self.urls = urls
         self.object_types = object_types
+        self.deadline = deadline
 
     async def execute(
         self,
@@ -53,6 +71,7 @@ class PlanExecutor:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Run ``plan``; ``headers_for(service_name)`` gives extra headers per subgraph."""
         run = _Run(self, variables, headers_for)
+        run.deadline_at = asyncio.get_running_loop().time() + self.deadline
         if plan.node is not None:
             await run.node(plan.node)
         return run.data, run.errors
@@ -70,6 +89,8 @@ class _Run:
         self.headers_for = headers_for
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
+        self.deadline_at = 0.0
+        self.failed: dict[str, SubgraphError] = {}  # service name -> why it is not asked again
 
     async def node(self, node: PlanNode) -> None:
         match node:
@@ -96,36 +117,84 @@ class _Run:
     ) -> dict[str, Any] | None:
         """The subgraph's response, or None after recording a coded error (at the path of
         every object an entity fetch was for, so that no null it leaves looks real)."""
+        name = fetch.service_name
+        failed = self.failed.get(name)
+        if failed is not None:
+            self._fail(
+                SubgraphError(
+                    name, f"{failed.message}; not asked again in this request", failed.code
+                ),
+                error_paths,
+            )
+            return None
+        remaining = self.deadline_at - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            self._fail(self._deadline_error(name, "before it was asked"), error_paths)
+            return None
         request = SubgraphRequest(
-            service_name=fetch.service_name,
-            url=self.executor.urls[fetch.service_name],
+            service_name=name,
+            url=self.executor.urls[name],
             query=fetch.operation,
             variables=variables or None,
-            headers=self.headers_for(fetch.service_name) if self.headers_for else None,
+            headers=self.headers_for(name) if self.headers_for else None,
         )
+        deadline = asyncio.timeout(remaining)
         try:
-            return await self.executor.transport.send(request)
+            async with deadline:
+                return await self.executor.transport.send(request)
         except SubgraphError as error:
-            extensions = {"code": error.code, "serviceName": error.service_name}
-            paths = error_paths() if error_paths is not None else []
-            if not paths:
-                self.errors.append({"message": error.message, "extensions": extensions})
-            for path in paths:
-                self.errors.append(
-                    {"message": error.message, "path": path, "extensions": dict(extensions)}
-                )
+            if error.code in _NOT_ASKED_AGAIN:
+                self.failed.setdefault(name, error)
+            self._fail(error, error_paths)
+            return None
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            self._fail(self._deadline_error(name, "while waiting for it"), error_paths)
             return None
 
-    async def root_fetch(self, fetch: FetchNode) -> None:
-        body = await self._send(
-            fetch, self._variables(fetch), lambda: [[key] for key in fetch.root_keys]
+    def _deadline_error(self, name: str, when: str) -> SubgraphError:
+        return SubgraphError(
+            name,
+            f"the request's deadline ({self.executor.deadline:g}s) passed {when}: "
+            f"subgraph {name}",
+            "GATEWAY_TIMEOUT",
         )
+
+    def _fail(
+        self,
+        error: SubgraphError,
+        error_paths: Callable[[], list[Path]] | None,
+        code: str | None = None,
+    ) -> None:
+        """Record ``error`` at the path of every object the fetch was for, so that no null
+        it leaves looks real (path-less when the fetch had none)."""
+        extensions = {"code": code or error.code, "serviceName": error.service_name}
+        paths = error_paths() if error_paths is not None else []
+        if not paths:
+            self.errors.append({"message": error.message, "extensions": extensions})
+        for path in paths:
+            self.errors.append(
+                {"message": error.message, "path": path, "extensions": dict(extensions)}
+            )
+
+    async def root_fetch(self, fetch: FetchNode) -> None:
+        def root_paths() -> list[Path]:
+            return [[key] for key in fetch.root_keys]
+
+        body = await self._send(fetch, self._variables(fetch), root_paths)
         if body is None:
             return
-        for error in body.get("errors") or ():
-            self.errors.append(_subgraph_error(error, fetch.service_name, None))
-        data = body.get("data")
-        if isinstance(data, dict):
+        name = fetch.service_name
+        errors, problem = subgraph_errors(body, name)
+        if problem is not None:
+            self._fail(SubgraphError(name, problem), root_paths, INVALID)
+        for error in errors:
+            self.errors.append(_subgraph_error(error, name, None))
+        data, missing, problem = root_data(body, name, fetch.root_keys, bool(errors))
+        if problem is not None:
+            self._fail(SubgraphError(name, problem), lambda: [[key] for key in missing], INVALID)
+        if data:
             if fetch.renames:
                 _rename(data, dict(fetch.renames))
             _merge(self.data, data, self.executor.object_types)
@@ -159,25 +228,40 @@ class _Run:
         body = await self._send(fetch, variables, target_paths)
         if body is None:
             return
-        data = body.get("data")
-        entities = data.get("_entities") if isinstance(data, dict) else None
-        errors = body.get("errors")
+        name = fetch.service_name
+        errors, problem = subgraph_errors(body, name)
+        if problem is not None:
+            self._fail(SubgraphError(name, problem), target_paths, INVALID)
         if errors:
             paths = _paths_of(self.data, path)
             self.errors.extend(
                 entry
                 for error in errors
-                for entry in _entity_errors(error, fetch.service_name, targets, paths)
+                for entry in _entity_errors(error, name, targets, paths)
             )
-        if not isinstance(entities, list):
+        entities, problem = entity_list(body, name, len(representations), bool(errors))
+        if entities is None:
+            if problem is not None:
+                self._fail(SubgraphError(name, problem), target_paths, INVALID)
             return
         if fetch.renames:
             _rename(entities, dict(fetch.renames))
         object_types = self.executor.object_types
-        for entity, objects in zip(entities, targets, strict=False):
+        wrong: list[list[dict[str, Any]]] = []
+        for entity, objects in zip(entities, targets, strict=True):
             if type(entity) is dict:
                 for obj in objects:
                     _merge(obj, entity, object_types)
+            elif entity is not None:
+                wrong.append(objects)
+        if wrong:
+
+            def wrong_paths() -> list[Path]:
+                paths = _paths_of(self.data, path)
+                return [paths[id(obj)] for objects in wrong for obj in objects if id(obj) in paths]
+
+            kinds = next(e for e in entities if e is not None and type(e) is not dict)
+            self._fail(SubgraphError(name, entity_problem(name, kinds)), wrong_paths, INVALID)
 
 
 _BUILDERS: dict[int, tuple[Any, Any]] = {}

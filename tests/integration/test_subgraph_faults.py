@@ -235,10 +235,11 @@ async def test_per_subgraph_timeout_fails_the_slow_one_while_others_answer(
         "employee": {"name": EMPLOYEE.name, "nickname": None},
         "announcements": None,
     }
-    codes = {(e["extensions"]["code"], e["message"]) for e in body["errors"]}
-    assert codes == {
-        ("SUBGRAPH_TIMEOUT", f"subgraph faulty did not answer within {FAULTY_TIMEOUT:g}s")
-    }
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"SUBGRAPH_TIMEOUT"}
+    for error in body["errors"]:  # the second fetch is not sent: the first one's error says why
+        assert error["message"].startswith(
+            f"subgraph faulty did not answer within {FAULTY_TIMEOUT:g}s"
+        ), error
     assert len(body["errors"]) == 2  # the root fetch and the entity fetch
     # the root fetch and the people fetch run side by side, the entity fetch after people's
     assert FAULTY_TIMEOUT <= elapsed < FAULTY_TIMEOUT * 2 + 1.0
