@@ -19,7 +19,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import redis
 
-from tests.e2e.stack import POSTGRES_URL, Stack, scratch_database, sql
+from tests.e2e.stack import POSTGRES_URL, Service, Stack, scratch_database, sql
 
 __all__ = [
     "Databases",
@@ -117,11 +117,14 @@ def stack(
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed test that used a stack gets its processes' output in its report."""
+    """A failed test that used a stack (or a process of its own) gets their output in its
+    report."""
     report = yield
     if call.when == "call" and call.excinfo is not None:
         funcargs = getattr(item, "funcargs", {})
         for value in funcargs.values():
             if isinstance(value, Stack):
                 report.sections.append(("stack processes", value.logs()))
+            elif isinstance(value, Service):  # a process of the test's own (tandem dev, ...)
+                report.sections.append((value.name, value.output()[-6000:]))
     return report

@@ -203,13 +203,17 @@ WORK: dict[str, Work] = {
         _read(AUDITOR, "{ assets(first: 100) { edges { node { id name } } } }"),
     ),
     "updateEmployeeIdentity": Work(
-        """mutation { updateEmployeeIdentity(id: "emp-050", phone: "+86 100 0000 0000") { id } }""",
-        lambda _: {},
+        """mutation ($phone: String!) {
+          updateEmployeeIdentity(id: "emp-050", phone: $phone) { id }
+        }""",
+        lambda _: {"phone": "+86 100 0000 0000"},
         _read(HR, '{ employee(id: "emp-050") { phone idCardNumber } }'),
     ),
     "setSalary": Work(
-        """mutation { setSalary(employeeId: "emp-050", salary: { amount: "1.00" }) { id } }""",
-        lambda _: {},
+        """mutation ($salary: MoneyInput!) {
+          setSalary(employeeId: "emp-050", salary: $salary) { id }
+        }""",
+        lambda _: {"salary": _money("1.00")},
         _read(FINANCE, '{ employee(id: "emp-050") { salary { amount currency } } }'),
     ),
     "defineApprovalFlow": Work(

@@ -47,6 +47,7 @@ PEOPLE: dict[str, Person] = {
         _person(14, "Jun Yang", "dept-03", "security_admin"),
         _person(15, "Wei Xu", "dept-03", "integrator"),
         _person(20, "Yan Wu", "dept-04", "hr"),
+        _person(21, "Na Li", "dept-04", "hr"),  # a colleague in HR
         _person(23, "Xin Sun", "dept-05", "manager", "procurement"),  # head of Procurement
         _person(24, "Jing Liu", "dept-05", "procurement"),  # a buyer
         _person(25, "Qiang Zhou", "dept-05", "procurement"),  # the warehouse keeper
