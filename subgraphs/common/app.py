@@ -25,9 +25,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
+from subgraphs.common.crypto_keys import KeyringError
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
 from subgraphs.common.keys import gateway_public_key
-from subgraphs.common.settings import SubgraphSettings, load_settings
+from subgraphs.common.settings import SettingsError, SubgraphSettings, load_settings
 
 __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "serve"]
 
@@ -100,5 +101,8 @@ def serve(
     parser.add_argument("--port", type=int, default=default_port, help=f"default: {default_port}")
     parser.add_argument("--log-level", default="info", help="uvicorn's log level")
     args = parser.parse_args(argv)
-    app = build_app(load_settings(name))
+    try:
+        app = build_app(load_settings(name))
+    except (SettingsError, KeyringError, OSError) as error:  # one line, never a traceback
+        parser.exit(2, f"{parser.prog}: {error}\n")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

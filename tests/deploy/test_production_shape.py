@@ -286,3 +286,21 @@ def test_a_missing_key_stops_the_init_container_with_one_line(tmp_path: Path) ->
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "keyring" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("name", ["gateway", "oa"])
+def test_a_process_started_without_its_secrets_stops_with_a_message_not_a_traceback(
+    name: str, tmp_path: Path
+) -> None:
+    table = {"/run/secrets/": f"{tmp_path}/", f"{IMAGE_ROOT}/": f"{REPO_ROOT}/"}
+    settings = {k: local(v, table) for k, v in env_file(DEPLOY / "config" / f"{name}.env").items()}
+    result = subprocess.run(
+        command(compose()["services"][name], table),
+        env=service_env(**settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert str(tmp_path) in result.stderr or "TANDEM_" in result.stderr, result.stderr
