@@ -17,7 +17,7 @@ from typing import Any
 
 from tests.e2e.stack import Gateway
 
-__all__ = ["AUDITOR", "WORK", "Work", "assert_refused", "send"]
+__all__ = ["AUDITOR", "WORK", "Work", "assert_refused", "assert_withheld", "send"]
 
 AUDITOR = "emp-048"
 """Reads everything (``p, auditor, *, *, read``): the witness of most refusals."""
@@ -262,3 +262,17 @@ def assert_refused(client: Gateway, who: str, field: str) -> None:
     assert refusals, (who, field, body)
     assert (body.get("data") or {}).get(field) is None, (who, field, body)
     assert work.witness(client) == before, f"{who}'s refused {field} wrote something"
+
+
+def assert_withheld(client: Gateway, who: str, query: str, coordinate: str) -> None:
+    """``who`` asks ``query`` and gets ``coordinate`` withheld: null with ``FORBIDDEN`` at its
+    paths naming it, and no other refusal."""
+    body = send(client, who, query)
+    refused = [e for e in body.get("errors") or [] if e["extensions"]["code"] == "FORBIDDEN"]
+    assert refused, (who, coordinate, body)
+    assert {e["extensions"].get("coordinate") for e in refused} == {coordinate}, refused
+    for error in refused:
+        value: Any = body["data"]
+        for step in error["path"]:
+            value = None if value is None else value[step]
+        assert value is None, (who, coordinate, error["path"], "leaked")

@@ -34,7 +34,7 @@ from tests.e2e.flows import (
     submit_purchase,
     wait_for_orders,
 )
-from tests.e2e.foreign_work import AUDITOR, assert_refused, send
+from tests.e2e.foreign_work import AUDITOR, assert_refused, assert_withheld, send
 from tests.e2e.personas import PEOPLE, PolicyAdmin, client_for, start_dev, start_serve
 from tests.e2e.stack import Gateway, Service, eventually
 
@@ -43,6 +43,8 @@ UNDER_TEST = os.environ.get("TANDEM_TEST_PERSONAS_GATEWAY", "dev")
 --policy policies`` over the end-to-end stack's OA and ERP on PostgreSQL and Redis."""
 
 WAREHOUSE_KEEPER = "emp-025"
+COLLEAGUES_SALARY = '{ employee(id: "emp-032") { name salary { amount } } }'
+TRIAL_BALANCE_TOTAL = '{ trialBalance(period: "2036-01") { totalDebit { amount } } }'
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +121,8 @@ def test_an_employees_purchase_from_request_to_goods_receipt(client: Gateway) ->
     for work in ("postJournalEntry", "setBudget", "createPurchaseOrder", "receiveGoods",
                  "createSalesOrder", "adjustStock"):  # fmt: skip
         assert_refused(client, applicant, work)
+    assert_withheld(client, applicant, COLLEAGUES_SALARY, "Employee.salary")
+    assert_withheld(client, applicant, TRIAL_BALANCE_TOTAL, "TrialBalance.totalDebit")
 
     before = _on_hand(client, sku, warehouse)
     sent = client.data(buyer, q.SEND, id=order["id"])["sendPurchaseOrder"]
@@ -200,6 +204,7 @@ def test_a_sales_reps_order_from_customer_to_shipment(client: Gateway) -> None:
     for work in ("postJournalEntry", "receiveGoods", "releaseWorkOrder", "setBudget",
                  "createPurchaseOrder", "adjustStock"):  # fmt: skip
         assert_refused(client, rep, work)
+    assert_withheld(client, rep, COLLEAGUES_SALARY, "Employee.salary")
 
 
 # -- production, from plan to inspection ------------------------------------------------------
@@ -263,6 +268,8 @@ def test_production_from_plan_to_inspection(client: Gateway) -> None:
     for work in ("createSalesOrder", "postJournalEntry", "adjustStock", "createCustomer",
                  "sendPurchaseOrder", "setBudget"):  # fmt: skip
         assert_refused(client, planner, work)
+    assert_withheld(client, planner, TRIAL_BALANCE_TOTAL, "TrialBalance.totalDebit")
+    assert_withheld(client, planner, '{ customer(id: "cus-01") { name } }', "Customer.name")
 
 
 # -- finance's month: journal, budgets, assets, trial balance ----------------------------------
@@ -373,6 +380,7 @@ def test_hrs_people_upkeep(client: Gateway) -> None:
     for work in ("postJournalEntry", "receiveGoods", "createSalesOrder", "setBudget",
                  "releaseWorkOrder", "registerAsset"):  # fmt: skip
         assert_refused(client, hr, work)
+    assert_withheld(client, hr, TRIAL_BALANCE_TOTAL, "TrialBalance.totalDebit")
 
 
 # -- the manager's approvals and department budget ----------------------------------------------
@@ -403,6 +411,8 @@ def test_the_managers_approvals_and_department_budget(client: Gateway) -> None:
     for work in ("setBudget", "postJournalEntry", "createPurchaseOrder", "registerAsset",
                  "sendPurchaseOrder"):  # fmt: skip
         assert_refused(client, manager, work)
+    reports_salary = '{ employee(id: "emp-002") { name salary { amount } } }'
+    assert_withheld(client, manager, reports_salary, "Employee.salary")
 
 
 # -- the warehouse's stock work -----------------------------------------------------------------
