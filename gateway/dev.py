@@ -221,7 +221,9 @@ async def _serve(settings: Settings) -> None:
         idp = None
         if gateway_settings.oidc_issuer is None and DEVELOPMENT.builtin_provider:
             idp = DevProvider.for_gateway(
-                base_url, users=await _idp_users(service_settings["oa"].database_url)
+                base_url,
+                users=await _idp_users(service_settings["oa"].database_url),
+                environ=gateway_settings.environ(),  # refuses env = production
             )
             gateway_settings = gateway_settings.updated(**idp.sso_settings())
             routes.append(idp.routes())

@@ -13,8 +13,7 @@ for origins on the configured list, echoing the origin (never ``*``) with
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Final
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -24,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import RequestError, TandemError
 
-__all__ = ["CSRF_HEADER", "CORSAllowList", "CSRFRejected", "check_csrf", "cors_origins"]
+__all__ = ["CSRF_HEADER", "CORSAllowList", "CSRFRejected", "check_csrf"]
 
 CSRF_HEADER: Final = "x-tandem-csrf"
 _SIMPLE_TYPES: Final = frozenset(
@@ -53,13 +52,6 @@ def check_csrf(request: Request) -> None:
         "a request with a session cookie needs 'content-type: application/json' "
         "or the header 'X-Tandem-CSRF: 1'"
     )
-
-
-def cors_origins(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """``TANDEM_CORS_ORIGINS``: comma-separated exact origins (``https://app.example``)."""
-    env = os.environ if environ is None else environ
-    origins = tuple(o.strip().rstrip("/") for o in env.get("TANDEM_CORS_ORIGINS", "").split(","))
-    return tuple(o for o in origins if o)
 
 
 class CORSAllowList:

@@ -1,6 +1,7 @@
 """A development-only way to say who a request acts for, until single sign-on is configured.
 
-With ``TANDEM_DEV_IDENTITY=1`` (``tandem dev`` sets it) the gateway believes the headers
+With the setting ``dev_identity`` (``TANDEM_DEV_IDENTITY=1``; ``tandem dev`` turns it on, see
+``gateway/profiles.py``) the gateway believes the headers
 ``X-Tandem-Dev-User`` (subject), ``X-Tandem-Dev-Name``, ``X-Tandem-Dev-Roles`` (comma
 separated) and ``X-Tandem-Dev-Department``. Anyone can send such headers, so this refuses to
 be enabled when ``TANDEM_ENV=production``; without it, requests carry no identity and the
@@ -9,7 +10,6 @@ OA/ERP subgraphs refuse them (fail closed).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 
@@ -25,8 +25,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_.@:-]{1,128}$")
 class DevIdentity:
     """Reads a principal from development headers."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        env = environ
         if env.get("TANDEM_ENV", "development").strip().lower() == "production":
             raise TandemError("TANDEM_DEV_IDENTITY cannot be enabled in production")
 
@@ -43,8 +43,3 @@ class DevIdentity:
                 )
         name = headers.get("x-tandem-dev-name", subject)[:200]
         return Principal(subject=subject, name=name, roles=roles, department=department)
-
-    @staticmethod
-    def enabled(environ: Mapping[str, str] | None = None) -> bool:
-        env = os.environ if environ is None else environ
-        return env.get("TANDEM_DEV_IDENTITY", "").strip() in ("1", "true", "yes")

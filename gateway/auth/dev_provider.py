@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import html
-import os
 import secrets
 import time
 from collections import defaultdict
@@ -245,9 +244,9 @@ class DevProvider:
         client_secret: str | None = None,
         users: tuple[DemoUser, ...] | None = None,
         access_token_ttl: int = 300,
-        environ: Mapping[str, str] | None = None,
+        environ: Mapping[str, str],
     ) -> None:
-        env = os.environ if environ is None else environ
+        env = environ
         if env.get("TANDEM_ENV", "development").strip().lower() == "production":
             raise TandemError("the development identity provider cannot run in production")
         self.issuer = issuer.rstrip("/")

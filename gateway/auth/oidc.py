@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -118,9 +117,9 @@ class OIDCSettings:
             raise TandemError("the OIDC scopes must include 'openid'")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> OIDCSettings | None:
+    def from_environ(cls, environ: Mapping[str, str]) -> OIDCSettings | None:
         """``TANDEM_OIDC_*`` settings, or None when ``TANDEM_OIDC_ISSUER`` is not set."""
-        env = os.environ if environ is None else environ
+        env = environ
         issuer = env.get("TANDEM_OIDC_ISSUER", "").strip()
         if not issuer:
             return None

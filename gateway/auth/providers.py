@@ -197,9 +197,9 @@ class ProviderSettings:
         return self.introspection is not None
 
 
-def load_providers(environ: Mapping[str, str] | None = None) -> tuple[ProviderSettings, ...]:
+def load_providers(environ: Mapping[str, str]) -> tuple[ProviderSettings, ...]:
     """The providers the environment configures (module docstring); none if it names none."""
-    env = os.environ if environ is None else environ
+    env = environ
     file = _optional(env, _ENV_PREFIX + "PROVIDERS_FILE")
     inline = _optional(env, _ENV_PREFIX + "PROVIDERS")
     issuer = _optional(env, _ENV_PREFIX + "ISSUER")

@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import ipaddress
 import logging
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -105,10 +104,10 @@ class SSOSettings:
 
     @classmethod
     def from_environ(
-        cls, environ: Mapping[str, str] | None = None, *, redirect_uri: str
+        cls, environ: Mapping[str, str], *, redirect_uri: str
     ) -> SSOSettings:
         """``TANDEM_SESSION_*`` and ``TANDEM_OIDC_*_CLAIM`` settings (see the README)."""
-        env = os.environ if environ is None else environ
+        env = environ
         insecure = env.get("TANDEM_SESSION_INSECURE_LOCALHOST", "").strip() in ("1", "true")
         if insecure:
             _require_loopback_http(redirect_uri, env)
@@ -168,7 +167,7 @@ class SSO:
         self._callback_path = urlsplit(oidc.settings.redirect_uri).path or "/"
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> SSO | None:
+    def from_environ(cls, environ: Mapping[str, str]) -> SSO | None:
         """Built from ``TANDEM_OIDC_*``/``TANDEM_SESSION_*``; None without an issuer."""
         oidc_settings = OIDCSettings.from_environ(environ)
         if oidc_settings is None:

@@ -7,8 +7,8 @@ for the same principal and subgraph until half its lifetime has passed.
 
 from __future__ import annotations
 
-import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from subgraphs.common.keys import load_or_create_dev_key
@@ -19,10 +19,10 @@ from ..errors import TandemError
 __all__ = ["SubgraphTokens", "load_gateway_key"]
 
 
-def load_gateway_key(environ: dict[str, str] | None = None) -> str:
+def load_gateway_key(environ: Mapping[str, str]) -> str:
     """The gateway's PEM private key: ``TANDEM_GATEWAY_KEY_FILE``, or in development a key
     generated once under ``TANDEM_DATA_DIR`` (default ``.tandem``) that the subgraphs share."""
-    env = os.environ if environ is None else environ
+    env = environ
     path = env.get("TANDEM_GATEWAY_KEY_FILE")
     if path:
         try:

@@ -17,7 +17,6 @@ rule may name; by default the demo company's roles.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +47,8 @@ class PolicySettings:
     poll_interval: float = 2.0
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> PolicySettings:
-        env = os.environ if environ is None else environ
+    def from_environment(cls, environ: Mapping[str, str]) -> PolicySettings:
+        env = environ
         database_url = env.get("TANDEM_POLICY_DATABASE_URL") or None
         if database_url is None and env.get("TANDEM_POLICY_STORE", "").strip() == "database":
             database_url = DEFAULT_DATABASE_URL
@@ -108,7 +107,7 @@ class PolicyRuntime:
 
     @classmethod
     def from_environment(
-        cls, enforcer: PolicyEnforcer, environ: Mapping[str, str] | None = None
+        cls, enforcer: PolicyEnforcer, environ: Mapping[str, str]
     ) -> PolicyRuntime:
         return cls(enforcer, PolicySettings.from_environment(environ))
 

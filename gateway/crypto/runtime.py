@@ -16,7 +16,6 @@ at plan time, so a gateway that was not given its keys never passes envelopes on
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -74,15 +73,15 @@ class FieldCrypto:
     def from_environment(
         cls,
         supergraph: Supergraph,
-        enforcer: Any = None,
-        environ: Mapping[str, str] | None = None,
+        enforcer: Any,
+        environ: Mapping[str, str],
         *,
         explain: bool = False,
     ) -> FieldCrypto | None:
         fields = EncryptedFields.from_supergraph(supergraph)
         if not fields:
             return None
-        env = os.environ if environ is None else environ
+        env = environ
         url = env.get("TANDEM_AUDIT_DATABASE_URL", "").strip()
         if not url:
             data_dir = Path(env.get("TANDEM_DATA_DIR") or ".tandem")

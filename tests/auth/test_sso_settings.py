@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from gateway.auth.browser_safety import CORSAllowList, CSRFRejected, check_csrf, cors_origins
+from gateway.auth.browser_safety import CORSAllowList, CSRFRejected, check_csrf
 from gateway.auth.oidc import OIDCSettings
 from gateway.auth.routes import SSO, SSOSettings, safe_return_to
 from gateway.auth.sessions import MemorySessionStore, RedisSessionStore
 from gateway.errors import TandemError
+from gateway.settings import load_settings
 
 BASE = {
     "TANDEM_OIDC_ISSUER": "https://idp.example",
@@ -119,11 +120,9 @@ def test_the_csrf_rule(method: str, headers: dict[str, str], allowed: bool) -> N
 
 
 def test_cors_origins_are_exact_and_never_a_wildcard() -> None:
-    assert cors_origins({"TANDEM_CORS_ORIGINS": "https://a.test/, https://b.test"}) == (
-        "https://a.test",
-        "https://b.test",
-    )
-    assert cors_origins({}) == ()
+    given = load_settings(overrides={"cors_origins": "https://a.test/, https://b.test"})
+    assert given.cors_origins == ("https://a.test", "https://b.test")
+    assert load_settings(overrides={"cors_origins": ""}).cors_origins == ()
 
     async def app(scope: object, receive: object, send: object) -> None: ...
 
