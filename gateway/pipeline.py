@@ -39,7 +39,8 @@ from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
 from .crypto.runtime import FieldCrypto
 from .errors import OperationError, TandemError
-from .executor.execute import HeadersFor, PlanExecutor
+from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
+from .executor.leaves import subgraph_owners
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
 from .planner.build import build_query_plan
@@ -109,6 +110,7 @@ class Gateway:
         authorizer: Authorizer | None = None,
         visibility: SchemaVisibility | None = None,
         crypto: FieldCrypto | None = None,
+        request_deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.supergraph = supergraph
         self.tokens = tokens
@@ -130,7 +132,10 @@ class Gateway:
         object_types = frozenset(
             name for name, meta in supergraph.types.items() if meta.kind == "object"
         )
-        self.executor = PlanExecutor(self.transport, urls, object_types)
+        self.executor = PlanExecutor(
+            self.transport, urls, object_types, deadline=request_deadline
+        )
+        self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         self._documents: _LRU[str, _Document] = _LRU(cache_size)
         self._normalized: _LRU[tuple[Any, ...], NormalizedOperation] = _LRU(cache_size)
         self._prepared: _LRU[tuple[Any, ...], PreparedOperation] = _LRU(cache_size)
@@ -266,6 +271,7 @@ class Gateway:
                 conditional=access.conditional if access is not None else None,
                 explain=self.authorizer.explain if self.authorizer is not None else False,
                 protected=protection.fields if protection is not None else None,
+                owners=self.owners,
             ),
             introspection=base.introspection,
         )

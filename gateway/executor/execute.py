@@ -156,8 +156,7 @@ class _Run:
     def _deadline_error(self, name: str, when: str) -> SubgraphError:
         return SubgraphError(
             name,
-            f"the request's deadline ({self.executor.deadline:g}s) passed {when}: "
-            f"subgraph {name}",
+            f"the request's deadline ({self.executor.deadline:g}s) passed {when}: subgraph {name}",
             "GATEWAY_TIMEOUT",
         )
 
@@ -191,7 +190,9 @@ class _Run:
             self._fail(SubgraphError(name, problem), root_paths, INVALID)
         for error in errors:
             self.errors.append(_subgraph_error(error, name, None))
-        data, missing, problem = root_data(body, name, fetch.root_keys, bool(errors))
+        # a malformed ``errors`` still says the subgraph failed: one error for it is enough
+        failed = bool(errors) or problem is not None
+        data, missing, problem = root_data(body, name, fetch.root_keys, failed)
         if problem is not None:
             self._fail(SubgraphError(name, problem), lambda: [[key] for key in missing], INVALID)
         if data:
@@ -235,11 +236,10 @@ class _Run:
         if errors:
             paths = _paths_of(self.data, path)
             self.errors.extend(
-                entry
-                for error in errors
-                for entry in _entity_errors(error, name, targets, paths)
+                entry for error in errors for entry in _entity_errors(error, name, targets, paths)
             )
-        entities, problem = entity_list(body, name, len(representations), bool(errors))
+        failed = bool(errors) or problem is not None
+        entities, problem = entity_list(body, name, len(representations), failed)
         if entities is None:
             if problem is not None:
                 self._fail(SubgraphError(name, problem), target_paths, INVALID)

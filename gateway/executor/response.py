@@ -44,9 +44,7 @@ def subgraph_errors(body: dict[str, Any], service_name: str) -> tuple[list[Any],
     if errors is None:
         return [], None
     if type(errors) is not list:
-        return [], (
-            f"subgraph {service_name} answered errors that are {_kind(errors)}, not a list"
-        )
+        return [], (f"subgraph {service_name} answered errors that are {_kind(errors)}, not a list")
     if all(type(error) is dict for error in errors):
         return errors, None
     return [error for error in errors if type(error) is dict], (
@@ -69,8 +67,10 @@ def root_data(
             return None, [], None
         return None, list(root_keys), f"subgraph {service_name} answered data: null without errors"
     if type(data) is not dict:
-        return None, list(root_keys), (
-            f"subgraph {service_name} answered data that is {_kind(data)}, not an object"
+        return (
+            None,
+            list(root_keys),
+            (f"subgraph {service_name} answered data that is {_kind(data)}, not an object"),
         )
     missing = [key for key in root_keys if key not in data]
     if root_keys and len(data) != len(root_keys) - len(missing):
@@ -79,9 +79,13 @@ def root_data(
         return data, [], None
     if has_errors and not data:  # GraphQL allows a failed request to omit its fields
         return data, [], None
-    return data, missing, (
-        f"subgraph {service_name} answered without the field(s) it was asked for: "
-        + ", ".join(missing)
+    return (
+        data,
+        missing,
+        (
+            f"subgraph {service_name} answered without the field(s) it was asked for: "
+            + ", ".join(missing)
+        ),
     )
 
 

@@ -35,6 +35,7 @@ from ..authz.relations import holds
 from ..crypto.errors import FieldError
 from ..crypto.policy import FieldDecision
 from ..planner.operation import Selection, collect_fields, merged_selections
+from .leaves import SCALAR_CHECKS, Owners, describe, lenient
 
 __all__ = ["Shaper"]
 
@@ -50,10 +51,12 @@ __all__ = ["Shaper"]
     _DENIED,
     _CONDITIONAL,
     _ENCRYPTED,
-) = range(11)
+    _SCALAR,
+) = range(12)
 
 # A compiled field: (response key, field name, parent type name, compiled type)
-# A compiled type: (kind, payload...)
+# A compiled type: (kind, payload...); _LEAF is a custom scalar (passed as is), _SCALAR a
+# built-in one, checked: (_SCALAR, test, type name, test expression, subgraph(s)).
 
 
 class _Bubble(Exception):
@@ -99,6 +102,20 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"    result[{k}] = run.conditional({c}, value, path, {k})")
         elif kind == _ENCRYPTED:
             lines.append(f"    result[{k}] = run.encrypted({c}, value, path, {k})")
+        elif kind == _SCALAR:
+            lines.append(f"    raw = get({k})")
+            lines.append(f"    if raw is not None and not {compiled[3]}:")
+            lines.append(f"        raw = run.bad_leaf({c}, raw, path, {k})")
+            lines.append(f"    result[{k}] = raw")
+        elif kind == _NONNULL and compiled[1][0] == _SCALAR:
+            lines.append(f"    raw = get({k})")
+            lines.append("    if raw is None:")
+            lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
+            lines.append(f"    elif not {compiled[1][3]}:")
+            lines.append(f"        raw = run.bad_leaf({c}[1], raw, path, {k})")
+            lines.append("        if raw is None:")
+            lines.append(f"            run.null_field(TYPE_NAME, {n}, path, {k})")
+            lines.append(f"    result[{k}] = raw")
         elif kind == _NONNULL:
             lines.append(f"    raw = get({k})")
             if compiled[1][0] == _LEAF:
@@ -141,8 +158,10 @@ class Shaper:
         conditional: Mapping[int, Any] | None = None,
         explain: bool = False,
         protected: Mapping[str, Any] | None = None,
+        owners: Owners | None = None,
     ):
         self.schema = schema
+        self.owners = owners  # names the subgraph(s) of a field in errors about its values
         self.denied = denied or {}  # FieldSelection id -> authz Denial (coordinate, rule)
         self.conditional = conditional or {}  # FieldSelection id -> authz Conditional
         # "Type.field" -> crypto FieldDecision (revealed per object) or Denial (FORBIDDEN)
@@ -151,11 +170,14 @@ class Shaper:
         self.hidden_types = hidden_types  # in the supergraph, not in the API schema
         self.selections = selections
         self.root_type = root_type
-        self._shapes: dict[tuple[int, str], _ObjectShape] = {}
+        self._shapes: dict[tuple[int, str, str | None], _ObjectShape] = {}
         self._keep: list[Sequence[Selection]] = []
 
-    def object_shape(self, selections: Sequence[Selection], type_name: str) -> _ObjectShape:
-        cache_key = (id(selections), type_name)
+    def object_shape(
+        self, selections: Sequence[Selection], type_name: str, via: str | None = None
+    ) -> _ObjectShape:
+        """``via``: the subgraph the object came from, if known (names it in errors)."""
+        cache_key = (id(selections), type_name, via)
         shape = self._shapes.get(cache_key)
         if shape is not None:
             return shape
@@ -176,7 +198,8 @@ class Shaper:
                 shape.fields.append((key, name, (_DENIED, denial, nonnull)))
             elif name in fields:
                 sub = merged_selections(same_key) if same_key[0].selections is not None else ()
-                compiled = self._compile(fields[name].type, sub)
+                owner = self._owner(type_name, name, via)
+                compiled = self._compile(fields[name].type, sub, owner)
                 protected = self.protected.get(f"{type_name}.{name}") if self.protected else None
                 if protected is not None:
                     nonnull = isinstance(fields[name].type, GraphQLNonNull)
@@ -194,18 +217,32 @@ class Shaper:
                 shape.fields.append((key, name, compiled))
         return shape
 
-    def _compile(self, gql_type: Any, selections: Sequence[Selection]) -> tuple[Any, ...]:
+    def _owner(self, type_name: str, name: str, via: str | None) -> str | None:
+        if self.owners is None:
+            return None
+        candidates = self.owners(type_name, name)
+        if via in candidates:
+            return via
+        return " or ".join(candidates) or None
+
+    def _compile(
+        self, gql_type: Any, selections: Sequence[Selection], owner: str | None = None
+    ) -> tuple[Any, ...]:
         if isinstance(gql_type, GraphQLNonNull):
-            return (_NONNULL, self._compile(gql_type.of_type, selections))
+            return (_NONNULL, self._compile(gql_type.of_type, selections, owner))
         if isinstance(gql_type, GraphQLList):
-            return (_LIST, self._compile(gql_type.of_type, selections))
+            return (_LIST, self._compile(gql_type.of_type, selections, owner), owner)
         if isinstance(gql_type, GraphQLEnumType):
-            return (_ENUM, frozenset(gql_type.values), gql_type.name)
+            return (_ENUM, frozenset(gql_type.values), gql_type.name, owner)
         if is_leaf_type(gql_type):
-            return (_LEAF,)
+            check = SCALAR_CHECKS.get(gql_type.name)
+            if check is None:
+                return (_LEAF,)
+            return (_SCALAR, check[0], gql_type.name, check[1], owner)
         if is_abstract_type(gql_type):
-            return (_ABSTRACT, gql_type, selections)
-        return (_OBJECT, gql_type.name, selections, [None])  # [shape function], set once
+            return (_ABSTRACT, gql_type, selections, owner)
+        # [shape function], set once
+        return (_OBJECT, gql_type.name, selections, [None], owner)
 
     def shape(
         self,
@@ -269,15 +306,14 @@ class _Run:
             return True
         return any(tuple(path[:end]) in self._exact_paths for end in range(len(path)))
 
-    def _error(self, message: str, path: list[Any], *, always: bool = False) -> None:
+    def _error(
+        self, message: str, path: list[Any], *, always: bool = False, service: str | None = None
+    ) -> None:
         if always or not self._has_error_at(path):
-            self.errors.append(
-                {
-                    "message": message,
-                    "path": path,
-                    "extensions": {"code": "INVALID_SUBGRAPH_RESPONSE"},
-                }
-            )
+            extensions = {"code": "INVALID_SUBGRAPH_RESPONSE"}
+            if service is not None:
+                extensions["serviceName"] = service
+            self.errors.append({"message": message, "path": path, "extensions": extensions})
             if self._error_paths is not None:
                 self._exact_paths.add(tuple(path))
                 for end in range(1, len(path) + 1):
@@ -288,13 +324,29 @@ class _Run:
     ) -> dict[str, Any]:
         return shape.function()(self, value, path)  # type: ignore[no-any-return]
 
-    def _invalid(self, expected: str, raw: Any, path: tuple[Any, Any]) -> None:
+    def _invalid(
+        self, expected: str, raw: Any, path: tuple[Any, Any], owner: str | None = None
+    ) -> None:
         """A subgraph value of the wrong shape: null, with an error (never the value)."""
+        who = f"Subgraph {owner}" if owner is not None else "A subgraph"
         self._error(
-            f"A subgraph returned {type(raw).__name__} where {expected} was expected.",
+            f"{who} returned {describe(raw)} where {expected} was expected.",
             _path_list(path),
             always=True,
+            service=owner,
         )
+
+    def bad_leaf(
+        self, compiled: tuple[Any, ...], raw: Any, path: tuple[Any, Any] | None, key: str
+    ) -> Any:
+        """A built-in scalar of the wrong type (generated code calls this off the fast path)."""
+        return self._wrong_leaf(compiled, raw, (path, key))
+
+    def _wrong_leaf(self, compiled: tuple[Any, ...], raw: Any, path: tuple[Any, Any]) -> Any:
+        converted = lenient(compiled[2], raw)
+        if converted is not None:
+            return converted
+        return self._invalid(f"a {compiled[2]}", raw, path, compiled[4])
 
     def conditional(
         self,
@@ -361,7 +413,7 @@ class _Run:
             if nonnull:
                 raise _Bubble from None
             return None
-        if revealed is not None and inner[0] != _LEAF:
+        if revealed is not None and inner[0] not in (_LEAF, _SCALAR):
             try:
                 revealed = self.complete(inner, revealed, (path, key))
             except _Bubble:
@@ -397,7 +449,7 @@ class _Run:
         """The generated shaping function of an object-typed value, found once per site."""
         cell = compiled[3]
         if cell[0] is None:
-            cell[0] = self.shaper.object_shape(compiled[2], compiled[1]).function()
+            cell[0] = self.shaper.object_shape(compiled[2], compiled[1], compiled[4]).function()
         return cell[0]
 
     def complete(self, compiled: tuple[Any, ...], raw: Any, path: tuple[Any, Any]) -> Any:
@@ -406,13 +458,15 @@ class _Run:
             return None
         if kind == _OBJECT:  # the most frequent kinds first
             if type(raw) is not dict:
-                return self._invalid("an object", raw, path)
+                return self._invalid("an object", raw, path, compiled[4])
             return self._object_function(compiled)(self, raw, path)
+        if kind == _SCALAR:
+            return raw if compiled[1](raw) else self._wrong_leaf(compiled, raw, path)
         if kind == _LEAF:
             return raw
         if kind == _LIST:
             if not isinstance(raw, list):
-                return self._invalid("a list", raw, path)
+                return self._invalid("a list", raw, path, compiled[2])
             item = compiled[1]
             item_kind = item[0]
             if item_kind == _NONNULL:
@@ -439,6 +493,10 @@ class _Run:
                 return items
             if item_kind == _LEAF:
                 return list(raw)
+            if item_kind == _SCALAR:
+                test = item[1]
+                if all(element is None or test(element) for element in raw):
+                    return list(raw)
             results = []
             for index, element in enumerate(raw):
                 try:
@@ -458,12 +516,14 @@ class _Run:
                     f"Enum {compiled[2]} cannot represent value {raw!r}.",
                     _path_list(path),
                     always=True,
+                    service=compiled[3],
                 )
                 return None
             return raw
         if kind == _ABSTRACT:
+            owner = compiled[3]
             if not isinstance(raw, dict):
-                return self._invalid("an object", raw, path)
+                return self._invalid("an object", raw, path, owner)
             abstract = compiled[1]
             typename = raw.get("__typename")
             runtime = self.schema.type_map.get(typename) if typename else None
@@ -471,16 +531,18 @@ class _Run:
                 # an @interfaceObject subgraph knows only the interface: shape by it
                 if isinstance(abstract, GraphQLInterfaceType):
                     return self.object(
-                        self.shaper.object_shape(compiled[2], abstract.name), raw, path
+                        self.shaper.object_shape(compiled[2], abstract.name, owner), raw, path
                     )
-                return self._invalid(f"an object of a {abstract.name} member", raw, path)
+                return self._invalid(f"an object of a {abstract.name} member", raw, path, owner)
             if runtime is None:
                 if typename in self.shaper.hidden_types:
                     return None  # an @inaccessible type: not the client's to see
-                return self._invalid(f"a {abstract.name}", raw, path)
+                return self._invalid(f"a {abstract.name}", raw, path, owner)
             if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(
                 abstract, runtime
             ):
-                return self._invalid(f"a {abstract.name}", raw, path)
-            return self.object(self.shaper.object_shape(compiled[2], runtime.name), raw, path)
+                return self._invalid(f"a {abstract.name}", raw, path, owner)
+            return self.object(
+                self.shaper.object_shape(compiled[2], runtime.name, owner), raw, path
+            )
         return raw

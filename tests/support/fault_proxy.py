@@ -1,0 +1,175 @@
+"""A fault-injecting proxy between the gateway and a subgraph, for the quiet failures.
+
+Loud faults (refused, hung, 5xx, not JSON) live in ``faulty_subgraph.py``; this proxy gives
+well-formed HTTP 200 JSON answers that are wrong for the request (issue 11). The behaviour is
+chosen by the URL path, so each test routes a graph of its supergraph to its own URL and
+nothing is shared between tests:
+
+``/pass/<tag>/graphql``
+    forwards the request to the upstream subgraph and its answer back;
+``/other/<tag>/graphql``
+    forwards ``{ __typename }`` instead: the upstream's real answer to a different query;
+``/answer/<base64url JSON>/<tag>/graphql``
+    answers HTTP 200 with that JSON, whatever was asked;
+``/hang/<tag>/graphql``
+    reads the request and answers nothing until the client hangs up.
+
+``GET /_count/<tag>`` says how many GraphQL requests arrived for ``<tag>`` (a fetch a test
+expects the gateway not to send shows up here, with no clock involved). Run it with
+``python -m tests.support.fault_proxy --port P --upstream URL``; :func:`running_fault_proxy`
+does that and waits until it answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.support.processes import REPO_ROOT, SubgraphStartError, free_port
+
+__all__ = ["FaultProxy", "running_fault_proxy"]
+
+_HANG_LIMIT = 120.0
+"""A hung request ends at the latest after this long (the gateway hangs up far sooner)."""
+
+
+def create_proxy(upstream: str) -> Starlette:
+    """The proxy's ASGI app, forwarding to ``upstream`` where a mode says so."""
+    counts: Counter[str] = Counter()
+    client = httpx.AsyncClient(timeout=30.0, trust_env=False)
+
+    async def forward(body: bytes) -> Response:
+        answer = await client.post(
+            upstream, content=body, headers={"content-type": "application/json"}
+        )
+        return Response(answer.content, answer.status_code, media_type="application/json")
+
+    async def graphql(request: Request) -> Response:
+        parts = request.path_params["rest"].strip("/").split("/")
+        if len(parts) < 3 or parts[-1] != "graphql":
+            return Response("no such mode", 404)
+        mode, tag = parts[0], parts[-2]
+        counts[tag] += 1
+        body = await request.body()
+        if mode == "pass":
+            return await forward(body)
+        if mode == "other":
+            return await forward(orjson.dumps({"query": "{ __typename }"}))
+        if mode == "answer" and len(parts) == 4:
+            canned = base64.urlsafe_b64decode(parts[1].encode())
+            return Response(canned, 200, media_type="application/json")
+        if mode == "hang":
+            with contextlib.suppress(TimeoutError):  # the next message is the hang-up
+                await asyncio.wait_for(request.receive(), _HANG_LIMIT)
+            return Response(b"", 204)
+        return Response("no such mode", 404)
+
+    async def count(request: Request) -> Response:
+        return JSONResponse({"count": counts[request.path_params["tag"]]})
+
+    return Starlette(
+        routes=[
+            Route("/_count/{tag}", count, methods=["GET"]),
+            Route("/{rest:path}", graphql, methods=["POST"]),
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fault_proxy")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", required=True, help="the subgraph's GraphQL URL")
+    args = parser.parse_args(argv)
+    uvicorn.run(
+        create_proxy(args.upstream),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+
+
+@dataclass(frozen=True)
+class FaultProxy:
+    """The running proxy: URLs for each mode, and what arrived."""
+
+    port: int
+
+    def url(self, mode: str, tag: str) -> str:
+        """The GraphQL URL of ``mode`` (``pass``, ``other``, ``hang``) for ``tag``."""
+        return f"http://127.0.0.1:{self.port}/{mode}/{tag}/graphql"
+
+    def answering(self, answer: Any, tag: str) -> str:
+        """The GraphQL URL that answers ``answer`` (any JSON value) to every request."""
+        encoded = base64.urlsafe_b64encode(orjson.dumps(answer)).decode()
+        return f"http://127.0.0.1:{self.port}/answer/{encoded}/{tag}/graphql"
+
+    def count(self, tag: str) -> int:
+        """How many requests arrived for ``tag``."""
+        response = httpx.get(f"http://127.0.0.1:{self.port}/_count/{tag}", timeout=10.0)
+        response.raise_for_status()
+        return int(response.json()["count"])
+
+
+@contextlib.contextmanager
+def running_fault_proxy(upstream: str, *, timeout: float = 30.0) -> Iterator[FaultProxy]:
+    """Start the proxy on a free port in front of ``upstream``; yield it once it answers."""
+    proxy = FaultProxy(port=free_port())
+    command = [
+        sys.executable,
+        "-m",
+        "tests.support.fault_proxy",
+        "--port",
+        str(proxy.port),
+        "--upstream",
+        upstream,
+    ]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    output = log.read().decode(errors="replace")
+                    raise SubgraphStartError(f"the fault proxy exited:\n{output}")
+                with contextlib.suppress(httpx.TransportError):
+                    proxy.count("ready")
+                    break
+                if time.monotonic() > deadline:
+                    raise SubgraphStartError(f"the fault proxy did not answer in {timeout}s")
+                time.sleep(0.1)
+            yield proxy
+        finally:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+if __name__ == "__main__":
+    main()
