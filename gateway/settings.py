@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     subgraph_timeout: float = Field(
         30.0, gt=0, le=3600, description="seconds a subgraph may take before SUBGRAPH_TIMEOUT"
     )
+    request_deadline: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="seconds a whole request may take; fetches left then get GATEWAY_TIMEOUT",
+    )
     subgraph_timeouts: SecondsMap = Field(
         default_factory=dict, description="per-subgraph timeouts: `NAME=SECONDS,...`"
     )

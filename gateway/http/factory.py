@@ -177,6 +177,7 @@ def build_app(
         supergraph,
         subgraph_urls=dict(settings.subgraph_urls),
         transport=transport,
+        request_deadline=settings.request_deadline,
         tokens=tokens,
         authorizer=authorizer,
         visibility=visibility,
