@@ -5,10 +5,11 @@
 seed gives them; the journeys present them through the development identity headers, so the
 default policy decides on exactly what a signed-in person of that role would hold.
 
-:func:`start_dev` starts what ``make run`` starts (``tandem dev``, OA and ERP in-process);
-:func:`start_serve` starts ``tandem serve --policy policies`` over a :class:`Stack`'s OA and
-ERP. Both keep their policy in a scratch database, so the policy admin API is mounted
-wherever the gateway mounts it in that configuration; :class:`PolicyAdmin` talks to it.
+:func:`start_dev` starts what ``make run`` starts (``tandem dev``, OA and ERP in-process,
+its run-time policy store a scratch SQLite file seeded from ``policies/``, as its development
+profile says); :func:`start_serve` starts ``tandem serve --policy policies`` over a
+:class:`Stack`'s OA and ERP with a scratch policy database. Both therefore serve the policy
+admin API at ``/admin/graphql``; :class:`PolicyAdmin` talks to it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.support.processes import REPO_ROOT, free_port
 __all__ = [
     "PEOPLE",
     "PolicyAdmin",
+    "client_for",
     "person",
     "start_dev",
     "start_serve",
@@ -79,12 +81,7 @@ def _policy_store(folder: Path) -> dict[str, str]:
 def start_dev(folder: Path) -> Iterator[Service]:
     """``tandem dev`` (what ``make run`` starts) on a free port, its data in ``folder``."""
     port = free_port()
-    env = service_env(
-        TANDEM_DATA_DIR=str(folder),
-        TANDEM_DEV_OA_PORT="0",
-        TANDEM_DEV_ERP_PORT="0",
-        **_policy_store(folder),
-    )
+    env = service_env(TANDEM_DATA_DIR=str(folder), TANDEM_DEV_OA_PORT="0", TANDEM_DEV_ERP_PORT="0")
     service = Service(
         "tandem-dev", [*tandem_command(), "dev", "--port", str(port)], env, port, folder, _answers
     )
