@@ -2,16 +2,18 @@
 
 ::
 
-    tandem policy check   --supergraph FILE [--policy DIR] [--roles R1,R2]
+    tandem policy check   [DIR] [--supergraph FILE] [--roles R1,R2]
                           [--extra-sdl FILE] [--no-admin-api]
-    tandem policy test    --supergraph FILE [--policy DIR] [--default deny|allow] CASES...
-    tandem policy explain --supergraph FILE [--policy DIR] [--default deny|allow]
+    tandem policy test    [--supergraph FILE] [--policy DIR] [--default deny|allow] CASES...
+    tandem policy explain [--supergraph FILE] [--policy DIR] [--default deny|allow]
                           --as SUBJECT [--roles R1,R2] [--department D]
                           [--variables JSON] [--operation-name NAME] QUERY|@FILE
 
-``--policy DIR`` holds ``model.conf`` and ``policy.csv`` (default ``policies``). Exit status:
-0 when all is well, 1 when ``check`` finds problems or a case fails, 2 when an input cannot be
-read (a missing file, an invalid supergraph, operation or case file).
+The policy folder (``check DIR`` or ``--policy DIR``) holds ``model.conf`` and ``policy.csv``
+(default ``policies``). ``--supergraph`` defaults to ``subgraphs/supergraph.graphql`` when
+that file exists in the working directory (a checkout of Tandem); elsewhere it is required.
+Exit status: 0 when all is well, 1 when ``check`` finds problems or a case fails, 2 when an
+input cannot be read (a missing file, an invalid supergraph, operation or case file).
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from graphql import GraphQLError, GraphQLSchema, build_schema
 from subgraphs.common.tokens import Principal
 
 from .authz.enforcer import PolicyEnforcer
+from .authz.field_access import Grants
+from .authz.relations import RELATIONS
 from .authz.tools import (
     DEMO_ROLES,
     Decide,
+    GrantsFor,
     PolicyCase,
     Trace,
     Traced,
@@ -46,6 +51,7 @@ from .authz.tools import (
 from .errors import TandemError
 
 __all__ = [
+    "DEFAULT_SUPERGRAPH",
     "PolicyCaseError",
     "add_policy_parser",
     "load_cases",
@@ -54,6 +60,10 @@ __all__ = [
     "render_trace",
     "run_policy",
 ]
+
+
+DEFAULT_SUPERGRAPH = "subgraphs/supergraph.graphql"
+"""The composed supergraph of a Tandem checkout: ``--supergraph``'s default when it exists."""
 
 
 class PolicyCaseError(TandemError):
@@ -68,9 +78,17 @@ def add_policy_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     tools = policy.add_subparsers(dest="policy_command", required=True)
 
     def common(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--supergraph", required=True, help="supergraph SDL file")
         parser.add_argument(
-            "--policy", metavar="DIR", default="policies", help="model.conf + policy.csv"
+            "--supergraph",
+            metavar="FILE",
+            help=f"supergraph SDL file (default: {DEFAULT_SUPERGRAPH} when it exists in the "
+            "working directory; required elsewhere)",
+        )
+        parser.add_argument(
+            "--policy",
+            metavar="DIR",
+            default="policies",
+            help="folder holding model.conf + policy.csv (default: policies)",
         )
 
     def default(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +98,12 @@ def add_policy_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
     check = tools.add_parser("check", help="lint the policy against the supergraph")
     common(check)
+    check.add_argument(
+        "policy_dir",
+        nargs="?",
+        metavar="DIR",
+        help="folder holding model.conf + policy.csv (default: --policy, itself policies)",
+    )
     check.add_argument(
         "--roles", help="comma-separated configured roles (default: the demo company's)"
     )
@@ -118,8 +142,8 @@ def run_policy(args: argparse.Namespace) -> int:
     try:
         from .supergraph import load_supergraph
 
-        schema = load_supergraph(args.supergraph).api_schema
-        policy_dir = Path(args.policy)
+        schema = load_supergraph(_supergraph_path(args.supergraph)).api_schema
+        policy_dir = Path(getattr(args, "policy_dir", None) or args.policy)
         model, policy = policy_dir / "model.conf", policy_dir / "policy.csv"
         for path in (model, policy):
             if not path.is_file():
@@ -131,12 +155,28 @@ def run_policy(args: argparse.Namespace) -> int:
         def decide_for(principal: Principal | None) -> Decide:
             return lambda coordinate, action: enforcer.decide(principal, coordinate, action)
 
+        def grants_for(principal: Principal | None) -> Grants:
+            """Rules on related objects (``employee@self``), asked as the gateway asks them."""
+            return lambda coordinate, action: enforcer.conditional_grants(
+                principal, coordinate, action, RELATIONS
+            )
+
         if args.policy_command == "test":
-            return _test(args, schema, decide_for)
-        return _explain(args, schema, decide_for)
+            return _test(args, schema, decide_for, grants_for)
+        return _explain(args, schema, decide_for, grants_for)
     except TandemError as error:
         print(f"tandem policy: {error.message}", file=sys.stderr)
         return 2
+
+
+def _supergraph_path(given: str | None) -> str:
+    if given:
+        return given
+    if Path(DEFAULT_SUPERGRAPH).is_file():
+        return DEFAULT_SUPERGRAPH
+    raise TandemError(
+        f"--supergraph is required here: no {DEFAULT_SUPERGRAPH} in the working directory"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,11 +218,12 @@ def _test(
     args: argparse.Namespace,
     schema: GraphQLSchema,
     decide_for: Callable[[Principal | None], Decide],
+    grants_for: GrantsFor,
 ) -> int:
     passed = failed = 0
     for path in _case_files(args.cases):
         for case in load_cases(path):
-            result = run_case(schema, case, decide_for)
+            result = run_case(schema, case, decide_for, grants_for)
             print(f"{'PASS' if result.passed else 'FAIL'}  {path}: {case.name}")
             for failure in result.failures:
                 print(f"        {failure}")
@@ -196,6 +237,7 @@ def _explain(
     args: argparse.Namespace,
     schema: GraphQLSchema,
     decide_for: Callable[[Principal | None], Decide],
+    grants_for: GrantsFor,
 ) -> int:
     query = args.query
     if query.startswith("@"):
@@ -209,7 +251,7 @@ def _explain(
     roles = tuple(r.strip() for r in args.roles.split(",") if r.strip())
     principal = Principal(args.subject, args.subject, roles, args.department)
     operation = parse_operation(schema, query, args.operation_name, variables)
-    trace = trace_operation(schema, operation, decide_for(principal))
+    trace = trace_operation(schema, operation, decide_for(principal), grants_for(principal))
     print(
         f"as {principal.subject} (roles: {', '.join(roles) or 'none'}; "
         f"department: {principal.department or 'none'})"
@@ -234,7 +276,7 @@ def render_trace(trace: Trace) -> str:
             label += f"({node.arguments})" if node.arguments else ""
             if node.verdict == "denied" and node.selects:
                 label += " { ... }"  # nothing under a denied field is fetched
-            verdict = "DENIED" if node.verdict == "denied" else "allowed"
+            verdict = "DENIED" if node.verdict == "denied" else node.verdict
             rows.append(
                 (indent + label, node.coordinate or "", node.action or "", verdict, node.rule)
             )
@@ -249,17 +291,21 @@ def render_trace(trace: Trace) -> str:
         for row in rows
     ]
     denied = sorted(trace.coordinates("denied"))
+    conditional = sorted(trace.coordinates("conditional"))
     allowed = sum(1 for f in trace.fields if f.verdict == "allowed")
-    lines.append(
-        f"{allowed} allowed, {len(denied)} denied" + (f": {', '.join(denied)}" if denied else "")
+    summary = f"{allowed} allowed, {len(denied)} denied" + (
+        f": {', '.join(denied)}" if denied else ""
     )
+    if conditional:  # shown only on objects related to the caller
+        summary += f"; {len(conditional)} conditional: {', '.join(conditional)}"
+    lines.append(summary)
     return "\n".join(line.rstrip() for line in lines)
 
 
 # -- policy test files -----------------------------------------------------------------------
 
 _CASE_KEYS = ("name", "principal", "operation", "operation_name", "variables", "visible",
-              "denied", "denied_paths")  # fmt: skip
+              "denied", "denied_paths", "conditional")  # fmt: skip
 _PRINCIPAL_KEYS = ("subject", "name", "roles", "department", "client_id")
 
 
@@ -311,9 +357,12 @@ def _case(item: object, source: str, index: int) -> PolicyCase:
         raise PolicyCaseError(f"{where}: 'operation' must be GraphQL text")
     if "principal" not in item:
         raise PolicyCaseError(f"{where}: no 'principal' (null means an anonymous caller)")
-    expected = [_strings(item, key, where) for key in ("visible", "denied", "denied_paths")]
+    keys = ("visible", "denied", "denied_paths", "conditional")
+    expected = [_strings(item, key, where) for key in keys]
     if all(e is None for e in expected):
-        raise PolicyCaseError(f"{where}: expects nothing: give visible, denied or denied_paths")
+        raise PolicyCaseError(
+            f"{where}: expects nothing: give visible, denied, denied_paths or conditional"
+        )
     variables = item.get("variables") or {}
     operation_name = item.get("operation_name")
     if not isinstance(variables, dict) or not isinstance(operation_name, str | None):

@@ -50,6 +50,7 @@ __all__ = [
     "DEMO_ROLES",
     "CaseResult",
     "Decide",
+    "GrantsFor",
     "Operation",
     "PolicyCase",
     "PolicyLine",
@@ -68,6 +69,7 @@ __all__ = [
 ]
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
+GrantsFor = Callable[[Principal | None], Grants]  # principal -> its grants on related objects
 
 ACTIONS: Final = ("read", "write", "read_plain", "read_masked")
 BUILTIN_SUBJECTS: Final = ("anonymous",)  # what the enforcer asks as when there is no principal
@@ -455,7 +457,9 @@ class Traced:
     """One selected field and what the caller gets there.
 
     ``verdict`` is ``allowed``, ``denied`` (null and ``FORBIDDEN`` at ``path``; nothing under
-    it is fetched) or ``meta`` (``__typename``, introspection: not a matter of field policy).
+    it is fetched), ``conditional`` (fetched, and shown only on objects related to the caller,
+    ``role@relation`` rules) or ``meta`` (``__typename``, introspection: not a matter of field
+    policy).
     """
 
     key: str
@@ -553,21 +557,21 @@ def trace_operation(
                 verdict = (denial.action, "denied", denial.rule)
                 nodes.append(Traced(*base, coordinate, *verdict, here, (), selects))
                 continue
+            inner: tuple[Traced | TracedFragment, ...] = ()
+            if item.selections is not None:  # fetched (allowed or conditional): decided inside
+                field_type = schema.type_map[parent].fields[item.name].type  # type: ignore[attr-defined]
+                inner = walk(item.selections, get_named_type(field_type).name, here, False)
             conditional = access.conditional.get(id(item))
             if conditional is not None:
                 rules = "; ".join(rule for _, _, rule in conditional.grants)
                 verdict = (conditional.action, "conditional", rules)
-                nodes.append(Traced(*base, coordinate, *verdict, here, (), selects))
+                nodes.append(Traced(*base, coordinate, *verdict, here, inner, selects))
                 continue
             # the decision that let it through (the action the gateway actually asked)
             expected = "write" if root and writes else "read"
             decisions = asked.get(coordinate, {})
             action = expected if expected in decisions else next(iter(decisions), expected)
             decision = decisions.get(action, Decision(True, "allowed"))
-            inner: tuple[Traced | TracedFragment, ...] = ()
-            if item.selections is not None:
-                field_type = schema.type_map[parent].fields[item.name].type  # type: ignore[attr-defined]
-                inner = walk(item.selections, get_named_type(field_type).name, here, False)
             verdict = (action, "allowed", decision.rule)
             nodes.append(Traced(*base, coordinate, *verdict, here, inner, selects))
         return tuple(nodes)
@@ -590,6 +594,7 @@ class PolicyCase:
     visible: frozenset[str] | None = None
     denied: frozenset[str] | None = None
     denied_paths: frozenset[str] | None = None
+    conditional: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -603,33 +608,46 @@ class CaseResult:
         return not self.failures
 
 
+_VERDICTS: Final = (("visible", "allowed"), ("denied", "denied"), ("conditional", "conditional"))
+
+
 def run_case(
-    schema: GraphQLSchema, case: PolicyCase, decide_for: Callable[[Principal | None], Decide]
+    schema: GraphQLSchema,
+    case: PolicyCase,
+    decide_for: Callable[[Principal | None], Decide],
+    grants_for: GrantsFor | None = None,
 ) -> CaseResult:
-    """Authorize the case's operation for its principal and compare with what it expects."""
+    """Authorize the case's operation for its principal and compare with what it expects.
+
+    With ``grants_for`` (the gateway always has it), fields granted on related objects only
+    are ``conditional``, as the gateway decides them; without it they count as denied.
+    """
     try:
         operation = parse_operation(schema, case.operation, case.operation_name, case.variables)
     except OperationError as error:
         return CaseResult(case, (f"the operation is invalid: {error.message}",))
-    trace = trace_operation(schema, operation, decide_for(case.principal))
-    visible, denied = trace.coordinates("allowed"), trace.coordinates("denied")
+    grants = grants_for(case.principal) if grants_for is not None else None
+    trace = trace_operation(schema, operation, decide_for(case.principal), grants)
+    got = {verdict: trace.coordinates(verdict) for _, verdict in _VERDICTS}
+    expectations = {"visible": case.visible, "denied": case.denied, "conditional": case.conditional}
     failures: list[str] = []
-    for expected, got, other, word in (
-        (case.visible, visible, denied, "visible"),
-        (case.denied, denied, visible, "denied"),
-    ):
+    for word, verdict in _VERDICTS:
+        expected = expectations[word]
         if expected is None:
             continue
-        for coordinate in sorted(expected - set(got)):
-            if coordinate in other:
-                opposite = "denied by" if word == "visible" else "allowed by"
-                failures.append(f"{coordinate}: expected {word}, {opposite} {other[coordinate]}")
+        mine = got[verdict]
+        for coordinate in sorted(expected - set(mine)):
+            other = next((v for _, v in _VERDICTS if coordinate in got[v]), None)
+            if other is not None:
+                failures.append(
+                    f"{coordinate}: expected {word}, {other} by {got[other][coordinate]}"
+                )
             else:
                 failures.append(
                     f"{coordinate}: expected {word}, but the operation does not reach it"
                 )
-        for coordinate in sorted(set(got) - expected):
-            failures.append(f"{coordinate}: {word} ({got[coordinate]}) but not listed in {word}")
+        for coordinate in sorted(set(mine) - expected):
+            failures.append(f"{coordinate}: {word} ({mine[coordinate]}) but not listed in {word}")
     if case.denied_paths is not None:
         for path in sorted(case.denied_paths - trace.denied_paths):
             failures.append(f"{path}: expected a denied path, but it is not denied")

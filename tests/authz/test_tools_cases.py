@@ -9,6 +9,8 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from gateway.authz.enforcer import PolicyEnforcer
+from gateway.authz.field_access import Grants
+from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import Decide, PolicyCase, run_case
 from gateway.policy_cli import PolicyCaseError, load_cases, main, parse_cases
 from gateway.supergraph import load_supergraph
@@ -21,36 +23,82 @@ DEMO = ROOT / "subgraphs" / "demo" / "supergraph.graphql"
 FIXTURE = FIXTURES / "oa_erp.graphql"
 COMPOSED = ROOT / "subgraphs" / "supergraph.graphql"
 ENFORCER = PolicyEnforcer(POLICIES / "model.conf", POLICIES / "policy.csv")
+# The tool's own tests run on two other supergraphs (the demo's, a fixture with a union and an
+# interface): the shipped policy, plus rules for the types and root fields only they have.
+FIXTURE_ENFORCER = ENFORCER.preview(
+    [
+        *ENFORCER.lines,
+        ("p", "employee", "*", "Query.search", "read", "allow"),
+        ("p", "employee", "*", "Query.node", "read", "allow"),
+        ("p", "employee", "*", "OrderLine.*", "read", "allow"),
+    ]
+)
 
 
 def decide_for(principal: Principal | None) -> Decide:
     return lambda coordinate, action: ENFORCER.decide(principal, coordinate, action)
 
 
+def grants_for(principal: Principal | None) -> Grants:
+    return lambda c, a: ENFORCER.conditional_grants(principal, c, a, RELATIONS)
+
+
+def fixture_decide_for(principal: Principal | None) -> Decide:
+    return lambda coordinate, action: FIXTURE_ENFORCER.decide(principal, coordinate, action)
+
+
 def _cases(path: Path) -> list[Any]:
     return [pytest.param(case, id=case.name) for case in load_cases(path)]
 
 
-@pytest.mark.parametrize("case", _cases(POLICIES / "tests" / "default.yaml"))
-def test_default_policy_cases_on_the_demo_supergraph(case: PolicyCase) -> None:
-    result = run_case(load_supergraph(DEMO).api_schema, case, decide_for)
+@pytest.mark.parametrize("case", _cases(FIXTURES / "demo_cases.yaml"))
+def test_tool_cases_on_the_demo_supergraph(case: PolicyCase) -> None:
+    result = run_case(load_supergraph(DEMO).api_schema, case, fixture_decide_for)
     assert result.failures == ()
 
 
 @pytest.mark.parametrize("case", _cases(FIXTURES / "sensitive.yaml"))
 def test_default_policy_cases_on_the_sensitive_oa_erp_coordinates(case: PolicyCase) -> None:
-    result = run_case(load_supergraph(FIXTURE).api_schema, case, decide_for)
+    result = run_case(load_supergraph(FIXTURE).api_schema, case, fixture_decide_for)
     assert result.failures == ()
 
 
-@pytest.mark.parametrize("case", _cases(POLICIES / "tests" / "oa-erp" / "sensitive.yaml"))
+SHIPPED = [case for path in sorted((POLICIES / "tests").glob("*.yaml")) for case in _cases(path)]
+
+
+@pytest.mark.parametrize("case", SHIPPED)
 def test_default_policy_cases_on_the_composed_oa_erp_supergraph(case: PolicyCase) -> None:
-    result = run_case(load_supergraph(COMPOSED).api_schema, case, decide_for)
+    result = run_case(load_supergraph(COMPOSED).api_schema, case, decide_for, grants_for)
     assert result.failures == ()
+
+
+def test_fields_granted_on_related_objects_are_conditional_only_with_grants() -> None:
+    """The gateway fetches an own-record field and decides it per object: with the grants
+    (as ``tandem policy test`` runs) it is ``conditional``; without them, denied."""
+    case = parse_cases(
+        [
+            {
+                "name": "own salary",
+                "principal": {"subject": "emp-001", "roles": ["employee"]},
+                "operation": "{ me { salary { amount } } }",
+                "conditional": ["Employee.salary"],
+                "visible": ["Query.me", "Money.amount"],
+                "denied": [],
+            }
+        ],
+        "inline",
+    )[0]
+    schema = load_supergraph(COMPOSED).api_schema
+    assert run_case(schema, case, decide_for, grants_for).failures == ()
+    assert run_case(schema, case, decide_for).failures == (
+        "Money.amount: expected visible, but the operation does not reach it",
+        "Employee.salary: denied (default: deny unlisted) but not listed in denied",
+        "Employee.salary: expected conditional, denied by default: deny unlisted",
+    )
 
 
 @pytest.mark.parametrize(
-    "path", [FIXTURES / "sensitive.yaml", POLICIES / "tests" / "oa-erp" / "sensitive.yaml"]
+    "path", [FIXTURES / "sensitive.yaml", POLICIES / "tests" / "sensitive.yaml"]
 )
 def test_every_demo_role_is_tested_against_every_sensitive_coordinate(path: Path) -> None:
     cases = load_cases(path)
@@ -65,7 +113,10 @@ def test_every_demo_role_is_tested_against_every_sensitive_coordinate(path: Path
         role
         for case in cases
         if case.principal is not None
-        and sensitive <= (case.visible or frozenset()) | (case.denied or frozenset())
+        and sensitive
+        <= (case.visible or frozenset())
+        | (case.denied or frozenset())
+        | (case.conditional or frozenset())
         for role in case.principal.roles
     }
     assert tested >= {
@@ -187,8 +238,11 @@ def test_the_cli_reports_pass_and_fail_per_case_and_exits_1_on_failure(
 ) -> None:
     cases = tmp_path / "cases"
     cases.mkdir()
+    # the CLI decides as the gateway does: own-record fields (employee@self) are conditional
     (cases / "a.yaml").write_text(
-        CASE.replace("'\n", "'\n  denied: [Employee.salary, Employee.idCardNumber]\n", 1),
+        CASE.replace(
+            "'\n", "'\n  conditional: [Employee.salary, Employee.idCardNumber]\n  denied: []\n", 1
+        ),
         encoding="utf-8",
     )
     (cases / "b.yml").write_text(
@@ -201,7 +255,8 @@ def test_the_cli_reports_pass_and_fail_per_case_and_exits_1_on_failure(
     assert capsys.readouterr().out.splitlines() == [
         f"PASS  {cases}/a.yaml: employee and salaries",
         f"FAIL  {cases}/b.yml: employee and salaries",
-        "        Employee.idCardNumber: denied (default: deny unlisted) but not listed in denied",
+        "        Employee.salary: expected denied, conditional by "
+        "employee@self, *, Employee.salary, read, allow",
         "1 passed, 1 failed",
     ]
     assert main([*args, str(cases / "a.yaml")]) == 0
@@ -212,7 +267,7 @@ def test_the_cli_reports_pass_and_fail_per_case_and_exits_1_on_failure(
 
 def test_the_cli_runs_the_shipped_cases(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["test", "--supergraph", str(DEMO), "--policy", str(POLICIES), str(POLICIES / "tests")]
+        ["test", "--supergraph", str(COMPOSED), "--policy", str(POLICIES), str(POLICIES / "tests")]
     )
     assert code == 0, capsys.readouterr().out
     assert capsys.readouterr().out.endswith(" passed, 0 failed\n")

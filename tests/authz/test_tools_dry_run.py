@@ -75,7 +75,7 @@ def test_allows_are_logged_at_info_and_no_data_is(
     gateway.plan(QUERY, principal=EMPLOYEE)
     assert [m for level, m in _records(caplog) if level == "INFO"] == [
         "authz dry-run: would allow read Query.employee for emp-001 "
-        "(roles employee; department dept-01): employee, *, Query.*, read, allow",
+        "(roles employee; department dept-01): employee, *, Query.employee, read, allow",
         "authz dry-run: would allow read Employee.name for emp-001 "
         "(roles employee; department dept-01): employee, *, Employee.name, read, allow",
         "authz dry-run: would allow read Money.amount for emp-001 "

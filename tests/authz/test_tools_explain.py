@@ -22,6 +22,14 @@ FIXTURE = Path(__file__).parent / "fixtures" / "oa_erp.graphql"
 SUPERGRAPH = load_supergraph(FIXTURE)
 SCHEMA = SUPERGRAPH.api_schema
 ENFORCER = PolicyEnforcer(POLICIES / "model.conf", POLICIES / "policy.csv")
+# the fixture's root fields that the composed supergraph does not have (union, interface)
+ENFORCER.load_lines(
+    [
+        *ENFORCER.lines,
+        ("p", "employee", "*", "Query.search", "read", "allow"),
+        ("p", "employee", "*", "Query.node", "read", "allow"),
+    ]
+)
 
 EMPLOYEE = Principal("emp-001", "Emp", ("employee",), "dept-01")
 AUDITOR = Principal("aud-001", "Aud", ("auditor",), "dept-08")
@@ -46,12 +54,12 @@ def test_each_field_however_reached_has_its_coordinate_verdict_and_rule() -> Non
         "fragment Pay on Employee { name salary { amount } }"
     )
     assert fields(result) == [
-        ("me", "Query.me", "allowed", "employee, *, Query.*, read, allow"),
+        ("me", "Query.me", "allowed", "employee, *, Query.me, read, allow"),
         ("me.boss", "Employee.manager", "allowed", "employee, *, Employee.manager, read, allow"),
         ("me.boss.name", "Employee.name", "allowed", "employee, *, Employee.name, read, allow"),
         ("me.boss.salary", "Employee.salary", "denied", "default: deny unlisted"),
         ("me.phone", "Employee.phone", "allowed", "employee, *, Employee.phone, read, allow"),
-        ("search", "Query.search", "allowed", "employee, *, Query.*, read, allow"),
+        ("search", "Query.search", "allowed", "employee, *, Query.search, read, allow"),
         ("search.__typename", None, "meta", "meta field"),
         ("search.code", "Department.code", "allowed", "employee, *, Department.*, read, allow"),
     ]
@@ -68,12 +76,12 @@ def test_the_tree_is_printed_mirroring_the_operation() -> None:
     assert render_trace(result).splitlines() == [
         "query",
         "  me                  Query.me              read  allowed  "
-        "employee, *, Query.*, read, allow",
+        "employee, *, Query.me, read, allow",
         "    name              Employee.name         read  allowed  "
         "employee, *, Employee.name, read, allow",
         "    salary { ... }    Employee.salary       read  DENIED   default: deny unlisted",
         "  vendors: suppliers  Query.suppliers       read  allowed  "
-        "employee, *, Query.*, read, allow",
+        "employee, *, Query.suppliers, read, allow",
         "    ... on Supplier",
         "      bankAccount     Supplier.bankAccount  read  DENIED   "
         "integrator, *, Supplier.bankAccount, read, deny",
@@ -169,3 +177,18 @@ def test_the_cli_explains_with_default_allow_and_exits_2_on_bad_input(
     assert "Cannot query field 'nme'" in capsys.readouterr().err
     assert main([*args, "--variables", "[1]", "{ me { name } }"]) == 2
     assert capsys.readouterr().err == "tandem policy: --variables must be a JSON object\n"
+
+
+def test_the_cli_shows_own_record_fields_as_conditional(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI asks for rules on related objects as the gateway does: not 'denied'."""
+    args = ["explain", "--supergraph", str(FIXTURE), "--policy", str(POLICIES)]
+    code = main([*args, "--as", "emp-001", "--roles", "employee", "{ me { salary { amount } } }"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [line.split()[:4] for line in out[2:5]] == [
+        ["me", "Query.me", "read", "allowed"],
+        ["salary", "Employee.salary", "read", "conditional"],
+        ["amount", "Money.amount", "read", "allowed"],
+    ]
+    assert out[3].endswith("employee@self, *, Employee.salary, read, allow")
+    assert out[-1] == "2 allowed, 0 denied; 1 conditional: Employee.salary"
