@@ -131,9 +131,8 @@ MUTATIONS: dict[str, frozenset[str]] = {
             "approve", "reject", "withdraw", "transfer", "bookMeeting", "cancelMeeting",
             "recordMinutes",
         ),
-        (EMPLOYEE, "hr"): ("updateEmployeeIdentity",),
         ("manager", "hr"): ("publishAnnouncement",),
-        ("hr",): ("defineApprovalFlow", "createMeetingRoom"),
+        ("hr",): ("updateEmployeeIdentity", "defineApprovalFlow", "createMeetingRoom"),
         ("finance",): (
             "createAccount", "postJournalEntry", "setBudget", "registerAsset", "setSalary",
             "closeSalesOrder",
