@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from gateway.errors import OperationError
 from subgraphs.common.crypto_formats import index_form
 from subgraphs.common.crypto_orm import field_keys
 from tests.crypto.conftest import WRITTEN
@@ -85,9 +88,13 @@ def test_a_malformed_value_is_refused_and_not_repeated(stack: Stack) -> None:
 
 
 def test_only_hr_writes_identity_fields(stack: Stack) -> None:
-    response = stack.execute("employee", UPDATE, {"id": "emp-031", "phone": "+86 137 0000 0001"})
-    assert _codes(response) == ["FORBIDDEN"]
-    assert response["data"] == {"updateEmployeeIdentity": None} or response["data"] is None
+    """Refused before it runs: the mutation's root field is denied (nothing written)."""
+    sent = len(stack.transport.sent)
+    with pytest.raises(OperationError) as refused:
+        stack.execute("employee", UPDATE, {"id": "emp-031", "phone": "+86 137 0000 0001"})
+    assert refused.value.code == "FORBIDDEN"
+    assert refused.value.extensions["coordinates"] == ["Mutation.updateEmployeeIdentity"]
+    assert len(stack.transport.sent) == sent  # the subgraph was never asked
 
 
 def test_hr_finds_an_employee_by_id_card_number(stack: Stack) -> None:
