@@ -4,9 +4,17 @@ A list field looks like ``employees(first: Int = 20, after: String): EmployeeCon
 and answers ``{ edges { cursor node { ... } } pageInfo { hasNextPage endCursor } }``.
 
 :func:`paginate` pages a SQLAlchemy ``select`` by a stable order (keyset, not offset):
-the order's last column must be unique (an id), no order column may be NULL, and the
-cursor of a row is the base64url JSON of its order values, bound to that order, so a
-cursor from another list or a tampered one is ``BAD_USER_INPUT`` on ``after``.
+the order's last column must be unique (an id) and no order column may be NULL.
+
+A cursor carries the row's order values, which are field values (a customer number, an entry
+number, a creation time) the caller may not be allowed to read: so it is sealed, not encoded.
+It is the base64url of a random nonce and the AES-256-GCM encryption of the tagged values
+(padded to a multiple of :data:`PAD` bytes, so its length says little either), with the
+ordering as associated data. The key is derived (HKDF-SHA256) from the subgraph's blind-index
+key, a secret only subgraphs hold, required in production and generated under the data
+directory in development; so no new key needs provisioning, and the gateway, which never holds
+it, cannot read cursors either. A cursor from another list, another key or a tampered one is
+``BAD_USER_INPUT`` on ``after`` (issue 10, item 4).
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import zlib
+import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,16 +32,22 @@ from typing import Any, Final, Generic, TypeVar
 from uuid import UUID
 
 import strawberry
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
+from subgraphs.common.crypto_keys import blind_index_key
 from subgraphs.common.errors import BadUserInput
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "PAD",
     "Connection",
     "Edge",
     "Page",
@@ -45,6 +60,10 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 100
+PAD: Final = 32
+"""Sealed cursors are padded to a multiple of this many bytes (lengths of values hidden)."""
+_NONCE: Final = 12
+_KEY_INFO: Final = b"tandem pagination cursor v1"
 
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")
@@ -103,10 +122,12 @@ def page_size(
 
 
 def encode_cursor(values: Sequence[Any], order: str = "") -> str:
-    """An opaque cursor for the order ``values`` of a row (``order`` names the ordering)."""
-    payload = {"o": _checksum(order), "k": [_tag(v) for v in values]}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    """A sealed cursor for the order ``values`` of a row (``order`` names the ordering)."""
+    raw = json.dumps([_tag(v) for v in values], separators=(",", ":")).encode()
+    padded = raw + b" " * (-len(raw) % PAD)  # JSON ignores trailing blanks
+    nonce = os.urandom(_NONCE)
+    sealed = _cipher().encrypt(nonce, padded, order.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
 
 
 def decode_cursor(
@@ -114,16 +135,44 @@ def decode_cursor(
 ) -> tuple[Any, ...]:
     """The values inside ``cursor``; ``BAD_USER_INPUT`` naming ``field`` if it is not ours."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-        if payload["o"] != _checksum(order):
-            raise ValueError("cursor of another ordering")
-        values = tuple(_untag(v) for v in payload["k"])
-    except (ValueError, KeyError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
+        data = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = _cipher().decrypt(data[:_NONCE], data[_NONCE:], order.encode())
+        values = tuple(_untag(v) for v in json.loads(raw))
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        binascii.Error,
+        InvalidOperation,
+        UnicodeDecodeError,
+        InvalidTag,
+    ):
         raise BadUserInput("Invalid cursor.", field=field) from None
     if arity is not None and len(values) != arity:
         raise BadUserInput("Invalid cursor.", field=field)
     return values
+
+
+_ciphers: dict[tuple[str, ...], AESGCM] = {}
+_ciphers_lock = threading.Lock()
+_ENVIRONMENT: Final = (
+    "TANDEM_ENV",
+    "TANDEM_DATA_DIR",
+    "TANDEM_BLIND_INDEX_KEY",
+    "TANDEM_BLIND_INDEX_KEY_FILE",
+)
+
+
+def _cipher() -> AESGCM:
+    """The cursor cipher of this process's settings (derived once per distinct setting)."""
+    signature = tuple(os.environ.get(name, "") for name in _ENVIRONMENT)
+    with _ciphers_lock:
+        found = _ciphers.get(signature)
+        if found is None:
+            secret = blind_index_key(os.environ)
+            derived = HKDF(hashes.SHA256(), 32, salt=None, info=_KEY_INFO).derive(secret)
+            found = _ciphers[signature] = AESGCM(derived)
+        return found
 
 
 async def paginate(
@@ -178,10 +227,6 @@ def _after(
         beyond = column < values[i] if descending else column > values[i]
         alternatives.append(and_(*equal, beyond))
     return or_(*alternatives)
-
-
-def _checksum(order: str) -> int:
-    return zlib.crc32(order.encode())
 
 
 def _tag(value: Any) -> list[Any]:

@@ -152,6 +152,35 @@ def test_cursors_round_trip_typed_values() -> None:
         decode_cursor(cursor, "order", arity=2)
 
 
+def test_a_cursor_carries_no_readable_value() -> None:
+    """Issue 10, item 4: the sort key is sealed, so a cursor reveals no field value."""
+    values = ("CUS-0042", "Shanghai Trading", 123456789, Decimal("98765.43"), START)
+    cursor = encode_cursor(values, "order")
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    readable = [cursor.encode(), raw, raw.decode("latin-1").encode()]
+    for secret in ("CUS-0042", "Shanghai", "123456789", "98765", "2026"):
+        assert not any(secret.encode() in text for text in readable), secret
+    with pytest.raises(ValueError):
+        json.loads(raw)
+    assert encode_cursor(values, "order") != cursor  # a fresh nonce each time
+
+
+def test_cursor_lengths_hide_value_lengths() -> None:
+    short, long = encode_cursor(("A",), "o"), encode_cursor(("A" * 20,), "o")
+    assert len(short) == len(long)
+
+
+def test_a_cursor_sealed_under_another_key_is_bad_user_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cursor = encode_cursor(("CUS-0001", 1), "order")
+    other = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
+    monkeypatch.setenv("TANDEM_BLIND_INDEX_KEY", other)
+    with pytest.raises(BadUserInput, match="Invalid cursor"):
+        decode_cursor(cursor, "order")
+    assert decode_cursor(encode_cursor(("CUS-0001", 1), "order"), "order") == ("CUS-0001", 1)
+
+
 @pytest.mark.parametrize(("first", "size"), [(None, 20), (0, 0), (5, 5), (100, 100)])
 def test_page_size_defaults_and_limits(first: int | None, size: int) -> None:
     assert page_size(first) == size
