@@ -18,6 +18,10 @@ URL sent to someone else (login CSRF) does not sign them in.
 ``session_principal(request)`` is what the GraphQL endpoint calls: None without a session
 cookie; a ``Principal`` for a live session (after the CSRF check of ``browser_safety``);
 ``NotSignedIn`` (401 ``UNAUTHENTICATED``) for a cookie that names no live session.
+
+While the session store is unreachable every route that needs it answers 503
+``SERVICE_UNAVAILABLE`` with ``Retry-After`` (``gateway.shared_state``); a logout then keeps
+the cookie, so that trying again really ends the session.
 """
 
 from __future__ import annotations
@@ -103,9 +107,7 @@ class SSOSettings:
     key_prefix: str = "tandem:auth:"
 
     @classmethod
-    def from_environ(
-        cls, environ: Mapping[str, str], *, redirect_uri: str
-    ) -> SSOSettings:
+    def from_environ(cls, environ: Mapping[str, str], *, redirect_uri: str) -> SSOSettings:
         """``TANDEM_SESSION_*`` and ``TANDEM_OIDC_*_CLAIM`` settings (see the README)."""
         env = environ
         insecure = env.get("TANDEM_SESSION_INSECURE_LOCALHOST", "").strip() in ("1", "true")
@@ -265,7 +267,10 @@ class SSO:
         if request.headers.get("sec-fetch-site") == "cross-site":
             return _error(CSRFRejected("a cross-site request cannot log out"))
         session_id = request.cookies.get(self.settings.cookie_name)
-        session = await self.sessions.end(session_id) if session_id else None
+        try:
+            session = await self.sessions.end(session_id) if session_id else None
+        except TandemError as error:  # the store is away: the session may still be live
+            return _error(error)
         target = self.oidc.settings.post_logout_redirect_uri or "/"
         if session is not None:
             with contextlib.suppress(TandemError):  # unreachable provider: still logged out here
@@ -432,6 +437,8 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 def _error(error: TandemError) -> Response:
     body = orjson.dumps({"errors": [error.to_graphql()]})
-    return Response(
-        body, status_code=error.status, media_type="application/json", headers=_NO_STORE
-    )
+    headers = dict(_NO_STORE)
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["retry-after"] = str(retry_after)
+    return Response(body, status_code=error.status, media_type="application/json", headers=headers)

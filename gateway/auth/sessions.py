@@ -11,6 +11,12 @@ seen once, and gives a per-session refresh lock:
   ``SET NX PX`` with a random token, released only by its holder (compare-and-delete).
 - ``MemorySessionStore``: the same semantics in one process; the lock is an ``asyncio.Lock``.
 
+While Redis is unreachable, every ``RedisSessionStore`` call raises ``ServiceUnavailable``
+(503 ``SERVICE_UNAVAILABLE``, with ``Retry-After``): a session can be neither confirmed nor
+refused, so the caller is asked to come back, never signed out and never let in. The outage
+is logged once (:class:`~gateway.shared_state.Outage`). A Redis that comes back empty has
+forgotten every session: the cookie then names none, and the caller signs in again (401).
+
 ``SessionManager`` starts sessions (a new id every login: rotation), ends them, and returns
 the current session, refreshing the access token ``refresh_margin`` seconds before expiry
 (halfway through its life when that is shorter) under the lock, so concurrent requests
@@ -35,6 +41,7 @@ import orjson
 import redis.asyncio as redis
 
 from ..errors import TandemError
+from ..shared_state import REDIS_DOWN, Outage, redis_client
 
 __all__ = [
     "MemorySessionStore",
@@ -241,6 +248,8 @@ class RedisSessionStore:
     Keys (``prefix`` first): ``s:<sha256(id)>`` the session (TTL), ``sid:<sid>`` and
     ``sub:<subject>`` sets of session keys, ``lock:<sha256(id)>`` the refresh lock,
     ``login:<sha256(state)>`` a pending login, ``seen:<sha256(key)>`` a used ``jti``.
+
+    Every call raises ``ServiceUnavailable`` while Redis cannot be reached.
     """
 
     def __init__(
@@ -250,15 +259,19 @@ class RedisSessionStore:
         self._prefix = prefix
         self._poll = poll
         self._release = client.register_script(_RELEASE)
+        self.outage = Outage(
+            "Redis for sessions", log, message="sessions are unavailable: try again shortly"
+        )
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "tandem:auth:") -> RedisSessionStore:
-        return cls(redis.Redis.from_url(url), prefix=prefix)
+        """A store on a client that fails fast and reconnects (``redis_client``)."""
+        return cls(redis_client(url), prefix=prefix)
 
     async def create(self, session: Session, ttl: int) -> str:
         session_id = new_session_id()
         key = self._key(session_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
+        async with self.outage.guard(*REDIS_DOWN), self._redis.pipeline(transaction=True) as pipe:
             pipe.set(key, session.to_json(), ex=ttl)
             for index in _index_keys(session):
                 pipe.sadd(self._prefix + index, key)
@@ -267,23 +280,28 @@ class RedisSessionStore:
         return session_id
 
     async def load(self, session_id: str) -> Session | None:
-        data = await self._redis.get(self._key(session_id))
+        async with self.outage.guard(*REDIS_DOWN):
+            data = await self._redis.get(self._key(session_id))
         return None if data is None else Session.from_json(data)
 
     async def save(self, session_id: str, session: Session) -> bool:
-        done = await self._redis.set(
-            self._key(session_id), session.to_json(), xx=True, keepttl=True
-        )
+        async with self.outage.guard(*REDIS_DOWN):
+            done = await self._redis.set(
+                self._key(session_id), session.to_json(), xx=True, keepttl=True
+            )
         return bool(done)
 
     async def delete(self, session_id: str) -> None:
-        await self._delete_keys([self._key(session_id)])
+        async with self.outage.guard(*REDIS_DOWN):
+            await self._delete_keys([self._key(session_id)])
 
     async def delete_by_sid(self, sid: str) -> int:
-        return await self._delete_index(f"sid:{sid}")
+        async with self.outage.guard(*REDIS_DOWN):
+            return await self._delete_index(f"sid:{sid}")
 
     async def delete_by_subject(self, subject: str) -> int:
-        return await self._delete_index(f"sub:{subject}")
+        async with self.outage.guard(*REDIS_DOWN):
+            return await self._delete_index(f"sub:{subject}")
 
     @asynccontextmanager
     async def refresh_lock(self, session_id: str, timeout: float) -> AsyncIterator[bool]:
@@ -291,28 +309,39 @@ class RedisSessionStore:
         token = secrets.token_hex(16)
         deadline = time.monotonic() + timeout
         held = False
-        while True:
-            if await self._redis.set(key, token, nx=True, px=int(timeout * 1000)):
-                held = True
-                break
-            if time.monotonic() >= deadline:
-                break
-            await asyncio.sleep(self._poll)
+        async with self.outage.guard(*REDIS_DOWN):
+            while True:
+                if await self._redis.set(key, token, nx=True, px=int(timeout * 1000)):
+                    held = True
+                    break
+                if time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(self._poll)
         try:
             yield held
         finally:
             if held:
-                await self._release(keys=[key], args=[token])
+                try:
+                    await self._release(keys=[key], args=[token])
+                except REDIS_DOWN as error:  # the lock expires by itself (PX)
+                    self.outage.failed(error)
 
     async def put_pending(self, state: str, pending: PendingLogin, ttl: int) -> None:
-        await self._redis.set(f"{self._prefix}login:{_digest(state)}", pending.to_json(), ex=ttl)
+        async with self.outage.guard(*REDIS_DOWN):
+            await self._redis.set(
+                f"{self._prefix}login:{_digest(state)}", pending.to_json(), ex=ttl
+            )
 
     async def take_pending(self, state: str) -> PendingLogin | None:
-        data = await self._redis.getdel(f"{self._prefix}login:{_digest(state)}")
+        async with self.outage.guard(*REDIS_DOWN):
+            data = await self._redis.getdel(f"{self._prefix}login:{_digest(state)}")
         return None if data is None else PendingLogin.from_json(data)
 
     async def first_use(self, key: str, ttl: int) -> bool:
-        done = await self._redis.set(f"{self._prefix}seen:{_digest(key)}", b"1", nx=True, ex=ttl)
+        async with self.outage.guard(*REDIS_DOWN):
+            done = await self._redis.set(
+                f"{self._prefix}seen:{_digest(key)}", b"1", nx=True, ex=ttl
+            )
         return bool(done)
 
     async def aclose(self) -> None:

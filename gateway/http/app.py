@@ -30,6 +30,7 @@ from ..auth.integrators import RateLimited
 from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
+from ..shared_state import ServiceUnavailable
 from .home import home_route
 
 __all__ = ["create_app"]
@@ -72,10 +73,10 @@ def create_app(
                 or isinstance(error, RequestError)
                 else 200
             )
-            if error.status >= 500:
-                log.error("request failed: %s", error.message)
+            if error.status >= 500 and not isinstance(error, ServiceUnavailable):
+                log.error("request failed: %s", error.message)  # an outage is logged once
             headers = {"allow": "POST"} if error.status == 405 else None
-            if isinstance(error, RateLimited):
+            if isinstance(error, (RateLimited, ServiceUnavailable)):
                 headers = {"retry-after": str(error.retry_after)}
             if isinstance(error, AuthenticationError):
                 headers = {"www-authenticate": error.www_authenticate}
@@ -88,7 +89,12 @@ def create_app(
         try:
             principal = await identifier.identify(request) if identifier else None
         except TandemError as error:
-            return _json({"errors": [error.to_graphql()]}, error.status, JSON)
+            retry = (
+                {"retry-after": str(error.retry_after)}
+                if isinstance(error, ServiceUnavailable)
+                else None
+            )
+            return _json({"errors": [error.to_graphql()]}, error.status, JSON, retry)
         visibility = gateway.visibility
         sdl = visibility.sdl_for(principal) if visibility else print_schema(gateway.schema)
         return Response(sdl, media_type="text/plain; charset=utf-8")
