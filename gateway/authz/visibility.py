@@ -1,7 +1,9 @@
 """The schema a caller may see: the API schema less what policy denies them (introspection, SDL).
 
 A field is visible when the caller may ``read`` its coordinate (``write`` for mutation root
-fields), as field authorization decides it at plan time. Then, until nothing changes: an
+fields), as field authorization decides it at plan time, on every object or on the objects
+related to them (a ``employee@self`` rule shows ``Employee.salary``: the caller may ask for
+their own; each object is decided when the response is shaped). Then, until nothing changes: an
 object or interface type left with no field disappears, as does a union left with no member,
 and so does every field whose type disappeared; an object keeps an interface only while it
 still has every field the interface shows. The query root type is always kept (even with no
@@ -39,6 +41,7 @@ from graphql.language import (
 from subgraphs.common.tokens import Principal
 
 from .enforcer import Decision
+from .relations import RELATIONS
 
 __all__ = ["VISIBILITY_SUBJECT", "PolicySource", "SchemaVisibility", "visible_schema"]
 
@@ -55,6 +58,14 @@ class PolicySource(Protocol):
     def version(self) -> int: ...
 
     def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
+
+    def conditional_grants(
+        self,
+        principal: Principal | None,
+        coordinate: str,
+        action: str,
+        relations: Any,
+    ) -> list[tuple[str, str]]: ...
 
 
 class SchemaVisibility:
@@ -106,12 +117,22 @@ class SchemaVisibility:
         schema = _filtered(
             self.schema,
             self._document,
-            lambda coordinate, action: self.policy.decide(asked, coordinate, action),
+            lambda coordinate, action: self._decide(asked, coordinate, action),
         )
         entry = self._cache[key] = (schema, [])
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return entry
+
+    def _decide(self, asked: Principal | None, coordinate: str, action: str) -> Decision:
+        """Allowed, or allowed on related objects only (a default denial with a grant)."""
+        decision = self.policy.decide(asked, coordinate, action)
+        if decision.allowed or not decision.rule.startswith("default"):
+            return decision  # an explicit deny overrides any relation, as in field_access
+        parent = coordinate.partition(".")[0]
+        relations = [name for name, r in RELATIONS.items() if parent in r.paths]
+        grants = self.policy.conditional_grants(asked, coordinate, action, relations)
+        return Decision(True, grants[0][1]) if grants else decision
 
 
 def visible_schema(schema: GraphQLSchema, decide: Decide) -> GraphQLSchema:
