@@ -203,6 +203,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="sessions, rate limits and policy changes shared by replicas"
     )
+    rate_limit_on_store_failure: Literal["open", "closed"] = Field(
+        "closed",
+        description="Redis away: closed answers rate-limited clients 503 SERVICE_UNAVAILABLE; "
+        "open lets them through, counted by each replica alone",
+    )
 
     # -- browser single sign-on --------------------------------------------------------------
     oidc_issuer: str | None = Field(None, description="the OpenID provider; turns SSO on")

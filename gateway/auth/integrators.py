@@ -6,18 +6,34 @@ Redis (``TANDEM_REDIS_URL``) so that every replica shares one budget, or in this
 no Redis is configured. A trusted-documents list is a JSON file ``<name>.json`` in
 ``TANDEM_TRUSTED_DOCUMENTS_DIR`` holding the exact operation texts (or their SHA-256 hex
 digests) the client may send; anything else is refused.
+
+When Redis cannot be reached the limiter does what ``rate_limit_on_store_failure`` says
+(``TANDEM_RATE_LIMIT_ON_STORE_FAILURE``):
+
+- ``closed`` (the default): a rate-limited client's request is answered 503
+  ``SERVICE_UNAVAILABLE`` with ``Retry-After``. A limit is a promise to the subgraphs behind
+  the gateway and to the other integrators sharing them; an outage of the counter should not
+  lift it, and integrators are programs that retry after ``Retry-After`` anyway. Clients
+  without a limit (and browser users) are not affected by the limiter.
+- ``open``: the request goes through, counted by this replica alone in memory (so a client is
+  still held to its limit per replica, at most N times it with N replicas). For operators who
+  value availability over the exact budget.
+
+Either way the outage is logged once, and its end once with the number of calls it cost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Literal, Protocol
 
 from ..errors import TandemError
+from ..shared_state import REDIS_DOWN, Outage, ServiceUnavailable, redis_client
 
 __all__ = [
     "MemoryRateLimiter",
@@ -25,8 +41,16 @@ __all__ = [
     "RateLimited",
     "RateLimiter",
     "RedisRateLimiter",
+    "StoreFailure",
     "TrustedDocuments",
 ]
+
+log = logging.getLogger("tandem.auth")
+
+StoreFailure = Literal["open", "closed"]
+"""What the Redis rate limiter does while Redis is away (see the module docstring)."""
+
+STORE_FAILURES: Final = ("open", "closed")
 
 
 class RateLimited(TandemError):
@@ -66,21 +90,41 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Fixed one-minute windows in Redis: one budget shared by every replica."""
+    """Fixed one-minute windows in Redis: one budget shared by every replica; while Redis is
+    away, fail ``closed`` (503) or ``open`` (this replica's own count)."""
 
-    def __init__(self, url: str, *, prefix: str = "tandem:ratelimit:") -> None:
-        import redis.asyncio as redis
-
-        self.redis = redis.Redis.from_url(url)
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "tandem:ratelimit:",
+        on_store_failure: StoreFailure = "closed",
+    ) -> None:
+        if on_store_failure not in STORE_FAILURES:
+            raise ValueError(f"on_store_failure must be open or closed, not {on_store_failure!r}")
+        self.redis = redis_client(url)
         self.prefix = prefix
+        self.on_store_failure = on_store_failure
+        self.outage = Outage(
+            "Redis for rate limits",
+            log,
+            message="the rate limit cannot be checked right now: try again shortly",
+        )
+        self._local = MemoryRateLimiter()
 
     async def hit(self, client_id: str, per_minute: int) -> None:
         window = int(time.time() // 60)
         key = f"{self.prefix}{client_id}:{window}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, 120)
-            count, _ = await pipe.execute()
+        try:
+            async with self.outage.guard(*REDIS_DOWN), self.redis.pipeline(True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, 120)
+                count, _ = await pipe.execute()
+        except ServiceUnavailable:
+            if self.on_store_failure == "closed":
+                raise
+            await self._local.hit(client_id, per_minute)  # open: this replica counts alone
+            return
         if int(count) > per_minute:
             raise RateLimited(retry_after=60 - int(time.time()) % 60)
 
@@ -118,6 +162,18 @@ def _digest(text: str) -> str:
 
 
 def from_environment(environ: Mapping[str, str]) -> tuple[RateLimiter, TrustedDocuments]:
+    """The limiter and trusted documents that ``TANDEM_REDIS_URL``,
+    ``TANDEM_RATE_LIMIT_ON_STORE_FAILURE`` and ``TANDEM_TRUSTED_DOCUMENTS_DIR`` describe."""
     url = environ.get("TANDEM_REDIS_URL")
-    limiter: RateLimiter = RedisRateLimiter(url) if url else MemoryRateLimiter()
+    failure = environ.get("TANDEM_RATE_LIMIT_ON_STORE_FAILURE") or "closed"
+    if failure not in STORE_FAILURES:
+        raise TandemError(
+            f"TANDEM_RATE_LIMIT_ON_STORE_FAILURE must be open or closed, not {failure!r}",
+            code="INVALID_SETTING",
+        )
+    limiter: RateLimiter = (
+        RedisRateLimiter(url, on_store_failure="open" if failure == "open" else "closed")
+        if url
+        else MemoryRateLimiter()
+    )
     return limiter, TrustedDocuments(environ.get("TANDEM_TRUSTED_DOCUMENTS_DIR"))
