@@ -17,6 +17,15 @@ as ``INTERNAL_SERVER_ERROR`` without details.
 
 A change is refused (``BAD_USER_INPUT``, column ``rules``) when it would take from its author
 the right to call ``rollbackPolicy``: nobody locks themselves out by mistake.
+
+Four-eyes (:mod:`gateway.authz.approvals`): a change that grants a sensitive coordinate
+(``policies/sensitive.csv``) answers ``status: PENDING`` with its ``request`` and no
+``version``; nothing is enforced until another security administrator calls
+``approvePolicyChange`` (its author gets ``FORBIDDEN``, reason ``FOUR_EYES``).
+``rejectPolicyChange`` and ``withdrawPolicyChange`` close a request;
+``emergencyApplyPolicyChange`` (an emergency role and a reason) applies one at once, audited
+as ``emergency`` and logged as an ERROR. Requests are listed by ``policyChangeRequests``;
+``policyAudit(kind:)`` lists the audit entries of one kind.
 """
 
 from __future__ import annotations
@@ -56,8 +65,12 @@ from subgraphs.common.timestamps import format_datetime
 from subgraphs.common.tokens import Principal
 
 from ..errors import RequestError, TandemError
+from ..shared_state import RETRY_AFTER, ServiceUnavailable
+from .admin_schema import SDL
+from .approvals import STATUSES, ChangeRequest, FourEyes, Outcome
 from .enforcer import PolicyEnforcer
-from .store import PolicyChange, PolicySnapshot, PolicyStore, PolicyVersion
+from .sensitive import SensitiveCoordinates
+from .store import PolicySnapshot, PolicyStore, PolicyVersion
 from .validation import InvalidRule, PolicyLine, PolicyRule
 from .watcher import PolicySync
 
@@ -69,102 +82,6 @@ Identify = Callable[[Request], Awaitable[Principal | None] | Principal | None]
 """Who a request acts for, the gateway's own way (``Identifier.identify``, or a function of
 the development headers); None for nobody. A :class:`TandemError` it raises (401) is answered
 with its code and status."""
-
-SDL = '''\
-schema { query: PolicyAdmin mutation: Mutation }
-
-"The policy in force and its history. Every field is itself decided by the policy."
-type PolicyAdmin {
-  "The version of the policy in force."
-  currentVersion: Int!
-  "The rules in force, in order; the filters match a subject or an object exactly."
-  rules(subject: String, object: String): [PolicyRule!]!
-  "Every version of the policy, newest first."
-  policyVersions(first: Int! = 20, after: String): PolicyVersionPage!
-  "One version, or null if there is no such version."
-  policyVersion(version: Int!): PolicyVersion
-  "Every change, newest first."
-  policyAudit(first: Int! = 20, after: String): PolicyAuditPage!
-}
-
-"A policy line: p, subject, domain, object, action, effect."
-type PolicyRule {
-  subject: String!
-  domain: String!
-  object: String!
-  action: String!
-  effect: String!
-  "The line as policy.csv writes it."
-  text: String!
-}
-
-type PolicyVersion {
-  version: Int!
-  author: String!
-  createdAt: String!
-  "seed, adopt, add, remove, replace or rollback."
-  action: String!
-  comment: String!
-  ruleCount: Int!
-  rules: [PolicyRule!]!
-}
-
-type PolicyPageInfo {
-  hasNextPage: Boolean!
-  endCursor: String
-}
-
-type PolicyVersionPage {
-  nodes: [PolicyVersion!]!
-  pageInfo: PolicyPageInfo!
-}
-
-type PolicyAuditEntry {
-  id: ID!
-  at: String!
-  actor: String!
-  action: String!
-  "The version the change made, and the one it was made on."
-  version: Int!
-  baseVersion: Int
-  comment: String!
-  "The lines the change removed, as policy.csv writes them."
-  before: [String!]!
-  "The lines the change added."
-  after: [String!]!
-}
-
-type PolicyAuditPage {
-  nodes: [PolicyAuditEntry!]!
-  pageInfo: PolicyPageInfo!
-}
-
-type PolicyChange {
-  version: PolicyVersion!
-  added: [PolicyRule!]!
-  removed: [PolicyRule!]!
-}
-
-input PolicyRuleInput {
-  subject: String!
-  domain: String! = "*"
-  object: String!
-  action: String!
-  effect: String! = "allow"
-}
-
-"""Each change may name the version it was made on: CONFLICT if the policy moved since."""
-type Mutation {
-  addPolicyRule(rule: PolicyRuleInput!, expectedVersion: Int, comment: String): PolicyChange!
-  removePolicyRule(rule: PolicyRuleInput!, expectedVersion: Int, comment: String): PolicyChange!
-  "Replace every rule at once."
-  replacePolicyRules(
-    rules: [PolicyRuleInput!]!, expectedVersion: Int, comment: String
-  ): PolicyChange!
-  "Make an old version's policy current again, as a new version."
-  rollbackPolicy(version: Int!, expectedVersion: Int, comment: String): PolicyChange!
-}
-'''
 
 MAX_PAGE = 100
 Info = GraphQLResolveInfo[Any]
@@ -180,9 +97,12 @@ class _Context:
 class PolicyAdminAPI:
     """The schema and its resolvers over a store, a replica's sync and its enforcer."""
 
-    def __init__(self, store: PolicyStore, sync: PolicySync) -> None:
+    def __init__(
+        self, store: PolicyStore, sync: PolicySync, *, four_eyes: FourEyes | None = None
+    ) -> None:
         self.store = store
         self.sync = sync
+        self.four_eyes = four_eyes or FourEyes(store, SensitiveCoordinates.load())
         self.enforcer: PolicyEnforcer = sync.enforcer
         self.schema = build_schema(SDL)
         self._bind()
@@ -221,6 +141,9 @@ class PolicyAdminAPI:
             context_value=_Context(principal),
         )
         result: ExecutionResult = await outcome if isawaitable(outcome) else outcome
+        unavailable = self.sync.unavailable(result.errors or ())
+        if unavailable is not None:  # the database is away: nothing partial, try again
+            return {"errors": [unavailable.to_graphql()]}, unavailable.status
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [_format(error) for error in result.errors]
@@ -289,12 +212,18 @@ class PolicyAdminAPI:
                 "policyVersions": self._versions,
                 "policyVersion": self._version,
                 "policyAudit": self._audit,
+                "policyChangeRequests": self._requests,
+                "policyChangeRequest": self._request,
             },
             "Mutation": {
                 "addPolicyRule": self._add,
                 "removePolicyRule": self._remove,
                 "replacePolicyRules": self._replace,
                 "rollbackPolicy": self._rollback,
+                "approvePolicyChange": self._approve,
+                "rejectPolicyChange": self._reject,
+                "withdrawPolicyChange": self._withdraw,
+                "emergencyApplyPolicyChange": self._emergency,
             },
             "PolicyRule": {"text": lambda rule, _info: str(rule)},
             "PolicyVersion": {
@@ -306,12 +235,29 @@ class PolicyAdminAPI:
                 "id": lambda entry, _info: str(entry.id),
                 "at": lambda entry, _info: format_datetime(entry.at),
                 "baseVersion": lambda entry, _info: entry.base_version,
+                "requestId": lambda entry, _info: _id(entry.request_id),
                 "before": lambda entry, _info: [_text(line) for line in entry.before],
                 "after": lambda entry, _info: [_text(line) for line in entry.after],
             },
             "PolicyChange": {
-                "added": lambda change, _info: _rules_of(change.added),
-                "removed": lambda change, _info: _rules_of(change.removed),
+                "status": lambda outcome, _info: outcome.status,
+                "version": lambda outcome, _info: outcome.change and outcome.change.version,
+                "added": lambda outcome, _info: _rules_of(_lines_of(outcome, "added")),
+                "removed": lambda outcome, _info: _rules_of(_lines_of(outcome, "removed")),
+            },
+            "PolicyChangeRequest": {
+                "id": lambda request, _info: str(request.id),
+                "createdAt": lambda request, _info: format_datetime(request.created_at),
+                "baseVersion": lambda request, _info: request.base_version,
+                "added": lambda request, _info: [_text(line) for line in request.added],
+                "removed": lambda request, _info: [_text(line) for line in request.removed],
+                "sensitive": lambda request, _info: [_text(line) for line in request.sensitive],
+                "decidedBy": lambda request, _info: request.decided_by,
+                "decidedAt": lambda request, _info: (
+                    request.decided_at and format_datetime(request.decided_at)
+                ),
+                "decisionComment": lambda request, _info: request.decision_comment,
+                "appliedVersion": lambda request, _info: request.applied_version,
             },
         }
         for type_name, fields in resolvers.items():
@@ -358,40 +304,94 @@ class PolicyAdminAPI:
         return _rules_of(await self.store.lines_of(version.version) or ())
 
     async def _audit(
-        self, _root: object, _info: Info, first: int, after: str | None = None
+        self,
+        _root: object,
+        _info: Info,
+        first: int,
+        after: str | None = None,
+        kind: str | None = None,
     ) -> dict[str, Any]:
-        entries, more = await self.store.audit(_first(first), _cursor(after))
+        entries, more = await self.store.audit(_first(first), _cursor(after), kind)
         end = str(entries[-1].id) if entries else None
         return {"nodes": entries, "pageInfo": {"hasNextPage": more, "endCursor": end}}
 
-    async def _add(self, _root: object, info: Info, **args: Any) -> PolicyChange:
-        return await self._apply(info, "add", _rule(args["rule"]), args)
+    async def _requests(
+        self,
+        _root: object,
+        _info: Info,
+        first: int,
+        after: str | None = None,
+        status: str | None = None,
+    ) -> dict[str, Any]:
+        if status is not None and status not in STATUSES:
+            raise _bad_input(f"status is one of {', '.join(STATUSES)}", "status")
+        requests, more = await self.four_eyes.page(_first(first), _cursor(after), status)
+        end = str(requests[-1].id) if requests else None
+        return {"nodes": requests, "pageInfo": {"hasNextPage": more, "endCursor": end}}
 
-    async def _remove(self, _root: object, info: Info, **args: Any) -> PolicyChange:
-        return await self._apply(info, "remove", _rule(args["rule"]), args)
+    async def _request(self, _root: object, _info: Info, id: str) -> ChangeRequest | None:
+        return await self.four_eyes.get(_request_id(id))
 
-    async def _replace(self, _root: object, info: Info, **args: Any) -> PolicyChange:
-        rules = [_rule(item) for item in args["rules"]]
+    async def _add(self, _root: object, info: Info, **args: Any) -> Outcome:
+        return await self._apply(info, "add", list(_rule(args["rule"]).values), args)
+
+    async def _remove(self, _root: object, info: Info, **args: Any) -> Outcome:
+        return await self._apply(info, "remove", list(_rule(args["rule"]).values), args)
+
+    async def _replace(self, _root: object, info: Info, **args: Any) -> Outcome:
+        rules = [list(_rule(item).values) for item in args["rules"]]
         return await self._apply(info, "replace", rules, args)
 
-    async def _rollback(self, _root: object, info: Info, **args: Any) -> PolicyChange:
+    async def _rollback(self, _root: object, info: Info, **args: Any) -> Outcome:
         return await self._apply(info, "rollback", args["version"], args)
 
     async def _apply(
         self, info: Info, action: str, target: Any, args: Mapping[str, Any]
-    ) -> PolicyChange:
-        principal: Principal | None = info.context.principal
-        assert principal is not None  # anonymous callers are refused before execution
-        options: dict[str, Any] = {
-            "author": principal.subject,
-            "comment": args.get("comment") or "",
-            "expected_version": args.get("expectedVersion"),
-            "guard": self._keeps_undo(principal),
-        }
-        method: Callable[..., Awaitable[PolicyChange]] = getattr(self.store, action)
-        change = await method(target, **options)
-        await self.sync.changed(change)
-        return change
+    ) -> Outcome:
+        principal = _principal(info)
+        outcome = await self.four_eyes.submit(
+            action,
+            target,
+            author=principal.subject,
+            comment=args.get("comment") or "",
+            expected_version=args.get("expectedVersion"),
+            guard=self._keeps_undo(principal),
+        )
+        if outcome.change is not None:
+            await self.sync.changed(outcome.change)
+        return outcome
+
+    async def _approve(
+        self, _root: object, info: Info, id: str, comment: str | None = None
+    ) -> Outcome:
+        principal = _principal(info)
+        outcome = await self.four_eyes.approve(
+            _request_id(id), principal.subject, comment or "", self._keeps_undo(principal)
+        )
+        assert outcome.change is not None
+        await self.sync.changed(outcome.change)
+        return outcome
+
+    async def _emergency(self, _root: object, info: Info, id: str, reason: str) -> Outcome:
+        principal = _principal(info)
+        outcome = await self.four_eyes.emergency(
+            _request_id(id), principal.subject, principal.roles, reason,
+            self._keeps_undo(principal),
+        )  # fmt: skip
+        assert outcome.change is not None
+        await self.sync.changed(outcome.change)
+        return outcome
+
+    async def _reject(
+        self, _root: object, info: Info, id: str, comment: str | None = None
+    ) -> ChangeRequest:
+        return await self.four_eyes.reject(_request_id(id), _principal(info).subject, comment or "")
+
+    async def _withdraw(
+        self, _root: object, info: Info, id: str, comment: str | None = None
+    ) -> ChangeRequest:
+        subject = _principal(info).subject
+        return await self.four_eyes.withdraw(_request_id(id), subject, comment or "")
 
     def _keeps_undo(self, principal: Principal) -> Callable[[tuple[PolicyLine, ...]], None]:
         could_undo = self._allowed(principal, UNDO, "write")
@@ -426,9 +426,12 @@ def admin_route(
         except TandemError as error:
             challenge = getattr(error, "www_authenticate", None)
             headers = {"www-authenticate": challenge} if isinstance(challenge, str) else None
+            if isinstance(error, ServiceUnavailable):
+                headers = {"retry-after": str(error.retry_after)}
             return _json({"errors": [error.to_graphql()]}, error.status, headers)
         body, status = await api.execute(query, variables, operation_name, principal)
-        return _json(body, status)
+        retry = {"retry-after": str(RETRY_AFTER)} if status == 503 else None
+        return _json(body, status, retry)
 
     return Route(path, endpoint, methods=["POST"])
 
@@ -488,6 +491,28 @@ def _format(error: GraphQLError) -> dict[str, Any]:
             "extensions": {"code": "INTERNAL_SERVER_ERROR"},
         }
     return _coded(error, "BAD_USER_INPUT")  # a variable the schema refused
+
+
+def _principal(info: Info) -> Principal:
+    principal: Principal | None = info.context.principal
+    assert principal is not None  # anonymous callers are refused before execution
+    return principal
+
+
+def _lines_of(outcome: Outcome, which: str) -> tuple[PolicyLine, ...]:
+    source: Any = outcome.change if outcome.change is not None else outcome.request
+    lines: tuple[PolicyLine, ...] = getattr(source, which)
+    return lines
+
+
+def _id(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _request_id(value: str) -> int:
+    if not value.isdigit():
+        raise _bad_input("id is not a request id this API gave", "id")
+    return int(value)
 
 
 def _rule(values: Mapping[str, str]) -> PolicyRule:

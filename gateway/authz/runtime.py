@@ -12,6 +12,10 @@ Without one, the policy files are hot-reloaded: checked every ``TANDEM_POLICY_PO
 
 ``TANDEM_POLICY_SUBJECTS`` (comma separated, globs allowed) lists the subjects and roles a
 rule may name; by default the demo company's roles.
+
+Four-eyes (:mod:`gateway.authz.approvals`): the sensitive coordinates are the policy
+directory's ``sensitive.csv`` (else ``policies/sensitive.csv``); ``TANDEM_POLICY_EMERGENCY_ROLES``
+(comma separated; none by default) may apply a held change alone.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from .admin import Identify, PolicyAdminAPI, admin_route
+from .approvals import FourEyes
 from .enforcer import PolicyEnforcer
+from .sensitive import DEFAULT_SENSITIVE_FILE, SensitiveCoordinates
 from .store import PolicyStore
 from .validation import DEMO_SUBJECTS, RuleValidator
 from .watcher import FilePolicyWatcher, LocalWatcher, PolicySync, PolicyWatcher, RedisWatcher
@@ -45,6 +51,7 @@ class PolicySettings:
     channel: str = "tandem:policy"
     subjects: tuple[str, ...] | None = DEMO_SUBJECTS
     poll_interval: float = 2.0
+    emergency_roles: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> PolicySettings:
@@ -63,6 +70,11 @@ class PolicySettings:
                 else tuple(s.strip() for s in subjects.split(",") if s.strip())
             ),
             poll_interval=float(env.get("TANDEM_POLICY_POLL_SECONDS") or 2.0),
+            emergency_roles=tuple(
+                role.strip()
+                for role in (env.get("TANDEM_POLICY_EMERGENCY_ROLES") or "").split(",")
+                if role.strip()
+            ),
         )
 
 
@@ -101,7 +113,16 @@ class PolicyRuntime:
             self.sync = PolicySync(
                 enforcer, self.store, watcher or LocalWatcher(), poll_interval=poll
             )
-            self.api = PolicyAdminAPI(self.store, self.sync)
+            sensitive = DEFAULT_SENSITIVE_FILE
+            if enforcer.model_path is not None:
+                beside = Path(enforcer.model_path).parent / "sensitive.csv"
+                sensitive = beside if beside.is_file() else sensitive
+            four_eyes = FourEyes(
+                self.store,
+                SensitiveCoordinates.load(sensitive),
+                emergency_roles=settings.emergency_roles,
+            )
+            self.api = PolicyAdminAPI(self.store, self.sync, four_eyes=four_eyes)
         elif enforcer.policy_path is not None and poll:
             self.file_watcher = FilePolicyWatcher(enforcer, interval=poll)
 

@@ -15,7 +15,9 @@ A change is one transaction: the writers' lock (``BEGIN IMMEDIATE`` on SQLite, a
 transaction lock on PostgreSQL), the optimistic check of ``expected_version`` (``CONFLICT``
 when another change came first), validation, the rule rows, the version and the audit row.
 An empty database is seeded from ``policies/policy.csv`` (or adopts rows already in
-``casbin_rule``).
+``casbin_rule``). A :class:`ChangeReview` (four-eyes, :mod:`gateway.authz.approvals`) sees
+each change inside that transaction: it may refuse it before anything is written, and adds
+its own rows after the version is written, so they commit or roll back together.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import sqlalchemy as sa
 from alembic.config import Config
@@ -49,6 +52,7 @@ from .validation import InvalidRule, PolicyLine, PolicyRule, RuleValidator
 
 __all__ = [
     "MIGRATIONS",
+    "ChangeReview",
     "PolicyChange",
     "PolicyConflict",
     "PolicyNotFound",
@@ -126,6 +130,22 @@ Guard = Callable[[tuple[PolicyLine, ...]], None]
 """Sees the whole policy a change would make, inside its transaction; raises to refuse it."""
 
 
+class ChangeReview(Protocol):
+    """A second look at a change, inside its transaction and under the writers' lock."""
+
+    async def check(
+        self,
+        session: AsyncSession,
+        head: int,
+        before: tuple[PolicyLine, ...],
+        after: tuple[PolicyLine, ...],
+    ) -> None:
+        """Before anything is written: raise to refuse (or hold) the change."""
+
+    async def record(self, session: AsyncSession, change: PolicyChange) -> None:
+        """After the version and its audit row are written: add rows of its own."""
+
+
 class PolicyStore:
     """The policy database: load, change (validated, versioned, audited), roll back, page."""
 
@@ -182,6 +202,7 @@ class PolicyStore:
         comment: str = "",
         expected_version: int | None = None,
         guard: Guard | None = None,
+        review: ChangeReview | None = None,
     ) -> PolicyChange:
         """Add one rule; ``CONFLICT`` if it is already there."""
         self.validator.check(rule)
@@ -191,7 +212,9 @@ class PolicyStore:
                 raise PolicyConflict(f"the policy already has the rule {rule}")
             return (*before, rule.line)
 
-        return await self._change("add", compute, author, comment, expected_version, guard)
+        return await self._change(
+            "add", compute, author, comment, expected_version, guard, review=review
+        )
 
     async def remove(
         self,
@@ -201,6 +224,7 @@ class PolicyStore:
         comment: str = "",
         expected_version: int | None = None,
         guard: Guard | None = None,
+        review: ChangeReview | None = None,
     ) -> PolicyChange:
         """Remove one rule; ``NOT_FOUND`` if it is not there."""
 
@@ -209,7 +233,9 @@ class PolicyStore:
                 raise PolicyNotFound(f"the policy has no rule {rule}")
             return tuple(line for line in before if line != rule.line)
 
-        return await self._change("remove", compute, author, comment, expected_version, guard)
+        return await self._change(
+            "remove", compute, author, comment, expected_version, guard, review=review
+        )
 
     async def replace(
         self,
@@ -219,6 +245,7 @@ class PolicyStore:
         comment: str = "",
         expected_version: int | None = None,
         guard: Guard | None = None,
+        review: ChangeReview | None = None,
     ) -> PolicyChange:
         """Replace every ``p`` rule by ``rules`` at once (role rows, ``g``, are kept)."""
         checked = self.validator.check_all(rules)
@@ -226,7 +253,9 @@ class PolicyStore:
         def compute(before: tuple[PolicyLine, ...]) -> tuple[PolicyLine, ...]:
             return (*(rule.line for rule in checked), *(ln for ln in before if ln[0] != "p"))
 
-        return await self._change("replace", compute, author, comment, expected_version, guard)
+        return await self._change(
+            "replace", compute, author, comment, expected_version, guard, review=review
+        )
 
     async def rollback(
         self,
@@ -236,6 +265,7 @@ class PolicyStore:
         comment: str = "",
         expected_version: int | None = None,
         guard: Guard | None = None,
+        review: ChangeReview | None = None,
     ) -> PolicyChange:
         """Make version ``version``'s policy current again, as a new version."""
         old: tuple[PolicyLine, ...] | None = None
@@ -254,7 +284,14 @@ class PolicyStore:
 
         comment = comment or f"rollback to version {version}"
         return await self._change(
-            "rollback", compute, author, comment, expected_version, guard, prepare=load_old
+            "rollback",
+            compute,
+            author,
+            comment,
+            expected_version,
+            guard,
+            prepare=load_old,
+            review=review,
         )
 
     async def versions(
@@ -279,10 +316,12 @@ class PolicyStore:
         async with self._sessions() as session, session.begin():
             return await self._lines_of(session, version)
 
-    async def audit(self, first: int, after: int | None = None) -> tuple[list[AuditEntry], bool]:
-        """Up to ``first`` audit entries, newest first, older than entry ``after``."""
+    async def audit(
+        self, first: int, after: int | None = None, kind: str | None = None
+    ) -> tuple[list[AuditEntry], bool]:
+        """Up to ``first`` audit entries (of ``kind``), newest first, older than ``after``."""
         async with self._sessions() as session, session.begin():
-            return await audit_page(session, first, after)
+            return await audit_page(session, first, after, kind)
 
     async def _change(
         self,
@@ -294,6 +333,7 @@ class PolicyStore:
         guard: Guard | None,
         *,
         prepare: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        review: ChangeReview | None = None,
     ) -> PolicyChange:
         async with self._sessions() as session, session.begin():
             await self._lock(session)
@@ -309,6 +349,8 @@ class PolicyStore:
             after = compute(before)
             if guard is not None:
                 guard(after)
+            if review is not None:
+                await review.check(session, head, before, after)
             adapter = Adapter(self.engine, db_class=CasbinRule, db_session=session)
             if action == "add":
                 ptype, *values = after[-1]
@@ -322,6 +364,8 @@ class PolicyStore:
             change = await self._new_version(
                 session, head + 1, author, action, comment, after, before, base_version=head
             )
+            if review is not None:
+                await review.record(session, change)
         return change
 
     async def _seed(self, session: AsyncSession) -> None:

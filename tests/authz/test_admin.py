@@ -35,7 +35,8 @@ pytestmark = pytest.mark.anyio
 
 ADMIN = "/admin/graphql"
 EMAIL_DENY = {"subject": "employee", "object": "Employee.email", "action": "read", "effect": "deny"}
-CHANGE = "version { version author action comment ruleCount } added { text } removed { text }"
+CHANGE = """status version { version author action comment ruleCount }
+  added { text } removed { text } request { id }"""
 ADD = f"""mutation($rule: PolicyRuleInput!, $v: Int, $c: String) {{
   addPolicyRule(rule: $rule, expectedVersion: $v, comment: $c) {{ {CHANGE} }} }}"""
 REMOVE = f"""mutation($rule: PolicyRuleInput!, $v: Int) {{
@@ -44,6 +45,8 @@ REPLACE = f"""mutation($rules: [PolicyRuleInput!]!, $v: Int) {{
   replacePolicyRules(rules: $rules, expectedVersion: $v) {{ {CHANGE} }} }}"""
 ROLLBACK = f"""mutation($version: Int!, $v: Int) {{
   rollbackPolicy(version: $version, expectedVersion: $v) {{ {CHANGE} }} }}"""
+APPROVE = f"""mutation($id: ID!) {{ approvePolicyChange(id: $id) {{ {CHANGE} }} }}"""
+SECOND_ADMIN = identity("sec-002", "employee", "security_admin")
 RULES = """query($subject: String, $object: String) {
   currentVersion
   rules(subject: $subject, object: $object) { subject domain object action effect text } }"""
@@ -142,6 +145,7 @@ async def test_add_remove_replace_rollback_with_versions_and_audit(
     assert body == {
         "data": {
             "addPolicyRule": {
+                "status": "APPLIED",  # not sensitive: applies at once
                 "version": {
                     "version": 2,
                     "author": "sec-001",
@@ -151,6 +155,7 @@ async def test_add_remove_replace_rollback_with_versions_and_audit(
                 },
                 "added": [{"text": "p, employee, *, Employee.email, read, deny"}],
                 "removed": [],
+                "request": None,
             }
         }
     }
@@ -165,16 +170,23 @@ async def test_add_remove_replace_rollback_with_versions_and_audit(
         {"subject": "security_admin", "object": "Mutation.*Polic*", "action": "write"},
         EMAIL_DENY,
     ]
+    # both drop deny rules on sensitive fields (bank accounts): a second admin approves them
     body = await call(client, REPLACE, {"rules": rules, "v": 3})
-    change = body["data"]["replacePolicyRules"]
+    held = body["data"]["replacePolicyRules"]
+    assert (held["status"], held["version"]) == ("PENDING", None)
+    assert replica.enforcer.revision == 3  # not enforced
+    change = await approve(client, held["request"]["id"])
     assert (change["version"]["version"], change["version"]["ruleCount"]) == (4, 3)
+    assert change["version"]["author"] == "sec-001"  # the author's change, applied
     assert len(change["removed"]) == DEFAULT_RULES - 2 and change["added"] == [
         {"text": "p, employee, *, Employee.email, read, deny"}
     ]
     assert len(replica.enforcer.lines) == 3
 
     body = await call(client, ROLLBACK, {"version": 1, "v": 4})
-    change = body["data"]["rollbackPolicy"]
+    held = body["data"]["rollbackPolicy"]
+    assert (held["status"], held["version"]) == ("PENDING", None)  # it grants salaries again
+    change = await approve(client, held["request"]["id"])
     assert change["version"] == {
         "version": 5,
         "author": "sec-001",
@@ -195,27 +207,43 @@ async def test_add_remove_replace_rollback_with_versions_and_audit(
     assert page["pageInfo"] == {"hasNextPage": True, "endCursor": "4"}
 
     audit = """query($after: String) { policyAudit(first: 3, after: $after) {
-        nodes { id actor action version baseVersion comment before after at }
+        nodes { id kind actor action version baseVersion comment before after at }
         pageInfo { hasNextPage endCursor } } }"""
     first = (await call(client, audit))["data"]["policyAudit"]
-    assert [(e["version"], e["action"], e["actor"]) for e in first["nodes"]] == [
-        (5, "rollback", "sec-001"),
-        (4, "replace", "sec-001"),
-        (3, "remove", "sec-001"),
+    assert [(e["kind"], e["version"], e["action"], e["actor"]) for e in first["nodes"]] == [
+        ("approval", 5, "rollback", "sec-002"),
+        ("change", 5, "rollback", "sec-001"),
+        ("request", None, "rollback", "sec-001"),
     ]
-    assert first["nodes"][2]["before"] == ["p, employee, *, Employee.email, read, deny"]
-    assert first["nodes"][2]["after"] == []
     assert first["nodes"][0]["at"].endswith("+00:00")
     assert first["pageInfo"]["hasNextPage"]
-    rest = await call(client, audit, {"after": first["pageInfo"]["endCursor"]})
-    nodes = rest["data"]["policyAudit"]["nodes"]
-    assert [(e["version"], e["action"], e["baseVersion"]) for e in nodes] == [
-        (2, "add", 1),
-        (1, "seed", None),
+    cursor = first["pageInfo"]["endCursor"]
+    middle = (await call(client, audit, {"after": cursor}))["data"]["policyAudit"]
+    assert [(e["kind"], e["version"], e["action"]) for e in middle["nodes"]] == [
+        ("approval", 4, "replace"),
+        ("change", 4, "replace"),
+        ("request", None, "replace"),
     ]
-    assert nodes[0]["comment"] == "privacy"
-    assert nodes[0]["after"] == ["p, employee, *, Employee.email, read, deny"]
-    assert rest["data"]["policyAudit"]["pageInfo"] == {"hasNextPage": False, "endCursor": "1"}
+    cursor = middle["pageInfo"]["endCursor"]
+    last = (await call(client, audit, {"after": cursor}))["data"]["policyAudit"]
+    assert [(e["kind"], e["version"], e["action"]) for e in last["nodes"]] == [
+        ("change", 3, "remove"),
+        ("change", 2, "add"),
+        ("change", 1, "seed"),
+    ]
+    assert last["nodes"][0]["before"] == ["p, employee, *, Employee.email, read, deny"]
+    assert last["nodes"][0]["after"] == []
+    assert (last["nodes"][1]["comment"], last["nodes"][1]["baseVersion"]) == ("privacy", 1)
+    assert last["nodes"][1]["after"] == ["p, employee, *, Employee.email, read, deny"]
+    assert last["pageInfo"] == {"hasNextPage": False, "endCursor": last["nodes"][2]["id"]}
+
+
+async def approve(client: httpx.AsyncClient, request_id: str) -> dict[str, Any]:
+    """A second security administrator (sec-002) approves a held change."""
+    body = await call(client, APPROVE, {"id": request_id}, headers=SECOND_ADMIN)
+    change: dict[str, Any] = body["data"]["approvePolicyChange"]
+    assert change["status"] == "APPLIED", body
+    return change
 
 
 @pytest.mark.parametrize(
