@@ -198,6 +198,11 @@ class Settings(BaseSettings):
     policy_poll_seconds: float = Field(
         2.0, ge=0, description="how often a replica checks the policy for changes (0: never)"
     )
+    policy_emergency_roles: StrList = Field(
+        (),
+        description="roles that may apply a four-eyes policy change alone, with a reason"
+        " (emergencyApplyPolicyChange: audited, logged as an ERROR); none: off",
+    )
 
     # -- shared state ------------------------------------------------------------------------
     redis_url: str | None = Field(
