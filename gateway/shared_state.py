@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
+import sqlalchemy.exc as sa_exc
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -33,8 +34,10 @@ from .errors import TandemError
 
 __all__ = [
     "REDIS_DOWN",
+    "RETRY_AFTER",
     "Outage",
     "ServiceUnavailable",
+    "database_down",
     "redis_client",
 ]
 
@@ -115,6 +118,23 @@ class Outage:
         except errors as error:
             raise self.failed(error) from None
         self.succeeded()
+
+
+def database_down(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached (rather than refusing a query).
+
+    Refused or reset connections (``OSError``, raised by the driver while connecting), time-outs,
+    and what SQLAlchemy reports as operational or interface errors, or as having invalidated
+    the connection (a pooled connection the server closed). A constraint violation or a bad
+    statement is not an outage: it stays a bug to log.
+    """
+    if isinstance(error, (OSError, TimeoutError)):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        )
+    return isinstance(error, sa_exc.TimeoutError)  # no connection free in the pool
 
 
 def redis_client(url: str, **options: Any) -> Redis:

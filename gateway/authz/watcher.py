@@ -16,6 +16,13 @@ Watchers (the :class:`PolicyWatcher` protocol):
 
 A policy kept in files instead is hot-reloaded by :class:`FilePolicyWatcher` (mtime polling).
 
+Shared state away: while the policy database cannot be reached, the policy in force stays in
+force (nothing is reloaded, nothing is dropped), the admin API answers 503
+``SERVICE_UNAVAILABLE`` (:meth:`PolicySync.unavailable`), and the sync logs the outage once
+and its end once (:class:`~gateway.shared_state.Outage`), not a traceback per poll. While
+Redis is away, changes reach the other replicas by polling only; the watcher logs that once
+too, resubscribes when Redis is back, and then checks the store.
+
 The maintained casbin watcher, ``redis-watcher`` 1.8.0, is not used: it runs a thread with
 blocking Redis calls, prints instead of logging, cannot select a database or use a URL, waits
 10 s before resubscribing after an outage, and its wheel installs ``node_modules`` into
@@ -29,15 +36,17 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import orjson
+from graphql import GraphQLError
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from ..shared_state import Outage, ServiceUnavailable, database_down, redis_client
 from .enforcer import PolicyEnforcer, read_policy_file
 from .store import PolicyChange, PolicyStore
 from .validation import RuleValidator
@@ -84,6 +93,12 @@ class PolicySync:
         self.store = store
         self.watcher = watcher or LocalWatcher()
         self.poll_interval = poll_interval
+        self.outage = Outage(
+            "policy database",
+            log,
+            message="the policy database is unavailable (the policy in force still applies): "
+            "try again shortly",
+        )
         self._lock = asyncio.Lock()
         self._poller: asyncio.Task[None] | None = None
 
@@ -122,30 +137,54 @@ class PolicySync:
         The change is stored already: a failure here is logged, not raised (polling, or the
         next notification, loads it).
         """
-        try:
-            await self.refresh(change.version.version)
-        except Exception:
-            log.exception("policy version %d stored but not loaded here", change.version.version)
+        await self._reload(version=change.version.version)
         try:
             await self.watcher.publish(change.version.version)
         except (RedisError, OSError) as error:
             # The change is stored and enforced here; the others' polling will find it.
-            log.warning("could not announce policy version %d: %s", change.version.version, error)
+            log.warning(
+                "could not announce policy version %d (%s)",
+                change.version.version,
+                type(error).__name__,
+            )
+
+    async def check(self) -> None:
+        """One look at the store's version, loading a newer policy (the poller's step).
+
+        Never raises: an unreachable database counts towards the outage (the policy in force
+        stays), anything else is logged with its traceback; the next check tries again.
+        """
+        await self._reload(poll=True)
+
+    def unavailable(self, errors: Sequence[GraphQLError]) -> ServiceUnavailable | None:
+        """The 503 to answer if one of an admin operation's errors is the database being
+        away (counted once per operation towards the outage), else None."""
+        for error in errors:
+            if error.original_error is not None and database_down(error.original_error):
+                return self.outage.failed(error.original_error)
+        return None
+
+    async def _reload(self, *, version: int | None = None, poll: bool = False) -> None:
+        try:
+            if not poll:
+                await self.refresh(version)
+            elif await self.store.head() != self.enforcer.revision:
+                await self.refresh()
+        except Exception as error:  # the policy in force stays; the next check retries
+            if database_down(error):
+                self.outage.failed(error)
+                return
+            log.exception("policy reload failed")
+            return
+        self.outage.succeeded()
 
     async def _on_change(self, version: int | None) -> None:
-        try:
-            await self.refresh(version)
-        except Exception:  # a failed reload keeps the policy in force; the next one retries
-            log.exception("policy reload failed")
+        await self._reload(version=version)
 
     async def _poll(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            try:
-                if await self.store.head() != self.enforcer.revision:
-                    await self.refresh()
-            except Exception:
-                log.exception("policy version check failed")
+            await self.check()
 
 
 class RedisWatcher:
@@ -163,6 +202,7 @@ class RedisWatcher:
         self.channel = channel
         self.origin = uuid.uuid4().hex
         self.reconnect_delay = reconnect_delay
+        self.outage = Outage("Redis for policy notices", log)
         self.max_reconnect_delay = max_reconnect_delay
         self._client: Redis | None = None
         self._task: asyncio.Task[None] | None = None
@@ -170,9 +210,7 @@ class RedisWatcher:
     async def start(self, on_change: OnChange) -> None:
         """Subscribe; if Redis is not there, keep trying in the background (and check the
         store once subscribed): until then, changes arrive by polling only."""
-        self._client = Redis.from_url(
-            self.url, health_check_interval=15, client_name=f"tandem-policy-{self.origin}"
-        )
+        self._client = redis_client(self.url, client_name=f"tandem-policy-{self.origin}")
         subscribed = await self._subscribe()
         self._task = asyncio.create_task(self._listen(subscribed, on_change))
 
@@ -197,10 +235,11 @@ class RedisWatcher:
         pubsub = self._client.pubsub()
         try:
             await pubsub.subscribe(self.channel)
-        except (RedisError, OSError) as error:
-            log.warning("policy channel %r not subscribed: %s", self.channel, error)
+        except (RedisError, OSError) as error:  # logged once per outage; polling goes on
+            self.outage.failed(error)
             await _close(pubsub)
             return None
+        self.outage.succeeded()
         return pubsub
 
     async def _listen(self, pubsub: PubSub | None, on_change: OnChange) -> None:
@@ -223,7 +262,7 @@ class RedisWatcher:
                             if not own:
                                 await on_change(version)
                 except (RedisError, OSError) as error:
-                    log.warning("policy channel lost (%s); resubscribing in %.1fs", error, delay)
+                    self.outage.failed(error)
                 await _close(current)
                 current = None
         finally:
