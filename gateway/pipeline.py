@@ -22,13 +22,18 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     execute,
-    parse,
     print_ast,
     specified_rules,
     validate,
 )
 from graphql.execution.values import get_variable_values
-from graphql.language import FieldNode, FragmentDefinitionNode, SelectionSetNode
+from graphql.language import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from graphql.utilities import value_from_ast_untyped
 
 from subgraphs.common.tokens import Principal
@@ -43,6 +48,7 @@ from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
 from .executor.leaves import subgraph_owners
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
+from .limits import CallerLimits, DocumentCost, bounded_rules
 from .planner.build import build_query_plan
 from .planner.capabilities import Capabilities
 from .planner.operation import condition_variables, normalize_operation
@@ -52,28 +58,46 @@ from .validation import GATEWAY_RULES
 
 __all__ = ["Gateway", "PreparedOperation"]
 
+# estimated bytes a cached entry holds (measured with tracemalloc; benchmarks/attacks.py)
+DOCUMENT_BYTES_PER_CHAR = 40
+NORMALIZED_BYTES_PER_FIELD = 1_000
+PLAN_BYTES_PER_FIELD = 2_000
+
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 class _LRU(Generic[K, V]):
-    """A small bounded cache (least recently used entries leave first)."""
+    """A bounded cache: least recently used entries leave first when either the number of
+    entries or their estimated bytes (``put``'s ``weight``) passes its bound. Bytes matter
+    because one entry may be tiny or hold a plan of thousands of fields."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
         self.size = size
-        self.items: OrderedDict[K, V] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.items: OrderedDict[K, tuple[V, int]] = OrderedDict()
 
     def get(self, key: K) -> V | None:
-        value = self.items.get(key)
-        if value is not None:
-            self.items.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> V:
-        self.items[key] = value
+        entry = self.items.get(key)
+        if entry is None:
+            return None
         self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
+        return entry[0]
+
+    def put(self, key: K, value: V, weight: int = 0) -> V:
+        if self.max_bytes is not None and weight > self.max_bytes:
+            return value  # larger than the whole cache: used once, never kept
+        previous = self.items.pop(key, None)
+        if previous is not None:
+            self.bytes -= previous[1]
+        self.items[key] = (value, weight)
+        self.bytes += weight
+        while len(self.items) > self.size or (
+            self.max_bytes is not None and self.bytes > self.max_bytes
+        ):
+            _, (_, dropped) = self.items.popitem(last=False)
+            self.bytes -= dropped
         return value
 
 
@@ -84,6 +108,7 @@ class _Document:
     operations: Mapping[str | None, OperationDefinitionNode]
     # operation -> the variables its @skip/@include read (found once per document)
     conditions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    cost: DocumentCost = field(default_factory=DocumentCost)  # checked on every use
 
 
 @dataclass(frozen=True)
@@ -111,6 +136,8 @@ class Gateway:
         visibility: SchemaVisibility | None = None,
         crypto: FieldCrypto | None = None,
         request_deadline: float = DEFAULT_DEADLINE,
+        limits: CallerLimits | None = None,
+        cache_bytes: int = 64 * 2**20,
     ) -> None:
         self.supergraph = supergraph
         self.tokens = tokens
@@ -118,11 +145,17 @@ class Gateway:
         self.visibility = visibility
         # encrypted fields: decided at plan time, revealed when shaping; without keys, withheld
         self.crypto = crypto if crypto is not None else FieldCrypto.closed(supergraph)
+        self.limits = limits if limits is not None else CallerLimits()
         self.rules = [
             *specified_rules,
             *GATEWAY_RULES,
             *(self.crypto.validation_rules if self.crypto else ()),
         ]
+        # the spec's rules with the field-merging rule's work bounded by the caller's limit
+        self.rules_for = {
+            signed_in: bounded_rules(self.rules, self.limits.of(signed_in))
+            for signed_in in (True, False)
+        }
         self.schema = supergraph.api_schema
         self.capabilities = Capabilities(supergraph)
         self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
@@ -136,27 +169,36 @@ class Gateway:
             self.transport, urls, object_types, deadline=request_deadline
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
-        self._documents: _LRU[str, _Document] = _LRU(cache_size)
-        self._normalized: _LRU[tuple[Any, ...], NormalizedOperation] = _LRU(cache_size)
-        self._prepared: _LRU[tuple[Any, ...], PreparedOperation] = _LRU(cache_size)
+        # bounded in entries and in estimated bytes: documents a quarter, plans the rest
+        self._documents: _LRU[str, _Document] = _LRU(cache_size, cache_bytes // 4)
+        self._normalized: _LRU[tuple[Any, ...], NormalizedOperation] = _LRU(
+            cache_size, cache_bytes * 3 // 8
+        )
+        self._prepared: _LRU[tuple[Any, ...], PreparedOperation] = _LRU(
+            cache_size, cache_bytes * 3 // 8
+        )
 
     async def close(self) -> None:
         await self.transport.close()
 
     # -- phases ------------------------------------------------------------------------------
 
-    def document(self, query: str) -> _Document:
-        """Parse and validate ``query`` against the API schema (cached)."""
+    def document(self, query: str, principal: Principal | None = None) -> _Document:
+        """Parse and validate ``query`` against the API schema (cached), within the caller's
+        limits (:mod:`gateway.limits`): measured before validation, checked on every use."""
+        limits = self.limits.of(principal is not None)
         cached = self._documents.get(query)
         if cached is not None:
+            limits.check(cached.cost, principal is not None)
             return cached
         try:
-            document = parse(query)
+            document, cost = limits.admit(query, principal is not None)
         except GraphQLError as error:
             raise OperationError(
                 error.message, code="GRAPHQL_PARSE_FAILED", extensions=_locations(error)
             ) from None
-        errors = validate(self.schema, document, self.rules)
+        errors = validate(self.schema, document, self.rules_for[principal is not None])
+        limits.check_validation(errors)
         if errors:
             raise OperationError(
                 errors[0].message,
@@ -174,7 +216,11 @@ class Gateway:
                 fragments[definition.name.value] = definition
             elif isinstance(definition, OperationDefinitionNode):
                 operations[definition.name.value if definition.name else None] = definition
-        return self._documents.put(query, _Document(document, fragments, operations))
+        return self._documents.put(
+            query,
+            _Document(document, fragments, operations, cost=cost),
+            len(query) * DOCUMENT_BYTES_PER_CHAR,
+        )
 
     def operation(self, parsed: _Document, operation_name: str | None) -> OperationDefinitionNode:
         if operation_name is None:
@@ -226,7 +272,11 @@ class Gateway:
         )
         base = self._normalized.get(base_key)
         if base is None:
-            base = self._normalized.put(base_key, self._normalize(parsed, operation, variables))
+            base = self._normalized.put(
+                base_key,
+                self._normalize(parsed, operation, variables),
+                parsed.cost.fields * NORMALIZED_BYTES_PER_FIELD + len(query),
+            )
         access = None
         if self.authorizer is not None:
             access = self.authorizer.access(base_key, base, principal)
@@ -275,7 +325,9 @@ class Gateway:
             ),
             introspection=base.introspection,
         )
-        return self._prepared.put(cache_key, prepared)
+        return self._prepared.put(
+            cache_key, prepared, parsed.cost.fields * PLAN_BYTES_PER_FIELD + len(query)
+        )
 
     def _normalize(
         self,
@@ -312,7 +364,7 @@ class Gateway:
         allowed_kinds: tuple[str, ...] = ("query", "mutation"),
     ) -> dict[str, Any]:
         """Run one GraphQL request; raises :class:`TandemError` for request-level failures."""
-        parsed = self.document(query)
+        parsed = self.document(query, principal)
         operation = self.operation(parsed, operation_name)
         kind = operation.operation.value
         if kind not in allowed_kinds:
@@ -363,7 +415,7 @@ class Gateway:
         principal: Principal | None = None,
     ) -> QueryPlan:
         """The plan ``principal`` would get (``tandem plan``, tests)."""
-        parsed = self.document(query)
+        parsed = self.document(query, principal)
         operation = self.operation(parsed, operation_name)
         return self.prepare(
             query, parsed, operation, self.coerce_variables(operation, variables), principal
@@ -379,17 +431,34 @@ def _locations(error: GraphQLError) -> dict[str, Any]:
 def _introspection_document(
     parsed: _Document, operation: OperationDefinitionNode
 ) -> DocumentNode | None:
-    """A document with only the ``__schema``/``__type`` root fields, or None."""
-    selections = tuple(
-        s
-        for s in operation.selection_set.selections
-        if isinstance(s, FieldNode) and s.name.value in ("__schema", "__type")
-    )
+    """A document with only the ``__schema``/``__type`` root fields, or None.
+
+    They are looked for through the root's inline fragments and fragment spreads too
+    (``{ ...F } fragment F on Query { __type(name: "X") { name } }``): the shaper finds them
+    there, so they must be answered there.
+    """
+    selections: list[FieldNode] = []
+    seen: set[str] = set()
+    pending = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in ("__schema", "__type"):
+                    selections.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = parsed.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
     if not selections:
         return None
     import dataclasses
 
-    reduced = dataclasses.replace(operation, selection_set=SelectionSetNode(selections=selections))
+    reduced = dataclasses.replace(
+        operation, selection_set=SelectionSetNode(selections=tuple(selections))
+    )
     return DocumentNode(definitions=(reduced, *parsed.fragments.values()))
 
 

@@ -47,6 +47,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as _LibrarySettingsError
 
 from .errors import TandemError
+from .limits import CallerLimits, OperationLimits
 
 __all__ = ["SECRET_SETTINGS", "Settings", "SettingsError", "load_settings"]
 
@@ -99,6 +100,9 @@ SECRET_SETTINGS = (
 named by ``<name>_file``."""
 
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("tandem_config_file", default=None)
+
+_SIGNED_IN = CallerLimits().signed_in  # the defaults live with the limits (gateway/limits.py)
+_ANONYMOUS = CallerLimits().anonymous
 
 
 class Settings(BaseSettings):
@@ -156,6 +160,59 @@ class Settings(BaseSettings):
         50_000,
         ge=0,
         description="the cyclic garbage collector's youngest threshold (0: Python's default)",
+    )
+
+    # -- operation limits (gateway/limits.py; README: Operation limits) -----------------------
+    limit_tokens: int = Field(
+        _SIGNED_IN.tokens, ge=1, description="lexical tokens in one document (signed in)"
+    )
+    limit_tokens_anonymous: int = Field(
+        _ANONYMOUS.tokens, ge=1, description="... for callers who are not signed in"
+    )
+    limit_operations: int = Field(
+        _SIGNED_IN.operations, ge=1, description="operations in one document (signed in)"
+    )
+    limit_operations_anonymous: int = Field(
+        _ANONYMOUS.operations, ge=1, description="... anonymous"
+    )
+    limit_directives: int = Field(
+        _SIGNED_IN.directives, ge=1, description="directives on one location (signed in)"
+    )
+    limit_directives_anonymous: int = Field(
+        _ANONYMOUS.directives, ge=1, description="... anonymous"
+    )
+    limit_fields: int = Field(
+        _SIGNED_IN.fields,
+        ge=1,
+        description="fields of a document after expanding its fragments (signed in)",
+    )
+    limit_fields_anonymous: int = Field(_ANONYMOUS.fields, ge=1, description="... anonymous")
+    limit_aliases: int = Field(
+        _SIGNED_IN.aliases, ge=0, description="aliases after expanding fragments (signed in)"
+    )
+    limit_aliases_anonymous: int = Field(_ANONYMOUS.aliases, ge=0, description="... anonymous")
+    limit_root_fields: int = Field(
+        _SIGNED_IN.root_fields, ge=1, description="root fields of one operation (signed in)"
+    )
+    limit_root_fields_anonymous: int = Field(
+        _ANONYMOUS.root_fields, ge=1, description="... anonymous"
+    )
+    limit_depth: int = Field(
+        _SIGNED_IN.depth, ge=1, description="field nesting through fragments (signed in)"
+    )
+    limit_depth_anonymous: int = Field(_ANONYMOUS.depth, ge=1, description="... anonymous")
+    limit_merge_checks: int = Field(
+        _SIGNED_IN.merge_checks,
+        ge=1,
+        description="work units validating that same-named fields merge (signed in)",
+    )
+    limit_merge_checks_anonymous: int = Field(
+        _ANONYMOUS.merge_checks, ge=1, description="... anonymous"
+    )
+    operation_cache_bytes: int = Field(
+        64 * 2**20,
+        ge=2**20,
+        description="estimated bytes of parsed documents and plans kept for reuse",
     )
 
     # -- browsers ----------------------------------------------------------------------------
@@ -382,6 +439,14 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def operation_limits(self) -> CallerLimits:
+        """The ``limit_*`` settings as the pipeline's limits."""
+        names = OperationLimits.__dataclass_fields__
+        return CallerLimits(
+            signed_in=OperationLimits(**{n: getattr(self, f"limit_{n}") for n in names}),
+            anonymous=OperationLimits(**{n: getattr(self, f"limit_{n}_anonymous") for n in names}),
+        )
 
     def timeouts(self) -> dict[str, float]:
         """Per-subgraph timeouts with ``"*"`` for every other subgraph."""

@@ -262,6 +262,50 @@ class Shaper:
             return None
 
 
+def _selections_of(compiled: tuple[Any, ...]) -> Sequence[Selection]:
+    """The sub-selections of a compiled object, abstract or list-of-object field."""
+    while compiled[0] in (_NONNULL, _LIST):
+        compiled = compiled[1]
+    return compiled[2] if compiled[0] in (_OBJECT, _ABSTRACT) else ()
+
+
+def _response_keyed(
+    schema: GraphQLSchema, gql_type: Any, selections: Sequence[Selection], value: Any
+) -> Any:
+    """A decrypted value (an object keyed by field names, as its subgraph sealed it) keyed by
+    the client's response keys, so an alias inside an encrypted field's selection
+    (``salary { x: amount }``) finds its value like any other field."""
+    while isinstance(gql_type, GraphQLNonNull):
+        gql_type = gql_type.of_type
+    if value is None or is_leaf_type(gql_type):
+        return value
+    if isinstance(gql_type, GraphQLList):
+        if not isinstance(value, list):
+            return value
+        return [_response_keyed(schema, gql_type.of_type, selections, item) for item in value]
+    if not isinstance(value, dict):
+        return value  # the shaper reports what is not an object
+    type_name = value.get("__typename") if is_abstract_type(gql_type) else gql_type.name
+    object_type = schema.type_map.get(type_name) if isinstance(type_name, str) else None
+    if object_type is None:
+        return value
+    result: dict[str, Any] = {"__typename": type_name} if "__typename" in value else {}
+    for key, same_key in collect_fields(schema, selections, object_type.name).items():
+        name = same_key[0].name
+        if name not in value:
+            continue
+        child = value[name]
+        if same_key[0].selections is not None and name in object_type.fields:  # type: ignore[attr-defined]
+            child = _response_keyed(
+                schema,
+                object_type.fields[name].type,  # type: ignore[attr-defined]
+                merged_selections(same_key),
+                child,
+            )
+        result[key] = child
+    return result
+
+
 def _path_list(path: tuple[Any, Any] | None) -> list[Any]:
     items: list[Any] = []
     while path is not None:
@@ -414,6 +458,8 @@ class _Run:
                 raise _Bubble from None
             return None
         if revealed is not None and inner[0] not in (_LEAF, _SCALAR):
+            field_type = self.schema.type_map[type_name].fields[name].type  # type: ignore[attr-defined]
+            revealed = _response_keyed(self.schema, field_type, _selections_of(inner), revealed)
             try:
                 revealed = self.complete(inner, revealed, (path, key))
             except _Bubble:

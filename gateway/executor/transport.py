@@ -3,8 +3,14 @@
 Two transports share one contract: :class:`AiohttpTransport` (the default: on the benchmark
 workload it costs about a third of the CPU per subgraph request that httpx does, measured with
 ``benchmarks/run.py``) and :class:`HttpTransport` (httpx). Every failure mode a subgraph has
-(refused, timed out, 5xx, not JSON, not a GraphQL response) becomes a :class:`SubgraphError`
-with a code, never an exception that escapes the request.
+(refused, timed out, 5xx, not JSON, not a GraphQL response, larger than its size limit)
+becomes a :class:`SubgraphError` with a code, never an exception that escapes the request.
+
+An answer is read up to its subgraph's size limit (``max_response_bytes``, per subgraph in
+``max_response_sizes``) and no further: a declared ``content-length`` over the limit fails
+before the body is read, a chunked body fails as soon as what arrived passes the limit, and the
+connection is dropped rather than drained (``SUBGRAPH_RESPONSE_TOO_LARGE``). The gateway's
+memory for one answer is therefore bounded by the limit, not by what the subgraph sends.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import httpx
 import orjson
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "AiohttpTransport",
     "HttpTransport",
     "SubgraphError",
@@ -25,6 +32,11 @@ __all__ = [
     "Transport",
     "decode_response",
 ]
+
+DEFAULT_MAX_RESPONSE_BYTES = 20_000_000
+"""The default cap on one subgraph answer (the ``subgraph_max_response_bytes`` setting)."""
+
+_ENCODING = "content-encoding"
 
 _HEADERS = {
     "content-type": "application/json",
@@ -66,6 +78,15 @@ def _payload(request: SubgraphRequest) -> bytes:
     return orjson.dumps(payload)
 
 
+def too_large(name: str, limit: int) -> SubgraphError:
+    """The error of an answer larger than ``limit`` bytes (not read past the limit)."""
+    return SubgraphError(
+        name,
+        f"subgraph {name} answered more than {limit} bytes (its limit); not read further",
+        "SUBGRAPH_RESPONSE_TOO_LARGE",
+    )
+
+
 def decode_response(name: str, status: int, content: bytes) -> dict[str, Any]:
     """A subgraph's HTTP answer as a GraphQL response, or a coded :class:`SubgraphError`."""
     try:
@@ -96,10 +117,14 @@ class AiohttpTransport:
         timeout: float = 30.0,
         timeouts: Mapping[str, float] | None = None,
         max_connections: int = 64,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_response_sizes: Mapping[str, int] | None = None,
     ) -> None:
         self.timeout = timeout
         self.timeouts = dict(timeouts or {})
         self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+        self.max_response_sizes = dict(max_response_sizes or {})
         self.session: aiohttp.ClientSession | None = None
         self._timeouts: dict[str, aiohttp.ClientTimeout] = {}
 
@@ -123,7 +148,13 @@ class AiohttpTransport:
             async with self._session().post(
                 request.url, data=_payload(request), headers=headers, timeout=timeout
             ) as response:
-                content = await response.read()
+                limit = self.max_response_sizes.get(name, self.max_response_bytes)
+                # a compressed body's content-length says nothing of its decoded size
+                declared = None if _ENCODING in response.headers else response.content_length
+                if declared is not None and declared <= limit:
+                    content = await response.read()  # the usual case: one read, as before
+                else:
+                    content = await _read_at_most(response.content, name, limit, declared)
                 status = response.status
         except TimeoutError:
             raise SubgraphError(
@@ -141,6 +172,22 @@ class AiohttpTransport:
             self.session = None
 
 
+async def _read_at_most(
+    stream: aiohttp.StreamReader, name: str, limit: int, declared: int | None
+) -> bytes:
+    """The body, or :func:`too_large` once it passes ``limit`` (leaving the rest unread)."""
+    if declared is not None:  # more than the limit, said up front (not compressed)
+        raise too_large(name, limit)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await stream.readany():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(name, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class HttpTransport:
     """The production transport: one pooled ``httpx.AsyncClient`` per subgraph origin.
 
@@ -154,10 +201,14 @@ class HttpTransport:
         timeout: float = 30.0,
         timeouts: Mapping[str, float] | None = None,
         max_connections: int = 64,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_response_sizes: Mapping[str, int] | None = None,
     ) -> None:
         self.timeout = timeout
         self.timeouts = dict(timeouts or {})
         self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+        self.max_response_sizes = dict(max_response_sizes or {})
         self.clients: dict[str, httpx.AsyncClient] = {}
 
     def _client(self, service_name: str) -> httpx.AsyncClient:
@@ -178,10 +229,27 @@ class HttpTransport:
         headers = _HEADERS if not request.headers else {**_HEADERS, **request.headers}
         name = request.service_name
         timeout = self.timeouts.get(name, self.timeout)
+        limit = self.max_response_sizes.get(name, self.max_response_bytes)
         try:
-            response = await self._client(name).post(
-                request.url, content=_payload(request), headers=headers
-            )
+            async with self._client(name).stream(
+                "POST", request.url, content=_payload(request), headers=headers
+            ) as response:
+                declared = response.headers.get("content-length")
+                if (
+                    declared is not None
+                    and declared.isdigit()
+                    and int(declared) > limit
+                    and _ENCODING not in response.headers
+                ):
+                    raise too_large(name, limit)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large(name, limit)
+                    chunks.append(chunk)
+                status = response.status_code
         except httpx.TimeoutException:
             raise SubgraphError(
                 name, f"subgraph {name} did not answer within {timeout:g}s", "SUBGRAPH_TIMEOUT"
@@ -190,7 +258,7 @@ class HttpTransport:
             raise SubgraphError(
                 name, f"subgraph {name} is unreachable ({type(error).__name__})"
             ) from None
-        return decode_response(name, response.status_code, response.content)
+        return decode_response(name, status, b"".join(chunks))
 
     async def close(self) -> None:
         for client in self.clients.values():

@@ -178,6 +178,8 @@ def build_app(
         subgraph_urls=dict(settings.subgraph_urls),
         transport=transport,
         request_deadline=settings.request_deadline,
+        limits=settings.operation_limits(),
+        cache_bytes=settings.operation_cache_bytes,
         tokens=tokens,
         authorizer=authorizer,
         visibility=visibility,
