@@ -12,6 +12,7 @@ from subgraphs.common.tokens import Principal
 
 from ..errors import OperationError
 from ..planner.operation import Selection
+from .arguments import SearchedFields
 from .enforcer import PolicyEnforcer
 from .field_access import AccessDecision, authorize_selections
 from .relations import RELATIONS
@@ -45,12 +46,15 @@ class Authorizer:
         reject: bool = False,
         explain: bool = False,
         cache_size: int = 10_000,
+        searched: SearchedFields | None = None,
     ) -> None:
         self.schema = schema
         self.enforcer = enforcer
         self.reject = reject
         self.explain = explain
         self.cache_size = cache_size
+        # arguments are decided too: explicit rules, else the fields they search (arguments.py)
+        self.searched = searched if searched is not None else SearchedFields()
         self._cache: dict[tuple[Any, ...], tuple[NormalizedOperation, AccessDecision]] = {}
 
     def access(
@@ -73,6 +77,7 @@ class Authorizer:
                 lambda coordinate, action: self.enforcer.conditional_grants(
                     principal, coordinate, action, RELATIONS
                 ),
+                self.searched,
             )
             if len(self._cache) >= self.cache_size:
                 self._cache = {}

@@ -6,6 +6,10 @@ for mutation root fields and ``read`` otherwise. A denied field is removed from 
 planner sees, so it is never fetched; the shaper gives it null and a ``FORBIDDEN`` error at its
 path. With ``reject`` the whole operation is refused instead, listing the denied coordinates.
 
+An argument is decided too (``arguments.py``): a field given an argument that searches or
+filters by fields the caller may not read is denied as a whole, naming the argument's
+coordinate (``Query.customers(search:)``), so a search is no oracle for what it matches.
+
 A mutation is different: its denials are checked again once the encrypted-field decisions
 are in (``side_effects.py``), and a mutation whose result a denial would hide (null up to a
 root field, or a root field denied) is refused before anything runs, so no write goes unseen.
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from graphql import GraphQLSchema, get_named_type
 
 from ..planner.operation import FieldSelection, InlineSelection, Selection
+from .arguments import SearchedFields, arguments_used, decide_argument
 from .enforcer import Decision
 from .relations import RELATIONS, Relation, attribute_selection
 
@@ -73,7 +78,10 @@ def authorize_selections(
     operation_kind: str,
     decide: Decide,
     grants: Grants | None = None,
+    searched: SearchedFields | None = None,
 ) -> AccessDecision:
+    """What of ``selections`` the caller may have; ``searched`` (argument -> fields it
+    searches) turns argument authorization on."""
     denied: dict[int, Denial] = {}
     conditional: dict[int, Conditional] = {}
 
@@ -101,6 +109,12 @@ def authorize_selections(
                     selection = attribute_selection(relation, parent)
                     if selection is not None:
                         attributes[selection.key] = selection
+            if searched is not None and item.arguments:
+                refused = _refused_argument(schema, parent, item, decide, searched)
+                if refused is not None:
+                    conditional.pop(id(item), None)
+                    denied[id(item)] = refused
+                    continue
             if item.selections is None:
                 kept.append(item)
                 continue
@@ -115,6 +129,21 @@ def authorize_selections(
 
     filtered = walk(selections, root_type, True)
     return AccessDecision(filtered, denied, conditional)
+
+
+def _refused_argument(
+    schema: GraphQLSchema,
+    parent: str,
+    item: FieldSelection,
+    decide: Decide,
+    searched: SearchedFields,
+) -> Denial | None:
+    """The first argument (or input field) of ``item`` the caller may not use, as a denial."""
+    for coordinate in arguments_used(schema, parent, item.name, item.arguments):
+        decision = decide_argument(decide, searched, coordinate)
+        if not decision.allowed:
+            return Denial(coordinate, "read", decision.rule)
+    return None
 
 
 def _conditional(

@@ -9,7 +9,8 @@ A rule is one ``p`` line of ``policies/model.conf``: subject, domain, object, ac
 - an unknown action (``read``, ``write``, ``read_plain``, ``read_masked`` or ``*``), an effect
   other than ``allow``/``deny``;
 - an object that is not a schema-coordinate glob: ``*``, or ``Type.field`` where each side is a
-  GraphQL name that may contain ``*`` and ``?`` wildcards (``Employee.*``, ``*Connection.*``);
+  GraphQL name that may contain ``*`` and ``?`` wildcards (``Employee.*``, ``*Connection.*``),
+  or an argument coordinate of plain names, ``Query.customers(search:)`` (``arguments.py``);
 - a subject that is not in the configured list of known subjects and roles (entries may be
   globs, ``emp-*``), a domain that is neither ``*`` nor a department id.
 """
@@ -60,6 +61,8 @@ _NAME_GLOB = r"[A-Za-z_*?][A-Za-z0-9_*?]*"
 _COORDINATE = re.compile(rf"^(?:\*|{_NAME_GLOB}\.{_NAME_GLOB})$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.@:-]{1,128}$")  # as gateway/auth/dev_identity.py
 _FORBIDDEN = re.compile(r"[,\[\](){}\"'\s]")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_ARGUMENT = re.compile(rf"^{_NAME}\.{_NAME}\({_NAME}:\)$")  # Query.customers(search:)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,8 @@ class RuleValidator:
         for column, value in zip(COLUMNS, rule.values, strict=True):
             if not value:
                 raise InvalidRule(f"{column} is empty", column=column, index=index)
-            if _FORBIDDEN.search(value) or value.startswith("#"):
+            argument = column == "object" and _ARGUMENT.match(value)
+            if (_FORBIDDEN.search(value) and not argument) or value.startswith("#"):
                 raise InvalidRule(
                     f"{column} {value!r} contains whitespace, a quote, a comma or a bracket",
                     column=column,
@@ -149,7 +153,8 @@ class RuleValidator:
                 column="domain",
                 index=index,
             )
-        if not _COORDINATE.match(rule.object) or "**" in rule.object:
+        plain = _COORDINATE.match(rule.object) and "**" not in rule.object
+        if not plain and not _ARGUMENT.match(rule.object):
             raise InvalidRule(
                 f"object {rule.object!r} is not a schema coordinate glob such as"
                 " 'Employee.salary', 'Employee.*' or '*'",

@@ -7,8 +7,11 @@ their own; each object is decided when the response is shaped). Then, until noth
 object or interface type left with no field disappears, as does a union left with no member,
 and so does every field whose type disappeared; an object keeps an interface only while it
 still has every field the interface shows. The query root type is always kept (even with no
-field); an empty mutation or subscription root disappears. Types no visible field reaches
-(input types and enums included) are left out, so their names do not leak either.
+field); an empty mutation or subscription root disappears. An argument or input field the
+caller may not use (``arguments.py``: searching by a field they may not read) is left out
+when it may be (nullable or with a default), so it fails validation like a nonexistent one.
+Types no visible field reaches (input types and enums included) are left out, so their names
+do not leak either.
 
 :class:`SchemaVisibility` caches the result per (policy version, roles, department): the
 decisions are asked for the caller's roles and department under a reserved subject, so a rule
@@ -31,6 +34,7 @@ from graphql.language import (
     InputObjectTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
     NamedTypeNode,
+    NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
     SchemaDefinitionNode,
@@ -40,6 +44,7 @@ from graphql.language import (
 
 from subgraphs.common.tokens import Principal
 
+from .arguments import SearchedFields, decide_argument
 from .enforcer import Decision
 from .relations import RELATIONS
 
@@ -78,8 +83,10 @@ class SchemaVisibility:
         *,
         per_subject: bool = False,
         cache_size: int = 256,
+        searched: SearchedFields | None = None,
     ) -> None:
         self.schema = schema
+        self.searched = searched if searched is not None else SearchedFields()
         self.policy = policy
         self.per_subject = per_subject
         self.cache_size = cache_size
@@ -118,6 +125,9 @@ class SchemaVisibility:
             self.schema,
             self._document,
             lambda coordinate, action: self._decide(asked, coordinate, action),
+            lambda coordinate: decide_argument(
+                lambda c, a: self.policy.decide(asked, c, a), self.searched, coordinate
+            ).allowed,
         )
         entry = self._cache[key] = (schema, [])
         while len(self._cache) > self.cache_size:
@@ -140,7 +150,16 @@ def visible_schema(schema: GraphQLSchema, decide: Decide) -> GraphQLSchema:
     return _filtered(schema, parse(print_schema(schema)), decide)
 
 
-def _filtered(schema: GraphQLSchema, document: DocumentNode, decide: Decide) -> GraphQLSchema:
+def _filtered(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    decide: Decide,
+    usable: Callable[[str], bool] | None = None,
+) -> GraphQLSchema:
+    def keeps(node: Any, coordinate: str) -> bool:
+        optional = not isinstance(node.type, NonNullTypeNode) or node.default_value is not None
+        return usable is None or not optional or usable(coordinate)
+
     roots = {
         kind: root.name
         for kind, root in (
@@ -214,13 +233,26 @@ def _filtered(schema: GraphQLSchema, document: DocumentNode, decide: Decide) -> 
                 dataclasses.replace(
                     definition,
                     fields=tuple(
-                        f for f in definition.fields or () if f.name.value in fields[name]
+                        dataclasses.replace(
+                            f,
+                            arguments=tuple(
+                                a
+                                for a in f.arguments or ()
+                                if keeps(a, f"{name}.{f.name.value}({a.name.value}:)")
+                            ),
+                        )
+                        for f in definition.fields or ()
+                        if f.name.value in fields[name]
                     ),
                     interfaces=tuple(
                         i for i in definition.interfaces or () if i.name.value in interfaces[name]
                     ),
                 )
             )
+        elif isinstance(definition, InputObjectTypeDefinitionNode):
+            name = definition.name.value
+            inputs = tuple(f for f in definition.fields or () if keeps(f, f"{name}.{f.name.value}"))
+            kept_definitions.append(dataclasses.replace(definition, fields=inputs))
         elif isinstance(definition, UnionTypeDefinitionNode):
             kept = members[definition.name.value]
             types = tuple(t for t in definition.types or () if t.name.value in kept)
