@@ -1,13 +1,14 @@
 """Signing the short-lived identity token every subgraph request carries (DESIGN.md, Identity).
 
-Tokens are ES256 JWTs with ``aud`` = the subgraph's name, so a token minted for one subgraph is
-refused by another. Signing costs far more than a request's other work, so a token is reused
-for the same principal and subgraph until half its lifetime has passed.
+Tokens are ES256 JWTs with ``aud`` = the subgraph's name and ``bh`` = the hash of the request
+body, living 10 seconds, so a token copied off the wire is refused by another subgraph, with
+another body or after its life (issue 10, item 2). One token per request means one signature
+per subgraph request: about 40 us with python-jose (``subgraphs/common/tokens.py`` has the
+measurements; ``benchmarks/subgraph_tokens.py`` measures them again).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,22 +43,13 @@ def load_gateway_key(environ: Mapping[str, str]) -> str:
 
 
 class SubgraphTokens:
-    """Mints (and briefly reuses) the identity token for a principal and a subgraph."""
+    """Mints the identity token of one request: a principal, a subgraph, a body."""
 
-    def __init__(self, private_key: str, *, ttl: int = DEFAULT_TTL, max_cached: int = 10_000):
+    def __init__(self, private_key: str, *, ttl: int = DEFAULT_TTL):
         self.private_key = private_key
         self.ttl = ttl
-        self.max_cached = max_cached
-        self._cache: dict[tuple[Principal, str], tuple[str, float]] = {}
 
-    def authorization(self, principal: Principal, subgraph: str) -> str:
-        """The ``Authorization`` header value for a request to ``subgraph``."""
-        now = time.monotonic()
-        cached = self._cache.get((principal, subgraph))
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        token = f"Bearer {mint_subgraph_token(self.private_key, subgraph, principal, self.ttl)}"
-        if len(self._cache) >= self.max_cached:
-            self._cache.clear()
-        self._cache[(principal, subgraph)] = (token, now + self.ttl / 2)
-        return token
+    def authorization(self, principal: Principal, subgraph: str, body: bytes) -> str:
+        """The ``Authorization`` header value for a request to ``subgraph`` with ``body``."""
+        token = mint_subgraph_token(self.private_key, subgraph, principal, self.ttl, body=body)
+        return f"Bearer {token}"

@@ -32,12 +32,13 @@ from ..planner.plan import (
     SequenceNode,
 )
 from .response import INVALID, entity_list, entity_problem, root_data, subgraph_errors
-from .transport import SubgraphError, SubgraphRequest, Transport
+from .transport import SubgraphError, SubgraphRequest, Transport, encode_payload
 
 __all__ = ["PlanExecutor"]
 
 Path = list[str | int]
-HeadersFor = Callable[[str], Mapping[str, str] | None]
+HeadersFor = Callable[[str, bytes], Mapping[str, str] | None]
+"""Extra headers for a request to a subgraph (its name) with a body (the identity token)."""
 
 DEFAULT_DEADLINE = 30.0
 """Seconds a client request may spend in its plan, all fetches together."""
@@ -69,7 +70,7 @@ class PlanExecutor:
         variables: Mapping[str, Any],
         headers_for: HeadersFor | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Run ``plan``; ``headers_for(service_name)`` gives extra headers per subgraph."""
+        """Run ``plan``; ``headers_for(service_name, body)`` gives extra headers per request."""
         run = _Run(self, variables, headers_for)
         run.deadline_at = asyncio.get_running_loop().time() + self.deadline
         if plan.node is not None:
@@ -131,12 +132,14 @@ class _Run:
         if remaining <= 0:
             self._fail(self._deadline_error(name, "before it was asked"), error_paths)
             return None
+        body = encode_payload(fetch.operation, variables or None)
         request = SubgraphRequest(
             service_name=name,
             url=self.executor.urls[name],
             query=fetch.operation,
             variables=variables or None,
-            headers=self.headers_for(name) if self.headers_for else None,
+            headers=self.headers_for(name, body) if self.headers_for else None,
+            body=body,
         )
         deadline = asyncio.timeout(remaining)
         try:

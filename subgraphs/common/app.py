@@ -7,11 +7,18 @@ A subgraph package exposes ``build_app(settings) -> ASGIApp`` and a ``__main__``
 
 Whatever the app's ``lifespan`` yields (a dict: an engine, a session factory) is added to
 every GraphQL context, next to ``request``, ``response`` and ``principal``.
+
+With a policy directory in the settings (``TANDEM_SUBGRAPH_POLICY``; production's default),
+the guard also runs the coarse policy check (:mod:`subgraphs.common.coarse_policy`). With a
+certificate and key (``TANDEM_TLS_CERT_FILE``/``TANDEM_TLS_KEY_FILE``) ``serve`` speaks HTTPS
+only, and with ``TANDEM_TLS_CLIENT_CA_FILE`` it completes no handshake without a client
+certificate that CA signed (mutual TLS).
 """
 
 from __future__ import annotations
 
 import argparse
+import ssl
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -25,12 +32,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
+from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
 from subgraphs.common.crypto_keys import KeyringError
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
 from subgraphs.common.keys import gateway_public_key
 from subgraphs.common.settings import SettingsError, SubgraphSettings, load_settings
 
-__all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "serve"]
+__all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "operation_guard", "serve"]
 
 GRAPHQL_PATH: Final = "/graphql"
 HEALTH_PATH: Final = "/health"
@@ -85,7 +93,16 @@ def create_subgraph_app(
         key,
         composition_secret=settings.composition_secret,
         public_paths=PUBLIC_PATHS,
+        guard=operation_guard(schema, settings),
     )
+
+
+def operation_guard(schema: Schema, settings: SubgraphSettings) -> OperationGuard | None:
+    """The coarse policy check for ``schema`` if the settings name a policy directory."""
+    if settings.policy_dir is None:
+        return None
+    policy = CoarsePolicy.from_directory(settings.policy_dir)
+    return OperationGuard(schema._schema, policy, key_fields(schema.as_str()))
 
 
 def serve(
@@ -102,7 +119,15 @@ def serve(
     parser.add_argument("--log-level", default="info", help="uvicorn's log level")
     args = parser.parse_args(argv)
     try:
-        app = build_app(load_settings(name))
-    except (SettingsError, KeyringError, OSError) as error:  # one line, never a traceback
+        settings = load_settings(name)
+        app = build_app(settings)
+    except (SettingsError, KeyringError, PolicyFileError, OSError) as error:  # one line
         parser.exit(2, f"{parser.prog}: {error}\n")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    tls: dict[str, Any] = {}
+    if settings.tls_cert_file is not None:
+        tls = {"ssl_certfile": str(settings.tls_cert_file)}
+        tls["ssl_keyfile"] = str(settings.tls_key_file)
+        if settings.tls_client_ca_file is not None:
+            tls["ssl_ca_certs"] = str(settings.tls_client_ca_file)
+            tls["ssl_cert_reqs"] = ssl.CERT_REQUIRED
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **tls)

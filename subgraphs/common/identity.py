@@ -2,7 +2,15 @@
 
 Every HTTP request except the public paths (``/health``) must carry
 ``Authorization: Bearer <token>`` with a valid gateway token (:mod:`subgraphs.common.tokens`)
-for this subgraph's audience; ``_entities`` and ``_service`` are no exception. The one
+for this subgraph's audience and this very body (its ``bh`` claim: the body is read whole, at
+most 8 MiB, before anything else happens); ``_entities`` and ``_service`` are no exception.
+Each token is admitted once per process (its ``jti`` is remembered until it expires), so a
+copy replayed to the same subgraph process is refused even with its own body; another
+replica of the subgraph does not share that memory, and there the token's few seconds of
+life and its body bound what a replay can do. With an :class:`OperationGuard` (the coarse
+policy check, :mod:`subgraphs.common.coarse_policy`), an admitted request whose operation
+selects a field none of the principal's roles is granted is refused with HTTP 403 and
+``FORBIDDEN`` naming the coordinates. The one
 other way in is the composition credential: the static secret in the
 ``X-Tandem-Composition-Key`` header (compared in constant time) admits exactly the query
 ``{ _service { sdl } }``, so a composer can read the SDL without a user.
@@ -18,6 +26,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -26,15 +35,18 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.types import Info
 
-from subgraphs.common.errors import Unauthenticated, graphql_error_body
-from subgraphs.common.tokens import InvalidToken, Principal, verify_subgraph_token
+from subgraphs.common.coarse_policy import OperationGuard
+from subgraphs.common.errors import Forbidden, Unauthenticated, graphql_error_body
+from subgraphs.common.tokens import DEFAULT_LEEWAY, InvalidToken, Principal, verify_subgraph_request
 
 __all__ = [
     "COMPOSITION_HEADER",
+    "MAX_BODY_BYTES",
     "PRINCIPAL_SCOPE_KEY",
     "PUBLIC_PATHS",
     "GatewayIdentityMiddleware",
     "Principal",
+    "ReplayCache",
     "current_principal",
     "is_service_sdl_request",
     "principal_from_scope",
@@ -44,8 +56,37 @@ __all__ = [
 COMPOSITION_HEADER: Final = "x-tandem-composition-key"
 PRINCIPAL_SCOPE_KEY: Final = "tandem.principal"
 PUBLIC_PATHS: Final = frozenset({"/health"})
+MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+"""The largest body a subgraph reads to check a token's body hash (HTTP 413 beyond)."""
 _MAX_COMPOSITION_BODY = 4096
 _UNAUTHENTICATED = Unauthenticated("A valid gateway identity token is required.")
+
+
+class ReplayCache:
+    """The ids of tokens admitted by this process, each kept until its token expires."""
+
+    def __init__(self, *, max_entries: int = 500_000, leeway: int = DEFAULT_LEEWAY) -> None:
+        self.max_entries = max_entries
+        self.leeway = leeway
+        self._expiry: dict[str, int] = {}
+        self._prune_at = 1024
+
+    def admit(self, token_id: str, expires: int, now: float | None = None) -> bool:
+        """True the first time ``token_id`` is seen; False for a replay (or a full cache:
+        refusing is safer than forgetting)."""
+        now = time.time() if now is None else now
+        if token_id in self._expiry:
+            return False
+        if len(self._expiry) >= self._prune_at:
+            self._expiry = {t: e for t, e in self._expiry.items() if e + self.leeway >= now}
+            self._prune_at = max(1024, 2 * len(self._expiry))
+            if len(self._expiry) >= self.max_entries:
+                return False
+        self._expiry[token_id] = expires
+        return True
+
+    def __len__(self) -> int:
+        return len(self._expiry)
 
 logger = logging.getLogger("tandem.subgraphs.identity")
 
@@ -61,10 +102,13 @@ class GatewayIdentityMiddleware:
         public_key: str,
         composition_secret: str | None = None,
         public_paths: Iterable[str] = PUBLIC_PATHS,
+        guard: OperationGuard | None = None,
     ) -> None:
         self.app = app
         self.audience = audience
         self.public_key = public_key
+        self.guard = guard
+        self.replays = ReplayCache()
         self.composition_secret = composition_secret.encode() if composition_secret else None
         self.public_paths = frozenset(public_paths)
 
@@ -85,12 +129,28 @@ class GatewayIdentityMiddleware:
             if scheme.lower() != "bearer" or not token.strip():
                 await self._refuse(scope, receive, send, "not a bearer token")
                 return
+            body = await _read_body(receive, MAX_BODY_BYTES)
+            if body is None:
+                await _too_large(scope, receive, send)
+                return
             try:
-                principal = verify_subgraph_token(token.strip(), self.public_key, self.audience)
+                verified = verify_subgraph_request(
+                    token.strip(), self.public_key, self.audience, body=body
+                )
             except InvalidToken as error:
                 await self._refuse(scope, receive, send, error.reason)
                 return
-            await self.app({**scope, PRINCIPAL_SCOPE_KEY: principal}, receive, send)
+            if not self.replays.admit(verified.token_id, verified.expires):
+                await self._refuse(scope, receive, send, "token replayed")
+                return
+            principal = verified.principal
+            if self.guard is not None:
+                refused = self.guard.refused(principal.subject, principal.roles, _query(body))
+                if refused:
+                    await self._forbid(scope, receive, send, principal, refused)
+                    return
+            scope = {**scope, PRINCIPAL_SCOPE_KEY: principal}
+            await self.app(scope, _replay(body, receive), send)
             return
         offered = headers.get(COMPOSITION_HEADER)
         if offered is None:
@@ -106,6 +166,19 @@ class GatewayIdentityMiddleware:
             await self._refuse(scope, receive, send, "composition credential beyond _service")
             return
         await self.app({**scope, PRINCIPAL_SCOPE_KEY: None}, _replay(body, receive), send)
+
+    async def _forbid(
+        self, scope: Scope, receive: Receive, send: Send, who: Principal, refused: list[str]
+    ) -> None:
+        logger.warning(
+            "refused %s for %s (roles %s): the policy grants none of them %s",
+            scope.get("path"), who.subject, ",".join(who.roles), ", ".join(refused),
+        )  # fmt: skip
+        error = Forbidden(
+            f"The policy grants none of the caller's roles {', '.join(refused)}.",
+            extensions={"coordinates": refused},
+        )
+        await JSONResponse(graphql_error_body(error), status_code=403)(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         logger.info("refused %s %s: %s", scope.get("method"), scope.get("path"), reason)
@@ -124,6 +197,7 @@ def require_gateway_identity(
     *,
     composition_secret: str | None = None,
     public_paths: Iterable[str] = PUBLIC_PATHS,
+    guard: OperationGuard | None = None,
 ) -> ASGIApp:
     """``app`` behind :class:`GatewayIdentityMiddleware` for subgraph ``audience``."""
     return GatewayIdentityMiddleware(
@@ -132,6 +206,7 @@ def require_gateway_identity(
         public_key=public_key,
         composition_secret=composition_secret,
         public_paths=public_paths,
+        guard=guard,
     )
 
 
@@ -188,6 +263,29 @@ def _only_field(selections: Any, name: str) -> FieldNode | None:
     if field.alias is not None or field.arguments or field.directives:
         return None
     return field
+
+
+def _query(body: bytes) -> str:
+    """The ``query`` of a GraphQL-over-HTTP JSON body ("" if it has none: the GraphQL layer
+    then answers the request with its own error, running nothing)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    query = payload.get("query") if isinstance(payload, dict) else None
+    return query if isinstance(query, str) else ""
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    body = {
+        "errors": [
+            {
+                "message": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+            }
+        ]
+    }
+    await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

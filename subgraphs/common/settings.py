@@ -16,6 +16,15 @@ Variables (``NAME`` is the subgraph's name in upper case, e.g. ``OA``, ``ERP``):
                                    ``<data dir>/dev-gateway-key.pem``
 ``TANDEM_COMPOSITION_SECRET``      the static credential that may read ``{ _service { sdl } }``
                                    (header ``X-Tandem-Composition-Key``); unset: none may
+``TANDEM_SUBGRAPH_POLICY``         the gateway's policy directory (``model.conf`` +
+                                   ``policy.csv``) for the coarse check
+                                   (:mod:`subgraphs.common.coarse_policy`), or ``off``;
+                                   default: ``policies/`` of the installation in production,
+                                   off in development
+``TANDEM_TLS_CERT_FILE``           PEM certificate (chain) to serve HTTPS with; unset: HTTP
+``TANDEM_TLS_KEY_FILE``            its PEM private key (required with the certificate)
+``TANDEM_TLS_CLIENT_CA_FILE``      PEM CA bundle: demand a client certificate it signed
+                                   (mutual TLS: only the gateway may connect)
 =================================  ===========================================================
 """
 
@@ -31,6 +40,7 @@ from typing import Self
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "INSTALLED_POLICY",
     "Environment",
     "SettingsError",
     "SubgraphSettings",
@@ -40,6 +50,8 @@ __all__ = [
 ]
 
 DEFAULT_DATA_DIR = Path(".tandem")
+INSTALLED_POLICY = Path(__file__).resolve().parents[2] / "policies"
+"""The default policy shipped with Tandem: the subgraphs' coarse check reads it in production."""
 """Embedded databases and development keys live here unless ``TANDEM_DATA_DIR`` says otherwise."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -73,6 +85,10 @@ class SubgraphSettings:
     gateway_public_key_file: Path | None = None
     gateway_key_file: Path | None = None
     composition_secret: str | None = None
+    policy_dir: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -104,6 +120,15 @@ class SubgraphSettings:
         key_file = _optional(env, "TANDEM_GATEWAY_KEY_FILE")
         if environment is Environment.PRODUCTION and public_key is None:
             raise SettingsError("TANDEM_GATEWAY_PUBLIC_KEY_FILE is required in production")
+        policy = _optional(env, "TANDEM_SUBGRAPH_POLICY")
+        if policy is None and environment is Environment.PRODUCTION:
+            policy = str(INSTALLED_POLICY)
+        cert, key = _optional(env, "TANDEM_TLS_CERT_FILE"), _optional(env, "TANDEM_TLS_KEY_FILE")
+        client_ca = _optional(env, "TANDEM_TLS_CLIENT_CA_FILE")
+        if (cert is None) != (key is None):
+            raise SettingsError("TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE go together")
+        if client_ca is not None and cert is None:
+            raise SettingsError("TANDEM_TLS_CLIENT_CA_FILE needs TANDEM_TLS_CERT_FILE (HTTPS)")
         return cls(
             name=name,
             environment=environment,
@@ -113,6 +138,10 @@ class SubgraphSettings:
             gateway_public_key_file=None if public_key is None else Path(public_key),
             gateway_key_file=None if key_file is None else Path(key_file),
             composition_secret=_optional(env, "TANDEM_COMPOSITION_SECRET"),
+            policy_dir=None if policy in (None, "off") else Path(policy),
+            tls_cert_file=_path(cert),
+            tls_key_file=_path(key),
+            tls_client_ca_file=_path(client_ca),
         )
 
 
@@ -136,6 +165,10 @@ def async_database_url(url: str) -> str:
         raise SettingsError("a database URL must look like scheme://...")
     driver = _DRIVERS.get(scheme)
     return url if driver is None else f"{driver}://{rest}"
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def _optional(env: Mapping[str, str], key: str) -> str | None:

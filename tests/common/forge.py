@@ -13,15 +13,22 @@ from typing import Any
 from jose import jwt  # type: ignore[import-untyped]
 
 from subgraphs.common.keys import generate_private_key
-from subgraphs.common.tokens import ISSUER, TOKEN_TYPE, Principal, mint_subgraph_token
+from subgraphs.common.tokens import (
+    ISSUER,
+    TOKEN_TYPE,
+    Principal,
+    body_hash,
+    mint_subgraph_token,
+)
 
 __all__ = ["ALICE", "forged_tokens", "sign", "unsigned"]
 
 ALICE = Principal("emp-001", "Alice Li", ("employee", "manager"), "dep-01", "web")
 
 
-def claims(audience: str, **changes: Any) -> dict[str, Any]:
-    """Valid claims for ``audience``, with ``changes`` applied (None removes a claim)."""
+def claims(audience: str, body: bytes = b"", **changes: Any) -> dict[str, Any]:
+    """Valid claims for a request to ``audience`` with ``body``, with ``changes`` applied
+    (None removes a claim)."""
     now = int(time.time())
     base: dict[str, Any] = {
         "iss": ISSUER,
@@ -34,6 +41,7 @@ def claims(audience: str, **changes: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 60,
         "jti": uuid.uuid4().hex,
+        "bh": body_hash(body),
     }
     base.update(changes)
     return {key: value for key, value in base.items() if value is not None}
@@ -59,33 +67,44 @@ def unsigned(header: dict[str, Any], payload: dict[str, Any], key: bytes | None 
     return f"{signing_input}.{_b64(digest)}"
 
 
-def forged_tokens(private_key: str, public_key: str, audience: str) -> dict[str, str]:
-    """Tokens that must each be refused by a subgraph named ``audience``, by what is wrong."""
+def forged_tokens(
+    private_key: str, public_key: str, audience: str, body: bytes = b""
+) -> dict[str, str]:
+    """Tokens that must each be refused by a subgraph named ``audience`` on a request with
+    ``body``, by what is wrong."""
     now = int(time.time())
+
+    def mint(key: str = private_key, aud: str = audience, **more: Any) -> str:
+        return mint_subgraph_token(key, aud, ALICE, body=body, **more)
+
+    def valid(**changes: Any) -> dict[str, Any]:
+        return claims(audience, body, **changes)
+
     return {
-        "expired": mint_subgraph_token(private_key, audience, ALICE, 60, issued_at=now - 120),
-        "wrong audience": mint_subgraph_token(private_key, "another-subgraph", ALICE),
-        "audience list": sign(private_key, claims(audience, aud=[audience, "erp"])),
-        "wrong issuer": sign(private_key, claims(audience, iss="someone-else")),
-        "alg none": unsigned({"alg": "none", "typ": TOKEN_TYPE}, claims(audience)),
+        "expired": mint(ttl=10, issued_at=now - 30),
+        "wrong audience": mint(aud="another-subgraph"),
+        "another body": mint_subgraph_token(private_key, audience, ALICE, body=body + b" "),
+        "no body hash": sign(private_key, valid(bh=None)),
+        "body hash not a string": sign(private_key, valid(bh=[body_hash(body)])),
+        "audience list": sign(private_key, valid(aud=[audience, "erp"])),
+        "wrong issuer": sign(private_key, valid(iss="someone-else")),
+        "alg none": unsigned({"alg": "none", "typ": TOKEN_TYPE}, valid()),
         "HS256 with the public key": unsigned(
-            {"alg": "HS256", "typ": TOKEN_TYPE}, claims(audience), key=public_key.encode()
+            {"alg": "HS256", "typ": TOKEN_TYPE}, valid(), key=public_key.encode()
         ),
-        "another key": mint_subgraph_token(generate_private_key(), audience, ALICE),
+        "another key": mint(key=generate_private_key()),
         "signature of another token": (
-            mint_subgraph_token(private_key, audience, ALICE).rsplit(".", 1)[0]
-            + "."
-            + mint_subgraph_token(private_key, audience, ALICE, 30).rsplit(".", 1)[1]
+            mint().rsplit(".", 1)[0] + "." + mint(ttl=5).rsplit(".", 1)[1]
         ),
-        "generic JWT type": sign(private_key, claims(audience), typ="JWT"),
-        "lifetime too long": sign(private_key, claims(audience, exp=now + 3600)),
-        "issued in the future": sign(private_key, claims(audience, iat=now + 3600, exp=now + 3630)),
-        "no audience": sign(private_key, claims(audience, aud=None)),
-        "no issuer": sign(private_key, claims(audience, iss=None)),
-        "no jti": sign(private_key, claims(audience, jti=None)),
-        "no subject": sign(private_key, claims(audience, sub=None)),
-        "no expiry": sign(private_key, claims(audience, exp=None)),
-        "roles not a list": sign(private_key, claims(audience, roles="admin")),
+        "generic JWT type": sign(private_key, valid(), typ="JWT"),
+        "lifetime too long": sign(private_key, valid(exp=now + 3600)),
+        "issued in the future": sign(private_key, valid(iat=now + 3600, exp=now + 3630)),
+        "no audience": sign(private_key, valid(aud=None)),
+        "no issuer": sign(private_key, valid(iss=None)),
+        "no jti": sign(private_key, valid(jti=None)),
+        "no subject": sign(private_key, valid(sub=None)),
+        "no expiry": sign(private_key, valid(exp=None)),
+        "roles not a list": sign(private_key, valid(roles="admin")),
         "malformed": "not.a.token",
         "empty": "",
     }

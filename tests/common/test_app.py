@@ -14,10 +14,10 @@ import pytest
 
 from subgraphs.common.keys import load_or_create_dev_key
 from subgraphs.common.settings import Environment, SettingsError, SubgraphSettings
-from subgraphs.common.tokens import mint_subgraph_token
 from tests.common.forge import ALICE
 from tests.common.lifespan import running
 from tests.common.sample_subgraph import build_app
+from tests.common.signing import signed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NEXT = 'mutation { nextOrderNo(period: "202611") }'
@@ -31,11 +31,11 @@ async def test_lifespan_state_reaches_resolvers_and_the_dev_key_is_shared(tmp_pa
     assert key_file.exists()
     assert key_file.stat().st_mode & 0o777 == 0o600
 
-    token = mint_subgraph_token(load_or_create_dev_key(key_file), "sample", ALICE)
-    headers = {"authorization": f"Bearer {token}"}
+    key = load_or_create_dev_key(key_file)
     async with running(app) as client:
         answers = [
-            await client.post("/graphql", json={"query": NEXT}, headers=headers) for _ in range(2)
+            await client.post("/graphql", **signed(key, "sample", ALICE, {"query": NEXT}))
+            for _ in range(2)
         ]
     assert [a.json() for a in answers] == [
         {"data": {"nextOrderNo": "PO-202611-0001"}},
@@ -83,18 +83,14 @@ def served(tmp_path: Path, free_tcp_port: int) -> Iterator[str]:
 
 def test_serve_runs_a_guarded_subgraph_over_http(served: str, tmp_path: Path) -> None:
     key = load_or_create_dev_key(tmp_path / "dev-gateway-key.pem")
-    token = mint_subgraph_token(key, "sample", ALICE)
     graphql = f"{served}/graphql"
 
-    me = httpx.post(graphql, json={"query": "{ me }"}, headers={"authorization": f"Bearer {token}"})
+    me = httpx.post(graphql, **signed(key, "sample", ALICE, {"query": "{ me }"}))
     anonymous = httpx.post(graphql, json={"query": "{ me }"})
     sdl = httpx.post(
         graphql, json={"query": "{ _service { sdl } }"}, headers={"x-tandem-composition-key": "c"}
     )
-    other_audience = mint_subgraph_token(key, "oa", ALICE)
-    misdirected = httpx.post(
-        graphql, json={"query": "{ me }"}, headers={"authorization": f"Bearer {other_audience}"}
-    )
+    misdirected = httpx.post(graphql, **signed(key, "oa", ALICE, {"query": "{ me }"}))
 
     assert me.json() == {"data": {"me": "Alice Li"}}
     assert anonymous.status_code == 401

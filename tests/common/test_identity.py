@@ -15,7 +15,13 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.app import create_subgraph_app
-from subgraphs.common.identity import COMPOSITION_HEADER, current_principal, is_service_sdl_request
+from subgraphs.common.identity import (
+    COMPOSITION_HEADER,
+    MAX_BODY_BYTES,
+    ReplayCache,
+    current_principal,
+    is_service_sdl_request,
+)
 from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.schema import create_schema
 from subgraphs.common.settings import SubgraphSettings
@@ -98,10 +104,18 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
+def encoded(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+def token_for(body: Any) -> str:
+    """A valid token for a request with exactly ``body`` (as :func:`post` encodes it)."""
+    return mint_subgraph_token(PRIVATE, "oa", ALICE, body=encoded(body))
+
+
 async def post(client: httpx.AsyncClient, body: Any, headers: dict[str, str]) -> httpx.Response:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return await client.post(
-        "/graphql", content=content, headers={"content-type": "application/json", **headers}
+        "/graphql", content=encoded(body), headers={"content-type": "application/json", **headers}
     )
 
 
@@ -112,9 +126,7 @@ def assert_refused(response: httpx.Response) -> None:
 
 
 async def test_a_valid_token_puts_its_principal_in_the_context(client: httpx.AsyncClient) -> None:
-    token = mint_subgraph_token(PRIVATE, "oa", ALICE)
-
-    response = await post(client, {"query": WHOAMI}, bearer(token))
+    response = await post(client, {"query": WHOAMI}, bearer(token_for({"query": WHOAMI})))
 
     assert response.status_code == 200
     assert response.json() == {
@@ -131,10 +143,8 @@ async def test_a_valid_token_puts_its_principal_in_the_context(client: httpx.Asy
 
 
 async def test_entities_and_service_answer_with_a_valid_token(client: httpx.AsyncClient) -> None:
-    token = mint_subgraph_token(PRIVATE, "oa", ALICE)
-
-    entities = await post(client, {"query": ENTITIES}, bearer(token))
-    service = await post(client, {"query": SERVICE}, bearer(token))
+    entities = await post(client, {"query": ENTITIES}, bearer(token_for({"query": ENTITIES})))
+    service = await post(client, {"query": SERVICE}, bearer(token_for({"query": SERVICE})))
 
     assert entities.json() == {"data": {"_entities": [{"id": "e1", "seenBy": "emp-001"}]}}
     assert "type Employee @key" in service.json()["data"]["_service"]["sdl"]
@@ -149,10 +159,61 @@ async def test_no_token_no_answer_entities_and_service_included(
 
 @pytest.mark.parametrize("forgery", sorted(forged_tokens(PRIVATE, PUBLIC, "oa")))
 async def test_every_forged_token_is_refused(client: httpx.AsyncClient, forgery: str) -> None:
-    token = forged_tokens(PRIVATE, PUBLIC, "oa")[forgery]
-
     for query in (WHOAMI, ENTITIES, SERVICE):
-        assert_refused(await post(client, {"query": query}, bearer(token)))
+        body = encoded({"query": query})
+        token = forged_tokens(PRIVATE, PUBLIC, "oa", body)[forgery]
+        assert_refused(await post(client, body, bearer(token)))
+
+
+async def test_a_token_opens_only_the_body_it_was_minted_for(client: httpx.AsyncClient) -> None:
+    token = token_for({"query": "{ whoami { subject } }"})
+
+    for other in (
+        {"query": WHOAMI},
+        {"query": ENTITIES},
+        {"query": "{ whoami { subject } }", "variables": {"x": 1}},
+        {"query": "{ whoami { subject } } "},
+    ):
+        assert_refused(await post(client, other, bearer(token)))
+    answered = await post(client, {"query": "{ whoami { subject } }"}, bearer(token))
+    assert answered.json() == {"data": {"whoami": {"subject": "emp-001"}}}
+
+
+async def test_a_token_is_admitted_once(client: httpx.AsyncClient) -> None:
+    token = token_for({"query": WHOAMI})
+
+    first = await post(client, {"query": WHOAMI}, bearer(token))
+    again = await post(client, {"query": WHOAMI}, bearer(token))
+
+    assert first.status_code == 200
+    assert_refused(again)
+
+
+async def test_a_body_too_large_to_verify_is_refused_unread(client: httpx.AsyncClient) -> None:
+    body = b'{"query": "{ whoami { subject } }", "pad": "' + b" " * MAX_BODY_BYTES + b'"}'
+
+    response = await post(client, body, bearer(token_for(body)))
+
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+
+
+def test_the_replay_cache_forgets_only_expired_tokens() -> None:
+    cache = ReplayCache(leeway=2)
+    for n in range(1024):  # the cache looks for expired entries from 1,024 on
+        assert cache.admit(f"t{n}", expires=100 if n % 2 else 1000, now=50)
+    assert not cache.admit("t1", expires=100, now=50)
+    assert cache.admit("late", expires=1000, now=103)  # pruned: the odd ones expired at 100+2
+    assert len(cache) == 513
+    assert not cache.admit("t0", expires=1000, now=103)
+    assert cache.admit("t1", expires=1000, now=103)  # expired tokens are refused by expiry
+
+
+def test_a_full_replay_cache_refuses_rather_than_forgets() -> None:
+    cache = ReplayCache(max_entries=1024)
+    for n in range(1024):
+        assert cache.admit(f"t{n}", expires=1000, now=0)
+    assert not cache.admit("one-more", expires=1000, now=0)
 
 
 @pytest.mark.parametrize(
@@ -166,7 +227,7 @@ async def test_other_authorization_schemes_are_refused(
 
 
 async def test_a_repeated_authorization_header_is_refused(client: httpx.AsyncClient) -> None:
-    token = mint_subgraph_token(PRIVATE, "oa", ALICE)
+    token = token_for({"query": WHOAMI})
     headers = [("authorization", f"Bearer {token}"), ("authorization", f"Bearer {token}")]
 
     response = await client.post("/graphql", json={"query": WHOAMI}, headers=headers)

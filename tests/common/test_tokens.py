@@ -13,50 +13,87 @@ from subgraphs.common.tokens import (
     TOKEN_TYPE,
     InvalidToken,
     Principal,
+    body_hash,
     mint_subgraph_token,
+    verify_subgraph_request,
     verify_subgraph_token,
 )
 from tests.common.forge import ALICE, forged_tokens
 
 PRIVATE = generate_private_key()
 PUBLIC = public_key_of(PRIVATE)
-FORGED = forged_tokens(PRIVATE, PUBLIC, "oa")
+BODY = b'{"query":"{ me { id } }"}'
+FORGED = forged_tokens(PRIVATE, PUBLIC, "oa", BODY)
 
 
 def test_a_minted_token_verifies_to_its_principal() -> None:
-    token = mint_subgraph_token(PRIVATE, "oa", ALICE)
+    token = mint_subgraph_token(PRIVATE, "oa", ALICE, body=BODY)
 
-    assert verify_subgraph_token(token, PUBLIC, "oa") == ALICE
+    assert verify_subgraph_token(token, PUBLIC, "oa", body=BODY) == ALICE
+
+
+def test_a_token_is_bound_to_the_body_bytes_it_was_minted_for() -> None:
+    token = mint_subgraph_token(PRIVATE, "oa", ALICE, body=BODY)
+
+    for other in (b"", BODY + b"\n", BODY.replace(b"id", b"salary"), b'{"query":"{me{id}}"}'):
+        with pytest.raises(InvalidToken, match="another body"):
+            verify_subgraph_token(token, PUBLIC, "oa", body=other)
+    assert jwt.get_unverified_claims(token)["bh"] == body_hash(BODY)
+    # the claim is the RFC 4648 base64url SHA-256 without padding (43 characters)
+    assert body_hash(b"") == "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+
+
+def test_verification_names_the_token_id_and_expiry_for_a_replay_cache() -> None:
+    token = mint_subgraph_token(PRIVATE, "oa", ALICE, body=BODY)
+
+    verified = verify_subgraph_request(token, PUBLIC, "oa", body=BODY)
+
+    claims = jwt.get_unverified_claims(token)
+    assert (verified.principal, verified.token_id, verified.expires) == (
+        ALICE, claims["jti"], claims["exp"],
+    )  # fmt: skip
 
 
 def test_a_token_carries_the_documented_header_and_claims() -> None:
     before = int(time.time())
-    token = mint_subgraph_token(PRIVATE, "erp", Principal("svc", "Robot"), ttl=30)
+    token = mint_subgraph_token(PRIVATE, "erp", Principal("svc", "Robot"), ttl=30, body=BODY)
 
     header = jwt.get_unverified_header(token)
     claims = jwt.get_unverified_claims(token)
     assert header == {"alg": "ES256", "typ": TOKEN_TYPE, "kid": key_id(PUBLIC)}
     assert set(claims) == {
-        "iss", "aud", "sub", "name", "roles", "department", "client_id", "iat", "exp", "jti",
+        "iss", "aud", "sub", "name", "roles", "department", "client_id", "iat", "exp", "jti", "bh",
     }  # fmt: skip
     assert (claims["iss"], claims["aud"], claims["sub"]) == (ISSUER, "erp", "svc")
     assert (claims["roles"], claims["department"], claims["client_id"]) == ([], None, None)
     assert before <= claims["iat"] <= claims["exp"] - 30
-    assert mint_subgraph_token(PRIVATE, "erp", ALICE) != mint_subgraph_token(PRIVATE, "erp", ALICE)
+    assert mint_subgraph_token(PRIVATE, "erp", ALICE, body=BODY) != mint_subgraph_token(
+        PRIVATE, "erp", ALICE, body=BODY
+    )
 
 
-def test_a_token_just_past_expiry_is_accepted_within_the_leeway() -> None:
-    token = mint_subgraph_token(PRIVATE, "oa", ALICE, 60, issued_at=int(time.time()) - 62)
+def test_a_token_lives_ten_seconds_by_default() -> None:
+    claims = jwt.get_unverified_claims(mint_subgraph_token(PRIVATE, "oa", ALICE, body=BODY))
 
-    assert verify_subgraph_token(token, PUBLIC, "oa") == ALICE
+    assert claims["exp"] - claims["iat"] == 10
+
+
+def test_a_token_just_past_expiry_is_accepted_within_the_leeway_only() -> None:
+    now = int(time.time())
+    token = mint_subgraph_token(PRIVATE, "oa", ALICE, 10, body=BODY, issued_at=now - 11)
+
+    assert verify_subgraph_token(token, PUBLIC, "oa", body=BODY) == ALICE
     with pytest.raises(InvalidToken, match="expired"):
-        verify_subgraph_token(token, PUBLIC, "oa", leeway=0)
+        verify_subgraph_token(token, PUBLIC, "oa", body=BODY, leeway=0)
+    late = mint_subgraph_token(PRIVATE, "oa", ALICE, 10, body=BODY, issued_at=now - 13)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_subgraph_token(late, PUBLIC, "oa", body=BODY)
 
 
-@pytest.mark.parametrize("ttl", [0, -1, 301])
-def test_minting_refuses_lifetimes_outside_1_to_300_seconds(ttl: int) -> None:
+@pytest.mark.parametrize("ttl", [0, -1, 61])
+def test_minting_refuses_lifetimes_outside_1_to_60_seconds(ttl: int) -> None:
     with pytest.raises(ValueError, match="ttl"):
-        mint_subgraph_token(PRIVATE, "oa", ALICE, ttl)
+        mint_subgraph_token(PRIVATE, "oa", ALICE, ttl, body=BODY)
 
 
 @pytest.mark.parametrize(
@@ -64,6 +101,9 @@ def test_minting_refuses_lifetimes_outside_1_to_300_seconds(ttl: int) -> None:
     [
         ("expired", "expired"),
         ("wrong audience", "claims"),
+        ("another body", "another body"),
+        ("no body hash", "missing bh"),
+        ("body hash not a string", "another body"),
         ("audience list", "audience"),
         ("wrong issuer", "claims"),
         ("alg none", "algorithm not allowed"),
@@ -84,9 +124,9 @@ def test_minting_refuses_lifetimes_outside_1_to_300_seconds(ttl: int) -> None:
     ],
 )
 def test_every_forgery_is_refused_with_a_reason(forgery: str, reason: str) -> None:
-    token = forged_tokens(PRIVATE, PUBLIC, "oa")[forgery]  # minted now: tokens live 60 s
+    token = forged_tokens(PRIVATE, PUBLIC, "oa", BODY)[forgery]  # minted now: they live 10 s
     with pytest.raises(InvalidToken, match=reason) as caught:
-        verify_subgraph_token(token, PUBLIC, "oa")
+        verify_subgraph_token(token, PUBLIC, "oa", body=BODY)
     assert token not in caught.value.reason or not token
 
 
@@ -97,7 +137,7 @@ def test_the_forgeries_cover_every_case() -> None:
 
 def test_an_hmac_key_made_of_the_public_key_is_refused_even_if_hs256_were_asked() -> None:
     with pytest.raises(InvalidToken):
-        verify_subgraph_token(FORGED["HS256 with the public key"], PUBLIC, "oa")
+        verify_subgraph_token(FORGED["HS256 with the public key"], PUBLIC, "oa", body=BODY)
     with pytest.raises(Exception):  # noqa: B017 - python-jose itself refuses PEM keys for HMAC
         jwt.decode(FORGED["HS256 with the public key"], PUBLIC, algorithms=["HS256"])
 

@@ -12,7 +12,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from subgraphs.common.tokens import Principal, mint_subgraph_token
+from subgraphs.common.tokens import Principal
+from tests.common.signing import signed
 
 __all__ = ["ALICE", "BOB", "ErpClient", "running"]
 
@@ -36,11 +37,9 @@ class ErpClient:
         principal: Principal = ALICE,
     ) -> dict[str, Any]:
         """The whole GraphQL response body."""
-        token = mint_subgraph_token(self.private_key, "erp", principal)
+        payload = {"query": query, "variables": variables or {}}
         response = await self.http.post(
-            "/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"authorization": f"Bearer {token}"},
+            "/graphql", **signed(self.private_key, "erp", principal, payload)
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from subgraphs.common.db import transaction
 from subgraphs.common.keys import load_or_create_dev_key
-from subgraphs.common.tokens import mint_subgraph_token
 from subgraphs.erp.seed import seed_demo_data
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.base import current_period
+from tests.common.signing import signed
 from tests.crypto.opener import opened_json
 from tests.erp.harness import ALICE, ErpClient
 
@@ -57,7 +57,6 @@ def served(tmp_path: Path, free_tcp_port: int) -> Iterator[tuple[str, Path]]:
 def test_the_process_serves_demo_data_to_the_gateway_only(served: tuple[str, Path]) -> None:
     url, data_dir = served
     key = load_or_create_dev_key(data_dir / "dev-gateway-key.pem")
-    token = mint_subgraph_token(key, "erp", ALICE)
     query = """query ($p: String!) {
       budgets(period: $p) { edges { node { departmentId amount { amount } } } }
       items(first: 100) { edges { node { sku } } }
@@ -65,8 +64,7 @@ def test_the_process_serves_demo_data_to_the_gateway_only(served: tuple[str, Pat
         ... on Employee { salary { currency } } }
     }"""
     body = {"query": query, "variables": {"p": current_period()}}
-    headers = {"authorization": f"Bearer {token}"}
-    answer = httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=10)
+    answer = httpx.post(f"{url}/graphql", **signed(key, "erp", ALICE, body), timeout=10)
     data = answer.json()["data"]
     departments = [e["node"]["departmentId"] for e in data["budgets"]["edges"]]
     assert departments == [f"dept-{n:02d}" for n in range(1, 9)]
@@ -88,7 +86,7 @@ def test_the_process_serves_demo_data_to_the_gateway_only(served: tuple[str, Pat
     again = subprocess.run([sys.executable, "-m", "subgraphs.erp", "seed"], cwd=REPO_ROOT, env=env,
                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert again.returncode == 0, again.stderr
-    after = httpx.post(f"{url}/graphql", json=body, headers=headers, timeout=10)
+    after = httpx.post(f"{url}/graphql", **signed(key, "erp", ALICE, body), timeout=10)
     assert after.json()["data"] == data
 
 

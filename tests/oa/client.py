@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from subgraphs.common.tokens import Principal, mint_subgraph_token
+from subgraphs.common.tokens import Principal
+from tests.common.signing import signed
 
 __all__ = ["OAClient"]
 
@@ -20,12 +21,8 @@ class OAClient:
 
     async def post(self, who: Principal, query: str, **variables: Any) -> dict[str, Any]:
         """The whole response body of ``query`` run as ``who``."""
-        token = mint_subgraph_token(self.private_key, "oa", who)
-        response = await self.http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {token}"},
-        )
+        payload = {"query": query, "variables": variables}
+        response = await self.http.post("/graphql", **signed(self.private_key, "oa", who, payload))
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

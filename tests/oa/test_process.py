@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from subgraphs.common.keys import load_or_create_dev_key
-from subgraphs.common.tokens import Principal, mint_subgraph_token
+from subgraphs.common.tokens import Principal
+from tests.common.signing import signed
 from tests.support.processes import REPO_ROOT, free_port
 
 CEO = Principal("emp-001", "CEO", ("employee", "manager"), "dept-01")
@@ -54,13 +55,12 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_process_serves_the_seeded_company(served: str, tmp_path: Path) -> None:
-    token = mint_subgraph_token(load_or_create_dev_key(tmp_path / "dev-gateway-key.pem"), "oa", CEO)
+    key = load_or_create_dev_key(tmp_path / "dev-gateway-key.pem")
     graphql = f"{served}/graphql"
 
     me = httpx.post(
         graphql,
-        json={"query": "{ me { employeeNo title department { code } } }"},
-        headers={"authorization": f"Bearer {token}"},
+        **signed(key, "oa", CEO, {"query": "{ me { employeeNo title department { code } } }"}),
     )
     sdl = httpx.post(
         graphql,
