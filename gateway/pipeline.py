@@ -397,13 +397,14 @@ class Gateway:
         return response
 
     def _identity_headers(self, principal: Principal | None) -> HeadersFor | None:
-        """Each subgraph request carries a token naming ``principal``, for that subgraph."""
+        """Each subgraph request carries a token naming ``principal``, for that subgraph and
+        that body."""
         tokens = self.tokens
         if principal is None or tokens is None:
             return None
 
-        def headers_for(service_name: str) -> dict[str, str]:
-            return {"authorization": tokens.authorization(principal, service_name)}
+        def headers_for(service_name: str, body: bytes) -> dict[str, str]:
+            return {"authorization": tokens.authorization(principal, service_name, body)}
 
         return headers_for
 
