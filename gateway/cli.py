@@ -75,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         tune_garbage_collector,
         worker_sources,
     )
+    from .http.server import server_options
 
     overrides = flag_overrides(args)
     settings = load_settings(args.config, overrides)
@@ -90,7 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
         "log_level": settings.log_level,
         "access_log": False,
         "loop": "uvloop",
-        "http": "httptools",
+        **server_options(settings),  # httptools with read deadlines and a connection limit
     }
     if settings.workers == 1:
         tune_garbage_collector(settings.gc_threshold)

@@ -101,8 +101,11 @@ class _Served:
         self.sock.close()
 
 
-def _served(name: str, app: Any, host: str, port: int) -> _Served:
-    """A server bound now; ``app`` may be set on its ``server.config`` until it starts."""
+def _served(
+    name: str, app: Any, host: str, port: int, options: dict[str, Any] | None = None
+) -> _Served:
+    """A server bound now; ``app`` may be set on its ``server.config`` until it starts;
+    ``options``: more uvicorn options (the gateway's read bounds, as ``tandem serve``'s)."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -110,7 +113,9 @@ def _served(name: str, app: Any, host: str, port: int) -> _Served:
         def capture_signals(self) -> Iterator[None]:
             yield  # _serve handles SIGINT/SIGTERM for all three servers
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", **(options or {})
+    )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -184,6 +189,7 @@ async def _serve(settings: Settings) -> None:
 
     from .auth.dev_provider import DevProvider
     from .http.factory import build_app, check_settings
+    from .http.server import server_options
 
     subgraph_environ = {**os.environ, "TANDEM_DATA_DIR": str(settings.data_dir)}
     service_settings = {
@@ -213,7 +219,9 @@ async def _serve(settings: Settings) -> None:
             running.append(served)
             await _started([served])
         urls = {s.name: f"http://{SUBGRAPH_HOST}:{s.port}/graphql" for s in subgraphs}
-        front = _served("gateway", None, settings.host, settings.port)
+        front = _served(
+            "gateway", None, settings.host, settings.port, server_options(settings)
+        )
         browser_host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
         base_url = f"http://{browser_host}:{front.port}"
         gateway_settings = development_settings(settings, urls, base_url)

@@ -89,6 +89,9 @@ StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_list)]
 Words = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_words)]
 UrlMap = Annotated[dict[str, str], NoDecode, BeforeValidator(_split_map)]
 SecondsMap = Annotated[dict[str, float], NoDecode, BeforeValidator(_split_map)]
+BytesMap = Annotated[
+    dict[str, Annotated[int, Field(ge=1024)]], NoDecode, BeforeValidator(_split_map)
+]
 Port = Annotated[int, Field(ge=0, le=65535)]
 
 SECRET_SETTINGS = (
@@ -155,6 +158,38 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, le=100_000_000, description="larger request bodies get 413"
+    )
+    subgraph_max_response_bytes: int = Field(
+        20_000_000,
+        ge=1024,
+        description="a larger subgraph answer is not read further: SUBGRAPH_RESPONSE_TOO_LARGE",
+    )
+    subgraph_max_response_sizes: BytesMap = Field(
+        default_factory=dict, description="per-subgraph maximum answer sizes: `NAME=BYTES,...`"
+    )
+    http_header_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="seconds a client has to send a request's headers (from connecting, or "
+        "from the request's first byte on a kept-alive connection); then 408",
+    )
+    http_body_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="seconds a client has to send a request's body after its headers; then 408",
+    )
+    http_keep_alive_timeout: int = Field(
+        5, ge=1, le=3600, description="seconds an idle kept-alive connection stays open"
+    )
+    http_max_header_bytes: int = Field(
+        65_536, ge=4096, le=10_000_000, description="larger request headers get 431"
+    )
+    http_max_connections: int = Field(
+        1000,
+        ge=1,
+        description="open connections per worker; requests beyond get 503 SERVICE_UNAVAILABLE",
     )
     gc_threshold: int = Field(
         50_000,

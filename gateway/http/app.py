@@ -1,6 +1,10 @@
 """The Starlette application: GraphQL over HTTP at ``/graphql``, ``/health`` and ``/ready``,
 the page at ``/`` (``home.py``).
 
+Every answer is coded: request errors and GraphQL errors here, anything unexpected (a 500
+with the request id), Starlette's 404/405 and a client gone mid-request in ``guard.py``, slow
+or oversized requests and too many connections in ``server.py`` (uvicorn's protocol).
+
 Follows the GraphQL-over-HTTP draft: POST with a JSON body (``query``, ``variables``,
 ``operationName``, ``extensions``), GET with query parameters for queries only; answers
 ``application/graphql-response+json`` when the client accepts it (request errors then get 4xx
@@ -18,6 +22,7 @@ from typing import Any
 import orjson
 from graphql import print_schema
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -31,6 +36,7 @@ from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
 from ..shared_state import ServiceUnavailable
+from .guard import RequestGuard, http_exception
 from .home import home_route
 
 __all__ = ["create_app"]
@@ -123,10 +129,12 @@ def create_app(
             Route("/ready", ready, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_exception},  # coded 404 / 405
     )
     app.state.tandem_sso = sso
     if cors_origins:
         app.add_middleware(CORSAllowList, origins=list(cors_origins))
+    app.add_middleware(RequestGuard)  # outermost: request ids, coded 500s (guard.py)
     return app
 
 

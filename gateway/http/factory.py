@@ -78,6 +78,7 @@ def check_settings(settings: Settings) -> Supergraph:
     for setting, given in (
         ("subgraph_timeouts", settings.subgraph_timeouts),
         ("subgraph_urls", settings.subgraph_urls),
+        ("subgraph_max_response_sizes", settings.subgraph_max_response_sizes),
     ):
         unknown = sorted(set(given) - names)
         if unknown:
@@ -127,7 +128,10 @@ def build_app(
     supergraph = supergraph if supergraph is not None else check_settings(settings)
     env = settings.environ()
     transport = AiohttpTransport(
-        timeout=settings.subgraph_timeout, timeouts=dict(settings.subgraph_timeouts)
+        timeout=settings.subgraph_timeout,
+        timeouts=dict(settings.subgraph_timeouts),
+        max_response_bytes=settings.subgraph_max_response_bytes,
+        max_response_sizes=dict(settings.subgraph_max_response_sizes),
     )
     dev_identity = DevIdentity(env) if settings.dev_identity else None
     # a providers file may name the variable holding a client secret (client_secret_env)

@@ -12,10 +12,16 @@ nothing is shared between tests:
 ``/answer/<base64url JSON>/<tag>/graphql``
     answers HTTP 200 with that JSON, whatever was asked;
 ``/hang/<tag>/graphql``
-    reads the request and answers nothing until the client hangs up.
+    reads the request and answers nothing until the client hangs up;
+``/big/<bytes>/<tag>/graphql``, ``/big-declared/<bytes>/<tag>/graphql``
+    answers HTTP 200 with a valid GraphQL response of exactly ``<bytes>`` bytes (one long
+    string in ``announcements``), streamed in 64 KiB chunks as the client reads them, chunked
+    or with its ``content-length`` declared.
 
 ``GET /_count/<tag>`` says how many GraphQL requests arrived for ``<tag>`` (a fetch a test
-expects the gateway not to send shows up here, with no clock involved). Run it with
+expects the gateway not to send shows up here, with no clock involved); ``GET /_stream/<tag>``
+how a ``big`` answer went: ``{"state": "running" | "complete" | "stopped", "sent": bytes}``,
+``stopped`` once the client hung up before reading it all. Run it with
 ``python -m tests.support.fault_proxy --port P --upstream URL``; :func:`running_fault_proxy`
 does that and waits until it answers.
 """
@@ -46,6 +52,8 @@ from tests.support.processes import REPO_ROOT, SubgraphStartError, free_port
 
 __all__ = ["FaultProxy", "running_fault_proxy"]
 
+_CHUNK = 65_536
+
 _HANG_LIMIT = 120.0
 """A hung request ends at the latest after this long (the gateway hangs up far sooner)."""
 
@@ -53,6 +61,7 @@ _HANG_LIMIT = 120.0
 def create_proxy(upstream: str) -> Starlette:
     """The proxy's ASGI app, forwarding to ``upstream`` where a mode says so."""
     counts: Counter[str] = Counter()
+    streams: dict[str, dict[str, Any]] = {}
     client = httpx.AsyncClient(timeout=30.0, trust_env=False)
 
     async def forward(body: bytes) -> Response:
@@ -75,6 +84,9 @@ def create_proxy(upstream: str) -> Starlette:
         if mode == "answer" and len(parts) == 4:
             canned = base64.urlsafe_b64decode(parts[1].encode())
             return Response(canned, 200, media_type="application/json")
+        if mode in ("big", "big-declared") and len(parts) == 4:
+            record = streams[tag] = {"state": "running", "sent": 0}
+            return _Oversized(int(parts[1]), record, declared=mode == "big-declared")
         if mode == "hang":
             with contextlib.suppress(TimeoutError):  # the next message is the hang-up
                 await asyncio.wait_for(request.receive(), _HANG_LIMIT)
@@ -84,12 +96,65 @@ def create_proxy(upstream: str) -> Starlette:
     async def count(request: Request) -> Response:
         return JSONResponse({"count": counts[request.path_params["tag"]]})
 
+    async def stream(request: Request) -> Response:
+        return JSONResponse(streams.get(request.path_params["tag"], {"state": "none", "sent": 0}))
+
     return Starlette(
         routes=[
             Route("/_count/{tag}", count, methods=["GET"]),
+            Route("/_stream/{tag}", stream, methods=["GET"]),
             Route("/{rest:path}", graphql, methods=["POST"]),
         ]
     )
+
+
+class _Oversized(Response):
+    """A valid GraphQL answer of ``size`` bytes, sent only as fast as the client reads it;
+    ``record`` says how far it got and whether the client hung up first."""
+
+    def __init__(self, size: int, record: dict[str, Any], *, declared: bool) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+        self.size = size
+        self.record = record
+        self.declared = declared
+
+    def _chunks(self) -> Iterator[bytes]:
+        head, tail = b'{"data": {"announcements": ["', b'"]}}'
+        yield head
+        filler = self.size - len(head) - len(tail)
+        block = b"x" * _CHUNK
+        while filler > 0:
+            yield block[: min(filler, _CHUNK)]
+            filler -= _CHUNK
+        yield tail
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        gone = asyncio.Event()
+
+        async def listen() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        listener = asyncio.create_task(listen())
+        headers = [(b"content-type", b"application/json")]
+        if self.declared:
+            headers.append((b"content-length", str(self.size).encode()))
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            for chunk in self._chunks():
+                await asyncio.sleep(0)  # the listener sees a hang-up before the next chunk
+                if gone.is_set():
+                    self.record["state"] = "stopped"
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                self.record["sent"] += len(chunk)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            self.record["state"] = "complete"
+        finally:
+            if self.record["state"] == "running":
+                self.record["state"] = "stopped"
+            listener.cancel()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -123,6 +188,19 @@ class FaultProxy:
         """The GraphQL URL that answers ``answer`` (any JSON value) to every request."""
         encoded = base64.urlsafe_b64encode(orjson.dumps(answer)).decode()
         return f"http://127.0.0.1:{self.port}/answer/{encoded}/{tag}/graphql"
+
+    def oversized(self, size: int, tag: str, *, declared: bool = False) -> str:
+        """The GraphQL URL answering a valid response of ``size`` bytes, streamed (chunked, or
+        with its ``content-length`` when ``declared``)."""
+        mode = "big-declared" if declared else "big"
+        return f"http://127.0.0.1:{self.port}/{mode}/{size}/{tag}/graphql"
+
+    def stream(self, tag: str) -> dict[str, Any]:
+        """How the ``big`` answer for ``tag`` went: ``state`` and bytes ``sent``."""
+        response = httpx.get(f"http://127.0.0.1:{self.port}/_stream/{tag}", timeout=10.0)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
 
     def count(self, tag: str) -> int:
         """How many requests arrived for ``tag``."""

@@ -1,0 +1,95 @@
+"""A subgraph answer larger than its limit fails its fetch with a coded error, unread (issue 11).
+
+``tandem serve`` runs as a process with ``subgraph_max_response_sizes = {faulty = 1 MiB}``
+from a TOML config; the fault proxy (``tests/support/fault_proxy.py``) answers for the faulty
+graph with a valid GraphQL response of 64 MiB, streamed only as fast as the gateway reads it.
+The client gets the people subgraph's data, null for the faulty field and
+``SUBGRAPH_RESPONSE_TOO_LARGE`` naming the subgraph; the proxy reports that its answer was
+abandoned long before its end, which is what keeps the gateway's memory bounded by the limit
+(a gateway reading the whole answer first would let the proxy finish).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from subgraphs.demo.people.data import people_store
+from tests.e2e.stack import eventually
+from tests.support.fault_proxy import FaultProxy, running_fault_proxy
+from tests.support.faulty_subgraph import FaultySubgraph
+from tests.support.fixtures import write_supergraph
+from tests.support.gateway_process import running_gateway
+from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
+
+LIMIT = 1_048_576
+HUGE = 64 * LIMIT
+EMPLOYEE = people_store().employees[0]
+QUERY = f'{{ employee(id: "{EMPLOYEE.id}") {{ name }} announcements }}'
+_tags = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
+    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def gateway_with_faulty_at(url: str, people_url: str, folder: Path) -> Iterator[str]:
+    """``tandem serve`` with the faulty graph at ``url``, limited to :data:`LIMIT` bytes."""
+    supergraph = write_supergraph(
+        {"people": people_url, "faulty": url}, folder / "supergraph.graphql", FAULTY_SUPERGRAPH
+    )
+    config = folder / "tandem.toml"
+    config.write_text(f"[subgraph_max_response_sizes]\nfaulty = {LIMIT}\n")
+    with running_gateway(supergraph, "--config", str(config)) as gateway_url:
+        yield gateway_url
+
+
+def ask(gateway_url: str) -> dict[str, Any]:
+    response = httpx.post(gateway_url, json={"query": QUERY}, timeout=60.0)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["chunked", "content-length"])
+def test_oversized_answer_is_a_coded_error_and_is_not_read_to_its_end(
+    demo_subgraphs: dict[str, str], proxy: FaultProxy, tmp_path: Path, declared: bool
+) -> None:
+    tag = f"big{next(_tags)}"
+    url = proxy.oversized(HUGE, tag, declared=declared)
+    with gateway_with_faulty_at(url, demo_subgraphs["people"], tmp_path) as gateway_url:
+        body = ask(gateway_url)
+    assert body["data"] == {"employee": {"name": EMPLOYEE.name}, "announcements": None}
+    [error] = body["errors"]
+    assert error["path"] == ["announcements"]
+    assert error["extensions"] == {"code": "SUBGRAPH_RESPONSE_TOO_LARGE", "serviceName": "faulty"}
+    assert f"more than {LIMIT} bytes" in error["message"]
+    # the gateway hung up: the proxy stopped with most of its answer never sent
+    stream = eventually(lambda: (s := proxy.stream(tag))["state"] != "running" and s)
+    assert stream["state"] == "stopped", stream
+    assert stream["sent"] < HUGE // 4, stream
+
+
+def test_answer_under_the_limit_arrives_whole_through_the_streamed_read(
+    demo_subgraphs: dict[str, str], proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """A chunked answer just under the limit is read in pieces and delivered intact."""
+    tag = f"fits{next(_tags)}"
+    size = LIMIT - 1000
+    with gateway_with_faulty_at(
+        proxy.oversized(size, tag), demo_subgraphs["people"], tmp_path
+    ) as gateway_url:
+        body = ask(gateway_url)
+    assert "errors" not in body, body["errors"]
+    [text] = body["data"]["announcements"]
+    assert text == "x" * (size - len('{"data": {"announcements": ["') - len('"]}}'))
+    assert proxy.stream(tag) == {"state": "complete", "sent": size}
