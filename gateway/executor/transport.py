@@ -31,6 +31,7 @@ __all__ = [
     "SubgraphRequest",
     "Transport",
     "decode_response",
+    "encode_payload",
 ]
 
 DEFAULT_MAX_RESPONSE_BYTES = 20_000_000
@@ -51,6 +52,8 @@ class SubgraphRequest:
     query: str
     variables: Mapping[str, Any] | None
     headers: Mapping[str, str] | None = None
+    body: bytes | None = None
+    """The encoded payload, when the caller made it (the identity token is bound to it)."""
 
 
 class SubgraphError(Exception):
@@ -71,11 +74,18 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
-def _payload(request: SubgraphRequest) -> bytes:
-    payload: dict[str, Any] = {"query": request.query}
-    if request.variables:
-        payload["variables"] = request.variables
+def encode_payload(query: str, variables: Mapping[str, Any] | None) -> bytes:
+    """The JSON body of a subgraph request: exactly these bytes are sent (and signed)."""
+    payload: dict[str, Any] = {"query": query}
+    if variables:
+        payload["variables"] = variables
     return orjson.dumps(payload)
+
+
+def _payload(request: SubgraphRequest) -> bytes:
+    if request.body is not None:
+        return request.body
+    return encode_payload(request.query, request.variables)
 
 
 def too_large(name: str, limit: int) -> SubgraphError:
