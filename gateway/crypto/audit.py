@@ -6,11 +6,20 @@ not plaintext reads). :class:`SqlAuditLog` keeps them in the table ``crypto_plai
 (migrations in ``gateway/crypto/migrations``, on SQLite or PostgreSQL; every replica writes to
 the same database), :class:`MemoryAuditLog` in a list (tests, one process). Auditors read
 them through ``/admin/crypto/graphql`` (:mod:`gateway.crypto.audit_api`).
+
+Every plaintext costs its audit row before the response leaves: while the audit database
+cannot be reached, :meth:`SqlAuditLog.record` raises :class:`AuditUnavailable` (503
+``AUDIT_UNAVAILABLE`` with ``Retry-After``) and the request that read plaintexts gets no data
+(fail closed); masked values and denials need no row and are served as usual. Reads of the log
+answer ``SERVICE_UNAVAILABLE``. The outage is logged once, and its end once with the number of
+calls it cost (:class:`~gateway.shared_state.Outage`); the engine's pre-ping replaces the
+pooled connections the database closed, so the first request after it returns is served.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,6 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from subgraphs.common.db import create_engine, upgrade_to_head
 from subgraphs.common.timestamps import AwareDateTime
 
+from ..shared_state import Outage, database_down
+from .errors import AuditUnavailable
+
 __all__ = [
     "VERSION_TABLE",
     "AuditLog",
@@ -30,6 +42,8 @@ __all__ = [
     "ReadFilter",
     "SqlAuditLog",
 ]
+
+log = logging.getLogger("tandem.crypto")
 
 VERSION_TABLE: Final = "crypto_alembic_version"
 MIGRATIONS: Final = "gateway.crypto.migrations"
@@ -111,6 +125,9 @@ class SqlAuditLog:
         self.engine = engine or create_engine(database_url)
         self._migrated = False
         self._lock = asyncio.Lock()
+        self.outage = Outage(
+            "audit database", log, message="the audit database is unavailable: try again shortly"
+        )
 
     async def migrate(self) -> None:
         async with self._lock:
@@ -134,10 +151,17 @@ class SqlAuditLog:
             }
             for r in reads
         ]
-        if not self._migrated:
-            await self.migrate()
-        async with self.engine.begin() as connection:
-            await connection.execute(_reads.insert(), rows)
+        try:
+            if not self._migrated:
+                await self.migrate()
+            async with self.engine.begin() as connection:
+                await connection.execute(_reads.insert(), rows)
+        except Exception as error:
+            if not database_down(error):
+                raise
+            self.outage.failed(error)
+            raise AuditUnavailable("Plaintext reads cannot be audited.") from None
+        self.outage.succeeded()
 
     async def query(self, where: ReadFilter, limit: int) -> list[PlaintextRead]:
         statement = sa.select(_reads).order_by(_reads.c.id.desc()).limit(limit)
@@ -154,8 +178,14 @@ class SqlAuditLog:
             conditions.append(_reads.c.id < where.before)
         if conditions:
             statement = statement.where(*conditions)
-        if not self._migrated:
-            await self.migrate()
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(statement)).mappings().all()
+        try:
+            if not self._migrated:
+                await self.migrate()
+            async with self.engine.connect() as connection:
+                rows = (await connection.execute(statement)).mappings().all()
+        except Exception as error:
+            if not database_down(error):
+                raise
+            raise self.outage.failed(error) from None
+        self.outage.succeeded()
         return [PlaintextRead(**dict(row)) for row in rows]

@@ -44,6 +44,7 @@ from subgraphs.common.timestamps import format_datetime, parse_datetime
 from subgraphs.common.tokens import Principal
 
 from ..errors import TandemError
+from ..shared_state import ServiceUnavailable
 from .audit import AuditLog, PlaintextRead, ReadFilter
 
 __all__ = ["SDL", "AuditAPI", "audit_route"]
@@ -130,6 +131,9 @@ class AuditAPI:
             self.schema, document, variable_values=variables, operation_name=operation_name
         )
         result: ExecutionResult = await outcome if isawaitable(outcome) else outcome
+        for failed in result.errors or ():
+            if isinstance(failed.original_error, ServiceUnavailable):  # the database is away
+                return {"errors": [failed.original_error.to_graphql()]}, 503
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = [

@@ -3,14 +3,14 @@
 DecryptionFailed        an envelope did not open (internal: its reason is logged)
 FieldError              an encrypted field is null with this error at its path:
                         FORBIDDEN (the caller may not see it) or DECRYPTION_FAILED
-AuditUnavailable        TandemError, 503: plaintexts read, their audit not written
+AuditUnavailable        ServiceUnavailable, 503: plaintexts read, their audit not written
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import TandemError
+from ..shared_state import ServiceUnavailable
 
 __all__ = ["AuditUnavailable", "DecryptionFailed", "FieldError"]
 
@@ -35,8 +35,9 @@ class FieldError(Exception):
         self.extensions = extensions
 
 
-class AuditUnavailable(TandemError):
-    """Plaintexts were read but their audit records could not be written: no response."""
+class AuditUnavailable(ServiceUnavailable):
+    """Plaintexts were read but their audit records could not be written: no response (a
+    temporary state: ``Retry-After``, like any shared state that is away)."""
 
     code = "AUDIT_UNAVAILABLE"
     status = 503

@@ -149,6 +149,8 @@ class FieldReader:
             raise AuditUnavailable("Plaintext reads cannot be audited.")
         try:
             await self.audit.record(records)
+        except AuditUnavailable:  # the audit database is away (logged once per outage)
+            raise
         except Exception as error:  # any storage failure: refuse rather than answer unaudited
             log.error("cannot write %d audit records: %s", len(records), type(error).__name__)
             raise AuditUnavailable("Plaintext reads cannot be audited.") from None
