@@ -119,11 +119,13 @@ def _code(response: httpx.Response) -> str | None:
 
 
 def _requests(client: httpx.Client, base: str) -> list[httpx.Response]:
-    """What a signed-in browser does: a query with its cookie, who am I, a new login."""
+    """What a signed-in browser does: a query with its cookie, who am I, a new login, and
+    signing out (refused while the session cannot be ended: the cookie stays, to try again)."""
     return [
         client.post(f"{base}/graphql", json={"query": "{ __typename }"}),
         client.get(f"{base}/auth/me"),
         client.get(f"{base}/auth/login", follow_redirects=False),
+        client.post(f"{base}/auth/logout", follow_redirects=False),
     ]
 
 
@@ -141,6 +143,7 @@ def test_redis_down_answers_503_with_retry_after_and_logs_the_outage_once(
         assert response.status_code == 503, (response.request.url, response.text)
         assert _code(response) == "SERVICE_UNAVAILABLE", response.text
         assert int(response.headers["retry-after"]) >= 1
+        assert "set-cookie" not in response.headers  # the session cookie is kept
     with httpx.Client(cookies=cookie, timeout=30) as client:
         # the pooled connections died with the server: the first request after is served
         query = client.post(f"{served.base}/graphql", json={"query": "{ __typename }"})
@@ -150,9 +153,9 @@ def test_redis_down_answers_503_with_retry_after_and_logs_the_outage_once(
     output = served.output()
     assert "Traceback" not in output, output
     outage = [line for line in output.splitlines() if "Redis for sessions unavailable" in line]
-    assert len(outage) == 1, output  # twelve failed requests, one line
+    assert len(outage) == 1, output  # sixteen failed requests, one line
     back = [line for line in output.splitlines() if "Redis for sessions reachable" in line]
-    assert len(back) == 1 and "after 12 failed call(s)" in back[0], output
+    assert len(back) == 1 and "after 16 failed call(s)" in back[0], output
 
 
 def test_redis_back_empty_makes_the_caller_sign_in_again(
