@@ -54,6 +54,9 @@ log = logging.getLogger("tandem.http.server")
 
 Phase = Literal["connection", "headers", "body"]
 
+LINGER = 2.0
+"""Seconds a refused connection still reads (and drops) what its client sends before closing."""
+
 
 @dataclass(frozen=True, slots=True)
 class ReadLimits:
@@ -130,6 +133,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._reading_since = 0.0
         self._header_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._lingering = False
 
     # -- the phases -------------------------------------------------------------------------
 
@@ -141,6 +145,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._timer = self.loop.call_later(self.limits.header_timeout, self._check)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:  # refused: what the client still sends is dropped
+            return
         phase = self._phase
         if phase is None:
             cycle = self.cycle
@@ -207,15 +213,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """An unreadable request: a coded body rather than uvicorn's plain text."""
         if not self.transport.is_closing():
-            self.transport.write(_error_response(400, "BAD_REQUEST", "invalid HTTP request"))
-            self.transport.close()
+            self._refuse(_error_response(400, "BAD_REQUEST", "invalid HTTP request"), msg)
 
     # -- the deadline -------------------------------------------------------------------------
 
     def _check(self) -> None:
         """The connection's one timer: close it if its read phase is over time, else re-arm."""
         self._timer = None
-        if self.transport.is_closing():
+        if self._lingering or self.transport.is_closing():
             return
         phase = self._phase
         limits = self.limits
@@ -241,17 +246,30 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         )
 
     def _refuse(self, response: bytes, reason: str) -> None:
-        """Answer ``response`` unless a response has started, and close the connection; the
-        app, if it is waiting for the body, sees the client gone."""
+        """Answer ``response`` unless another response is being sent, and close the
+        connection; the app, if it is still reading or answering, sees the client gone.
+
+        The close lingers (as nginx's ``lingering_close``): the answer is followed by a FIN
+        and what the client still sends is read and dropped for :data:`LINGER` seconds, since
+        closing a socket with unread data sends a reset that can destroy the answer before the
+        client reads it.
+        """
         log.debug("closing a connection from %s: %s", self.client, reason)
         self._phase = None
+        self._lingering = True
         cycle = self.cycle
-        if cycle is None or not cycle.response_started:
-            self.transport.write(response)
+        transport = self.transport
+        if cycle is None or cycle.response_complete or not cycle.response_started:
+            transport.write(response)
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # its own response, if any, is dropped
             cycle.message_event.set()
-        self.transport.close()
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.flow.resume_reading()
+            self.loop.call_later(LINGER, transport.close)
+        else:
+            transport.close()
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
