@@ -167,6 +167,15 @@ class Settings(BaseSettings):
     subgraph_max_response_sizes: BytesMap = Field(
         default_factory=dict, description="per-subgraph maximum answer sizes: `NAME=BYTES,...`"
     )
+    subgraph_ca_file: Path | None = Field(
+        None, description="PEM CA bundle trusted for https:// subgraphs (unset: the system's)"
+    )
+    subgraph_client_cert_file: Path | None = Field(
+        None, description="PEM client certificate shown to https:// subgraphs (mutual TLS)"
+    )
+    subgraph_client_key_file: Path | None = Field(
+        None, description="the client certificate's PEM private key (with the certificate)"
+    )
     http_header_timeout: float = Field(
         10.0,
         gt=0,

@@ -14,6 +14,9 @@ file                        what                                               w
 ``gateway-key.pem``         the ES256 key the gateway signs subgraph tokens    gateway
 ``gateway-public.pem``      its public half                                    OA, ERP
 ``database.env``            ``PGPASSWORD`` / ``POSTGRES_PASSWORD`` (random)    all, PostgreSQL
+``tls-*``, ``*-tls.*``      TLS between gateway and subgraphs: a CA, the       all (see
+                            subgraphs' server and the gateway's client         ``tls_certs.py``)
+                            certificates (:mod:`gateway.crypto.tls_certs`)
 ==========================  =================================================  ==================
 
 The two public files are derived again on every run (after ``tandem keys rotate`` on
@@ -53,6 +56,7 @@ from subgraphs.common.crypto_keys import (
 from subgraphs.common.keys import generate_private_key, public_key_of
 
 from .keyring import FieldKeyring
+from .tls_certs import TLS_FILES, TlsProvisionError, provision_tls
 
 __all__ = ["FILES", "ROLES", "check", "provision", "public_keyring"]
 
@@ -64,6 +68,7 @@ FILES: Final = (
     "gateway-key.pem",
     "gateway-public.pem",
     "database.env",
+    *TLS_FILES,
 )
 """What :func:`provision` writes, in order."""
 
@@ -110,6 +115,10 @@ def provision(directory: Path, *, mode: int = 0o600) -> dict[str, str]:
     _replace(directory / "gateway-public.pem", public)
     done["gateway-public.pem"] = "derived"
     done["database.env"] = _create(directory / "database.env", password)
+    try:
+        done.update(provision_tls(directory))
+    except TlsProvisionError as error:
+        raise KeyringError(str(error)) from None
     for name in FILES:
         (directory / name).chmod(mode)
     return done

@@ -15,6 +15,7 @@ memory for one answer is therefore bounded by the limit, not by what the subgrap
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -129,19 +130,25 @@ class AiohttpTransport:
         max_connections: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_response_sizes: Mapping[str, int] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.timeout = timeout
         self.timeouts = dict(timeouts or {})
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self.max_response_sizes = dict(max_response_sizes or {})
+        self.ssl_context = ssl_context  # https:// subgraphs (gateway/executor/tls.py)
         self.session: aiohttp.ClientSession | None = None
         self._timeouts: dict[str, aiohttp.ClientTimeout] = {}
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
             self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=self.max_connections),
+                connector=aiohttp.TCPConnector(
+                    limit=0,
+                    limit_per_host=self.max_connections,
+                    ssl=self.ssl_context if self.ssl_context is not None else True,
+                ),
                 trust_env=False,
                 auto_decompress=True,
             )
@@ -213,12 +220,14 @@ class HttpTransport:
         max_connections: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_response_sizes: Mapping[str, int] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.timeout = timeout
         self.timeouts = dict(timeouts or {})
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self.max_response_sizes = dict(max_response_sizes or {})
+        self.ssl_context = ssl_context  # https:// subgraphs (gateway/executor/tls.py)
         self.clients: dict[str, httpx.AsyncClient] = {}
 
     def _client(self, service_name: str) -> httpx.AsyncClient:
@@ -231,6 +240,7 @@ class HttpTransport:
                 ),
                 timeout=self.timeouts.get(service_name, self.timeout),
                 trust_env=False,
+                verify=self.ssl_context if self.ssl_context is not None else True,
             )
             self.clients[service_name] = client
         return client

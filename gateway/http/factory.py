@@ -43,6 +43,7 @@ from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
 from ..crypto.fields import EncryptedFields
 from ..crypto.runtime import FieldCrypto
+from ..executor.tls import subgraph_ssl_context
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway
 from ..settings import Settings, SettingsError, load_settings
@@ -132,6 +133,11 @@ def build_app(
         timeouts=dict(settings.subgraph_timeouts),
         max_response_bytes=settings.subgraph_max_response_bytes,
         max_response_sizes=dict(settings.subgraph_max_response_sizes),
+        ssl_context=subgraph_ssl_context(
+            settings.subgraph_ca_file,
+            settings.subgraph_client_cert_file,
+            settings.subgraph_client_key_file,
+        ),
     )
     dev_identity = DevIdentity(env) if settings.dev_identity else None
     # a providers file may name the variable holding a client secret (client_secret_env)

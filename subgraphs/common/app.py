@@ -121,6 +121,7 @@ def serve(
     try:
         settings = load_settings(name)
         app = build_app(settings)
+        _check_tls(settings)  # uvicorn would stop with a traceback
     except (SettingsError, KeyringError, PolicyFileError, OSError) as error:  # one line
         parser.exit(2, f"{parser.prog}: {error}\n")
     tls: dict[str, Any] = {}
@@ -131,3 +132,23 @@ def serve(
             tls["ssl_ca_certs"] = str(settings.tls_client_ca_file)
             tls["ssl_cert_reqs"] = ssl.CERT_REQUIRED
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **tls)
+
+
+def _check_tls(settings: SubgraphSettings) -> None:
+    """Load the TLS files the settings name, as uvicorn will (errors name the variable)."""
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(settings.tls_cert_file), str(settings.tls_key_file))
+    except (OSError, ssl.SSLError) as error:
+        raise SettingsError(f"TANDEM_TLS_CERT_FILE/TANDEM_TLS_KEY_FILE: {_reason(error)}") from None
+    if settings.tls_client_ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(settings.tls_client_ca_file))
+        except (OSError, ssl.SSLError) as error:
+            raise SettingsError(f"TANDEM_TLS_CLIENT_CA_FILE: {_reason(error)}") from None
+
+
+def _reason(error: OSError) -> str:
+    return str(getattr(error, "reason", None) or error.strerror or type(error).__name__)

@@ -60,9 +60,9 @@ from graphql import (
 __all__ = ["CoarsePolicy", "OperationGuard", "PolicyFileError", "key_fields"]
 
 _MATCHER: Final = (
-    "(r.sub == p.sub || g(r.sub, p.sub, r.dom) || g(r.sub, p.sub, \"*\")) && "
-    "(p.dom == \"*\" || r.dom == p.dom) && globMatch(r.obj, p.obj) && "
-    "(p.act == \"*\" || r.act == p.act)"
+    '(r.sub == p.sub || g(r.sub, p.sub, r.dom) || g(r.sub, p.sub, "*")) && '
+    '(p.dom == "*" || r.dom == p.dom) && globMatch(r.obj, p.obj) && '
+    '(p.act == "*" || r.act == p.act)'
 )
 _EFFECT: Final = "some(where (p.eft == allow)) && !some(where (p.eft == deny))"
 _ALWAYS: Final = frozenset({"__typename"})

@@ -88,6 +88,7 @@ class ReplayCache:
     def __len__(self) -> int:
         return len(self._expiry)
 
+
 logger = logging.getLogger("tandem.subgraphs.identity")
 
 
