@@ -18,10 +18,12 @@ nothing inside answered.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
 import secrets
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -30,14 +32,21 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["REQUEST_ID_KEY", "RequestGuard", "http_exception", "request_id_of"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "REQUEST_ID_KEY",
+    "RequestGuard",
+    "http_exception",
+    "request_id_for",
+    "request_id_of",
+]
 
 log = logging.getLogger("tandem.http")
 
 REQUEST_ID_KEY = "tandem.request_id"
 """Where the request id lives in the ASGI scope."""
 
-_HEADER = b"x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
@@ -48,66 +57,88 @@ def request_id_of(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@functools.cache
+def _process_ids() -> tuple[str, Iterator[int]]:
+    """This process's id prefix and counter, made on first use (uvicorn's worker processes
+    each make their own, so two workers never hand out the same id)."""
+    return secrets.token_hex(6), itertools.count(1)
+
+
+def request_id_for(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The client's ``x-request-id`` when it is a short safe token, else a new id."""
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            if _SAFE_ID.fullmatch(value):
+                return value.decode("ascii")
+            break
+    prefix, counter = _process_ids()
+    return f"{prefix}-{next(counter):x}"
+
+
 def _error_body(message: str, code: str, **extensions: Any) -> bytes:
     return orjson.dumps(
         {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     )
 
 
+def _with_header(send: Send, request_id: str) -> Send:
+    """``send`` adding the ``x-request-id`` header to the response's start."""
+    header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), header]
+        await send(message)
+
+    return send_with_id
+
+
 class RequestGuard:
-    """ASGI middleware: request ids, and coded answers for unhandled exceptions (see above)."""
+    """ASGI middleware: request ids, and coded answers for unhandled exceptions (see above).
+
+    Under :class:`~gateway.http.server.BoundedHttpProtocol` (``tandem serve``, ``tandem
+    dev``) the protocol has already chosen the id, put it in the scope and added the header
+    to the response: the guard then costs a dict lookup and a ``try``. Elsewhere (tests
+    through ``httpx.ASGITransport``, another server) it does both itself.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._prefix = secrets.token_hex(6)  # per process: workers never share ids
-        self._ids = itertools.count(1)
-
-    def _request_id(self, scope: Scope) -> str:
-        for name, value in scope["headers"]:
-            if name == _HEADER:
-                if _SAFE_ID.fullmatch(value):
-                    return str(value.decode("ascii"))
-                break
-        return f"{self._prefix}-{next(self._ids):x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = self._request_id(scope)
-        scope[REQUEST_ID_KEY] = request_id
-        header = (_HEADER, request_id.encode("ascii"))
-        started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
+        request_id = scope.get(REQUEST_ID_KEY)
+        if request_id is None:
+            request_id = scope[REQUEST_ID_KEY] = request_id_for(scope["headers"])
+            send = _with_header(send, request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send)
         except ClientDisconnect:
             log.debug("request %s: the client went away before sending all of it", request_id)
         except Exception:
             log.exception("request %s failed: unexpected error", request_id)
-            if started:  # too late for an answer: uvicorn closes the connection
-                return
-            body = _error_body(
-                "internal server error", "INTERNAL_SERVER_ERROR", requestId=request_id
-            )
-            await send_with_id(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", b"%d" % len(body)),
-                    ],
-                }
-            )
-            await send_with_id({"type": "http.response.body", "body": body})
+            await _answer_500(send, request_id)
+
+
+async def _answer_500(send: Send, request_id: str) -> None:
+    """The coded 500, unless the response has started (the server refuses a second start;
+    uvicorn then closes the connection, the only signal left)."""
+    body = _error_body("internal server error", "INTERNAL_SERVER_ERROR", requestId=request_id)
+    start: Message = {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+        ],
+    }
+    try:
+        await send(start)
+    except RuntimeError:  # "Expected ASGI message 'http.response.body'": too late
+        return
+    await send({"type": "http.response.body", "body": body})
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:

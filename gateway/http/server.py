@@ -18,6 +18,10 @@ connection and with one timer per connection (not per request):
 - **connections**: a request arriving while more than ``max_connections`` connections are open
   is answered 503 ``SERVICE_UNAVAILABLE`` (``Retry-After: 1``) and its connection closed.
 
+It also gives each request its id (``guard.py``: the client's safe ``x-request-id`` or a new
+one), in the scope for the app and in the response's headers, written with uvicorn's own
+default headers: no wrapper around the app's ``send`` on the hot path.
+
 A client that overstays gets ``408 REQUEST_TIMEOUT`` (``431 REQUEST_HEADERS_TOO_LARGE`` for
 oversized headers) as a coded GraphQL error body when it has sent part of a request and no
 response has started, and the connection is closed; an idle connection that sent nothing is
@@ -47,6 +51,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from ..settings import Settings
+from .guard import REQUEST_ID_HEADER, REQUEST_ID_KEY, request_id_for
 
 __all__ = ["BoundedHttpProtocol", "ReadLimits", "server_options"]
 
@@ -177,7 +182,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         else:
             self._phase = "body"
             self._reading_since = self.loop.time()
-        if len(self.connections) > self.limits.max_connections:
+        over_capacity = len(self.connections) > self.limits.max_connections
+        if over_capacity:
             app, self.app = self.app, _over_capacity
             try:
                 super().on_headers_complete()
@@ -186,6 +192,14 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             log.warning("more than %d open connections: answered 503", self.limits.max_connections)
         else:
             super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not previous:  # a request (not an upgrade): its id, before its task runs
+            request_id = request_id_for(self.headers)
+            self.scope[REQUEST_ID_KEY] = request_id  # type: ignore[literal-required]
+            cycle.default_headers = [
+                *self.server_state.default_headers,
+                (REQUEST_ID_HEADER, request_id.encode("ascii")),
+            ]
 
     def on_message_complete(self) -> None:
         self._phase = None
