@@ -36,7 +36,7 @@ from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
 from ..pipeline import Gateway
 from ..shared_state import ServiceUnavailable
-from .guard import RequestGuard, http_exception
+from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
 
 __all__ = ["create_app"]
@@ -80,7 +80,9 @@ def create_app(
                 else 200
             )
             if error.status >= 500 and not isinstance(error, ServiceUnavailable):
-                log.error("request failed: %s", error.message)  # an outage is logged once
+                log.error(  # an outage is logged once
+                    "request %s failed: %s", request_id_of(request), error.message
+                )
             headers = {"allow": "POST"} if error.status == 405 else None
             if isinstance(error, (RateLimited, ServiceUnavailable)):
                 headers = {"retry-after": str(error.retry_after)}
