@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import base64
 import shutil
+import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from tests.e2e.stack import service_env, tandem_command
@@ -30,6 +32,7 @@ __all__ = [
     "kustomize",
     "pod_templates",
     "provisioned_copy",
+    "subgraph_ready",
 ]
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -82,6 +85,18 @@ def provisioned_copy(target: Path) -> Path:
     for example in (target / "secrets.example").iterdir():
         shutil.copy(example, target / "secrets" / example.name)
     return target
+
+
+def subgraph_ready(secrets: Path) -> Callable[[httpx.Client, str], bool]:
+    """A subgraph's readiness as the compose health check asks it: ``/health`` over HTTPS,
+    its certificate verified with the init step's CA (``base_url`` is given as http://)."""
+    context = ssl.create_default_context(cafile=str(secrets / "tls-ca.pem"))
+
+    def ready(_: httpx.Client, base_url: str) -> bool:
+        url = base_url.replace("http://", "https://", 1) + "/health"
+        return httpx.get(url, verify=context, timeout=2).status_code == 200
+
+    return ready
 
 
 # -- kustomize -------------------------------------------------------------------------------

@@ -69,7 +69,8 @@ def test_the_kustomizations_name_only_files_that_exist_or_that_the_init_step_wri
             else:
                 assert (DEPLOY / entry).is_file(), entry
     examples = {path.name for path in (DEPLOY / "secrets.example").iterdir()}
-    assert secrets == set(FILES) | examples
+    # the TLS CA's key stays with the init step: it issues certificates, no workload reads it
+    assert secrets == (set(FILES) - {"tls-ca.key"}) | examples
     base = yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text())
     for entry in base["resources"]:
         assert (DEPLOY / "kubernetes" / entry).is_file(), entry
@@ -147,10 +148,14 @@ def test_key_files_the_settings_name_are_in_the_secret_mounted_there(
                     assert value in files, f"{name}/{container['name']}: {variable}={value}"
 
 
-def test_the_subgraph_secret_holds_no_private_key(objects: list[dict[str, Any]]) -> None:
+def test_the_subgraph_secret_holds_no_private_key_but_its_tls_one(
+    objects: list[dict[str, Any]],
+) -> None:
     secret = named(objects, "Secret")["tandem-subgraph-keys"]["data"]
-    text = "".join(base64.b64decode(value).decode() for value in secret.values())
-    assert "PRIVATE KEY" not in text
+    assert "PRIVATE KEY" in base64.b64decode(secret["subgraph-tls.key"]).decode()
+    others = [value for key, value in secret.items() if key != "subgraph-tls.key"]
+    text = "".join(base64.b64decode(value).decode() for value in others)
+    assert "PRIVATE KEY" not in text  # neither the gateway's signing key nor the CA's
     assert '"wrapped": null' in text and '"wrapped": "' not in text
 
 

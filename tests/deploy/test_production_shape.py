@@ -40,7 +40,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.deploy.shape import DEPLOY, IMAGE_ROOT, compose, env_file, provisioned_copy
+from tests.deploy.shape import (
+    DEPLOY,
+    IMAGE_ROOT,
+    compose,
+    env_file,
+    provisioned_copy,
+    subgraph_ready,
+)
 from tests.e2e.stack import (
     TEST_EVENT_TIMINGS,
     Service,
@@ -156,7 +163,7 @@ def shape(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shape]:
                     ),
                     port,
                     folder,
-                    lambda client, url: client.get(f"{url}/health").status_code == 200,
+                    subgraph_ready(secrets),  # HTTPS, as the gateway reaches them
                 )
             )  # fmt: skip
         for service in subgraphs:
