@@ -257,10 +257,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._refuse(
             _error_response(408, "REQUEST_TIMEOUT", f"the {what} did not arrive within {limit:g}s"),
             f"{what} not complete within {limit:g}s",
+            body=phase == "body",
         )
 
-    def _refuse(self, response: bytes, reason: str) -> None:
-        """Answer ``response`` unless another response is being sent, and close the
+    def _refuse(self, response: bytes, reason: str, *, body: bool = False) -> None:
+        """Answer ``response`` unless a response is being sent (or, for a request whose
+        ``body`` is late, was sent: the app answered without waiting for it), and close the
         connection; the app, if it is still reading or answering, sees the client gone.
 
         The close lingers (as nginx's ``lingering_close``): the answer is followed by a FIN
@@ -273,7 +275,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._lingering = True
         cycle = self.cycle
         transport = self.transport
-        if cycle is None or cycle.response_complete or not cycle.response_started:
+        if cycle is None or not cycle.response_started or (cycle.response_complete and not body):
             transport.write(response)
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # its own response, if any, is dropped

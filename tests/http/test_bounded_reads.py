@@ -137,6 +137,20 @@ def test_slow_body_is_cut_off(gateway: Service) -> None:
     assert sent < 2500
 
 
+def test_a_body_still_late_after_the_answer_ends_the_connection_without_a_second_answer(
+    gateway: Service,
+) -> None:
+    """The app refuses a body declared too large at once (413); the client then stalls."""
+    sock = connect(gateway)
+    sock.sendall(
+        b"POST /graphql HTTP/1.1\r\nHost: tandem\r\ncontent-type: application/json\r\n"
+        b"content-length: 2000000\r\n\r\n" + b"{" * 10
+    )
+    answers = everything_from(sock)
+    assert answers.startswith(b"HTTP/1.1 413 ")
+    assert answers.count(b"HTTP/1.1 ") == 1, answers
+
+
 def test_oversized_headers_are_refused(gateway: Service) -> None:
     sock = connect(gateway)
     sock.sendall(b"GET /health HTTP/1.1\r\nHost: tandem\r\n")
