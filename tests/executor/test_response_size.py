@@ -20,6 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.executor.transport import (
+    AiohttpTransport,
+    HttpTransport,
+    SubgraphError,
+    SubgraphRequest,
+)
+from gateway.http.factory import check_settings
+from gateway.settings import SettingsError, load_settings
 from subgraphs.demo.people.data import people_store
 from tests.e2e.stack import eventually
 from tests.support.fault_proxy import FaultProxy, running_fault_proxy
@@ -27,12 +35,18 @@ from tests.support.faulty_subgraph import FaultySubgraph
 from tests.support.fixtures import write_supergraph
 from tests.support.gateway_process import running_gateway
 from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
+from tests.support.processes import REPO_ROOT
 
 LIMIT = 1_048_576
 HUGE = 64 * LIMIT
 EMPLOYEE = people_store().employees[0]
 QUERY = f'{{ employee(id: "{EMPLOYEE.id}") {{ name }} announcements }}'
 _tags = itertools.count()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # aiohttp runs on asyncio only
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +87,7 @@ def test_oversized_answer_is_a_coded_error_and_is_not_read_to_its_end(
     assert error["path"] == ["announcements"]
     assert error["extensions"] == {"code": "SUBGRAPH_RESPONSE_TOO_LARGE", "serviceName": "faulty"}
     assert f"more than {LIMIT} bytes" in error["message"]
-    # the gateway hung up: the proxy stopped with most of its answer never sent
-    stream = eventually(lambda: (s := proxy.stream(tag))["state"] != "running" and s)
-    assert stream["state"] == "stopped", stream
-    assert stream["sent"] < HUGE // 4, stream
+    abandoned(proxy, tag)  # the gateway hung up: most of the answer was never sent
 
 
 def test_answer_under_the_limit_arrives_whole_through_the_streamed_read(
@@ -93,3 +104,53 @@ def test_answer_under_the_limit_arrives_whole_through_the_streamed_read(
     [text] = body["data"]["announcements"]
     assert text == "x" * (size - len('{"data": {"announcements": ["') - len('"]}}'))
     assert proxy.stream(tag) == {"state": "complete", "sent": size}
+
+
+def abandoned(proxy: FaultProxy, tag: str) -> dict[str, Any]:
+    """The proxy's report on ``tag`` once its answer is over: it must have been cut short."""
+    stream: dict[str, Any] = eventually(
+        lambda: (s := proxy.stream(tag))["state"] != "running" and s
+    )
+    assert stream["state"] == "stopped", stream
+    assert stream["sent"] < HUGE // 4, stream
+    return stream
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("transport_class", [AiohttpTransport, HttpTransport])
+@pytest.mark.parametrize("declared", [False, True], ids=["chunked", "content-length"])
+async def test_each_transport_stops_reading_at_the_subgraphs_own_limit(
+    proxy: FaultProxy,
+    transport_class: type[AiohttpTransport] | type[HttpTransport],
+    declared: bool,
+) -> None:
+    """The per-subgraph limit wins over a default far above the answer's size."""
+    tag = f"transport{next(_tags)}"
+    transport = transport_class(max_response_bytes=2 * HUGE, max_response_sizes={"faulty": LIMIT})
+    request = SubgraphRequest(
+        "faulty", proxy.oversized(HUGE, tag, declared=declared), "{ announcements }", None
+    )
+    try:
+        with pytest.raises(SubgraphError) as raised:
+            await transport.send(request)
+    finally:
+        await transport.close()
+    assert raised.value.code == "SUBGRAPH_RESPONSE_TOO_LARGE"
+    assert raised.value.service_name == "faulty"
+    abandoned(proxy, tag)
+
+
+def test_limits_for_unknown_subgraphs_or_below_a_kibibyte_are_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    supergraph = str(REPO_ROOT / "subgraphs" / "supergraph.graphql")
+    with pytest.raises(SettingsError, match=r"subgraph_max_response_sizes .*unknown subgraph"):
+        check_settings(
+            load_settings(
+                None, {"supergraph": supergraph, "subgraph_max_response_sizes": {"crm": 4096}}
+            )
+        )
+    config = tmp_path / "tandem.toml"
+    config.write_text("[subgraph_max_response_sizes]\noa = 10\n")
+    with pytest.raises(SettingsError, match=r"subgraph_max_response_sizes .*\[oa\].*1024"):
+        load_settings(config)
