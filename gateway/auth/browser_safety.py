@@ -18,7 +18,7 @@ from typing import Final
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import RequestError, TandemError
@@ -89,7 +89,7 @@ class CORSAllowList:
 
         await self.app(scope, receive, send_with_cors)
 
-    def _preflight(self, origin: str | None, headers: Headers) -> PlainTextResponse:
+    def _preflight(self, origin: str | None, headers: Headers) -> Response:
         method = headers["access-control-request-method"].upper()
         requested = [
             h.strip().lower()
@@ -102,7 +102,13 @@ class CORSAllowList:
             or method not in _ALLOW_METHODS
             or any(h not in _ALLOW_HEADERS for h in requested)
         ):
-            return PlainTextResponse("CORS request refused", 403, headers={"vary": "Origin"})
+            return Response(  # coded, as every refusal (issue 11)
+                b'{"errors":[{"message":"CORS request refused",'
+                b'"extensions":{"code":"FORBIDDEN"}}]}',
+                403,
+                headers={"vary": "Origin"},
+                media_type="application/json",
+            )
         return PlainTextResponse(
             "",
             204,

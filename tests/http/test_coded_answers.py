@@ -19,6 +19,7 @@ from tests.support.failing_gateway import SECRET
 from tests.support.processes import REPO_ROOT, free_port
 
 SUPERGRAPH = REPO_ROOT / "subgraphs" / "supergraph.graphql"
+APP_ORIGIN = "https://app.tandem.test"
 
 
 def _healthy(client: httpx.Client, base_url: str) -> bool:
@@ -29,7 +30,9 @@ def _healthy(client: httpx.Client, base_url: str) -> bool:
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     folder = tmp_path_factory.mktemp("failing")
     config = folder / "tandem.toml"
-    config.write_text(f'supergraph = "{SUPERGRAPH}"\nlog_level = "info"\n')
+    config.write_text(
+        f'supergraph = "{SUPERGRAPH}"\nlog_level = "info"\ncors_origins = ["{APP_ORIGIN}"]\n'
+    )
     port = free_port()
     command = [
         sys.executable,
@@ -118,3 +121,12 @@ def test_starlettes_own_refusals_are_coded(
     assert response.status_code == status
     assert response.json()["errors"][0]["extensions"] == {"code": code}
     assert response.headers["x-request-id"]
+
+
+def test_a_refused_cors_preflight_is_coded(client: httpx.Client) -> None:
+    preflight = {"access-control-request-method": "POST", "origin": "https://evil.test"}
+    refused = client.options("/graphql", headers=preflight)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    allowed = client.options("/graphql", headers={**preflight, "origin": APP_ORIGIN})
+    assert allowed.status_code == 204
