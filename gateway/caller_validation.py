@@ -30,9 +30,15 @@ from subgraphs.common.tokens import Principal
 
 from .authz.visibility import SchemaVisibility
 
-__all__ = ["CallerValidation"]
+__all__ = ["CallerValidation", "suggestions_wanted"]
 
 _Key = tuple[bytes, tuple[type[ValidationRule], ...]]
+
+
+def suggestions_wanted(setting: str, *, production: bool) -> bool:
+    """The ``validation_suggestions`` setting: ``on``, ``off``, or ``auto`` (on in development,
+    where they help; off in production, where they would offer the schema's names to guess)."""
+    return setting == "on" or (setting == "auto" and not production)
 
 
 class CallerValidation:

@@ -3,7 +3,9 @@
 A principal is asked about as its subject and as each of its roles, within its department:
 the field is allowed when some rule allows it for one of them and no rule denies it for any
 (deny overrides allow, as ``policies/model.conf`` says). Each decision names the rule that made
-it, for explanations and audit. Decisions are cached per policy version.
+it, for explanations and audit. Decisions are cached per policy version: each principal's, and
+each subject's or role's casbin answer, so a new combination of known roles (a visible schema
+per role set asks about every field) costs no casbin evaluation, which takes milliseconds.
 
 The policy comes from a CSV file (:meth:`PolicyEnforcer.reload` reads it again) or from policy
 lines given by a store (:meth:`PolicyEnforcer.load_lines`). Either way the new casbin enforcer
@@ -52,6 +54,8 @@ class _State:
     version: int
     revision: int | None
     cache: dict[tuple[object, ...], Decision] = field(default_factory=dict)
+    answers: dict[tuple[str, str, str, str], tuple[bool, str, bool]] = field(default_factory=dict)
+    """(subject, domain, object, action) -> casbin's (allowed, rule, denied by a rule)."""
 
 
 class PolicyEnforcer:
@@ -127,9 +131,8 @@ class PolicyEnforcer:
             return found
         allowed_by: str | None = None
         for subject in subjects:
-            allowed, rule = state.enforcer.enforce_ex(subject, domain, coordinate, action)
-            explained = ", ".join(rule) if rule else ""
-            if rule and rule[-1] == "deny":
+            allowed, explained, denies = _answer(state, subject, domain, coordinate, action)
+            if denies:
                 decision = Decision(False, explained)
                 break
             if allowed and allowed_by is None:
@@ -159,16 +162,31 @@ class PolicyEnforcer:
         grants: list[tuple[str, str]] = []
         for relation in relations:
             for subject in (principal.subject, *principal.roles):
-                allowed, rule = state.enforcer.enforce_ex(
-                    f"{subject}@{relation}", domain, coordinate, action
+                allowed, rule, denies = _answer(
+                    state, f"{subject}@{relation}", domain, coordinate, action
                 )
-                if allowed and rule and rule[-1] != "deny":
-                    grants.append((relation, ", ".join(rule)))
+                if allowed and rule and not denies:
+                    grants.append((relation, rule))
                     break
         return grants
 
     def _build(self, lines: tuple[PolicyLine, ...]) -> Any:
         return casbin.Enforcer(self.model_path, _LinesAdapter(lines))
+
+
+def _answer(
+    state: _State, subject: str, domain: str, coordinate: str, action: str
+) -> tuple[bool, str, bool]:
+    """casbin's answer for one subject (cached with the policy it came from)."""
+    key = (subject, domain, coordinate, action)
+    found = state.answers.get(key)
+    if found is None:
+        allowed, rule = state.enforcer.enforce_ex(subject, domain, coordinate, action)
+        found = (bool(allowed), ", ".join(rule) if rule else "", bool(rule) and rule[-1] == "deny")
+        if len(state.answers) > 200_000:
+            state.answers.clear()
+        state.answers[key] = found
+    return found
 
 
 def read_policy_file(model_path: str | Path, policy_path: str | Path) -> tuple[PolicyLine, ...]:

@@ -104,19 +104,27 @@ class SchemaVisibility:
             sdl.append(print_schema(schema))
         return sdl[0]
 
-    def _entry(self, principal: Principal | None) -> tuple[GraphQLSchema, list[str]]:
-        version = self.policy.version
+    def ready(self, principal: Principal | None) -> bool:
+        """Whether ``principal``'s schema is built (building one asks the policy about every
+        field: seconds for a new role; the pipeline then builds it off the event loop)."""
+        return self._key(principal)[0] in self._cache
+
+    def _key(self, principal: Principal | None) -> tuple[tuple[Any, ...], Principal | None]:
         asked = principal
         if principal is not None and not self.per_subject:
             asked = Principal(
                 VISIBILITY_SUBJECT, VISIBILITY_SUBJECT, principal.roles, principal.department
             )
         key = (
-            version,
+            self.policy.version,
             asked.subject if asked is not None else None,
             tuple(sorted(set(asked.roles))) if asked is not None else None,
             asked.department if asked is not None else None,
         )
+        return key, asked
+
+    def _entry(self, principal: Principal | None) -> tuple[GraphQLSchema, list[str]]:
+        key, asked = self._key(principal)
         entry = self._cache.get(key)
         if entry is not None:
             self._cache.move_to_end(key)
