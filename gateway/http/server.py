@@ -16,7 +16,9 @@ connection and with one timer per connection (not per request):
 - **body**: the body must be complete within ``body_timeout`` of the end of the headers (the
   body's size is ``max_body_bytes``' business, in the app).
 - **connections**: a request arriving while more than ``max_connections`` connections are open
-  is answered 503 ``SERVICE_UNAVAILABLE`` (``Retry-After: 1``) and its connection closed.
+  (in this worker) is answered 503 ``SERVICE_UNAVAILABLE`` (``Retry-After: 1``) and its
+  connection closed. Connections past the limit are still accepted (that is the kernel's), so
+  what bounds how long each holds a socket is the header deadline above.
 
 It also gives each request its id (``guard.py``: the client's safe ``x-request-id`` or a new
 one), in the scope for the app and in the response's headers, written with uvicorn's own
@@ -24,9 +26,9 @@ default headers: no wrapper around the app's ``send`` on the hot path.
 
 A client that overstays gets ``408 REQUEST_TIMEOUT`` (``431 REQUEST_HEADERS_TOO_LARGE`` for
 oversized headers) as a coded GraphQL error body when it has sent part of a request and no
-response has started, and the connection is closed; an idle connection that sent nothing is
-closed silently (browsers open connections ahead of need). Unreadable requests get 400
-``BAD_REQUEST`` as coded JSON instead of uvicorn's plain text.
+response has started, and the connection is closed, lingering (see :meth:`_refuse`); an idle
+connection that sent nothing is closed silently (browsers open connections ahead of need).
+Unreadable requests get 400 ``BAD_REQUEST`` as coded JSON instead of uvicorn's plain text.
 
 Not bounded here: the time the application takes once the request is read (the request
 deadline bounds it), a client reading the response slowly (uvicorn's flow control pauses the
