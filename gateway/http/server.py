@@ -55,7 +55,7 @@ from uvicorn.server import ServerState
 from ..settings import Settings
 from .guard import REQUEST_ID_HEADER, REQUEST_ID_KEY, request_id_for
 
-__all__ = ["BoundedHttpProtocol", "ReadLimits", "server_options"]
+__all__ = ["BoundedHttpProtocol", "CapacityLog", "ReadLimits", "server_options"]
 
 log = logging.getLogger("tandem.http.server")
 
@@ -121,6 +121,28 @@ async def _over_capacity(
     await send({"type": "http.response.body", "body": _OVER_CAPACITY, "more_body": False})
 
 
+class CapacityLog:
+    """At most one warning per ``interval`` seconds while requests are refused for capacity,
+    with how many were: a line per refusal would flood the log under exactly the load that
+    causes them. One per worker (uvicorn gives each worker its own copy)."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self.count = 0
+        self.last = float("-inf")
+
+    def refused(self, now: float, limit: int) -> None:
+        self.count += 1
+        if now - self.last >= self.interval:
+            log.warning(
+                "more than %d open connections: %d request(s) answered 503 since the last warning",
+                limit,
+                self.count,
+            )
+            self.count = 0
+            self.last = now
+
+
 class BoundedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with read deadlines, a header size limit and a connection
     limit (see the module docstring); ``limits`` is bound with :func:`functools.partial`."""
@@ -133,9 +155,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
         limits: ReadLimits = ReadLimits(),
+        capacity_log: CapacityLog | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.limits = limits
+        self.capacity_log = capacity_log or CapacityLog()
         self._phase: Phase | None = None
         self._reading_since = 0.0
         self._header_bytes = 0
@@ -191,7 +215,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 super().on_headers_complete()
             finally:
                 self.app = app
-            log.warning("more than %d open connections: answered 503", self.limits.max_connections)
+            self.capacity_log.refused(self.loop.time(), self.limits.max_connections)
         else:
             super().on_headers_complete()
         cycle = self.cycle
@@ -300,7 +324,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         max_connections=settings.http_max_connections,
     )
     return {
-        "http": functools.partial(BoundedHttpProtocol, limits=limits),
+        "http": functools.partial(BoundedHttpProtocol, limits=limits, capacity_log=CapacityLog()),
         "timeout_keep_alive": settings.http_keep_alive_timeout,
         "limit_concurrency": None,  # the protocol limits connections, with a coded answer
     }

@@ -9,6 +9,7 @@ server never acts (as uvicorn's defaults never did).
 from __future__ import annotations
 
 import json
+import logging
 import select
 import socket
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.http.server import CapacityLog
 from tests.e2e.stack import Service, eventually, service_env, tandem_command
 from tests.support.processes import REPO_ROOT, free_port
 
@@ -223,3 +225,16 @@ def test_requests_beyond_the_connection_limit_get_a_coded_503(small_gateway: Ser
             return client.get(f"{small_gateway.base_url}/health").status_code == 200
 
     eventually(answered)
+
+
+def test_capacity_refusals_are_one_warning_per_interval_with_their_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    capacity = CapacityLog(interval=10.0)
+    with caplog.at_level(logging.WARNING, logger="tandem.http.server"):
+        for now in (100.0, 101.0, 105.0, 110.0, 111.0):
+            capacity.refused(now, 2)
+    assert [record.getMessage() for record in caplog.records] == [
+        "more than 2 open connections: 1 request(s) answered 503 since the last warning",
+        "more than 2 open connections: 3 request(s) answered 503 since the last warning",
+    ]
