@@ -7,13 +7,20 @@ the request id and nothing of the exception; the log gets the stack, once, with 
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from gateway.http import create_app
+from gateway.pipeline import Gateway
+from gateway.supergraph import load_supergraph
 from tests.e2e.stack import Service, eventually, service_env
 from tests.support.failing_gateway import SECRET
 from tests.support.processes import REPO_ROOT, free_port
@@ -130,3 +137,39 @@ def test_a_refused_cors_preflight_is_coded(client: httpx.Client) -> None:
     assert refused.json()["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
     allowed = client.options("/graphql", headers={**preflight, "origin": APP_ORIGIN})
     assert allowed.status_code == 204
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_under_another_server_the_guard_makes_the_id_and_the_header_itself(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """In-process (no uvicorn protocol to choose the id): same answers, same log line."""
+
+    async def fail(request: Request) -> Response:
+        raise RuntimeError(SECRET)
+
+    gateway = Gateway(load_supergraph(SUPERGRAPH))
+    app = create_app(gateway, extra_routes=[Route("/_fail", fail)])
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as client:
+            ok = await client.get("/health", headers={"x-request-id": "in-process-1"})
+            with caplog.at_level(logging.ERROR, logger="tandem.http"):
+                failed = await client.get("/_fail")
+    finally:
+        await gateway.close()
+    assert ok.headers["x-request-id"] == "in-process-1"
+    request_id = failed.headers["x-request-id"]
+    assert failed.status_code == 500
+    assert failed.json()["errors"][0]["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": request_id,
+    }
+    [record] = caplog.records
+    assert record.getMessage() == f"request {request_id} failed: unexpected error"
+    assert record.exc_info is not None and SECRET in str(record.exc_info[1])
