@@ -347,10 +347,20 @@ class FourEyes:
         self, request: ChangeRequest, guard: Guard | None, review: _Decision
     ) -> PolicyChange:
         expected = request.base_version if request.action in NEEDS_CURRENT_BASE else None
-        return await self._store_call(
-            request.action, request.target, request.author, request.comment, expected, guard,
-            review,
-        )  # fmt: skip
+        try:
+            return await self._store_call(
+                request.action, request.target, request.author, request.comment, expected,
+                guard, review,
+            )  # fmt: skip
+        except (PolicyConflict, PolicyNotFound):
+            # another decision may have won the race (its change made this one fail first)
+            now = await self.get(request.id)
+            if now is not None and now.status != "PENDING":
+                raise PolicyConflict(
+                    f"policy change request {request.id} was decided meanwhile ({now.status})",
+                    extensions={"status": now.status},
+                ) from None
+            raise
 
     async def _store_call(
         self,
