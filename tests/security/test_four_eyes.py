@@ -179,8 +179,10 @@ def test_a_wildcard_covering_a_sensitive_field_is_held_and_can_be_rejected(
 
 
 def test_the_emergency_path_applies_at_once_audited_and_alerted(stack: ProductionStack) -> None:
+    # the grant is to the role: read as ANN, whose visible schema the gateway has (no new
+    # version since the test above), to spare the gateway another caller's schema
     refused_salary = (None, [["employee", "salary"]])
-    assert salary_of_colleague(stack, EVE) == refused_salary
+    assert salary_of_colleague(stack, ANN) == refused_salary
     held = data(stack, EVE, ADD, rule=SALARY_RULE)["addPolicyRule"]
     assert held["status"] == "PENDING"
     request = held["request"]["id"]
@@ -191,13 +193,13 @@ def test_the_emergency_path_applies_at_once_audited_and_alerted(stack: Productio
     status, body = stack.admin(EVE, EMERGENCY, id=request, reason="   ")
     assert (status, refused(body)) == (200, [("BAD_USER_INPUT", None)]), body
     assert body["errors"][0]["extensions"]["column"] == "reason"
-    assert salary_of_colleague(stack, EVE) == refused_salary  # still held
+    assert salary_of_colleague(stack, ANN) == refused_salary  # still held
 
     reason = "INC-4711: payroll run stuck, the salaries must be checked now"
     forced = data(stack, EVE, EMERGENCY, id=request, reason=reason)["emergencyApplyPolicyChange"]
     assert (forced["status"], forced["request"]["status"]) == ("APPLIED", "EMERGENCY")
     assert forced["version"]["author"] == EVE
-    salary, denied = salary_of_colleague(stack, EVE)
+    salary, denied = salary_of_colleague(stack, ANN)
     assert denied == [] and salary["amount"], salary
 
     [entry] = data(stack, DAN, AUDIT, kind="emergency")["policyAudit"]["nodes"]
@@ -210,4 +212,3 @@ def test_the_emergency_path_applies_at_once_audited_and_alerted(stack: Productio
     assert "INC-4711" in alert[0]
 
     data(stack, EVE, REMOVE, rule=SALARY_RULE)
-    assert salary_of_colleague(stack, EVE) == refused_salary
