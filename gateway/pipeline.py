@@ -4,13 +4,15 @@ parse -> validate -> select operation -> coerce variables -> authorize -> protec
 fields) -> refuse a mutation whose result a denial would hide -> plan (cached) -> execute ->
 shape.
 
-Parsing and validation are cached per document text, plans per document, operation name and
-the values of the variables ``@skip``/``@include`` read; a request with a document seen before
-costs one dictionary look-up before its fetches go out.
+Parsing is cached per document text, validation per document and the schema the caller may
+see (``caller_validation.py``), plans per document, operation name and the values of the
+variables ``@skip``/``@include`` read; a request with a document seen before costs a few
+dictionary look-ups before its fetches go out.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +26,6 @@ from graphql import (
     execute,
     print_ast,
     specified_rules,
-    validate,
 )
 from graphql.execution.values import get_variable_values
 from graphql.language import (
@@ -42,6 +43,7 @@ from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer, NormalizedOperation
 from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
+from .caller_validation import CallerValidation
 from .crypto.runtime import FieldCrypto
 from .errors import OperationError, TandemError
 from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
@@ -136,6 +138,7 @@ class Gateway:
         visibility: SchemaVisibility | None = None,
         crypto: FieldCrypto | None = None,
         request_deadline: float = DEFAULT_DEADLINE,
+        suggestions: bool = True,
         limits: CallerLimits | None = None,
         cache_bytes: int = 64 * 2**20,
     ) -> None:
@@ -157,6 +160,7 @@ class Gateway:
             for signed_in in (True, False)
         }
         self.schema = supergraph.api_schema
+        self.validation = CallerValidation(self.schema, visibility, suggestions=suggestions)
         self.capabilities = Capabilities(supergraph)
         self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
         self.transport = transport or AiohttpTransport()
@@ -190,6 +194,7 @@ class Gateway:
         cached = self._documents.get(query)
         if cached is not None:
             limits.check(cached.cost, principal is not None)
+            self._validate(query, cached.document, principal)
             return cached
         try:
             document, cost = limits.admit(query, principal is not None)
@@ -197,18 +202,7 @@ class Gateway:
             raise OperationError(
                 error.message, code="GRAPHQL_PARSE_FAILED", extensions=_locations(error)
             ) from None
-        errors = validate(self.schema, document, self.rules_for[principal is not None])
-        limits.check_validation(errors)
-        if errors:
-            raise OperationError(
-                errors[0].message,
-                extensions={
-                    **_locations(errors[0]),
-                    "errors": [e.message for e in errors[1:10]] or None,
-                }
-                if len(errors) > 1
-                else _locations(errors[0]),
-            )
+        self._validate(query, document, principal)
         fragments = {}
         operations: dict[str | None, OperationDefinitionNode] = {}
         for definition in document.definitions:
@@ -221,6 +215,23 @@ class Gateway:
             _Document(document, fragments, operations, cost=cost),
             len(query) * DOCUMENT_BYTES_PER_CHAR,
         )
+
+    def _validate(self, query: str, document: DocumentNode, principal: Principal | None) -> None:
+        """Validate against the schema ``principal`` may see (``caller_validation.py``): a
+        hidden element fails like a nonexistent one; outcomes cached per visible schema."""
+        rules = self.rules_for[principal is not None]
+        errors = list(self.validation.errors(query, document, principal, rules))
+        self.limits.of(principal is not None).check_validation(errors)
+        if errors:
+            raise OperationError(
+                errors[0].message,
+                extensions={
+                    **_locations(errors[0]),
+                    "errors": [e.message for e in errors[1:10]] or None,
+                }
+                if len(errors) > 1
+                else _locations(errors[0]),
+            )
 
     def operation(self, parsed: _Document, operation_name: str | None) -> OperationDefinitionNode:
         if operation_name is None:
@@ -364,6 +375,9 @@ class Gateway:
         allowed_kinds: tuple[str, ...] = ("query", "mutation"),
     ) -> dict[str, Any]:
         """Run one GraphQL request; raises :class:`TandemError` for request-level failures."""
+        if self.visibility is not None and not self.visibility.ready(principal):
+            # a new role set's schema takes the policy seconds to decide: not on the loop
+            await asyncio.to_thread(self.visibility.schema_for, principal)
         parsed = self.document(query, principal)
         operation = self.operation(parsed, operation_name)
         kind = operation.operation.value

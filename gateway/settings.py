@@ -279,7 +279,13 @@ class Settings(BaseSettings):
     )
     schema_visibility: Literal["full", "filtered"] = Field(
         "full",
-        description="filtered: introspection and /schema show each caller what they may read",
+        description="filtered: introspection and /schema show each caller what they may read, "
+        "and documents are validated against that schema",
+    )
+    validation_suggestions: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="\"Did you mean ...?\" in validation errors; auto: on in development, "
+        "off in production (no schema names offered to guess at)",
     )
     policy_store: Literal["file", "database"] = Field(
         "file",

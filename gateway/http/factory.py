@@ -36,11 +36,14 @@ from ..auth import (
 )
 from ..auth.integrators import from_environment as integrators_from_environment
 from ..auth.routes import SSO
+from ..authz.arguments import FILE_NAME as SEARCHES_FILE
+from ..authz.arguments import SearchedFields
 from ..authz.authorizer import Authorizer
 from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
 from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
+from ..caller_validation import suggestions_wanted
 from ..crypto.fields import EncryptedFields
 from ..crypto.runtime import FieldCrypto
 from ..executor.tls import subgraph_ssl_context
@@ -169,13 +172,15 @@ def build_app(
             default_allow=settings.authz_default == "allow",
         )
         runtime = PolicyRuntime(enforcer, PolicySettings.from_environment(env))
+        searched = _searched_fields(settings, supergraph)
         if settings.schema_visibility == "filtered":
-            visibility = SchemaVisibility(supergraph.api_schema, enforcer)
+            visibility = SchemaVisibility(supergraph.api_schema, enforcer, searched=searched)
         authorizer = (DryRunAuthorizer if settings.authz_mode == "dry-run" else Authorizer)(
             supergraph.api_schema,
             enforcer,
             reject=settings.authz_mode == "reject",
             explain=settings.authz_explain,
+            searched=searched,
         )
     try:  # encrypted fields: keys, audit log (None if the supergraph has none)
         crypto = FieldCrypto.from_environment(
@@ -188,6 +193,9 @@ def build_app(
         subgraph_urls=dict(settings.subgraph_urls),
         transport=transport,
         request_deadline=settings.request_deadline,
+        suggestions=suggestions_wanted(
+            settings.validation_suggestions, production=settings.production
+        ),
         limits=settings.operation_limits(),
         cache_bytes=settings.operation_cache_bytes,
         tokens=tokens,
@@ -208,6 +216,17 @@ def build_app(
     if crypto is not None:
         app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
     return app
+
+
+def _searched_fields(settings: Settings, supergraph: Supergraph) -> SearchedFields:
+    """The policy's table of search arguments (``policies/searches.csv``), checked."""
+    assert settings.policy_dir is not None
+    try:
+        searched = SearchedFields.read(settings.policy_dir / SEARCHES_FILE)
+        searched.check(supergraph.api_schema)
+    except ValueError as error:
+        raise SettingsError(f"setting policy_dir (TANDEM_POLICY_DIR): {error}") from None
+    return searched
 
 
 def worker_sources(config_file: str | None, overrides: dict[str, Any]) -> str:
