@@ -201,13 +201,24 @@ def small_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]
 
 
 def kept_alive(service: Service) -> socket.socket:
-    """A connection that has had one answer and stays open (so the server counts it)."""
-    sock = connect(service)
-    sock.sendall(b"GET /health HTTP/1.1\r\nHost: tandem\r\n\r\n")
-    answer = b""
-    while not answer.endswith(b'{"status":"ok"}'):
-        answer += sock.recv(65536)
-    return sock
+    """A connection that has had one answer and stays open (so the server counts it).
+
+    Retried while refused: a connection of an earlier client may not be closed yet.
+    """
+
+    def answered() -> socket.socket | None:
+        sock = connect(service)
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: tandem\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b'{"status":"ok"}'):
+            chunk = sock.recv(65536)
+            if not chunk or answer.startswith(b"HTTP/1.1 503"):
+                sock.close()
+                return None
+            answer += chunk
+        return sock
+
+    return eventually(answered)
 
 
 def test_requests_beyond_the_connection_limit_get_a_coded_503(small_gateway: Service) -> None:
