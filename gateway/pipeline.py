@@ -40,7 +40,7 @@ from graphql.utilities import value_from_ast_untyped
 from subgraphs.common.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
-from .authz.authorizer import Authorizer, NormalizedOperation
+from .authz.authorizer import Authorizer
 from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
 from .caller_validation import CallerValidation
@@ -51,9 +51,9 @@ from .executor.leaves import subgraph_owners
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
 from .limits import CallerLimits, DocumentCost, bounded_rules
+from .operation import NormalizedOperation, condition_variables, normalize_operation
 from .planner.build import build_query_plan
 from .planner.capabilities import Capabilities
-from .planner.operation import condition_variables, normalize_operation
 from .planner.plan import QueryPlan
 from .supergraph import Supergraph
 from .validation import GATEWAY_RULES

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, GraphQLSchema
+from graphql import GraphQLSchema
 
 from subgraphs.common.tokens import Principal
 
 from ..errors import OperationError
-from ..planner.operation import Selection
+from ..operation import NormalizedOperation
 from .arguments import SearchedFields
 from .enforcer import PolicyEnforcer
 from .field_access import AccessDecision, authorize_selections
 from .relations import RELATIONS
 
-__all__ = ["Authorizer", "NormalizedOperation"]
-
-
-@dataclass(frozen=True)
-class NormalizedOperation:
-    """An operation after fragment inlining and ``@skip``/``@include`` (shared by principals)."""
-
-    kind: str
-    selections: tuple[Selection, ...]
-    root_type: str
-    variable_types: Mapping[str, str]
-    introspection: DocumentNode | None
+__all__ = ["Authorizer"]
 
 
 class Authorizer:

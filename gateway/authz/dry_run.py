@@ -20,7 +20,8 @@ from typing import Any
 
 from subgraphs.common.tokens import Principal
 
-from .authorizer import Authorizer, NormalizedOperation
+from ..operation import NormalizedOperation
+from .authorizer import Authorizer
 from .enforcer import Decision
 from .field_access import AccessDecision, authorize_selections
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema, get_named_type
 
-from ..planner.operation import FieldSelection, InlineSelection, Selection
+from ..operation import FieldSelection, InlineSelection, Selection
 from .arguments import SearchedFields, arguments_used, decide_argument
 from .enforcer import Decision
 from .relations import RELATIONS, Relation, attribute_selection

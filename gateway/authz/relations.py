@@ -21,7 +21,7 @@ from typing import Any
 
 from subgraphs.common.tokens import Principal
 
-from ..planner.operation import FieldSelection
+from ..operation import FieldSelection
 
 __all__ = ["RELATIONS", "Relation", "attribute_selection", "holds"]
 

@@ -57,7 +57,7 @@ from graphql import (
 
 from ..crypto.policy import DENIED as NO_FORM
 from ..errors import OperationError
-from ..planner.operation import InlineSelection, Selection
+from ..operation import InlineSelection, Selection
 
 __all__ = ["Hidden", "hidden_results", "refuse_hidden_mutation"]
 

@@ -38,7 +38,7 @@ from graphql.utilities import value_from_ast_untyped
 from subgraphs.common.tokens import Principal
 
 from ..errors import OperationError
-from ..planner.operation import InlineSelection, Selection, normalize_operation
+from ..operation import InlineSelection, Selection, normalize_operation
 from ..validation import GATEWAY_RULES
 from .enforcer import Decision
 from .field_access import AccessDecision, Grants, authorize_selections

@@ -41,7 +41,7 @@ from subgraphs.common.tokens import Principal
 from ..authz.field_access import Denial
 from ..authz.relations import RELATIONS, attribute_selection
 from ..errors import OperationError
-from ..planner.operation import FieldSelection, InlineSelection, Selection
+from ..operation import FieldSelection, InlineSelection, Selection
 from .fields import EncryptedFields
 from .policy import PLAIN, FieldDecision, Grants, decide_field
 

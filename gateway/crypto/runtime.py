@@ -26,7 +26,7 @@ from starlette.routing import Route
 from subgraphs.common.tokens import Principal
 
 from ..authz.enforcer import DEFAULT_DENY, Decision
-from ..planner.operation import Selection
+from ..operation import Selection
 from ..supergraph import Supergraph
 from .audit import AuditLog, SqlAuditLog
 from .audit_api import AuditAPI, Identify, audit_route

@@ -34,7 +34,7 @@ from graphql import (
 from ..authz.relations import holds
 from ..crypto.errors import FieldError
 from ..crypto.policy import FieldDecision
-from ..planner.operation import Selection, collect_fields, merged_selections
+from ..operation import Selection, collect_fields, merged_selections
 from .leaves import SCALAR_CHECKS, Owners, describe, lenient
 
 __all__ = ["Shaper"]

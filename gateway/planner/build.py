@@ -24,6 +24,7 @@ from graphql import GraphQLSchema
 from graphql.language import SelectionSetNode
 
 from ..errors import TandemError
+from ..operation import FieldSelection, Selection, collect_fields, merged_selections
 from ..supergraph import Supergraph
 from .capabilities import Capabilities, provided_child
 from .costs import EPSILON, INF, CostModel
@@ -40,7 +41,6 @@ from .internal import (
     unwrap,
     without_keys,
 )
-from .operation import FieldSelection, Selection, collect_fields, merged_selections
 from .plan import QueryPlan
 from .selection import SelectionBuilder
 

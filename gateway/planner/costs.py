@@ -14,10 +14,10 @@ from graphql import GraphQLSchema
 from graphql.language import SelectionSetNode
 
 from ..errors import TandemError
+from ..operation import FieldSelection, Selection, collect_fields, merged_selections
 from ..supergraph import Supergraph
 from .capabilities import Capabilities, provided_child
 from .internal import internal_selections, selection_size, unwrap
-from .operation import FieldSelection, Selection, collect_fields, merged_selections
 
 __all__ = ["EPSILON", "INF", "CostModel"]
 

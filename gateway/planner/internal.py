@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from graphql import GraphQLList, GraphQLNonNull, print_ast
 from graphql.language import FieldNode, InlineFragmentNode, SelectionSetNode
 
+from ..operation import FieldSelection, InlineSelection, Selection
 from ..supergraph import Supergraph
-from .operation import FieldSelection, InlineSelection, Selection
 from .plan import RepresentationField, RepresentationFragment, RepresentationItem
 from .selection import SelectionBuilder
 

@@ -16,7 +16,7 @@ import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, build_schema, parse
 
 from gateway.executor.shape import Shaper
-from gateway.planner.operation import normalize_operation
+from gateway.operation import normalize_operation
 
 SCHEMA = build_schema(
     """

@@ -1,9 +1,11 @@
-"""The client operation, normalized for planning and shaping.
+"""The client operation, normalized: the model authorization, planning, execution and
+protection all read (so it lives in none of them).
 
 Named fragments are inlined, ``@skip``/``@include`` are evaluated (so plans are cached per
 document *and* the values of the variables those directives read), and the result is a small
 tree of :class:`FieldSelection` and :class:`InlineSelection` that ``collect_fields`` walks as the
-GraphQL spec's CollectFields algorithm does.
+GraphQL spec's CollectFields algorithm does. :class:`NormalizedOperation` is that tree with what
+the phases after it need of the operation (kind, root type, variable types, introspection).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import DocumentNode, GraphQLSchema
 from graphql.language import (
     ArgumentNode,
     DirectiveNode,
@@ -28,6 +30,7 @@ from graphql.language import (
 __all__ = [
     "FieldSelection",
     "InlineSelection",
+    "NormalizedOperation",
     "Selection",
     "collect_fields",
     "condition_variables",
@@ -60,6 +63,17 @@ class InlineSelection:
 
 
 Selection = FieldSelection | InlineSelection
+
+
+@dataclass(frozen=True)
+class NormalizedOperation:
+    """An operation after fragment inlining and ``@skip``/``@include`` (shared by principals)."""
+
+    kind: str
+    selections: tuple[Selection, ...]
+    root_type: str
+    variable_types: Mapping[str, str]
+    introspection: DocumentNode | None
 
 
 def condition_variables(
