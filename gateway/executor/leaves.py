@@ -3,8 +3,10 @@
 A subgraph answering ``{"evil": 1}`` for a ``String!`` must not reach the client as is
 (issue 11). The check is decided once per field when shaping is compiled: each built-in
 scalar has a test, as a Python expression for the generated shaping code and as a function
-for the interpreted paths (lists, abstract types). Custom scalars pass unchecked: their
-format is the subgraph's to define.
+for the interpreted paths (lists, abstract types). A custom scalar is checked when its
+``@specifiedBy`` URL names a format we know (:data:`FORMAT_CHECKS`: RFC 3339 date-times and
+dates from the GraphQL Scalars project); other custom scalars pass unchecked: their format is
+the subgraph's to define.
 
 Result coercion follows graphql-core's ``serialize`` functions where they are lossless: an
 integral number for an ``ID`` becomes its string; anything else of the wrong type is an
@@ -13,12 +15,22 @@ error, never a converted value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from ..supergraph import Supergraph
 
-__all__ = ["SCALAR_CHECKS", "Owners", "describe", "lenient", "subgraph_owners"]
+__all__ = [
+    "FORMAT_CHECKS",
+    "FORMAT_FUNCTIONS",
+    "SCALAR_CHECKS",
+    "Owners",
+    "describe",
+    "lenient",
+    "subgraph_owners",
+]
 
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
@@ -48,6 +60,44 @@ SCALAR_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "Boolean": (_is_boolean, "type(raw) is bool"),
 }
 """Built-in scalar -> (test, the same test as an expression over ``raw``)."""
+
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_date_time(raw: Any) -> bool:
+    """RFC 3339 ``date-time``: seconds and an offset required, the date and time valid."""
+    if type(raw) is not str or _DATE_TIME.fullmatch(raw) is None:
+        return False
+    try:
+        datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_date(raw: Any) -> bool:
+    """RFC 3339 ``full-date``: ``YYYY-MM-DD``, a day that exists."""
+    if type(raw) is not str or _DATE.fullmatch(raw) is None:
+        return False
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return True
+
+
+FORMAT_FUNCTIONS: dict[str, Callable[[Any], bool]] = {
+    "is_date_time": is_date_time,
+    "is_date": is_date,
+}
+"""The format tests by the names generated shaping code calls them."""
+
+FORMAT_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "https://scalars.graphql.org/andimarek/date-time": (is_date_time, "is_date_time(raw)"),
+    "https://scalars.graphql.org/andimarek/local-date": (is_date, "is_date(raw)"),
+}
+"""``@specifiedBy`` URL -> (test, the same test as an expression over ``raw``)."""
 
 
 def lenient(type_name: str, raw: Any) -> Any:

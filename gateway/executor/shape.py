@@ -35,7 +35,7 @@ from ..authz.relations import holds
 from ..crypto.errors import FieldError
 from ..crypto.policy import FieldDecision
 from ..operation import Selection, collect_fields, merged_selections
-from .leaves import SCALAR_CHECKS, Owners, describe, lenient
+from .leaves import FORMAT_CHECKS, FORMAT_FUNCTIONS, SCALAR_CHECKS, Owners, describe, lenient
 
 __all__ = ["Shaper"]
 
@@ -56,7 +56,8 @@ __all__ = ["Shaper"]
 
 # A compiled field: (response key, field name, parent type name, compiled type)
 # A compiled type: (kind, payload...); _LEAF is a custom scalar (passed as is), _SCALAR a
-# built-in one, checked: (_SCALAR, test, type name, test expression, subgraph(s)).
+# built-in one or one of a known format, checked: (_SCALAR, test, type name, test expression,
+# subgraph(s)).
 
 
 class _Bubble(Exception):
@@ -139,6 +140,7 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"            result[{k}] = None")
     lines.append("    return result")
     namespace: dict[str, Any] = {"TYPE_NAME": shape.type_name, "Bubble": _Bubble}
+    namespace.update(FORMAT_FUNCTIONS)
     namespace.update({f"C{index}": field[2] for index, field in enumerate(shape.fields)})
     exec(compile("\n".join(lines), f"<shape {shape.type_name}>", "exec"), namespace)
     return namespace["shape_object"]
@@ -235,7 +237,9 @@ class Shaper:
         if isinstance(gql_type, GraphQLEnumType):
             return (_ENUM, frozenset(gql_type.values), gql_type.name, owner)
         if is_leaf_type(gql_type):
-            check = SCALAR_CHECKS.get(gql_type.name)
+            check = SCALAR_CHECKS.get(gql_type.name) or FORMAT_CHECKS.get(
+                gql_type.specified_by_url or ""
+            )
             if check is None:
                 return (_LEAF,)
             return (_SCALAR, check[0], gql_type.name, check[1], owner)

@@ -80,10 +80,14 @@ def _parse_scalar(value: object) -> datetime:
     return datetime.fromisoformat(value)
 
 
+DATE_TIME_SPEC: Final = "https://scalars.graphql.org/andimarek/date-time"
+"""The date-time scalar specification (an RFC 3339 profile) our values follow: named by
+``@specifiedBy`` so that a gateway can check the format of what it passes on."""
+
 DATETIME_SCALAR: Final = ScalarDefinition(
     name="DateTime",
     description="A date-time in ISO 8601 with an offset, e.g. 2026-11-25T09:30:00+08:00.",
-    specified_by_url=None,
+    specified_by_url=DATE_TIME_SPEC,
     serialize=format_datetime,
     parse_value=_parse_scalar,
     parse_literal=None,

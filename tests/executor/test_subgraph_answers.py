@@ -238,3 +238,44 @@ async def test_money_amount_of_the_wrong_type_names_erp(proxy: FaultProxy, tmp_p
             "extensions": {"code": INVALID, "serviceName": "erp"},
         }
     ]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "sent_at",
+    [
+        "yesterday",
+        "2026-11-25",  # a date, no time
+        "2026-11-25T09:30:00",  # no offset
+        "2026-02-30T09:30:00+08:00",  # no such day
+        1764034200,  # seconds since the epoch
+    ],
+)
+async def test_a_date_time_not_in_its_specified_format_is_an_error(
+    proxy: FaultProxy, tmp_path: Path, sent_at: Any
+) -> None:
+    """``DateTime`` names RFC 3339 by ``@specifiedBy``: a value in another format is not passed
+    on as if it were one (a client would parse it, or show it, wrongly)."""
+    node = {"id": "po-1", "sentAt": sent_at}
+    good = {"id": "po-2", "sentAt": "2026-11-25T09:30:00.5+08:00"}
+    answer = {"data": {"purchaseOrders": {"edges": [{"node": node}, {"node": good}]}}}
+    supergraph = write_supergraph(
+        {"erp": proxy.answering(answer, tag())},
+        tmp_path / "tandem.graphql",
+        source=TANDEM_SUPERGRAPH,
+    )
+    query = "{ purchaseOrders { edges { node { id sentAt } } } }"
+    async with client_for(supergraph) as client:
+        response = await client.post("/graphql", json={"query": query})
+    body = response.json()
+    assert response.status_code == 200, body
+    edges = body["data"]["purchaseOrders"]["edges"]
+    assert edges == [{"node": {"id": "po-1", "sentAt": None}}, {"node": good}]
+    kind = "an integer" if isinstance(sent_at, int) else "a string"
+    assert body["errors"] == [
+        {
+            "message": f"Subgraph erp returned {kind} where a DateTime was expected.",
+            "path": ["purchaseOrders", "edges", 0, "node", "sentAt"],
+            "extensions": {"code": INVALID, "serviceName": "erp"},
+        }
+    ]
