@@ -294,7 +294,8 @@ def check_responses(
     or {query: {"error": description of the difference}} for a wrong answer.
     """
     out: dict[str, dict[str, Any]] = {}
-    with httpx.Client(timeout=30.0, headers={"accept-encoding": "identity"}) as client:
+    headers = {"accept-encoding": "identity", **extra_headers()}
+    with httpx.Client(timeout=30.0, headers=headers) as client:
         for name, q in queries.items():
             before = subgraph_stats(sub_ports)
             try:
@@ -349,6 +350,14 @@ def report_wrong(
 
 
 # ------------------------------------------------------------------------------- wrk
+
+
+def extra_headers() -> dict[str, str]:
+    """Headers every request carries: ``BENCH_HEADERS`` (a JSON object), e.g. the development
+    identity headers with ``TANDEM_DEV_IDENTITY=1``, so that Tandem signs an identity token
+    for every subgraph request as it does for signed-in callers."""
+    raw = os.environ.get("BENCH_HEADERS", "")
+    return {str(k): str(v) for k, v in json.loads(raw).items()} if raw else {}
 
 WRK_LUA = r"""
 wrk.method = "POST"
@@ -425,7 +434,10 @@ def run_wrk(
     while f"]{eq}]" in text:
         eq += "="
     script = script_dir / f"wrk-{os.getpid()}-{time.monotonic_ns()}.lua"
-    script.write_text(WRK_LUA.format(eq=eq, body=text, expected_len=expected_len))
+    lua = WRK_LUA.format(eq=eq, body=text, expected_len=expected_len)
+    for name, value in extra_headers().items():  # identity headers: see extra_headers
+        lua = f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n" + lua
+    script.write_text(lua)
     try:
         cmd = [
             wrk,
