@@ -359,6 +359,7 @@ def extra_headers() -> dict[str, str]:
     raw = os.environ.get("BENCH_HEADERS", "")
     return {str(k): str(v) for k, v in json.loads(raw).items()} if raw else {}
 
+
 WRK_LUA = r"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
