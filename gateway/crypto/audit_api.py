@@ -39,9 +39,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from subgraphs.common.errors import BadUserInput
-from subgraphs.common.timestamps import format_datetime, parse_datetime
+from subgraphs.common.timestamps import format_datetime
 from subgraphs.common.tokens import Principal
+from tandem_shared.timestamps import parse_iso8601
 
 from ..errors import TandemError
 from ..shared_state import ServiceUnavailable
@@ -179,9 +179,9 @@ class AuditAPI:
         if not 0 < first <= MAX_PAGE:
             raise GraphQLError(f"first is 1 to {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"})
         try:
-            start: datetime | None = parse_datetime(since, field="since") if since else None
+            start: datetime | None = parse_iso8601(since) if since else None
             before = int(after) if after else None
-        except (BadUserInput, ValueError):
+        except ValueError:
             raise GraphQLError(
                 "since is an ISO 8601 date-time with an offset; after, an endCursor",
                 extensions={"code": "BAD_USER_INPUT"},

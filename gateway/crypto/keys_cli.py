@@ -53,7 +53,7 @@ from subgraphs.common.crypto_keys import (
     retire,
     update_keyring,
 )
-from subgraphs.common.settings import async_database_url, default_database_url
+from subgraphs.common.db import async_database_url, default_database_url
 
 from .keyring import FieldKeyring
 from .provision import ROLES, check, provision

@@ -35,8 +35,12 @@ from strawberry.federation import Schema
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
 from subgraphs.common.crypto_keys import KeyringError
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
-from subgraphs.common.keys import gateway_public_key
-from subgraphs.common.settings import SettingsError, SubgraphSettings, load_settings
+from subgraphs.common.settings import (
+    SettingsError,
+    SubgraphSettings,
+    gateway_public_key,
+    load_settings,
+)
 
 __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "operation_guard", "serve"]
 

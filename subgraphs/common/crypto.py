@@ -41,15 +41,20 @@ from subgraphs.common.crypto_keys import PublicKeyring, b64decode, b64encode
 __all__ = [
     "DEK_SEAL",
     "ENVELOPE_VERSION",
+    "SPEC_URL",
     "BlindIndex",
     "Envelope",
     "Sealer",
     "associated_data",
     "dek_info",
+    "index_form",
     "is_envelope",
     "parse_envelope",
 ]
 
+SPEC_URL: Final = "https://specs.tandem.dev/encryption/v0.1"
+"""Links the ``@encrypted`` and ``@encryptedInput`` directives that mark envelope fields in a
+subgraph's schema (``subgraphs.common.crypto_schema`` declares them, the gateway reads them)."""
 ENVELOPE_VERSION: Final = "t1"
 DEK_SEAL: Final = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 """HPKE base mode, single shot (RFC 9180 section 6)."""
@@ -149,3 +154,8 @@ class BlindIndex:
     def token(self, coordinate: str, normalized: str) -> str:
         message = coordinate.encode() + b"\x00" + normalized.encode("utf-8")
         return b64encode(hmac.new(self._key, message, hashlib.sha256).digest())
+
+
+def index_form(value: str) -> str:
+    """What a blind index hashes: no whitespace, upper case."""
+    return "".join(value.split()).upper()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from subgraphs.common.crypto import index_form
 from subgraphs.common.errors import BadUserInput
 
 __all__ = [
@@ -19,7 +20,6 @@ __all__ = [
     "bank_account",
     "check",
     "cn_resident_id",
-    "index_form",
     "phone_number",
 ]
 
@@ -69,8 +69,3 @@ FORMATS: Final[dict[str, Callable[[str, str], str]]] = {
 def check(format_name: str, value: str, field: str) -> str:
     """``value`` checked as ``format_name`` (a key of :data:`FORMATS`)."""
     return FORMATS[format_name](value, field)
-
-
-def index_form(value: str) -> str:
-    """What a blind index hashes: no whitespace, upper case."""
-    return "".join(value.split()).upper()

@@ -28,8 +28,7 @@ from typing import Any, Final
 from sqlalchemy import Column, MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
-from subgraphs.common.crypto import BlindIndex, Sealer, is_envelope
-from subgraphs.common.crypto_formats import index_form
+from subgraphs.common.crypto import BlindIndex, Sealer, index_form, is_envelope
 from subgraphs.common.crypto_keys import PublicKeyring, blind_index_key, keyring_path
 
 __all__ = [

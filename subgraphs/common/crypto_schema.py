@@ -18,14 +18,12 @@ reads them from the supergraph (``gateway/crypto/fields.py``).
 
 from __future__ import annotations
 
-from typing import Final
-
 from strawberry.federation.schema_directive import schema_directive
 from strawberry.schema_directive import Location
 
-__all__ = ["SPEC_URL", "Encrypted", "EncryptedInput"]
+from subgraphs.common.crypto import SPEC_URL
 
-SPEC_URL: Final = "https://specs.tandem.dev/encryption/v0.1"
+__all__ = ["Encrypted", "EncryptedInput"]
 
 
 @schema_directive(

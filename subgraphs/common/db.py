@@ -39,14 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import NullPool
 
-from subgraphs.common.settings import async_database_url
-
 __all__ = [
     "DEFAULT_VERSION_TABLE",
     "SQLITE_BUSY_TIMEOUT",
+    "async_database_url",
     "create_engine",
     "create_session_factory",
     "current_revision",
+    "default_database_url",
     "migrations_directory",
     "transaction",
     "upgrade_to_head",
@@ -55,6 +55,29 @@ __all__ = [
 DEFAULT_VERSION_TABLE = "alembic_version"
 SQLITE_BUSY_TIMEOUT = 30.0
 """Seconds a SQLite transaction waits for the write lock before failing."""
+_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def default_database_url(data_dir: Path, name: str) -> str:
+    """The embedded default: a SQLite file ``<data_dir>/<name>.db`` through aiosqlite."""
+    return f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}"
+
+
+def async_database_url(url: str) -> str:
+    """``url`` with its async driver: ``postgresql://`` -> asyncpg, ``sqlite://`` -> aiosqlite.
+
+    URLs that already name a driver (``postgresql+asyncpg://``) are returned unchanged;
+    ValueError for a text that is no URL.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ValueError("a database URL must look like scheme://...")
+    driver = _DRIVERS.get(scheme)
+    return url if driver is None else f"{driver}://{rest}"
 
 
 def create_engine(database_url: str, *, echo: bool = False, **options: Any) -> AsyncEngine:

@@ -19,10 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from subgraphs.common.settings import SettingsError, SubgraphSettings
-
 __all__ = [
-    "gateway_public_key",
     "generate_private_key",
     "key_id",
     "load_or_create_dev_key",
@@ -80,12 +77,3 @@ def load_or_create_dev_key(path: Path) -> str:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
     return path.read_text(encoding="ascii")
-
-
-def gateway_public_key(settings: SubgraphSettings) -> str:
-    """The PEM public key a subgraph verifies tokens with (the development pair's if none given)."""
-    if settings.gateway_public_key_file is not None:
-        return settings.gateway_public_key_file.read_text(encoding="ascii")
-    if settings.production or settings.gateway_key_file is None:
-        raise SettingsError("TANDEM_GATEWAY_PUBLIC_KEY_FILE is required in production")
-    return public_key_of(load_or_create_dev_key(settings.gateway_key_file))

@@ -38,14 +38,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
+from subgraphs.common.db import async_database_url, default_database_url
+from subgraphs.common.keys import load_or_create_dev_key, public_key_of
+
 __all__ = [
     "DEFAULT_DATA_DIR",
     "INSTALLED_POLICY",
     "Environment",
     "SettingsError",
     "SubgraphSettings",
-    "async_database_url",
-    "default_database_url",
+    "gateway_public_key",
     "load_settings",
 ]
 
@@ -55,11 +57,6 @@ INSTALLED_POLICY = Path(__file__).resolve().parents[2] / "policies"
 """Embedded databases and development keys live here unless ``TANDEM_DATA_DIR`` says otherwise."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_DRIVERS = {
-    "postgresql": "postgresql+asyncpg",
-    "postgres": "postgresql+asyncpg",
-    "sqlite": "sqlite+aiosqlite",
-}
 
 
 class SettingsError(ValueError):
@@ -129,11 +126,16 @@ class SubgraphSettings:
             raise SettingsError("TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE go together")
         if client_ca is not None and cert is None:
             raise SettingsError("TANDEM_TLS_CLIENT_CA_FILE needs TANDEM_TLS_CERT_FILE (HTTPS)")
+        if database_url:
+            try:
+                database_url = async_database_url(database_url)
+            except ValueError as error:
+                raise SettingsError(f"{prefix}DATABASE_URL: {error}") from None
         return cls(
             name=name,
             environment=environment,
             data_dir=data_dir,
-            database_url=async_database_url(database_url) if database_url else "",
+            database_url=database_url or "",
             redis_url=_optional(env, "TANDEM_REDIS_URL"),
             gateway_public_key_file=None if public_key is None else Path(public_key),
             gateway_key_file=None if key_file is None else Path(key_file),
@@ -150,21 +152,13 @@ def load_settings(name: str, environ: Mapping[str, str] | None = None) -> Subgra
     return SubgraphSettings.from_env(name, environ)
 
 
-def default_database_url(data_dir: Path, name: str) -> str:
-    """The embedded default: a SQLite file ``<data_dir>/<name>.db`` through aiosqlite."""
-    return f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}"
-
-
-def async_database_url(url: str) -> str:
-    """``url`` with its async driver: ``postgresql://`` -> asyncpg, ``sqlite://`` -> aiosqlite.
-
-    URLs that already name a driver (``postgresql+asyncpg://``) are returned unchanged.
-    """
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        raise SettingsError("a database URL must look like scheme://...")
-    driver = _DRIVERS.get(scheme)
-    return url if driver is None else f"{driver}://{rest}"
+def gateway_public_key(settings: SubgraphSettings) -> str:
+    """The PEM public key a subgraph verifies tokens with (the development pair's if none given)."""
+    if settings.gateway_public_key_file is not None:
+        return settings.gateway_public_key_file.read_text(encoding="ascii")
+    if settings.production or settings.gateway_key_file is None:
+        raise SettingsError("TANDEM_GATEWAY_PUBLIC_KEY_FILE is required in production")
+    return public_key_of(load_or_create_dev_key(settings.gateway_key_file))
 
 
 def _path(value: str | None) -> Path | None:

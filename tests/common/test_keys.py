@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from subgraphs.common.keys import (
-    gateway_public_key,
     generate_private_key,
     key_id,
     load_or_create_dev_key,
     public_key_of,
 )
-from subgraphs.common.settings import SettingsError, SubgraphSettings
+from subgraphs.common.settings import SettingsError, SubgraphSettings, gateway_public_key
 
 
 def test_the_dev_key_is_created_once_private_and_reused(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from subgraphs.common.db import async_database_url
 from subgraphs.common.settings import (
     Environment,
     SettingsError,
     SubgraphSettings,
-    async_database_url,
     load_settings,
 )
 

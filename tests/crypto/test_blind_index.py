@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.common.crypto import BlindIndex
-from subgraphs.common.crypto_formats import index_form
+from subgraphs.common.crypto import BlindIndex, index_form
 
 KEY = BlindIndex(b"i" * 32)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.common.crypto_formats import bank_account, cn_resident_id, index_form, phone_number
+from subgraphs.common.crypto import index_form
+from subgraphs.common.crypto_formats import bank_account, cn_resident_id, phone_number
 from subgraphs.common.errors import BadUserInput
 from tests.crypto.stack import seeded_id_card
 

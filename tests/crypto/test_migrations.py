@@ -17,7 +17,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
 from gateway.crypto.keyring import FieldKeyring
-from subgraphs.common.crypto_formats import index_form
+from subgraphs.common.crypto import index_form
 from subgraphs.common.crypto_orm import field_keys
 from subgraphs.common.db import create_engine, migrations_directory
 from subgraphs.common.timestamps import AwareDateTime

@@ -12,7 +12,8 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.crypto_formats import cn_resident_id, index_form, phone_number
+from subgraphs.common.crypto import index_form
+from subgraphs.common.crypto_formats import cn_resident_id, phone_number
 from subgraphs.common.crypto_orm import field_keys
 from subgraphs.common.errors import Forbidden
 from subgraphs.oa.store.models import Employee
