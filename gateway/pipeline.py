@@ -13,10 +13,9 @@ dictionary look-ups before its fetches go out.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -43,6 +42,7 @@ from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer
 from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
+from .caching import BoundedCache
 from .caller_validation import CallerValidation
 from .crypto.runtime import FieldCrypto
 from .errors import OperationError, TandemError
@@ -64,43 +64,6 @@ __all__ = ["Gateway", "PreparedOperation"]
 DOCUMENT_BYTES_PER_CHAR = 40
 NORMALIZED_BYTES_PER_FIELD = 1_000
 PLAN_BYTES_PER_FIELD = 2_000
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _LRU(Generic[K, V]):
-    """A bounded cache: least recently used entries leave first when either the number of
-    entries or their estimated bytes (``put``'s ``weight``) passes its bound. Bytes matter
-    because one entry may be tiny or hold a plan of thousands of fields."""
-
-    def __init__(self, size: int, max_bytes: int | None = None) -> None:
-        self.size = size
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.items: OrderedDict[K, tuple[V, int]] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        entry = self.items.get(key)
-        if entry is None:
-            return None
-        self.items.move_to_end(key)
-        return entry[0]
-
-    def put(self, key: K, value: V, weight: int = 0) -> V:
-        if self.max_bytes is not None and weight > self.max_bytes:
-            return value  # larger than the whole cache: used once, never kept
-        previous = self.items.pop(key, None)
-        if previous is not None:
-            self.bytes -= previous[1]
-        self.items[key] = (value, weight)
-        self.bytes += weight
-        while len(self.items) > self.size or (
-            self.max_bytes is not None and self.bytes > self.max_bytes
-        ):
-            _, (_, dropped) = self.items.popitem(last=False)
-            self.bytes -= dropped
-        return value
 
 
 @dataclass(frozen=True)
@@ -170,15 +133,15 @@ class Gateway:
             name for name, meta in supergraph.types.items() if meta.kind == "object"
         )
         self.executor = PlanExecutor(
-            self.transport, urls, object_types, deadline=request_deadline
+            self.transport, urls, object_types, deadline=request_deadline, cache_size=cache_size
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         # bounded in entries and in estimated bytes: documents a quarter, plans the rest
-        self._documents: _LRU[str, _Document] = _LRU(cache_size, cache_bytes // 4)
-        self._normalized: _LRU[tuple[Any, ...], NormalizedOperation] = _LRU(
+        self._documents: BoundedCache[str, _Document] = BoundedCache(cache_size, cache_bytes // 4)
+        self._normalized: BoundedCache[tuple[Any, ...], NormalizedOperation] = BoundedCache(
             cache_size, cache_bytes * 3 // 8
         )
-        self._prepared: _LRU[tuple[Any, ...], PreparedOperation] = _LRU(
+        self._prepared: BoundedCache[tuple[Any, ...], PreparedOperation] = BoundedCache(
             cache_size, cache_bytes * 3 // 8
         )
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..caching import BoundedCache
 from ..planner.plan import (
     FetchNode,
     FlattenNode,
@@ -42,6 +43,8 @@ HeadersFor = Callable[[str, bytes], Mapping[str, str] | None]
 
 DEFAULT_DEADLINE = 30.0
 """Seconds a client request may spend in its plan, all fetches together."""
+Builder = tuple[Callable[[dict[str, Any]], Any], Callable[[dict[str, Any]], dict[str, Any]]]
+"""``identity(obj)`` and ``make(obj)`` of one fetch's representations."""
 _NOT_ASKED_AGAIN = frozenset({"SUBGRAPH_TIMEOUT", "SUBGRAPH_UNAVAILABLE"})
 """Failures that say a subgraph will not answer now: it is not asked again in the request."""
 
@@ -56,6 +59,7 @@ class PlanExecutor:
         object_types: frozenset[str],
         *,
         deadline: float = DEFAULT_DEADLINE,
+        cache_size: int = 1000,
     ) -> None:
         if not deadline > 0:
             raise ValueError(f"the request deadline must be positive seconds, not {deadline!r}")
@@ -63,6 +67,17 @@ class PlanExecutor:
         self.urls = urls
         self.object_types = object_types
         self.deadline = deadline
+        # representation builders per fetch, kept as long as a plan cache of this size would
+        self.builders: BoundedCache[int, tuple[Any, Builder]] = BoundedCache(cache_size)
+
+    def representation_builder(self, fragments: tuple[RepresentationFragment, ...]) -> Builder:
+        """The builder of ``fragments`` (one fetch's ``requires``), made once per plan kept."""
+        cached = self.builders.get(id(fragments))
+        if cached is not None and cached[0] is fragments:
+            return cached[1]
+        build = _representation_builder(fragments)
+        self.builders.put(id(fragments), (fragments, build))
+        return build
 
     async def execute(
         self,
@@ -205,7 +220,7 @@ class _Run:
 
     async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
         assert fetch.requires is not None
-        identity_of, make = _representation_builder(fetch.requires)
+        identity_of, make = self.executor.representation_builder(fetch.requires)
         representations: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
         seen: dict[Any, int] = {}
@@ -267,18 +282,10 @@ class _Run:
             self._fail(SubgraphError(name, entity_problem(name, kinds)), wrong_paths, INVALID)
 
 
-_BUILDERS: dict[int, tuple[Any, Any]] = {}
-
-
-def _representation_builder(
-    fragments: tuple[RepresentationFragment, ...],
-) -> tuple[Any, Any]:
+def _representation_builder(fragments: tuple[RepresentationFragment, ...]) -> Builder:
     """Two functions specialised per fetch: ``identity(obj)`` (None when the object needs no
     fetch, else a hashable identity for deduplication) and ``make(obj)``, the representation,
     built only for the first object of each identity."""
-    cached = _BUILDERS.get(id(fragments))
-    if cached is not None and cached[0] is fragments:
-        return cached[1]  # type: ignore[no-any-return]
     flat = len(fragments) == 1 and all(
         isinstance(item, RepresentationField) and item.selections is None
         for item in fragments[0].selections
@@ -322,9 +329,7 @@ def _representation_builder(
             assert representation is not None
             return representation
 
-    build = (identity, make)
-    _BUILDERS[id(fragments)] = (fragments, build)
-    return build
+    return identity, make
 
 
 def _objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from graphql import parse
 from graphql.language import DocumentNode
 
 from gateway.limits import CallerLimits, DocumentCost, LimitExceeded, OperationLimits, measure
-from gateway.pipeline import _LRU
 
 
 def doubling(levels: int) -> str:
@@ -121,21 +120,3 @@ def test_callers_who_are_not_signed_in_get_stricter_limits() -> None:
     for name in ("tokens", "operations", "directives", "fields", "aliases", "root_fields"):
         assert getattr(limits.anonymous, name) < getattr(limits.signed_in, name), name
     assert limits.of(False) is limits.anonymous and limits.of(True) is limits.signed_in
-
-
-def test_caches_are_bounded_in_bytes_as_well_as_entries() -> None:
-    cache: _LRU[str, str] = _LRU(size=100, max_bytes=1000)
-    for key in "abcd":
-        cache.put(key, key, weight=300)
-    assert list(cache.items) == ["b", "c", "d"] and cache.bytes == 900  # "a" left first
-    cache.get("b")
-    cache.put("e", "e", weight=300)
-    assert list(cache.items) == ["d", "b", "e"]
-    assert cache.put("huge", "huge", weight=5000) == "huge"  # answered, never kept
-    assert "huge" not in cache.items and cache.bytes == 900
-    cache.put("b", "b", weight=100)  # replacing an entry replaces its weight
-    assert cache.bytes == 700
-    counted: _LRU[int, int] = _LRU(size=2)
-    for key in range(3):
-        counted.put(key, key)
-    assert list(counted.items) == [1, 2]
