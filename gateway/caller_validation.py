@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from graphql import GraphQLError, GraphQLSchema, ValidationRule, validate
 from graphql.language import DocumentNode
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .authz.visibility import SchemaVisibility
 

@@ -48,7 +48,7 @@ def run_config(args: argparse.Namespace) -> int:
 
 def _check(settings: Settings) -> list[str]:
     """What a start-up would read, read now; the names of what was checked."""
-    from subgraphs.common.crypto_keys import KeyringError
+    from tandem_shared.crypto_keys import KeyringError
 
     from .auth import load_gateway_key
     from .crypto.fields import EncryptedFields

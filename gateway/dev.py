@@ -321,8 +321,8 @@ async def _idp_users(oa_database: str) -> tuple[Any, ...]:
 
     from sqlalchemy import select
 
-    from subgraphs.common.db import create_engine, create_session_factory, transaction
     from subgraphs.oa.store.models import Employee
+    from tandem_shared.db import create_engine, create_session_factory, transaction
 
     from .auth.dev_provider import DEMO_ROLES, DemoUser
 
@@ -356,8 +356,8 @@ async def _demo_logins(oa_database: str) -> dict[str, tuple[str, str]]:
     """Login -> (what they can show, their development headers), read from the OA database."""
     from sqlalchemy import select
 
-    from subgraphs.common.db import create_engine, create_session_factory, transaction
     from subgraphs.oa.store.models import Employee
+    from tandem_shared.db import create_engine, create_session_factory, transaction
 
     engine = create_engine(oa_database)
     try:

@@ -36,7 +36,7 @@ from graphql.language import (
 )
 from graphql.utilities import value_from_ast_untyped
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer

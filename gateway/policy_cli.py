@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml  # type: ignore[import-untyped]  # the one module reading YAML
 from graphql import GraphQLError, GraphQLSchema, build_schema
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .authz.enforcer import PolicyEnforcer
 from .authz.field_access import Grants

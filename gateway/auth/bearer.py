@@ -49,7 +49,7 @@ from jose.exceptions import (  # type: ignore[import-untyped]
     JWTError,
 )
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..errors import TandemError
 from .introspection import Introspector, audience_accepted, refusal

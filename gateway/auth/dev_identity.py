@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..errors import RequestError, TandemError
 

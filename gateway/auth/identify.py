@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .bearer import BearerAuthenticator
 from .dev_identity import DevIdentity

@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..errors import RequestError, TandemError
 from .browser_safety import CSRFRejected, check_csrf

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from subgraphs.common.keys import load_or_create_dev_key
-from subgraphs.common.tokens import DEFAULT_TTL, Principal, mint_subgraph_token
+from tandem_shared.keys import load_or_create_dev_key
+from tandem_shared.tokens import DEFAULT_TTL, Principal, mint_subgraph_token
 
 from ..errors import TandemError
 

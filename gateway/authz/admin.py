@@ -61,8 +61,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from subgraphs.common.timestamps import format_datetime
-from subgraphs.common.tokens import Principal
+from tandem_shared.timestamps import format_datetime
+from tandem_shared.tokens import Principal
 
 from ..errors import RequestError, TandemError
 from ..shared_state import RETRY_AFTER, ServiceUnavailable

@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.timestamps import AwareDateTime, utc_now
+from tandem_shared.timestamps import AwareDateTime, utc_now
 
 from ..errors import TandemError
 from .audit import record_change

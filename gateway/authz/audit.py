@@ -22,7 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 from .validation import PolicyLine
 

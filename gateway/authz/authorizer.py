@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..errors import OperationError
 from ..operation import NormalizedOperation

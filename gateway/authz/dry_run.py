@@ -18,7 +18,7 @@ from collections import OrderedDict
 from functools import cached_property
 from typing import Any
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..operation import NormalizedOperation
 from .authorizer import Authorizer

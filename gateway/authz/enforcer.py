@@ -24,7 +24,7 @@ from typing import Any
 import casbin  # type: ignore[import-untyped]
 from casbin import persist
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .validation import PolicyLine
 

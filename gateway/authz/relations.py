@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..operation import FieldSelection
 

@@ -42,8 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.pool import NullPool
 
-from subgraphs.common.db import create_engine
-from subgraphs.common.timestamps import AwareDateTime, utc_now
+from tandem_shared.db import create_engine
+from tandem_shared.timestamps import AwareDateTime, utc_now
 
 from ..errors import TandemError
 from .audit import AuditEntry, audit_page, record_change

@@ -42,7 +42,7 @@ from graphql.language import (
     UnionTypeDefinitionNode,
 )
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .arguments import SearchedFields, decide_argument
 from .enforcer import Decision

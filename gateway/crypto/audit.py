@@ -28,8 +28,8 @@ from typing import Any, Final, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from subgraphs.common.db import create_engine, upgrade_to_head
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.db import create_engine, upgrade_to_head
+from tandem_shared.timestamps import AwareDateTime
 
 from ..shared_state import Outage, database_down
 from .errors import AuditUnavailable

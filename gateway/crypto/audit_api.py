@@ -39,9 +39,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from subgraphs.common.timestamps import format_datetime
-from subgraphs.common.tokens import Principal
-from tandem_shared.timestamps import parse_iso8601
+from tandem_shared.timestamps import format_datetime, parse_iso8601
+from tandem_shared.tokens import Principal
 
 from ..errors import TandemError
 from ..shared_state import ServiceUnavailable

@@ -28,7 +28,7 @@ from graphql import (
 from graphql.language import DirectiveNode, SchemaDefinitionNode, SchemaExtensionNode
 from graphql.utilities import value_from_ast_untyped
 
-from subgraphs.common.crypto import SPEC_URL
+from tandem_shared.crypto import SPEC_URL
 
 from ..errors import SupergraphError
 from ..supergraph import Supergraph

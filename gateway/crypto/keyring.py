@@ -22,8 +22,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from subgraphs.common.crypto import DEK_SEAL, associated_data, dek_info, parse_envelope
-from subgraphs.common.crypto_keys import (
+from tandem_shared.crypto import DEK_SEAL, associated_data, dek_info, parse_envelope
+from tandem_shared.crypto_keys import (
     RETIRED,
     KeyEncryptionKey,
     KeyringData,

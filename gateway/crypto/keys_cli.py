@@ -38,8 +38,8 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from subgraphs.common.crypto import BlindIndex
-from subgraphs.common.crypto_keys import (
+from tandem_shared.crypto import BlindIndex
+from tandem_shared.crypto_keys import (
     ACTIVE,
     DECRYPT,
     KeyringData,
@@ -53,7 +53,7 @@ from subgraphs.common.crypto_keys import (
     retire,
     update_keyring,
 )
-from subgraphs.common.db import async_database_url, default_database_url
+from tandem_shared.db import async_database_url, default_database_url
 
 from .keyring import FieldKeyring
 from .provision import ROLES, check, provision

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..authz.enforcer import Decision
 from ..authz.relations import RELATIONS, Relation, holds

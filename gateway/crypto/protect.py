@@ -36,7 +36,7 @@ from graphql.language import (
     VariableNode,
 )
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..authz.field_access import Denial
 from ..authz.relations import RELATIONS, attribute_selection

@@ -42,7 +42,7 @@ from typing import Final
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from subgraphs.common.crypto_keys import (
+from tandem_shared.crypto_keys import (
     KeyringData,
     KeyringError,
     PublicKeyring,
@@ -53,7 +53,7 @@ from subgraphs.common.crypto_keys import (
     load_keyring,
     master_key,
 )
-from subgraphs.common.keys import generate_private_key, public_key_of
+from tandem_shared.keys import generate_private_key, public_key_of
 
 from .keyring import FieldKeyring
 from .tls_certs import TLS_FILES, TlsProvisionError, provision_tls

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .audit import AuditLog, PlaintextRead
 from .errors import AuditUnavailable, DecryptionFailed, FieldError

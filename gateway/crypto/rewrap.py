@@ -30,10 +30,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from subgraphs.common.crypto import BlindIndex, Sealer, parse_envelope
-from subgraphs.common.crypto_keys import PublicKeyring
-from subgraphs.common.crypto_orm import EncryptedColumn, encrypted_columns
-from subgraphs.common.db import create_engine
+from tandem_shared.crypto import BlindIndex, Sealer, parse_envelope
+from tandem_shared.crypto_keys import PublicKeyring
+from tandem_shared.crypto_orm import EncryptedColumn, encrypted_columns
+from tandem_shared.db import create_engine
 
 from .errors import DecryptionFailed
 from .keyring import FieldKeyring

@@ -23,7 +23,7 @@ from typing import Any
 from graphql import ValidationRule
 from starlette.routing import Route
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..authz.enforcer import DEFAULT_DENY, Decision
 from ..operation import Selection

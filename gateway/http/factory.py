@@ -24,7 +24,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from subgraphs.common.crypto_keys import KeyringError
+from tandem_shared.crypto_keys import KeyringError
 
 from ..auth import (
     BearerAuthenticator,

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..auth.routes import SSO, principal_of
 from ..errors import TandemError

@@ -33,7 +33,6 @@ from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
-from subgraphs.common.crypto_keys import KeyringError
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
 from subgraphs.common.settings import (
     SettingsError,
@@ -41,6 +40,7 @@ from subgraphs.common.settings import (
     gateway_public_key,
     load_settings,
 )
+from tandem_shared.crypto_keys import KeyringError
 
 __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "operation_guard", "serve"]
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from subgraphs.common.crypto import index_form
 from subgraphs.common.errors import BadUserInput
+from tandem_shared.crypto import index_form
 
 __all__ = [
     "FORMATS",

@@ -21,7 +21,7 @@ from __future__ import annotations
 from strawberry.federation.schema_directive import schema_directive
 from strawberry.schema_directive import Location
 
-from subgraphs.common.crypto import SPEC_URL
+from tandem_shared.crypto import SPEC_URL
 
 __all__ = ["Encrypted", "EncryptedInput"]
 

@@ -37,7 +37,7 @@ from strawberry.types import Info
 
 from subgraphs.common.coarse_policy import OperationGuard
 from subgraphs.common.errors import Forbidden, Unauthenticated, graphql_error_body
-from subgraphs.common.tokens import DEFAULT_LEEWAY, InvalidToken, Principal, verify_subgraph_request
+from tandem_shared.tokens import DEFAULT_LEEWAY, InvalidToken, Principal, verify_subgraph_request
 
 __all__ = [
     "COMPOSITION_HEADER",

@@ -41,8 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
-from subgraphs.common.crypto_keys import blind_index_key
 from subgraphs.common.errors import BadUserInput
+from tandem_shared.crypto_keys import blind_index_key
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

@@ -38,8 +38,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from subgraphs.common.db import async_database_url, default_database_url
-from subgraphs.common.keys import load_or_create_dev_key, public_key_of
+from tandem_shared.db import async_database_url, default_database_url
+from tandem_shared.keys import load_or_create_dev_key, public_key_of
 
 __all__ = [
     "DEFAULT_DATA_DIR",

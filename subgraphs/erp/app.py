@@ -17,13 +17,13 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from subgraphs.common.app import create_subgraph_app
-from subgraphs.common.db import create_engine, create_session_factory, transaction, upgrade_to_head
 from subgraphs.common.events import EventBus
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
 from subgraphs.erp.migrations import VERSION_TABLE
 from subgraphs.erp.schema import schema
 from subgraphs.erp.worker import running_worker
+from tandem_shared.db import create_engine, create_session_factory, transaction, upgrade_to_head
 
 __all__ = ["MIGRATIONS", "SEED_VARIABLE", "build_app", "migrate"]
 

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from subgraphs.common.app import serve
-from subgraphs.common.db import create_engine, create_session_factory
 from subgraphs.common.settings import load_settings
 from subgraphs.oa import DEFAULT_PORT, NAME
 from subgraphs.oa.app import build_app, migrate
 from subgraphs.oa.seed import seed_demo_data
+from tandem_shared.db import create_engine, create_session_factory
 
 
 async def _seed(database_url: str) -> bool:

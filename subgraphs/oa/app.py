@@ -17,13 +17,13 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from subgraphs.common.app import create_subgraph_app
-from subgraphs.common.db import create_engine, create_session_factory, upgrade_to_head
 from subgraphs.common.events import EventBus
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
 from subgraphs.oa.schema import schema
 from subgraphs.oa.seed import seed_demo_data
 from subgraphs.oa.worker import running_worker
+from tandem_shared.db import create_engine, create_session_factory, upgrade_to_head
 
 __all__ = ["SEED_VARIABLE", "build_app", "migrate"]
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
-from subgraphs.common.db import transaction
 from subgraphs.common.identity import current_principal
 from subgraphs.oa.loaders import Loaders
 from subgraphs.oa.store.people import Actor
+from tandem_shared.db import transaction
 
 __all__ = ["actor", "change", "loaders", "sessions"]
 

@@ -13,7 +13,6 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from subgraphs.common.db import transaction
 from subgraphs.oa.store import (
     announcements,
     approval_reads,
@@ -35,6 +34,7 @@ from subgraphs.oa.store.models import (
     Employee,
     MeetingRoom,
 )
+from tandem_shared.db import transaction
 
 __all__ = ["Loaders"]
 

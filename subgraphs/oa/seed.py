@@ -35,11 +35,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.codes import EMPLOYEE, format_code
-from subgraphs.common.db import transaction
 from subgraphs.common.money import MoneyInput
 from subgraphs.oa.store import announcements, approvals, flows, meetings, messages
 from subgraphs.oa.store.models import Department, Employee
 from subgraphs.oa.store.people import Actor
+from tandem_shared.db import transaction
 
 __all__ = ["DEPARTMENTS", "EMPLOYEE_COUNT", "employee_id", "seed_demo_data"]
 

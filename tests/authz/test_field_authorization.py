@@ -18,8 +18,8 @@ from gateway.authz.enforcer import PolicyEnforcer
 from gateway.errors import OperationError
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
 from subgraphs.demo.procurement.data import procurement_store
+from tandem_shared.tokens import Principal
 
 MODEL = Path(__file__).resolve().parents[2] / "policies" / "model.conf"
 

@@ -27,11 +27,11 @@ from gateway.errors import OperationError
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph, read_supergraph
 from subgraphs.common.events.memory_bus import InProcessBus
-from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.settings import SubgraphSettings
-from subgraphs.common.tokens import Principal
 from subgraphs.erp.app import build_app as build_erp
 from subgraphs.oa.app import build_app as build_oa
+from tandem_shared.keys import generate_private_key, public_key_of
+from tandem_shared.tokens import Principal
 from tests.common.lifespan import running
 from tests.crypto.stack import AppTransport
 from tests.support.processes import REPO_ROOT

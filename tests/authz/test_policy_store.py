@@ -18,7 +18,7 @@ from gateway.authz.store import (
     PolicyStore,
 )
 from gateway.authz.validation import InvalidRule, PolicyRule, RuleValidator
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.authz.policy_support import MODEL, POLICY, scratch_postgres
 
 pytestmark = pytest.mark.anyio

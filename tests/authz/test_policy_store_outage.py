@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.authz.policy_support import (
     GatewayReplica,
     admin_headers,

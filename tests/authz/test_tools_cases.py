@@ -14,7 +14,7 @@ from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import Decide, PolicyCase, run_case
 from gateway.policy_cli import PolicyCaseError, load_cases, main, parse_cases
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -11,7 +11,7 @@ from gateway.authz.dry_run import DryRunAuthorizer
 from gateway.authz.enforcer import Decision, PolicyEnforcer
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

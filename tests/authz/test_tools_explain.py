@@ -14,7 +14,7 @@ from gateway.errors import OperationError
 from gateway.pipeline import Gateway
 from gateway.policy_cli import main, render_trace
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

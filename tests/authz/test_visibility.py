@@ -22,7 +22,7 @@ from gateway.authz.enforcer import Decision, PolicyEnforcer
 from gateway.authz.tools import glob_matches
 from gateway.authz.visibility import VISIBILITY_SUBJECT, SchemaVisibility, visible_schema
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

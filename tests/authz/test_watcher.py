@@ -24,7 +24,7 @@ from gateway.authz.watcher import (
     PolicyWatcher,
     RedisWatcher,
 )
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.authz.policy_support import (
     MODEL,
     POLICY,

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from subgraphs.common.db import create_engine
+from tandem_shared.db import create_engine
 
 POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -12,8 +12,8 @@ from typing import Any
 
 from jose import jwt  # type: ignore[import-untyped]
 
-from subgraphs.common.keys import generate_private_key
-from subgraphs.common.tokens import (
+from tandem_shared.keys import generate_private_key
+from tandem_shared.tokens import (
     ISSUER,
     TOKEN_TYPE,
     Principal,

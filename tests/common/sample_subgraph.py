@@ -16,10 +16,10 @@ from strawberry.types import Info
 
 from subgraphs.common.app import create_subgraph_app, serve
 from subgraphs.common.codes import PURCHASE_ORDER, next_code
-from subgraphs.common.db import create_engine, create_session_factory, transaction, upgrade_to_head
 from subgraphs.common.identity import current_principal
 from subgraphs.common.schema import create_schema
 from subgraphs.common.settings import SubgraphSettings
+from tandem_shared.db import create_engine, create_session_factory, transaction, upgrade_to_head
 
 __all__ = ["NAME", "build_app", "schema"]
 

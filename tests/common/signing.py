@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from subgraphs.common.tokens import Principal, mint_subgraph_token
+from tandem_shared.tokens import Principal, mint_subgraph_token
 
 __all__ = ["signed"]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from subgraphs.common.keys import load_or_create_dev_key
 from subgraphs.common.settings import Environment, SettingsError, SubgraphSettings
+from tandem_shared.keys import load_or_create_dev_key
 from tests.common.forge import ALICE
 from tests.common.lifespan import running
 from tests.common.sample_subgraph import build_app

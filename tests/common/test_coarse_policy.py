@@ -18,9 +18,9 @@ from gateway.supergraph import load_supergraph
 from subgraphs.common.app import operation_guard
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError
 from subgraphs.common.settings import INSTALLED_POLICY, SubgraphSettings
-from subgraphs.common.tokens import Principal
 from subgraphs.erp.schema import schema as erp_schema
 from subgraphs.oa.schema import schema as oa_schema
+from tandem_shared.tokens import Principal
 from tests.e2e import persona_queries
 from tests.e2e.personas import PEOPLE
 

@@ -14,7 +14,7 @@ from subgraphs.common.codes import (
     next_code,
     parse_code,
 )
-from subgraphs.common.db import create_session_factory, transaction, upgrade_to_head
+from tandem_shared.db import create_session_factory, transaction, upgrade_to_head
 
 EXAMPLE = "tests.common.migrations_example"
 

@@ -13,7 +13,8 @@ from sqlalchemy import Column, MetaData, String, Table, func, insert, inspect, s
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from subgraphs.common.db import (
+from subgraphs.common.money import DecimalAmount
+from tandem_shared.db import (
     create_engine,
     create_session_factory,
     current_revision,
@@ -21,7 +22,6 @@ from subgraphs.common.db import (
     transaction,
     upgrade_to_head,
 )
-from subgraphs.common.money import DecimalAmount
 
 pytestmark = pytest.mark.anyio
 

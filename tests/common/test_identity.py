@@ -22,10 +22,10 @@ from subgraphs.common.identity import (
     current_principal,
     is_service_sdl_request,
 )
-from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.schema import create_schema
 from subgraphs.common.settings import SubgraphSettings
-from subgraphs.common.tokens import mint_subgraph_token
+from tandem_shared.keys import generate_private_key, public_key_of
+from tandem_shared.tokens import mint_subgraph_token
 from tests.common.forge import ALICE, forged_tokens
 
 pytestmark = pytest.mark.anyio

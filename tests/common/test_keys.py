@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from subgraphs.common.keys import (
+from subgraphs.common.settings import SettingsError, SubgraphSettings, gateway_public_key
+from tandem_shared.keys import (
     generate_private_key,
     key_id,
     load_or_create_dev_key,
     public_key_of,
 )
-from subgraphs.common.settings import SettingsError, SubgraphSettings, gateway_public_key
 
 
 def test_the_dev_key_is_created_once_private_and_reused(tmp_path: Path) -> None:

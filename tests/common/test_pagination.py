@@ -16,7 +16,6 @@ from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from subgraphs.common.db import create_session_factory, transaction
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.pagination import (
@@ -29,6 +28,7 @@ from subgraphs.common.pagination import (
 )
 from subgraphs.common.schema import create_schema
 from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.db import create_session_factory, transaction
 
 
 class Base(DeclarativeBase):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from subgraphs.common.db import async_database_url
 from subgraphs.common.settings import (
     Environment,
     SettingsError,
     SubgraphSettings,
     load_settings,
 )
+from tandem_shared.db import async_database_url
 
 
 def test_defaults_are_embedded_and_development() -> None:

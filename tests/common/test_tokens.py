@@ -7,8 +7,8 @@ import time
 import pytest
 from jose import jwt  # type: ignore[import-untyped]
 
-from subgraphs.common.keys import generate_private_key, key_id, public_key_of
-from subgraphs.common.tokens import (
+from tandem_shared.keys import generate_private_key, key_id, public_key_of
+from tandem_shared.tokens import (
     ISSUER,
     TOKEN_TYPE,
     InvalidToken,

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from subgraphs.common.crypto_keys import create_keyring, master_key
+from tandem_shared.crypto_keys import create_keyring, master_key
 from tests.crypto.stack import Stack, scratch_databases
 
 WRITTEN: list[str] = []

@@ -37,13 +37,13 @@ from gateway.executor.transport import SubgraphRequest
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
 from subgraphs.common.events.memory_bus import InProcessBus
-from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.settings import SubgraphSettings
-from subgraphs.common.tokens import Principal
 from subgraphs.erp.app import build_app as build_erp
 from subgraphs.erp.seed import CUSTOMERS, EMPLOYEES, SUPPLIERS
 from subgraphs.oa.app import build_app as build_oa
 from subgraphs.oa.seed import EMPLOYEE_COUNT, _employee
+from tandem_shared.keys import generate_private_key, public_key_of
+from tandem_shared.tokens import Principal
 from tests.common.lifespan import running
 from tests.support.processes import REPO_ROOT
 

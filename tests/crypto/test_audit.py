@@ -18,7 +18,7 @@ from gateway.crypto.errors import AuditUnavailable
 from gateway.crypto.runtime import FieldCrypto
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.crypto.stack import PEOPLE, SUPERGRAPH, Stack, seeded_id_card
 
 READS = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.common.crypto import BlindIndex, index_form
+from tandem_shared.crypto import BlindIndex, index_form
 
 KEY = BlindIndex(b"i" * 32)
 

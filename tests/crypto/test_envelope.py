@@ -10,9 +10,9 @@ import pytest
 
 from gateway.crypto.errors import DecryptionFailed
 from gateway.crypto.keyring import FieldKeyring
-from subgraphs.common import crypto
-from subgraphs.common.crypto import Sealer, parse_envelope
-from subgraphs.common.crypto_keys import (
+from tandem_shared import crypto
+from tandem_shared.crypto import Sealer, parse_envelope
+from tandem_shared.crypto_keys import (
     KeyringError,
     LocalKEK,
     PublicKeyring,

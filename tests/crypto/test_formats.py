@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.common.crypto import index_form
 from subgraphs.common.crypto_formats import bank_account, cn_resident_id, phone_number
 from subgraphs.common.errors import BadUserInput
+from tandem_shared.crypto import index_form
 from tests.crypto.stack import seeded_id_card
 
 

@@ -17,9 +17,6 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
 from gateway.crypto.keyring import FieldKeyring
-from subgraphs.common.crypto import index_form
-from subgraphs.common.crypto_orm import field_keys
-from subgraphs.common.db import create_engine, migrations_directory
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.app import MIGRATIONS as ERP_MIGRATIONS
 from subgraphs.erp.app import migrate as migrate_erp
@@ -27,6 +24,9 @@ from subgraphs.erp.migrations import VERSION_TABLE as ERP_VERSIONS
 from subgraphs.oa import MIGRATIONS as OA_MIGRATIONS
 from subgraphs.oa import VERSION_TABLE as OA_VERSIONS
 from subgraphs.oa.app import migrate as migrate_oa
+from tandem_shared.crypto import index_form
+from tandem_shared.crypto_orm import field_keys
+from tandem_shared.db import create_engine, migrations_directory
 from tests.crypto.conftest import key_environment
 from tests.crypto.stack import scratch_databases
 

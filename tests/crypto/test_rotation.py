@@ -15,8 +15,8 @@ import pytest
 from gateway.crypto import keys_cli
 from gateway.crypto.keyring import FieldKeyring
 from gateway.crypto.rewrap import Rewrapper, count_by_key
-from subgraphs.common.crypto import BlindIndex
-from subgraphs.common.crypto_keys import blind_index_key, keyring_path, load_keyring
+from tandem_shared.crypto import BlindIndex
+from tandem_shared.crypto_keys import blind_index_key, keyring_path, load_keyring
 from tests.crypto.conftest import WRITTEN
 from tests.crypto.stack import PEOPLE, Stack
 

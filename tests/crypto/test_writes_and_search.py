@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from gateway.errors import OperationError
-from subgraphs.common.crypto import index_form
-from subgraphs.common.crypto_orm import field_keys
+from tandem_shared.crypto import index_form
+from tandem_shared.crypto_orm import field_keys
 from tests.crypto.conftest import WRITTEN
 from tests.crypto.stack import Stack
 

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.crypto.keys_cli import main as keys
 from gateway.crypto.provision import FILES, check, provision
-from subgraphs.common.crypto_keys import KeyringError
+from tandem_shared.crypto_keys import KeyringError
 
 
 def contents(directory: Path) -> dict[str, str]:

@@ -18,9 +18,9 @@ import asyncpg
 import pytest
 from sqlalchemy import make_url
 
-from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp.app import build_app
+from tandem_shared.keys import generate_private_key, public_key_of
 from tests.erp.harness import ErpClient, running
 
 POSTGRES_URL = os.environ.get(

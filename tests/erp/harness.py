@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.common.signing import signed
 
 __all__ = ["ALICE", "BOB", "ErpClient", "running"]

@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from subgraphs.common.codes import CODE_COUNTERS_TABLE
-from subgraphs.common.db import create_engine
 from subgraphs.erp.migrations import VERSION_TABLE
 from subgraphs.erp.store.base import Base
 from subgraphs.erp.store.events import OUTBOX_TABLE, PROCESSED_EVENTS_TABLE
+from tandem_shared.db import create_engine
 from tests.erp.harness import ErpClient
 
 pytestmark = pytest.mark.anyio

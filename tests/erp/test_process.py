@@ -13,11 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.common.db import transaction
-from subgraphs.common.keys import load_or_create_dev_key
 from subgraphs.erp.seed import seed_demo_data
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.base import current_period
+from tandem_shared.db import transaction
+from tandem_shared.keys import load_or_create_dev_key
 from tests.common.signing import signed
 from tests.crypto.opener import opened_json
 from tests.erp.harness import ALICE, ErpClient

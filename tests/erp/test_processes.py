@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from subgraphs.common.db import transaction
 from subgraphs.common.errors import BadUserInput
 from subgraphs.erp.store import events as erp_events
 from subgraphs.erp.store import finance, procurement
@@ -18,6 +17,7 @@ from subgraphs.erp.store.processes import (
     create_purchase_order_from_request,
     post_expense_from_request,
 )
+from tandem_shared.db import transaction
 from tests.erp.catalog import Catalog, make_catalog
 from tests.erp.harness import ErpClient
 from tests.erp.util import ENTITIES, fresh

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from subgraphs.common.db import transaction
 from subgraphs.erp.store import events as erp_events
+from tandem_shared.db import transaction
 from tests.crypto.opener import opened
 from tests.erp.catalog import Catalog, make_catalog
 from tests.erp.harness import ALICE, ErpClient
@@ -159,7 +159,7 @@ async def test_orders_are_filtered_and_paginated_newest_first(erp: ErpClient) ->
 async def test_suppliers_orders_and_oa_extensions_resolve_as_entities(erp: ErpClient) -> None:
     catalog = await make_catalog(erp)
     applicant = fresh("emp")
-    from subgraphs.common.tokens import Principal
+    from tandem_shared.tokens import Principal
 
     someone = Principal(applicant, "Someone", ("employee",), None, None)
     order = (await erp.data(CREATE, order_input(catalog), principal=someone))["createPurchaseOrder"]

@@ -26,8 +26,8 @@ from redis.asyncio import Redis
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import create_engine, create_session_factory, upgrade_to_head
 from subgraphs.common.events import RedisStreamBus
+from tandem_shared.db import create_engine, create_session_factory, upgrade_to_head
 from tests.events.redis_server import RedisServer, redis_server_binary
 from tests.events.shop import MIGRATIONS
 

@@ -13,8 +13,8 @@ import argparse
 import asyncio
 import signal
 
-from subgraphs.common.db import create_engine, create_session_factory
 from subgraphs.common.events import Delivery, EventConsumer, EventWorker, RedisStreamBus
+from tandem_shared.db import create_engine, create_session_factory
 from tests.events.buses import HangBeforeAckBus, WrappedBus
 from tests.events.shop import GROUP, TOPIC, create_order
 

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events import (
     Backoff,
     Event,
@@ -26,6 +25,7 @@ from subgraphs.common.events import (
     outbox_table,
 )
 from subgraphs.common.events.inbox import processed_events_table
+from tandem_shared.db import transaction
 
 MIGRATIONS = "tests.events.migrations"
 OUTBOX = "shop_outbox"

@@ -158,8 +158,8 @@ async def test_a_service_worker_from_its_settings_relays_and_consumes(
 async def _all_published(sessions: object) -> bool:
     from sqlalchemy import func, select
 
-    from subgraphs.common.db import transaction
     from subgraphs.common.events import outbox_table
+    from tandem_shared.db import transaction
 
     table = outbox_table(OUTBOX)
     async with transaction(sessions) as session:  # type: ignore[arg-type]

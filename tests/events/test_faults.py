@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events import RedisStreamBus, outbox_table
 from subgraphs.common.events.inbox import was_processed
+from tandem_shared.db import transaction
 from tests.events.conftest import Database, MakeDatabase
 from tests.events.redis_server import RedisServer
 from tests.events.shop import (

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events import Event, handle_once
 from subgraphs.common.events.inbox import was_processed
+from tandem_shared.db import transaction
 from tests.events.conftest import MakeDatabase
 from tests.events.shop import GROUP, TOPIC, create_order, order_counts, processed
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events import add_event, outbox_table
 from subgraphs.common.events.outbox import OutboxEvent
+from tandem_shared.db import transaction
 from tests.events.conftest import MakeDatabase
 from tests.events.shop import OUTBOX, TOPIC, approve
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events import (
     BusUnavailable,
     EventConsumer,
@@ -25,6 +24,7 @@ from subgraphs.common.events import (
 )
 from subgraphs.common.events.outbox import OutboxEvent
 from subgraphs.common.timestamps import utc_now
+from tandem_shared.db import transaction
 from tests.events.buses import CrashAfterPublishBus, DownBus, PausingBus, RecordingBus
 from tests.events.conftest import Database, MakeDatabase
 from tests.events.shop import (

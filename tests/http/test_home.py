@@ -20,7 +20,7 @@ from gateway.http.app import create_app
 from gateway.http.home import render_home
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.auth.test_sso_support import serve, session_cookie
 from tests.support.oidc import browser
 from tests.support.processes import REPO_ROOT, free_port

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.common.signing import signed
 
 __all__ = ["OAClient"]

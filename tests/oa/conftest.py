@@ -22,11 +22,11 @@ from sqlalchemy import make_url, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
-from subgraphs.common.db import create_engine, create_session_factory, transaction
-from subgraphs.common.keys import generate_private_key, public_key_of
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa.app import build_app, migrate
 from subgraphs.oa.store.models import Base, Department
+from tandem_shared.db import create_engine, create_session_factory, transaction
+from tandem_shared.keys import generate_private_key, public_key_of
 from tests.common.lifespan import running
 from tests.oa.client import OAClient
 from tests.oa.org import add_org

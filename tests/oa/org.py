@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.tokens import Principal
 from subgraphs.oa.store.models import Department, Employee
+from tandem_shared.tokens import Principal
 
 __all__ = [
     "ALICE",

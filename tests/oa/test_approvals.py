@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.common.money import MoneyInput
-from subgraphs.common.tokens import Principal
 from subgraphs.oa.store.flows import Rule, StepSpec, define_flow
 from subgraphs.oa.store.models import outbox
+from tandem_shared.db import transaction
+from tandem_shared.tokens import Principal
 from tests.oa.client import OAClient
 from tests.oa.org import ALICE, BOB, CAROL, CEO, FIONA, FRANK, HELEN
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.oa.store.meetings import create_room
+from tandem_shared.db import transaction
 from tests.oa.client import OAClient
 from tests.oa.org import ALICE, BOB, CAROL, CEO, FIONA, FRANK, HELEN
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.common.errors import NotFound
 from subgraphs.oa.store.messages import deliver_system_message
 from subgraphs.oa.store.models import MailboxEntry, Message
+from tandem_shared.db import transaction
 from tests.oa.client import OAClient
 from tests.oa.org import ALICE, BOB, CAROL, STRANGER
 

@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from subgraphs.common.db import create_engine, current_revision
 from subgraphs.oa import VERSION_TABLE
 from subgraphs.oa.app import migrate
 from subgraphs.oa.store.models import Base
+from tandem_shared.db import create_engine, current_revision
 
 pytestmark = pytest.mark.anyio
 

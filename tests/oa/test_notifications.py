@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.events.bus import Event
 from subgraphs.oa.store.models import MailboxEntry
 from subgraphs.oa.store.notifications import HANDLERS
+from tandem_shared.db import transaction
 from tests.oa.client import OAClient
 from tests.oa.org import BOB
 

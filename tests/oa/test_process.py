@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from subgraphs.common.keys import load_or_create_dev_key
-from subgraphs.common.tokens import Principal
+from tandem_shared.keys import load_or_create_dev_key
+from tandem_shared.tokens import Principal
 from tests.common.signing import signed
 from tests.support.processes import REPO_ROOT, free_port
 

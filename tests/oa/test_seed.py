@@ -11,10 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import create_engine, create_session_factory, transaction
-from subgraphs.common.keys import public_key_of
 from subgraphs.common.settings import SubgraphSettings
-from subgraphs.common.tokens import Principal
 from subgraphs.oa.app import build_app
 from subgraphs.oa.seed import seed_demo_data
 from subgraphs.oa.store.models import (
@@ -24,6 +21,9 @@ from subgraphs.oa.store.models import (
     Employee,
     MeetingRoom,
 )
+from tandem_shared.db import create_engine, create_session_factory, transaction
+from tandem_shared.keys import public_key_of
+from tandem_shared.tokens import Principal
 from tests.common.lifespan import running
 from tests.oa.client import OAClient
 

@@ -21,7 +21,7 @@ from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import schema_coordinates
 from gateway.authz.validation import DEMO_ROLES
 from gateway.supergraph import load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -24,8 +24,8 @@ import httpx
 import pytest
 from jose import jwt  # type: ignore[import-untyped]
 
-from subgraphs.common.tokens import DEFAULT_LEEWAY, Principal, mint_subgraph_token
 from subgraphs.erp.store.base import current_period
+from tandem_shared.tokens import DEFAULT_LEEWAY, Principal, mint_subgraph_token
 from tests.e2e.stack import sql
 from tests.security.production import ProductionStack, person, production_stack
 from tests.security.wiretap import Captured, Wiretap, running_wiretap

@@ -19,7 +19,7 @@ from gateway.errors import OperationError
 from gateway.pipeline import Gateway
 from gateway.settings import Settings
 from gateway.supergraph import Supergraph, load_supergraph
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 from tests.support.processes import REPO_ROOT
 
 POLICIES = REPO_ROOT / "policies"

@@ -28,9 +28,9 @@ from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events.bus import check_name
 from subgraphs.common.timestamps import AwareDateTime, utc_now
+from tandem_shared.db import transaction
 
 __all__ = [
     "PROCESSED_EVENTS_TABLE",

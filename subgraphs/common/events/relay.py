@@ -36,7 +36,6 @@ from typing import Any
 from sqlalchemy import Row, Select, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.db import transaction
 from subgraphs.common.events.bus import (
     BusUnavailable,
     EventBus,
@@ -47,6 +46,7 @@ from subgraphs.common.events.bus import (
 from subgraphs.common.events.loops import Backoff, repeat, sleep_until
 from subgraphs.common.events.outbox import outbox_table
 from subgraphs.common.timestamps import AwareDateTime, utc_now
+from tandem_shared.db import transaction
 
 __all__ = ["OutboxRelay", "receipts_topic"]
 

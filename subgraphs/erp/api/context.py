@@ -11,11 +11,11 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
-from subgraphs.common.db import transaction
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.identity import current_principal
 from subgraphs.common.money import Money, MoneyInput, parse_money
 from subgraphs.common.pagination import Connection, paginate
+from tandem_shared.db import transaction
 
 __all__ = ["actor", "connection", "money", "money_input", "session"]
 

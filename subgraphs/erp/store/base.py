@@ -14,9 +14,9 @@ from typing import Final
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from subgraphs.common.crypto_orm import seal_on_flush
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.timestamps import utc_now
+from tandem_shared.crypto_orm import seal_on_flush
 
 __all__ = [
     "BUSINESS_TZ",

@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.common.db import transaction
 from subgraphs.common.errors import NotFound
 from subgraphs.common.pagination import Connection
 from subgraphs.oa.context import actor, change, sessions
@@ -23,6 +22,7 @@ from subgraphs.oa.types.approvals import (
     PurchaseRequestInput,
     visible_request,
 )
+from tandem_shared.db import transaction
 
 __all__ = ["ApprovalsMutation", "ApprovalsQuery"]
 

@@ -14,10 +14,10 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.crypto_schema import EncryptedInput
-from subgraphs.common.db import transaction
 from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import identity_fields
 from subgraphs.oa.types.people import Employee
+from tandem_shared.db import transaction
 
 __all__ = ["IdentityMutation", "IdentityQuery"]
 

@@ -9,7 +9,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.common.db import transaction
 from subgraphs.common.pagination import Connection
 from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import meetings
@@ -20,6 +19,7 @@ from subgraphs.oa.types.meetings import (
     MeetingRoomInput,
     RoomAvailability,
 )
+from tandem_shared.db import transaction
 
 __all__ = ["MeetingsMutation", "MeetingsQuery"]
 

@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.common.db import transaction
 from subgraphs.common.pagination import Connection
 from subgraphs.oa.context import actor, change, sessions
 from subgraphs.oa.store import announcements, messages
@@ -19,6 +18,7 @@ from subgraphs.oa.types.messages import (
     PublishAnnouncementInput,
     SendMessageInput,
 )
+from tandem_shared.db import transaction
 
 __all__ = ["MessagesMutation", "MessagesQuery"]
 

@@ -8,13 +8,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.common.db import transaction
 from subgraphs.common.errors import NotFound
 from subgraphs.common.pagination import Connection
 from subgraphs.oa.context import actor, loaders, sessions
 from subgraphs.oa.store import people
 from subgraphs.oa.store.validation import check_id
 from subgraphs.oa.types.people import Department, Employee, EmployeeFilter
+from tandem_shared.db import transaction
 
 __all__ = ["PeopleQuery"]
 

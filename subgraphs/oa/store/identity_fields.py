@@ -12,12 +12,12 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.crypto import index_form
 from subgraphs.common.crypto_formats import cn_resident_id, phone_number
-from subgraphs.common.crypto_orm import field_keys
 from subgraphs.common.errors import Forbidden
 from subgraphs.oa.store.models import Employee
 from subgraphs.oa.store.people import Actor, require_employee
+from tandem_shared.crypto import index_form
+from tandem_shared.crypto_orm import field_keys
 
 __all__ = ["ID_CARD_COORDINATE", "find_by_id_card_number", "set_identity_fields"]
 

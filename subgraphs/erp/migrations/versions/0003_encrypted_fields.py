@@ -11,7 +11,7 @@ Revises: 0002
 
 import json
 
-from subgraphs.common.crypto_orm import EncryptedColumn, seal_in_place
+from tandem_shared.crypto_orm import EncryptedColumn, seal_in_place
 
 revision = "0003"
 down_revision = "0002"

@@ -8,10 +8,10 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subgraphs.common.crypto_orm import encrypted
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
+from tandem_shared.crypto_orm import encrypted
 
 __all__ = ["Account", "Asset", "Budget", "EmployeeSalary", "JournalEntry", "JournalLine"]
 

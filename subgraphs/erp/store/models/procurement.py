@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subgraphs.common.crypto_orm import encrypted
 from subgraphs.common.money import DecimalAmount
 from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
 from subgraphs.erp.store.models.inventory import Item, Warehouse
+from tandem_shared.crypto_orm import encrypted
 
 __all__ = ["PurchaseOrder", "PurchaseOrderLine", "Supplier"]
 

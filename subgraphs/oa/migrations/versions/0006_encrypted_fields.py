@@ -12,7 +12,7 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-from subgraphs.common.crypto_orm import EncryptedColumn, seal_in_place
+from tandem_shared.crypto_orm import EncryptedColumn, seal_in_place
 
 revision = "0006"
 down_revision = "0005"

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from subgraphs.common.crypto_keys import PublicKeyring, b64decode, b64encode
+from tandem_shared.crypto_keys import PublicKeyring, b64decode, b64encode
 
 __all__ = [
     "DEK_SEAL",

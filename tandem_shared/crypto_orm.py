@@ -28,8 +28,8 @@ from typing import Any, Final
 from sqlalchemy import Column, MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
-from subgraphs.common.crypto import BlindIndex, Sealer, index_form, is_envelope
-from subgraphs.common.crypto_keys import PublicKeyring, blind_index_key, keyring_path
+from tandem_shared.crypto import BlindIndex, Sealer, index_form, is_envelope
+from tandem_shared.crypto_keys import PublicKeyring, blind_index_key, keyring_path
 
 __all__ = [
     "INFO_KEY",

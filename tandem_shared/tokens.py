@@ -44,7 +44,7 @@ from jose.exceptions import (  # type: ignore[import-untyped]
     JWTError,
 )
 
-from subgraphs.common.keys import key_id, public_key_of
+from tandem_shared.keys import key_id, public_key_of
 
 __all__ = [
     "ALGORITHM",
