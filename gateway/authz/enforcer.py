@@ -23,12 +23,24 @@ from typing import Any
 
 import casbin  # type: ignore[import-untyped]
 from casbin import persist
+from casbin.model import Model  # type: ignore[import-untyped]
+from casbin.persist.adapter import _extract_tokens  # type: ignore[import-untyped]
+from casbin.util.builtin_operators import glob_match as _glob_match  # type: ignore[import-untyped]
 
-from tandem_shared.tokens import Principal
+from subgraphs.common.tokens import Principal
 
 from .validation import PolicyLine
 
-__all__ = ["DEFAULT_ALLOW", "DEFAULT_DENY", "Decision", "PolicyEnforcer", "read_policy_file"]
+__all__ = [
+    "DEFAULT_ALLOW",
+    "DEFAULT_DENY",
+    "Decision",
+    "PolicyEnforcer",
+    "glob_match",
+    "model_columns",
+    "policy_tokens",
+    "read_policy_file",
+]
 
 DEFAULT_ALLOW = "default: allow unlisted"
 DEFAULT_DENY = "default: deny unlisted"
@@ -198,6 +210,37 @@ def read_policy_file(model_path: str | Path, policy_path: str | Path) -> tuple[P
         for ptype, assertion in model.model.get(section, {}).items():
             lines.extend((ptype, *rule) for rule in assertion.policy)
     return tuple(lines)
+
+
+def policy_tokens(row: str) -> list[str]:
+    """One row of a CSV policy file split as casbin's file adapter splits it (commas outside
+    ``[]``/``()``; the first value is the row's type); [] for a comment or an empty row.
+
+    Raises ValueError for a row casbin cannot read at all (a bracket closed before it opened).
+    """
+    try:
+        tokens: list[str] | None = _extract_tokens(row)
+    except IndexError:
+        raise ValueError("a bracket is closed before it is opened: casbin cannot read it") from None
+    return tokens or []
+
+
+def model_columns(text: str) -> dict[str, tuple[str, ...]]:
+    """The policy and role types of a casbin model as casbin reads it, with their columns:
+    ``{"p": ("sub", "dom", "obj", "act", "eft"), "g": ("_", "_", "_")}``."""
+    model = Model()
+    model.load_model_from_text(text)
+    return {
+        ptype: tuple(column.strip() for column in assertion.value.split(","))
+        for section in ("p", "g")
+        for ptype, assertion in model.model.get(section, {}).items()
+    }
+
+
+def glob_match(coordinate: str, pattern: str) -> bool:
+    """Whether a policy object matches ``coordinate``: casbin's ``globMatch``, the matcher
+    ``policies/model.conf`` names (``*``, ``?``, ``[...]``, ``{a,b}``)."""
+    return bool(_glob_match(coordinate, pattern))
 
 
 class _LinesAdapter(persist.Adapter):  # type: ignore[misc]

@@ -5,19 +5,14 @@ takes text, schemas and decide functions. Decisions go through the same
 :func:`~gateway.authz.field_access.authorize_selections` the gateway runs at plan time, on the
 operation normalized as the gateway normalizes it, so what a tool says is what the gateway does.
 
-Policy rows are read as casbin's file adapter reads them (commas outside ``[]``/``()`` split
-fields; ``#`` starts a comment line), and objects match coordinates as casbin's ``globMatch``
-does (``*``, ``?``, ``[...]``, ``{a,b}``; coordinates hold no ``/``).
+Policy rows, the model's columns and the matching of objects to coordinates are casbin's own
+(through :mod:`gateway.authz.enforcer`): the file the gateway enforces is read one way.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import itertools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Final
 
 from graphql import (
@@ -35,12 +30,12 @@ from graphql import (
 )
 from graphql.utilities import value_from_ast_untyped
 
-from tandem_shared.tokens import Principal
+from subgraphs.common.tokens import Principal
 
-from ..errors import OperationError
+from ..errors import OperationError, TandemError
 from ..operation import InlineSelection, Selection, normalize_operation
 from ..validation import GATEWAY_RULES
-from .enforcer import Decision
+from .enforcer import Decision, glob_match, model_columns, policy_tokens
 from .field_access import AccessDecision, Grants, authorize_selections
 from .relations import RELATIONS
 from .validation import DEMO_ROLES
@@ -95,78 +90,24 @@ def parse_policy(text: str) -> list[PolicyLine]:
     """The rows of a casbin CSV policy, split as casbin's file adapter splits them."""
     rows = []
     for number, raw in enumerate(text.split("\n"), 1):
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            ptype, *values = _tokens(line)
+        try:
+            tokens = policy_tokens(raw.strip())
+        except ValueError as error:
+            raise TandemError(f"line {number}: {error}", code="BAD_USER_INPUT") from None
+        if tokens:
+            ptype, *values = tokens
             rows.append(PolicyLine(number, ptype, tuple(values)))
     return rows
 
 
-def _tokens(line: str) -> list[str]:
-    tokens, depth, start = [], 0, 0
-    for match in re.finditer(r"[,\[\]()]", line):
-        char = match.group()
-        if char in "[(":
-            depth += 1
-        elif char in "])":
-            depth = max(depth - 1, 0)
-        elif depth == 0:
-            tokens.append(line[start : match.start()].strip())
-            start = match.end()
-    tokens.append(line[start:].strip())
-    return tokens
-
-
 def parse_model(text: str) -> dict[str, tuple[str, ...]]:
     """Policy and role types of a casbin model: ``{"p": ("sub", "dom", ...), "g": ("_", ...)}``."""
-    types: dict[str, tuple[str, ...]] = {}
-    section = ""
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip()
-        elif (
-            "=" in line
-            and section in ("policy_definition", "role_definition")
-            and (not line.startswith("#"))
-        ):
-            key, _, value = line.partition("=")
-            types[key.strip()] = tuple(v.strip() for v in value.split(","))
-    return types
+    return model_columns(text)
 
 
 def glob_matches(coordinate: str, pattern: str) -> bool:
     """Whether ``coordinate`` matches a policy object, as casbin's ``globMatch`` decides."""
-    return _compiled(pattern).match(coordinate) is not None
-
-
-@lru_cache(maxsize=4096)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    patterns = _expand_braces(pattern.replace("[^", "[!"))  # wcmatch negates with ^ too
-    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
-
-
-def _expand_braces(pattern: str) -> list[str]:
-    """``a{b,c{d,e}}`` -> ``[ab, acd, ace]``; a brace without a top-level comma stays literal."""
-    depth, opening, commas = 0, -1, list[int]()
-    for index, char in enumerate(pattern):
-        if char == "{":
-            depth += 1
-            if depth == 1:
-                opening, commas = index, []
-        elif char == "," and depth == 1:
-            commas.append(index)
-        elif char == "}" and depth > 0:
-            depth -= 1
-            if depth == 0 and commas:
-                head, tail = pattern[:opening], pattern[index + 1 :]
-                bounds = [opening, *commas, index]
-                return [
-                    expanded
-                    for left, right in itertools.pairwise(bounds)
-                    for expanded in _expand_braces(head + pattern[left + 1 : right] + tail)
-                ]
-    return [pattern]
+    return glob_match(coordinate, pattern)
 
 
 def schema_coordinates(schema: GraphQLSchema) -> dict[str, str]:

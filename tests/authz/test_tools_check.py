@@ -14,6 +14,7 @@ from gateway.authz.tools import (
     parse_policy,
     schema_coordinates,
 )
+from gateway.errors import TandemError
 from gateway.policy_cli import main
 from gateway.supergraph import load_supergraph
 
@@ -47,6 +48,11 @@ def test_policy_lines_are_split_as_casbin_splits_them() -> None:
         (4, "g", ("alice", "hr", "*")),
     ]
     assert parse_policy("p, a, *, keyMatch(x, y), read, allow")[0].values[2] == "keyMatch(x, y)"
+
+
+def test_a_row_casbin_cannot_read_is_refused_with_its_line() -> None:
+    with pytest.raises(TandemError, match=r"line 2: a bracket is closed before it is opened"):
+        parse_policy("p, hr, *, Employee.*, read, allow\np, hr, *, Employee.name), read, allow\n")
 
 
 @pytest.mark.parametrize(
