@@ -38,6 +38,7 @@ __all__ = [
     "encrypted",
     "encrypted_columns",
     "field_keys",
+    "seal_in_place",
     "seal_on_flush",
 ]
 

@@ -5,7 +5,7 @@ it loads the keyring file, and loads it again when the file changes (checked whe
 envelope names a key version it does not know: a rotation is picked up on its first use).
 An envelope's data key is opened with HPKE once and cached (bounded); the value is then one
 AES-GCM decryption with the entity binding as associated data
-(:func:`subgraphs.common.crypto.associated_data`). Whatever goes wrong (not an envelope, an
+(:func:`tandem_shared.crypto.associated_data`). Whatever goes wrong (not an envelope, an
 unknown or retired key, a tampered or moved ciphertext) is :class:`DecryptionFailed`: a
 value is decrypted exactly or not at all.
 """

@@ -1,6 +1,6 @@
 """Re-encrypting stored envelopes under the active key version, online, in batches.
 
-For each encrypted column of each database (``subgraphs.common.crypto_orm`` marks them), rows
+For each encrypted column of each database (``tandem_shared.crypto_orm`` marks them), rows
 whose envelope is not under the active key are read a batch at a time in key order, opened
 (:class:`~gateway.crypto.keyring.FieldKeyring`) and sealed again to the active key, and written
 back with a compare-and-set (``UPDATE ... WHERE key = :key AND column = :old``), one

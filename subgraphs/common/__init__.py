@@ -1,10 +1,11 @@
-"""What the OA and ERP subgraphs share: settings, database, data standards, errors, identity.
+"""What the OA and ERP subgraphs share: settings, data standards, errors, identity guard.
 
-Modules: ``settings`` (environment, read once), ``db`` (async SQLAlchemy, Alembic runner),
-``standards`` (``money``, ``timestamps``, ``codes``, ``pagination``), ``errors`` (coded
-GraphQL errors, masking), ``identity`` (the gateway-signed token: ``keys``, ``tokens``,
-the ASGI guard), ``schema`` (the federation schema factory) and ``app`` (the ASGI app
-and ``serve``). Import from the module; this package re-exports nothing.
+Modules: ``settings`` (environment, read once), ``standards`` (``money``, ``timestamps``,
+``codes``, ``pagination``), ``errors`` (coded GraphQL errors, masking), ``identity`` (the
+ASGI guard that requires the gateway-signed token), ``schema`` (the federation schema
+factory) and ``app`` (the ASGI app and ``serve``). What the gateway shares with them (the
+token and its keys, envelopes and the keyring, the database runner) is ``tandem_shared``.
+Import from the module; this package re-exports nothing.
 """
 
 __all__: list[str] = []

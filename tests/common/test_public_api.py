@@ -1,4 +1,4 @@
-"""Every module of subgraphs/common: a one-line docstring, and an ``__all__`` that is the truth."""
+"""Every module of subgraphs/common and tandem_shared: a one-line docstring, a true ``__all__``."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from types import ModuleType
 import pytest
 
 import subgraphs.common
+import tandem_shared
 
 FOUNDATION = [
-    "app", "codes", "db", "errors", "identity", "keys", "money", "pagination", "schema",
-    "settings", "standards", "timestamps", "tokens",
+    "app", "codes", "errors", "identity", "money", "pagination", "schema", "settings",
+    "standards", "timestamps",
 ]  # fmt: skip
-MODULES = [f"subgraphs.common.{name}" for name in FOUNDATION]
+SHARED = ["crypto", "crypto_keys", "crypto_orm", "db", "keys", "timestamps", "tokens"]
+MODULES = [f"subgraphs.common.{name}" for name in FOUNDATION] + [
+    f"tandem_shared.{name}" for name in SHARED
+]
 
 
 def _module(name: str) -> ModuleType:
@@ -25,6 +29,8 @@ def _module(name: str) -> ModuleType:
 def test_the_foundation_modules_are_all_there() -> None:
     present = {info.name for info in pkgutil.iter_modules(subgraphs.common.__path__)}
     assert set(FOUNDATION) <= present
+    shared = {info.name for info in pkgutil.iter_modules(tandem_shared.__path__)}
+    assert set(SHARED) <= shared
 
 
 @pytest.mark.parametrize("name", MODULES)
