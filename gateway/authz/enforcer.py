@@ -27,7 +27,7 @@ from casbin.model import Model  # type: ignore[import-untyped]
 from casbin.persist.adapter import _extract_tokens  # type: ignore[import-untyped]
 from casbin.util.builtin_operators import glob_match as _glob_match  # type: ignore[import-untyped]
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from .validation import PolicyLine
 

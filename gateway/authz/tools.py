@@ -30,7 +30,7 @@ from graphql import (
 )
 from graphql.utilities import value_from_ast_untyped
 
-from subgraphs.common.tokens import Principal
+from tandem_shared.tokens import Principal
 
 from ..errors import OperationError, TandemError
 from ..operation import InlineSelection, Selection, normalize_operation
