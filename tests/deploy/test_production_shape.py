@@ -1,20 +1,8 @@
 """The production shape as real processes, from the files ``deploy/`` ships.
 
-Keys come from the init step exactly as the compose file runs it (``tandem keys provision``);
-OA, ERP and two gateway replicas start with ``TANDEM_ENV=production`` from
-``deploy/config/*.env`` plus ``secrets/database.env``, with the commands of the compose file.
-Only these are changed for this machine (:func:`local`), and the test fails if anything else
-in the files still points elsewhere:
-
-- addresses and ports: ``oa:4201``, ``erp:4202``, ``0.0.0.0`` and the gateway's port -> free
-  ports of 127.0.0.1; ``redis://redis:6379/0`` -> the test Redis;
-- databases: ``postgresql://tandem@postgres:5432/tandem_<name>`` -> scratch databases;
-- paths: ``/run/secrets/`` -> the init step's directory, ``/app/`` (the image) -> the checkout;
-- the identity provider: ``https://idp.example.com/...`` -> the suite's OpenID provider, the
-  client id and secret it registered, ``https://tandem.example.com`` -> replica A's address.
-
-Added for the test only: a Redis key prefix of its own (events, sessions, policy channel),
-the demo company (``TANDEM_OA_SEED``/``TANDEM_ERP_SEED``) and shorter event timings.
+OA, ERP and two gateway replicas start as ``tests/deploy/running.py`` describes: production
+mode, keys from the init step, the compose file's commands and ``deploy/config/*.env``, with
+only addresses, databases, paths and the identity provider changed for this machine.
 
 Production session cookies are ``Secure``; over this plain-HTTP loopback the test carries
 them by hand, as a browser does over TLS. The journey: an employee signs in at the provider
@@ -29,10 +17,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,28 +25,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.deploy.shape import (
-    DEPLOY,
-    IMAGE_ROOT,
-    compose,
-    env_file,
-    provisioned_copy,
-    subgraph_ready,
-)
-from tests.e2e.stack import (
-    TEST_EVENT_TIMINGS,
-    Service,
-    eventually,
-    scratch_database,
-    service_env,
-    sql,
-    tandem_command,
-)
+from tests.deploy.running import command, local, running_production
+from tests.deploy.shape import DEPLOY, IMAGE_ROOT, compose, env_file
+from tests.e2e.stack import Service, eventually, service_env, sql, tandem_command
 from tests.support.oidc import browser
-from tests.support.oidc.fixture import OidcUser, default_settings, running_oidc_provider
-from tests.support.processes import REPO_ROOT, free_port
+from tests.support.oidc.fixture import OidcUser
+from tests.support.processes import REPO_ROOT
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 EMPLOYEE, MANAGER = "emp-031", "emp-029"
 SUBMIT = """
 mutation ($input: PurchaseRequestInput!) {
@@ -83,29 +53,6 @@ class Shape:
     sessions: dict[str, str]
 
 
-def local(value: str, table: dict[str, str]) -> str:
-    for pattern, replacement in table.items():
-        value = value.replace(pattern, replacement)
-    return value
-
-
-def localized(path: Path, table: dict[str, str]) -> dict[str, str]:
-    settings = {name: local(value, table) for name, value in env_file(path).items()}
-    stray = [
-        f"{name}={value}"
-        for name, value in settings.items()
-        if re.search(r"example\.com|//(oa|erp|postgres|redis)[:/]|/run/secrets|0\.0\.0\.0", value)
-    ]
-    assert not stray, f"{path.name}: not localized: {stray}"
-    return settings
-
-
-def command(service: dict[str, Any], table: dict[str, str]) -> list[str]:
-    words = [local(word, table) for word in service["command"]]
-    head = tandem_command() if words[0] == "tandem" else [sys.executable]
-    return [*head, *words[1:]]
-
-
 def person(oa_database: str, employee: str) -> OidcUser:
     row = sql(
         oa_database,
@@ -123,85 +70,13 @@ def person(oa_database: str, employee: str) -> OidcUser:
 
 @pytest.fixture(scope="module")
 def shape(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shape]:
+    def people(databases: Mapping[str, str]) -> list[OidcUser]:
+        return [person(databases["oa"], who) for who in (EMPLOYEE, MANAGER)]
+
     folder = tmp_path_factory.mktemp("production")
-    deploy = provisioned_copy(folder / "deploy")
-    secrets = deploy / "secrets"
-    services = compose()["services"]
-    prefix = f"tandem-test:{uuid.uuid4().hex[:10]}:"
-    oa_port, erp_port, port_a, port_b = (free_port() for _ in range(4))
-    base_a = f"http://127.0.0.1:{port_a}"
-    with ExitStack() as stack:
-        databases = {
-            name: stack.enter_context(scratch_database(f"deploy_{name}"))
-            for name in ("oa", "erp", "policy", "audit")
-        }
-        table = {
-            f"postgresql://tandem@postgres:5432/tandem_{name}": url
-            for name, url in databases.items()
-        } | {
-            "redis://redis:6379/0": REDIS_URL,
-            "://oa:4201": f"://127.0.0.1:{oa_port}",
-            "://erp:4202": f"://127.0.0.1:{erp_port}",
-            "/run/secrets/": f"{secrets}/",
-            f"{IMAGE_ROOT}/": f"{REPO_ROOT}/",
-            "0.0.0.0": "127.0.0.1",
-        }
-        database_env = env_file(secrets / "database.env")
-        test_only = {"TANDEM_EVENTS_PREFIX": prefix, **TEST_EVENT_TIMINGS}
-        subgraphs = []
-        for name, port in (("oa", oa_port), ("erp", erp_port)):
-            settings = localized(DEPLOY / "config" / f"{name}.env", table)
-            words = command(services[name], table | {"4201": str(port), "4202": str(port)})
-            subgraphs.append(
-                Service(
-                    name,
-                    words,
-                    service_env(
-                        **settings, **database_env, **test_only,
-                        **{f"TANDEM_{name.upper()}_SEED": "1",
-                           "TANDEM_EVENTS_CONSUMER": f"{name}-1"},
-                    ),
-                    port,
-                    folder,
-                    subgraph_ready(secrets),  # HTTPS, as the gateway reaches them
-                )
-            )  # fmt: skip
-        for service in subgraphs:
-            service.start()
-            stack.callback(service.stop)
-        users = {who: person(databases["oa"], who) for who in (EMPLOYEE, MANAGER)}
-        provider = stack.enter_context(
-            running_oidc_provider(default_settings().with_changes(users=tuple(users.values())))
-        )
-        client = provider.register_web_client(
-            [f"{base_a}/auth/callback"], post_logout_redirect_uris=[f"{base_a}/"]
-        )
-        (secrets / "oidc-client-secret").write_text(f"{client.client_secret}\n")
-        identity = {
-            "https://idp.example.com/realms/tandem": provider.issuer,
-            "https://tandem.example.com": base_a,
-        }
-        replicas = []
-        for label, port in (("a", port_a), ("b", port_b)):
-            settings = localized(DEPLOY / "config" / "gateway.env", table | identity)
-            settings |= {"TANDEM_PORT": str(port), "TANDEM_OIDC_CLIENT_ID": client.client_id}
-            replica = Service(
-                f"gateway-{label}",
-                command(services["gateway"], table),
-                service_env(
-                    **settings,
-                    **database_env,
-                    TANDEM_SESSION_KEY_PREFIX=f"{prefix}auth:",
-                    TANDEM_POLICY_CHANNEL=f"{prefix}policy",
-                ),
-                port,
-                folder,
-                lambda client, url: client.get(f"{url}/ready").status_code == 200,
-            )
-            replica.start()
-            stack.callback(replica.stop)
-            replicas.append(replica)
-        yield Shape((replicas[0], replicas[1]), databases["oa"], users, {})
+    with running_production(folder, people, replicas=2) as running:
+        users = {user.username: user for user in running.users}
+        yield Shape((running.replicas[0], running.replicas[1]), running.databases["oa"], users, {})
 
 
 def sign_in(shape: Shape, who: str) -> str:
