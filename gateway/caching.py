@@ -3,12 +3,14 @@
 Every cache the gateway keeps between requests is a :class:`BoundedCache` (cachetools'
 ``LRUCache`` underneath), bounded in entries and, where one entry may be tiny or hold a plan
 of thousands of fields, in estimated bytes as well (``put``'s ``weight``). An entry heavier
-than the whole byte bound is handed back and never kept. Nothing here is thread-safe by
-itself: a cache used from several threads is guarded by its owner's lock.
+than the whole byte bound is handed back and never kept. A lock guards each operation: a
+visible schema is built off the event loop and policy decisions are asked from threads, and
+cachetools' caches are not thread-safe by themselves.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Generic, TypeVar
 
 from cachetools import LRUCache
@@ -44,6 +46,7 @@ class BoundedCache(Generic[K, V]):
         if entries < 1:
             raise ValueError(f"a cache holds at least one entry, not {entries!r}")
         self.max_bytes = max_bytes
+        self._lock = threading.Lock()
         self._entries: _Entries[K, V] = _Entries(
             entries, float("inf") if max_bytes is None else max_bytes
         )
@@ -66,22 +69,26 @@ class BoundedCache(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         """The value kept under ``key`` (now the most recently used), or None."""
-        entry = self._entries.get(key)
+        with self._lock:
+            entry = self._entries.get(key)
         return None if entry is None else entry[0]
 
     def put(self, key: K, value: V, weight: int = 0) -> V:
         """Keep ``value`` under ``key`` (least recently used entries leave to make room) and
         return it; one heavier than the whole byte bound is returned without being kept."""
-        if self.max_bytes is not None and weight > self.max_bytes:
-            self._entries.pop(key, None)
-            return value
-        self._entries[key] = (value, weight)
+        with self._lock:
+            if self.max_bytes is not None and weight > self.max_bytes:
+                self._entries.pop(key, None)
+            else:
+                self._entries[key] = (value, weight)
         return value
 
     def pop(self, key: K) -> V | None:
         """Forget ``key``; its value, or None."""
-        entry = self._entries.pop(key, None)
+        with self._lock:
+            entry = self._entries.pop(key, None)
         return None if entry is None else entry[0]
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

@@ -29,6 +29,7 @@ from casbin.util.builtin_operators import glob_match as _glob_match  # type: ign
 
 from tandem_shared.tokens import Principal
 
+from ..caching import BoundedCache
 from .validation import PolicyLine
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
 
 DEFAULT_ALLOW = "default: allow unlisted"
 DEFAULT_DENY = "default: deny unlisted"
+DECISIONS_KEPT = 100_000
+"""Decisions kept per policy version (casbin's answers per subject: twice as many)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,12 @@ class _State:
     lines: tuple[PolicyLine, ...]
     version: int
     revision: int | None
-    cache: dict[tuple[object, ...], Decision] = field(default_factory=dict)
-    answers: dict[tuple[str, str, str, str], tuple[bool, str, bool]] = field(default_factory=dict)
+    cache: BoundedCache[tuple[object, ...], Decision] = field(
+        default_factory=lambda: BoundedCache(DECISIONS_KEPT)
+    )
+    answers: BoundedCache[tuple[str, str, str, str], tuple[bool, str, bool]] = field(
+        default_factory=lambda: BoundedCache(2 * DECISIONS_KEPT)
+    )
     """(subject, domain, object, action) -> casbin's (allowed, rule, denied by a rule)."""
 
 
@@ -156,10 +163,7 @@ class PolicyEnforcer:
                 decision = Decision(
                     self.default_allow, DEFAULT_ALLOW if self.default_allow else DEFAULT_DENY
                 )
-        if len(state.cache) > 100_000:
-            state.cache.clear()
-        state.cache[cache_key] = decision
-        return decision
+        return state.cache.put(cache_key, decision)
 
     def conditional_grants(
         self, principal: Principal | None, coordinate: str, action: str, relations: Iterable[str]
@@ -195,9 +199,7 @@ def _answer(
     if found is None:
         allowed, rule = state.enforcer.enforce_ex(subject, domain, coordinate, action)
         found = (bool(allowed), ", ".join(rule) if rule else "", bool(rule) and rule[-1] == "deny")
-        if len(state.answers) > 200_000:
-            state.answers.clear()
-        state.answers[key] = found
+        state.answers.put(key, found)
     return found
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ..caching import BoundedCache
 from ..errors import TandemError
 
 __all__ = ["DEFAULT_SENSITIVE_FILE", "SensitiveCoordinates", "globs_overlap"]
@@ -33,10 +34,19 @@ DEFAULT_SENSITIVE_FILE = Path(__file__).resolve().parents[2] / "policies" / "sen
 PolicyLine = tuple[str, ...]
 
 
-@cache
+_OVERLAPS: BoundedCache[tuple[str, str], bool] = BoundedCache(65_536)
+"""Pairs already compared: each change is checked against every sensitive pattern."""
+
+
 def globs_overlap(left: str, right: str) -> bool:
     """Whether some string matches both ``*``/``?`` globs."""
+    known = _OVERLAPS.get((left, right))
+    if known is None:
+        known = _OVERLAPS.put((left, right), _overlap(left, right))
+    return known
 
+
+def _overlap(left: str, right: str) -> bool:
     @cache
     def meet(i: int, j: int) -> bool:
         if i == len(left) and j == len(right):

@@ -22,7 +22,6 @@ than their roles show; enforcement is unchanged). ``per_subject=True`` keys by s
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
@@ -44,6 +43,7 @@ from graphql.language import (
 
 from tandem_shared.tokens import Principal
 
+from ..caching import BoundedCache
 from .arguments import SearchedFields, decide_argument
 from .enforcer import Decision
 from .relations import RELATIONS
@@ -91,7 +91,9 @@ class SchemaVisibility:
         self.per_subject = per_subject
         self.cache_size = cache_size
         self._document = parse(print_schema(schema))
-        self._cache: OrderedDict[tuple[Any, ...], tuple[GraphQLSchema, list[str]]] = OrderedDict()
+        self._cache: BoundedCache[tuple[Any, ...], tuple[GraphQLSchema, list[str]]] = (
+            BoundedCache(cache_size)
+        )
 
     def schema_for(self, principal: Principal | None) -> GraphQLSchema:
         """The schema ``principal`` may see (introspection answers from it)."""
@@ -127,7 +129,6 @@ class SchemaVisibility:
         key, asked = self._key(principal)
         entry = self._cache.get(key)
         if entry is not None:
-            self._cache.move_to_end(key)
             return entry
         schema = _filtered(
             self.schema,
@@ -137,10 +138,7 @@ class SchemaVisibility:
                 lambda c, a: self.policy.decide(asked, c, a), self.searched, coordinate
             ).allowed,
         )
-        entry = self._cache[key] = (schema, [])
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return entry
+        return self._cache.put(key, (schema, []))
 
     def _decide(self, asked: Principal | None, coordinate: str, action: str) -> Decision:
         """Allowed, or allowed on related objects only (a default denial with a grant)."""

@@ -13,7 +13,6 @@ value is decrypted exactly or not at all.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from tandem_shared.crypto_keys import (
     master_key,
 )
 
+from ..caching import BoundedCache
 from .errors import DecryptionFailed
 
 __all__ = ["FieldKeyring", "Opened"]
@@ -53,7 +53,7 @@ class FieldKeyring:
         self._lock = threading.Lock()
         self._private: dict[str, X25519PrivateKey] = {}
         self._stamp: tuple[int, int, int] | None = None
-        self._deks: OrderedDict[tuple[str, bytes], AESGCM] = OrderedDict()
+        self._deks: BoundedCache[tuple[str, bytes], AESGCM] = BoundedCache(cache_size)
         self.reload()
 
     @classmethod
@@ -78,11 +78,10 @@ class FieldKeyring:
             if record.status != RETIRED
         }
         with self._lock:
+            if self._private.keys() - private.keys():  # a key retired: its data keys with it
+                self._deks.clear()
             self._private = private
             self._stamp = stamp
-            self._deks = OrderedDict(
-                (key, aead) for key, aead in self._deks.items() if key[0] in private
-            )
         return True
 
     def open(self, text: str, entity: str, entity_id: str, field: str) -> Opened:
@@ -103,11 +102,9 @@ class FieldKeyring:
 
     def _data_key(self, kid: str, sealed: bytes) -> AESGCM:
         cache_key = (kid, sealed)
-        with self._lock:
-            aead = self._deks.get(cache_key)
-            if aead is not None:
-                self._deks.move_to_end(cache_key)
-                return aead
+        aead = self._deks.get(cache_key)
+        if aead is not None:
+            return aead
         private = self._private.get(kid)
         if private is None and self._changed():
             private = self._private.get(kid)
@@ -117,12 +114,7 @@ class FieldKeyring:
             dek = DEK_SEAL.decrypt(sealed, private, info=dek_info(kid))
         except (InvalidTag, ValueError):  # a tampered or moved data key
             raise DecryptionFailed("the data key does not open") from None
-        aead = AESGCM(dek)
-        with self._lock:
-            self._deks[cache_key] = aead
-            while len(self._deks) > self.cache_size:
-                self._deks.popitem(last=False)
-        return aead
+        return self._deks.put(cache_key, AESGCM(dek))
 
     def _changed(self) -> bool:
         try:
