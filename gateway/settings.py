@@ -334,9 +334,30 @@ class Settings(BaseSettings):
         None, description="where users land after signing out"
     )
     oidc_scopes: Words | None = Field(
-        None, description="scopes asked for, space separated (must include openid)"
+        None,
+        description="scopes asked for, space separated (default: openid profile email, plus"
+        " offline_access when the provider lists it)",
     )
-    oidc_roles_claim: str = Field("groups", min_length=1, description="claim holding roles")
+    oidc_protocol: Literal["oidc", "oauth2"] = Field(
+        "oidc", description="oauth2: a plain OAuth 2.0 provider (no ID token; userinfo says who)"
+    )
+    oidc_discovery_url: str | None = Field(
+        None, description="metadata URL (default: OpenID discovery, then RFC 8414, at the issuer)"
+    )
+    oidc_authorization_endpoint: str | None = Field(
+        None, description="overrides the metadata's (oauth2 providers without metadata)"
+    )
+    oidc_token_endpoint: str | None = Field(None, description="overrides the metadata's")
+    oidc_userinfo_endpoint: str | None = Field(None, description="overrides the metadata's")
+    oidc_subject_claim: str = Field(
+        "sub", min_length=1, description="claim path of the policy subject (employee id)"
+    )
+    oidc_roles_claim: str = Field(
+        "groups", min_length=1, description="claim path(s) holding roles, comma separated"
+    )
+    oidc_role_map: UrlMap = Field(
+        {}, description="provider group/role -> policy role(s) (`a=r1,b=r2+r3`); unlisted: none"
+    )
     oidc_department_claim: str = Field("department", min_length=1, description="department claim")
     oidc_name_claim: str = Field("name", min_length=1, description="display name claim")
     session_cookie: str = Field("tandem_session", min_length=1, description="cookie name")
@@ -349,6 +370,12 @@ class Settings(BaseSettings):
     session_insecure_localhost: bool = Field(
         False, description="plain-HTTP cookies on a loopback host (development only)"
     )
+    session_revalidate_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="most seconds between checks with the provider (refresh or userinfo) that"
+        " the user is still signed in there; 0: at token refresh only",
+    )
 
     # -- bearer tokens and integrators -------------------------------------------------------
     bearer_providers_file: Path | None = Field(
@@ -360,7 +387,9 @@ class Settings(BaseSettings):
     bearer_discovery_url: str | None = Field(None, description="its discovery document")
     bearer_algorithms: StrList | None = Field(None, description="allowed signing algorithms")
     bearer_leeway: float | None = Field(None, ge=0, le=600, description="clock skew, seconds")
-    bearer_roles_claim: str | None = Field(None, description="claim holding roles")
+    bearer_subject_claim: str | None = Field(None, description="claim path of the subject")
+    bearer_roles_claim: str | None = Field(None, description="claim path(s) holding roles")
+    bearer_role_map: UrlMap | None = Field(None, description="provider group -> policy role(s)")
     bearer_department_claim: str | None = Field(None, description="claim holding the department")
     bearer_name_claim: str | None = Field(None, description="claim holding the name")
     bearer_introspection_endpoint: str | None = Field(None, description="opaque tokens (RFC 7662)")
@@ -370,6 +399,9 @@ class Settings(BaseSettings):
     )
     bearer_introspection_client_secret_file: Path | None = Field(
         None, description="... or a file holding it"
+    )
+    bearer_introspection_userinfo: bool = Field(
+        False, description="complete a user's answer without the subject from userinfo"
     )
     trusted_documents_dir: Path | None = Field(
         None, description="integrators' trusted documents: DIR/<list>.json"
@@ -471,7 +503,11 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"{' and '.join(missing)} required with oidc_issuer")
-        if self.oidc_scopes is not None and "openid" not in self.oidc_scopes:
+        if (
+            self.oidc_scopes is not None
+            and self.oidc_protocol == "oidc"
+            and "openid" not in self.oidc_scopes
+        ):
             raise ValueError("oidc_scopes must include openid")
         bearer = [
             name

@@ -13,48 +13,45 @@ A JWT (RFC 7519) is checked in this order, following RFC 8725 section 3:
 3. the key is the provider's JWK with that ``kid`` whose type fits ``alg`` (``jku``, ``jwk``,
    ``x5u`` and ``x5c`` headers are ignored); an unknown ``kid`` refreshes the key set once
    (rate-limited, :mod:`gateway.auth.jwks`);
-4. python-jose verifies the signature with that key and only ``alg`` allowed, then ``exp``
-   (required), ``nbf`` and ``iss``, with the provider's leeway; ``aud`` must name one of the
-   provider's audiences.
+4. the library (:mod:`gateway.auth.jose`) verifies the signature with that key and only
+   ``alg`` allowed; then ``exp`` (required), ``nbf`` and ``iss`` with the provider's leeway;
+   ``aud`` must name one of the provider's audiences.
+
+The header and claims are read before verification only through :func:`jose.peek` (the
+library's parser), to choose the provider and key.
 
 A token that is not a JWT goes to the introspection endpoints of the providers that have
 one, in their configured order (:mod:`gateway.auth.introspection`).
 
-The principal: ``sub``; ``client_id`` (RFC 9068) or else ``azp``; name, roles and
-department from the provider's claim mapping (name falls back to ``preferred_username``,
-``username``, then the subject). A client-credentials token (no ``sub``, ``sub`` equal to
-the client id, or ``gty`` ``client-credentials``) acts as the policy subject its client
-maps to; a client not listed is refused if the provider requires listed clients, and
-otherwise acts as its own client id.
+The principal: subject, name, roles and department from the provider's claim mapping
+(:mod:`gateway.auth.claims`; the subject is ``sub`` unless mapped, the name falls back to
+``preferred_username``, ``username``, then the subject); ``client_id`` (RFC 9068) or else
+``azp``. A client-credentials token (no subject, the subject equal to the client id, or
+``gty`` ``client-credentials``) acts as the policy subject its client maps to; a client not
+listed is refused if the provider requires listed clients, and otherwise acts as its own
+client id. An introspection answer naming a ``username`` is a user's token, never a
+client's: without the subject claim it is completed from the userinfo endpoint when the
+provider's ``introspection.userinfo`` says so, and refused otherwise.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 import httpx
-import orjson
-from jose import jwk, jwt  # type: ignore[import-untyped]  # the gateway's one python-jose user
-from jose.exceptions import (  # type: ignore[import-untyped]
-    ExpiredSignatureError,
-    JWKError,
-    JWTClaimsError,
-    JWTError,
-)
 
 from tandem_shared.tokens import Principal
 
 from ..errors import TandemError
+from . import jose
+from .claims import ClaimError
 from .introspection import Introspector, audience_accepted, refusal
 from .jwks import JwksCache, ProviderUnavailable
-from .providers import ASYMMETRIC_ALGORITHMS, IntegratorClient, ProviderSettings
+from .providers import IntegratorClient, ProviderSettings
 
 __all__ = [
     "AuthenticationError",
@@ -64,12 +61,8 @@ __all__ = [
 ]
 
 MAX_TOKEN_CHARS: Final = 16 * 1024
-MAX_SUBJECT_CHARS: Final = 255
-MAX_NAME_CHARS: Final = 200
-MAX_ROLES: Final = 256
 
 _HEADER = re.compile(r"^bearer +([A-Za-z0-9._~+/-]+=*)$", re.IGNORECASE)
-_SEPARATORS = re.compile(r"[\s,]+")
 _CLIENT_CREDENTIALS: Final = "client-credentials"
 
 
@@ -132,6 +125,7 @@ class BearerAuthenticator:
             issuer: JwksCache(p, http_client, clock=clock or time.monotonic)
             for issuer, p in self.providers.items()
         }
+        self._http = http_client
         self._introspectors = [
             Introspector(p, http_client, self._jwks[issuer], clock=self._clock)
             for issuer, p in self.providers.items()
@@ -153,18 +147,35 @@ class BearerAuthenticator:
     async def identify(self, authorization: str | None) -> BearerIdentity:
         """Like :meth:`authenticate`, with the issuer, integrator client and expiry."""
         token = _token_of(authorization)
-        parts = _jwt_parts(token)
-        if parts is not None:
+        parts = jose.peek(token)
+        if parts is not None and "alg" in parts[0]:
             return await self._verify_jwt(token, *parts)
         if self._introspectors:
             return await self._introspect(token)
         raise AuthenticationError("malformed token")
 
+    async def check_endpoints(self) -> None:
+        """At start-up: every introspecting provider has an endpoint (configured, OpenID
+        discovery or RFC 8414 metadata). Raises ``TandemError`` naming the provider when
+        one has none; a provider that cannot be reached now is asked again per request."""
+        for introspector in self._introspectors:
+            try:
+                await introspector.endpoint()
+            except ProviderUnavailable as error:
+                if "no introspection endpoint" in str(error):
+                    raise TandemError(
+                        f"bearer provider {introspector.provider.issuer}: opaque tokens are "
+                        "configured (introspection) but neither the settings nor the provider's "
+                        "metadata (OpenID discovery, RFC 8414) name an introspection endpoint; "
+                        "set introspection.endpoint",
+                        code="INVALID_SETTINGS",
+                    ) from None
+
     async def _verify_jwt(
         self, token: str, header: Mapping[str, Any], payload: Mapping[str, Any]
     ) -> BearerIdentity:
         algorithm = header.get("alg")
-        if not isinstance(algorithm, str) or algorithm not in ASYMMETRIC_ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in jose.ASYMMETRIC_ALGORITHMS:
             raise AuthenticationError("algorithm not allowed")
         if "crit" in header:
             raise AuthenticationError("critical header not supported")
@@ -183,7 +194,7 @@ class BearerAuthenticator:
             raise AuthenticationUnavailable("the identity provider cannot be reached") from None
         if found is None:
             raise AuthenticationError("unknown signing key")
-        claims = _decode(token, found, algorithm, provider)
+        claims = _decode(token, found, algorithm, provider, self._clock())
         principal, client = _principal(claims, provider)
         return BearerIdentity(principal, provider.issuer, client, float(claims["exp"]))
 
@@ -201,6 +212,10 @@ class BearerAuthenticator:
             reason = refusal(answer, provider, self._clock())
             if reason is not None:
                 raise AuthenticationError(reason)
+            if introspector.settings.userinfo and _needs_userinfo(answer, provider):
+                answer = {**await self._userinfo(introspector, token), **answer}
+            if "username" in answer and provider.claims.subject not in answer:
+                answer = {**answer, "gty": "user"}  # a person's token: never its client's
             principal, client = _principal(answer, provider)
             expires = answer.get("exp")
             expires_at = float(expires) if isinstance(expires, int | float) else None
@@ -208,6 +223,30 @@ class BearerAuthenticator:
         if unavailable:
             raise AuthenticationUnavailable("the identity provider cannot be reached")
         raise AuthenticationError("token inactive")
+
+    async def _userinfo(self, introspector: Introspector, token: str) -> Mapping[str, Any]:
+        """The userinfo claims of a user's opaque token (OpenID Connect Core 1.0 §5.3)."""
+        provider = introspector.provider
+        try:
+            endpoint = await self._jwks[provider.issuer].endpoint("userinfo_endpoint")
+            if endpoint is None:
+                raise AuthenticationUnavailable("the identity provider has no userinfo endpoint")
+            response = await self._http.get(
+                endpoint,
+                headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+                timeout=provider.timeout,
+            )
+        except (ProviderUnavailable, httpx.HTTPError):
+            raise AuthenticationUnavailable("the identity provider cannot be reached") from None
+        if response.status_code in (401, 403):
+            raise AuthenticationError("token inactive")
+        try:
+            claims = response.json() if response.status_code == 200 else None
+        except ValueError:
+            claims = None
+        if not isinstance(claims, dict):
+            raise AuthenticationUnavailable("the identity provider's userinfo answer is unusable")
+        return claims
 
 
 def _token_of(authorization: str | None) -> str:
@@ -221,136 +260,78 @@ def _token_of(authorization: str | None) -> str:
     return match.group(1)
 
 
-def _jwt_parts(token: str) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
-    """The unverified header and payload of a compact JWS; ``None`` if it is not one."""
-    segments = token.split(".")
-    if len(segments) != 3:
-        return None
-    header = _json_object(segments[0])
-    if header is None or "alg" not in header:
-        return None
-    payload = _json_object(segments[1])
-    if payload is None:
-        raise AuthenticationError("malformed token")
-    return header, payload
-
-
-def _json_object(segment: str) -> dict[str, Any] | None:
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _decode(
-    token: str, found: Mapping[str, Any], algorithm: str, provider: ProviderSettings
+    token: str, found: jose.Key, algorithm: str, provider: ProviderSettings, now: float
 ) -> Mapping[str, Any]:
     try:
-        key = _key(algorithm, orjson.dumps(found, option=orjson.OPT_SORT_KEYS))
-    except JWKError:
-        raise AuthenticationError("unknown signing key") from None
-    options = {
-        "leeway": provider.leeway,
-        "verify_aud": False,  # checked below: python-jose accepts a single audience only
-        "verify_at_hash": False,
-    }  # exp and iss are required below: python-jose reports their absence as a bad signature
-    try:
-        claims = jwt.decode(
-            token, key, algorithms=[algorithm], issuer=provider.issuer, options=options
-        )
-    except ExpiredSignatureError:
-        raise AuthenticationError("token expired") from None
-    except JWTClaimsError as error:
-        raise AuthenticationError(_claims_reason(str(error))) from None
-    except JWTError:
+        claims = jose.verify(token, found, [algorithm]).claims
+    except (jose.JoseError, ValueError):
         raise AuthenticationError("invalid signature") from None
-    except (TypeError, ValueError):  # python-jose's int() of a non-numeric date
-        raise AuthenticationError("invalid claims") from None
-    if not isinstance(claims, dict) or claims.get("iss") != provider.issuer:
-        raise AuthenticationError("invalid issuer")
     for name in ("exp", "nbf", "iat"):
         value = claims.get(name)
         if (value is not None or name == "exp") and (
             not isinstance(value, int | float) or isinstance(value, bool)
         ):
             raise AuthenticationError(f"invalid claims: {name}")
+    registry = jose.JWTClaimsRegistry(
+        now=int(now), leeway=int(provider.leeway), iss={"essential": True, "value": provider.issuer}
+    )
+    try:
+        registry.validate(claims)
+    except jose.ExpiredTokenError:
+        raise AuthenticationError("token expired") from None
+    except jose.ClaimError as error:
+        if error.claim == "nbf":
+            raise AuthenticationError("token not yet valid") from None
+        if error.claim == "iss":
+            raise AuthenticationError("invalid issuer") from None
+        if error.claim == "aud":
+            raise AuthenticationError("invalid audience") from None
+        raise AuthenticationError("invalid claims") from None
     if not audience_accepted(claims.get("aud"), provider.audiences):
         raise AuthenticationError("invalid audience")
     return claims
 
 
-@lru_cache(maxsize=64)
-def _key(algorithm: str, jwk_json: bytes) -> Any:
-    """The python-jose key of a public JWK, built once per key and algorithm."""
-    return jwk.construct(orjson.loads(jwk_json), algorithm)
-
-
-def _claims_reason(message: str) -> str:
-    """A fixed reason for python-jose's claim error message (which is never returned)."""
-    message = message.lower()
-    if "not yet valid" in message:
-        return "token not yet valid"
-    if "invalid issuer" in message:
-        return "invalid issuer"
-    return "invalid claims"
+def _needs_userinfo(answer: Mapping[str, Any], provider: ProviderSettings) -> bool:
+    """A user's introspection answer (it names a ``username``) lacking the subject claim."""
+    return "username" in answer and provider.claims.subject not in answer
 
 
 def _principal(
     claims: Mapping[str, Any], provider: ProviderSettings
 ) -> tuple[Principal, IntegratorClient | None]:
-    subject = claims.get("sub")
+    try:
+        identity = provider.claims.identity(claims)
+    except ClaimError as error:
+        raise AuthenticationError(f"invalid claims: {_claim_label(error)}") from None
+    subject = identity.subject
     client_id = claims.get("client_id", claims.get("azp"))
-    if not isinstance(subject, str | None) or not isinstance(client_id, str | None):
+    if not isinstance(client_id, str | None):
         raise AuthenticationError("invalid claims: sub/client_id")
     client = None if client_id is None else provider.clients.get(client_id)
-    client_credentials = client_id is not None and (
-        subject in (None, client_id) or claims.get("gty") == _CLIENT_CREDENTIALS
+    client_credentials = (
+        client_id is not None
+        and claims.get("gty") != "user"
+        and (subject in (None, client_id) or claims.get("gty") == _CLIENT_CREDENTIALS)
     )
     if client_credentials and client is not None:
         subject = name = client.subject
     else:
         if client_credentials and provider.require_listed_clients:
             raise AuthenticationError("unknown client")
-        subject = subject or client_id
+        if client_credentials:
+            subject = subject or client_id
         if not subject:
             raise AuthenticationError("invalid claims: sub")
-        name = _name(claims, provider.claims.name, subject)
-    if len(subject) > MAX_SUBJECT_CHARS:
-        raise AuthenticationError("invalid claims: sub")
-    roles = _roles(_claim(claims, provider.claims.roles))
-    department = _claim(claims, provider.claims.department)
-    if not isinstance(department, str | None):
-        raise AuthenticationError("invalid claims: department")
-    return Principal(subject, name, roles, department or None, client_id), client
+        name = identity.name or subject
+    return Principal(subject, name, identity.roles, identity.department, client_id), client
 
 
-def _name(claims: Mapping[str, Any], claim: str, subject: str) -> str:
-    for value in (_claim(claims, claim), claims.get("preferred_username"), claims.get("username")):
-        if isinstance(value, str) and value:
-            return value[:MAX_NAME_CHARS]
-    return subject
-
-
-def _roles(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [part for part in _SEPARATORS.split(value) if part]
-    if not isinstance(value, list) or not all(isinstance(role, str) for role in value):
-        raise AuthenticationError("invalid claims: roles")
-    if len(value) > MAX_ROLES:
-        raise AuthenticationError("invalid claims: roles")
-    return tuple(dict.fromkeys(role for role in value if role))
-
-
-def _claim(claims: Mapping[str, Any], name: str) -> Any:
-    """The claim ``name``, or, if there is none by that name, the dotted path into objects."""
-    if name in claims:
-        return claims[name]
-    value: Any = claims
-    for part in name.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
+def _claim_label(error: ClaimError) -> str:
+    """A short fixed label for a claim error (the message names a claim path, no value)."""
+    text = str(error)
+    for label in ("subject", "department", "roles"):
+        if label in text:
+            return "sub" if label == "subject" else label
+    return "claims"

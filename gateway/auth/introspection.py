@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 from .jwks import JwksCache, ProviderUnavailable
-from .providers import IntrospectionSettings, ProviderSettings, secure_url
+from .providers import IntrospectionSettings, ProviderSettings
 
 __all__ = ["Introspector", "audience_accepted", "refusal"]
 
@@ -77,7 +77,7 @@ class Introspector:
 
     async def _ask(self, token: str, digest: bytes) -> Mapping[str, Any] | None:
         settings = self.settings
-        endpoint = settings.endpoint or await self._endpoint()
+        endpoint = await self.endpoint()
         auth = httpx.BasicAuth(quote_plus(settings.client_id), quote_plus(settings.client_secret))
         form = {"token": token, "token_type_hint": "access_token"}
         self.requests += 1
@@ -128,9 +128,12 @@ class Introspector:
         if not flight.cancelled():
             flight.exception()  # retrieved: the awaiting callers receive it
 
-    async def _endpoint(self) -> str:
-        endpoint = (await self._jwks.metadata()).get("introspection_endpoint")
-        if not isinstance(endpoint, str) or not secure_url(endpoint):
+    async def endpoint(self) -> str:
+        """The endpoint: configured, else from OpenID discovery or RFC 8414 metadata."""
+        if self.settings.endpoint:
+            return self.settings.endpoint
+        endpoint = await self._jwks.endpoint("introspection_endpoint")
+        if endpoint is None:
             raise ProviderUnavailable(f"{self.provider.issuer}: no introspection endpoint")
         return endpoint
 

@@ -1,54 +1,62 @@
-"""An OpenID provider's signing keys (JWKS, RFC 7517), found by discovery and cached.
+"""An OpenID provider's metadata and signing keys (JWKS, RFC 7517), found by discovery and cached.
 
-The discovery document (OpenID Connect Discovery 1.0, section 4) is read once; its
-``issuer`` must be the configured one (section 4.3). The key set is kept for the
-response's ``Cache-Control: max-age`` (else ``jwks_cache_seconds``), never less than
-``jwks_refresh_interval``. A ``kid`` the set does not know triggers one refresh, and
-such refreshes happen at most once per ``jwks_refresh_interval``: a flood of tokens with
-invented ``kid`` values costs the provider one request per interval. Concurrent
-refreshes share one request. When the provider cannot be reached the last key set stays
-in use; with none at all, :class:`ProviderUnavailable` is raised.
+The one discovery and key-set cache of the gateway: bearer tokens, the browser login's ID
+and logout tokens and the introspection endpoint all read a provider through it.
 
-Only public signature keys that python-jose can use are kept: ``RSA`` (at least 2048
-bits) and ``EC`` on P-256/P-384/P-521, without private members; a key is used only with an
-algorithm that fits its type, curve and ``alg`` (RFC 7518 section 3.1).
+Metadata comes from the OpenID discovery document (OpenID Connect Discovery 1.0, section
+4), or, for a provider that has none, from its OAuth 2.0 authorization server metadata
+(RFC 8414 section 3: ``/.well-known/oauth-authorization-server`` inserted before the
+issuer's path, or appended to it as some providers serve it). Either document's ``issuer``
+must be the configured one (Discovery 4.3, RFC 8414 3.3). An endpoint the first document
+lacks (``introspection_endpoint`` is often only in RFC 8414 metadata) is looked for in the
+other. Documents are read once.
+
+The key set is kept for the response's ``Cache-Control: max-age`` (else
+``jwks_cache_seconds``), never less than ``jwks_refresh_interval``. A ``kid`` the set does
+not know triggers one refresh, and such refreshes happen at most once per
+``jwks_refresh_interval``: a flood of tokens with invented ``kid`` values costs the provider
+one request per interval. Concurrent refreshes share one request. When the provider cannot
+be reached the last key set stays in use; with none at all, :class:`ProviderUnavailable` is
+raised. Only public signature keys are kept (:func:`gateway.auth.jose.import_key_set`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 
-from .providers import ProviderSettings, secure_url
+from . import jose
+from .providers import secure_url
 
-__all__ = ["JwksCache", "KeySet", "ProviderUnavailable", "compatible", "parse_jwks"]
+__all__ = [
+    "CachedKeys",
+    "JwksCache",
+    "KeySource",
+    "ProviderUnavailable",
+    "Source",
+    "authorization_server_metadata_urls",
+]
 
 _log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES: Final = 256 * 1024
-MAX_KEYS: Final = 100
-MIN_RSA_BITS: Final = 2048
 FAILURE_BACKOFF: Final = 5.0
 """After a failed fetch, seconds before the next try (at most ``jwks_refresh_interval``)."""
 
-_CURVES: Final = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
-_PUBLIC_MEMBERS: Final = {
-    "RSA": ("kty", "kid", "use", "alg", "n", "e"),
-    "EC": ("kty", "kid", "use", "alg", "crv", "x", "y"),
-}
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _ACCEPT: Final = {"Accept": "application/json"}
+_OPENID: Final = "/.well-known/openid-configuration"
+_OAUTH: Final = "/.well-known/oauth-authorization-server"
 
 T = TypeVar("T")
 
@@ -57,65 +65,66 @@ class ProviderUnavailable(Exception):
     """The provider's discovery document, key set or introspection cannot be had."""
 
 
+class KeySource(Protocol):
+    """Where and how often to read one provider (``ProviderSettings`` is one)."""
+
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def discovery_url(self) -> str: ...
+    @property
+    def jwks_url(self) -> str | None: ...
+    @property
+    def jwks_cache_seconds(self) -> float: ...
+    @property
+    def jwks_refresh_interval(self) -> float: ...
+    @property
+    def timeout(self) -> float: ...
+
+
 @dataclass(frozen=True, slots=True)
-class KeySet:
+class Source:
+    """A :class:`KeySource` for a provider known by its issuer alone (the browser login)."""
+
+    issuer: str
+    discovery_url: str = ""
+    jwks_url: str | None = None
+    jwks_cache_seconds: float = 600.0
+    jwks_refresh_interval: float = 10.0
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class CachedKeys:
     """A provider's usable public keys, as fetched at one time."""
 
-    keys: tuple[Mapping[str, Any], ...]
+    keys: jose.KeySet
     expires_at: float
 
     def knows(self, kid: str) -> bool:
         """True if some key carries ``kid`` (whatever its type)."""
-        return any(key.get("kid") == kid for key in self.keys)
+        return jose.knows(self.keys, kid)
 
-    def find(self, kid: str | None, algorithm: str) -> Mapping[str, Any] | None:
+    def find(self, kid: str | None, algorithm: str) -> jose.Key | None:
         """The key named ``kid`` that fits ``algorithm``; without a ``kid``, the only one."""
-        if kid is None:
-            fitting = [key for key in self.keys if compatible(key, algorithm)]
-            return fitting[0] if len(fitting) == 1 else None
-        for key in self.keys:
-            if key.get("kid") == kid and compatible(key, algorithm):
-                return key
-        return None
+        return jose.find_key(self.keys, kid, algorithm)
 
 
-def compatible(key: Mapping[str, Any], algorithm: str) -> bool:
-    """True if ``key`` may verify ``algorithm``: type, curve and its own ``alg`` agree."""
-    if key.get("alg") not in (None, algorithm):
-        return False
-    if algorithm.startswith("RS"):
-        return key.get("kty") == "RSA"
-    return key.get("kty") == "EC" and key.get("crv") == _CURVES.get(algorithm)
-
-
-def parse_jwks(document: Any) -> tuple[Mapping[str, Any], ...]:
-    """The public signature keys of a JWK Set document; unusable members are skipped."""
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ValueError("not a JWK Set")
-    usable: list[Mapping[str, Any]] = []
-    for key in document["keys"][:MAX_KEYS]:
-        if not isinstance(key, dict) or key.get("use", "sig") != "sig":
-            continue
-        operations = key.get("key_ops")
-        if operations is not None and (not isinstance(operations, list)
-                                       or "verify" not in operations):  # fmt: skip
-            continue
-        kty = key.get("kty")
-        members = _PUBLIC_MEMBERS.get(kty) if isinstance(kty, str) else None
-        if members is None or not isinstance(key.get("kid", ""), str):
-            continue
-        public = {name: key[name] for name in members if name in key}
-        if _well_formed(public):
-            usable.append(public)
-    return tuple(usable)
+def authorization_server_metadata_urls(issuer: str) -> tuple[str, ...]:
+    """Where RFC 8414 metadata may be: the well-known path before the issuer's, then after."""
+    parts = urlsplit(issuer)
+    path = parts.path.rstrip("/")
+    inserted = urlunsplit((parts.scheme, parts.netloc, _OAUTH + path, "", ""))
+    appended = issuer.rstrip("/") + _OAUTH
+    return (inserted,) if inserted == appended else (inserted, appended)
 
 
 class JwksCache:
-    """The signing keys of one provider, fetched with ``http`` and cached."""
+    """The metadata and signing keys of one provider, fetched with ``http`` and cached."""
 
     def __init__(
         self,
-        provider: ProviderSettings,
+        provider: KeySource,
         http: httpx.AsyncClient,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -125,15 +134,17 @@ class JwksCache:
         """JWKS requests sent so far (discovery not counted)."""
         self._http = http
         self._clock = clock
-        self._keyset: KeySet | None = None
+        self._keyset: CachedKeys | None = None
         self._metadata: Mapping[str, Any] | None = None
+        self._metadata_url: str | None = None
+        self._other: Mapping[str, Any] | None = None  # the second kind of metadata, if read
         self._last_unknown_kid = -math.inf
         self._failed_at = -math.inf
         self._backoff = min(FAILURE_BACKOFF, provider.jwks_refresh_interval)
-        self._keys_flight: _SingleFlight[KeySet | None] = _SingleFlight()
+        self._keys_flight: _SingleFlight[CachedKeys | None] = _SingleFlight()
         self._discovery_flight: _SingleFlight[Mapping[str, Any] | None] = _SingleFlight()
 
-    async def key(self, kid: str | None, algorithm: str) -> Mapping[str, Any] | None:
+    async def key(self, kid: str | None, algorithm: str) -> jose.Key | None:
         """The JWK for ``kid`` and ``algorithm``, refreshing once (rate-limited) if unknown."""
         keyset = await self._current()
         if kid is None or keyset.knows(kid):
@@ -147,7 +158,7 @@ class JwksCache:
         return (refreshed or keyset).find(kid, algorithm)
 
     async def metadata(self) -> Mapping[str, Any]:
-        """The provider's discovery document, fetched once."""
+        """The provider's discovery document (or RFC 8414 metadata), fetched once."""
         if self._metadata is not None:
             return self._metadata
         if not self._discovery_flight.busy and self._clock() - self._failed_at < self._backoff:
@@ -157,7 +168,23 @@ class JwksCache:
             raise ProviderUnavailable(f"{self.provider.issuer}: discovery failed")
         return metadata
 
-    async def _current(self) -> KeySet:
+    async def endpoint(self, name: str) -> str | None:
+        """The URL the metadata gives for ``name`` (``introspection_endpoint``...), or None.
+
+        Looked for in the discovery document, then in the other kind of metadata.
+        """
+        found = (await self.metadata()).get(name)
+        if found is None and self._other is None:
+            self._other = await self._other_metadata()
+        if found is None:
+            found = self._other.get(name) if self._other else None
+        if found is None:
+            return None
+        if not isinstance(found, str) or not secure_url(found):
+            raise ProviderUnavailable(f"{self.provider.issuer}: {name} is not a usable URL")
+        return found
+
+    async def _current(self) -> CachedKeys:
         keyset = self._keyset
         now = self._clock()
         if keyset is not None and now < keyset.expires_at:
@@ -170,13 +197,13 @@ class JwksCache:
             return keyset  # stale, while the provider cannot be reached
         raise ProviderUnavailable(f"{self.provider.issuer}: no key set")
 
-    async def _fetch_keys(self) -> KeySet | None:
+    async def _fetch_keys(self) -> CachedKeys | None:
         provider = self.provider
         try:
             url = provider.jwks_url or await self._jwks_uri()
             self.requests += 1
             response = await self._http.get(url, headers=_ACCEPT, timeout=provider.timeout)
-            keys = parse_jwks(_json(response))
+            keys = jose.import_key_set(_json(response))
         except (ProviderUnavailable, httpx.HTTPError, ValueError) as error:
             self._failed_at = self._clock()
             _log.warning("JWKS of %s not fetched: %s", provider.issuer, _describe(error))
@@ -185,7 +212,7 @@ class JwksCache:
         if lifetime is None:
             lifetime = provider.jwks_cache_seconds
         lifetime = min(max(lifetime, provider.jwks_refresh_interval), 86400.0)
-        self._keyset = KeySet(keys, self._clock() + lifetime)
+        self._keyset = CachedKeys(keys, self._clock() + lifetime)
         return self._keyset
 
     async def _jwks_uri(self) -> str:
@@ -194,22 +221,50 @@ class JwksCache:
             raise ProviderUnavailable("discovery names no usable jwks_uri")
         return uri
 
+    def _openid_url(self) -> str:
+        return self.provider.discovery_url or self.provider.issuer.rstrip("/") + _OPENID
+
     async def _discover(self) -> Mapping[str, Any] | None:
+        """The OpenID discovery document; failing that (a plain OAuth 2.0 server), RFC 8414."""
         provider = self.provider
-        try:
-            response = await self._http.get(
-                provider.discovery_url, headers=_ACCEPT, timeout=provider.timeout
-            )
-            document = _json(response)
-            if not isinstance(document, dict):
-                raise ValueError("discovery document is not an object")
-            if document.get("issuer") != provider.issuer:
-                raise ValueError("discovery document names another issuer")
-        except (httpx.HTTPError, ValueError) as error:
-            self._failed_at = self._clock()
-            _log.warning("discovery of %s failed: %s", provider.issuer, _describe(error))
-            return None
-        self._metadata = document
+        errors: list[Exception] = []
+        for url in (self._openid_url(), *authorization_server_metadata_urls(provider.issuer)):
+            try:
+                document = await self._document(url)
+            except (httpx.HTTPError, ValueError) as error:
+                errors.append(error)
+                if isinstance(error, httpx.HTTPStatusError | ValueError) and (
+                    not isinstance(error, httpx.HTTPStatusError)
+                    or error.response.status_code == 404
+                ):
+                    continue  # not served here: try the next kind of metadata
+                break  # the provider is down or broken: do not hammer it
+            self._metadata, self._metadata_url = document, url
+            return document
+        self._failed_at = self._clock()
+        reasons = ", ".join(dict.fromkeys(_describe(error) for error in errors))
+        _log.warning("discovery of %s failed: %s", provider.issuer, reasons)
+        return None
+
+    async def _other_metadata(self) -> Mapping[str, Any]:
+        """The kind of metadata :meth:`_discover` did not use ({} when there is none)."""
+        urls = list(authorization_server_metadata_urls(self.provider.issuer))
+        if self._metadata_url in urls:
+            urls = [self._openid_url()]
+        for url in urls:
+            try:
+                return await self._document(url)
+            except (httpx.HTTPError, ValueError):
+                continue
+        return {}
+
+    async def _document(self, url: str) -> Mapping[str, Any]:
+        response = await self._http.get(url, headers=_ACCEPT, timeout=self.provider.timeout)
+        document = _json(response)
+        if not isinstance(document, dict):
+            raise ValueError("metadata document is not an object")
+        if document.get("issuer") != self.provider.issuer:
+            raise ValueError("metadata document names another issuer")
         return document
 
 
@@ -249,32 +304,6 @@ def _max_age(cache_control: str) -> float | None:
         return 0.0
     match = _MAX_AGE.search(cache_control)
     return None if match is None else float(match.group(1))
-
-
-def _well_formed(key: Mapping[str, Any]) -> bool:
-    if key.get("alg") is not None and not isinstance(key.get("alg"), str):
-        return False
-    if key["kty"] == "RSA":
-        modulus, exponent = _b64(key.get("n")), _b64(key.get("e"))
-        return (
-            modulus is not None
-            and exponent is not None
-            and int.from_bytes(modulus, "big").bit_length() >= MIN_RSA_BITS
-        )
-    return (
-        key.get("crv") in _CURVES.values()
-        and _b64(key.get("x")) is not None
-        and _b64(key.get("y")) is not None
-    )
-
-
-def _b64(value: Any) -> bytes | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError):
-        return None
 
 
 def _describe(error: Exception) -> str:

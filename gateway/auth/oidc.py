@@ -1,8 +1,22 @@
 """OpenID Connect relying party: discovery, PKCE login, code exchange, ID and logout tokens.
 
-The one module importing authlib (its spec-level pieces: PKCE, random values, URL building,
-the ID-token claim rules); JOSE goes through joserfc, authlib's own JOSE layer since 1.7.
-HTTP is plain ``httpx`` calls made here, not authlib's httpx client (deprecated in 1.9).
+Authlib's spec-level pieces (PKCE, random values, URL building, the ID-token claim rules);
+JOSE through :mod:`gateway.auth.jose`, metadata and keys through the gateway's one cache
+(:class:`gateway.auth.jwks.JwksCache`). HTTP is plain ``httpx`` calls made here, not
+authlib's httpx client (deprecated in 1.9).
+
+``protocol = "oauth2"`` serves providers that are not OpenID providers (no ID token;
+identity from a userinfo endpoint, as many directories and chat platforms offer): the
+endpoints come from the settings or RFC 8414 metadata, no ``nonce`` is sent, no ID token
+is expected, and who the user is comes from the userinfo answer alone.
+
+Scopes (Core 1.0 §5.4, §11): ``openid profile email`` unless configured; ``offline_access``
+is added only when the provider lists it in ``scopes_supported`` (a provider that does not
+offer it answers ``invalid_scope``).
+
+The authorization response is read in this order: an ``iss`` naming another issuer is
+refused (RFC 9207); then a provider ``error`` is reported as what it is (``access_denied``:
+the user cancelled); only then is a missing ``iss`` refused where the provider promised it.
 
 Specs followed, by section:
 
@@ -23,7 +37,6 @@ Specs followed, by section:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,11 +49,10 @@ from authlib.common.security import generate_token  # type: ignore[import-untype
 from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
 from authlib.oidc.core import CodeIDToken  # type: ignore[import-untyped]
-from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
 
 from ..errors import RequestError, TandemError
+from . import jose
+from .jwks import JwksCache, ProviderUnavailable, Source
 
 __all__ = [
     "BACKCHANNEL_LOGOUT_EVENT",
@@ -52,17 +64,16 @@ __all__ = [
     "OIDCSettings",
     "ProviderError",
     "ProviderMetadata",
+    "ProviderRefused",
     "TokenRejected",
     "TokenSet",
 ]
 
 BACKCHANNEL_LOGOUT_EVENT: Final = "http://schemas.openid.net/event/backchannel-logout"
-ASYMMETRIC_ALGORITHMS: Final = (
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-)  # fmt: skip
-_JWKS_MIN_REFETCH: Final = 10.0
 _AUTH_METHODS: Final = ("client_secret_basic", "client_secret_post", "none")
-DEFAULT_SCOPES: Final = ("openid", "profile", "email", "offline_access")
+DEFAULT_SCOPES: Final = ("openid", "profile", "email")
+"""Asked for when ``scopes`` are not configured (plus ``offline_access`` if offered)."""
+PROTOCOLS: Final = ("oidc", "oauth2")
 
 
 class LoginError(RequestError):
@@ -70,6 +81,25 @@ class LoginError(RequestError):
 
     code = "LOGIN_FAILED"
     status = 401
+
+
+class ProviderRefused(LoginError):
+    """The provider answered the authorization request with an error (RFC 6749 §4.1.2.1).
+
+    ``error`` is the provider's code (``access_denied`` when the user cancelled),
+    ``description`` its text, both reduced to printable characters.
+    """
+
+    def __init__(self, error: str, description: str | None) -> None:
+        self.error = error if error.replace("_", "").isalnum() and len(error) < 64 else "error"
+        self.description = description
+        text = f"the identity provider refused the login: {self.error}"
+        super().__init__(text + (f" ({description})" if description else ""))
+
+    @property
+    def cancelled(self) -> bool:
+        """True when the user declined (pressed Cancel) at the provider."""
+        return self.error == "access_denied"
 
 
 class LogoutTokenError(RequestError):
@@ -101,19 +131,26 @@ class OIDCSettings:
     client_id: str
     redirect_uri: str
     client_secret: str | None = None
-    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    scopes: tuple[str, ...] | None = None
     auth_method: str = "client_secret_basic"
     post_logout_redirect_uri: str | None = None
     leeway: int = 60
     timeout: float = 10.0
     extra_params: tuple[tuple[str, str], ...] = ()
+    protocol: str = "oidc"
+    discovery_url: str = ""
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    userinfo_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if self.auth_method not in _AUTH_METHODS:
             raise TandemError(f"unsupported client authentication {self.auth_method!r}")
         if self.auth_method != "none" and not self.client_secret:
             raise TandemError("an OIDC client secret is required for " + self.auth_method)
-        if "openid" not in self.scopes:
+        if self.protocol not in PROTOCOLS:
+            raise TandemError(f"oidc_protocol must be one of {', '.join(PROTOCOLS)}")
+        if self.protocol == "oidc" and self.scopes is not None and "openid" not in self.scopes:
             raise TandemError("the OIDC scopes must include 'openid'")
 
     @classmethod
@@ -134,10 +171,20 @@ class OIDCSettings:
             client_id=client_id,
             redirect_uri=redirect_uri,
             client_secret=env.get("TANDEM_OIDC_CLIENT_SECRET") or None,
-            scopes=tuple(scopes.split()) if scopes else DEFAULT_SCOPES,
+            scopes=tuple(scopes.split()) if scopes else None,
             auth_method=env.get("TANDEM_OIDC_AUTH_METHOD", "client_secret_basic"),
             post_logout_redirect_uri=env.get("TANDEM_OIDC_POST_LOGOUT_REDIRECT_URI") or None,
+            protocol=env.get("TANDEM_OIDC_PROTOCOL", "oidc") or "oidc",
+            discovery_url=env.get("TANDEM_OIDC_DISCOVERY_URL", ""),
+            authorization_endpoint=env.get("TANDEM_OIDC_AUTHORIZATION_ENDPOINT") or None,
+            token_endpoint=env.get("TANDEM_OIDC_TOKEN_ENDPOINT") or None,
+            userinfo_endpoint=env.get("TANDEM_OIDC_USERINFO_ENDPOINT") or None,
         )
+
+    @property
+    def oauth2(self) -> bool:
+        """True for a plain OAuth 2.0 provider: no ID token, identity from userinfo."""
+        return self.protocol == "oauth2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,40 +194,65 @@ class ProviderMetadata:
     issuer: str
     authorization_endpoint: str
     token_endpoint: str
-    jwks_uri: str
+    jwks_uri: str | None = None
     userinfo_endpoint: str | None = None
     end_session_endpoint: str | None = None
     id_token_algorithms: tuple[str, ...] = ("RS256",)
     iss_parameter_supported: bool = False
+    scopes_supported: tuple[str, ...] = ()
 
     @classmethod
-    def from_document(cls, document: Any, expected_issuer: str) -> ProviderMetadata:
-        """Read a discovery document, refusing one for another issuer (Discovery 1.0 §4.3)."""
+    def from_document(
+        cls, document: Any, expected_issuer: str, settings: OIDCSettings | None = None
+    ) -> ProviderMetadata:
+        """Read a discovery document (or RFC 8414 metadata), refusing one for another
+        issuer (Discovery 1.0 §4.3); endpoints in ``settings`` take precedence."""
         if not isinstance(document, dict):
             raise ProviderError("the provider's discovery document is not a JSON object")
         if document.get("issuer") != expected_issuer:
             raise ProviderError("the provider's discovery document names another issuer")
+        oauth2 = settings is not None and settings.oauth2
+        given = {
+            "authorization_endpoint": settings.authorization_endpoint if settings else None,
+            "token_endpoint": settings.token_endpoint if settings else None,
+            "userinfo_endpoint": settings.userinfo_endpoint if settings else None,
+        }
+        names = ("authorization_endpoint", "token_endpoint", *(() if oauth2 else ("jwks_uri",)))
         try:
-            required = {
-                name: _url(document[name])
-                for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
-            }
+            required = {name: _url(given.get(name) or document[name]) for name in names}
         except (KeyError, TypeError):
             raise ProviderError("the provider's discovery document lacks an endpoint") from None
         offered = document.get("id_token_signing_alg_values_supported") or ["RS256"]
-        algorithms = tuple(a for a in offered if a in ASYMMETRIC_ALGORITHMS)
-        if not algorithms:
+        algorithms = tuple(a for a in offered if a in jose.ASYMMETRIC_ALGORITHMS)
+        if not algorithms and not oauth2:
             raise ProviderError("the provider signs ID tokens with no acceptable algorithm")
+        userinfo = given["userinfo_endpoint"] or document.get("userinfo_endpoint")
+        if oauth2 and userinfo is None:
+            raise ProviderError("an OAuth 2.0 provider needs a userinfo endpoint")
+        scopes = document.get("scopes_supported")
         return cls(
             issuer=expected_issuer,
-            userinfo_endpoint=_optional_url(document.get("userinfo_endpoint")),
+            userinfo_endpoint=_optional_url(userinfo),
             end_session_endpoint=_optional_url(document.get("end_session_endpoint")),
             id_token_algorithms=algorithms,
             iss_parameter_supported=(
                 document.get("authorization_response_iss_parameter_supported") is True
             ),
+            scopes_supported=tuple(s for s in scopes if isinstance(s, str))
+            if isinstance(scopes, list)
+            else (),
             **required,
         )
+
+    def scopes_for(self, settings: OIDCSettings) -> tuple[str, ...]:
+        """The scopes to ask for: configured ones, else the defaults plus ``offline_access``
+        when the provider lists it (never a scope it would refuse by default)."""
+        if settings.scopes is not None:
+            return settings.scopes
+        if settings.oauth2:
+            return ()
+        offline = ("offline_access",) if "offline_access" in self.scopes_supported else ()
+        return (*DEFAULT_SCOPES, *offline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +301,13 @@ class OIDCClient:
         self._http = http or httpx.AsyncClient(timeout=settings.timeout)
         self._clock = clock
         self._metadata: ProviderMetadata | None = None
-        self._keys: KeySet | None = None
-        self._keys_forced = float("-inf")  # forced re-fetches (unknown kid): one per 10 s
-        self._lock = asyncio.Lock()
+        self.provider = JwksCache(
+            Source(
+                settings.issuer, discovery_url=settings.discovery_url, timeout=settings.timeout
+            ),
+            self._http,
+        )
+        """The provider's metadata and keys: the gateway's one discovery and JWKS cache."""
 
     async def aclose(self) -> None:
         if self._own_http:
@@ -240,11 +316,13 @@ class OIDCClient:
     async def metadata(self) -> ProviderMetadata:
         """The provider's metadata, fetched once (OpenID Connect Discovery 1.0)."""
         if self._metadata is None:
-            async with self._lock:
-                if self._metadata is None:
-                    url = self.settings.issuer.rstrip("/") + "/.well-known/openid-configuration"
-                    document = await self._get_json(url)
-                    self._metadata = ProviderMetadata.from_document(document, self.settings.issuer)
+            try:
+                document = await self.provider.metadata()
+            except ProviderUnavailable:
+                raise ProviderError("the identity provider could not be reached") from None
+            self._metadata = ProviderMetadata.from_document(
+                dict(document), self.settings.issuer, self.settings
+            )
         return self._metadata
 
     async def authorization_request(self, **extra: str) -> AuthorizationRequest:
@@ -257,12 +335,15 @@ class OIDCClient:
             "response_type": "code",
             "client_id": self.settings.client_id,
             "redirect_uri": self.settings.redirect_uri,
-            "scope": " ".join(self.settings.scopes),
             "state": state,
-            "nonce": nonce,
             "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
         }
+        scopes = metadata.scopes_for(self.settings)
+        if scopes:
+            params["scope"] = " ".join(scopes)
+        if not self.settings.oauth2:
+            params["nonce"] = nonce
         url = add_params_to_uri(metadata.authorization_endpoint, params)
         return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
 
@@ -274,12 +355,13 @@ class OIDCClient:
         issuer = params.get("iss")
         if issuer is not None and issuer != metadata.issuer:
             raise LoginError("the authorization response names another issuer")
+        if "error" in params:
+            raise ProviderRefused(
+                _printable(params["error"], 64) or "error",
+                _printable(params.get("error_description") or "", 300) or None,
+            )
         if issuer is None and metadata.iss_parameter_supported:
             raise LoginError("the authorization response lacks the issuer (RFC 9207)")
-        if "error" in params:
-            error = params["error"]
-            safe = error if error.replace("_", "").isalnum() and len(error) < 64 else "error"
-            raise LoginError(f"the identity provider refused the login: {safe}")
         code = params.get("code")
         if not code:
             raise LoginError("the authorization response has no code")
@@ -290,7 +372,7 @@ class OIDCClient:
             "code_verifier": code_verifier,
         }
         response = await self._token_request(form, refused=LoginError)
-        if not isinstance(response.get("id_token"), str):
+        if not self.settings.oauth2 and not isinstance(response.get("id_token"), str):
             raise LoginError("the token response has no ID token")
         return await self._token_set(response, nonce=nonce, previous=None)
 
@@ -303,8 +385,12 @@ class OIDCClient:
             tokens = replace(tokens, refresh_token=refresh_token)
         return tokens
 
-    async def userinfo(self, access_token: str, subject: str) -> dict[str, Any]:
-        """The userinfo claims (Core 1.0 §5.3), or {} when the provider has no such endpoint."""
+    async def userinfo(self, access_token: str, subject: str | None) -> dict[str, Any]:
+        """The userinfo claims (Core 1.0 §5.3), or {} when the provider has no such endpoint.
+
+        ``subject`` is the ID token's ``sub`` the answer must name; None for a plain OAuth 2.0
+        provider, whose answer is the identity.
+        """
         metadata = await self.metadata()
         if metadata.userinfo_endpoint is None:
             return {}
@@ -318,7 +404,7 @@ class OIDCClient:
         if response.status_code == 401:
             raise TokenRejected("the identity provider refused the access token")
         claims = _json_object(response)
-        if claims.get("sub") != subject:
+        if subject is not None and claims.get("sub") != subject:
             raise TokenRejected("the userinfo response is for another subject")
         return claims
 
@@ -343,7 +429,7 @@ class OIDCClient:
         claims = CodeIDToken(token.claims, token.header, options, params)
         try:
             claims.validate(now=int(self._clock()), leeway=self.settings.leeway)
-        except JoseError as error:
+        except jose.JoseError as error:
             raise LoginError(f"the ID token is not valid ({error.error})") from None
         audience = token.claims["aud"]
         if isinstance(audience, list) and len(audience) > 1 and "azp" not in token.claims:
@@ -379,7 +465,7 @@ class OIDCClient:
             raise LogoutTokenError(error.message.replace("ID token", "logout token")) from None
         if token.header.get("typ") not in (None, "logout+jwt", "JWT"):
             raise LogoutTokenError("the logout token has an unexpected type")
-        registry = jwt.JWTClaimsRegistry(
+        registry = jose.JWTClaimsRegistry(
             now=int(self._clock()),
             leeway=self.settings.leeway,
             iss={"essential": True, "value": metadata.issuer},
@@ -390,7 +476,7 @@ class OIDCClient:
         claims = token.claims
         try:
             registry.validate(claims)
-        except JoseError as error:
+        except jose.JoseError as error:
             raise LogoutTokenError(f"the logout token is not valid ({error.error})") from None
         events = claims.get("events")
         if not isinstance(events, dict) or not isinstance(
@@ -470,39 +556,32 @@ class OIDCClient:
             raise refused(f"the identity provider refused the grant: {code}")
         return _json_object(response)
 
-    async def _decode(self, value: str, algorithms: tuple[str, ...]) -> jwt.Token:
-        keys = await self._key_set(force=False)
+    async def _decode(self, value: str, algorithms: tuple[str, ...]) -> jose.Token:
+        """A token signed by the provider: its key from the one JWKS cache (an unknown
+        ``kid`` re-fetches the key set once, rate-limited), one allowed algorithm."""
+        parts = jose.peek(value)
+        if parts is None:
+            raise LoginError("the ID token is malformed")
+        algorithm, kid = parts[0].get("alg"), parts[0].get("kid")
+        if algorithm not in algorithms or not isinstance(kid, str | None):
+            raise LoginError("the ID token is not valid (unsupported algorithm or key id)")
         try:
-            try:
-                return jwt.decode(value, keys, algorithms=list(algorithms))
-            except InvalidKeyIdError:
-                keys = await self._key_set(force=True)
-                return jwt.decode(value, keys, algorithms=list(algorithms))
-        except JoseError as error:
+            key = await self.provider.key(kid, algorithm)
+        except ProviderUnavailable:
+            raise ProviderError("the provider's JWKS cannot be read") from None
+        if key is None:
+            raise LoginError("the ID token is not valid (unknown signing key)")
+        try:
+            return jose.verify(value, key, [algorithm])
+        except jose.JoseError as error:
             raise LoginError(f"the ID token is not valid ({error.error})") from None
         except ValueError:
             raise LoginError("the ID token is malformed") from None
 
-    async def _key_set(self, *, force: bool) -> KeySet:
-        now = time.monotonic()
-        if self._keys is not None and not (force and now - self._keys_forced > _JWKS_MIN_REFETCH):
-            return self._keys
-        if force:
-            self._keys_forced = now
-        metadata = await self.metadata()
-        document = await self._get_json(metadata.jwks_uri)
-        try:
-            self._keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
-        except (JoseError, ValueError, TypeError, KeyError):
-            raise ProviderError("the provider's JWKS cannot be read") from None
-        return self._keys
 
-    async def _get_json(self, url: str) -> dict[str, Any]:
-        try:
-            response = await self._http.get(url, headers={"accept": "application/json"})
-        except httpx.HTTPError:
-            raise ProviderError("the identity provider could not be reached") from None
-        return _json_object(response)
+def _printable(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, printable ASCII only (it goes into a page)."""
+    return "".join(c for c in text[:limit] if " " <= c <= "~")
 
 
 def _json_object(response: httpx.Response, *, strict: bool = True) -> dict[str, Any]:

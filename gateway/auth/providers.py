@@ -33,16 +33,22 @@ form is the same document, ``{"providers": [{...}]}``)::
     # require_listed_clients = false true: a client-credentials token from a client not
     #                                listed below is refused
 
-    [providers.claims]               # where the principal's attributes are; a dotted name
-    roles = "roles"                  # ("realm_access.roles") walks into nested objects
+    [providers.claims]               # where the principal's attributes are (claim paths:
+    subject = "sub"                  # a claim's name, or a dotted path such as
+    roles = "roles"                  # "realm_access.roles"; roles may be a list of paths)
     department = "department"
     name = "name"
+    [providers.claims.role_map]      # optional: provider group or role -> policy role(s);
+    "/finance" = "finance"           # with a map, unlisted provider values give no role
 
     [providers.introspection]        # opaque tokens (RFC 7662); omit to accept JWTs only
     client_id = "tandem-gateway"
     client_secret_env = "TANDEM_IDP_INTROSPECTION_SECRET"   # or client_secret = "..."
-    # endpoint = "..."               (default: the discovery document's)
+    # endpoint = "..."               (default: OpenID discovery, else RFC 8414 metadata;
+    #                                neither naming one stops the gateway at start-up)
     # cache_seconds = 60             active results are reused this long, never past exp
+    # userinfo = false               true: a user's answer without the subject claim is
+    #                                completed from the userinfo endpoint with the token
 
     [providers.clients.reporting-bot]          # integrators: client id -> policy subject
     subject = "svc:reporting"
@@ -50,9 +56,9 @@ form is the same document, ``{"providers": [{...}]}``)::
     trusted_documents = "reporting-v3"         # optional; carried, enforced elsewhere
 
 URLs must be ``https`` (plain ``http`` only on a loopback host). Allowed algorithms are
-asymmetric ones python-jose 3.5 verifies: ``none`` and the HMAC algorithms are refused (an
-HMAC "secret" would be the provider's public key: RFC 8725 section 2.1), and so are the
-PS algorithms, which python-jose does not implement. Unknown keys are errors.
+the asymmetric ones of :data:`gateway.auth.jose.ASYMMETRIC_ALGORITHMS`: ``none`` and the
+HMAC algorithms are refused (an HMAC "secret" would be the provider's public key: RFC 8725
+section 2.1). Unknown keys are errors.
 """
 
 from __future__ import annotations
@@ -70,6 +76,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from ..errors import TandemError
+from .claims import ClaimError, ClaimMapping, parse_role_map
+from .jose import ASYMMETRIC_ALGORITHMS
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
@@ -85,9 +93,6 @@ __all__ = [
     "secure_url",
 ]
 
-ASYMMETRIC_ALGORITHMS: Final = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"})
-"""Every algorithm a provider may be allowed: asymmetric, and verified by python-jose."""
-
 DEFAULT_ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 
 _ENV_PREFIX: Final = "TANDEM_BEARER_"
@@ -97,20 +102,6 @@ class ProviderSettingsError(TandemError):
     """The provider settings cannot be used; the message names the setting, never a secret."""
 
     code = "INVALID_SETTINGS"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClaimMapping:
-    """Which claims hold the principal's roles (or groups), department and display name."""
-
-    roles: str = "roles"
-    department: str = "department"
-    name: str = "name"
-
-    def __post_init__(self) -> None:
-        for label in ("roles", "department", "name"):
-            if not getattr(self, label):
-                raise ProviderSettingsError(f"claims.{label} must not be empty")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +128,7 @@ class IntrospectionSettings:
     client_secret: str = field(repr=False)
     endpoint: str | None = None
     cache_seconds: float = 60.0
+    userinfo: bool = False
 
     def __post_init__(self) -> None:
         if not self.client_id or not self.client_secret:
@@ -300,15 +292,35 @@ def _provider(entry: Any, where: str, env: Mapping[str, str]) -> ProviderSetting
 
 
 def _claims(value: Any, where: str) -> ClaimMapping:
-    table = _table(value, where, {"roles", "department", "name"})
-    return ClaimMapping(**{key: _string(item, f"{where}.{key}") for key, item in table.items()})
+    table = _table(value, where, {"subject", "roles", "department", "name", "role_map"})
+    fields: dict[str, Any] = {
+        key: _string(table[key], f"{where}.{key}")
+        for key in ("subject", "department", "name")
+        if key in table
+    }
+    if "roles" in table:
+        roles = table["roles"]
+        fields["roles"] = (
+            (_string(roles, f"{where}.roles"),)
+            if isinstance(roles, str)
+            else _strings(roles, f"{where}.roles")
+        )
+    try:
+        if "role_map" in table:
+            table_map = _table(table["role_map"], f"{where}.role_map", None)
+            fields["role_map"] = parse_role_map(table_map)
+        return ClaimMapping(**fields)
+    except ClaimError as error:
+        raise ProviderSettingsError(f"{where}: {error}") from None
 
 
 def _introspection(value: Any, where: str, env: Mapping[str, str]) -> IntrospectionSettings | None:
     if value is None:
         return None
     where = f"{where}.introspection"
-    keys = {"endpoint", "client_id", "client_secret", "client_secret_env", "cache_seconds"}
+    keys = {
+        "endpoint", "client_id", "client_secret", "client_secret_env", "cache_seconds", "userinfo",
+    }  # fmt: skip
     table = _table(value, where, keys)
     if ("client_secret" in table) == ("client_secret_env" in table):
         raise ProviderSettingsError(f"{where}: set one of client_secret, client_secret_env")
@@ -320,7 +332,11 @@ def _introspection(value: Any, where: str, env: Mapping[str, str]) -> Introspect
     else:
         secret = _string(table["client_secret"], f"{where}.client_secret")
     endpoint = table.get("endpoint")
+    userinfo = table.get("userinfo", False)
+    if not isinstance(userinfo, bool):
+        raise ProviderSettingsError(f"{where}.userinfo must be true or false")
     return IntrospectionSettings(
+        userinfo=userinfo,
         client_id=_string(table.get("client_id"), f"{where}.client_id"),
         client_secret=secret,
         endpoint=None if endpoint is None else _string(endpoint, f"{where}.endpoint"),
@@ -364,16 +380,35 @@ def _provider_from_env(issuer: str, env: Mapping[str, str]) -> dict[str, Any]:
             provider["leeway"] = float(leeway)
         except ValueError:
             raise ProviderSettingsError(f"{_ENV_PREFIX}LEEWAY must be a number") from None
-    claims = {key: get(f"{key.upper()}_CLAIM") for key in ("roles", "department", "name")}
+    claims: dict[str, Any] = {
+        key: get(f"{key.upper()}_CLAIM") for key in ("subject", "department", "name")
+    }
+    if (roles := get("ROLES_CLAIM")) is not None:
+        claims["roles"] = split(roles)
+    if (role_map := get("ROLE_MAP")) is not None:
+        claims["role_map"] = dict(_pair(item) for item in split(role_map))
     provider["claims"] = {key: value for key, value in claims.items() if value is not None}
     client_id = get("INTROSPECTION_CLIENT_ID")
     if client_id is not None:
         secret_variable = _ENV_PREFIX + "INTROSPECTION_CLIENT_SECRET"
-        introspection = {"client_id": client_id, "client_secret_env": secret_variable}
+        introspection: dict[str, Any] = {
+            "client_id": client_id,
+            "client_secret_env": secret_variable,
+        }
         if (endpoint := get("INTROSPECTION_ENDPOINT")) is not None:
             introspection["endpoint"] = endpoint
+        if (userinfo := get("INTROSPECTION_USERINFO")) is not None:
+            introspection["userinfo"] = userinfo.lower() in ("1", "true", "yes")
         provider["introspection"] = introspection
     return provider
+
+
+def _pair(item: str) -> tuple[str, str]:
+    """``group=role`` of a role map given as ``a=r1,b=r2`` (roles joined with ``+``)."""
+    key, separator, roles = item.partition("=")
+    if not separator or not key.strip() or not roles.strip():
+        raise ProviderSettingsError(f"role map entry {item!r}: write provider-value=role")
+    return key.strip(), roles.replace("+", " ").strip()
 
 
 def _algorithms(algorithms: Sequence[str]) -> tuple[str, ...]:

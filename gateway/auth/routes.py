@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import ipaddress
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -45,7 +46,8 @@ from tandem_shared.tokens import Principal
 
 from ..errors import RequestError, TandemError
 from .browser_safety import CSRFRejected, check_csrf
-from .oidc import LoginError, OIDCClient, OIDCSettings, TokenRejected, TokenSet
+from .claims import ClaimError, ClaimMapping, parse_role_map
+from .oidc import LoginError, OIDCClient, OIDCSettings, ProviderRefused, TokenRejected, TokenSet
 from .sessions import (
     MemorySessionStore,
     PendingLogin,
@@ -100,15 +102,14 @@ class SSOSettings:
     session_ttl: int = 8 * 3600
     refresh_margin: float = 60.0
     login_ttl: int = 600
-    name_claim: str = "name"
-    roles_claim: str = "groups"
-    department_claim: str = "department"
+    claims: ClaimMapping = field(default_factory=lambda: ClaimMapping(roles=("groups",)))
     redis_url: str | None = None
     key_prefix: str = "tandem:auth:"
+    revalidate_seconds: float = 0.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, redirect_uri: str) -> SSOSettings:
-        """``TANDEM_SESSION_*`` and ``TANDEM_OIDC_*_CLAIM`` settings (see the README)."""
+        """``TANDEM_SESSION_*`` and the ``TANDEM_OIDC_*`` claim mapping (see the README)."""
         env = environ
         insecure = env.get("TANDEM_SESSION_INSECURE_LOCALHOST", "").strip() in ("1", "true")
         if insecure:
@@ -118,12 +119,33 @@ class SSOSettings:
             cookie_secure=not insecure,
             session_ttl=int(env.get("TANDEM_SESSION_TTL", cls.session_ttl)),
             refresh_margin=float(env.get("TANDEM_SESSION_REFRESH_MARGIN", cls.refresh_margin)),
-            name_claim=env.get("TANDEM_OIDC_NAME_CLAIM", cls.name_claim),
-            roles_claim=env.get("TANDEM_OIDC_ROLES_CLAIM", cls.roles_claim),
-            department_claim=env.get("TANDEM_OIDC_DEPARTMENT_CLAIM", cls.department_claim),
+            claims=claim_mapping(env),
             redis_url=env.get("TANDEM_SESSION_REDIS_URL") or env.get("TANDEM_REDIS_URL") or None,
             key_prefix=env.get("TANDEM_SESSION_KEY_PREFIX", cls.key_prefix),
+            revalidate_seconds=float(env.get("TANDEM_SESSION_REVALIDATE_SECONDS") or 0.0),
         )
+
+
+def claim_mapping(environ: Mapping[str, str]) -> ClaimMapping:
+    """The browser login's claim mapping from ``TANDEM_OIDC_*_CLAIM`` and
+    ``TANDEM_OIDC_ROLE_MAP`` (``group=role,other=role1+role2``)."""
+    env = environ
+    pairs = []
+    entries = (part.strip() for part in env.get("TANDEM_OIDC_ROLE_MAP", "").split(","))
+    for item in filter(None, entries):
+        key, _, roles = item.partition("=")
+        pairs.append((key.strip(), roles.replace("+", " ")))
+    roles = env.get("TANDEM_OIDC_ROLES_CLAIM") or "groups"
+    try:
+        return ClaimMapping(
+            subject=env.get("TANDEM_OIDC_SUBJECT_CLAIM") or "sub",
+            roles=tuple(part.strip() for part in roles.split(",") if part.strip()),
+            department=env.get("TANDEM_OIDC_DEPARTMENT_CLAIM") or "department",
+            name=env.get("TANDEM_OIDC_NAME_CLAIM") or "name",
+            role_map=parse_role_map(pairs),
+        )
+    except ClaimError as error:
+        raise TandemError(f"OIDC claim mapping: {error}", code="INVALID_SETTINGS") from None
 
 
 def _require_loopback_http(redirect_uri: str, environ: Mapping[str, str]) -> None:
@@ -165,6 +187,7 @@ class SSO:
             self._refresh,
             ttl=self.settings.session_ttl,
             refresh_margin=self.settings.refresh_margin,
+            revalidate=self.settings.revalidate_seconds,
         )
         self._callback_path = urlsplit(oidc.settings.redirect_uri).path or "/"
 
@@ -231,6 +254,7 @@ class SSO:
         return response
 
     async def callback(self, request: Request) -> Response:
+        pending: PendingLogin | None = None
         try:
             params = dict(request.query_params)
             state = params.get("state")
@@ -248,6 +272,11 @@ class SSO:
             session_id = await self.sessions.start(
                 session, replaces=request.cookies.get(self.settings.cookie_name)
             )
+        except ProviderRefused as refused:
+            log.info("login refused by the provider: %s", refused.error)
+            if "text/html" in request.headers.get("accept", ""):
+                return _refused_page(refused, pending.return_to if pending else "/")
+            return _error(refused)
         except TandemError as error:
             log.info("login refused: %s (%s)", error.code, error.message)
             return _error(error)
@@ -327,13 +356,14 @@ class SSO:
         return Response(orjson.dumps(body), media_type="application/json", headers=_NO_STORE)
 
     async def _session_of(self, tokens: TokenSet) -> Session:
-        assert tokens.id_token is not None
-        subject = str(tokens.claims["sub"])
+        subject_claim = tokens.claims.get("sub")
+        profile = await self._profile(tokens, subject_claim)
+        subject = profile.pop("subject")
         sid = tokens.claims.get("sid")
         return Session(
             subject=subject,
             sid=sid if isinstance(sid, str) else None,
-            profile=await self._profile(tokens, subject),
+            profile=profile,
             id_token=tokens.id_token,
             access_token=tokens.access_token,
             access_expires_at=tokens.expires_at,
@@ -342,12 +372,24 @@ class SSO:
         )
 
     async def _refresh(self, session: Session) -> Session:
-        assert session.refresh_token is not None
+        if session.refresh_token is None:  # re-validation without a refresh token: userinfo
+            try:
+                known = TokenSet(
+                    session.access_token, session.access_expires_at, claims=session.id_claims
+                )
+                profile = await self._profile(known, session.id_claims.get("sub"))
+            except (TokenRejected, LoginError) as error:
+                raise SessionEnded(error.message) from None
+            if profile.pop("subject") != session.subject:
+                raise SessionEnded("the provider now names another subject")
+            return replace(session, profile=profile)
         try:
             tokens = await self.oidc.refresh(session.refresh_token, session.id_claims)
-            profile = await self._profile(tokens, session.subject)
+            profile = await self._profile(tokens, session.id_claims.get("sub"))
         except (TokenRejected, LoginError) as error:
             raise SessionEnded(error.message) from None
+        if profile.pop("subject") != session.subject:
+            raise SessionEnded("the provider now names another subject")
         return replace(
             session,
             profile=profile,
@@ -358,17 +400,26 @@ class SSO:
             refresh_token=tokens.refresh_token,
         )
 
-    async def _profile(self, tokens: TokenSet, subject: str) -> dict[str, Any]:
-        """Claims from the ID token and userinfo mapped to the principal's fields."""
-        claims = {**tokens.claims, **await self.oidc.userinfo(tokens.access_token, subject)}
-        s = self.settings
-        name = claims.get(s.name_claim) or claims.get("preferred_username") or subject
-        department = claims.get(s.department_claim)
+    async def _profile(self, tokens: TokenSet, sub: Any) -> dict[str, Any]:
+        """Claims from the ID token and userinfo through the claim mapping: the subject
+        (``subject``), name, roles, department and email. ``sub`` is the ID token's (the
+        userinfo answer must match it); None for a plain OAuth 2.0 provider."""
+        userinfo = await self.oidc.userinfo(tokens.access_token, sub if sub else None)
+        claims = {**tokens.claims, **userinfo}
+        try:
+            identity = self.settings.claims.identity(claims)
+        except ClaimError as error:
+            raise LoginError(f"the provider's claims do not fit the mapping: {error}") from None
+        if identity.subject is None:
+            raise LoginError(
+                f"the provider's claims have no {self.settings.claims.subject} (the subject claim)"
+            )
         return {
-            "name": str(name)[:200],
-            "roles": _roles(claims.get(s.roles_claim)),
-            "department": department if isinstance(department, str) else None,
-            "email": claims.get("email") if isinstance(claims.get("email"), str) else None,
+            "subject": identity.subject,
+            "name": identity.name or identity.subject,
+            "roles": list(identity.roles),
+            "department": identity.department,
+            "email": identity.email,
         }
 
     def _set_session_cookie(self, response: Response, session_id: str) -> None:
@@ -408,18 +459,6 @@ def principal_of(session: Session) -> Principal:
     )
 
 
-def _roles(value: Any) -> list[str]:
-    """A roles claim as a list: a JSON array, or a space- or comma-separated string."""
-    if isinstance(value, str):
-        items: Sequence[Any] = value.replace(",", " ").split()
-    elif isinstance(value, list):
-        items = value
-    else:
-        return []
-    roles = [item for item in items if isinstance(item, str) and _NAME.match(item)]
-    return list(dict.fromkeys(roles))
-
-
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -433,6 +472,26 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _refused_page(refused: ProviderRefused, return_to: str) -> Response:
+    """The page a browser gets when the provider answered with an error: "cancelled" with a
+    way to try again for ``access_denied``; otherwise the provider's error, named."""
+    retry = html.escape("/auth/login?" + urlencode({"return_to": return_to}))
+    if refused.cancelled:
+        title = "Sign-in cancelled"
+        text = "<p>You cancelled the sign-in at the identity provider.</p>"
+    else:
+        title = "Sign-in failed"
+        text = f"<p>The identity provider answered <code>{html.escape(refused.error)}</code>"
+        if refused.description:
+            text += f": {html.escape(refused.description)}"
+        text += ".</p>"
+    body = (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title></head>"
+        f"<body><h1>{title}</h1>{text}<p><a href=\"{retry}\">Sign in again</a></p></body></html>"
+    )
+    return Response(body, status_code=401, media_type="text/html", headers=_NO_STORE)
 
 
 def _error(error: TandemError) -> Response:

@@ -8,7 +8,7 @@ holds pending logins (``state`` -> nonce, PKCE verifier; taken once), records ``
 seen once, and gives a per-session refresh lock:
 
 - ``RedisSessionStore`` (``redis.asyncio``): every gateway replica shares it; the lock is
-  ``SET NX PX`` with a random token, released only by its holder (compare-and-delete).
+  redis-py's own ``Lock`` (a random token, an expiry, released only by its holder).
 - ``MemorySessionStore``: the same semantics in one process; the lock is an ``asyncio.Lock``.
 
 While Redis is unreachable, every ``RedisSessionStore`` call raises ``ServiceUnavailable``
@@ -20,7 +20,10 @@ forgotten every session: the cookie then names none, and the caller signs in aga
 ``SessionManager`` starts sessions (a new id every login: rotation), ends them, and returns
 the current session, refreshing the access token ``refresh_margin`` seconds before expiry
 (halfway through its life when that is shorter) under the lock, so concurrent requests
-make one refresh and all see its result.
+make one refresh and all see its result. With ``revalidate`` seconds set, a session is also
+checked with the provider at least that often (a refresh, or userinfo when there is no
+refresh token): a provider without back-channel logout ends its user's gateway sessions
+within that bound after a logout there, instead of at the next token refresh.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import Any, Final, Protocol
 
 import orjson
 import redis.asyncio as redis
+from redis.exceptions import LockError
 
 from ..errors import TandemError
 from ..shared_state import REDIS_DOWN, Outage, redis_client
@@ -77,7 +81,7 @@ class Session:
     subject: str
     sid: str | None
     profile: Mapping[str, Any]
-    id_token: str
+    id_token: str | None  # None for a plain OAuth 2.0 provider
     access_token: str
     access_expires_at: float
     refresh_token: str | None = None
@@ -236,12 +240,6 @@ class MemorySessionStore:
         return len(live)
 
 
-_RELEASE: Final = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
 class RedisSessionStore:
     """A ``SessionStore`` in Redis, shared by every gateway replica.
 
@@ -258,7 +256,6 @@ class RedisSessionStore:
         self._redis = client
         self._prefix = prefix
         self._poll = poll
-        self._release = client.register_script(_RELEASE)
         self.outage = Outage(
             "Redis for sessions", log, message="sessions are unavailable: try again shortly"
         )
@@ -305,25 +302,23 @@ class RedisSessionStore:
 
     @asynccontextmanager
     async def refresh_lock(self, session_id: str, timeout: float) -> AsyncIterator[bool]:
-        key = f"{self._prefix}lock:{_digest(session_id)}"
-        token = secrets.token_hex(16)
-        deadline = time.monotonic() + timeout
-        held = False
+        lock = self._redis.lock(
+            f"{self._prefix}lock:{_digest(session_id)}",
+            timeout=timeout,
+            sleep=self._poll,
+            blocking_timeout=timeout,
+        )
         async with self.outage.guard(*REDIS_DOWN):
-            while True:
-                if await self._redis.set(key, token, nx=True, px=int(timeout * 1000)):
-                    held = True
-                    break
-                if time.monotonic() >= deadline:
-                    break
-                await asyncio.sleep(self._poll)
+            held = bool(await lock.acquire())
         try:
             yield held
         finally:
             if held:
                 try:
-                    await self._release(keys=[key], args=[token])
-                except REDIS_DOWN as error:  # the lock expires by itself (PX)
+                    await lock.release()
+                except LockError:
+                    pass  # it expired meanwhile (and may be another's now): nothing to release
+                except REDIS_DOWN as error:  # the lock expires by itself
                     self.outage.failed(error)
 
     async def put_pending(self, state: str, pending: PendingLogin, ttl: int) -> None:
@@ -393,11 +388,13 @@ class SessionManager:
         ttl: int = 8 * 3600,
         refresh_margin: float = 60.0,
         lock_timeout: float = 15.0,
+        revalidate: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.ttl = ttl
         self.refresh_margin = refresh_margin
+        self.revalidate = revalidate
         self.lock_timeout = lock_timeout
         self.refreshes = 0
         self._refresher = refresher
@@ -449,12 +446,17 @@ class SessionManager:
 
     def _schedule(self, session: Session) -> Session:
         """When to refresh: ``refresh_margin`` before expiry, or halfway for short tokens."""
-        lifetime = max(session.access_expires_at - self._clock(), 0.0)
+        now = self._clock()
+        lifetime = max(session.access_expires_at - now, 0.0)
         margin = min(self.refresh_margin, lifetime / 2)
-        return replace(session, refresh_at=session.access_expires_at - margin)
+        check_at = session.access_expires_at - margin
+        if self.revalidate > 0:
+            check_at = min(check_at, now + self.revalidate)
+        return replace(session, refresh_at=check_at)
 
     def _due(self, session: Session) -> bool:
-        return session.refresh_token is not None and session.refresh_at <= self._clock()
+        checked = session.refresh_token is not None or self.revalidate > 0
+        return checked and session.refresh_at <= self._clock()
 
     def _unrefreshed(self, session: Session) -> Session:
         if session.access_expires_at > self._clock():

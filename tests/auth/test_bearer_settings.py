@@ -69,7 +69,7 @@ def test_a_toml_file_and_its_json_twin_read_the_same(tmp_path: Path) -> None:
     assert read_providers_file(tmp_path / "providers.json", environ) == from_toml
     first, second = from_toml
     assert first.algorithms == ("RS256", "ES256") and first.leeway == 10
-    assert first.claims.roles == "realm_access.roles" and first.claims.name == "name"
+    assert first.claims.roles == ("realm_access.roles",) and first.claims.name == "name"
     assert first.introspection == IntrospectionSettings(
         client_id="tandem-gateway", client_secret="s3cret", cache_seconds=20
     )
@@ -106,7 +106,7 @@ def test_one_provider_from_plain_variables() -> None:
     )
     assert provider.audiences == ("tandem-api", "tandem-reports")
     assert (provider.algorithms, provider.leeway) == (("ES256",), 5.0)
-    assert provider.claims.roles == "groups"
+    assert provider.claims.roles == ("groups",)
     assert provider.introspection is not None and provider.introspection.client_secret == "s3cret"
 
 
@@ -115,7 +115,7 @@ def test_one_provider_from_plain_variables() -> None:
     [
         ({"algorithms": ["none"]}, "'none' is never allowed"),
         ({"algorithms": ["RS256", "HS256"]}, "HMAC"),
-        ({"algorithms": ["PS256"]}, "not supported"),
+        ({"algorithms": ["XS256"]}, "not supported"),
         ({"algorithms": []}, "at least one"),
         ({"audiences": []}, "audiences"),
         ({"audiences": "tandem-api"}, "audiences must be a list"),

@@ -36,7 +36,7 @@ def test_settings_come_from_the_environment() -> None:
     sso = SSO.from_environ(env)
     assert sso is not None
     assert sso.oidc.settings.scopes == ("openid", "profile", "groups")
-    assert sso.settings.roles_claim == "roles" and sso.settings.session_ttl == 3600
+    assert sso.settings.claims.roles == ("roles",) and sso.settings.session_ttl == 3600
     assert sso.settings.cookie_secure
     assert isinstance(sso.store, RedisSessionStore)
     assert isinstance(SSO.from_environ(BASE).store, MemorySessionStore)  # type: ignore[union-attr]

@@ -32,6 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.auth.browser_safety import CORSAllowList
+from gateway.auth.claims import ClaimMapping
 from gateway.auth.oidc import OIDCClient, OIDCSettings
 from gateway.auth.routes import SSO, SSOSettings, session_principal
 from gateway.auth.sessions import RedisSessionStore, Session, SessionStore
@@ -97,7 +98,11 @@ def make_sso(
             scopes=SCOPES,
         )
     )
-    options: dict[str, Any] = {"cookie_secure": False, "roles_claim": "roles", **settings}
+    options: dict[str, Any] = {
+        "cookie_secure": False,
+        "claims": ClaimMapping(roles=("roles",)),
+        **settings,
+    }
     return SSO(oidc, store, SSOSettings(**options))
 
 
