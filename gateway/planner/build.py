@@ -82,6 +82,8 @@ class _PlanBuilder:
         self.costs = CostModel(supergraph, caps, self.schema)
         self.step = 0
         self.needed_roots: set[str] = set()
+        # response path -> the subgraphs that could have produced the value there
+        self.path_graphs: dict[tuple[str, ...], frozenset[str]] = {}
 
     # -- entry -------------------------------------------------------------------------------
 
@@ -239,12 +241,62 @@ class _PlanBuilder:
         possible_types = self.caps.possible_in(type_name, graph)
         if not possible_types:
             self._check_unreachable(type_name, graph, selections)
+        safe = self._safe_members(type_name, path, possible_types)
         for possible in possible_types:
+            if possible not in safe:
+                continue  # another subgraph may have produced the value: fields stay null
             fields = collect_fields(self.schema, selections, possible)
             if fields:
                 self._plan_fields(
                     group, builder.fragment(possible), possible, fields, path, provided
                 )
+
+    def _safe_members(
+        self, type_name: str, path: tuple[str, ...], possible_types: tuple[str, ...]
+    ) -> frozenset[str]:
+        """The union members whose fields may be asked for at ``path``.
+
+        A shareable field may be answered by any subgraph that resolves it (the value is the
+        same by contract), so below it only members that every such subgraph has are safe to
+        select; an object of another member keeps its ``__typename`` and nulls (the audit's
+        ``partial-union-complex``).
+        """
+        graphs = self.path_graphs.get(path)
+        if graphs is None or len(graphs) < 2 or self.caps.meta(type_name) is None:
+            return frozenset(possible_types)
+        if self.caps.meta(type_name).kind != "union":  # type: ignore[union-attr]
+            return frozenset(possible_types)
+        safe = set(possible_types)
+        for other in graphs:
+            safe &= set(self.caps.possible_in(type_name, other))
+        return frozenset(safe)
+
+    def _record_path_graphs(
+        self,
+        graph: str,
+        type_name: str,
+        name: str,
+        path: tuple[str, ...],
+        child_path: tuple[str, ...],
+    ) -> None:
+        """Which subgraphs could answer the field at ``child_path``: those resolving it among
+        the parent's (an entity's value may come from any subgraph its key reaches)."""
+        parent = self.path_graphs.get(path)
+        if parent is None:
+            parent = frozenset(self.caps.graph_ids) if not path else frozenset({graph})
+        if self.caps.view(type_name, graph) is not None and any(
+            self.caps.keys(type_name, other) for other in self.caps.graph_ids
+        ):
+            parent = parent | {
+                other
+                for other in self.caps.graph_ids
+                if self.caps.keys(type_name, other)
+                and self.costs.jump(type_name, graph, other) < INF
+            }
+        graphs = frozenset(other for other in parent if self.caps.local(type_name, name, other)) | {
+            graph
+        }
+        self.path_graphs[child_path] = self.path_graphs.get(child_path, frozenset()) | graphs
 
     def _check_unreachable(
         self, type_name: str, graph: str, selections: Sequence[Selection]
@@ -505,6 +557,7 @@ class _PlanBuilder:
             provided, first.name, type_name, self.caps
         )
         child_path = (*path, key, *("@",) * list_depth)
+        self._record_path_graphs(graph, type_name, first.name, path, child_path)
         in_graph = self.costs.type_in_graph(type_name, first.name, graph, named)
         if in_graph != named:
             child.add_typename()  # the subgraph's type is narrower: say which type it is
