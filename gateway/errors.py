@@ -6,13 +6,15 @@ The tree::
       SupergraphError           the supergraph cannot be read (start-up; names a line)
       RequestError              not an acceptable GraphQL-over-HTTP request (400/405/413/415)
       OperationError            the document does not parse or validate, or variables are invalid
+    FieldError                  not for the request: one field is null with this error at its
+                                path (FORBIDDEN, DECRYPTION_FAILED)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OperationError", "RequestError", "SupergraphError", "TandemError"]
+__all__ = ["FieldError", "OperationError", "RequestError", "SupergraphError", "TandemError"]
 
 
 class TandemError(Exception):
@@ -65,3 +67,14 @@ class OperationError(TandemError):
 
     code = "GRAPHQL_VALIDATION_FAILED"
     status = 400
+
+
+class FieldError(Exception):
+    """A field gives null and this error at its path (the protect phase: a denial decided per
+    object, a value that did not decrypt); the message names a coordinate, never a value."""
+
+    def __init__(self, message: str, code: str, extensions: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.extensions = extensions

@@ -1,8 +1,19 @@
 """The request pipeline, in the order a request goes through it.
 
-parse -> validate -> select operation -> coerce variables -> authorize -> protect (encrypted
-fields) -> refuse a mutation whose result a denial would hide -> plan (cached) -> execute ->
-shape.
+parse -> validate -> identify (the caller's principal, from the HTTP layer) -> authorize -> plan
+-> execute -> protect -> respond.
+
+- *parse*, *validate*: :meth:`Gateway.document` (against the schema the caller may see, within
+  their limits), then the operation and its variables;
+- *authorize*: :meth:`Gateway.authorize`, ONE decision value per operation and caller
+  (``authz/decision.py``): what is denied, decided per object by a relation, plaintext or
+  masked; a mutation whose result that decision would hide is refused here, before it runs;
+- *plan*: from the decision's filtered selections (cached per operation and decision);
+- *execute*: the plan's fetches, merged;
+- *protect*, *respond*: the client's selections projected from the merged data
+  (``executor/shape.py``), each field the decision guards given its value per object by the
+  request's protect phase (``authz/protect.py``: conditional denials, masks, decryption), the
+  plaintexts' audit written before the response leaves.
 
 Parsing is cached per document text, validation per document and the schema the caller may
 see (``caller_validation.py``), plans per document, operation name and the values of the
@@ -40,6 +51,9 @@ from tandem_shared.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorizer
+from .authz.decision import OperationDecision
+from .authz.protect import Protect
+from .authz.protection import Protector
 from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
 from .caching import BoundedCache
@@ -84,6 +98,7 @@ class PreparedOperation:
     plan: QueryPlan
     shaper: Shaper
     introspection: DocumentNode | None
+    guarded: bool = False  # whether the protect phase has anything to do
 
 
 class Gateway:
@@ -109,8 +124,14 @@ class Gateway:
         self.tokens = tokens
         self.authorizer = authorizer
         self.visibility = visibility
-        # encrypted fields: decided at plan time, revealed when shaping; without keys, withheld
+        # encrypted fields: decided when authorizing, revealed when protecting; without keys,
+        # withheld
         self.crypto = crypto if crypto is not None else FieldCrypto.closed(supergraph)
+        self.protector = (
+            Protector(supergraph.api_schema, self.crypto.fields, self.crypto.enforcer)
+            if self.crypto is not None
+            else None
+        )
         self.limits = limits if limits is not None else CallerLimits()
         self.rules = [
             *specified_rules,
@@ -251,57 +272,55 @@ class Gateway:
                 self._normalize(parsed, operation, variables),
                 parsed.cost.fields * NORMALIZED_BYTES_PER_FIELD + len(query),
             )
-        access = None
-        if self.authorizer is not None:
-            access = self.authorizer.access(base_key, base, principal)
-        selections = access.selections if access is not None else base.selections
-        protection = None
-        if self.crypto is not None:
-            protection = self.crypto.protect(selections, base.root_type, principal)
-            selections = protection.selections
+        decision = self.authorize(base_key, base, principal)
         if base.kind == "mutation":  # nothing runs whose result a denial would hide
-            refuse_hidden_mutation(
-                self.schema,
-                base.selections,
-                base.root_type,
-                denied=access.denied if access is not None else None,
-                conditional=access.conditional if access is not None else None,
-                protected=protection.fields if protection is not None else None,
-            )
-        cache_key = (
-            base_key,
-            access.signature if access is not None else None,
-            protection.signature if protection is not None else None,
-        )
+            refuse_hidden_mutation(self.schema, decision, base.root_type)
+        cache_key = (base_key, decision.signature)
         prepared = self._prepared.get(cache_key)
         if prepared is not None:
             return prepared
         plan = build_query_plan(
             self.supergraph,
             base.kind,
-            selections,
+            decision.selections,
             base.variable_types,
             capabilities=self.capabilities,
         )
+        guarded = decision.guarded
         prepared = PreparedOperation(
             kind=base.kind,
             plan=plan,
             shaper=Shaper(
                 self.schema,
-                base.selections,
+                decision.client,
                 base.root_type,
                 self.hidden_types,
-                denied=access.denied if access is not None else None,
-                conditional=access.conditional if access is not None else None,
-                explain=self.authorizer.explain if self.authorizer is not None else False,
-                protected=protection.fields if protection is not None else None,
+                guards=decision if guarded else None,
                 owners=self.owners,
             ),
             introspection=base.introspection,
+            guarded=guarded,
         )
         return self._prepared.put(
             cache_key, prepared, parsed.cost.fields * PLAN_BYTES_PER_FIELD + len(query)
         )
+
+    def authorize(
+        self,
+        operation_key: tuple[Any, ...],
+        operation: NormalizedOperation,
+        principal: Principal | None,
+    ) -> OperationDecision:
+        """The authorize phase: what ``principal`` may have of ``operation`` under the current
+        policy, as one value (cached by the authorizer and the encrypted-field policy)."""
+        access = None
+        if self.authorizer is not None:
+            access = self.authorizer.access(operation_key, operation, principal)
+        protection = None
+        if self.protector is not None:
+            selections = access.selections if access is not None else operation.selections
+            protection = self.protector.protect(selections, operation.root_type, principal)
+        return OperationDecision.of(operation, access, protection)
 
     def _normalize(
         self,
@@ -362,10 +381,16 @@ class Gateway:
             assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
             errors.extend(dict(e.formatted) for e in result.errors or ())
-        reader = None
-        if self.crypto is not None and prepared.shaper.protected:
-            reader = self.crypto.reader(principal)
-        shaped = prepared.shaper.shape(data, errors, introspection, principal, reader)
+        protect = reader = None
+        if prepared.guarded:
+            reader = self.crypto.reader(principal) if self.crypto is not None else None
+            protect = Protect(
+                principal,
+                reader,
+                explain_denials=self.authorizer.explain if self.authorizer is not None else False,
+                explain_reveals=self.crypto.explain if self.crypto is not None else False,
+            )
+        shaped = prepared.shaper.shape(data, errors, introspection, protect)
         if reader is not None:
             await reader.flush()  # the plaintexts' audit records, before the response leaves
         response: dict[str, Any] = {"data": shaped}

@@ -69,8 +69,8 @@ class Authorizer:
             if len(self._cache) >= self.cache_size:
                 self._cache = {}
             self._cache[cache_key] = (operation, decision)
-        if self.reject and decision.denied:
-            coordinates = sorted({d.coordinate for d in decision.denied.values()})
+        if self.reject and decision.denials:
+            coordinates = sorted({d.coordinate for d in decision.denials})
             raise OperationError(
                 "not allowed: " + ", ".join(coordinates),
                 code="FORBIDDEN",

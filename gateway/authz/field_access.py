@@ -27,7 +27,7 @@ from .arguments import SearchedFields, arguments_used, decide_argument
 from .enforcer import Decision
 from .relations import RELATIONS, Relation, attribute_selection
 
-__all__ = ["AccessDecision", "Conditional", "Denial", "authorize_selections"]
+__all__ = ["AccessDecision", "Conditional", "DecidedField", "Denial", "authorize_selections"]
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
 Grants = Callable[[str, str], list[tuple[str, str]]]  # (coordinate, action) -> (relation, rule)
@@ -50,23 +50,35 @@ class Conditional:
     grants: tuple[tuple[Relation, tuple[str, ...], str], ...]  # relation, path, rule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, eq=False)
+class DecidedField(FieldSelection):
+    """A client's field that is not simply allowed: denied (never fetched) or conditional on
+    a relation. The decision travels on the selection itself, so the phases after this one
+    find it where they meet the field (no map keyed by object identity)."""
+
+    decided: Denial | Conditional
+
+
+@dataclass(frozen=True, eq=False)
 class AccessDecision:
-    """The selections the planner may see, and what was denied (by FieldSelection identity).
+    """The selections the planner may see (``selections``), and the client's selections with
+    every denied or conditional field a :class:`DecidedField` (``client``; None: nothing was
+    decided, the operation's own selections).
 
     ``signature`` distinguishes this decision from another for the same document (a plan
     cache key): the denied coordinates, computed once.
     """
 
     selections: tuple[Selection, ...]
-    denied: dict[int, Denial] = field(default_factory=dict)
-    conditional: dict[int, Conditional] = field(default_factory=dict)
+    client: tuple[Selection, ...] | None = None
+    denials: tuple[Denial, ...] = ()
+    conditionals: tuple[Conditional, ...] = ()
     signature: frozenset[tuple[str, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         signature = frozenset(
-            [(d.coordinate, d.action) for d in self.denied.values()]
-            + [("?", c.coordinate, c.action) for c in self.conditional.values()]
+            [(d.coordinate, d.action) for d in self.denials]
+            + [("?", c.coordinate, c.action) for c in self.conditionals]
         )
         object.__setattr__(self, "signature", signature)
 
@@ -82,29 +94,37 @@ def authorize_selections(
 ) -> AccessDecision:
     """What of ``selections`` the caller may have; ``searched`` (argument -> fields it
     searches) turns argument authorization on."""
-    denied: dict[int, Denial] = {}
-    conditional: dict[int, Conditional] = {}
+    denials: list[Denial] = []
+    conditionals: list[Conditional] = []
 
-    def walk(items: Sequence[Selection], parent: str, root: bool) -> tuple[Selection, ...]:
+    def walk(
+        items: Sequence[Selection], parent: str, root: bool
+    ) -> tuple[tuple[Selection, ...], tuple[Selection, ...]]:
+        """(what the planner sees, the client's selections with their decisions)"""
         kept: list[Selection] = []
+        client: list[Selection] = []
         attributes: dict[str, FieldSelection] = {}
         for item in items:
             if isinstance(item, InlineSelection):
-                inner = walk(item.selections, item.type_condition or parent, root)
+                inner, shown = walk(item.selections, item.type_condition or parent, root)
                 kept.append(InlineSelection(item.type_condition, inner))
+                client.append(InlineSelection(item.type_condition, shown))
                 continue
             if item.name.startswith("__"):
                 kept.append(item)
+                client.append(item)
                 continue
             action = "write" if root and operation_kind == "mutation" else "read"
             coordinate = f"{parent}.{item.name}"
             decision = decide(coordinate, action)
+            decided: Conditional | None = None
             if not decision.allowed:
                 found = _conditional(parent, coordinate, action, decision, grants)
                 if found is None:
-                    denied[id(item)] = Denial(coordinate, action, decision.rule)
+                    denials.append(Denial(coordinate, action, decision.rule))
+                    client.append(_decided(item, item.selections, denials[-1]))
                     continue
-                conditional[id(item)] = found
+                decided = found
                 for relation, _, _ in found.grants:
                     selection = attribute_selection(relation, parent)
                     if selection is not None:
@@ -112,23 +132,36 @@ def authorize_selections(
             if searched is not None and item.arguments:
                 refused = _refused_argument(schema, parent, item, decide, searched)
                 if refused is not None:
-                    conditional.pop(id(item), None)
-                    denied[id(item)] = refused
+                    denials.append(refused)
+                    client.append(_decided(item, item.selections, refused))
                     continue
+            if decided is not None:
+                conditionals.append(decided)
             if item.selections is None:
                 kept.append(item)
+                client.append(item if decided is None else _decided(item, None, decided))
                 continue
             parent_type = schema.type_map[parent]
             child = get_named_type(parent_type.fields[item.name].type).name  # type: ignore[attr-defined]
-            kept.append(
-                FieldSelection(
-                    item.key, item.name, item.arguments, walk(item.selections, child, False)
-                )
+            inner, shown = walk(item.selections, child, False)
+            kept.append(FieldSelection(item.key, item.name, item.arguments, inner))
+            client.append(
+                FieldSelection(item.key, item.name, item.arguments, shown)
+                if decided is None
+                else _decided(item, shown, decided)
             )
-        return (*kept, *attributes.values())
+        return (*kept, *attributes.values()), tuple(client)
 
-    filtered = walk(selections, root_type, True)
-    return AccessDecision(filtered, denied, conditional)
+    filtered, client = walk(selections, root_type, True)
+    return AccessDecision(filtered, client, tuple(denials), tuple(conditionals))
+
+
+def _decided(
+    item: FieldSelection,
+    selections: tuple[Selection, ...] | None,
+    decided: Denial | Conditional,
+) -> DecidedField:
+    return DecidedField(item.key, item.name, item.arguments, selections, decided)
 
 
 def _refused_argument(

@@ -55,9 +55,12 @@ from graphql import (
     is_abstract_type,
 )
 
-from ..crypto.policy import DENIED as NO_FORM
 from ..errors import OperationError
 from ..operation import InlineSelection, Selection
+from .decision import OperationDecision
+from .encrypted import DENIED as NO_FORM
+from .encrypted import FieldDecision
+from .field_access import DecidedField, Denial
 
 __all__ = ["Hidden", "hidden_results", "refuse_hidden_mutation"]
 
@@ -81,43 +84,20 @@ class Hidden:
 
 
 def hidden_results(
-    schema: GraphQLSchema,
-    selections: Sequence[Selection],
-    root_type: str,
-    *,
-    denied: Mapping[int, Any] | None = None,
-    conditional: Mapping[int, Any] | None = None,
-    protected: Mapping[str, Any] | None = None,
+    schema: GraphQLSchema, decision: OperationDecision, root_type: str
 ) -> list[Hidden]:
-    """The denials that would null a root field of the operation ``selections`` (empty: none).
-
-    ``denied`` and ``conditional`` are the authorizer's decisions by ``FieldSelection``
-    identity (``AccessDecision``), ``protected`` the encrypted-field decisions by coordinate
-    (``Protection.fields``: a ``Denial`` or a per-object ``FieldDecision``).
-    """
-    return _Walk(schema, denied or {}, conditional or {}, protected or {}).root(
-        selections, root_type
-    )
+    """The denials that would null a root field of the operation ``decision`` decided (empty:
+    none): its client selections, denied and relation fields marked on them
+    (``DecidedField``), and the encrypted-field decisions by coordinate (a ``Denial`` or a
+    per-object ``FieldDecision``)."""
+    return _Walk(schema, decision.encrypted).root(decision.client, root_type)
 
 
 def refuse_hidden_mutation(
-    schema: GraphQLSchema,
-    selections: Sequence[Selection],
-    root_type: str,
-    *,
-    denied: Mapping[int, Any] | None = None,
-    conditional: Mapping[int, Any] | None = None,
-    protected: Mapping[str, Any] | None = None,
+    schema: GraphQLSchema, decision: OperationDecision, root_type: str
 ) -> None:
     """Raise ``FORBIDDEN`` (nothing has run yet) when a denial would hide a root field's result."""
-    found = hidden_results(
-        schema,
-        selections,
-        root_type,
-        denied=denied,
-        conditional=conditional,
-        protected=protected,
-    )
+    found = hidden_results(schema, decision, root_type)
     if not found:
         return
     roots = sorted({h.path[0] for h in found})
@@ -138,15 +118,9 @@ def refuse_hidden_mutation(
 
 class _Walk:
     def __init__(
-        self,
-        schema: GraphQLSchema,
-        denied: Mapping[int, Any],
-        conditional: Mapping[int, Any],
-        protected: Mapping[str, Any],
+        self, schema: GraphQLSchema, protected: Mapping[str, FieldDecision | Denial]
     ) -> None:
         self.schema = schema
-        self.denied = denied
-        self.conditional = conditional
         self.protected = protected
 
     def root(self, items: Sequence[Selection], root_type: str) -> list[Hidden]:
@@ -199,12 +173,9 @@ class _Walk:
 
     def decision(self, item: Any, parent: str, path: tuple[str, ...]) -> Hidden | None:
         """Whether ``item`` may resolve to null by policy: plainly denied, or decided per object."""
-        found = self.denied.get(id(item))
-        if found is not None:
-            return Hidden(path, found.coordinate, DENIED)
-        found = self.conditional.get(id(item))
-        if found is not None:
-            return Hidden(path, found.coordinate, PER_OBJECT)
+        if isinstance(item, DecidedField):
+            kind = DENIED if isinstance(item.decided, Denial) else PER_OBJECT
+            return Hidden(path, item.decided.coordinate, kind)
         if not self.protected:
             return None
         parent_type = self.schema.type_map[parent]
@@ -217,10 +188,9 @@ class _Walk:
             decision = self.protected.get(f"{owner}.{item.name}")
             if decision is None:
                 continue
-            others = getattr(decision, "others", None)
-            if others is None:  # a Denial: the caller sees it in no form
+            if isinstance(decision, Denial):  # the caller sees it in no form
                 return Hidden(path, decision.coordinate, DENIED)
-            if others.kind == NO_FORM:  # no form, or a form only on related objects
+            if decision.others.kind == NO_FORM:  # no form, or a form only on related objects
                 kind = PER_OBJECT if decision.related else DENIED
                 return Hidden(path, decision.field.coordinate, kind)
         return None

@@ -36,7 +36,14 @@ from ..errors import OperationError, TandemError
 from ..operation import InlineSelection, Selection, normalize_operation
 from ..validation import GATEWAY_RULES
 from .enforcer import Decision, glob_match, model_columns, policy_tokens
-from .field_access import AccessDecision, Grants, authorize_selections
+from .field_access import (
+    AccessDecision,
+    Conditional,
+    DecidedField,
+    Denial,
+    Grants,
+    authorize_selections,
+)
 from .relations import RELATIONS
 from .validation import DEMO_ROLES
 
@@ -493,7 +500,8 @@ def trace_operation(
                 nodes.append(Traced(*base, None, None, "meta", rule, here, (), selects))
                 continue
             coordinate = f"{parent}.{item.name}"
-            denial = access.denied.get(id(item))
+            decided = item.decided if isinstance(item, DecidedField) else None
+            denial = decided if isinstance(decided, Denial) else None
             if denial is not None:
                 verdict = (denial.action, "denied", denial.rule)
                 nodes.append(Traced(*base, coordinate, *verdict, here, (), selects))
@@ -502,7 +510,7 @@ def trace_operation(
             if item.selections is not None:  # fetched (allowed or conditional): decided inside
                 field_type = schema.type_map[parent].fields[item.name].type  # type: ignore[attr-defined]
                 inner = walk(item.selections, get_named_type(field_type).name, here, False)
-            conditional = access.conditional.get(id(item))
+            conditional = decided if isinstance(decided, Conditional) else None
             if conditional is not None:
                 rules = "; ".join(rule for _, _, rule in conditional.grants)
                 verdict = (conditional.action, "conditional", rules)
@@ -517,7 +525,8 @@ def trace_operation(
             nodes.append(Traced(*base, coordinate, *verdict, here, inner, selects))
         return tuple(nodes)
 
-    return Trace(operation, walk(operation.selections, operation.root_type, (), True), access)
+    client = access.client if access.client is not None else operation.selections
+    return Trace(operation, walk(client, operation.root_type, (), True), access)
 
 
 # -- test cases ------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Encrypted fields in the gateway: one object the pipeline asks at each of its phases.
+"""Encrypted fields in the gateway: keys, the decryption audit, and what the pipeline asks.
 
 - *validate*: :attr:`FieldCrypto.validation_rules` (plaintext inputs only as variables);
-- *plan*: :meth:`FieldCrypto.protect` (decisions per caller, entity keys added to the plan);
-- *shape*: :meth:`FieldCrypto.reader` (one per request: plaintexts, masks, errors) and, before
+- *authorize*: :attr:`FieldCrypto.fields` and :attr:`FieldCrypto.enforcer`, which the
+  authorization decision reads (``gateway/authz/protection.py``: who gets which form);
+- *protect*: :meth:`FieldCrypto.reader` (one per request: plaintexts and masks) and, before
   the response leaves, its ``flush`` (the audit records of the plaintexts);
 - *admin*: :meth:`FieldCrypto.routes` (``/admin/crypto/graphql``, auditors read the log).
 
@@ -11,7 +12,7 @@
 ``<data dir>/gateway-audit.db``); it is None for a supergraph with no encrypted field. Without
 a policy enforcer nobody may read an encrypted field in any form, and :meth:`FieldCrypto.closed`
 (what a gateway built without one uses) holds no keys at all: every encrypted field is denied
-at plan time, so a gateway that was not given its keys never passes envelopes on.
+when authorized, so a gateway that was not given its keys never passes envelopes on.
 """
 
 from __future__ import annotations
@@ -26,13 +27,11 @@ from starlette.routing import Route
 from tandem_shared.tokens import Principal
 
 from ..authz.enforcer import DEFAULT_DENY, Decision
-from ..operation import Selection
 from ..supergraph import Supergraph
 from .audit import AuditLog, SqlAuditLog
 from .audit_api import AuditAPI, Identify, audit_route
 from .fields import EncryptedFields
 from .keyring import FieldKeyring
-from .protect import Protection, Protector
 from .reader import FieldReader
 from .validation import plaintext_variables_rule
 
@@ -46,6 +45,11 @@ class _DenyAll:
 
     def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision:
         return Decision(False, DEFAULT_DENY)
+
+    def conditional_grants(
+        self, principal: Principal | None, coordinate: str, action: str, relations: Any
+    ) -> list[tuple[str, str]]:
+        return []
 
 
 class FieldCrypto:
@@ -63,8 +67,7 @@ class FieldCrypto:
         self.keyring = keyring
         self.audit = audit
         self.enforcer = enforcer if enforcer is not None else _DenyAll()
-        self.explain = explain
-        self.protector = Protector(supergraph.api_schema, self.fields, self.enforcer)
+        self.explain = explain  # FORBIDDEN errors of encrypted fields name the deciding rule
         self.validation_rules: tuple[type[ValidationRule], ...] = (
             (plaintext_variables_rule(self.fields),) if self.fields else ()
         )
@@ -105,13 +108,8 @@ class FieldCrypto:
         if isinstance(self.audit, SqlAuditLog):
             await self.audit.close()
 
-    def protect(
-        self, selections: tuple[Selection, ...], root_type: str, principal: Principal | None
-    ) -> Protection:
-        return self.protector.protect(selections, root_type, principal)
-
     def reader(self, principal: Principal | None) -> FieldReader:
-        return FieldReader(self.keyring, principal, self.audit, explain=self.explain)
+        return FieldReader(self.keyring, principal, self.audit)
 
     def routes(self, identify: Identify) -> list[Route]:
         if self.audit is None:

@@ -9,16 +9,18 @@ This is the hot path of every response, so the selection is compiled once per op
 small tuples (one per field: response key, name, compiled type) and completion walks those;
 paths are built only when an error needs one.
 
-Encrypted fields (``gateway/crypto``) are a compiled kind of their own, like authorization
-denials: the subgraph's envelope and its object go to the request's reader, which returns the
-plaintext or the mask the caller's policy gives for that object, or a ``FORBIDDEN`` /
-``DECRYPTION_FAILED`` error that nulls the field at its path.
+A field the authorization decision guards (denied, decided per object by a relation, or
+encrypted) is a compiled kind of its own: its guard comes from :class:`Guards` when the shape is
+compiled, and the request's :class:`Protect` (the protect phase, ``gateway/authz/protect.py``)
+gives its value per object: the subgraph's value, a plaintext or a mask, or a
+:class:`~gateway.errors.FieldError` (``FORBIDDEN``, ``DECRYPTION_FAILED``) that nulls the field
+at its path. This module knows nothing of policy or keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, Protocol
 
 from graphql import (
     GraphQLEnumType,
@@ -31,13 +33,29 @@ from graphql import (
     is_leaf_type,
 )
 
-from ..authz.relations import holds
-from ..crypto.errors import FieldError
-from ..crypto.policy import FieldDecision
-from ..operation import Selection, collect_fields, merged_selections
+from ..errors import FieldError
+from ..operation import FieldSelection, Selection, collect_fields, merged_selections
 from .leaves import FORMAT_CHECKS, FORMAT_FUNCTIONS, SCALAR_CHECKS, Owners, describe, lenient
 
-__all__ = ["Shaper"]
+__all__ = ["Guards", "Protect", "Shaper"]
+
+
+class Guards(Protocol):
+    """Which fields an authorization decision guards (``OperationDecision``)."""
+
+    def guard(
+        self, type_name: str, name: str, fields: Sequence[FieldSelection]
+    ) -> Hashable | None: ...
+
+
+class Protect(Protocol):
+    """One request's protect phase (``gateway/authz/protect.py``)."""
+
+    def value(self, guard: Any, obj: Mapping[str, Any], raw: Any) -> tuple[Any, bool]:
+        """The client's value of a guarded field on ``obj`` and whether it was decrypted, or
+        :class:`FieldError`."""
+        ...
+
 
 (
     _LEAF,
@@ -48,11 +66,9 @@ __all__ = ["Shaper"]
     _NONNULL,
     _TYPENAME,
     _INTROSPECTION,
-    _DENIED,
-    _CONDITIONAL,
-    _ENCRYPTED,
+    _GUARDED,
     _SCALAR,
-) = range(12)
+) = range(10)
 
 # A compiled field: (response key, field name, parent type name, compiled type)
 # A compiled type: (kind, payload...); _LEAF is a custom scalar (passed as is), _SCALAR a
@@ -97,12 +113,8 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"    result[{k}] = get({k})")
         elif kind == _INTROSPECTION:
             lines.append(f"    result[{k}] = run.introspection.get({k})")
-        elif kind == _DENIED:
-            lines.append(f"    result[{k}] = run.denied({c}, path, {k})")
-        elif kind == _CONDITIONAL:
-            lines.append(f"    result[{k}] = run.conditional({c}, value, path, {k})")
-        elif kind == _ENCRYPTED:
-            lines.append(f"    result[{k}] = run.encrypted({c}, value, path, {k})")
+        elif kind == _GUARDED:
+            lines.append(f"    result[{k}] = run.guarded({c}, value, path, {k})")
         elif kind == _SCALAR:
             lines.append(f"    raw = get({k})")
             lines.append(f"    if raw is not None and not {compiled[3]}:")
@@ -156,19 +168,12 @@ class Shaper:
         root_type: str,
         hidden_types: frozenset[str] = frozenset(),
         *,
-        denied: Mapping[int, Any] | None = None,
-        conditional: Mapping[int, Any] | None = None,
-        explain: bool = False,
-        protected: Mapping[str, Any] | None = None,
+        guards: Guards | None = None,
         owners: Owners | None = None,
     ):
         self.schema = schema
         self.owners = owners  # names the subgraph(s) of a field in errors about its values
-        self.denied = denied or {}  # FieldSelection id -> authz Denial (coordinate, rule)
-        self.conditional = conditional or {}  # FieldSelection id -> authz Conditional
-        # "Type.field" -> crypto FieldDecision (revealed per object) or Denial (FORBIDDEN)
-        self.protected = protected or {}
-        self.explain = explain
+        self.guards = guards  # the authorization decision; None: nothing guarded
         self.hidden_types = hidden_types  # in the supergraph, not in the API schema
         self.selections = selections
         self.root_type = root_type
@@ -194,28 +199,19 @@ class Shaper:
                 shape.fields.append((key, name, (_TYPENAME,)))
             elif name in ("__schema", "__type"):
                 shape.fields.append((key, name, (_INTROSPECTION,)))
-            elif self.denied and any(id(f) in self.denied for f in same_key):
-                denial = next(self.denied[id(f)] for f in same_key if id(f) in self.denied)
-                nonnull = name in fields and isinstance(fields[name].type, GraphQLNonNull)
-                shape.fields.append((key, name, (_DENIED, denial, nonnull)))
             elif name in fields:
                 sub = merged_selections(same_key) if same_key[0].selections is not None else ()
                 owner = self._owner(type_name, name, via)
                 compiled = self._compile(fields[name].type, sub, owner)
-                protected = self.protected.get(f"{type_name}.{name}") if self.protected else None
-                if protected is not None:
-                    nonnull = isinstance(fields[name].type, GraphQLNonNull)
-                    if isinstance(protected, FieldDecision):  # revealed per object
-                        inner = compiled[1] if nonnull else compiled
-                        compiled = (_ENCRYPTED, protected, inner, nonnull, type_name, name)
-                    else:  # a Denial: the caller sees it in no form
-                        compiled = (_DENIED, protected, nonnull)
-                rule = next(
-                    (self.conditional[id(f)] for f in same_key if id(f) in self.conditional), None
+                guard = (
+                    self.guards.guard(type_name, name, same_key)
+                    if self.guards is not None
+                    else None
                 )
-                if rule is not None:
+                if guard is not None:  # decided per object by the protect phase
                     nonnull = isinstance(fields[name].type, GraphQLNonNull)
-                    compiled = (_CONDITIONAL, rule, nonnull, compiled, type_name, name)
+                    inner = compiled[1] if nonnull else compiled
+                    compiled = (_GUARDED, guard, inner, nonnull, type_name, name)
                 shape.fields.append((key, name, compiled))
         return shape
 
@@ -253,13 +249,12 @@ class Shaper:
         data: Mapping[str, Any],
         errors: list[dict[str, Any]],
         introspection: Mapping[str, Any] | None = None,
-        principal: Any = None,
-        reader: Any = None,
+        protect: Protect | None = None,
     ) -> dict[str, Any] | None:
-        """The client's data; ``reader`` (a crypto ``FieldReader``) reveals encrypted fields."""
+        """The client's data; ``protect`` gives guarded fields their values (None: every guarded
+        field is refused, as by a protect phase that opens nothing)."""
         run = _Run(self, errors, introspection or {})
-        run.principal = principal
-        run.reader = reader
+        run.protect = protect
         try:
             return run.object(self.object_shape(self.selections, self.root_type), data, None)
         except _Bubble:
@@ -330,8 +325,7 @@ class _Run:
         self.schema = shaper.schema
         self.errors = errors
         self.introspection = introspection
-        self.principal: Any = None
-        self.reader: Any = None
+        self.protect: Protect | None = None
         self._error_paths: set[tuple[Any, ...]] | None = None
         self._exact_paths: set[tuple[Any, ...]] = set()
 
@@ -396,60 +390,19 @@ class _Run:
             return converted
         return self._invalid(f"a {compiled[2]}", raw, path, compiled[4])
 
-    def conditional(
+    def guarded(
         self,
         compiled: tuple[Any, ...],
         value: Mapping[str, Any],
         path: tuple[Any, Any] | None,
         key: str,
     ) -> Any:
-        """A field allowed only where the object relates to the caller (data-dependent
-        rules): decided here, per object, from the attribute the plan fetched with it."""
-        _, rule, nonnull, full, type_name, name = compiled
-        if not any(
-            holds(relation, rel_path, value, self.principal)
-            for relation, rel_path, _ in rule.grants
-        ):
-            return self.denied((_DENIED, rule, nonnull), path, key)
-        if full[0] in (_ENCRYPTED, _DENIED):  # readable here; the crypto policy decides how
-            if full[0] == _DENIED:
-                return self.denied(full, path, key)
-            return self.encrypted(full, value, path, key)
-        raw = value.get(key)
-        if full[0] == _NONNULL:
-            completed = None if raw is None else self.complete(full[1], raw, (path, key))
-            if completed is None:
-                self.null_field(type_name, name, path, key)
-            return completed
-        if raw is None:
-            return None
+        """A field the authorization decision guards: the protect phase's value for this
+        object, or null with its ``FieldError`` at the field's path (bubbling when non-null)."""
+        _, guard, inner, nonnull, type_name, name = compiled
+        assert self.protect is not None  # the pipeline protects what its decision guards
         try:
-            return self.complete(full, raw, (path, key))
-        except _Bubble:
-            return None
-
-    def encrypted(
-        self,
-        compiled: tuple[Any, ...],
-        value: Mapping[str, Any],
-        path: tuple[Any, Any] | None,
-        key: str,
-    ) -> Any:
-        """An encrypted field: what the caller's policy gives for this object, or null with
-        ``FORBIDDEN`` / ``DECRYPTION_FAILED`` at its path (bubbling when non-null)."""
-        _, decision, inner, nonnull, type_name, name = compiled
-        raw = value.get(key)
-        revealed: Any = None
-        try:
-            if raw is not None:
-                if self.reader is None:
-                    coordinate = decision.field.coordinate
-                    raise FieldError(
-                        f"Cannot decrypt {coordinate}.",
-                        "DECRYPTION_FAILED",
-                        {"coordinate": coordinate},
-                    )
-                revealed = self.reader.reveal(decision, value, raw)
+            revealed, decrypted = self.protect.value(guard, value, value.get(key))
         except FieldError as error:
             self.errors.append(
                 {
@@ -461,31 +414,28 @@ class _Run:
             if nonnull:
                 raise _Bubble from None
             return None
-        if revealed is not None and inner[0] not in (_LEAF, _SCALAR):
-            field_type = self.schema.type_map[type_name].fields[name].type  # type: ignore[attr-defined]
-            revealed = _response_keyed(self.schema, field_type, _selections_of(inner), revealed)
-            try:
-                revealed = self.complete(inner, revealed, (path, key))
-            except _Bubble:
-                revealed = None
-        if revealed is None and nonnull:
-            self.null_field(type_name, name, path, key)
-        return revealed
-
-    def denied(self, compiled: tuple[Any, ...], path: tuple[Any, Any] | None, key: str) -> None:
-        """A field the policy denies: null and a FORBIDDEN error at its path (bubbling when
-        the field is non-null, as for any null there)."""
-        denial = compiled[1]
-        error: dict[str, Any] = {
-            "message": f"Not allowed to {denial.action} {denial.coordinate}.",
-            "path": _path_list((path, key)),
-            "extensions": {"code": "FORBIDDEN", "coordinate": denial.coordinate},
-        }
-        if self.shaper.explain:
-            error["extensions"]["rule"] = denial.rule
-        self.errors.append(error)
-        if compiled[2]:
-            raise _Bubble
+        if decrypted:
+            if revealed is not None and inner[0] not in (_LEAF, _SCALAR):
+                field_type = self.schema.type_map[type_name].fields[name].type  # type: ignore[attr-defined]
+                revealed = _response_keyed(self.schema, field_type, _selections_of(inner), revealed)
+                try:
+                    revealed = self.complete(inner, revealed, (path, key))
+                except _Bubble:
+                    revealed = None
+            if revealed is None and nonnull:
+                self.null_field(type_name, name, path, key)
+            return revealed
+        if nonnull:
+            completed = None if revealed is None else self.complete(inner, revealed, (path, key))
+            if completed is None:
+                self.null_field(type_name, name, path, key)
+            return completed
+        if revealed is None:
+            return None
+        try:
+            return self.complete(inner, revealed, (path, key))
+        except _Bubble:
+            return None
 
     def null_field(self, type_name: str, name: str, path: tuple[Any, Any] | None, key: str) -> None:
         """A non-null field is null: record the error (unless a subgraph did) and bubble."""

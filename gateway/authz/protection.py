@@ -1,4 +1,5 @@
-"""The plan-time half of encrypted fields: decisions per caller, and the keys the plan fetches.
+"""Encrypted fields in the authorization decision: who gets which form, and the keys the plan
+fetches.
 
 For an authorized operation (the selections the authorizer kept) and a caller,
 :meth:`Protector.protect` returns
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from graphql import (
     GraphQLArgument,
@@ -38,20 +39,34 @@ from graphql.language import (
 
 from tandem_shared.tokens import Principal
 
-from ..authz.field_access import Denial
-from ..authz.relations import RELATIONS, attribute_selection
+from ..crypto.fields import EncryptedFields
 from ..errors import OperationError
 from ..operation import FieldSelection, InlineSelection, Selection
-from .fields import EncryptedFields
-from .policy import PLAIN, FieldDecision, Grants, decide_field
+from .encrypted import PLAIN, FieldDecision, Grants, decide_field
+from .enforcer import Decision
+from .field_access import Denial
+from .relations import RELATIONS, attribute_selection
 
-__all__ = ["KEY_ALIAS", "Protection", "Protector", "literal_plaintexts"]
+__all__ = ["KEY_ALIAS", "FieldPolicy", "Protection", "Protector", "literal_plaintexts"]
 
 KEY_ALIAS: Final = "_tandem_entity_key"
 """The response key under which the plan fetches an encrypted field's entity key."""
 
 
-@dataclass(frozen=True)
+class FieldPolicy(Protocol):
+    """The policy encrypted fields are decided by (``PolicyEnforcer``, or a deny-all one)."""
+
+    @property
+    def version(self) -> int: ...
+
+    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
+
+    def conditional_grants(
+        self, principal: Principal | None, coordinate: str, action: str, relations: Any
+    ) -> list[tuple[str, str]]: ...
+
+
+@dataclass(frozen=True, eq=False)
 class Protection:
     selections: tuple[Selection, ...]
     fields: Mapping[str, FieldDecision | Denial] = field(default_factory=dict)
@@ -59,14 +74,13 @@ class Protection:
 
 
 class Protector:
-    """Decides encrypted fields for callers; ``enforcer`` is the policy (``decide``,
-    ``version``, and ``conditional_grants`` for relation subjects if it has them)."""
+    """Decides encrypted fields for callers by ``enforcer``'s policy."""
 
     def __init__(
         self,
         schema: GraphQLSchema,
         fields: EncryptedFields,
-        enforcer: Any,
+        enforcer: FieldPolicy,
         *,
         cache_size: int = 10_000,
     ) -> None:
@@ -100,18 +114,11 @@ class _Walk:
         self.fields = protector.fields
         enforcer = protector.enforcer
         self.decide = enforcer.decide
-        self.grants: Grants | None = None
-        if hasattr(enforcer, "conditional_grants"):
 
-            def grants(
-                who: Principal | None, coordinate: str, action: str
-            ) -> list[tuple[str, str]]:
-                found: list[tuple[str, str]] = enforcer.conditional_grants(
-                    who, coordinate, action, RELATIONS
-                )
-                return found
+        def grants(who: Principal | None, coordinate: str, action: str) -> list[tuple[str, str]]:
+            return enforcer.conditional_grants(who, coordinate, action, RELATIONS)
 
-            self.grants = grants
+        self.grants: Grants | None = grants
         self.principal = principal
         self.decisions: dict[str, FieldDecision | Denial] = {}
 

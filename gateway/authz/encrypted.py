@@ -10,7 +10,7 @@ time: without it the field is not fetched at all):
 - neither: null and ``FORBIDDEN`` at the field's path.
 
 **Rules about related objects** use the authorizer's relation subjects (``role@relation``,
-``gateway/authz/relations.py``): ``p, employee@self, *, Employee.idCardNumber, read_plain,
+``relations.py``): ``p, employee@self, *, Employee.idCardNumber, read_plain,
 allow`` gives the plaintext only on objects whose key is the caller's subject. Such a grant is
 decided per object at shape time, from the attribute the plan fetches beside the field. A
 rule that denies ``read_plain`` (or ``read_masked``) outright overrides every relation grant,
@@ -25,9 +25,9 @@ from typing import Any, Final
 
 from tandem_shared.tokens import Principal
 
-from ..authz.enforcer import Decision
-from ..authz.relations import RELATIONS, Relation, holds
-from .fields import EncryptedField
+from ..crypto.fields import EncryptedField
+from .enforcer import Decision
+from .relations import RELATIONS, Relation, holds
 
 __all__ = ["DENIED", "MASKED", "PLAIN", "Access", "FieldDecision", "decide_field"]
 
