@@ -38,6 +38,12 @@ class Identifier:
         self.sessions = sessions
         self.dev_identity = dev_identity
 
+    async def start(self) -> None:
+        """Start-up checks that need the providers: an introspection endpoint for every
+        provider configured for opaque tokens (a missing one is a configuration error)."""
+        if self.bearer is not None:
+            await self.bearer.check_endpoints()
+
     async def identify(self, request: Request, query: str = "") -> Principal | None:
         """The caller's principal; for integrator clients, their limits are applied here."""
         authorization = request.headers.get("authorization")

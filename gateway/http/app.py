@@ -6,7 +6,8 @@ with the request id), Starlette's 404/405 and a client gone mid-request in ``gua
 or oversized requests and too many connections in ``server.py`` (uvicorn's protocol).
 
 Follows the GraphQL-over-HTTP draft: POST with a JSON body (``query``, ``variables``,
-``operationName``, ``extensions``), GET with query parameters for queries only; answers
+``operationName``, ``extensions``; read by ``gateway/graphql_request.py``, like every GraphQL
+endpoint), GET with query parameters for queries only; answers
 ``application/graphql-response+json`` when the client accepts it (request errors then get 4xx
 statuses) and ``application/json`` otherwise (request errors with status 200 but for
 unparseable requests, as the spec allows).
@@ -34,6 +35,7 @@ from ..auth.identify import Identifier
 from ..auth.integrators import RateLimited
 from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
+from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
 from ..pipeline import Gateway
 from ..shared_state import ServiceUnavailable
 from .guard import RequestGuard, http_exception, request_id_of
@@ -50,7 +52,7 @@ JSON = "application/json"
 def create_app(
     gateway: Gateway,
     *,
-    max_body_bytes: int = 1_000_000,
+    max_body_bytes: int = MAX_BODY_BYTES,
     path: str = "/graphql",
     dev_identity: DevIdentity | None = None,
     identifier: Identifier | None = None,
@@ -65,11 +67,15 @@ def create_app(
     async def graphql(request: Request) -> Response:
         media_type = _response_type(request)
         try:
-            query, variables, operation_name = await _read_request(request, max_body_bytes)
+            asked = await read_graphql_request(request, max_body_bytes)
             allowed = ("query",) if request.method == "GET" else ("query", "mutation")
-            principal = await identifier.identify(request, query) if identifier else None
+            principal = await identifier.identify(request, asked.query) if identifier else None
             result = await gateway.execute(
-                query, variables, operation_name, principal=principal, allowed_kinds=allowed
+                asked.query,
+                asked.variables,
+                asked.operation_name,
+                principal=principal,
+                allowed_kinds=allowed,
             )
         except TandemError as error:
             status = (
@@ -115,6 +121,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if identifier is not None:
+            await identifier.start()  # a provider setting that cannot work stops start-up
         yield
         await gateway.close()
         if sso is not None:
@@ -151,60 +159,3 @@ def _response_type(request: Request) -> str:
     if GRAPHQL_RESPONSE in accept:
         return GRAPHQL_RESPONSE
     return JSON
-
-
-async def _read_request(
-    request: Request, max_body_bytes: int
-) -> tuple[str, dict[str, Any] | None, str | None]:
-    if request.method == "GET":
-        params = request.query_params
-        raw_variables = params.get("variables")
-        variables = None
-        if raw_variables:
-            try:
-                variables = orjson.loads(raw_variables)
-            except orjson.JSONDecodeError:
-                raise RequestError("variables is not valid JSON", code="BAD_REQUEST") from None
-        body: dict[str, Any] = {
-            "query": params.get("query"),
-            "variables": variables,
-            "operationName": params.get("operationName"),
-        }
-    else:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type and content_type not in (
-            JSON,
-            GRAPHQL_RESPONSE,
-            "application/graphql+json",
-        ):
-            raise RequestError(
-                f"unsupported content type {content_type!r}: send application/json",
-                code="UNSUPPORTED_MEDIA_TYPE",
-                status=415,
-            )
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-            raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
-        chunks = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_body_bytes:
-                raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
-            chunks.append(chunk)
-        try:
-            body = orjson.loads(b"".join(chunks))
-        except orjson.JSONDecodeError:
-            raise RequestError("the request body is not valid JSON", code="BAD_REQUEST") from None
-        if not isinstance(body, dict):
-            raise RequestError("the request body must be a JSON object", code="BAD_REQUEST")
-    query = body.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError("the request has no query", code="BAD_REQUEST")
-    variables = body.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError("variables must be a JSON object", code="BAD_REQUEST")
-    operation_name = body.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestError("operationName must be a string", code="BAD_REQUEST")
-    return query, variables, operation_name
