@@ -273,7 +273,7 @@ async def test_a_field_decided_per_object_is_treated_as_denied_where_it_would_hi
     assert len(harness.transport.sent) == sent
 
 
-# -- encrypted fields: decided at plan time too (gateway/crypto/protect.py) ----------------
+# -- encrypted fields: decided at plan time too (gateway/authz/protection.py) ----------------
 
 
 def _plan_only_gateway(policy: Path, supergraph_text: str) -> Gateway:
