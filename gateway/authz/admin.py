@@ -64,7 +64,8 @@ from starlette.routing import Route
 from tandem_shared.timestamps import format_datetime
 from tandem_shared.tokens import Principal
 
-from ..errors import RequestError, TandemError
+from ..errors import TandemError
+from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
 from ..shared_state import RETRY_AFTER, ServiceUnavailable
 from .admin_schema import SDL
 from .approvals import STATUSES, ChangeRequest, FourEyes, Outcome
@@ -414,13 +415,13 @@ def admin_route(
     identify: Identify,
     *,
     path: str = "/admin/graphql",
-    max_body_bytes: int = 1_000_000,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Route:
     """The Starlette route serving ``api`` (POST, JSON) at ``path``."""
 
     async def endpoint(request: Request) -> Response:
         try:
-            query, variables, operation_name = await _read(request, max_body_bytes)
+            asked = await read_graphql_request(request, max_body_bytes)
             found = identify(request)
             principal = await found if isawaitable(found) else found
         except TandemError as error:
@@ -429,38 +430,13 @@ def admin_route(
             if isinstance(error, ServiceUnavailable):
                 headers = {"retry-after": str(error.retry_after)}
             return _json({"errors": [error.to_graphql()]}, error.status, headers)
-        body, status = await api.execute(query, variables, operation_name, principal)
+        body, status = await api.execute(
+            asked.query, asked.variables, asked.operation_name, principal
+        )
         retry = {"retry-after": str(RETRY_AFTER)} if status == 503 else None
         return _json(body, status, retry)
 
     return Route(path, endpoint, methods=["POST"])
-
-
-async def _read(
-    request: Request, max_body_bytes: int
-) -> tuple[str, dict[str, Any] | None, str | None]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("application/json", "application/graphql-response+json"):
-        raise RequestError("send application/json", code="UNSUPPORTED_MEDIA_TYPE", status=415)
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > max_body_bytes:
-            raise RequestError("request body too large", code="PAYLOAD_TOO_LARGE", status=413)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise RequestError("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise RequestError("the request body must be a JSON object")
-    query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError("the request has no query")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError("variables must be a JSON object")
-    if name is not None and not isinstance(name, str):
-        raise RequestError("operationName must be a string")
-    return query, variables, name
 
 
 def _json(body: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:

@@ -43,6 +43,7 @@ from tandem_shared.timestamps import format_datetime, parse_iso8601
 from tandem_shared.tokens import Principal
 
 from ..errors import TandemError
+from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
 from ..shared_state import ServiceUnavailable
 from .audit import AuditLog, PlaintextRead, ReadFilter
 
@@ -201,32 +202,19 @@ def audit_route(
     identify: Identify,
     *,
     path: str = "/admin/crypto/graphql",
-    max_body_bytes: int = 100_000,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Route:
     """The Starlette route serving ``api`` (POST, JSON) at ``path``."""
 
     async def endpoint(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > max_body_bytes:
-            return _json(_error("the body is too large", "BAD_REQUEST"), 413)
         try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            payload = None
-        query = payload.get("query") if isinstance(payload, dict) else None
-        if not isinstance(query, str):
-            return _json(_error("send a JSON body with a query", "BAD_REQUEST"), 400)
-        variables = payload.get("variables")
-        try:
+            asked = await read_graphql_request(request, max_body_bytes)
             found = identify(request)
             principal = await found if isawaitable(found) else found
         except TandemError as error:
             return _json({"errors": [error.to_graphql()]}, error.status)
         result, status = await api.execute(
-            query,
-            variables if isinstance(variables, dict) else None,
-            payload.get("operationName"),
-            principal,
+            asked.query, asked.variables, asked.operation_name, principal
         )
         return _json(result, status)
 
