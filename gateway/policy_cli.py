@@ -31,7 +31,8 @@ from tandem_shared.tokens import Principal
 
 from .authz.enforcer import PolicyEnforcer
 from .authz.field_access import Grants
-from .authz.relations import RELATIONS
+from .authz.relations import FILE_NAME as RELATIONS_FILE
+from .authz.relations import Relations, RelationsError
 from .authz.tools import (
     DEMO_ROLES,
     Decide,
@@ -158,7 +159,7 @@ def run_policy(args: argparse.Namespace) -> int:
         def grants_for(principal: Principal | None) -> Grants:
             """Rules on related objects (``employee@self``), asked as the gateway asks them."""
             return lambda coordinate, action: enforcer.conditional_grants(
-                principal, coordinate, action, RELATIONS
+                principal, coordinate, action
             )
 
         if args.policy_command == "test":
@@ -166,6 +167,9 @@ def run_policy(args: argparse.Namespace) -> int:
         return _explain(args, schema, decide_for, grants_for)
     except TandemError as error:
         print(f"tandem policy: {error.message}", file=sys.stderr)
+        return 2
+    except RelationsError as error:
+        print(f"tandem policy: {error}", file=sys.stderr)
         return 2
 
 
@@ -205,7 +209,9 @@ def _check(args: argparse.Namespace, schema: GraphQLSchema, model: Path, policy:
             raise TandemError(f"{extra}: not a valid SDL schema: {error}") from None
     roles = [r.strip() for r in args.roles.split(",") if r.strip()] if args.roles else DEMO_ROLES
     lines = parse_policy(policy.read_text(encoding="utf-8"))
-    problems = check_policy(lines, columns, coordinates, roles=roles)
+    relations = Relations.read(model.parent / RELATIONS_FILE)
+    relations.check(schema)
+    problems = check_policy(lines, columns, coordinates, roles=roles, relations=relations)
     for problem in problems:
         print(f"{policy}:{problem.line}: {problem.kind}: {problem.message}")
     rules = sum(1 for line in lines if line.ptype == "p")

@@ -13,7 +13,6 @@ from ..operation import NormalizedOperation
 from .arguments import SearchedFields
 from .enforcer import PolicyEnforcer
 from .field_access import AccessDecision, authorize_selections
-from .relations import RELATIONS
 
 __all__ = ["Authorizer"]
 
@@ -62,7 +61,7 @@ class Authorizer:
                 operation.kind,
                 lambda coordinate, action: self.enforcer.decide(principal, coordinate, action),
                 lambda coordinate, action: self.enforcer.conditional_grants(
-                    principal, coordinate, action, RELATIONS
+                    principal, coordinate, action
                 ),
                 self.searched,
             )

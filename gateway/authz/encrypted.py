@@ -27,7 +27,7 @@ from tandem_shared.tokens import Principal
 
 from ..crypto.fields import EncryptedField
 from .enforcer import Decision
-from .relations import RELATIONS, Relation, holds
+from .relations import Relation, holds
 
 __all__ = ["DENIED", "MASKED", "PLAIN", "Access", "FieldDecision", "decide_field"]
 
@@ -37,7 +37,7 @@ DENIED: Final = "denied"
 _RANK: Final = {DENIED: 0, MASKED: 1, PLAIN: 2}
 
 Decide = Callable[[Principal | None, str, str], Decision]
-Grants = Callable[[Principal | None, str, str], list[tuple[str, str]]]
+Grants = Callable[[Principal | None, str, str], list[tuple[Relation, str]]]
 """(principal, coordinate, action) -> the (relation, rule) pairs granting it on related objects."""
 
 
@@ -109,9 +109,8 @@ def decide_field(
             continue
         if kind == MASKED and field.masker is None:
             continue
-        for name, rule in grants(principal, coordinate, action):
-            relation = RELATIONS.get(name)
-            path = relation.paths.get(field.type_name) if relation is not None else None
-            if relation is not None and path:
+        for relation, rule in grants(principal, coordinate, action):
+            path = relation.paths.get(field.type_name)
+            if path:
                 related.append((relation, path, Access(kind, rule, action)))
     return FieldDecision(field, others, tuple(related))

@@ -30,6 +30,8 @@ from casbin.util.builtin_operators import glob_match as _glob_match  # type: ign
 from tandem_shared.tokens import Principal
 
 from ..caching import BoundedCache
+from .relations import FILE_NAME as RELATIONS_FILE
+from .relations import Relation, Relations
 from .validation import PolicyLine
 
 __all__ = [
@@ -90,10 +92,17 @@ class PolicyEnforcer:
         policy_path: str | Path | None = None,
         *,
         default_allow: bool = False,
+        relations: Relations | None = None,
     ) -> None:
         self.model_path = str(model_path)
         self.policy_path = None if policy_path is None else str(policy_path)
         self.default_allow = default_allow
+        self.relations = (
+            Relations.read(Path(model_path).parent / RELATIONS_FILE)
+            if relations is None
+            else relations
+        )
+        """The relation subjects this policy may use (``relations.csv`` beside the model)."""
         self._lock = threading.Lock()
         lines = () if policy_path is None else read_policy_file(model_path, policy_path)
         self._state = _State(self._build(lines), lines, 1, None)
@@ -136,7 +145,9 @@ class PolicyEnforcer:
     def preview(self, lines: Iterable[PolicyLine]) -> PolicyEnforcer:
         """A separate enforcer with this model and default, holding ``lines`` (to ask what a
         change would decide before making it)."""
-        preview = PolicyEnforcer(self.model_path, default_allow=self.default_allow)
+        preview = PolicyEnforcer(
+            self.model_path, default_allow=self.default_allow, relations=self.relations
+        )
         preview.load_lines(lines)
         return preview
 
@@ -166,20 +177,28 @@ class PolicyEnforcer:
         return state.cache.put(cache_key, decision)
 
     def conditional_grants(
-        self, principal: Principal | None, coordinate: str, action: str, relations: Iterable[str]
-    ) -> list[tuple[str, str]]:
+        self,
+        principal: Principal | None,
+        coordinate: str,
+        action: str,
+        relations: Iterable[str] | None = None,
+    ) -> list[tuple[Relation, str]]:
         """Rules that allow ``coordinate`` to ``principal`` only for related objects: for each
-        of the principal's subject and roles ``s`` and each relation ``r``, a rule for the
-        subject ``s@r`` (``employee@self``). Returns (relation, rule) pairs."""
+        of the principal's subject and roles ``s`` and each relation ``r`` (those named, else
+        every one :attr:`relations` declares), a rule for the subject ``s@r``
+        (``employee@self``). Returns (relation, rule) pairs."""
         if principal is None:
             return []
         state = self._state
         domain = principal.department or "*"
-        grants: list[tuple[str, str]] = []
-        for relation in relations:
+        grants: list[tuple[Relation, str]] = []
+        for name in self.relations if relations is None else relations:
+            relation = self.relations.get(name)
+            if relation is None:
+                continue
             for subject in (principal.subject, *principal.roles):
                 allowed, rule, denies = _answer(
-                    state, f"{subject}@{relation}", domain, coordinate, action
+                    state, f"{subject}@{name}", domain, coordinate, action
                 )
                 if allowed and rule and not denies:
                     grants.append((relation, rule))

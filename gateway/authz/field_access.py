@@ -25,12 +25,12 @@ from graphql import GraphQLSchema, get_named_type
 from ..operation import FieldSelection, InlineSelection, Selection
 from .arguments import SearchedFields, arguments_used, decide_argument
 from .enforcer import Decision
-from .relations import RELATIONS, Relation, attribute_selection
+from .relations import Relation, attribute_selection
 
 __all__ = ["AccessDecision", "Conditional", "DecidedField", "Denial", "authorize_selections"]
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
-Grants = Callable[[str, str], list[tuple[str, str]]]  # (coordinate, action) -> (relation, rule)
+Grants = Callable[[str, str], list[tuple[Relation, str]]]  # (coordinate, action) -> grants
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +186,8 @@ def _conditional(
     if grants is None or not decision.rule.startswith("default"):
         return None  # an explicit deny overrides any relation
     found = tuple(
-        (RELATIONS[name], RELATIONS[name].paths[parent], rule)
-        for name, rule in grants(coordinate, action)
-        if name in RELATIONS and parent in RELATIONS[name].paths
+        (relation, relation.paths[parent], rule)
+        for relation, rule in grants(coordinate, action)
+        if parent in relation.paths
     )
     return Conditional(coordinate, action, decision.rule, found) if found else None

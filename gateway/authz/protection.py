@@ -45,7 +45,7 @@ from ..operation import FieldSelection, InlineSelection, Selection
 from .encrypted import PLAIN, FieldDecision, Grants, decide_field
 from .enforcer import Decision
 from .field_access import Denial
-from .relations import RELATIONS, attribute_selection
+from .relations import Relation, attribute_selection
 
 __all__ = ["KEY_ALIAS", "FieldPolicy", "Protection", "Protector", "literal_plaintexts"]
 
@@ -62,8 +62,8 @@ class FieldPolicy(Protocol):
     def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
 
     def conditional_grants(
-        self, principal: Principal | None, coordinate: str, action: str, relations: Any
-    ) -> list[tuple[str, str]]: ...
+        self, principal: Principal | None, coordinate: str, action: str
+    ) -> list[tuple[Relation, str]]: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,8 +115,10 @@ class _Walk:
         enforcer = protector.enforcer
         self.decide = enforcer.decide
 
-        def grants(who: Principal | None, coordinate: str, action: str) -> list[tuple[str, str]]:
-            return enforcer.conditional_grants(who, coordinate, action, RELATIONS)
+        def grants(
+            who: Principal | None, coordinate: str, action: str
+        ) -> list[tuple[Relation, str]]:
+            return enforcer.conditional_grants(who, coordinate, action)
 
         self.grants: Grants | None = grants
         self.principal = principal

@@ -47,7 +47,6 @@ __all__ = [
     "CALLER_ATTRIBUTES",
     "CODES",
     "FILE_NAME",
-    "RELATIONS",
     "Relation",
     "Relations",
     "RelationsError",
@@ -209,10 +208,6 @@ class Relations(Mapping[str, Relation]):
                 )
             owner = kind if not last else None
             where = kind.name
-
-
-RELATIONS: Final = Relations.read(Path(__file__).resolve().parents[2] / "policies" / FILE_NAME)
-"""The default policy folder's relations: going away once every caller asks its enforcer."""
 
 
 def attribute_key(relation: str) -> str:

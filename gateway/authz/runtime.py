@@ -95,7 +95,7 @@ class PolicyRuntime:
     ) -> None:
         self.enforcer = enforcer
         self.settings = settings
-        self.validator = RuleValidator(settings.subjects)
+        self.validator = RuleValidator(settings.subjects, relations=enforcer.relations)
         self.store: PolicyStore | None = None
         self.sync: PolicySync | None = None
         self.api: PolicyAdminAPI | None = None

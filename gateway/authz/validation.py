@@ -113,7 +113,8 @@ class RuleValidator:
     """Checks rules against the model's columns, the known actions and the known subjects.
 
     ``subjects`` None accepts any well-formed subject name; otherwise each entry is a name or
-    an ``fnmatch`` glob.
+    an ``fnmatch`` glob. ``relations`` (the policy's ``relations.csv``) are the relations a
+    subject ``role@relation`` may name; None accepts any.
     """
 
     def __init__(
@@ -121,8 +122,10 @@ class RuleValidator:
         subjects: Iterable[str] | None = DEMO_SUBJECTS,
         *,
         actions: Iterable[str] = ACTIONS,
+        relations: Iterable[str] | None = None,
     ) -> None:
         self.subjects = None if subjects is None else tuple(subjects)
+        self.relations = None if relations is None else frozenset(relations)
         self.actions = frozenset(actions)
         self._exact = frozenset(s for s in self.subjects or () if not _is_glob(s))
         self._globs = tuple(s for s in self.subjects or () if _is_glob(s))
@@ -204,9 +207,8 @@ class RuleValidator:
     def known_subject(self, subject: str) -> bool:
         base, _, relation = subject.partition("@")
         if relation:  # ``employee@self``: a known subject, on objects related to the caller
-            from .relations import RELATIONS
-
-            return relation in RELATIONS and self.known_subject(base)
+            declared = self.relations is None or relation in self.relations
+            return declared and self.known_subject(base)
         if self.subjects is None or subject in self._exact:
             return True
         return any(fnmatch.fnmatchcase(subject, pattern) for pattern in self._globs)

@@ -46,7 +46,7 @@ from tandem_shared.tokens import Principal
 from ..caching import BoundedCache
 from .arguments import SearchedFields, decide_argument
 from .enforcer import Decision
-from .relations import RELATIONS
+from .relations import Relation
 
 __all__ = ["VISIBILITY_SUBJECT", "PolicySource", "SchemaVisibility", "visible_schema"]
 
@@ -65,12 +65,8 @@ class PolicySource(Protocol):
     def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
 
     def conditional_grants(
-        self,
-        principal: Principal | None,
-        coordinate: str,
-        action: str,
-        relations: Any,
-    ) -> list[tuple[str, str]]: ...
+        self, principal: Principal | None, coordinate: str, action: str
+    ) -> list[tuple[Relation, str]]: ...
 
 
 class SchemaVisibility:
@@ -146,8 +142,11 @@ class SchemaVisibility:
         if decision.allowed or not decision.rule.startswith("default"):
             return decision  # an explicit deny overrides any relation, as in field_access
         parent = coordinate.partition(".")[0]
-        relations = [name for name, r in RELATIONS.items() if parent in r.paths]
-        grants = self.policy.conditional_grants(asked, coordinate, action, relations)
+        grants = [
+            (relation, rule)
+            for relation, rule in self.policy.conditional_grants(asked, coordinate, action)
+            if parent in relation.paths
+        ]
         return Decision(True, grants[0][1]) if grants else decision
 
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from tandem_shared.tokens import Principal
 
 from ..authz.enforcer import DEFAULT_DENY, Decision
+from ..authz.relations import Relation
 from ..supergraph import Supergraph
 from .audit import AuditLog, SqlAuditLog
 from .audit_api import AuditAPI, Identify, audit_route
@@ -47,8 +48,8 @@ class _DenyAll:
         return Decision(False, DEFAULT_DENY)
 
     def conditional_grants(
-        self, principal: Principal | None, coordinate: str, action: str, relations: Any
-    ) -> list[tuple[str, str]]:
+        self, principal: Principal | None, coordinate: str, action: str
+    ) -> list[tuple[Relation, str]]:
         return []
 
 

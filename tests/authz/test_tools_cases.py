@@ -10,7 +10,6 @@ import yaml  # type: ignore[import-untyped]
 
 from gateway.authz.enforcer import PolicyEnforcer
 from gateway.authz.field_access import Grants
-from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import Decide, PolicyCase, run_case
 from gateway.policy_cli import PolicyCaseError, load_cases, main, parse_cases
 from gateway.supergraph import load_supergraph
@@ -40,7 +39,7 @@ def decide_for(principal: Principal | None) -> Decide:
 
 
 def grants_for(principal: Principal | None) -> Grants:
-    return lambda c, a: ENFORCER.conditional_grants(principal, c, a, RELATIONS)
+    return lambda c, a: ENFORCER.conditional_grants(principal, c, a)
 
 
 def fixture_decide_for(principal: Principal | None) -> Decide:

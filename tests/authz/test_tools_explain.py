@@ -8,7 +8,6 @@ import pytest
 
 from gateway.authz.authorizer import Authorizer
 from gateway.authz.enforcer import PolicyEnforcer
-from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import Trace, Traced, parse_operation, trace_operation
 from gateway.errors import OperationError
 from gateway.pipeline import Gateway
@@ -117,7 +116,7 @@ def test_what_explain_denies_the_gateway_never_fetches() -> None:
         SCHEMA,
         operation,
         lambda c, a: ENFORCER.decide(EMPLOYEE, c, a),
-        lambda c, a: ENFORCER.conditional_grants(EMPLOYEE, c, a, RELATIONS),
+        lambda c, a: ENFORCER.conditional_grants(EMPLOYEE, c, a),
     )
     denied = set(result.coordinates("denied"))
     conditional = set(result.coordinates("conditional"))

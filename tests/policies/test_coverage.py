@@ -17,7 +17,6 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from gateway.authz.enforcer import PolicyEnforcer, read_policy_file
-from gateway.authz.relations import RELATIONS
 from gateway.authz.tools import schema_coordinates
 from gateway.authz.validation import DEMO_ROLES
 from gateway.supergraph import load_supergraph
@@ -62,7 +61,7 @@ def holds(enforcer: PolicyEnforcer, role: str, coordinate: str, action: str) -> 
     if enforcer.decide(principal, coordinate, action).allowed:
         return True
     parent = coordinate.split(".", 1)[0]
-    relations = [name for name, relation in RELATIONS.items() if parent in relation.paths]
+    relations = [name for name, relation in enforcer.relations.items() if parent in relation.paths]
     return bool(relations and enforcer.conditional_grants(principal, coordinate, action, relations))
 
 
