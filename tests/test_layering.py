@@ -10,11 +10,13 @@ Each rule reads every module of ``gateway/`` (and ``subgraphs/`` where the rule 
   or ``gateway.crypto`` (the protect phase reaches it through ``executor/shape.py``'s
   protocols);
 - the normalized operation is its own module, read by authz, planner and executor alike;
-- the generic gateway names no OA/ERP type outside the development wiring;
-- one JOSE library in ``gateway/`` and ``subgraphs/``.
+- the generic gateway names no OA/ERP type outside the development wiring, and imports
+  ``subgraphs`` only there (what it shares with subgraphs is ``tandem_shared``);
+- one JOSE library in ``gateway/``, ``subgraphs/`` and ``tandem_shared/`` (Authlib's OAuth and
+  OpenID Connect modules are not JOSE; its ``authlib.jose`` is).
 
-Rules other work is still bringing about are ``xfail(strict=True)``: the day they hold the
-test fails, saying the mark can go.
+A rule other work is still bringing about is marked ``xfail(strict=True)`` with the reason:
+the day it holds the test fails, saying the mark can go.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from graphql import build_ast_schema, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY = ROOT / "gateway"
 SUBGRAPHS = ROOT / "subgraphs"
+SHARED = ROOT / "tandem_shared"
 
-JOSE_LIBRARIES = frozenset({"jose", "joserfc", "authlib"})
+# python-jose, joserfc, Authlib's JOSE package, PyJWT, jwcrypto
+JOSE_LIBRARIES = ("jose", "joserfc", "authlib.jose", "jwt", "jwcrypto")
 DEV_WIRING = frozenset({"gateway/dev.py", "gateway/auth/dev_provider.py"})
 
 
@@ -142,11 +145,6 @@ def test_demo_type_names_are_found() -> None:
     assert {"Employee", "Department", "ApprovalRequest"} <= names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="relation subjects still hard-coded in gateway/authz/relations.py and demo roles in "
-    "authz/validation.py: the policy-configuration change (issue 12 part 2) moves them out",
-)
 def test_gateway_names_no_demo_type_outside_dev_wiring() -> None:
     names = _demo_type_names()
     found = []
@@ -160,16 +158,21 @@ def test_gateway_names_no_demo_type_outside_dev_wiring() -> None:
     assert found == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="python-jose, joserfc and Authlib are all still imported: the SSO rewrite of "
-    "gateway/auth (issue 12 part 3) chooses one",
-)
+def test_gateway_imports_subgraphs_only_in_dev_wiring() -> None:
+    found = [
+        violation
+        for violation in _violations(GATEWAY, ("subgraphs",))
+        if violation.split(":", 1)[0] not in DEV_WIRING
+    ]
+    assert found == []
+
+
 def test_one_jose_library() -> None:
     used: dict[str, list[str]] = {}
-    for path in _sources(GATEWAY, SUBGRAPHS):
+    for path in _sources(GATEWAY, SUBGRAPHS, SHARED):
         for line, module in _imports(path):
-            top = module.split(".", 1)[0]
-            if top in JOSE_LIBRARIES:
-                used.setdefault(top, []).append(f"{path.relative_to(ROOT)}:{line}")
+            for library in JOSE_LIBRARIES:
+                if module == library or module.startswith(library + "."):
+                    used.setdefault(library, []).append(f"{path.relative_to(ROOT)}:{line}")
     assert len(used) <= 1, {library: where[:3] for library, where in used.items()}
+    assert used, "no JOSE library found: the rule reads imports wrongly"
