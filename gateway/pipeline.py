@@ -24,7 +24,7 @@ dictionary look-ups before its fetches go out.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ from .limits import CallerLimits, DocumentCost, bounded_rules
 from .operation import NormalizedOperation, condition_variables, normalize_operation
 from .planner.build import build_query_plan
 from .planner.capabilities import Capabilities
+from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .supergraph import Supergraph
 from .validation import GATEWAY_RULES
@@ -146,6 +147,9 @@ class Gateway:
         self.schema = supergraph.api_schema
         self.validation = CallerValidation(self.schema, visibility, suggestions=suggestions)
         self.capabilities = Capabilities(supergraph)
+        self.override_labels = OverrideLabels.of(supergraph)
+        # one per set of active override labels (the supergraph's labels bound how many)
+        self._capabilities = {frozenset[str](): self.capabilities}
         self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
         self.transport = transport or AiohttpTransport()
         urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
@@ -254,8 +258,10 @@ class Gateway:
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any],
         principal: Principal | None = None,
+        labels: frozenset[str] = frozenset(),
     ) -> PreparedOperation:
-        """The plan and shaper of ``operation`` for ``principal`` (cached)."""
+        """The plan and shaper of ``operation`` for ``principal`` under the active override
+        ``labels`` (cached)."""
         conditions = parsed.conditions.get(id(operation))
         if conditions is None:
             conditions = condition_variables(operation, parsed.fragments)
@@ -275,7 +281,7 @@ class Gateway:
         decision = self.authorize(base_key, base, principal)
         if base.kind == "mutation":  # nothing runs whose result a denial would hide
             refuse_hidden_mutation(self.schema, decision, base.root_type)
-        cache_key = (base_key, decision.signature)
+        cache_key = (base_key, decision.signature, labels)
         prepared = self._prepared.get(cache_key)
         if prepared is not None:
             return prepared
@@ -284,7 +290,7 @@ class Gateway:
             base.kind,
             decision.selections,
             base.variable_types,
-            capabilities=self.capabilities,
+            capabilities=self._capabilities_for(labels),
         )
         guarded = decision.guarded
         prepared = PreparedOperation(
@@ -304,6 +310,12 @@ class Gateway:
         return self._prepared.put(
             cache_key, prepared, parsed.cost.fields * PLAN_BYTES_PER_FIELD + len(query)
         )
+
+    def _capabilities_for(self, labels: frozenset[str]) -> Capabilities:
+        capabilities = self._capabilities.get(labels)
+        if capabilities is None:
+            capabilities = self._capabilities[labels] = Capabilities(self.supergraph, labels)
+        return capabilities
 
     def authorize(
         self,
@@ -355,8 +367,11 @@ class Gateway:
         *,
         principal: Principal | None = None,
         allowed_kinds: tuple[str, ...] = ("query", "mutation"),
+        override_labels: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """Run one GraphQL request; raises :class:`TandemError` for request-level failures."""
+        """Run one GraphQL request; raises :class:`TandemError` for request-level failures.
+
+        ``override_labels``: the progressive-override labels the request names."""
         if self.visibility is not None and not self.visibility.ready(principal):
             # a new role set's schema takes the policy seconds to decide: not on the loop
             await asyncio.to_thread(self.visibility.schema_for, principal)
@@ -370,7 +385,8 @@ class Gateway:
                 status=405,
             )
         values = self.coerce_variables(operation, variables)
-        prepared = self.prepare(query, parsed, operation, values, principal)
+        labels = self.override_labels.decide(override_labels)
+        prepared = self.prepare(query, parsed, operation, values, principal, labels)
         data, errors = await self.executor.execute(
             prepared.plan, values, self._identity_headers(principal)
         )
@@ -416,13 +432,14 @@ class Gateway:
         operation_name: str | None = None,
         variables: Mapping[str, Any] | None = None,
         principal: Principal | None = None,
+        labels: frozenset[str] = frozenset(),
     ) -> QueryPlan:
-        """The plan ``principal`` would get (``tandem plan``, tests)."""
+        """The plan ``principal`` would get with these override ``labels`` active (``tandem
+        plan``, tests)."""
         parsed = self.document(query, principal)
         operation = self.operation(parsed, operation_name)
-        return self.prepare(
-            query, parsed, operation, self.coerce_variables(operation, variables), principal
-        ).plan
+        values = self.coerce_variables(operation, variables)
+        return self.prepare(query, parsed, operation, values, principal, labels).plan
 
 
 def _locations(error: GraphQLError) -> dict[str, Any]:

@@ -258,6 +258,12 @@ class Settings(BaseSettings):
         ge=2**20,
         description="estimated bytes of parsed documents and plans kept for reuse",
     )
+    override_label_header: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9-]*$",
+        description="request header naming progressive @override labels to activate "
+        "(comma separated); empty: only percent(N) labels apply",
+    )
 
     # -- browsers ----------------------------------------------------------------------------
     cors_origins: StrList = Field(

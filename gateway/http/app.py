@@ -37,6 +37,7 @@ from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
 from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
 from ..pipeline import Gateway
+from ..planner.overrides import parse_label_header
 from ..shared_state import ServiceUnavailable
 from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
@@ -59,8 +60,10 @@ def create_app(
     sso: SSO | None = None,
     cors_origins: Sequence[str] = (),
     extra_routes: Sequence[BaseRoute] = (),
+    override_label_header: str = "",
 ) -> Starlette:
-    """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is."""
+    """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
+    ``override_label_header`` names the header carrying progressive-override labels."""
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
 
@@ -76,6 +79,9 @@ def create_app(
                 asked.operation_name,
                 principal=principal,
                 allowed_kinds=allowed,
+                override_labels=parse_label_header(request.headers.get(override_label_header))
+                if override_label_header
+                else (),
             )
         except TandemError as error:
             status = (

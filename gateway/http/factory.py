@@ -210,6 +210,7 @@ def build_app(
         sso=sso,
         cors_origins=settings.cors_origins,
         extra_routes=extra_routes,
+        override_label_header=settings.override_label_header,
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher

@@ -23,10 +23,11 @@ KeyHop = tuple[str, str, SelectionSetNode]  # (graph, view type in that graph, k
 
 
 class Capabilities:
-    """Cached answers about one supergraph."""
+    """Cached answers about one supergraph, under one set of active override labels."""
 
-    def __init__(self, supergraph: Supergraph) -> None:
+    def __init__(self, supergraph: Supergraph, active_labels: frozenset[str] = frozenset()) -> None:
         self.supergraph = supergraph
+        self.active_labels = active_labels
         self.schema: GraphQLSchema = supergraph.schema
         self.types = supergraph.types
         self.graph_ids = tuple(supergraph.graphs)
@@ -155,6 +156,13 @@ class Capabilities:
             # an @external field is resolvable only where a @provides says so (a key field
             # too: the subgraph receives it in representations but cannot produce it)
             return provided is not None and _provides(provided, field_name, type_name, self)
+        if join.override_label is not None:
+            # progressive override: the overriding graph while the label is active, the
+            # original graph (still able to give its key fields) while it is not
+            active = join.override_label in self.active_labels
+            if join.override is not None:
+                return active or for_key
+            return for_key or not active
         if join.used_overridden:
             return for_key
         return True

@@ -1,7 +1,8 @@
 """Golden query plans: ``cases/<name>.graphql`` planned and printed must equal ``<name>.plan``.
 
 A case file starts with ``# key: value`` header lines: ``supergraph`` (required; a file in
-``supergraphs/``), ``variables`` (JSON) and ``operationName``. A ``<name>.xfail`` file beside a
+``supergraphs/``), ``variables`` (JSON), ``operationName`` and ``labels`` (the progressive
+``@override`` labels active for the request, comma-separated). A ``<name>.xfail`` file beside a
 case holds the reason the planner is known to get it wrong; its ``.plan`` then holds the plan
 it *should* print (written by hand) and the case is a strict xfail.
 
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from gateway.pipeline import Gateway
+from gateway.planner.overrides import parse_label_header
 from gateway.supergraph import load_supergraph
 
 HERE = Path(__file__).parent
@@ -36,6 +38,7 @@ class Case:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+    labels: frozenset[str] = frozenset()
 
     @property
     def plan_path(self) -> Path:
@@ -59,6 +62,7 @@ def read_case(path: Path) -> Case:
         query=query,
         variables=json.loads(header["variables"]) if "variables" in header else None,
         operation_name=header.get("operationName"),
+        labels=frozenset(parse_label_header(header.get("labels"))),
     )
 
 
@@ -83,7 +87,9 @@ def case_params() -> list[Any]:
 @pytest.mark.parametrize("path", case_params())
 def test_plan_matches_golden(path: Path) -> None:
     case = read_case(path)
-    plan = gateway_for(case.supergraph).plan(case.query, case.operation_name, case.variables)
+    plan = gateway_for(case.supergraph).plan(
+        case.query, case.operation_name, case.variables, labels=case.labels
+    )
     printed = str(plan) + "\n"
     if UPDATE and not path.with_suffix(".xfail").exists():
         case.plan_path.write_text(printed, encoding="utf-8")
