@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
+import redis
 
 from tests.support.fixtures import write_supergraph
 from tests.support.processes import REPO_ROOT, free_port
@@ -368,6 +369,28 @@ class Stack:
             service.stop()
         if self._client is not None:
             self._client.close()
+
+    def settled(self) -> bool:
+        """Whether every copy of every event published so far has been delivered to each
+        consumer group and acknowledged (its effect committed): each stream of this stack
+        has no entry a group has yet to read (lag 0) nor one read but not acknowledged.
+
+        Once an event's outbox row is confirmed it is not published again, so after that
+        and this, no late copy of it can arrive: what a test then reads is final.
+        """
+        client = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        try:
+            for stream in client.scan_iter(match=f"{self.prefix}*", _type="STREAM"):
+                for group in client.xinfo_groups(stream):
+                    lag = group["lag"]
+                    if lag is None:  # Redis cannot tell after a trim: count what was added
+                        added = client.xinfo_stream(stream)["entries-added"]
+                        lag = added - (group["entries-read"] or 0)
+                    if group["pending"] or lag:
+                        return False
+        finally:
+            client.close()
+        return True
 
     @property
     def client(self) -> Gateway:

@@ -5,7 +5,6 @@ stock and notify the applicant in OA."""
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -80,7 +79,17 @@ def test_an_approved_expense_claim_posts_one_balanced_journal_entry(stack: Stack
     assert spent is not None
     assert (spent["spent"], spent["committed"]) == (Decimal("860.00"), Decimal(0))
 
-    time.sleep(1.5)  # past a redelivery: a late copy posts nothing
+    def approval_confirmed() -> bool:
+        rows = sql(
+            stack.oa_database,
+            "SELECT confirmed_at FROM oa_outbox WHERE topic = 'oa.approval.approved' AND key = $1",
+            request_id,
+        )
+        assert len(rows) == 1 and rows[0]["confirmed_at"] is not None, rows
+        return True
+
+    assert eventually(approval_confirmed)
+    assert eventually(stack.settled)  # every copy handled: a late one would have posted by now
     assert len(entries_for(client, accountant, request_id)) == 1
     rows = sql(
         stack.erp_database,
@@ -143,5 +152,5 @@ def test_goods_received_move_stock_and_tell_the_applicant(stack: Stack) -> None:
         return True
 
     assert eventually(confirmed)
-    time.sleep(1.5)
+    assert eventually(stack.settled)  # every copy handled: a late one would have told by now
     assert len([m for m in messages(client, applicant) if m["subject"] == subject]) == 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from decimal import Decimal
 
 from subgraphs.erp.store.base import current_period
@@ -109,7 +108,19 @@ def test_a_purchase_request_becomes_one_linked_order_a_commitment_and_a_message(
         return event["confirmed_by"] == ["erp"]
 
     assert eventually(confirmed)
-    time.sleep(1.5)  # past a redelivery: a late copy must change nothing
+
+    def order_event_confirmed() -> bool:
+        rows = sql(
+            stack.erp_database,
+            "SELECT confirmed_at FROM erp_outbox "
+            "WHERE topic = 'erp.purchase_order.created' AND key = $1",
+            request_id,
+        )
+        assert len(rows) == 1 and rows[0]["confirmed_at"] is not None, rows
+        return True
+
+    assert eventually(order_event_confirmed)
+    assert eventually(stack.settled)  # every copy of both events handled: nothing comes later
     assert orders_in_database(stack, [request_id]) == {request_id: [order["orderNo"]]}
     assert len(messages(client, applicant, search=order["orderNo"])) == 1
     assert budget(client, applicant, "dept-06", period) == after
