@@ -41,6 +41,8 @@ from ..authz.arguments import SearchedFields
 from ..authz.authorizer import Authorizer
 from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
+from ..authz.relations import FILE_NAME as RELATIONS_FILE
+from ..authz.relations import Relations, RelationsError
 from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
 from ..caller_validation import suggestions_wanted
@@ -170,6 +172,7 @@ def build_app(
             settings.policy_dir / "model.conf",
             settings.policy_dir / "policy.csv",
             default_allow=settings.authz_default == "allow",
+            relations=_relations(settings, supergraph),
         )
         runtime = PolicyRuntime(enforcer, PolicySettings.from_environment(env))
         searched = _searched_fields(settings, supergraph)
@@ -228,6 +231,17 @@ def _searched_fields(settings: Settings, supergraph: Supergraph) -> SearchedFiel
     except ValueError as error:
         raise SettingsError(f"setting policy_dir (TANDEM_POLICY_DIR): {error}") from None
     return searched
+
+
+def _relations(settings: Settings, supergraph: Supergraph) -> Relations:
+    """The policy's relation subjects (``policies/relations.csv``), checked against the schema."""
+    assert settings.policy_dir is not None
+    try:
+        relations = Relations.read(settings.policy_dir / RELATIONS_FILE)
+        relations.check(supergraph.api_schema)
+    except RelationsError as error:
+        raise SettingsError(f"setting policy_dir (TANDEM_POLICY_DIR): {error}") from None
+    return relations
 
 
 def worker_sources(config_file: str | None, overrides: dict[str, Any]) -> str:
