@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -89,7 +88,9 @@ class Purchases:
             return True
 
         eventually(settled, timeout=timeout)
-        time.sleep(2.0)  # past a redelivery and a visibility timeout: late copies change nothing
+        # confirmed events are not published again; once every copy already in the streams
+        # is read and acknowledged, no late copy can come: what is read now is final
+        eventually(self.stack.settled, timeout=timeout)
         self._check_effects(orders)
         self._check_messages(orders)
 
@@ -155,7 +156,17 @@ def test_orders_appear_once_after_the_erp_was_down_while_requests_were_approved(
     body = stack.client.post(FINANCE, ORDER_OF, id=while_down[0])
     assert body["data"]["approvalRequest"]["status"] == "APPROVED"  # OA answers alone
     assert body["errors"], "the ERP is down: its fields cannot be resolved"
-    time.sleep(2.5)  # the OA's relay publishes the unconfirmed approvals again meanwhile
+
+    def published_again() -> bool:  # the OA's relay publishes the unconfirmed approvals again
+        rows = sql(
+            stack.oa_database,
+            "SELECT attempts FROM oa_outbox WHERE key = ANY($1::text[])",
+            while_down,
+        )
+        assert len(rows) == len(while_down) and all(row["attempts"] >= 2 for row in rows), rows
+        return True
+
+    eventually(published_again, timeout=30)
 
     stack.erp.start()
     purchases.check_exactly_once()
@@ -209,7 +220,11 @@ def test_orders_appear_once_when_redis_restarts_mid_run(
         purchases.approve(2)
         server.kill()  # the approvals just made may be anywhere between outbox and order
         purchases.approve(2)  # OA goes on; its relay cannot publish until Redis is back
-        time.sleep(1.0)
+
+        def noticed() -> bool:  # the OA's event loops found Redis gone
+            return ": unavailable (" in stack.oa.output()
+
+        eventually(noticed, timeout=30)
         server.start()  # same port, same folder: the AOF is loaded again
         purchases.approve(2)
         purchases.check_exactly_once()
