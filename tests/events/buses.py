@@ -66,11 +66,13 @@ class RecordingBus(WrappedBus):
 
 
 class DownBus(WrappedBus):
-    """Unavailable for publishing while ``down``; goes down after ``publishes_left`` more."""
+    """Unavailable for publishing while ``down``; goes down after ``publishes_left`` more.
+    ``refused`` counts the publications it refused (a test waits for one, not for time)."""
 
     def __init__(self, inner: EventBus, *, publishes_left: int | None = None) -> None:
         super().__init__(inner)
         self.publishes_left = publishes_left
+        self.refused = 0
 
     @property
     def down(self) -> bool:
@@ -86,6 +88,7 @@ class DownBus(WrappedBus):
         reply_to: str | None = None,
     ) -> str:
         if self.down:
+            self.refused += 1
             raise BusUnavailable("test: the bus is down")
         if self.publishes_left is not None:
             self.publishes_left -= 1

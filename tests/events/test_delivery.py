@@ -85,7 +85,9 @@ async def test_a_consumer_down_for_a_while_catches_up(
             first = await approve_many(producer.sessions, N // 2)
             await wait_settled(producer.sessions, consumer.sessions, first)
         second = await approve_many(producer.sessions, N // 2, start=N // 2)  # consumer down
-        await asyncio.sleep(0.3)
+        await wait_until(
+            lambda: _all_published(producer.sessions), what="the second half published"
+        )  # onto the bus while nobody reads it
         assert await order_counts(consumer.sessions) == {r: 1 for r in first}
         async with consumer_worker(consumer.sessions, bus):
             await wait_settled(producer.sessions, consumer.sessions, first + second)

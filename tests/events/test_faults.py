@@ -137,9 +137,14 @@ async def test_redis_restarted_mid_run_loses_no_event_and_duplicates_none(
     durable: bool,
     make_postgres: MakeDatabase,
     private_redis: Callable[..., RedisServer],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     producer, consumer = await make_postgres(), await make_postgres()
     server = private_redis(durable)
+
+    def outages() -> int:  # the relay's (and consumer's) loops report each outage once
+        return sum(": unavailable (" in record.getMessage() for record in caplog.records)
+
     bus = RedisStreamBus(server.url, prefix="tandem-test:", visibility_timeout=1.0)
     relay = relay_worker(producer.sessions, bus, redelivery_after=1.0)
     try:
@@ -153,17 +158,19 @@ async def test_redis_restarted_mid_run_loses_no_event_and_duplicates_none(
         # 2. a backlog in the stream only (consumer down), then Redis dies and comes back
         backlog = await approve_many(producer.sessions, 30, start=30)
         await wait_until(lambda: _published(producer, backlog), what="backlog published")
+        seen = outages()
         server.kill()
         during = await approve_many(producer.sessions, 30, start=60)  # commits regardless
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: _at_least(outages, seen + 1), what="the relay finding Redis gone")
         server.start()
         async with consumer_worker(consumer.sessions, bus):
             await wait_settled(producer.sessions, consumer.sessions, first + backlog + during)
 
             # 3. Redis dies under a running consumer and relay
+            seen = outages()
             server.kill()
             late = await approve_many(producer.sessions, 20, start=90)
-            await asyncio.sleep(0.3)
+            await wait_until(lambda: _at_least(outages, seen + 1), what="Redis found gone again")
             server.start()
             later = await approve_many(producer.sessions, 10, start=110)
             everything = first + backlog + during + late + later
@@ -203,3 +210,7 @@ async def _attempts(database: Database, requests: list[str]) -> list[int]:
 
 async def _published(database: Database, requests: list[str]) -> bool:
     return min(await _attempts(database, requests)) >= 1
+
+
+async def _at_least(count: Callable[[], int], minimum: int) -> bool:
+    return count() >= minimum

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -36,6 +36,7 @@ from tests.events.shop import (
     create_order,
     order_counts,
     unconfirmed,
+    wait_until,
 )
 
 pytestmark = pytest.mark.anyio
@@ -211,16 +212,23 @@ async def test_the_relay_loop_rides_out_an_outage_and_wakes_on_notify(
     try:
         await approve_many(database.sessions, 3)
         relaying.notify()
-        await asyncio.sleep(0.2)
+        await wait_until(_true(lambda: bus.refused >= 2), what="a publication refused twice")
         assert [row.attempts for row in await rows(database)] == [0, 0, 0]
         bus.publishes_left = None
-        await asyncio.sleep(0.2)  # retried after the backoff, though the poll is 30 s
-        assert [row.attempts for row in await rows(database)] == [1, 1, 1]
+
+        async def attempts(wanted: list[int]) -> bool:
+            return [row.attempts for row in await rows(database)] == wanted
+
+        # retried after the backoff, though the poll is 30 s
+        await wait_until(lambda: attempts([1, 1, 1]), timeout=10, what="a retry")
 
         await approve_many(database.sessions, 1, start=3)
         relaying.notify()
-        await asyncio.sleep(0.2)
-        assert len([row for row in await rows(database) if row.confirmed_at]) == 4
+
+        async def confirmed() -> bool:
+            return len([row for row in await rows(database) if row.confirmed_at]) == 4
+
+        await wait_until(confirmed, timeout=10, what="the notified row published")
     finally:
         stop.set()
         await asyncio.wait_for(running, 5)
@@ -282,3 +290,12 @@ async def test_pruning_deletes_only_confirmed_events(make_database: MakeDatabase
 
     assert [row.key for row in await rows(database)] == ["PR-00003", "PR-00004"]
     assert await relaying.unconfirmed_count() == 2
+
+
+def _true(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    """``condition`` as the awaitable check ``wait_until`` polls."""
+
+    async def check() -> bool:
+        return condition()
+
+    return check
