@@ -8,7 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from subgraphs.common.events import BusUnavailable, EventBus, InProcessBus, RedisStreamBus
+from subgraphs.common.events import (
+    BusUnavailable,
+    Delivery,
+    EventBus,
+    InProcessBus,
+    RedisStreamBus,
+)
 from tests.events.redis_server import closed_port_url
 
 pytestmark = pytest.mark.anyio
@@ -35,6 +41,15 @@ async def drain(bus: EventBus, group: str, consumer: str, *, block: float = 0.05
             ids.append(delivery.event.id)
             await bus.ack(delivery)
     return ids
+
+
+async def first_read(bus: EventBus, consumer: str, *, timeout: float = 15.0) -> list[Delivery]:
+    """What ``consumer`` reads first, reading until something comes (a delivery left
+    unacknowledged comes once the visibility timeout has passed, however long that took)."""
+    deadline = time.monotonic() + timeout
+    while not (deliveries := await bus.read("t", "g", consumer, block=0.05)):
+        assert time.monotonic() < deadline, f"{consumer} read nothing in {timeout}s"
+    return deliveries
 
 
 async def test_an_event_arrives_as_it_was_published(make_bus: MakeBus) -> None:
@@ -83,13 +98,15 @@ async def test_an_unacknowledged_delivery_goes_to_another_consumer_after_the_tim
     await bus.read("t", "g", "killed", block=0.05)
 
     assert await bus.read("t", "g", "other", block=0.05) == []
-    await asyncio.sleep(0.4)
-    [claimed] = await bus.read("t", "g", "other", block=0.05)
+    [claimed] = await first_read(bus, "other")  # once the timeout has passed
 
     assert (claimed.event.id, claimed.consumer, claimed.redelivered) == ("e1", "other", True)
     await bus.ack(claimed)
-    await asyncio.sleep(0.4)
-    assert await bus.read("t", "g", "third", block=0.05) == []
+    # a control read after that ack and never acknowledged: when it goes to another consumer,
+    # the timeout has passed for e1 too, which would have gone with it
+    await bus.publish("t", "control", {})
+    await bus.read("t", "g", "killed", block=0.05)
+    assert [d.event.id for d in await first_read(bus, "third")] == ["control"]
 
 
 async def test_an_acknowledged_delivery_never_comes_back(make_bus: MakeBus) -> None:
@@ -97,9 +114,13 @@ async def test_an_acknowledged_delivery_never_comes_back(make_bus: MakeBus) -> N
     await bus.publish("t", "e1", {})
     [delivery] = await bus.read("t", "g", "c1", block=0.05)
     await bus.ack(delivery)
+    await bus.publish("t", "control", {})  # read after e1's ack, never acknowledged
+    [control] = await bus.read("t", "g", "c1", block=0.05)
+    assert control.event.id == "control"
 
-    await asyncio.sleep(0.4)
-
+    [taken] = await first_read(bus, "c2")  # the control, once the timeout has passed: not e1
+    assert (taken.event.id, taken.redelivered) == ("control", True)
+    await bus.ack(taken)
     assert await make_bus().read("t", "g", "c1", block=0.05) == []
     assert await bus.read("t", "g", "c2", block=0.05) == []
 
