@@ -1,0 +1,1 @@
+"""Tests of tandem_shared: what the gateway and any Python subgraph share."""
