@@ -22,6 +22,7 @@ import orjson
 
 from ..caching import BoundedCache
 from ..planner.plan import (
+    ContextRewrite,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -219,12 +220,35 @@ class _Run:
             _merge(self.data, data, self.executor.object_types)
 
     async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
+        if not fetch.context_rewrites:
+            await self._entity_fetch(path, fetch, _objects_at(self.data, path), {})
+            return
+        # @fromContext: the values are variables, so objects that see different ones are
+        # sent in requests of their own
+        groups: dict[bytes, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        for obj, values in _objects_in_context(self.data, path, fetch.context_rewrites):
+            key = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+            groups.setdefault(key, (values, []))[1].append(obj)
+        await asyncio.gather(
+            *(
+                self._entity_fetch(path, fetch, objects, values)
+                for values, objects in groups.values()
+            )
+        )
+
+    async def _entity_fetch(
+        self,
+        path: tuple[str, ...],
+        fetch: FetchNode,
+        objects: list[dict[str, Any]],
+        context: dict[str, Any],
+    ) -> None:
         assert fetch.requires is not None
         identity_of, make = self.executor.representation_builder(fetch.requires)
         representations: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
         seen: dict[Any, int] = {}
-        for obj in _objects_at(self.data, path):
+        for obj in objects:
             identity = identity_of(obj)
             if identity is None:
                 continue
@@ -238,6 +262,7 @@ class _Run:
         if not representations:
             return
         variables = self._variables(fetch)
+        variables.update(context)
         variables["representations"] = representations
 
         def target_paths() -> list[Path]:
@@ -355,6 +380,33 @@ def _objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
         elif type(value) is list:  # a list the path did not step into
             result.extend(_objects_at(value, ("@",)))
     return result
+
+
+def _objects_in_context(
+    data: Any, path: tuple[str, ...], rewrites: tuple[ContextRewrite, ...]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The objects at ``path`` below an ancestor each rewrite accepts, with the variables
+    their ancestors give them (the nearest ancestor wins)."""
+    found: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for obj in _objects_at(data, path):
+        found[id(obj)] = (obj, {})
+    admitted: set[int] = set(found)
+    for rewrite in rewrites:
+        reached: set[int] = set()
+        rest = path[len(rewrite.ancestor_path) :]
+        for ancestor in _objects_at(data, rewrite.ancestor_path):
+            if ancestor.get("__typename", next(iter(rewrite.accepts))) not in rewrite.accepts:
+                continue
+            value: Any = ancestor
+            for key in rewrite.keys:
+                value = value.get(key) if type(value) is dict else None
+            for obj in _objects_at(ancestor, rest) if rest else [ancestor]:
+                entry = found.get(id(obj))
+                if entry is not None:
+                    entry[1][rewrite.variable] = value
+                    reached.add(id(obj))
+        admitted &= reached
+    return [found[ident] for ident in found if ident in admitted]
 
 
 def _paths_of(data: Any, path: tuple[str, ...]) -> dict[int, Path]:

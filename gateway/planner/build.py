@@ -19,13 +19,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from graphql import GraphQLSchema
-from graphql.language import SelectionSetNode
+from graphql.language import ArgumentNode, NameNode, SelectionSetNode, VariableNode
 
 from ..errors import TandemError
-from ..operation import FieldSelection, Selection, collect_fields, merged_selections
+from ..operation import (
+    FieldSelection,
+    InlineSelection,
+    Selection,
+    collect_fields,
+    merged_selections,
+)
 from ..supergraph import Supergraph
+from ..supergraph.model import ContextArgument
 from .capabilities import Capabilities, provided_child
 from .costs import EPSILON, INF, CostModel
 from .emit import PlanEmitter
@@ -41,7 +49,7 @@ from .internal import (
     unwrap,
     without_keys,
 )
-from .plan import QueryPlan
+from .plan import ContextRewrite, QueryPlan
 from .selection import SelectionBuilder
 
 __all__ = ["PlanningError", "build_query_plan"]
@@ -75,7 +83,7 @@ class _PlanBuilder:
         self.caps = caps
         # the whole schema: abstract fragments also cover @inaccessible implementations
         self.schema: GraphQLSchema = supergraph.schema
-        self.variable_types = variable_types
+        self.variable_types = dict(variable_types)  # @fromContext adds its variables
         self.groups: list[FetchGroup] = []
         self.index: dict[tuple[object, ...], FetchGroup] = {}
         self.touched: list[set[FetchGroup]] = []
@@ -84,6 +92,8 @@ class _PlanBuilder:
         self.needed_roots: set[str] = set()
         # response path -> the subgraphs that could have produced the value there
         self.path_graphs: dict[tuple[str, ...], frozenset[str]] = {}
+        # the levels being planned whose type carries @context names, innermost last
+        self.context_levels: list[_ContextLevel] = []
 
     # -- entry -------------------------------------------------------------------------------
 
@@ -377,10 +387,31 @@ class _PlanBuilder:
         for_key: bool = False,
     ) -> None:
         reserved = reserved if reserved is not None else reserved_keys(fields)
-        for key, same_key in fields.items():
-            self._plan_field(
-                group, builder, type_name, key, same_key, path, provided, reserved, for_key
+        names = self._context_names(type_name)
+        if names:
+            self.context_levels.append(
+                _ContextLevel(names, group, builder, type_name, path, provided, reserved)
             )
+        try:
+            for key, same_key in fields.items():
+                self._plan_field(
+                    group, builder, type_name, key, same_key, path, provided, reserved, for_key
+                )
+        finally:
+            if names:
+                self.context_levels.pop()
+
+    def _context_names(self, type_name: str) -> frozenset[str]:
+        """The ``@context`` names objects of ``type_name`` carry (on it, its interfaces or the
+        unions it belongs to)."""
+        contexts = self.supergraph.contexts
+        if not contexts:
+            return frozenset()
+        names = set(contexts.get(type_name, ()))
+        for owner, owned in contexts.items():
+            if owner != type_name and type_name in self.supergraph.possible_types(owner):
+                names |= owned
+        return frozenset(names)
 
     def _plan_field(
         self,
@@ -402,6 +433,14 @@ class _PlanBuilder:
             return
         graph = group.graph
         caps = self.caps
+        for candidate in caps.field_graphs(type_name, name):
+            arguments = caps.context_arguments(type_name, name, candidate)
+            if arguments:
+                self._plan_context_field(
+                    group, builder, type_name, same_key, path, provided, reserved, candidate,
+                    arguments,
+                )  # fmt: skip
+                return
         options: list[tuple[float, int, str, str]] = []
         if caps.local(type_name, name, graph, provided, for_key=for_key):
             requires = caps.requires(type_name, name, graph)
@@ -579,6 +618,83 @@ class _PlanBuilder:
         group.renames[alias] = key
         return alias
 
+    # -- @fromContext -------------------------------------------------------------------------
+
+    def _plan_context_field(
+        self,
+        group: FetchGroup,
+        builder: SelectionBuilder,
+        type_name: str,
+        same_key: list[FieldSelection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+        reserved: Reserved,
+        target: str,
+        arguments: tuple[ContextArgument, ...],
+    ) -> None:
+        """A field with ``@fromContext`` arguments: each argument's selection is fetched on the
+        nearest ancestor carrying its context, and the field by an entity fetch of its own
+        that passes the values as variables, one request per distinct value."""
+        rewrites: list[ContextRewrite] = []
+        extra: list[ArgumentNode] = []
+        with self._tracking() as touched:
+            for argument in arguments:
+                level = next(
+                    (lv for lv in reversed(self.context_levels) if argument.context in lv.names),
+                    None,
+                )
+                if level is None:
+                    raise PlanningError(
+                        f"cannot plan {type_name}.{same_key[0].name}: no enclosing field "
+                        f"provides the context {argument.context!r} of its argument "
+                        f"{argument.name!r}"
+                    )
+                selections = internal_selections(argument.selection, level.reserved)
+                self._plan_fields(
+                    level.group,
+                    level.builder,
+                    level.type_name,
+                    collect_fields(self.schema, selections, level.type_name),
+                    level.path,
+                    level.provided,
+                    level.reserved,
+                )
+                variable = f"contextualArgument_{len(self.variable_types)}_{len(rewrites)}"
+                self.variable_types[variable] = argument.type
+                rewrites.append(
+                    ContextRewrite(
+                        variable=variable,
+                        ancestor_path=level.path,
+                        keys=_data_keys(selections, level.type_name),
+                        accepts=frozenset({level.type_name}),
+                    )
+                )
+                extra.append(
+                    ArgumentNode(
+                        name=NameNode(value=argument.name),
+                        value=VariableNode(name=NameNode(value=variable)),
+                    )
+                )
+        kind = f"context{len(self.groups)}"
+        entity = self._jump(
+            group,
+            builder,
+            type_name,
+            path,
+            target,
+            reserved,
+            self._accepts(type_name),
+            kind=kind,
+            provided=provided,
+        )
+        entity.deps |= touched - {entity}
+        entity.context_rewrites.extend(rewrites)
+        fields = [
+            FieldSelection(s.key, s.name, (*s.arguments, *extra), s.selections) for s in same_key
+        ]
+        first = fields[0]
+        self._plan_here(entity, entity.selection, entity.type_name, first.key, fields, path, None)
+
     # -- entity jumps ------------------------------------------------------------------------
 
     def _jump(
@@ -671,3 +787,33 @@ class _PlanBuilder:
         entity.deps |= touched - {entity}
         add_representation(entity.representation, required)
         self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
+
+
+@dataclass(frozen=True, eq=False)
+class _ContextLevel:
+    """A level being planned whose objects carry ``@context`` names: where a descendant's
+    ``@fromContext`` selection is fetched."""
+
+    names: frozenset[str]
+    group: FetchGroup
+    builder: SelectionBuilder
+    type_name: str
+    path: tuple[str, ...]
+    provided: SelectionSetNode | None
+    reserved: Reserved
+
+
+def _data_keys(selections: Sequence[Selection], type_name: str) -> tuple[str, ...]:
+    """The data keys leading to a context selection's value (its first field chain)."""
+    for selection in selections:
+        if isinstance(selection, InlineSelection):
+            if selection.type_condition in (None, type_name):
+                found = _data_keys(selection.selections, type_name)
+                if found:
+                    return found
+            continue
+        if selection.name == "__typename":
+            continue
+        below = _data_keys(selection.selections or (), "") if selection.selections else ()
+        return (selection.key, *below)
+    return ()

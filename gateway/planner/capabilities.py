@@ -15,6 +15,7 @@ from graphql import GraphQLSchema, is_abstract_type
 from graphql.language import FieldNode, InlineFragmentNode, SelectionSetNode
 
 from ..supergraph import FieldMeta, Supergraph, TypeMeta
+from ..supergraph.model import ContextArgument
 
 __all__ = ["Capabilities", "KeyHop"]
 
@@ -174,6 +175,15 @@ class Capabilities:
             return None
         join = field_meta.join_for(graph)
         return join.requires if join is not None else None
+
+    def context_arguments(
+        self, type_name: str, field_name: str, graph: str
+    ) -> tuple[ContextArgument, ...]:
+        """The arguments ``graph``'s field takes from an ancestor (``@fromContext``)."""
+        view = self.view(type_name, graph)
+        field_meta = self.field_meta(view, field_name) if view else None
+        join = field_meta.join_for(graph) if field_meta is not None else None
+        return join.context_arguments if join is not None else ()
 
     def provides(self, type_name: str, field_name: str, graph: str) -> SelectionSetNode | None:
         view = self.view(type_name, graph)

@@ -10,6 +10,7 @@ from ..supergraph import Supergraph
 from .groups import FetchGroup
 from .internal import builders_conflict, merge_builder, representation_items
 from .plan import (
+    ContextRewrite,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -85,11 +86,15 @@ class PlanEmitter:
         for (graph, path), same in merged.items():
             batches: list[list[FetchGroup]] = []
             for group in same:  # one fetch, unless two representations of a type would clash
+                if group.context_rewrites:  # its variables hold for its own objects only
+                    batches.append([group])
+                    continue
                 batch = next(
                     (
                         b
                         for b in batches
-                        if all(
+                        if not b[0].context_rewrites
+                        and all(
                             g.type_name != group.type_name
                             or not builders_conflict(g.representation, group.representation)
                             for g in b
@@ -130,8 +135,10 @@ class PlanEmitter:
         renames: dict[str, str] = {}
         representations: dict[str, SelectionBuilder] = {}
         accepts: dict[str, set[str]] = {}
+        rewrites: list[ContextRewrite] = []
         for group in groups:
             renames.update(group.renames)
+            rewrites.extend(group.context_rewrites)
             builder = by_type.setdefault(group.type_name, SelectionBuilder())
             merge_builder(builder, group.selection)
             names |= group.selection.variables()
@@ -161,4 +168,5 @@ class PlanEmitter:
             requires=tuple(requires),
             selection_text=selection,
             renames=tuple(sorted(renames.items())),
+            context_rewrites=tuple(rewrites),
         )

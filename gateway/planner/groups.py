@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .plan import ContextRewrite
 from .selection import SelectionBuilder
 
 __all__ = ["FetchGroup"]
@@ -26,6 +27,7 @@ class FetchGroup:
     accepts: set[str] = field(default_factory=set)
     deps: set[FetchGroup] = field(default_factory=set)
     renames: dict[str, str] = field(default_factory=dict)
+    context_rewrites: list[ContextRewrite] = field(default_factory=list)
 
     def __hash__(self) -> int:
         return self.id

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ContextRewrite",
     "FetchNode",
     "FlattenNode",
     "ParallelNode",
@@ -48,6 +49,19 @@ RepresentationItem = RepresentationField | RepresentationFragment
 
 
 @dataclass(frozen=True, slots=True)
+class ContextRewrite:
+    """A ``@fromContext`` argument: variable ``variable`` of an entity fetch takes, for each
+    object at the fetch's path, the value at ``keys`` (data keys, outermost first) of its
+    ancestor at ``ancestor_path`` (a prefix of the fetch's path) whose ``__typename`` is in
+    ``accepts``. Objects whose values differ are sent in separate requests."""
+
+    variable: str
+    ancestor_path: tuple[str, ...]
+    keys: tuple[str, ...]
+    accepts: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     """One request to one subgraph."""
 
@@ -59,6 +73,7 @@ class FetchNode:
     selection_text: str = field(default="", compare=False)
     renames: tuple[tuple[str, str], ...] = ()
     root_keys: tuple[str, ...] = ()  # a root fetch's response keys (paths of its errors)
+    context_rewrites: tuple[ContextRewrite, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,9 @@ def _fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
             lines.append(f"{inner}{_INDENT}{_rep_item(fragment)}")
         lines.append(f"{inner}}} =>")
     lines.append(f"{inner}{node.selection_text or node.operation}")
+    for rewrite in node.context_rewrites:
+        source = ".".join((*rewrite.ancestor_path, *rewrite.keys))
+        lines.append(f"{inner}${rewrite.variable} <= {source}")
     lines.append(f"{pad}}},")
 
 

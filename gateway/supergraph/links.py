@@ -25,7 +25,7 @@ _SPEC_URL = re.compile(
     r"^https?://[^/]+(?:/.*)?/(?P<name>[A-Za-z_][\w-]*)/v(?P<version>\d+\.\d+)/?$"
 )
 _SUPPORTED_JOIN = {"0.1", "0.2", "0.3", "0.4", "0.5"}
-_UNDERSTOOD = {"link", "join", "inaccessible", "tag", "core"}
+_UNDERSTOOD = {"link", "join", "inaccessible", "tag", "core", "context"}
 
 
 @dataclass(frozen=True)

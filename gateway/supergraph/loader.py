@@ -34,7 +34,7 @@ from ..errors import SupergraphError
 from .api_schema import build_api_schema
 from .links import LinkedSpecs, read_links
 from .links import source_line as _line
-from .model import FieldJoin, FieldMeta, Graph, Supergraph, TypeJoin, TypeMeta
+from .model import ContextArgument, FieldJoin, FieldMeta, Graph, Supergraph, TypeJoin, TypeMeta
 
 __all__ = ["load_supergraph", "parse_field_set", "read_supergraph"]
 
@@ -98,6 +98,7 @@ def read_supergraph(sdl: str, *, source_name: str = "supergraph") -> Supergraph:
         mutation_type=roots.get("mutation") if full_schema.mutation_type else None,
         subscription_type=roots.get("subscription") if full_schema.subscription_type else None,
         sdl=sdl,
+        contexts=reader.contexts(document),
     )
 
 
@@ -251,6 +252,41 @@ class _JoinReader:
             )
         return joins
 
+    def _context_arguments(self, args: dict[str, Any], where: str) -> tuple[ContextArgument, ...]:
+        result = []
+        for item in args.get("contextArguments") or ():
+            if not isinstance(item, dict) or not all(
+                isinstance(item.get(k), str) for k in ("name", "type", "context", "selection")
+            ):
+                raise SupergraphError(f"{where}: contextArguments entries need name, type, "
+                                      "context and selection strings")  # fmt: skip
+            result.append(
+                ContextArgument(
+                    name=item["name"],
+                    type=item["type"],
+                    context=item["context"],
+                    selection=_context_selection(
+                        item["selection"], f"context selection of {where}"
+                    ),
+                )
+            )
+        return tuple(result)
+
+    def contexts(self, document: DocumentNode) -> dict[str, frozenset[str]]:
+        """Type name -> the names of the ``@context`` directives on it."""
+        name = self.links.directive_name("context")
+        if name is None:
+            return {}
+        found: dict[str, set[str]] = {}
+        for definition in document.definitions:
+            if _KINDS.get(type(definition)) not in ("object", "interface", "union"):
+                continue
+            for directive in self._directives(definition, name):
+                value = self._args(directive).get("name")
+                if isinstance(value, str):
+                    found.setdefault(definition.name.value, set()).add(value)  # type: ignore[attr-defined]
+        return {type_name: frozenset(names) for type_name, names in found.items()}
+
     def _field_joins(self, field_node: Any, graphs: dict[str, Graph]) -> list[FieldJoin]:
         joins = []
         for directive in self._directives(field_node, self.name_field):
@@ -260,11 +296,6 @@ class _JoinReader:
                 raise SupergraphError(
                     f"{_line(self.source_name, directive)}: @{self.name_field} on "
                     f"{field_node.name.value} names unknown graph {graph!r}"
-                )
-            if args.get("contextArguments"):
-                raise SupergraphError(
-                    f"{_line(self.source_name, directive)}: @{self.name_field}(contextArguments:)"
-                    " (@fromContext) is not supported yet"
                 )
             where = f"{field_node.name.value} at {_line(self.source_name, directive)}"
             requires = args.get("requires")
@@ -283,9 +314,18 @@ class _JoinReader:
                     override=args.get("override"),
                     override_label=args.get("overrideLabel"),
                     used_overridden=bool(args.get("usedOverridden", False)),
+                    context_arguments=self._context_arguments(args, where),
                 )
             )
         return joins
+
+
+def _context_selection(text: str, where: str) -> SelectionSetNode:
+    """A context argument's selection, written with its braces (``" { prop }"``)."""
+    text = text.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    return parse_field_set(text, where=where)
 
 
 def _check_field_sets(

@@ -15,6 +15,7 @@ from graphql import GraphQLSchema
 from graphql.language import SelectionSetNode
 
 __all__ = [
+    "ContextArgument",
     "FieldJoin",
     "FieldMeta",
     "Graph",
@@ -46,6 +47,18 @@ class TypeJoin:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """An argument a subgraph's field takes from an ancestor (``@fromContext``, join v0.5):
+    ``selection`` is read on the nearest ancestor whose type carries ``@context(name:
+    context)``."""
+
+    name: str
+    type: str
+    context: str
+    selection: SelectionSetNode
+
+
+@dataclass(frozen=True, slots=True)
 class FieldJoin:
     """One ``@join__field`` application; ``graph`` is None for the graph-less form."""
 
@@ -57,6 +70,7 @@ class FieldJoin:
     override: str | None = None
     override_label: str | None = None
     used_overridden: bool = False
+    context_arguments: tuple[ContextArgument, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,8 @@ class Supergraph:
     mutation_type: str | None
     subscription_type: str | None
     sdl: str = field(repr=False)
+    contexts: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Type name -> the ``@context`` names it carries."""
 
     def graph_name(self, graph_id: str) -> str:
         return self.graphs[graph_id].name

@@ -398,16 +398,28 @@ def test_a_missing_join_graph_enum_is_an_error() -> None:
         read_supergraph(text, source_name="catalog")
 
 
-def test_context_arguments_are_refused_with_the_line() -> None:
+def test_context_arguments_are_read() -> None:
     text = catalog_with("join/v0.3", "join/v0.5").replace(
         '@join__field(graph: PRICING, requires: "weight")',
         '@join__field(graph: PRICING, contextArguments: [{context: "c", name: "n", '
-        'type: "String", selection: "{ name }"}])',
+        'type: "String", selection: " { name }"}])',
+    )
+    supergraph = read_supergraph(text, source_name="catalog")
+    joins = [j for m in supergraph.types.values() for f in m.fields.values() for j in f.joins]
+    [argument] = [a for j in joins for a in j.context_arguments]
+    assert (argument.name, argument.type, argument.context) == ("n", "String", "c")
+    assert [f.name.value for f in argument.selection.selections] == ["name"]  # type: ignore[attr-defined]
+
+
+def test_malformed_context_arguments_are_refused_with_the_line() -> None:
+    text = catalog_with("join/v0.3", "join/v0.5").replace(
+        '@join__field(graph: PRICING, requires: "weight")',
+        '@join__field(graph: PRICING, contextArguments: [{context: "c", name: "n"}])',
     )
     with pytest.raises(SupergraphError) as caught:
         read_supergraph(text, source_name="catalog")
-    assert caught.value.message == (
-        "catalog:65: @join__field(contextArguments:) (@fromContext) is not supported yet"
+    assert caught.value.message.startswith(
+        "shippingEstimate at catalog:65: contextArguments entries need"
     )
 
 
