@@ -250,7 +250,8 @@ class _PlanBuilder:
         builder.add_typename()
         possible_types = self.caps.possible_in(type_name, graph)
         if not possible_types:
-            self._check_unreachable(type_name, graph, selections)
+            self._plan_without_implementations(group, builder, type_name, selections, path)
+            return
         safe = self._safe_members(type_name, path, possible_types)
         for possible in possible_types:
             if possible not in safe:
@@ -308,18 +309,25 @@ class _PlanBuilder:
         }
         self.path_graphs[child_path] = self.path_graphs.get(child_path, frozenset()) | graphs
 
-    def _check_unreachable(
-        self, type_name: str, graph: str, selections: Sequence[Selection]
+    def _plan_without_implementations(
+        self,
+        group: FetchGroup,
+        builder: SelectionBuilder,
+        type_name: str,
+        selections: Sequence[Selection],
+        path: tuple[str, ...],
     ) -> None:
-        """``graph`` returns no known implementation of ``type_name``: a field it does not
-        resolve on the interface itself cannot be planned at all."""
-        for same_key in collect_fields(self.schema, selections, type_name).values():
-            name = same_key[0].name
-            if name != "__typename" and not self.caps.local(type_name, name, graph):
-                raise PlanningError(
-                    f"cannot plan {type_name}.{name}: {self.supergraph.graph_name(graph)} "
-                    "returns no implementation that resolves it"
-                )
+        """``group``'s subgraph returns no known implementation of ``type_name``: no object
+        it returns can have other fields, so only what it resolves on the interface itself
+        is asked for (as Apollo Gateway and Hive Gateway do; whatever it returns is then
+        checked like any answer)."""
+        fields = collect_fields(self.schema, selections, type_name)
+        local = {
+            key: same_key
+            for key, same_key in fields.items()
+            if self.caps.local(type_name, same_key[0].name, group.graph)
+        }
+        self._plan_fields(group, builder, type_name, local, path, None, reserved_keys(fields))
 
     def _plan_interface_object(
         self,

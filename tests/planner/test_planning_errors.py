@@ -1,8 +1,9 @@
 """Operations that cannot be planned raise PlanningError; invalid ones raise OperationError.
 
 ``supergraphs/gaps.graphql`` has gaps composition would refuse (a field only behind a
-non-resolvable key, a value type split across subgraphs, an interface without implementations
-in the subgraph serving it, an @interfaceObject without an owner); each case hits one.
+non-resolvable key, a value type split across subgraphs, an @interfaceObject without an
+owner); each case hits one. (An interface without implementations in the subgraph serving it
+plans: see the golden case ``interface_without_implementations_asks_only_its_own_fields``.)
 """
 
 from __future__ import annotations
@@ -39,11 +40,6 @@ def gateway_for(name: str) -> Gateway:
             "{ badges { colour } }",
             "cannot plan Badge.colour at badges.@: no subgraph reachable from hr resolves it",
             id="value-type-field-in-another-subgraph",
-        ),
-        pytest.param(
-            "{ devices { serial owner { name } } }",
-            "cannot plan Device.owner: sales returns no implementation that resolves it",
-            id="interface-without-implementation-in-the-subgraph",
         ),
         pytest.param(
             "{ tools { __typename } }",
