@@ -150,7 +150,7 @@ class Gateway:
         self.override_labels = OverrideLabels.of(supergraph)
         # one per set of active override labels (the supergraph's labels bound how many)
         self._capabilities = {frozenset[str](): self.capabilities}
-        self.hidden_types = frozenset(supergraph.schema.type_map) - frozenset(self.schema.type_map)
+        self.hidden_types = supergraph.hidden_names
         self.transport = transport or AiohttpTransport()
         urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
         urls.update(subgraph_urls or {})

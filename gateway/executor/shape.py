@@ -174,7 +174,8 @@ class Shaper:
         self.schema = schema
         self.owners = owners  # names the subgraph(s) of a field in errors about its values
         self.guards = guards  # the authorization decision; None: nothing guarded
-        self.hidden_types = hidden_types  # in the supergraph, not in the API schema
+        # in the supergraph, not in the API schema: types, and enum values as "Enum.VALUE"
+        self.hidden_types = hidden_types
         self.selections = selections
         self.root_type = root_type
         self._shapes: dict[tuple[int, str, str | None], _ObjectShape] = {}
@@ -231,7 +232,11 @@ class Shaper:
         if isinstance(gql_type, GraphQLList):
             return (_LIST, self._compile(gql_type.of_type, selections, owner), owner)
         if isinstance(gql_type, GraphQLEnumType):
-            return (_ENUM, frozenset(gql_type.values), gql_type.name, owner)
+            prefix = gql_type.name + "."
+            hidden = frozenset(
+                name[len(prefix) :] for name in self.hidden_types if name.startswith(prefix)
+            )
+            return (_ENUM, frozenset(gql_type.values), gql_type.name, owner, hidden)
         if is_leaf_type(gql_type):
             check = SCALAR_CHECKS.get(gql_type.name) or FORMAT_CHECKS.get(
                 gql_type.specified_by_url or ""
@@ -512,6 +517,8 @@ class _Run:
             return completed
         if kind == _ENUM:
             if not isinstance(raw, str) or raw not in compiled[1]:
+                if raw in compiled[4]:
+                    return None  # an @inaccessible value: not the client's to see
                 self._error(
                     f"Enum {compiled[2]} cannot represent value {raw!r}.",
                     _path_list(path),

@@ -133,6 +133,19 @@ class Supergraph:
     contexts: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Type name -> the ``@context`` names it carries."""
 
+    @cached_property
+    def hidden_names(self) -> frozenset[str]:
+        """What the supergraph has and the API schema hides (``@inaccessible``): type names,
+        and enum values as ``"Enum.VALUE"``."""
+        api = self.api_schema.type_map
+        names = set(self.schema.type_map) - set(api)
+        for name, gql_type in self.schema.type_map.items():
+            values = getattr(gql_type, "values", None)
+            if isinstance(values, dict) and name in api:
+                shown = getattr(api[name], "values", {})
+                names.update(f"{name}.{value}" for value in values if value not in shown)
+        return frozenset(names)
+
     def graph_name(self, graph_id: str) -> str:
         return self.graphs[graph_id].name
 
