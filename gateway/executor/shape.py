@@ -535,10 +535,14 @@ class _Run:
             typename = raw.get("__typename")
             runtime = self.schema.type_map.get(typename) if typename else None
             if (runtime is None and typename is None) or runtime is abstract:
-                # an @interfaceObject subgraph knows only the interface: shape by it
+                # an @interfaceObject subgraph knows only the interface: shape by it, unless
+                # the client asks which type it is (an abstract type's name never is one)
                 if isinstance(abstract, GraphQLInterfaceType):
-                    return self.object(
-                        self.shaper.object_shape(compiled[2], abstract.name, owner), raw, path
+                    shape = self.shaper.object_shape(compiled[2], abstract.name, owner)
+                    if not any(spec[0] is _TYPENAME for _, _, spec in shape.fields):
+                        return self.object(shape, raw, path)
+                    return self._invalid(
+                        f"an object of a concrete {abstract.name} type", raw, path, owner
                     )
                 return self._invalid(f"an object of a {abstract.name} member", raw, path, owner)
             if runtime is None:
