@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +16,8 @@ from tests.common.forge import ALICE
 from tests.common.lifespan import running
 from tests.common.sample_subgraph import build_app
 from tests.common.signing import signed
+from tests.support.spawn import http_answers, spawn
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 NEXT = 'mutation { nextOrderNo(period: "202611") }'
 
 
@@ -57,28 +55,15 @@ def test_production_needs_the_gateway_public_key(tmp_path: Path) -> None:
 def served(tmp_path: Path, free_tcp_port: int) -> Iterator[str]:
     """``python -m tests.common.sample_subgraph`` as a real process; yields its base URL."""
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path), "TANDEM_COMPOSITION_SECRET": "c"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.common.sample_subgraph", "--port", str(free_tcp_port),
-         "--log-level", "warning"],
-        cwd=REPO_ROOT,
-        env=env,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "tests.common.sample_subgraph", "--port",
+               str(free_tcp_port), "--log-level", "warning"]  # fmt: skip
     url = f"http://127.0.0.1:{free_tcp_port}"
+    child = spawn("the sample subgraph", command, env=env)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the subgraph exited"
-            assert time.monotonic() < deadline, "the subgraph did not start"
-            time.sleep(0.1)
+        child.wait_ready(http_answers(f"{url}/health"), timeout=30)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        child.stop(grace=10)
 
 
 def test_serve_runs_a_guarded_subgraph_over_http(served: str, tmp_path: Path) -> None:

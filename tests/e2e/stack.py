@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import redis
 
 from tests.support.fixtures import write_supergraph
 from tests.support.processes import REPO_ROOT, free_port
+from tests.support.spawn import Child, spawn
 
 __all__ = [
     "POSTGRES_URL",
@@ -135,9 +135,12 @@ class Service:
     port: int
     logs: Path
     ready: Callable[[httpx.Client, str], bool]
-    process: subprocess.Popen[bytes] | None = None
+    child: Child | None = None
     starts: int = 0
-    log: Path | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return None if self.child is None else self.child.process
 
     @property
     def base_url(self) -> str:
@@ -150,31 +153,17 @@ class Service:
     def start(self, command: list[str] | None = None, timeout: float = 60.0) -> Service:
         """Start the process (``command`` replaces the usual one this time) and wait until
         it answers."""
-        assert self.process is None or self.process.poll() is not None, f"{self.name} runs"
+        assert not self.running, f"{self.name} runs"
         self.starts += 1
-        self.log = self.logs / f"{self.name}-{self.starts}.log"
-        with self.log.open("wb") as output:
-            self.process = subprocess.Popen(
-                command or self.command,
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C of pytest does not reach it first
-            )
-        deadline = time.monotonic() + timeout
+        self.child = spawn(
+            self.name,
+            command or self.command,
+            env=self.env,
+            log_path=self.logs / f"{self.name}-{self.starts}.log",
+            new_session=True,  # a Ctrl-C of pytest does not reach it first
+        )
         with httpx.Client(timeout=2.0) as client:
-            while not self._answers(client):
-                if self.process.poll() is not None:
-                    raise AssertionError(
-                        f"{self.name} exited with {self.process.returncode}:\n{self.output()}"
-                    )
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"{self.name} did not answer in {timeout}s:\n{self.output()}"
-                    )
-                time.sleep(0.1)
+            self.child.wait_ready(lambda: self._answers(client), timeout)
         return self
 
     def _answers(self, client: httpx.Client) -> bool:
@@ -185,27 +174,21 @@ class Service:
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.child is not None and self.child.running
 
     def output(self) -> str:
         """What the current (or last) process printed."""
-        return "" if self.log is None else self.log.read_text(errors="replace")
+        return "" if self.child is None else self.child.output()
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM, and SIGKILL if it is still there after ``grace`` seconds."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if self.child is not None:
+            self.child.stop(grace)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no acknowledgement, connections dropped by the kernel."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
+        if self.child is not None:
+            self.child.kill()
 
 
 def _healthy(client: httpx.Client, base_url: str) -> bool:

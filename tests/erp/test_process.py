@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tandem_shared.keys import load_or_create_dev_key
 from tests.common.signing import signed
 from tests.crypto.opener import opened_json
 from tests.erp.harness import ALICE, ErpClient
+from tests.support.spawn import http_answers, spawn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,27 +31,15 @@ def served(tmp_path: Path, free_tcp_port: int) -> Iterator[tuple[str, Path]]:
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path), "TANDEM_ERP_SEED": "1",
            "TANDEM_COMPOSITION_SECRET": "compose-me"}  # fmt: skip
     env.pop("TANDEM_ERP_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "subgraphs.erp", "--port", str(free_tcp_port),
-         "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "subgraphs.erp", "--port", str(free_tcp_port),
+               "--log-level", "warning"]  # fmt: skip
     url = f"http://127.0.0.1:{free_tcp_port}"
+    child = spawn("the ERP subgraph", command, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the ERP subgraph exited"
-            assert time.monotonic() < deadline, "the ERP subgraph did not start"
-            time.sleep(0.1)
+        child.wait_ready(http_answers(f"{url}/health"), timeout=30)
         yield url, tmp_path
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        child.stop(grace=10)
 
 
 def test_the_process_serves_demo_data_to_the_gateway_only(served: tuple[str, Path]) -> None:

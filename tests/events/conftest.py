@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from subgraphs.common.events import RedisStreamBus
 from tandem_shared.db import create_engine, create_session_factory, upgrade_to_head
-from tests.events.redis_server import RedisServer, redis_server_binary
 from tests.events.shop import MIGRATIONS
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

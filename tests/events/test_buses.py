@@ -15,7 +15,7 @@ from subgraphs.common.events import (
     InProcessBus,
     RedisStreamBus,
 )
-from tests.events.redis_server import closed_port_url
+from tests.support.redis_server import closed_port_url
 
 pytestmark = pytest.mark.anyio
 

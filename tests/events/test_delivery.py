@@ -19,7 +19,6 @@ from subgraphs.common.events import (
 )
 from tests.events.buses import HangBeforeAckBus
 from tests.events.conftest import MakeDatabase
-from tests.events.redis_server import RedisServer
 from tests.events.shop import (
     GROUP,
     OUTBOX,
@@ -35,6 +34,7 @@ from tests.events.shop import (
     wait_settled,
     wait_until,
 )
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 

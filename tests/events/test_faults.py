@@ -20,7 +20,6 @@ from subgraphs.common.events import RedisStreamBus, outbox_table
 from subgraphs.common.events.inbox import was_processed
 from tandem_shared.db import transaction
 from tests.events.conftest import Database, MakeDatabase
-from tests.events.redis_server import RedisServer
 from tests.events.shop import (
     GROUP,
     OUTBOX,
@@ -33,6 +32,7 @@ from tests.events.shop import (
     wait_settled,
     wait_until,
 )
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 

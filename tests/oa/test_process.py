@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,8 @@ import pytest
 from tandem_shared.keys import load_or_create_dev_key
 from tandem_shared.tokens import Principal
 from tests.common.signing import signed
-from tests.support.processes import REPO_ROOT, free_port
+from tests.support.processes import free_port
+from tests.support.spawn import http_answers, spawn
 
 CEO = Principal("emp-001", "CEO", ("employee", "manager"), "dept-01")
 
@@ -31,27 +30,14 @@ def served(tmp_path: Path) -> Iterator[str]:
         "TANDEM_COMPOSITION_SECRET": "compose-me",
     }
     env.pop("TANDEM_OA_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "subgraphs.oa", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO_ROOT,
-        env=env,
-    )
+    command = [sys.executable, "-m", "subgraphs.oa", "--port", str(port), "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
+    child = spawn("the OA subgraph", command, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the OA subgraph exited"
-            assert time.monotonic() < deadline, "the OA subgraph did not start"
-            time.sleep(0.1)
+        child.wait_ready(http_answers(f"{url}/health"), timeout=30)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        child.stop(grace=10)
 
 
 def test_the_process_serves_the_seeded_company(served: str, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from tests.e2e.flows import (
     wait_for_orders,
 )
 from tests.e2e.stack import Stack, eventually, sql, subgraph_command
-from tests.processes.redis_server import PrivateRedis, redis_server_binary
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 PRICE = Decimal("12.50")
 
@@ -211,7 +211,7 @@ def test_orders_appear_once_when_the_erp_is_killed_between_order_and_acknowledge
 def test_orders_appear_once_when_redis_restarts_mid_run(
     tmp_path: Path, databases: Databases, redis_prefix: str
 ) -> None:
-    server = PrivateRedis(tmp_path / "redis")
+    server = RedisServer(tmp_path / "redis", durable=True, fsync="everysec")
     server.start()
     stack = make_stack(tmp_path / "stack", databases, server.url, redis_prefix)
     try:

@@ -32,12 +32,9 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import subprocess
 import sys
-import tempfile
-import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +45,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support.processes import REPO_ROOT, SubgraphStartError, free_port
+from tests.support.processes import free_port
+from tests.support.spawn import running
 
 __all__ = ["FaultProxy", "running_fault_proxy"]
 
@@ -213,41 +211,22 @@ class FaultProxy:
 def running_fault_proxy(upstream: str, *, timeout: float = 30.0) -> Iterator[FaultProxy]:
     """Start the proxy on a free port in front of ``upstream``; yield it once it answers."""
     proxy = FaultProxy(port=free_port())
-    command = [
-        sys.executable,
-        "-m",
-        "tests.support.fault_proxy",
-        "--port",
-        str(proxy.port),
-        "--upstream",
-        upstream,
-    ]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-        )
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    output = log.read().decode(errors="replace")
-                    raise SubgraphStartError(f"the fault proxy exited:\n{output}")
-                with contextlib.suppress(httpx.TransportError):
-                    proxy.count("ready")
-                    break
-                if time.monotonic() > deadline:
-                    raise SubgraphStartError(f"the fault proxy did not answer in {timeout}s")
-                time.sleep(0.1)
-            yield proxy
-        finally:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
+    def command() -> tuple[Sequence[str], Callable[[], bool]]:
+        line = [sys.executable, "-m", "tests.support.fault_proxy", "--port", str(proxy.port),
+                "--upstream", upstream]  # fmt: skip
+        return line, lambda: _answers(proxy)
+
+    with running("the fault proxy", command, timeout=timeout):
+        yield proxy
+
+
+def _answers(proxy: FaultProxy) -> bool:
+    try:
+        proxy.count("ready")
+    except httpx.TransportError:
+        return False
+    return True
 
 if __name__ == "__main__":
     main()

@@ -31,10 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
@@ -46,7 +43,8 @@ from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 
 from subgraphs.demo.standards import FEDERATION_VERSION
-from tests.support.processes import REPO_ROOT, SubgraphStartError, free_port
+from tests.support.processes import free_port
+from tests.support.spawn import running
 
 __all__ = [
     "ANNOUNCEMENTS",
@@ -262,9 +260,11 @@ class FaultySubgraph:
         return f"http://127.0.0.1:{self.closing_port}/graphql"
 
 
-def _ready(server: FaultySubgraph, client: httpx.Client) -> bool:
+def _ready(server: FaultySubgraph) -> bool:
     try:
-        response = client.post(server.url("healthy"), json={"query": "{ _service { sdl } }"})
+        response = httpx.post(
+            server.url("healthy"), json={"query": "{ _service { sdl } }"}, timeout=2.0
+        )
         with socket.create_connection(("127.0.0.1", server.closing_port), timeout=1):
             pass
     except (httpx.TransportError, OSError):
@@ -281,46 +281,17 @@ def running_faulty_subgraph(
     A process that exits before answering (a port taken meanwhile) is started again on other
     ports, up to ``attempts`` times.
     """
-    for attempt in range(1, attempts + 1):
-        server = FaultySubgraph(port=free_port(), closing_port=free_port())
-        command = [
-            sys.executable,
-            "-m",
-            "tests.support.faulty_subgraph",
-            "--port",
-            str(server.port),
-            "--closing-port",
-            str(server.closing_port),
-        ]
-        with tempfile.TemporaryFile() as log:
-            process = subprocess.Popen(
-                command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
-            try:
-                deadline = time.monotonic() + timeout
-                with httpx.Client(timeout=2.0) as client:
-                    while process.poll() is None and not _ready(server, client):
-                        if time.monotonic() > deadline:
-                            raise SubgraphStartError(
-                                f"the faulty subgraph did not answer in {timeout}s"
-                            )
-                        time.sleep(0.1)
-                if process.poll() is None:
-                    yield server
-                    return
-                if attempt == attempts:
-                    log.seek(0)
-                    output = log.read().decode(errors="replace")
-                    raise SubgraphStartError(f"the faulty subgraph exited:\n{output}")
-            finally:
-                if process.poll() is None:
-                    process.terminate()
-                    try:
-                        process.wait(5)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+    servers: list[FaultySubgraph] = []
 
+    def command() -> tuple[Sequence[str], Callable[[], bool]]:
+        server = FaultySubgraph(port=free_port(), closing_port=free_port())
+        servers.append(server)
+        line = [sys.executable, "-m", "tests.support.faulty_subgraph", "--port",
+                str(server.port), "--closing-port", str(server.closing_port)]  # fmt: skip
+        return line, lambda: _ready(server)
+
+    with running("the faulty subgraph", command, timeout=timeout, attempts=attempts):
+        yield servers[-1]
 
 if __name__ == "__main__":
     main()

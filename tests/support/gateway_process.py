@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
 
 import httpx
 
-from tests.support.processes import REPO_ROOT, SubgraphStartError, free_port
+from tests.support.processes import free_port
+from tests.support.spawn import http_answers, running
 
-__all__ = ["GatewayStartError", "running_gateway", "tandem_command"]
+__all__ = ["running_gateway", "tandem_command"]
 
 READY_QUERY = "{ __typename }"
-
-
-class GatewayStartError(SubgraphStartError):
-    """``tandem serve`` exited, or did not answer ``{ __typename }`` in time."""
 
 
 def tandem_command() -> list[str]:
@@ -32,27 +25,8 @@ def tandem_command() -> list[str]:
     return [sys.executable, "-m", "gateway.cli"]
 
 
-def _output(log: IO[bytes]) -> str:
-    log.seek(0)
-    return log.read().decode(errors="replace")
-
-
-def _answers(client: httpx.Client, url: str) -> bool:
-    try:
-        response = client.post(url, json={"query": READY_QUERY})
-    except httpx.TransportError:
-        return False
+def _answers_typename(response: httpx.Response) -> bool:
     return response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
-
-
-def _stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager
@@ -64,37 +38,14 @@ def running_gateway(
     Ready once ``{ __typename }`` answers. A process that exits first (its port taken
     meanwhile, say) is started again on another port, up to ``attempts`` times.
     """
-    for attempt in range(1, attempts + 1):
+    urls: list[str] = []
+
+    def command() -> tuple[Sequence[str], Callable[[], bool]]:
         port = free_port()
-        url = f"http://127.0.0.1:{port}/graphql"
-        command = [
-            *tandem_command(),
-            "serve",
-            "--supergraph",
-            str(supergraph),
-            "--port",
-            str(port),
-            *options,
-        ]
-        with tempfile.TemporaryFile() as log:
-            process = subprocess.Popen(
-                command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
-            try:
-                deadline = time.monotonic() + timeout
-                with httpx.Client(timeout=2.0) as client:
-                    while process.poll() is None and not _answers(client, url):
-                        if time.monotonic() > deadline:
-                            raise GatewayStartError(
-                                f"tandem serve did not answer within {timeout}s:\n{_output(log)}"
-                            )
-                        time.sleep(0.1)
-                if process.poll() is None:
-                    yield url
-                    return
-                if attempt == attempts:
-                    raise GatewayStartError(
-                        f"tandem serve exited with {process.returncode}:\n{_output(log)}"
-                    )
-            finally:
-                _stop(process)
+        urls.append(f"http://127.0.0.1:{port}/graphql")
+        line = [*tandem_command(), "serve", "--supergraph", str(supergraph), "--port", str(port),
+                *options]  # fmt: skip
+        return line, http_answers(urls[-1], json={"query": READY_QUERY}, expect=_answers_typename)
+
+    with running("tandem serve", command, timeout=timeout, attempts=attempts):
+        yield urls[-1]
