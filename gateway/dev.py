@@ -324,7 +324,8 @@ async def _idp_users(oa_database: str) -> tuple[Any, ...]:
     from subgraphs.oa.store.models import Employee
     from tandem_shared.db import create_engine, create_session_factory, transaction
 
-    from .auth.dev_provider import DEMO_ROLES, DemoUser
+    from .auth.dev_provider import DemoUser
+    from .demo import DEMO_ROLES
 
     engine = create_engine(oa_database)
     try:

@@ -32,9 +32,8 @@ from tandem_shared.tokens import Principal
 from .authz.enforcer import PolicyEnforcer
 from .authz.field_access import Grants
 from .authz.relations import FILE_NAME as RELATIONS_FILE
-from .authz.relations import Relations, RelationsError
+from .authz.relations import Relations
 from .authz.tools import (
-    DEMO_ROLES,
     Decide,
     GrantsFor,
     PolicyCase,
@@ -49,6 +48,7 @@ from .authz.tools import (
     schema_coordinates,
     trace_operation,
 )
+from .authz.validation import ROLES_FILE, read_roles
 from .errors import TandemError
 
 __all__ = [
@@ -106,7 +106,7 @@ def add_policy_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="folder holding model.conf + policy.csv (default: --policy, itself policies)",
     )
     check.add_argument(
-        "--roles", help="comma-separated configured roles (default: the demo company's)"
+        "--roles", help="comma-separated configured roles (default: the folder's roles.csv)"
     )
     check.add_argument(
         "--extra-sdl",
@@ -168,7 +168,7 @@ def run_policy(args: argparse.Namespace) -> int:
     except TandemError as error:
         print(f"tandem policy: {error.message}", file=sys.stderr)
         return 2
-    except RelationsError as error:
+    except ValueError as error:  # RelationsError, or a malformed roles.csv
         print(f"tandem policy: {error}", file=sys.stderr)
         return 2
 
@@ -207,7 +207,8 @@ def _check(args: argparse.Namespace, schema: GraphQLSchema, model: Path, policy:
             coordinates.update(schema_coordinates(build_schema(_read(Path(extra)))))
         except (GraphQLError, TypeError) as error:
             raise TandemError(f"{extra}: not a valid SDL schema: {error}") from None
-    roles = [r.strip() for r in args.roles.split(",") if r.strip()] if args.roles else DEMO_ROLES
+    given = [r.strip() for r in args.roles.split(",") if r.strip()] if args.roles else None
+    roles = given if given is not None else read_roles(model.parent / ROLES_FILE)
     lines = parse_policy(policy.read_text(encoding="utf-8"))
     relations = Relations.read(model.parent / RELATIONS_FILE)
     relations.check(schema)

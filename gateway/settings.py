@@ -306,7 +306,8 @@ class Settings(BaseSettings):
     )
     policy_channel: str = Field("tandem:policy", min_length=1, description="Redis channel")
     policy_subjects: StrList | None = Field(
-        None, description="roles and subjects policy rules may name (default: the demo roles)"
+        None,
+        description="roles and subjects policy rules may name (default: the policy's roles.csv)",
     )
     policy_poll_seconds: float = Field(
         2.0, ge=0, description="how often a replica checks the policy for changes (0: never)"

@@ -34,7 +34,7 @@ SHARED = ROOT / "tandem_shared"
 
 # python-jose, joserfc, Authlib's JOSE package, PyJWT, jwcrypto
 JOSE_LIBRARIES = ("jose", "joserfc", "authlib.jose", "jwt", "jwcrypto")
-DEV_WIRING = frozenset({"gateway/dev.py", "gateway/auth/dev_provider.py"})
+DEV_WIRING = frozenset({"gateway/dev.py", "gateway/demo.py"})
 
 
 def _module_name(path: Path) -> str:

@@ -3,9 +3,9 @@
 Mounted on the gateway app under ``/dev-idp/``: discovery, JWKS, an authorization endpoint
 with a login form (authorization code, PKCE S256 required, nonce required), a token endpoint
 (code and rotating refresh tokens), userinfo and RP-initiated end_session. It keeps
-everything in memory, signs ID tokens with an RSA key made at start-up, and knows one demo
-user per demo role, with random passwords that ``banner()`` prints. It refuses to exist when
-``TANDEM_ENV=production``.
+everything in memory, signs ID tokens with an RSA key made at start-up, and knows the users it
+is given (``tandem dev`` gives it one per demo role, ``gateway/demo.py``), with the passwords
+that ``banner()`` prints. It refuses to exist when ``TANDEM_ENV=production``.
 
 This module and ``oidc.py`` are the two that import authlib: this one its server side, for
 development only; nothing on a production request path imports it.
@@ -50,17 +50,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
-from ..authz.validation import DEMO_ROLES
 from ..errors import TandemError
 
-__all__ = ["DEMO_ROLES", "DemoUser", "DevProvider", "demo_users"]
+__all__ = ["DemoUser", "DevProvider"]
 
-# role -> the demo employee number who holds it (their department follows from the number)
-_HOLDERS: Final = {
-    "employee": 7, "manager": 15, "finance": 9, "hr": 10, "procurement": 11,
-    "sales": 13, "production": 14, "auditor": 16, "security_admin": 12, "integrator": 20,
-}  # fmt: skip
-_DEPARTMENTS: Final = 8  # subgraphs/demo: employee n belongs to dept-((n - 1) % 8 + 1)
 _CODE_TTL: Final = 300
 _REFRESH_TTL: Final = 8 * 3600
 
@@ -76,30 +69,6 @@ class DemoUser:
     email: str
     roles: tuple[str, ...]
     department: str
-
-
-def demo_users(passwords: Mapping[str, str] | None = None) -> tuple[DemoUser, ...]:
-    """One user per demo role (plus ``employee`` for the people roles); random passwords."""
-    from subgraphs.demo.people.data import people_store
-
-    people = people_store()
-    users = []
-    for role in DEMO_ROLES:
-        number = _HOLDERS[role]
-        person = people.employee(f"emp-{number:03d}")
-        roles = (role,) if role in ("employee", "integrator") else ("employee", role)
-        users.append(
-            DemoUser(
-                username=role,
-                password=(passwords or {}).get(role) or secrets.token_urlsafe(9),
-                subject=f"emp-{number:03d}",
-                name=person.name if person else role,
-                email=person.email if person else f"{role}@tandem.example",
-                roles=roles,
-                department=f"dept-{(number - 1) % _DEPARTMENTS + 1:02d}",
-            )
-        )
-    return tuple(users)
 
 
 @dataclass
@@ -242,7 +211,7 @@ class DevProvider:
         post_logout_redirect_uris: tuple[str, ...] = (),
         client_id: str = "tandem-gateway",
         client_secret: str | None = None,
-        users: tuple[DemoUser, ...] | None = None,
+        users: tuple[DemoUser, ...],
         access_token_ttl: int = 300,
         environ: Mapping[str, str],
     ) -> None:
@@ -252,7 +221,7 @@ class DevProvider:
         self.issuer = issuer.rstrip("/")
         secret = client_secret or secrets.token_urlsafe(24)
         self.client = _Client(client_id, secret, redirect_uris, post_logout_redirect_uris)
-        self.users = {u.username: u for u in (users or demo_users())}
+        self.users = {u.username: u for u in users}
         self.access_token_ttl = access_token_ttl
         self.key = RSAKey.generate_key(2048, {"use": "sig", "alg": "RS256"}, auto_kid=True)
         self.codes: dict[str, _Code] = {}

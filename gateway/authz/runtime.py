@@ -11,7 +11,8 @@ check of the store's version every ``TANDEM_POLICY_POLL_SECONDS`` (default 2; 0 
 Without one, the policy files are hot-reloaded: checked every ``TANDEM_POLICY_POLL_SECONDS``.
 
 ``TANDEM_POLICY_SUBJECTS`` (comma separated, globs allowed) lists the subjects and roles a
-rule may name; by default the demo company's roles.
+rule may name; by default ``anonymous`` and the roles the policy directory's ``roles.csv``
+declares (any subject when it has none).
 
 Four-eyes (:mod:`gateway.authz.approvals`): the sensitive coordinates are the policy
 directory's ``sensitive.csv`` (else ``policies/sensitive.csv``); ``TANDEM_POLICY_EMERGENCY_ROLES``
@@ -34,7 +35,7 @@ from .approvals import FourEyes
 from .enforcer import PolicyEnforcer
 from .sensitive import DEFAULT_SENSITIVE_FILE, SensitiveCoordinates
 from .store import PolicyStore
-from .validation import DEMO_SUBJECTS, RuleValidator
+from .validation import RuleValidator, known_subjects
 from .watcher import FilePolicyWatcher, LocalWatcher, PolicySync, PolicyWatcher, RedisWatcher
 
 __all__ = ["DEFAULT_DATABASE_URL", "PolicyRuntime", "PolicySettings"]
@@ -49,7 +50,8 @@ class PolicySettings:
     database_url: str | None = None
     redis_url: str | None = None
     channel: str = "tandem:policy"
-    subjects: tuple[str, ...] | None = DEMO_SUBJECTS
+    subjects: tuple[str, ...] | None = None
+    """None: ``anonymous`` and the roles of the policy folder's ``roles.csv``."""
     poll_interval: float = 2.0
     emergency_roles: tuple[str, ...] = ()
 
@@ -65,7 +67,7 @@ class PolicySettings:
             redis_url=env.get("TANDEM_POLICY_REDIS_URL") or env.get("TANDEM_REDIS_URL") or None,
             channel=env.get("TANDEM_POLICY_CHANNEL") or "tandem:policy",
             subjects=(
-                DEMO_SUBJECTS
+                None
                 if subjects is None
                 else tuple(s.strip() for s in subjects.split(",") if s.strip())
             ),
@@ -95,7 +97,10 @@ class PolicyRuntime:
     ) -> None:
         self.enforcer = enforcer
         self.settings = settings
-        self.validator = RuleValidator(settings.subjects, relations=enforcer.relations)
+        subjects = settings.subjects
+        if subjects is None:
+            subjects = known_subjects(Path(enforcer.model_path).parent)
+        self.validator = RuleValidator(subjects, relations=enforcer.relations)
         self.store: PolicyStore | None = None
         self.sync: PolicySync | None = None
         self.api: PolicyAdminAPI | None = None

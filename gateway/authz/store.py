@@ -48,7 +48,9 @@ from tandem_shared.timestamps import AwareDateTime, utc_now
 from ..errors import TandemError
 from .audit import AuditEntry, audit_page, record_change
 from .enforcer import read_policy_file
-from .validation import InvalidRule, PolicyLine, PolicyRule, RuleValidator
+from .relations import FILE_NAME as RELATIONS_FILE
+from .relations import Relations
+from .validation import InvalidRule, PolicyLine, PolicyRule, RuleValidator, known_subjects
 
 __all__ = [
     "MIGRATIONS",
@@ -159,7 +161,7 @@ class PolicyStore:
         migrations: Path = MIGRATIONS,
     ) -> None:
         self.database_url = database_url
-        self.validator = validator or RuleValidator()
+        self.validator = validator or _folder_validator(model_path)
         self.model_path = model_path
         self.seed_path = seed_path
         self.migrations = migrations
@@ -520,3 +522,13 @@ def _run_migrations(connection: sa.Connection, directory: Path) -> None:
         env.configure(connection=connection, version_table=VERSION_TABLE)
         with env.begin_transaction():
             env.run_migrations()
+
+
+def _folder_validator(model_path: str | Path | None) -> RuleValidator:
+    """The checks a policy folder implies: the roles and relations declared beside its model
+    (any subject or relation without a model)."""
+    if model_path is None:
+        return RuleValidator()
+    folder = Path(model_path).parent
+    relations = Relations.read(folder / RELATIONS_FILE)
+    return RuleValidator(known_subjects(folder), relations=relations)

@@ -44,11 +44,10 @@ from .field_access import (
     Grants,
     authorize_selections,
 )
-from .validation import DEMO_ROLES
+from .validation import BUILTIN_SUBJECTS
 
 __all__ = [
     "ACTIONS",
-    "DEMO_ROLES",
     "CaseResult",
     "Decide",
     "GrantsFor",
@@ -73,7 +72,6 @@ Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
 GrantsFor = Callable[[Principal | None], Grants]  # principal -> its grants on related objects
 
 ACTIONS: Final = ("read", "write", "read_plain", "read_masked")
-BUILTIN_SUBJECTS: Final = ("anonymous",)  # what the enforcer asks as when there is no principal
 
 
 # -- reading policies ------------------------------------------------------------------------
@@ -166,7 +164,7 @@ def check_policy(
     model: Mapping[str, tuple[str, ...]],
     coordinates: Mapping[str, str],
     *,
-    roles: Iterable[str] = DEMO_ROLES,
+    roles: Iterable[str] = (),
     relations: Collection[str] | None = None,
 ) -> list[Problem]:
     """Lint a policy against the coordinates of an API schema (see :func:`schema_coordinates`).

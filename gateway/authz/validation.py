@@ -17,42 +17,35 @@ A rule is one ``p`` line of ``policies/model.conf``: subject, domain, object, ac
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import TandemError
 
 __all__ = [
     "ACTIONS",
+    "BUILTIN_SUBJECTS",
     "COLUMNS",
-    "DEMO_SUBJECTS",
     "EFFECTS",
+    "ROLES_FILE",
     "InvalidRule",
     "PolicyLine",
     "PolicyRule",
     "RuleValidator",
+    "known_subjects",
+    "read_roles",
 ]
 
 ACTIONS = frozenset({"read", "write", "read_plain", "read_masked", "*"})
 EFFECTS = frozenset({"allow", "deny"})
 COLUMNS = ("subject", "domain", "object", "action", "effect")
-DEMO_ROLES = (
-    "employee",
-    "manager",
-    "finance",
-    "hr",
-    "procurement",
-    "sales",
-    "production",
-    "auditor",
-    "security_admin",
-    "integrator",
-)
-"""The demo company's roles (``policies/README``): the one list the tools and dev login use."""
-DEMO_SUBJECTS = ("anonymous", *DEMO_ROLES)
-"""The demo roles and ``anonymous``: the default known subjects."""
+ROLES_FILE = "roles.csv"
+BUILTIN_SUBJECTS = ("anonymous",)
+"""What the enforcer asks as when there is no principal: a subject every policy may name."""
 
 PolicyLine = tuple[str, ...]
 """A stored policy line: its type (``p`` or ``g``) and its values, as casbin keeps them."""
@@ -119,7 +112,7 @@ class RuleValidator:
 
     def __init__(
         self,
-        subjects: Iterable[str] | None = DEMO_SUBJECTS,
+        subjects: Iterable[str] | None = None,
         *,
         actions: Iterable[str] = ACTIONS,
         relations: Iterable[str] | None = None,
@@ -216,3 +209,29 @@ class RuleValidator:
 
 def _is_glob(pattern: str) -> bool:
     return any(c in pattern for c in "*?[")
+
+
+def read_roles(path: str | Path) -> tuple[str, ...]:
+    """The roles a policy folder declares (``roles.csv``: a role per row, then what it is;
+    ``#`` starts a comment), in their order; () when there is no such file. ValueError naming
+    the file and line for a role that is not a valid name."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    roles: list[str] = []
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        role = row[0].strip() if row else ""
+        if not role or role.startswith("#"):
+            continue
+        if not _IDENTIFIER.match(role) or "@" in role or role in roles:
+            raise ValueError(f"{Path(path).name}, line {number}: {role!r} is no new role name")
+        roles.append(role)
+    return tuple(roles)
+
+
+def known_subjects(folder: str | Path) -> tuple[str, ...] | None:
+    """``anonymous`` and the roles ``folder``'s ``roles.csv`` declares: the subjects a rule may
+    name (users aside); None (any subject) when the folder declares no roles."""
+    roles = read_roles(Path(folder) / ROLES_FILE)
+    return (*BUILTIN_SUBJECTS, *roles) if roles else None

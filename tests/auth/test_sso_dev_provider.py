@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from gateway.auth.dev_provider import DEMO_ROLES, DevProvider
+from gateway.auth.dev_provider import DevProvider
 from gateway.auth.routes import SSO
+from gateway.demo import DEMO_ROLES, demo_users
 from gateway.errors import TandemError
 from tests.auth.test_sso_support import error_code, gateway_app, serve, session_cookie
 from tests.support.oidc import browser
@@ -30,7 +31,7 @@ class DevStack:
 def stack() -> Iterator[DevStack]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    provider = DevProvider.for_gateway(base, access_token_ttl=2, environ={})
+    provider = DevProvider.for_gateway(base, users=demo_users(), access_token_ttl=2, environ={})
     sso = SSO.from_environ(provider.sso_environ())
     assert sso is not None
     app = gateway_app(sso)
@@ -40,7 +41,7 @@ def stack() -> Iterator[DevStack]:
 
 
 def test_every_demo_role_has_a_user_printed_with_its_password() -> None:
-    provider = DevProvider.for_gateway("http://127.0.0.1:4000", environ={})
+    provider = DevProvider.for_gateway("http://127.0.0.1:4000", users=demo_users(), environ={})
     banner = provider.banner()
     assert sorted(provider.users) == sorted(DEMO_ROLES)
     for user in provider.users.values():
@@ -50,7 +51,9 @@ def test_every_demo_role_has_a_user_printed_with_its_password() -> None:
 
 def test_it_refuses_to_start_in_production() -> None:
     with pytest.raises(TandemError, match="production"):
-        DevProvider.for_gateway("http://127.0.0.1:4000", environ={"TANDEM_ENV": "production"})
+        DevProvider.for_gateway(
+            "http://127.0.0.1:4000", users=demo_users(), environ={"TANDEM_ENV": "production"}
+        )
 
 
 @pytest.mark.parametrize("role", DEMO_ROLES)

@@ -17,7 +17,7 @@ from gateway.authz.store import (
     PolicyNotFound,
     PolicyStore,
 )
-from gateway.authz.validation import InvalidRule, PolicyRule, RuleValidator
+from gateway.authz.validation import InvalidRule, PolicyRule, RuleValidator, known_subjects
 from tandem_shared.tokens import Principal
 from tests.authz.policy_support import MODEL, POLICY, scratch_postgres
 
@@ -284,7 +284,7 @@ async def test_a_seed_file_with_an_unknown_role_is_refused(
 )
 def test_a_rule_is_refused_naming_the_bad_column(values: tuple[str, ...], column: str) -> None:
     with pytest.raises(InvalidRule) as raised:
-        RuleValidator().check(PolicyRule(*values))
+        RuleValidator(known_subjects(MODEL.parent)).check(PolicyRule(*values))
     assert raised.value.column == column
     assert raised.value.code == "BAD_USER_INPUT"
 
@@ -301,7 +301,7 @@ def test_a_rule_is_refused_naming_the_bad_column(values: tuple[str, ...], column
     ],
 )
 def test_well_formed_rules_pass(rule: PolicyRule) -> None:
-    assert RuleValidator().check(rule) is rule
+    assert RuleValidator(known_subjects(MODEL.parent)).check(rule) is rule
 
 
 def test_known_subjects_may_be_globs() -> None:
@@ -314,7 +314,7 @@ def test_known_subjects_may_be_globs() -> None:
 
 def test_a_repeated_rule_in_a_set_is_refused_with_its_index() -> None:
     with pytest.raises(InvalidRule) as raised:
-        RuleValidator().check_all([HR_SALARY, SALARY_DENY, HR_SALARY])
+        RuleValidator(known_subjects(MODEL.parent)).check_all([HR_SALARY, SALARY_DENY, HR_SALARY])
     assert (raised.value.column, raised.value.index) == ("rule", 2)
 
 

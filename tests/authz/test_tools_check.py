@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from gateway.authz.tools import (
     parse_policy,
     schema_coordinates,
 )
+from gateway.demo import DEMO_ROLES
 from gateway.errors import TandemError
 from gateway.policy_cli import main
 from gateway.supergraph import load_supergraph
@@ -27,14 +29,14 @@ COLUMNS = parse_model(MODEL.read_text(encoding="utf-8"))
 
 
 def lint(text: str, roles: tuple[str, ...] | None = None) -> list[tuple[int, str]]:
-    problems = check_policy(
-        parse_policy(text), COLUMNS, COORDINATES, **({"roles": roles} if roles else {})
-    )
+    problems = check_policy(parse_policy(text), COLUMNS, COORDINATES, roles=roles or DEMO_ROLES)
     return [(p.line, p.kind) for p in problems]
 
 
 def messages(text: str) -> list[str]:
-    return [p.message for p in check_policy(parse_policy(text), COLUMNS, COORDINATES)]
+    return [
+        p.message for p in check_policy(parse_policy(text), COLUMNS, COORDINATES, roles=DEMO_ROLES)
+    ]
 
 
 def test_the_model_columns_are_read_from_model_conf() -> None:
@@ -181,7 +183,7 @@ def test_duplicated_and_covered_rules_are_reported_once_on_the_redundant_line() 
         "p, integrator, *, Supplier.bankAccount, read, deny\n"
         "p, integrator, *, Supplier.bank*, read, deny\n"
     )
-    problems = check_policy(parse_policy(text), COLUMNS, COORDINATES)
+    problems = check_policy(parse_policy(text), COLUMNS, COORDINATES, roles=DEMO_ROLES)
     assert [(p.line, p.kind, p.message) for p in problems] == [
         (1, "covered", "covered by line 2 (p, hr, *, Employee.*, read, allow)"),
         (3, "duplicate", "duplicate of line 2"),
@@ -207,7 +209,7 @@ def test_rules_inherited_through_global_g_rows_shadow_and_cover() -> None:
 def test_the_default_policy_only_names_coordinates_not_composed_yet() -> None:
     """Against the OA/ERP fixture, every finding is a coordinate of a type it does not have."""
     text = (ROOT / "policies" / "policy.csv").read_text(encoding="utf-8")
-    problems = check_policy(parse_policy(text), COLUMNS, COORDINATES)
+    problems = check_policy(parse_policy(text), COLUMNS, COORDINATES, roles=DEMO_ROLES)
     assert {p.kind for p in problems} == {"unknown-coordinate"}
     lines = {p.line for p in problems}
     unknown = {line.values[2] for line in parse_policy(text) if line.number in lines}
@@ -219,6 +221,7 @@ def test_the_cli_reports_each_problem_on_its_line_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "model.conf").write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(MODEL.parent / "roles.csv", tmp_path / "roles.csv")  # the configured roles
     policy = tmp_path / "policy.csv"
     policy.write_text(
         "p, employee, *, Query.*, read, allow\np, employe, *, Employee.nme, read, allow\n",
@@ -247,6 +250,7 @@ def test_the_cli_takes_roles_and_extra_sdl(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "model.conf").write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(MODEL.parent / "roles.csv", tmp_path / "roles.csv")  # the configured roles
     (tmp_path / "policy.csv").write_text(
         "p, security_officer, *, AuditExport.*, read, allow\n"
         "p, security_officer, *, Mutation.exportAudit, write, allow\n",
@@ -269,6 +273,7 @@ def test_the_admin_api_coordinates_count_unless_left_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "model.conf").write_text(MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(MODEL.parent / "roles.csv", tmp_path / "roles.csv")  # the configured roles
     (tmp_path / "policy.csv").write_text(
         "p, security_admin, *, Policy*.*, read, allow\n"
         "p, security_admin, *, Mutation.*Polic*, write, allow\n",

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from gateway.authz.enforcer import PolicyEnforcer
 from gateway.authz.store import PolicyStore
-from gateway.authz.validation import PolicyRule, RuleValidator
+from gateway.authz.validation import PolicyRule, RuleValidator, known_subjects
 from gateway.authz.watcher import (
     FilePolicyWatcher,
     LocalWatcher,
@@ -195,7 +195,8 @@ async def test_policy_files_are_hot_reloaded(
     model = shutil.copy(MODEL, tmp_path / "model.conf")
     policy = Path(shutil.copy(POLICY, tmp_path / "policy.csv"))
     enforcer = PolicyEnforcer(model, policy)
-    watcher = FilePolicyWatcher(enforcer, validator=RuleValidator(), interval=0.05)
+    validator = RuleValidator(known_subjects(MODEL.parent))
+    watcher = FilePolicyWatcher(enforcer, validator=validator, interval=0.05)
     await watcher.start()
     try:
         assert enforcer.decide(EMPLOYEE, "Employee.email", "read").allowed

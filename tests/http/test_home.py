@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 import httpx
 import pytest
 
-from gateway.auth.dev_provider import DevProvider, demo_users
+from gateway.auth.dev_provider import DevProvider
 from gateway.auth.routes import SSO
+from gateway.demo import demo_users
 from gateway.http.app import create_app
 from gateway.http.home import render_home
 from gateway.pipeline import Gateway

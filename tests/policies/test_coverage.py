@@ -18,7 +18,7 @@ import yaml  # type: ignore[import-untyped]
 
 from gateway.authz.enforcer import PolicyEnforcer, read_policy_file
 from gateway.authz.tools import schema_coordinates
-from gateway.authz.validation import DEMO_ROLES
+from gateway.demo import DEMO_ROLES
 from gateway.supergraph import load_supergraph
 from tandem_shared.tokens import Principal
 
