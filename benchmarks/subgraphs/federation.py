@@ -26,6 +26,8 @@ directive @external on FIELD_DEFINITION | OBJECT
 directive @requires(fields: FieldSet!) on FIELD_DEFINITION
 directive @provides(fields: FieldSet!) on FIELD_DEFINITION
 directive @shareable repeatable on OBJECT | FIELD_DEFINITION
+directive @interfaceObject on OBJECT
+directive @override(from: String!, label: String) on FIELD_DEFINITION
 type _Service { sdl: String }
 """
 
