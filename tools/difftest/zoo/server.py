@@ -72,8 +72,12 @@ def shelter() -> GraphQLSchema:
             "Query.owner": lambda _r, _i, id: owner({"id": id}),
         },
         # Animal: registry's @interfaceObject representations, answered with the real type
-        {"Animal": _animal(()), "Cat": _animal(("name",)), "Dog": _animal(("name",)),
-         "Owner": owner},  # fmt: skip
+        {
+            "Animal": _animal(()),
+            "Cat": _animal(("name",)),
+            "Dog": _animal(("name",)),
+            "Owner": owner,
+        },
     )
 
 
