@@ -510,7 +510,7 @@ class _PlanBuilder:
         first = same_key[0]
         named, _ = unwrap(self.costs.output_type(type_name, first.name))
         if self.caps.is_abstract(named):
-            return None
+            return self._split_by_type(type_name, named, same_key, options)
         remaining = collect_fields(self.schema, merged_selections(same_key), named)
         parts: list[tuple[str, str, list[FieldSelection]]] = []
         for _, _, how, target in sorted(options, key=lambda o: (o[1], o[3])):
@@ -540,6 +540,44 @@ class _PlanBuilder:
                 part.key, part.name, part.arguments, (*(part.selections or ()), *typename)
             )
         return parts or None
+
+    def _split_by_type(
+        self,
+        type_name: str,
+        named: str,
+        same_key: list[FieldSelection],
+        options: list[tuple[float, int, str, str]],
+    ) -> list[tuple[str, str, list[FieldSelection]]] | None:
+        """An abstract field no one subgraph resolves for every implementation: fetch it from
+        several subgraphs that resolve it directly, each asked for the implementations whose
+        selections it resolves (a shareable ``node`` field whose types live apart)."""
+        first = same_key[0]
+        selections = merged_selections(same_key)
+        remaining = set(self.supergraph.possible_types(named))
+        parts: list[tuple[str, str, list[FieldSelection]]] = []
+        for _, _, how, target in sorted(options, key=lambda o: (o[1], o[3])):
+            if how != "local" and not self.caps.local(type_name, first.name, target):
+                continue
+            taken = [
+                possible
+                for possible in self.caps.possible_in(named, target)
+                if possible in remaining
+                and self.costs.fields(possible, target, selections, None) < INF
+            ]
+            if taken:
+                remaining -= set(taken)
+                part = FieldSelection(
+                    first.key,
+                    first.name,
+                    first.arguments,
+                    tuple(InlineSelection(possible, selections) for possible in taken),
+                )
+                parts.append(("local", target, [part]))
+        if len(parts) < 2 or any(
+            collect_fields(self.schema, selections, possible) for possible in remaining
+        ):
+            return None
+        return parts
 
     def _plan_option(
         self,
