@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from graphql import GraphQLSchema
 from graphql.language import ArgumentNode, NameNode, SelectionSetNode, VariableNode
@@ -27,7 +26,6 @@ from graphql.language import ArgumentNode, NameNode, SelectionSetNode, VariableN
 from ..errors import TandemError
 from ..operation import (
     FieldSelection,
-    InlineSelection,
     Selection,
     collect_fields,
     merged_selections,
@@ -35,6 +33,7 @@ from ..operation import (
 from ..supergraph import Supergraph
 from ..supergraph.model import ContextArgument
 from .capabilities import Capabilities, provided_child
+from .contexts import ContextLevel, context_names, data_keys
 from .costs import EPSILON, INF, CostModel
 from .emit import PlanEmitter
 from .groups import FetchGroup
@@ -51,6 +50,8 @@ from .internal import (
 )
 from .plan import ContextRewrite, QueryPlan
 from .selection import SelectionBuilder
+from .shareable import PathGraphs
+from .splits import Splitter
 
 __all__ = ["PlanningError", "build_query_plan"]
 
@@ -90,10 +91,10 @@ class _PlanBuilder:
         self.costs = CostModel(supergraph, caps, self.schema)
         self.step = 0
         self.needed_roots: set[str] = set()
-        # response path -> the subgraphs that could have produced the value there
-        self.path_graphs: dict[tuple[str, ...], frozenset[str]] = {}
+        self.path_graphs = PathGraphs(caps, self.costs)
+        self.splitter = Splitter(supergraph, caps, self.costs, self.schema)
         # the levels being planned whose type carries @context names, innermost last
-        self.context_levels: list[_ContextLevel] = []
+        self.context_levels: list[ContextLevel] = []
 
     # -- entry -------------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class _PlanBuilder:
                 and self.costs.local(root_type, graph, same_key, None) == INF
             ):
                 candidates = self.caps.field_graphs(root_type, name)
-                parts = self._split(
+                parts = self.splitter.split(
                     root_type,
                     graph,
                     same_key,
@@ -252,7 +253,7 @@ class _PlanBuilder:
         if not possible_types:
             self._plan_without_implementations(group, builder, type_name, selections, path)
             return
-        safe = self._safe_members(type_name, path, possible_types)
+        safe = self.path_graphs.safe_members(type_name, path, possible_types)
         for possible in possible_types:
             if possible not in safe:
                 continue  # another subgraph may have produced the value: fields stay null
@@ -261,53 +262,6 @@ class _PlanBuilder:
                 self._plan_fields(
                     group, builder.fragment(possible), possible, fields, path, provided
                 )
-
-    def _safe_members(
-        self, type_name: str, path: tuple[str, ...], possible_types: tuple[str, ...]
-    ) -> frozenset[str]:
-        """The union members whose fields may be asked for at ``path``.
-
-        A shareable field may be answered by any subgraph that resolves it (the value is the
-        same by contract), so below it only members that every such subgraph has are safe to
-        select; an object of another member keeps its ``__typename`` and nulls (the audit's
-        ``partial-union-complex``).
-        """
-        graphs = self.path_graphs.get(path)
-        if graphs is None or len(graphs) < 2 or self.caps.meta(type_name) is None:
-            return frozenset(possible_types)
-        if self.caps.meta(type_name).kind != "union":  # type: ignore[union-attr]
-            return frozenset(possible_types)
-        safe = set(possible_types)
-        for other in graphs:
-            safe &= set(self.caps.possible_in(type_name, other))
-        return frozenset(safe)
-
-    def _record_path_graphs(
-        self,
-        graph: str,
-        type_name: str,
-        name: str,
-        path: tuple[str, ...],
-        child_path: tuple[str, ...],
-    ) -> None:
-        """Which subgraphs could answer the field at ``child_path``: those resolving it among
-        the parent's (an entity's value may come from any subgraph its key reaches)."""
-        parent = self.path_graphs.get(path)
-        if parent is None:
-            parent = frozenset(self.caps.graph_ids) if not path else frozenset({graph})
-        if self.caps.view(type_name, graph) is not None and any(
-            self.caps.keys(type_name, other) for other in self.caps.graph_ids
-        ):
-            parent = parent | {
-                other
-                for other in self.caps.graph_ids
-                if self.caps.keys(type_name, other)
-                and self.costs.jump(type_name, graph, other) < INF
-            }
-        graphs = frozenset(other for other in parent if self.caps.local(type_name, name, other)) | {
-            graph
-        }
-        self.path_graphs[child_path] = self.path_graphs.get(child_path, frozenset()) | graphs
 
     def _plan_without_implementations(
         self,
@@ -395,10 +349,10 @@ class _PlanBuilder:
         for_key: bool = False,
     ) -> None:
         reserved = reserved if reserved is not None else reserved_keys(fields)
-        names = self._context_names(type_name)
+        names = context_names(self.supergraph, type_name)
         if names:
             self.context_levels.append(
-                _ContextLevel(names, group, builder, type_name, path, provided, reserved)
+                ContextLevel(names, group, builder, type_name, path, provided, reserved)
             )
         try:
             for key, same_key in fields.items():
@@ -408,18 +362,6 @@ class _PlanBuilder:
         finally:
             if names:
                 self.context_levels.pop()
-
-    def _context_names(self, type_name: str) -> frozenset[str]:
-        """The ``@context`` names objects of ``type_name`` carry (on it, its interfaces or the
-        unions it belongs to)."""
-        contexts = self.supergraph.contexts
-        if not contexts:
-            return frozenset()
-        names = set(contexts.get(type_name, ()))
-        for owner, owned in contexts.items():
-            if owner != type_name and type_name in self.supergraph.possible_types(owner):
-                names |= owned
-        return frozenset(names)
 
     def _plan_field(
         self,
@@ -477,7 +419,7 @@ class _PlanBuilder:
         options.sort(key=lambda option: (option[0], option[1], caps.graph_ids.index(option[3])))
         cost, _, how, target = options[0]
         if cost == INF and first.selections is not None:
-            parts = self._split(type_name, graph, same_key, provided, options)
+            parts = self.splitter.split(type_name, graph, same_key, provided, options)
             if parts is not None:
                 for part_how, part_target, part in parts:
                     self._plan_option(
@@ -496,88 +438,6 @@ class _PlanBuilder:
         self._plan_option(
             group, builder, type_name, key, same_key, path, provided, reserved, how, target
         )
-
-    def _split(
-        self,
-        type_name: str,
-        graph: str,
-        same_key: list[FieldSelection],
-        provided: SelectionSetNode | None,
-        options: list[tuple[float, int, str, str]],
-    ) -> list[tuple[str, str, list[FieldSelection]]] | None:
-        """No one subgraph resolves all of a field's sub-selection: fetch the field from
-        several subgraphs, each for the sub-fields it can resolve."""
-        first = same_key[0]
-        named, _ = unwrap(self.costs.output_type(type_name, first.name))
-        if self.caps.is_abstract(named):
-            return self._split_by_type(type_name, named, same_key, options)
-        remaining = collect_fields(self.schema, merged_selections(same_key), named)
-        parts: list[tuple[str, str, list[FieldSelection]]] = []
-        for _, _, how, target in sorted(options, key=lambda o: (o[1], o[3])):
-            child_provided = (
-                self.caps.provides(type_name, first.name, target)
-                or provided_child(provided, first.name, type_name, self.caps)
-                if how == "local"
-                else None
-            )
-            taken: list[Selection] = []
-            for sub_key, sub_same in list(remaining.items()):
-                if sub_same[0].name == "__typename":
-                    continue
-                if self.costs.fields(named, target, tuple(sub_same), child_provided) < INF:
-                    taken.extend(sub_same)
-                    del remaining[sub_key]
-            if taken:
-                part = FieldSelection(first.key, first.name, first.arguments, tuple(taken))
-                parts.append((how, target, [part]))
-        if any(s[0].name != "__typename" for s in remaining.values()):
-            return None
-        if remaining and parts:
-            typename = [s for same in remaining.values() for s in same]
-            how, target, part_list = parts[0]
-            part = part_list[0]
-            part_list[0] = FieldSelection(
-                part.key, part.name, part.arguments, (*(part.selections or ()), *typename)
-            )
-        return parts or None
-
-    def _split_by_type(
-        self,
-        type_name: str,
-        named: str,
-        same_key: list[FieldSelection],
-        options: list[tuple[float, int, str, str]],
-    ) -> list[tuple[str, str, list[FieldSelection]]] | None:
-        """An abstract field no one subgraph resolves for every implementation: fetch it from
-        several subgraphs that resolve it directly, each asked for the implementations whose
-        selections it resolves (a shareable ``node`` field whose types live apart)."""
-        first = same_key[0]
-        selections = merged_selections(same_key)
-        remaining = set(self.supergraph.possible_types(named))
-        parts: list[tuple[str, str, list[FieldSelection]]] = []
-        for _, _, how, target in sorted(options, key=lambda o: (o[1], o[3])):
-            if how != "local" and not self.caps.local(type_name, first.name, target):
-                continue
-            taken = [
-                possible
-                for possible in self.caps.possible_in(named, target)
-                if possible in remaining
-                and self.costs.fields(possible, target, selections, None) < INF
-            ]
-            if taken:
-                remaining -= set(taken)
-                part = FieldSelection(
-                    first.key,
-                    first.name,
-                    first.arguments,
-                    tuple(InlineSelection(possible, selections) for possible in taken),
-                )
-                parts.append(("local", target, [part]))
-        if len(parts) < 2 or any(
-            collect_fields(self.schema, selections, possible) for possible in remaining
-        ):
-            return None
-        return parts
 
     def _plan_option(
         self,
@@ -642,7 +502,7 @@ class _PlanBuilder:
             provided, first.name, type_name, self.caps
         )
         child_path = (*path, key, *("@",) * list_depth)
-        self._record_path_graphs(graph, type_name, first.name, path, child_path)
+        self.path_graphs.record(graph, type_name, first.name, path, child_path)
         in_graph = self.costs.type_in_graph(type_name, first.name, graph, named)
         if in_graph != named:
             child.add_typename()  # the subgraph's type is narrower: say which type it is
@@ -711,7 +571,7 @@ class _PlanBuilder:
                     ContextRewrite(
                         variable=variable,
                         ancestor_path=level.path,
-                        keys=_data_keys(selections, level.type_name),
+                        keys=data_keys(selections, level.type_name),
                         accepts=frozenset({level.type_name}),
                     )
                 )
@@ -833,33 +693,3 @@ class _PlanBuilder:
         entity.deps |= touched - {entity}
         add_representation(entity.representation, required)
         self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
-
-
-@dataclass(frozen=True, eq=False)
-class _ContextLevel:
-    """A level being planned whose objects carry ``@context`` names: where a descendant's
-    ``@fromContext`` selection is fetched."""
-
-    names: frozenset[str]
-    group: FetchGroup
-    builder: SelectionBuilder
-    type_name: str
-    path: tuple[str, ...]
-    provided: SelectionSetNode | None
-    reserved: Reserved
-
-
-def _data_keys(selections: Sequence[Selection], type_name: str) -> tuple[str, ...]:
-    """The data keys leading to a context selection's value (its first field chain)."""
-    for selection in selections:
-        if isinstance(selection, InlineSelection):
-            if selection.type_condition in (None, type_name):
-                found = _data_keys(selection.selections, type_name)
-                if found:
-                    return found
-            continue
-        if selection.name == "__typename":
-            continue
-        below = _data_keys(selection.selections or (), "") if selection.selections else ()
-        return (selection.key, *below)
-    return ()
