@@ -65,9 +65,10 @@ class InlineSelection:
 Selection = FieldSelection | InlineSelection
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NormalizedOperation:
-    """An operation after fragment inlining and ``@skip``/``@include`` (shared by principals)."""
+    """An operation after fragment inlining and ``@skip``/``@include`` (shared by principals;
+    equal only to itself, so the decisions made for it are kept by its identity)."""
 
     kind: str
     selections: tuple[Selection, ...]

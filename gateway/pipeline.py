@@ -5,9 +5,10 @@ parse -> validate -> identify (the caller's principal, from the HTTP layer) -> a
 
 - *parse*, *validate*: :meth:`Gateway.document` (against the schema the caller may see, within
   their limits), then the operation and its variables;
-- *authorize*: :meth:`Gateway.authorize`, ONE decision value per operation and caller
-  (``authz/decision.py``): what is denied, decided per object by a relation, plaintext or
-  masked; a mutation whose result that decision would hide is refused here, before it runs;
+- *authorize*: :meth:`Gateway.authorize`, ONE decision value per operation, caller and policy
+  version (``authz/decision.py``, one walk in ``authz/authorizer.py``): what is denied,
+  decided per object by a relation, plaintext or masked; a mutation whose result that
+  decision would hide is refused here, before it runs;
 - *plan*: from the decision's filtered selections (cached per operation and decision);
 - *execute*: the plan's fetches, merged;
 - *protect*, *respond*: the client's selections projected from the merged data
@@ -50,7 +51,7 @@ from graphql.utilities import value_from_ast_untyped
 from tandem_shared.tokens import Principal
 
 from .auth.subgraph_tokens import SubgraphTokens
-from .authz.authorizer import Authorizer
+from .authz.authorizer import Authorization, Authorizer
 from .authz.decision import OperationDecision
 from .authz.protect import Protect
 from .authz.protection import Protector
@@ -133,6 +134,7 @@ class Gateway:
             if self.crypto is not None
             else None
         )
+        self.authorization = Authorization(supergraph.api_schema, authorizer, self.protector)
         self.limits = limits if limits is not None else CallerLimits()
         self.rules = [
             *specified_rules,
@@ -278,7 +280,7 @@ class Gateway:
                 self._normalize(parsed, operation, variables),
                 parsed.cost.fields * NORMALIZED_BYTES_PER_FIELD + len(query),
             )
-        decision = self.authorize(base_key, base, principal)
+        decision = self.authorize(base, principal)
         if base.kind == "mutation":  # nothing runs whose result a denial would hide
             refuse_hidden_mutation(self.schema, decision, base.root_type)
         cache_key = (base_key, decision.signature, labels)
@@ -318,21 +320,11 @@ class Gateway:
         return capabilities
 
     def authorize(
-        self,
-        operation_key: tuple[Any, ...],
-        operation: NormalizedOperation,
-        principal: Principal | None,
+        self, operation: NormalizedOperation, principal: Principal | None
     ) -> OperationDecision:
         """The authorize phase: what ``principal`` may have of ``operation`` under the current
-        policy, as one value (cached by the authorizer and the encrypted-field policy)."""
-        access = None
-        if self.authorizer is not None:
-            access = self.authorizer.access(operation_key, operation, principal)
-        protection = None
-        if self.protector is not None:
-            selections = access.selections if access is not None else operation.selections
-            protection = self.protector.protect(selections, operation.root_type, principal)
-        return OperationDecision.of(operation, access, protection)
+        policy, as one value (cached per operation, caller and policy version)."""
+        return self.authorization.decide(operation, principal)
 
     def _normalize(
         self,

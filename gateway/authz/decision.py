@@ -1,7 +1,9 @@
 """One authorization decision per operation and caller, as one immutable value.
 
-The authorize phase turns (principal, normalized operation, policy version) into an
-:class:`OperationDecision`. Every phase after it reads that value and nothing else about policy:
+The authorize phase (``authorizer.py``) turns (principal, normalized operation, policy
+version) into an :class:`OperationDecision` with one walk over the operation
+(``field_access.py``, asking ``protection.py`` about encrypted fields as it goes). Every phase
+after it reads that value and nothing else about policy:
 
 - *plan*: :attr:`OperationDecision.selections`, the selections the caller may have fetched
   (denied fields removed; the attributes relation rules read and the entity keys encrypted
@@ -12,7 +14,7 @@ The authorize phase turns (principal, normalized operation, policy version) into
   the deciding rule), conditional on a relation (the attribute fetched beside it decides),
   plaintext or masked (encrypted fields), or nothing (allowed, the common case: None).
 
-What is decided travels on the selections themselves (``DecidedField`` for denials and
+What is decided travels on the selections themselves (:class:`DecidedField` for denials and
 relation rules) and by schema coordinate (encrypted fields, whose form is the caller's for the
 coordinate wherever it is selected), never in maps keyed by object identity.
 """
@@ -23,12 +25,45 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..operation import FieldSelection, NormalizedOperation, Selection
+from ..operation import FieldSelection, Selection
 from .encrypted import FieldDecision
-from .field_access import AccessDecision, Conditional, DecidedField, Denial
-from .protection import Protection
+from .relations import Relation
 
-__all__ = ["FieldGuard", "OperationDecision"]
+__all__ = [
+    "Conditional",
+    "DecidedField",
+    "Denial",
+    "FieldGuard",
+    "OperationDecision",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """A field (or argument) the caller may not have: never fetched, ``FORBIDDEN`` at its path."""
+
+    coordinate: str
+    action: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """A field allowed only on objects related to the caller (see ``relations.py``)."""
+
+    coordinate: str
+    action: str
+    rule: str  # what decides where no relation holds
+    grants: tuple[tuple[Relation, tuple[str, ...], str], ...]  # relation, path, rule
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DecidedField(FieldSelection):
+    """A client's field that is not simply allowed: denied (never fetched) or conditional on
+    a relation. The decision travels on the selection itself, so the phases after this one
+    find it where they meet the field."""
+
+    decided: Denial | Conditional
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,47 +79,33 @@ class FieldGuard:
 
 @dataclass(frozen=True, eq=False)
 class OperationDecision:
-    """The authorization of one operation for one caller (see the module docstring)."""
+    """The authorization of one operation for one caller (see the module docstring).
+
+    ``selections``: what the planner sees; ``client``: the client's selections with every
+    denied or conditional field a :class:`DecidedField`; ``encrypted``: encrypted fields'
+    forms by coordinate; ``literal``: the first argument given a plaintext literal (the
+    operation is refused). ``signature`` tells this decision from another for the same
+    operation (a plan cache key).
+    """
 
     selections: tuple[Selection, ...]
     client: tuple[Selection, ...]
+    denials: tuple[Denial, ...] = ()
+    conditionals: tuple[Conditional, ...] = ()
     encrypted: Mapping[str, FieldDecision | Denial] = field(default_factory=dict)
-    signature: tuple[Any, ...] = ()
-    access: AccessDecision | None = None
+    encrypted_signature: tuple[Any, ...] = ()
+    literal: str | None = None
+    signature: tuple[Any, ...] = field(init=False)
+    guarded: bool = field(init=False)  # whether anything is left to the protect phase
 
-    @classmethod
-    def of(
-        cls,
-        operation: NormalizedOperation,
-        access: AccessDecision | None,
-        protection: Protection | None,
-    ) -> OperationDecision:
-        """The value from its two parts: field access and encrypted fields' forms."""
-        client = operation.selections
-        selections = operation.selections
-        if access is not None:
-            selections = access.selections
-            if access.client is not None:
-                client = access.client
-        if protection is not None:
-            selections = protection.selections
-        return cls(
-            selections,
-            client,
-            protection.fields if protection is not None else {},
-            (
-                access.signature if access is not None else None,
-                protection.signature if protection is not None else None,
-            ),
-            access,
+    def __post_init__(self) -> None:
+        access = frozenset(
+            [(d.coordinate, d.action) for d in self.denials]
+            + [("?", c.coordinate, c.action) for c in self.conditionals]
         )
-
-    @property
-    def guarded(self) -> bool:
-        """Whether anything is left to the protect phase (else it is skipped)."""
-        return bool(self.encrypted) or (
-            self.access is not None and bool(self.access.denials or self.access.conditionals)
-        )
+        object.__setattr__(self, "signature", (access, self.encrypted_signature))
+        guarded = bool(self.encrypted or self.denials or self.conditionals)
+        object.__setattr__(self, "guarded", guarded)
 
     def guard(
         self, type_name: str, name: str, fields: Sequence[FieldSelection]

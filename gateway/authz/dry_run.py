@@ -21,9 +21,11 @@ from typing import Any
 from tandem_shared.tokens import Principal
 
 from ..operation import NormalizedOperation
+from .arguments import SearchedFields
 from .authorizer import Authorizer
+from .decision import OperationDecision
 from .enforcer import Decision
-from .field_access import AccessDecision, authorize_selections
+from .field_access import Decide, Grants, authorize_selections
 
 __all__ = ["DryRunAuthorizer"]
 
@@ -42,15 +44,21 @@ class DryRunAuthorizer(Authorizer):
     def _decided(self) -> OrderedDict[tuple[Any, ...], tuple[NormalizedOperation, _Decided]]:
         return OrderedDict()
 
-    def access(
+    def policy(
+        self, principal: Principal | None
+    ) -> tuple[Decide, Grants | None, SearchedFields | None]:
+        """Every field allowed: dry run enforces nothing (encrypted fields aside)."""
+        return _allowed, None, None
+
+    def check(
         self,
-        operation_key: tuple[Any, ...],
         operation: NormalizedOperation,
         principal: Principal | None,
-    ) -> AccessDecision:
-        for coordinate, action, decision in self.decisions(operation, principal):
-            _log(coordinate, action, decision, principal)
-        return AccessDecision(operation.selections)
+        decision: OperationDecision,
+    ) -> None:
+        """Log what enforcement would have decided, for every request."""
+        for coordinate, action, would in self.decisions(operation, principal):
+            _log(coordinate, action, would, principal)
 
     def decisions(self, operation: NormalizedOperation, principal: Principal | None) -> _Decided:
         """What enforcement would decide for each coordinate and action of ``operation``."""
@@ -75,6 +83,10 @@ class DryRunAuthorizer(Authorizer):
         while len(self._decided) > self.cache_size:
             self._decided.popitem(last=False)
         return result
+
+
+def _allowed(coordinate: str, action: str) -> Decision:
+    return Decision(True, "dry run")
 
 
 def _log(coordinate: str, action: str, decision: Decision, principal: Principal | None) -> None:

@@ -10,77 +10,37 @@ An argument is decided too (``arguments.py``): a field given an argument that se
 filters by fields the caller may not read is denied as a whole, naming the argument's
 coordinate (``Query.customers(search:)``), so a search is no oracle for what it matches.
 
-A mutation is different: its denials are checked again once the encrypted-field decisions
-are in (``side_effects.py``), and a mutation whose result a denial would hide (null up to a
-root field, or a root field denied) is refused before anything runs, so no write goes unseen.
+Encrypted fields are decided in the same walk (``protection.py``'s :class:`EncryptedWalk`, as
+it meets each field the caller may have): their form per caller, what the plan fetches for them
+(entity keys, relation attributes), and which are removed (no form, or searched without the
+plaintext). ``decision.py`` makes the walk's result the operation's one decision value.
+
+A mutation is different: a mutation whose result a denial would hide (null up to a root field,
+or a root field denied) is refused before anything runs (``side_effects.py``), so no write goes
+unseen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from graphql import GraphQLSchema, get_named_type
 
 from ..operation import FieldSelection, InlineSelection, Selection
 from .arguments import SearchedFields, arguments_used, decide_argument
+from .decision import Conditional, DecidedField, Denial, OperationDecision
 from .enforcer import Decision
 from .relations import Relation, attribute_selection
 
-__all__ = ["AccessDecision", "Conditional", "DecidedField", "Denial", "authorize_selections"]
+if TYPE_CHECKING:
+    from .encrypted import FieldDecision
+    from .protection import EncryptedWalk
+
+__all__ = ["Decide", "Grants", "authorize_selections"]
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
 Grants = Callable[[str, str], list[tuple[Relation, str]]]  # (coordinate, action) -> grants
-
-
-@dataclass(frozen=True, slots=True)
-class Denial:
-    coordinate: str
-    action: str
-    rule: str
-
-
-@dataclass(frozen=True, slots=True)
-class Conditional:
-    """A field allowed only on objects related to the caller (see ``relations.py``)."""
-
-    coordinate: str
-    action: str
-    rule: str  # what decides where no relation holds
-    grants: tuple[tuple[Relation, tuple[str, ...], str], ...]  # relation, path, rule
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class DecidedField(FieldSelection):
-    """A client's field that is not simply allowed: denied (never fetched) or conditional on
-    a relation. The decision travels on the selection itself, so the phases after this one
-    find it where they meet the field (no map keyed by object identity)."""
-
-    decided: Denial | Conditional
-
-
-@dataclass(frozen=True, eq=False)
-class AccessDecision:
-    """The selections the planner may see (``selections``), and the client's selections with
-    every denied or conditional field a :class:`DecidedField` (``client``; None: nothing was
-    decided, the operation's own selections).
-
-    ``signature`` distinguishes this decision from another for the same document (a plan
-    cache key): the denied coordinates, computed once.
-    """
-
-    selections: tuple[Selection, ...]
-    client: tuple[Selection, ...] | None = None
-    denials: tuple[Denial, ...] = ()
-    conditionals: tuple[Conditional, ...] = ()
-    signature: frozenset[tuple[str, ...]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        signature = frozenset(
-            [(d.coordinate, d.action) for d in self.denials]
-            + [("?", c.coordinate, c.action) for c in self.conditionals]
-        )
-        object.__setattr__(self, "signature", signature)
 
 
 def authorize_selections(
@@ -91,22 +51,26 @@ def authorize_selections(
     decide: Decide,
     grants: Grants | None = None,
     searched: SearchedFields | None = None,
-) -> AccessDecision:
+    encrypted: EncryptedWalk | None = None,
+) -> OperationDecision:
     """What of ``selections`` the caller may have; ``searched`` (argument -> fields it
-    searches) turns argument authorization on."""
+    searches) turns argument authorization on, ``encrypted`` decides encrypted fields."""
     denials: list[Denial] = []
     conditionals: list[Conditional] = []
 
     def walk(
-        items: Sequence[Selection], parent: str, root: bool
+        items: Sequence[Selection], parent: str, root: bool, protect: EncryptedWalk | None
     ) -> tuple[tuple[Selection, ...], tuple[Selection, ...]]:
-        """(what the planner sees, the client's selections with their decisions)"""
+        """(what the planner sees, the client's selections with their decisions); below a
+        field the encrypted-field policy removed, ``protect`` is None (nothing is fetched)."""
         kept: list[Selection] = []
         client: list[Selection] = []
         attributes: dict[str, FieldSelection] = {}
+        keyed: dict[str, FieldDecision] = {}  # object type -> an encrypted field needing its key
         for item in items:
             if isinstance(item, InlineSelection):
-                inner, shown = walk(item.selections, item.type_condition or parent, root)
+                condition = item.type_condition or parent
+                inner, shown = walk(item.selections, condition, root, protect)
                 kept.append(InlineSelection(item.type_condition, inner))
                 client.append(InlineSelection(item.type_condition, shown))
                 continue
@@ -137,23 +101,53 @@ def authorize_selections(
                     continue
             if decided is not None:
                 conditionals.append(decided)
+            removed = protect is not None and protect.removes(parent, item, keyed)
             if item.selections is None:
-                kept.append(item)
+                if not removed:
+                    kept.append(item)
                 client.append(item if decided is None else _decided(item, None, decided))
                 continue
             parent_type = schema.type_map[parent]
             child = get_named_type(parent_type.fields[item.name].type).name  # type: ignore[attr-defined]
-            inner, shown = walk(item.selections, child, False)
-            kept.append(FieldSelection(item.key, item.name, item.arguments, inner))
+            inner, shown = walk(item.selections, child, False, None if removed else protect)
+            if not removed:
+                kept.append(FieldSelection(item.key, item.name, item.arguments, inner))
             client.append(
                 FieldSelection(item.key, item.name, item.arguments, shown)
                 if decided is None
                 else _decided(item, shown, decided)
             )
-        return (*kept, *attributes.values()), tuple(client)
+        added: tuple[Selection, ...] = tuple(attributes.values())
+        if protect is not None:  # the relation attributes, then what encrypted fields need
+            extra: list[Selection] = []
+            for attribute in added:
+                assert isinstance(attribute, FieldSelection)
+                if protect.removes(parent, attribute, keyed):
+                    continue
+                if attribute.selections is not None:
+                    field_type = schema.type_map[parent].fields[attribute.name].type  # type: ignore[attr-defined]
+                    attribute = FieldSelection(
+                        attribute.key,
+                        attribute.name,
+                        attribute.arguments,
+                        protect.walk(attribute.selections, get_named_type(field_type).name),
+                    )
+                extra.append(attribute)
+            added = (*extra, *protect.extras(parent, keyed))
+        return (*kept, *added), tuple(client)
 
-    filtered, client = walk(selections, root_type, True)
-    return AccessDecision(filtered, client, tuple(denials), tuple(conditionals))
+    filtered, client = walk(selections, root_type, True, encrypted)
+    if encrypted is None:
+        return OperationDecision(filtered, client, tuple(denials), tuple(conditionals))
+    return OperationDecision(
+        filtered,
+        client,
+        tuple(denials),
+        tuple(conditionals),
+        encrypted.decisions,
+        encrypted.signature,
+        encrypted.literal,
+    )
 
 
 def _decided(

@@ -23,9 +23,8 @@ from tandem_shared.tokens import Principal
 
 from ..crypto.reader import FieldReader
 from ..errors import FieldError
-from .decision import FieldGuard
+from .decision import Conditional, Denial, FieldGuard
 from .encrypted import DENIED, MASKED, Access, FieldDecision
-from .field_access import Conditional, Denial
 from .protection import KEY_ALIAS
 from .relations import holds
 

@@ -1,25 +1,23 @@
 """Encrypted fields in the authorization decision: who gets which form, and the keys the plan
 fetches.
 
-For an authorized operation (the selections the authorizer kept) and a caller,
-:meth:`Protector.protect` returns
+The decision walk (``decision.py``) asks an :class:`EncryptedWalk` about every field the
+caller may have, as it meets it, and so gets
 
 - the selections to plan: each encrypted field's entity key added beside it under the response
   key :data:`KEY_ALIAS` (its envelope is bound to that key), and the attribute a relation
   grant reads (``employee@self``: the object's ``id``); a field the caller may see in no form
-  is removed, so it is never fetched, as the authorizer does; a root field that searches by
+  is removed, so it is never fetched, like a denied one; a root field that searches by
   an encrypted field (``@encryptedInput(search: true)``) is removed unless the caller may read
   that field in plaintext on every object;
-- per coordinate, what the shaper does: a :class:`FieldDecision` (plaintext, mask or
-  ``FORBIDDEN``, per object) or a :class:`Denial` (``FORBIDDEN`` without looking).
-
-Results are cached per operation, caller (subject, roles, department) and policy version.
+- per coordinate, what the protect phase does: a :class:`FieldDecision` (plaintext, mask or
+  ``FORBIDDEN``, per object) or a :class:`Denial` (``FORBIDDEN`` without looking);
+- an argument given a plaintext as a literal (refused: plaintexts travel as variables).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from graphql import (
@@ -40,14 +38,13 @@ from graphql.language import (
 from tandem_shared.tokens import Principal
 
 from ..crypto.fields import EncryptedFields
-from ..errors import OperationError
 from ..operation import FieldSelection, InlineSelection, Selection
+from .decision import Denial
 from .encrypted import PLAIN, FieldDecision, Grants, decide_field
 from .enforcer import Decision
-from .field_access import Denial
 from .relations import Relation, attribute_selection
 
-__all__ = ["KEY_ALIAS", "FieldPolicy", "Protection", "Protector", "literal_plaintexts"]
+__all__ = ["KEY_ALIAS", "EncryptedWalk", "FieldPolicy", "Protector", "literal_plaintexts"]
 
 KEY_ALIAS: Final = "_tandem_entity_key"
 """The response key under which the plan fetches an encrypted field's entity key."""
@@ -66,49 +63,31 @@ class FieldPolicy(Protocol):
     ) -> list[tuple[Relation, str]]: ...
 
 
-@dataclass(frozen=True, eq=False)
-class Protection:
-    selections: tuple[Selection, ...]
-    fields: Mapping[str, FieldDecision | Denial] = field(default_factory=dict)
-    signature: tuple[Any, ...] = ()
-
-
 class Protector:
-    """Decides encrypted fields for callers by ``enforcer``'s policy."""
+    """Encrypted fields and the policy that decides their forms (``enforcer``); one
+    :class:`EncryptedWalk` per decision asks it."""
 
     def __init__(
-        self,
-        schema: GraphQLSchema,
-        fields: EncryptedFields,
-        enforcer: FieldPolicy,
-        *,
-        cache_size: int = 10_000,
+        self, schema: GraphQLSchema, fields: EncryptedFields, enforcer: FieldPolicy
     ) -> None:
         self.schema = schema
         self.fields = fields
         self.enforcer = enforcer
-        self.cache_size = cache_size
-        self._cache: dict[tuple[Any, ...], tuple[Sequence[Selection], Protection]] = {}
 
-    def protect(
-        self,
-        selections: tuple[Selection, ...],
-        root_type: str,
-        principal: Principal | None,
-    ) -> Protection:
-        identity = (principal.subject, principal.roles, principal.department) if principal else None
-        cache_key = (id(selections), root_type, identity, self.enforcer.version)
-        cached = self._cache.get(cache_key)
-        if cached is not None and cached[0] is selections:
-            return cached[1]
-        protection = _Walk(self, principal).run(selections, root_type)
-        if len(self._cache) >= self.cache_size:
-            self._cache = {}
-        self._cache[cache_key] = (selections, protection)
-        return protection
+    def walk(self, principal: Principal | None) -> EncryptedWalk:
+        return EncryptedWalk(self, principal)
 
 
-class _Walk:
+class EncryptedWalk:
+    """The encrypted-field half of one decision walk (``decision.py``): called per field the
+    caller may have, it decides the field's form for every object type it may come from,
+    removes a field seen in no form or searched without the plaintext, and adds per selection
+    set the entity key (and relation attributes) the decided fields need.
+
+    ``decisions`` holds, per coordinate, a :class:`FieldDecision` or a :class:`Denial`;
+    ``literal`` names the first argument given a plaintext literal (the operation is refused).
+    """
+
     def __init__(self, protector: Protector, principal: Principal | None) -> None:
         self.schema = protector.schema
         self.fields = protector.fields
@@ -123,16 +102,16 @@ class _Walk:
         self.grants: Grants | None = grants
         self.principal = principal
         self.decisions: dict[str, FieldDecision | Denial] = {}
+        self.literal: str | None = None
 
-    def run(self, selections: tuple[Selection, ...], root_type: str) -> Protection:
-        kept = self.walk(selections, root_type)
-        signature = tuple(
+    @property
+    def signature(self) -> tuple[Any, ...]:
+        return tuple(
             sorted(
                 d.signature if isinstance(d, FieldDecision) else (c, d.action, d.rule)
                 for c, d in self.decisions.items()
             )
         )
-        return Protection(kept, self.decisions, signature)
 
     def field_decision(self, type_name: str, name: str) -> FieldDecision | None:
         encrypted = self.fields.get(type_name, name)
@@ -146,11 +125,47 @@ class _Walk:
         self.decisions[coordinate] = decision
         return decision
 
-    def walk(self, items: Sequence[Selection], parent_name: str) -> tuple[Selection, ...]:
+    def removes(
+        self, parent_name: str, item: FieldSelection, keyed: dict[str, FieldDecision]
+    ) -> bool:
+        """Decide ``item`` (selected on ``parent_name``): whether it is removed from the plan;
+        the object types whose key the selection set needs go into ``keyed``."""
         parent = self.schema.type_map[parent_name]
+        gql_field = getattr(parent, "fields", {}).get(item.name)
+        if item.name.startswith("__") or gql_field is None:
+            return False
+        coordinate = f"{parent_name}.{item.name}"
+        if self.literal is None:
+            found = literal_plaintexts(self.fields, coordinate, gql_field.args, item.arguments)
+            if found:
+                self.literal = found[0]
+        denial = self.search_denial(coordinate, item.arguments)
+        if denial is not None:
+            self.decisions[coordinate] = denial
+            return True
         abstract = is_abstract_type(parent)
+        owners = (
+            [t.name for t in self.schema.get_possible_types(parent)]  # type: ignore[arg-type]
+            if abstract
+            else [parent_name]
+        )
+        removed = False
+        for owner in owners:
+            decision = self.field_decision(owner, item.name)
+            if decision is None:
+                continue
+            if not abstract and decision.denied_everywhere:
+                access = decision.others
+                self.decisions[coordinate] = Denial(coordinate, access.action, access.rule)
+                removed = True
+            else:
+                keyed[owner] = decision
+        return removed
+
+    def walk(self, items: Sequence[Selection], parent_name: str) -> tuple[Selection, ...]:
+        """``items`` with only this half decided (what the relation rules add to the plan)."""
         kept: list[Selection] = []
-        keyed: dict[str, FieldDecision] = {}  # object type -> a decision needing its key
+        keyed: dict[str, FieldDecision] = {}
         for item in items:
             if isinstance(item, InlineSelection):
                 condition = item.type_condition or parent_name
@@ -158,43 +173,24 @@ class _Walk:
                     InlineSelection(item.type_condition, self.walk(item.selections, condition))
                 )
                 continue
-            gql_field = getattr(parent, "fields", {}).get(item.name)
-            if item.name.startswith("__") or gql_field is None:
+            if self.removes(parent_name, item, keyed):
+                continue
+            if item.selections is None or item.name.startswith("__"):
                 kept.append(item)
                 continue
-            coordinate = f"{parent_name}.{item.name}"
-            _refuse_literals(self.fields, coordinate, gql_field.args, item.arguments)
-            denial = self.search_denial(coordinate, item.arguments)
-            if denial is not None:
-                self.decisions[coordinate] = denial
-                continue
-            owners = (
-                [t.name for t in self.schema.get_possible_types(parent)]  # type: ignore[arg-type]
-                if abstract
-                else [parent_name]
-            )
-            removed = False
-            for owner in owners:
-                decision = self.field_decision(owner, item.name)
-                if decision is None:
-                    continue
-                if not abstract and decision.denied_everywhere:
-                    access = decision.others
-                    self.decisions[coordinate] = Denial(coordinate, access.action, access.rule)
-                    removed = True
-                else:
-                    keyed[owner] = decision
-            if removed:
-                continue
-            if item.selections is None:
-                kept.append(item)
-                continue
+            gql_field = self.schema.type_map[parent_name].fields[item.name]  # type: ignore[attr-defined]
             child = get_named_type(gql_field.type).name
             kept.append(
                 FieldSelection(
                     item.key, item.name, item.arguments, self.walk(item.selections, child)
                 )
             )
+        return (*kept, *self.extras(parent_name, keyed))
+
+    def extras(self, parent_name: str, keyed: Mapping[str, FieldDecision]) -> list[Selection]:
+        """What a selection set on ``parent_name`` fetches for its ``keyed`` decisions: each
+        object type's entity key, and the attributes relation grants on it read."""
+        added: list[Selection] = []
         for owner, decision in sorted(keyed.items()):
             extra: dict[str, Selection] = {
                 KEY_ALIAS: FieldSelection(KEY_ALIAS, decision.field.key_field, (), None)
@@ -205,9 +201,11 @@ class _Walk:
                         attribute = attribute_selection(relation, owner)
                         if attribute is not None:
                             extra[attribute.key] = attribute
-            added = tuple(extra.values())
-            kept.extend(added if owner == parent_name else (InlineSelection(owner, added),))
-        return tuple(kept)
+            selections = tuple(extra.values())
+            added.extend(
+                selections if owner == parent_name else (InlineSelection(owner, selections),)
+            )
+        return added
 
     def search_denial(self, coordinate: str, arguments: Sequence[ArgumentNode]) -> Denial | None:
         specs = self.fields.arguments.get(coordinate)
@@ -223,20 +221,6 @@ class _Walk:
             if decision.others.kind != PLAIN:
                 return Denial(spec.field, "search by", decision.others.rule)
         return None
-
-
-def _refuse_literals(
-    fields: EncryptedFields,
-    coordinate: str,
-    definitions: Mapping[str, GraphQLArgument],
-    arguments: Sequence[ArgumentNode],
-) -> None:
-    found = literal_plaintexts(fields, coordinate, definitions, arguments)
-    if found:
-        raise OperationError(
-            f"{found[0]} carries a plaintext to be encrypted: pass it as a variable",
-            code="BAD_USER_INPUT",
-        )
 
 
 def literal_plaintexts(

@@ -57,10 +57,9 @@ from graphql import (
 
 from ..errors import OperationError
 from ..operation import InlineSelection, Selection
-from .decision import OperationDecision
+from .decision import DecidedField, Denial, OperationDecision
 from .encrypted import DENIED as NO_FORM
 from .encrypted import FieldDecision
-from .field_access import DecidedField, Denial
 
 __all__ = ["Hidden", "hidden_results", "refuse_hidden_mutation"]
 

@@ -35,15 +35,9 @@ from tandem_shared.tokens import Principal
 from ..errors import OperationError, TandemError
 from ..operation import InlineSelection, Selection, normalize_operation
 from ..validation import GATEWAY_RULES
+from .decision import Conditional, DecidedField, Denial, OperationDecision
 from .enforcer import Decision, glob_match, model_columns, policy_tokens
-from .field_access import (
-    AccessDecision,
-    Conditional,
-    DecidedField,
-    Denial,
-    Grants,
-    authorize_selections,
-)
+from .field_access import Grants, authorize_selections
 from .validation import BUILTIN_SUBJECTS
 
 __all__ = [
@@ -434,7 +428,7 @@ class Trace:
 
     operation: Operation
     nodes: tuple[Traced | TracedFragment, ...]
-    access: AccessDecision
+    access: OperationDecision
     fields: tuple[Traced, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -523,8 +517,7 @@ def trace_operation(
             nodes.append(Traced(*base, coordinate, *verdict, here, inner, selects))
         return tuple(nodes)
 
-    client = access.client if access.client is not None else operation.selections
-    return Trace(operation, walk(client, operation.root_type, (), True), access)
+    return Trace(operation, walk(access.client, operation.root_type, (), True), access)
 
 
 # -- test cases ------------------------------------------------------------------------------
