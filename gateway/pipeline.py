@@ -54,7 +54,7 @@ from .auth.subgraph_tokens import SubgraphTokens
 from .authz.authorizer import Authorization, Authorizer
 from .authz.decision import OperationDecision
 from .authz.protect import Protect
-from .authz.protection import Protector
+from .authz.protection import DenyAll, Protector
 from .authz.side_effects import refuse_hidden_mutation
 from .authz.visibility import SchemaVisibility
 from .caching import BoundedCache
@@ -130,7 +130,11 @@ class Gateway:
         # withheld
         self.crypto = crypto if crypto is not None else FieldCrypto.closed(supergraph)
         self.protector = (
-            Protector(supergraph.api_schema, self.crypto.fields, self.crypto.enforcer)
+            Protector(
+                supergraph.api_schema,
+                self.crypto.fields,
+                self.crypto.enforcer if self.crypto.enforcer is not None else DenyAll(),
+            )
             if self.crypto is not None
             else None
         )

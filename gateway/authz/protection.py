@@ -41,10 +41,17 @@ from ..crypto.fields import EncryptedFields
 from ..operation import FieldSelection, InlineSelection, Selection
 from .decision import Denial
 from .encrypted import PLAIN, FieldDecision, Grants, decide_field
-from .enforcer import Decision
+from .enforcer import DEFAULT_DENY, Decision
 from .relations import Relation, attribute_selection
 
-__all__ = ["KEY_ALIAS", "EncryptedWalk", "FieldPolicy", "Protector", "literal_plaintexts"]
+__all__ = [
+    "KEY_ALIAS",
+    "DenyAll",
+    "EncryptedWalk",
+    "FieldPolicy",
+    "Protector",
+    "literal_plaintexts",
+]
 
 KEY_ALIAS: Final = "_tandem_entity_key"
 """The response key under which the plan fetches an encrypted field's entity key."""
@@ -61,6 +68,20 @@ class FieldPolicy(Protocol):
     def conditional_grants(
         self, principal: Principal | None, coordinate: str, action: str
     ) -> list[tuple[Relation, str]]: ...
+
+
+class DenyAll:
+    """The policy when there is none: no rule, so nothing encrypted is readable."""
+
+    version = 0
+
+    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision:
+        return Decision(False, DEFAULT_DENY)
+
+    def conditional_grants(
+        self, principal: Principal | None, coordinate: str, action: str
+    ) -> list[tuple[Relation, str]]:
+        return []
 
 
 class Protector:

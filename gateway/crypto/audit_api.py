@@ -42,6 +42,7 @@ from starlette.routing import Route
 from tandem_shared.timestamps import format_datetime, parse_iso8601
 from tandem_shared.tokens import Principal
 
+from ..authz.enforcer import PolicyEnforcer
 from ..errors import TandemError
 from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
 from ..shared_state import ServiceUnavailable
@@ -91,7 +92,7 @@ type AuditPageInfo {
 
 
 class AuditAPI:
-    def __init__(self, audit: AuditLog, enforcer: Any) -> None:
+    def __init__(self, audit: AuditLog, enforcer: PolicyEnforcer | None) -> None:
         self.audit = audit
         self.enforcer = enforcer
         self.schema = build_schema(SDL)
@@ -158,7 +159,11 @@ class AuditAPI:
                 if parent is None or node.name.value.startswith("__"):
                     return
                 coordinate = f"{parent.name}.{node.name.value}"
-                decision = enforcer.decide(principal, coordinate, "read") if principal else None
+                decision = (
+                    enforcer.decide(principal, coordinate, "read")
+                    if principal is not None and enforcer is not None
+                    else None
+                )
                 if decision is None or not decision.allowed or decision.by_default:
                     denied.add(coordinate)
 

@@ -1,8 +1,9 @@
 """Encrypted fields in the gateway: keys, the decryption audit, and what the pipeline asks.
 
 - *validate*: :attr:`FieldCrypto.validation_rules` (plaintext inputs only as variables);
-- *authorize*: :attr:`FieldCrypto.fields` and :attr:`FieldCrypto.enforcer`, which the
-  authorization decision reads (``gateway/authz/protection.py``: who gets which form);
+- *authorize*: :attr:`FieldCrypto.fields` and :attr:`FieldCrypto.enforcer` (None: no policy,
+  so no form for anyone), which the authorization decision reads
+  (``gateway/authz/protection.py``: who gets which form);
 - *protect*: :meth:`FieldCrypto.reader` (one per request: plaintexts and masks) and, before
   the response leaves, its ``flush`` (the audit records of the plaintexts);
 - *admin*: :meth:`FieldCrypto.routes` (``/admin/crypto/graphql``, auditors read the log).
@@ -19,15 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from graphql import ValidationRule
 from starlette.routing import Route
 
 from tandem_shared.tokens import Principal
 
-from ..authz.enforcer import DEFAULT_DENY, Decision
-from ..authz.relations import Relation
+from ..authz.enforcer import PolicyEnforcer
 from ..supergraph import Supergraph
 from .audit import AuditLog, SqlAuditLog
 from .audit_api import AuditAPI, Identify, audit_route
@@ -39,27 +38,13 @@ from .validation import plaintext_variables_rule
 __all__ = ["FieldCrypto"]
 
 
-class _DenyAll:
-    """The policy when there is none: no rule, so nothing encrypted is readable."""
-
-    version = 0
-
-    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision:
-        return Decision(False, DEFAULT_DENY)
-
-    def conditional_grants(
-        self, principal: Principal | None, coordinate: str, action: str
-    ) -> list[tuple[Relation, str]]:
-        return []
-
-
 class FieldCrypto:
     def __init__(
         self,
         supergraph: Supergraph,
         keyring: FieldKeyring | None,
         audit: AuditLog | None,
-        enforcer: Any = None,
+        enforcer: PolicyEnforcer | None = None,
         *,
         fields: EncryptedFields | None = None,
         explain: bool = False,
@@ -67,7 +52,7 @@ class FieldCrypto:
         self.fields = fields if fields is not None else EncryptedFields.from_supergraph(supergraph)
         self.keyring = keyring
         self.audit = audit
-        self.enforcer = enforcer if enforcer is not None else _DenyAll()
+        self.enforcer = enforcer
         self.explain = explain  # FORBIDDEN errors of encrypted fields name the deciding rule
         self.validation_rules: tuple[type[ValidationRule], ...] = (
             (plaintext_variables_rule(self.fields),) if self.fields else ()
@@ -77,7 +62,7 @@ class FieldCrypto:
     def from_environment(
         cls,
         supergraph: Supergraph,
-        enforcer: Any,
+        enforcer: PolicyEnforcer | None,
         environ: Mapping[str, str],
         *,
         explain: bool = False,
