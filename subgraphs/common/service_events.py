@@ -57,7 +57,7 @@ from subgraphs.common.events import (
 )
 from subgraphs.common.events.redis_bus import DEFAULT_PREFIX
 from subgraphs.common.settings import SettingsError, SubgraphSettings
-from subgraphs.common.timestamps import format_datetime, utc_now
+from tandem_shared.timestamps import format_datetime, utc_now
 
 __all__ = ["PERMANENT_ERRORS", "EventOptions", "parked_topic", "parking", "running_worker"]
 

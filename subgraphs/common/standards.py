@@ -42,13 +42,11 @@ from subgraphs.common.pagination import (
     page_size,
     paginate,
 )
-from subgraphs.common.timestamps import (
-    DATETIME_SCALAR,
-    SCALAR_MAP,
+from subgraphs.common.timestamps import DATETIME_SCALAR, SCALAR_MAP, parse_datetime
+from tandem_shared.timestamps import (
     AwareDateTime,
     format_datetime,
     month_period,
-    parse_datetime,
     require_aware,
     utc_now,
 )

@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.codes import CUSTOMER, next_code
 from subgraphs.common.settings import load_settings
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp import NAME
 from subgraphs.erp.store import finance, inventory, procurement, production, sales
 from subgraphs.erp.store.base import add_months, current_period, period_bounds
 from subgraphs.erp.store.finance import AccountType
 from subgraphs.erp.store.models import Asset, Customer, Item, Supplier, Warehouse
 from tandem_shared.db import create_engine, create_session_factory, transaction
+from tandem_shared.timestamps import utc_now
 
 __all__ = ["DEPARTMENTS", "EMPLOYEES", "main", "seed_demo_data"]
 

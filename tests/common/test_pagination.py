@@ -27,8 +27,8 @@ from subgraphs.common.pagination import (
     paginate,
 )
 from subgraphs.common.schema import create_schema
-from subgraphs.common.timestamps import AwareDateTime
 from tandem_shared.db import create_session_factory, transaction
+from tandem_shared.timestamps import AwareDateTime
 
 
 class Base(DeclarativeBase):

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.schema import create_schema
-from subgraphs.common.timestamps import (
+from subgraphs.common.timestamps import parse_datetime
+from tandem_shared.timestamps import (
     AwareDateTime,
     format_datetime,
     month_period,
-    parse_datetime,
     require_aware,
     utc_now,
 )

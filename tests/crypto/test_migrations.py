@@ -17,7 +17,6 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 
 from gateway.crypto.keyring import FieldKeyring
-from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.app import MIGRATIONS as ERP_MIGRATIONS
 from subgraphs.erp.app import migrate as migrate_erp
 from subgraphs.erp.migrations import VERSION_TABLE as ERP_VERSIONS
@@ -27,6 +26,7 @@ from subgraphs.oa.app import migrate as migrate_oa
 from tandem_shared.crypto import index_form
 from tandem_shared.crypto_orm import field_keys
 from tandem_shared.db import create_engine, migrations_directory
+from tandem_shared.timestamps import AwareDateTime
 from tests.crypto.conftest import key_environment
 from tests.crypto.stack import scratch_databases
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store import sales
 from subgraphs.erp.store.base import BUSINESS_TZ, add_months, period_bounds, period_of
 from tandem_shared.db import transaction
+from tandem_shared.timestamps import utc_now
 from tests.erp.catalog import Catalog, make_catalog, stock_up
 from tests.erp.harness import ErpClient
 from tests.erp.util import ENTITIES, money

@@ -23,8 +23,8 @@ from subgraphs.common.events import (
     outbox_table,
 )
 from subgraphs.common.events.outbox import OutboxEvent
-from subgraphs.common.timestamps import utc_now
 from tandem_shared.db import transaction
+from tandem_shared.timestamps import utc_now
 from tests.events.buses import CrashAfterPublishBus, DownBus, PausingBus, RecordingBus
 from tests.events.conftest import Database, MakeDatabase
 from tests.events.shop import (

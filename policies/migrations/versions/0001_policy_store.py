@@ -7,7 +7,7 @@ Revises: none
 import sqlalchemy as sa
 from alembic import op
 
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 revision = "0001"
 down_revision = None

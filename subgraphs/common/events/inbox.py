@@ -29,8 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.events.bus import check_name
-from subgraphs.common.timestamps import AwareDateTime, utc_now
 from tandem_shared.db import transaction
+from tandem_shared.timestamps import AwareDateTime, utc_now
 
 __all__ = [
     "PROCESSED_EVENTS_TABLE",

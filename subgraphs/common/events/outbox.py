@@ -55,7 +55,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.events.bus import JSONObject, check_name
-from subgraphs.common.timestamps import AwareDateTime, utc_now
+from tandem_shared.timestamps import AwareDateTime, utc_now
 
 __all__ = [
     "OutboxEvent",

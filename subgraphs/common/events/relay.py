@@ -45,8 +45,8 @@ from subgraphs.common.events.bus import (
 )
 from subgraphs.common.events.loops import Backoff, repeat, sleep_until
 from subgraphs.common.events.outbox import outbox_table
-from subgraphs.common.timestamps import AwareDateTime, utc_now
 from tandem_shared.db import transaction
+from tandem_shared.timestamps import AwareDateTime, utc_now
 
 __all__ = ["OutboxRelay", "receipts_topic"]
 

@@ -14,12 +14,12 @@ from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.api.context import actor, connection, money, money_input, session
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import analytics, inventory, sales
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.checks import require_id
+from tandem_shared.timestamps import utc_now
 
 __all__ = ["Customer", "Mutation", "Query", "SalesOrder"]
 

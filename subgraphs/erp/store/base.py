@@ -15,8 +15,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from subgraphs.common.errors import BadUserInput
-from subgraphs.common.timestamps import utc_now
 from tandem_shared.crypto_orm import seal_on_flush
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "BUSINESS_TZ",

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.codes import next_code
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.money import format_amount, round_amount
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store.base import add_months, code_period, new_id, period_of
 from subgraphs.erp.store.checks import require_id, require_positive, require_text
 from subgraphs.erp.store.models import (
@@ -27,6 +26,7 @@ from subgraphs.erp.store.models import (
     JournalEntry,
     JournalLine,
 )
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "JOURNAL_ENTRY",

@@ -21,10 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import Conflict, NotFound
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store.base import new_id
 from subgraphs.erp.store.checks import MAX_QUANTITY, require_positive, require_text
 from subgraphs.erp.store.models import Item, StockLevel, StockMovement, Supplier, Warehouse
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "MovementKind",

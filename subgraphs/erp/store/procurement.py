@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common import crypto_formats
 from subgraphs.common.codes import PURCHASE_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store import events, finance, inventory
 from subgraphs.erp.store.base import code_period, current_period, new_id
 from subgraphs.erp.store.checks import require_positive, require_text
 from subgraphs.erp.store.models import Item, PurchaseOrder, PurchaseOrderLine, Supplier
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "GoodsReceipt",

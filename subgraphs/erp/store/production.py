@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.codes import next_code
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.money import round_amount
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store.base import code_period, current_period, new_id
 from subgraphs.erp.store.checks import require_positive, require_text
@@ -36,6 +35,7 @@ from subgraphs.erp.store.models import (
     QualityInspection,
     WorkOrder,
 )
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "WORK_ORDER",

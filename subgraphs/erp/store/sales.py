@@ -22,11 +22,11 @@ from subgraphs.common import crypto_formats
 from subgraphs.common.codes import CUSTOMER, SALES_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.money import format_amount
-from subgraphs.common.timestamps import utc_now
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store.base import code_period, new_id, period_of
 from subgraphs.erp.store.checks import require_positive, require_text
 from subgraphs.erp.store.models import Customer, Item, SalesOrder, SalesOrderLine, StockLevel
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "OPEN_STATUSES",

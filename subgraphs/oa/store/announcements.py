@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import Forbidden, NotFound
 from subgraphs.common.pagination import Page, paginate
-from subgraphs.common.timestamps import utc_now
 from subgraphs.oa.store.models import Announcement, AnnouncementAudience, Department, new_id
 from subgraphs.oa.store.people import Actor, acting_employee, department_chain
 from subgraphs.oa.store.validation import check_ids, check_text
+from tandem_shared.timestamps import utc_now
 
 __all__ = ["PUBLISHER_ROLES", "audiences_by_announcement", "find_announcements", "publish"]
 

@@ -40,7 +40,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
-from subgraphs.common.timestamps import utc_now
 from subgraphs.oa.store import events
 from subgraphs.oa.store.approval_reads import (
     Action,
@@ -67,6 +66,7 @@ from subgraphs.oa.store.validation import (
     check_text,
     current_period,
 )
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "MAX_ITEMS",

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.common.pagination import Page, paginate
-from subgraphs.common.timestamps import utc_now
 from subgraphs.oa.store.models import (
     Document,
     DocumentShare,
@@ -34,6 +33,7 @@ from subgraphs.oa.store.models import (
 )
 from subgraphs.oa.store.people import Actor, acting_employee, require_employees
 from subgraphs.oa.store.validation import check_id, check_tags, check_text
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "MAX_CONTENT_BYTES",

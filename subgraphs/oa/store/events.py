@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.events.outbox import add_event
 from subgraphs.common.money import format_amount
-from subgraphs.common.timestamps import format_datetime
 from subgraphs.oa.store.models import OUTBOX_TABLE, ApprovalRequest, ApprovalRequestItem
+from tandem_shared.timestamps import format_datetime
 
 __all__ = ["APPROVAL_APPROVED", "PUBLISHED_KINDS", "approval_approved", "record_event"]
 

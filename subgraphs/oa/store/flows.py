@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
-from subgraphs.common.timestamps import utc_now
 from subgraphs.oa.store.models import ApprovalFlow, ApprovalFlowStep, new_id
 from subgraphs.oa.store.people import Actor, require_employee
 from subgraphs.oa.store.validation import check_kind, check_role, check_text
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "DEFINER_ROLES",

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.common.pagination import Page, paginate
-from subgraphs.common.timestamps import format_datetime, require_aware, utc_now
 from subgraphs.oa.store.models import Employee, Meeting, MeetingAttendee, MeetingRoom, new_id
 from subgraphs.oa.store.people import Actor, acting_employee, require_employees
 from subgraphs.oa.store.validation import check_id, check_tags, check_text
+from tandem_shared.timestamps import format_datetime, require_aware, utc_now
 
 __all__ = [
     "MAX_DURATION",

@@ -18,7 +18,6 @@ from sqlalchemy.orm import contains_eager
 
 from subgraphs.common.errors import NotFound
 from subgraphs.common.pagination import Page, paginate
-from subgraphs.common.timestamps import utc_now
 from subgraphs.oa.store.models import Employee, MailboxEntry, Message, new_id
 from subgraphs.oa.store.people import (
     Actor,
@@ -27,6 +26,7 @@ from subgraphs.oa.store.people import (
     require_employees,
 )
 from subgraphs.oa.store.validation import check_id, check_text
+from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "MAX_BODY",

@@ -29,8 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from subgraphs.common.events.inbox import processed_events_table
 from subgraphs.common.events.outbox import outbox_table
 from subgraphs.common.money import DecimalAmount
-from subgraphs.common.timestamps import AwareDateTime, utc_now
 from tandem_shared.crypto_orm import encrypted, seal_on_flush
+from tandem_shared.timestamps import AwareDateTime, utc_now
 
 __all__ = [
     "INBOX_TABLE",

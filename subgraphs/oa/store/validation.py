@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from subgraphs.common.errors import BadUserInput
-from subgraphs.common.timestamps import require_aware
+from tandem_shared.timestamps import require_aware
 
 __all__ = [
     "BUSINESS_TIMEZONE",

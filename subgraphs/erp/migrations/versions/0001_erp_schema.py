@@ -8,7 +8,7 @@ from alembic import op
 
 from subgraphs.common.codes import CODE_COUNTERS_TABLE, create_code_counters_table
 from subgraphs.common.money import DecimalAmount
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 revision = "0001"
 down_revision = None

@@ -9,9 +9,9 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subgraphs.common.money import DecimalAmount
-from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
 from tandem_shared.crypto_orm import encrypted
+from tandem_shared.timestamps import AwareDateTime
 
 __all__ = ["Account", "Asset", "Budget", "EmployeeSalary", "JournalEntry", "JournalLine"]
 

@@ -10,8 +10,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subgraphs.common.money import DecimalAmount
-from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
+from tandem_shared.timestamps import AwareDateTime
 
 if TYPE_CHECKING:
     from subgraphs.erp.store.models.procurement import Supplier

@@ -9,10 +9,10 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subgraphs.common.money import DecimalAmount
-from subgraphs.common.timestamps import AwareDateTime
 from subgraphs.erp.store.base import Base
 from subgraphs.erp.store.models.inventory import Item, Warehouse
 from tandem_shared.crypto_orm import encrypted
+from tandem_shared.timestamps import AwareDateTime
 
 __all__ = ["PurchaseOrder", "PurchaseOrderLine", "Supplier"]
 

@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 revision = "0002"
 down_revision = "0001"

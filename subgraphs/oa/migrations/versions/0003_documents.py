@@ -7,7 +7,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 revision = "0003"
 down_revision = "0002"

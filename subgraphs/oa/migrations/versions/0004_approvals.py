@@ -11,7 +11,7 @@ from alembic import op
 from subgraphs.common.events.inbox import create_processed_events_table
 from subgraphs.common.events.outbox import create_outbox_table, drop_outbox_table
 from subgraphs.common.money import DecimalAmount
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 revision = "0004"
 down_revision = "0003"

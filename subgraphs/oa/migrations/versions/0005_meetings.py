@@ -7,7 +7,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-from subgraphs.common.timestamps import AwareDateTime
+from tandem_shared.timestamps import AwareDateTime
 
 revision = "0005"
 down_revision = "0004"
