@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.integration_fixtures",
     "tests.support.oidc.fixture",
+    "tests.support.dot_provider.fixture",
 ]

@@ -132,6 +132,10 @@ class BearerAuthenticator:
             if p.introspection is not None
         ]
 
+    async def aclose(self) -> None:
+        """Close the HTTP client (owned by the caller, who may close it here)."""
+        await self._http.aclose()
+
     def jwks(self, issuer: str) -> JwksCache:
         """The key-set cache of the provider ``issuer``."""
         return self._jwks[issuer]

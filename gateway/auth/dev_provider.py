@@ -45,12 +45,12 @@ from authlib.oidc.core import (  # type: ignore[import-untyped]
 from authlib.oidc.core.grants import OpenIDCode  # type: ignore[import-untyped]
 from authlib.oidc.discovery import OpenIDProviderMetadata  # type: ignore[import-untyped]
 from authlib.oidc.rpinitiated import EndSessionEndpoint  # type: ignore[import-untyped]
-from joserfc.jwk import KeySet, RSAKey
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
 from ..errors import TandemError
+from .jose import KeySet, RSAKey
 
 __all__ = ["DemoUser", "DevProvider"]
 

@@ -8,7 +8,7 @@ no PS or EdDSA signatures with its default backend. Since Authlib 1.7 its JOSE l
 separate package ``joserfc``, from the same maintainers: Authlib requires it, and
 ``authlib.jose`` is deprecated in its favour (it warns on import). So JOSE here is
 ``joserfc``, imported in this module only, pinned beside Authlib in ``pyproject.toml``;
-python-jose is gone. ``subgraphs/common/tokens.py`` (which must not import the gateway)
+python-jose is gone. ``tandem_shared/tokens.py`` (which must not import the gateway)
 uses the same library for the gateway's identity tokens.
 
 What this module adds to the library is policy, not parsing:

@@ -3,8 +3,8 @@
 Tokens are ES256 JWTs with ``aud`` = the subgraph's name and ``bh`` = the hash of the request
 body, living 10 seconds, so a token copied off the wire is refused by another subgraph, with
 another body or after its life (issue 10, item 2). One token per request means one signature
-per subgraph request: about 40 us with python-jose (``subgraphs/common/tokens.py`` has the
-measurements; ``benchmarks/subgraph_tokens.py`` measures them again).
+per subgraph request (``tandem_shared/tokens.py`` has the measurements;
+``benchmarks/subgraph_tokens.py`` measures them again).
 """
 
 from __future__ import annotations

@@ -26,9 +26,10 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jose import jwk, jwt
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from joserfc.jwk import ECKey, RSAKey
 
 from gateway.auth.bearer import (
     AuthenticationError,
@@ -64,7 +65,7 @@ class Key:
     private_pem: bytes
     public_pem: bytes
     jwk: dict[str, Any]
-    signer: Any  # the parsed private key: parsing a PEM costs more than signing
+    signer: Any  # the cryptography private key: parsing a PEM costs more than signing
 
 
 def make_key(kid: str, algorithm: str = "RS256") -> Key:
@@ -81,9 +82,9 @@ def make_key(kid: str, algorithm: str = "RS256") -> Key:
     public = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    signer = jwk.construct(pem, algorithm)
-    public_jwk = signer.public_key().to_dict()
-    return Key(kid, algorithm, pem, public, {**public_jwk, "kid": kid, "use": "sig"}, signer)
+    key_type = ECKey if algorithm.startswith("ES") else RSAKey
+    public_jwk = key_type.import_key(public).as_dict(private=False)
+    return Key(kid, algorithm, pem, public, {**public_jwk, "kid": kid, "use": "sig"}, private)
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +121,21 @@ def claims_for(issuer: str, **overrides: Any) -> dict[str, Any]:
     return {name: value for name, value in claims.items() if value is not None}
 
 
-def mint(key: Key, claims: dict[str, Any], **headers: Any) -> str:
-    headers = {"kid": key.kid, **headers}
-    token: str = jwt.encode(claims, key.signer, algorithm=key.algorithm, headers=headers)
-    return token
+_HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
+
+
+def signature(key: Key, algorithm: str, data: bytes) -> bytes:
+    """An RS* or ES256 signature made with ``cryptography`` (no JOSE library in the test)."""
+    if isinstance(key.signer, rsa.RSAPrivateKey):
+        return key.signer.sign(data, padding.PKCS1v15(), _HASHES[algorithm[2:]])
+    r, s = decode_dss_signature(key.signer.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def mint(key: Key, claims: dict[str, Any], algorithm: str | None = None, **headers: Any) -> str:
+    alg = algorithm or key.algorithm
+    header = {"alg": alg, "typ": "JWT", "kid": key.kid, **headers}
+    return forge(header, claims, lambda data: signature(key, alg, data))
 
 
 def forge(header: dict[str, Any], claims: dict[str, Any], sign: Any = None) -> str:
@@ -433,9 +445,7 @@ async def test_hs256_signed_with_the_providers_public_key_is_refused(auth, idp, 
 
 async def test_an_algorithm_outside_the_providers_allow_list_is_refused(auth, idp, keys):
     es_for_two = mint(keys["e1"], claims_for(idp.issuer("two")))  # two allows RS256 only
-    rs384 = jwt.encode(
-        claims_for(idp.issuer("two")), keys["c1"].private_pem, "RS384", headers={"kid": "c1"}
-    )
+    rs384 = mint(keys["c1"], claims_for(idp.issuer("two")), "RS384")
     for token in (es_for_two, rs384):
         assert (await refused(auth, bearer(token))).reason == "algorithm not allowed"
 

@@ -74,10 +74,12 @@ SHAPES: dict[str, tuple[dict[str, Any], ClaimMapping]] = {
         ClaimMapping(
             subject="employeeId",
             roles=("roles", "groups"),
-            role_map=parse_role_map({
-                "Tandem.Approver": "approver",
-                "8f0a3b2c-1d4e-4f60-9a7b-0c1d2e3f4a5b": "employee",
-            }),
+            role_map=parse_role_map(
+                {
+                    "Tandem.Approver": "approver",
+                    "8f0a3b2c-1d4e-4f60-9a7b-0c1d2e3f4a5b": "employee",
+                }
+            ),
         ),
     ),
     "okta": (
@@ -130,11 +132,13 @@ def test_a_missing_subject_is_none_not_a_guess() -> None:
 
 
 def test_the_session_mapping_reads_the_documented_variables() -> None:
-    mapping = claim_mapping({
-        "TANDEM_OIDC_SUBJECT_CLAIM": "employee_id",
-        "TANDEM_OIDC_ROLES_CLAIM": "realm_access.roles, resource_access.tandem.roles",
-        "TANDEM_OIDC_ROLE_MAP": "employee=employee,approver=approver+reviewer",
-    })
+    mapping = claim_mapping(
+        {
+            "TANDEM_OIDC_SUBJECT_CLAIM": "employee_id",
+            "TANDEM_OIDC_ROLES_CLAIM": "realm_access.roles, resource_access.tandem.roles",
+            "TANDEM_OIDC_ROLE_MAP": "employee=employee,approver=approver+reviewer",
+        }
+    )
     assert mapping.identity(KEYCLOAK).roles == ("employee", "approver", "reviewer")
     assert mapping.identity(KEYCLOAK).subject == "E1001"
 

@@ -10,7 +10,8 @@ import time
 import uuid
 from typing import Any
 
-from jose import jwt  # type: ignore[import-untyped]
+from joserfc import jwt
+from joserfc.jwk import ECKey
 
 from tandem_shared.keys import generate_private_key
 from tandem_shared.tokens import (
@@ -49,9 +50,8 @@ def claims(audience: str, body: bytes = b"", **changes: Any) -> dict[str, Any]:
 
 def sign(private_key: str, payload: dict[str, Any], **header: Any) -> str:
     """``payload`` signed with ES256 by ``private_key``; ``header`` replaces header fields."""
-    headers = {"typ": TOKEN_TYPE, **header}
-    token: str = jwt.encode(payload, private_key, algorithm="ES256", headers=headers)
-    return token
+    headers = {"alg": "ES256", "typ": TOKEN_TYPE, **header}
+    return jwt.encode(headers, payload, ECKey.import_key(private_key), algorithms=["ES256"])
 
 
 def _b64(data: bytes) -> str:

@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
-from jose import jwt  # type: ignore[import-untyped]
 
 from subgraphs.erp.store.base import current_period
 from tandem_shared.tokens import DEFAULT_LEEWAY, Principal, mint_subgraph_token
 from tests.e2e.stack import sql
 from tests.security.production import ProductionStack, person, production_stack
 from tests.security.wiretap import Captured, Wiretap, running_wiretap
+from tests.support.jwt_parts import unverified_claims
 
 EMPLOYEE = person("emp-031", "employee", department="dept-06")
 FINANCE = person("emp-012", "employee", "finance", department="dept-02")
@@ -101,7 +101,7 @@ def test_what_the_gateway_sends_is_a_token_for_one_body_one_subgraph_ten_seconds
     scene: Scene,
 ) -> None:
     taken = steal(scene.stack, scene.tap, "oa", ME)
-    claims = jwt.get_unverified_claims(taken.token)
+    claims = unverified_claims(taken.token)
 
     assert claims["aud"] == "oa" and claims["sub"] == "emp-031"
     assert claims["exp"] - claims["iat"] == 10
@@ -140,7 +140,7 @@ def test_a_stolen_token_sent_to_another_subgraph_is_refused(
 
 def test_a_stolen_token_after_its_life_is_refused_with_its_own_body(scene: Scene) -> None:
     taken = scene.early
-    expires = jwt.get_unverified_claims(taken.token)["exp"]
+    expires = unverified_claims(taken.token)["exp"]
     while time.time() <= expires + DEFAULT_LEEWAY + 1:  # the subgraph's clock is this clock
         time.sleep(0.2)
 
