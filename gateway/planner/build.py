@@ -281,6 +281,15 @@ class _PlanBuilder:
             for key, same_key in fields.items()
             if self.caps.local(type_name, same_key[0].name, group.graph)
         }
+        asked = [k for k, same_key in fields.items() if same_key[0].name != "__typename"]
+        if asked and all(key not in local for key in asked):
+            # nothing of the selection could ever be answered: refused, as both references
+            # refuse it (the audit's non-resolvable-interface-object_1)
+            name = fields[asked[0]][0].name
+            raise PlanningError(
+                f"cannot plan {type_name}.{name}: {self.supergraph.graph_name(group.graph)} "
+                "returns no implementation that resolves it"
+            )
         self._plan_fields(group, builder, type_name, local, path, None, reserved_keys(fields))
 
     def _plan_interface_object(

@@ -87,6 +87,11 @@ class Splitter:
         selections it resolves (a shareable ``node`` field whose types live apart)."""
         first = same_key[0]
         selections = merged_selections(same_key)
+        shared = collect_fields(self.schema, selections, named)
+        if any(same[0].name != "__typename" for same in shared.values()):
+            # a field asked of every implementation: the references refuse the operation
+            # (the audit's corrupted-supergraph-node-id_0 and _5), so does Tandem
+            return None
         remaining = set(self.supergraph.possible_types(named))
         parts: list[tuple[str, str, list[FieldSelection]]] = []
         for _, _, how, target in sorted(options, key=lambda o: (o[1], o[3])):

@@ -147,3 +147,29 @@ def test_validation_errors_carry_their_location() -> None:
         gateway_for("company").plan("{\n  orders {\n    nope\n  }\n}")
     assert caught.value.message == "Cannot query field 'nope' on type 'Order'."
     assert caught.value.extensions == {"locations": [{"line": 3, "column": 5}]}
+
+
+@pytest.mark.parametrize(
+    ("supergraph", "query", "message"),
+    [
+        pytest.param(
+            "node_types_apart",
+            '{ node(id: "a1") { id } }',
+            "cannot plan Chat.id at node: no subgraph reachable from a resolves it",
+            id="field-of-every-implementation-no-subgraph-resolves-for-all",
+        ),
+        pytest.param(
+            "non_resolvable_interface_object",
+            "{ a { field } }",
+            "cannot plan Node.field: a returns no implementation that resolves it",
+            id="nothing-of-an-interface-without-implementations-resolvable",
+        ),
+    ],
+)
+def test_what_the_reference_gateways_refuse_is_refused(
+    supergraph: str, query: str, message: str
+) -> None:
+    # the federation audit's corrupted-supergraph-node-id_0 and non-resolvable-interface-object_1
+    with pytest.raises(PlanningError) as caught:
+        gateway_for(supergraph).plan(query)
+    assert caught.value.message == message
