@@ -244,7 +244,8 @@ class Stack:
     def gateway_with(self, extra_rules: str, folder: Path) -> Gateway:
         """A gateway over this stack's subgraphs, keys and audit log whose policy is the default
         one plus ``extra_rules`` (policy.csv lines), kept in ``folder``."""
-        (folder / "model.conf").write_text((POLICIES / "model.conf").read_text())
+        for name in ("model.conf", "relations.csv", "roles.csv"):  # the rules aside
+            (folder / name).write_text((POLICIES / name).read_text())
         policy = (POLICIES / "policy.csv").read_text(encoding="utf-8") + extra_rules
         (folder / "policy.csv").write_text(policy, encoding="utf-8")
         enforcer = PolicyEnforcer(folder / "model.conf", folder / "policy.csv")

@@ -38,7 +38,8 @@ ORDER = {"customerId": CUSTOMER, "lines": [{"sku": "SKU-0001", "quantity": 1}]}
 def client(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """``tandem serve`` over the stack's OA and ERP with the default policy plus one row."""
     policy = tmp_path_factory.mktemp("side-effects-policy")
-    (policy / "model.conf").write_bytes((REPO_ROOT / "policies" / "model.conf").read_bytes())
+    for name in ("model.conf", "relations.csv", "roles.csv"):  # the rules aside
+        (policy / name).write_bytes((REPO_ROOT / "policies" / name).read_bytes())
     default = (REPO_ROOT / "policies" / "policy.csv").read_text(encoding="utf-8")
     (policy / "policy.csv").write_text(default.rstrip("\n") + "\n" + EXTRA_ROW, encoding="utf-8")
     port = free_port()
