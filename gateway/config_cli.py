@@ -53,7 +53,7 @@ def _check(settings: Settings) -> list[str]:
     from .auth import load_gateway_key
     from .crypto.fields import EncryptedFields
     from .crypto.keyring import FieldKeyring
-    from .http.factory import check_settings
+    from .http.factory import check_settings, policy_relations
 
     checked = ["settings"]
     if settings.supergraph is None:
@@ -63,7 +63,11 @@ def _check(settings: Settings) -> list[str]:
     if settings.policy_dir is not None:
         from .authz.enforcer import PolicyEnforcer
 
-        PolicyEnforcer(settings.policy_dir / "model.conf", settings.policy_dir / "policy.csv")
+        PolicyEnforcer(
+            settings.policy_dir / "model.conf",
+            settings.policy_dir / "policy.csv",
+            relations=policy_relations(settings, supergraph),
+        )
         checked.append(f"policy {settings.policy_dir}")
     if settings.production:
         env = settings.environ()

@@ -55,7 +55,13 @@ from ..settings import Settings, SettingsError, load_settings
 from ..supergraph import Supergraph, load_supergraph
 from .app import create_app
 
-__all__ = ["SOURCES_VARIABLE", "app_from_environment", "build_app", "check_settings"]
+__all__ = [
+    "SOURCES_VARIABLE",
+    "app_from_environment",
+    "build_app",
+    "check_settings",
+    "policy_relations",
+]
 
 SOURCES_VARIABLE = "TANDEM_SETTINGS_SOURCES"
 
@@ -172,7 +178,7 @@ def build_app(
             settings.policy_dir / "model.conf",
             settings.policy_dir / "policy.csv",
             default_allow=settings.authz_default == "allow",
-            relations=_relations(settings, supergraph),
+            relations=policy_relations(settings, supergraph),
         )
         runtime = PolicyRuntime(enforcer, PolicySettings.from_environment(env))
         searched = _searched_fields(settings, supergraph)
@@ -233,7 +239,7 @@ def _searched_fields(settings: Settings, supergraph: Supergraph) -> SearchedFiel
     return searched
 
 
-def _relations(settings: Settings, supergraph: Supergraph) -> Relations:
+def policy_relations(settings: Settings, supergraph: Supergraph) -> Relations:
     """The policy's relation subjects (``policies/relations.csv``), checked against the schema."""
     assert settings.policy_dir is not None
     try:

@@ -3,7 +3,10 @@ at start-up with a code, the file and the line (``gateway/authz/relations.py``).
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,3 +159,24 @@ def test_a_gateway_with_a_wrong_relation_does_not_start(tmp_path: Path) -> None:
     message = str(raised.value)
     assert "relations.csv, line 11: relation reviewer: Document has no field 'reviewer'" in message
     assert "[RELATION_UNKNOWN_FIELD]" in message and "TANDEM_POLICY_DIR" in message
+
+
+def test_config_check_names_a_wrong_relation_as_start_up_would(tmp_path: Path) -> None:
+    folder = _policy_folder(tmp_path, "approver, subject, ApprovalRequest, currentStep.approver\n")
+    config = tmp_path / "tandem.toml"
+    config.write_text(f'supergraph = "{SUPERGRAPH}"\npolicy_dir = "{folder}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "config", "check", "--config", str(config)],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout
+    assert "relations.csv, line 1: relation approver: ApprovalStep.approver is Employee" in (
+        result.stderr
+    )
+    assert "[RELATION_PATH]" in result.stderr and "Traceback" not in result.stderr
