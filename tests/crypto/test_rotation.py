@@ -87,14 +87,19 @@ def test_reads_stay_right_through_rotation_writes_and_rewrap(stack: Stack) -> No
             counts["writes"] += 1
             await asyncio.sleep(0.01)
 
+    async def reads_past(count: int) -> None:
+        """Until the readers have made more than ``count`` reads (they run meanwhile)."""
+        while counts["reads"] <= count:
+            await asyncio.sleep(0.01)
+
     async def scenario(rotate: Callable[[], int]) -> list[Any]:
         tasks = [asyncio.create_task(reader(*r)) for r in READERS for _ in range(2)]
         writing = asyncio.create_task(writer())
-        await asyncio.sleep(0.2)
+        await reads_past(20)  # traffic under way before the rotation
         assert await asyncio.to_thread(rotate) == 0  # `tandem keys rotate`, mid-traffic
         reports = await rewrapper(batch=7, pause=0.01).run(stack.model_databases())
         await writing
-        await asyncio.sleep(0.2)
+        await reads_past(counts["reads"] + 20)  # and reads after the rewrap too
         done.set()
         await asyncio.gather(*tasks)
         return reports
@@ -142,6 +147,7 @@ def test_rewrap_resumes_after_a_crash(stack: Stack, tmp_path: Path) -> None:
         if len(batches) == 4:
             raise Killed
 
+    assert keys("rotate") == 0  # values to rewrap, whichever tests ran before this one
     target = active()
     before = stack.run(count_by_key(stack.model_databases()))
     total = sum(before.values())
