@@ -84,9 +84,9 @@ async def test_hung_subgraph_costs_one_timeout_for_three_sequential_fetches(
         (["c"], "SUBGRAPH_TIMEOUT"),
     ]
     assert "not asked again" in body["errors"][1]["message"]
-    assert proxy.count(one) == 1  # b and c never went out
+    assert proxy.count(one) == 1  # b and c never went out: one timeout, not one per fetch
     assert proxy.count(two) == 2
-    assert elapsed < 2 * SUBGRAPH_TIMEOUT  # was 3 x: each fetch waited its full timeout
+    assert elapsed < 15.0  # generous: catches a hang (the transport's own timeout is 30 s)
 
 
 @pytest.mark.anyio

@@ -27,6 +27,7 @@ from gateway.supergraph import load_supergraph
 from subgraphs.demo.people.data import people_store
 from tests.support.faulty_subgraph import (
     ANNOUNCEMENTS,
+    SLOW_SECONDS,
     acknowledgement,
     badge_code,
     badge_level,
@@ -39,8 +40,9 @@ EMPLOYEE = PEOPLE.employees[0]
 FAULTY_TIMEOUT = 0.3
 """The faulty subgraph's own timeout; every other subgraph gets :data:`DEFAULT_TIMEOUT`."""
 DEFAULT_TIMEOUT = 10.0
-FAST = 2.0
-"""Well under the slow mode's wait (10 s), well over the faulty subgraph's timeout."""
+FAST = SLOW_SECONDS / 2
+"""A bound that only catches a hang: half the slow mode's wait, many times the faulty
+subgraph's timeout (the codes and messages say the timeout cut the fetch, not the clock)."""
 
 FAULT_CODES = {
     "http500": "SUBGRAPH_BAD_RESPONSE",  # an HTML error page is no GraphQL response
@@ -241,8 +243,9 @@ async def test_per_subgraph_timeout_fails_the_slow_one_while_others_answer(
             f"subgraph faulty did not answer within {FAULTY_TIMEOUT:g}s"
         ), error
     assert len(body["errors"]) == 2  # the root fetch and the entity fetch
-    # the root fetch and the people fetch run side by side, the entity fetch after people's
-    assert FAULTY_TIMEOUT <= elapsed < FAULTY_TIMEOUT * 2 + 1.0
+    # the root fetch and the people fetch run side by side, the entity fetch after people's;
+    # that it was not sent the messages above say (a clock on a loaded machine cannot)
+    assert FAULTY_TIMEOUT <= elapsed < FAST
 
 
 @pytest.mark.anyio
