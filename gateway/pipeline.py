@@ -87,8 +87,8 @@ class _Document:
     document: DocumentNode
     fragments: Mapping[str, FragmentDefinitionNode]
     operations: Mapping[str | None, OperationDefinitionNode]
-    # operation -> the variables its @skip/@include read (found once per document)
-    conditions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # operation name -> the variables its @skip/@include read (found once per document)
+    conditions: dict[str | None, tuple[str, ...]] = field(default_factory=dict)
     cost: DocumentCost = field(default_factory=DocumentCost)  # checked on every use
 
 
@@ -268,15 +268,12 @@ class Gateway:
     ) -> PreparedOperation:
         """The plan and shaper of ``operation`` for ``principal`` under the active override
         ``labels`` (cached)."""
-        conditions = parsed.conditions.get(id(operation))
+        name = operation.name.value if operation.name else None
+        conditions = parsed.conditions.get(name)
         if conditions is None:
             conditions = condition_variables(operation, parsed.fragments)
-            parsed.conditions[id(operation)] = conditions
-        base_key = (
-            query,
-            operation.name.value if operation.name else None,
-            tuple(bool(variables.get(name)) for name in conditions),
-        )
+            parsed.conditions[name] = conditions
+        base_key = (query, name, tuple(bool(variables.get(v)) for v in conditions))
         base = self._normalized.get(base_key)
         if base is None:
             base = self._normalized.put(
@@ -371,6 +368,7 @@ class Gateway:
         if self.visibility is not None and not self.visibility.ready(principal):
             # a new role set's schema takes the policy seconds to decide: not on the loop
             await asyncio.to_thread(self.visibility.schema_for, principal)
+        # parse, validate (identify was the HTTP layer's: ``principal``)
         parsed = self.document(query, principal)
         operation = self.operation(parsed, operation_name)
         kind = operation.operation.value
@@ -382,7 +380,9 @@ class Gateway:
             )
         values = self.coerce_variables(operation, variables)
         labels = self.override_labels.decide(override_labels)
+        # authorize, plan (each cached)
         prepared = self.prepare(query, parsed, operation, values, principal, labels)
+        # execute
         data, errors = await self.executor.execute(
             prepared.plan, values, self._identity_headers(principal)
         )
@@ -393,22 +393,27 @@ class Gateway:
             assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
             errors.extend(dict(e.formatted) for e in result.errors or ())
-        protect = reader = None
-        if prepared.guarded:
-            reader = self.crypto.reader(principal) if self.crypto is not None else None
-            protect = Protect(
-                principal,
-                reader,
-                explain_denials=self.authorizer.explain if self.authorizer is not None else False,
-                explain_reveals=self.crypto.explain if self.crypto is not None else False,
-            )
+        # protect: the decision's guarded fields get their value per object (conditional
+        # denials, masks, decryption) as the client's selections are projected from the data
+        protect = self._protect(principal) if prepared.guarded else None
         shaped = prepared.shaper.shape(data, errors, introspection, protect)
-        if reader is not None:
-            await reader.flush()  # the plaintexts' audit records, before the response leaves
+        if protect is not None:
+            await protect.flush()  # the plaintexts' audit records, before the response leaves
+        # respond
         response: dict[str, Any] = {"data": shaped}
         if errors:
             response["errors"] = errors
         return response
+
+    def _protect(self, principal: Principal | None) -> Protect:
+        """One request's protect phase, opening encrypted values with the gateway's keys."""
+        crypto, authorizer = self.crypto, self.authorizer
+        return Protect(
+            principal,
+            crypto.reader(principal) if crypto is not None else None,
+            explain_denials=authorizer.explain if authorizer is not None else False,
+            explain_reveals=crypto.explain if crypto is not None else False,
+        )
 
     def _identity_headers(self, principal: Principal | None) -> HeadersFor | None:
         """Each subgraph request carries a token naming ``principal``, for that subgraph and

@@ -63,9 +63,9 @@ class DryRunAuthorizer(Authorizer):
     def decisions(self, operation: NormalizedOperation, principal: Principal | None) -> _Decided:
         """What enforcement would decide for each coordinate and action of ``operation``."""
         identity = (principal.subject, principal.roles, principal.department) if principal else None
-        key = (id(operation), identity, self.enforcer.version)
+        key = (operation, identity, self.enforcer.version)
         cached = self._decided.get(key)
-        if cached is not None and cached[0] is operation:
+        if cached is not None:
             self._decided.move_to_end(key)
             return cached[1]
         decided: dict[tuple[str, str], Decision] = {}

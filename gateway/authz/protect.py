@@ -80,6 +80,11 @@ class Protect:
         )
         return revealed, True
 
+    async def flush(self) -> None:
+        """Write the audit records of the plaintexts given (before the response leaves)."""
+        if self.reader is not None:
+            await self.reader.flush()
+
     def _denied(self, denial: Denial | Conditional) -> FieldError:
         extensions: dict[str, Any] = {"coordinate": denial.coordinate}
         if self.explain_denials:
