@@ -42,6 +42,7 @@ from gateway.auth.providers import (
     IntrospectionSettings,
     ProviderSettings,
 )
+from gateway.errors import TandemError
 
 pytestmark = pytest.mark.anyio
 
@@ -162,6 +163,7 @@ class Realm:
     discovered_issuer: str | None = None
     jwks_hits: int = 0
     introspection_hits: int = 0
+    advertises_introspection: bool = True
 
 
 class IdP:
@@ -192,8 +194,9 @@ class IdP:
             document = {
                 "issuer": realm.discovered_issuer or issuer,
                 "jwks_uri": f"{issuer}/jwks",
-                "introspection_endpoint": f"{issuer}/introspect",
             }
+            if realm.advertises_introspection:
+                document["introspection_endpoint"] = f"{issuer}/introspect"
             return 200, document, realm
         if rest == "jwks" and body is None:
             realm.jwks_hits += 1
@@ -710,3 +713,19 @@ async def test_jwts_still_go_to_their_provider_when_introspection_is_configured(
     forged = forge({"alg": "none"}, claims_for(idp.issuer("one")))
     assert (await refused(opaque, bearer(forged))).reason == "algorithm not allowed"
     assert idp.realms["three"].introspection_hits == 0
+
+
+async def test_no_introspection_endpoint_anywhere_is_a_start_up_error(idp: IdP, http):
+    """Neither the settings, the discovery document nor RFC 8414 metadata name one."""
+    issuer = idp.issuer("four")
+    idp.realms["four"].advertises_introspection = False
+    secret = IntrospectionSettings(client_id=INTROSPECTION_ID, client_secret=INTROSPECTION_SECRET)
+    provider = ProviderSettings(issuer=issuer, audiences=(AUDIENCE,), introspection=secret)
+    with pytest.raises(TandemError, match="name an introspection endpoint") as caught:
+        await BearerAuthenticator([provider], http).check_endpoints()
+    assert caught.value.code == "INVALID_SETTINGS" and issuer in caught.value.message
+    configured = IntrospectionSettings(
+        client_id=INTROSPECTION_ID, client_secret=INTROSPECTION_SECRET, endpoint=f"{issuer}/x"
+    )
+    given = ProviderSettings(issuer=issuer, audiences=(AUDIENCE,), introspection=configured)
+    await BearerAuthenticator([given], http).check_endpoints()  # configured: fine

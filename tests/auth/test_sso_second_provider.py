@@ -8,10 +8,12 @@ metadata. Tandem is configured only through the settings the README documents, w
 as a customer's TOML file and read by ``load_settings``; the auth components are built
 from those settings exactly as ``tandem serve`` builds them (``SSO.from_environ``,
 ``load_providers``, ``Identifier``), served by uvicorn on the port the provider expects.
-Every flow is real HTTP: browser login, refresh, RP-initiated logout, a logout at the
-provider noticed within the re-validation bound, cancel on the consent page, bearer JWT,
-opaque token with introspection, client credentials (JWT and opaque), and a plain OAuth
-2.0 login (no ID token; identity from ``/api/me``).
+The gateway's settings are the README's django-oauth-toolkit example with this run's
+URLs and secrets put in. Every flow is real HTTP: browser login, refresh, RP-initiated
+logout, a logout at the provider noticed within the re-validation bound, cancel on the
+consent page, another provider error, bearer JWT, opaque token with introspection, client
+credentials (JWT and opaque), and a plain OAuth 2.0 login (no ID token; identity from
+``/api/me``).
 """
 
 from __future__ import annotations
@@ -45,46 +47,56 @@ from tests.support.dot_provider.fixture import DotProvider, authorize, end_sessi
 from tests.support.oidc.browser import LoginFailed, user_agent
 from tests.support.oidc.fixture import pkce_pair
 
-RESOURCE = "https://tandem.acme.test/graphql"
+RESOURCE = "https://tandem.acme.example/graphql"
 """The gateway's audience: DOT applications ask for it with RFC 8707 ``resource``."""
 
 ROLE_MAP = '{ "Finance Team" = "finance", "Procurement" = "procurement", "Staff" = "employee" }'
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+EXAMPLE = "<!-- example: django-oauth-toolkit -->"
+
+
+def readme_example() -> str:
+    """The README's django-oauth-toolkit settings block, as written there."""
+    text = README.read_text(encoding="utf-8")
+    block = text[text.index(EXAMPLE) :].split("```toml\n", 1)[1]
+    return block.split("```", 1)[0]
+
+
 def customer_config(provider: DotProvider, prefix: str, *, protocol: str = "oidc") -> str:
-    """The TOML a customer writes from the README's django-oauth-toolkit example."""
+    """The README's example with this provider's and gateway's URLs and secrets put in, and
+    the test-only lines (plain-HTTP loopback cookies, a Redis prefix, a 1-second bound)."""
+    test_only = f"""
+session_insecure_localhost = true
+session_redis_url = "{REDIS_URL}"
+session_key_prefix = "{prefix}"
+"""
     if protocol == "oauth2":
-        base, client_id, secret = provider.oauth2_gateway_base, "tandem-oauth2", "gateway-secret-2"
-        login = f"""
+        base = provider.oauth2_gateway_base
+        return f"""
 oidc_protocol = "oauth2"
+oidc_issuer = "{provider.issuer}"
+oidc_client_id = "tandem-oauth2"
+oidc_client_secret = "gateway-secret-2"
+oidc_redirect_uri = "{base}/auth/callback"
 oidc_userinfo_endpoint = "{provider.origin}api/me"
 oidc_scopes = "profile"
-"""
-    else:
-        base, client_id, secret = provider.gateway_base, "tandem-gateway", "gateway-secret-1"
-        login = f'oidc_post_logout_redirect_uri = "{base}/"\n'
-    return f"""
-oidc_issuer = "{provider.issuer}"
-oidc_client_id = "{client_id}"
-oidc_client_secret = "{secret}"
-oidc_redirect_uri = "{base}/auth/callback"
-{login}
 oidc_subject_claim = "employee_id"
 oidc_roles_claim = "groups"
 oidc_role_map = {ROLE_MAP}
-session_insecure_localhost = true
 session_revalidate_seconds = 1
-session_redis_url = "{REDIS_URL}"
-session_key_prefix = "{prefix}"
-
-bearer_issuer = "{provider.issuer}"
-bearer_audiences = ["{RESOURCE}"]
-bearer_subject_claim = "username"
-bearer_roles_claim = "groups"
-bearer_role_map = {ROLE_MAP}
-bearer_introspection_client_id = "tandem-gateway"
-bearer_introspection_client_secret = "gateway-secret-1"
-"""
+{test_only}"""
+    base = provider.gateway_base
+    config = (
+        readme_example()
+        .replace("https://sso.acme.example/o", provider.issuer)
+        .replace("https://tandem.acme.example/auth/", f"{base}/auth/")
+        .replace('"https://tandem.acme.example/"', f'"{base}/"')
+        .replace("<the application's secret>", "gateway-secret-1")
+        .replace("session_revalidate_seconds = 300", "session_revalidate_seconds = 1")
+    )
+    return config + test_only
 
 
 @dataclass
@@ -235,6 +247,24 @@ def test_cancel_on_the_consent_page_shows_a_sign_in_cancelled_page(
     assert me(ua, gateway).status_code == 401  # no session was made
 
 
+def test_another_provider_error_is_named_on_the_page(
+    gateway: Gateway, dot_provider: DotProvider, ua: httpx.Client
+) -> None:
+    """What a gateway asking for a scope DOT does not offer gets: DOT's own error, named."""
+    location = ua.get(f"{gateway.base}/auth/login").headers["location"]
+    parts = urlsplit(location)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    unoffered = {**query, "scope": "openid offline_access"}
+    unoffered_url = f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(unoffered)}"
+    callback = authorize(ua, unoffered_url, dot_provider, "E1001")
+    assert parse_qs(urlsplit(callback).query)["error"] == ["invalid_scope"]
+    page = ua.get(callback, headers={"accept": "text/html"})
+    assert page.status_code == 401
+    assert "<h1>Sign-in failed</h1>" in page.text and "<code>invalid_scope</code>" in page.text
+    as_json = ua.get(callback)  # a program gets the coded error (the state is used up now)
+    assert as_json.status_code == 401
+
+
 def test_the_session_is_refreshed_with_the_providers_refresh_token(
     gateway: Gateway, dot_provider: DotProvider, ua: httpx.Client
 ) -> None:
@@ -352,9 +382,9 @@ def test_a_users_opaque_token_without_the_subject_claim_is_refused_not_taken_for
     """Mapped to a claim DOT's introspection lacks (and no userinfo), the user's token is
     refused: it never acts as the application that holds it."""
     config = tmp_path / "tandem.toml"
-    text = customer_config(dot_provider, "unused:").replace(
-        'bearer_subject_claim = "username"', 'bearer_subject_claim = "employee_id"'
-    )
+    text = customer_config(dot_provider, "unused:")
+    assert 'bearer_subject_claim = "username"' in text
+    text = text.replace('bearer_subject_claim = "username"', 'bearer_subject_claim = "employee_id"')
     config.write_text(text)
     env = load_settings(config).environ()
     token = user_token(dot_provider, "cli-opaque", "E1002")["access_token"]
