@@ -83,6 +83,11 @@ class BoundedCache(Generic[K, V]):
                 self._entries[key] = (value, weight)
         return value
 
+    def values(self) -> list[V]:
+        """The values kept (a copy: the cache may change meanwhile)."""
+        with self._lock:
+            return [entry[0] for entry in self._entries.values()]
+
     def pop(self, key: K) -> V | None:
         """Forget ``key``; its value, or None."""
         with self._lock:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from graphql import GraphQLError, GraphQLSchema, ValidationRule, validate
@@ -29,6 +28,7 @@ from graphql.language import DocumentNode
 from tandem_shared.tokens import Principal
 
 from .authz.visibility import SchemaVisibility
+from .caching import BoundedCache
 
 __all__ = ["CallerValidation", "suggestions_wanted"]
 
@@ -57,7 +57,7 @@ class CallerValidation:
         self.suggestions = suggestions
         self.cache_size = cache_size
         self._results: weakref.WeakKeyDictionary[
-            GraphQLSchema, OrderedDict[_Key, tuple[GraphQLError, ...]]
+            GraphQLSchema, BoundedCache[_Key, tuple[GraphQLError, ...]]
         ] = weakref.WeakKeyDictionary()
 
     def schema_for(self, principal: Principal | None) -> GraphQLSchema:
@@ -75,16 +75,12 @@ class CallerValidation:
         schema = self.schema_for(principal)
         results = self._results.get(schema)
         if results is None:
-            results = self._results[schema] = OrderedDict()
+            results = self._results[schema] = BoundedCache(self.cache_size)
         key = (hashlib.blake2b(query.encode(), digest_size=16).digest(), tuple(rules))
         found = results.get(key)
         if found is not None:
-            results.move_to_end(key)
             return found
         found = tuple(validate(schema, document, rules, hide_suggestions=not self.suggestions))
         for error in found:
             error.nodes = error.source = None  # locations were computed; the tree may go
-        results[key] = found
-        while len(results) > self.cache_size:
-            results.popitem(last=False)
-        return found
+        return results.put(key, found)
