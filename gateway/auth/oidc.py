@@ -309,6 +309,14 @@ class OIDCClient:
         )
         """The provider's metadata and keys: the gateway's one discovery and JWKS cache."""
 
+    def share(self, cache: JwksCache) -> None:
+        """Read the provider through ``cache`` (the bearer tokens' cache of the same issuer),
+        so the gateway keeps one copy of its metadata and keys."""
+        if cache.provider.issuer != self.settings.issuer:
+            raise ValueError("a key cache of another issuer")
+        self.provider = cache
+        self._metadata = None
+
     async def aclose(self) -> None:
         if self._own_http:
             await self._http.aclose()

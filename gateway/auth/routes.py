@@ -45,6 +45,7 @@ from starlette.routing import BaseRoute, Route
 from tandem_shared.tokens import Principal
 
 from ..errors import RequestError, TandemError
+from .bearer import BearerAuthenticator
 from .browser_safety import CSRFRejected, check_csrf
 from .claims import ClaimError, ClaimMapping, parse_role_map
 from .oidc import LoginError, OIDCClient, OIDCSettings, ProviderRefused, TokenRejected, TokenSet
@@ -204,6 +205,13 @@ class SSO:
             else MemorySessionStore()
         )
         return cls(OIDCClient(oidc_settings), store, settings)
+
+    def share_caches(self, bearer: BearerAuthenticator) -> None:
+        """When bearer tokens come from the login's provider, both read it through one
+        metadata and key cache (``tandem serve`` does this)."""
+        issuer = self.oidc.settings.issuer
+        if issuer in bearer.providers:
+            self.oidc.share(bearer.jwks(issuer))
 
     def routes(self, prefix: str = "/auth") -> list[BaseRoute]:
         """The Starlette routes; mount them on the gateway app at the root."""

@@ -156,6 +156,8 @@ def build_app(
     bearer = BearerAuthenticator(providers, httpx.AsyncClient(timeout=5)) if providers else None
     rate_limiter, trusted_documents = integrators_from_environment(env)
     sso = SSO.from_environ(env)
+    if sso is not None and bearer is not None:
+        sso.share_caches(bearer)  # one metadata and key cache per provider
     identifier = Identifier(
         sessions=sso.principal if sso is not None else None,
         bearer=bearer,

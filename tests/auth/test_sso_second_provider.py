@@ -154,6 +154,9 @@ def running(
             sso = SSO.from_environ(env)
             assert sso is not None
             bearer = BearerAuthenticator(load_providers(env), httpx.AsyncClient(timeout=5))
+            sso.share_caches(bearer)  # as tandem serve does: one cache for the provider
+            if protocol == "oidc":
+                assert sso.oidc.provider is bearer.jwks(dot_provider.issuer)
             identifier = Identifier(bearer=bearer, sessions=sso.principal)
             base = (
                 dot_provider.gateway_base
