@@ -105,15 +105,19 @@ async def test_an_unconfirmed_event_is_published_again_later_until_confirmed(
 
     await relaying.relay_once()
     assert await relaying.relay_once() == 0  # not yet due again
-    await asyncio.sleep(0.25)
-    assert await relaying.relay_once() == 1
     [row] = await rows(database)
+    await relay_until(relaying, lambda: bus.counts(TOPIC)[row.id] == 2)  # due again: 0.2 s
     assert await relaying.confirm(Receipt(row.id, GROUP)) == 1
-    await asyncio.sleep(0.5)
 
-    assert await relaying.relay_once() == 0
-    assert bus.counts(TOPIC) == {row.id: 2}
-    [row] = await rows(database)
+    # a control, never confirmed: by its third publication (0.2 s, then 0.4 s after its
+    # first, which came after the confirmed row's second) the confirmed row was due again
+    # (0.4 s) had it not been confirmed
+    await approve_many(database.sessions, 1, start=1)
+    await relaying.relay_once()
+    control = next(r.id for r in await rows(database) if r.id != row.id)
+    await relay_until(relaying, lambda: bus.counts(TOPIC)[control] == 3)
+    assert bus.counts(TOPIC)[row.id] == 2
+    [row] = [r for r in await rows(database) if r.id == row.id]
     assert (row.attempts, row.confirmed_by) == (2, (GROUP,))
     assert row.confirmed_at is not None
 
@@ -290,6 +294,16 @@ async def test_pruning_deletes_only_confirmed_events(make_database: MakeDatabase
 
     assert [row.key for row in await rows(database)] == ["PR-00003", "PR-00004"]
     assert await relaying.unconfirmed_count() == 2
+
+
+async def relay_until(relaying: OutboxRelay, condition: Callable[[], bool]) -> None:
+    """Run relay passes until ``condition`` holds (what comes due, comes due in time)."""
+    deadline = asyncio.get_running_loop().time() + 15
+    await relaying.relay_once()
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not published in 15 s"
+        await asyncio.sleep(0.02)
+        await relaying.relay_once()
 
 
 def _true(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
