@@ -280,3 +280,58 @@ async def test_ids_that_cannot_be_session_ids_are_not_looked_up(store: SessionSt
     for junk in ("", "x", "a" * 44, "../" * 15, "a" * 42 + "!"):
         assert await manager.current(junk) is None
         assert await manager.end(junk) is None
+
+
+class Clock:
+    """A wall clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_revalidation_checks_a_session_with_the_provider_within_the_bound(
+    store: SessionStore,
+) -> None:
+    """session_revalidate_seconds: checked at least that often, even with a long-lived token;
+    a session without a refresh token too (the refresher then reads userinfo)."""
+    clock = Clock()
+    refresher = CountingRefresher(lambda current: replace(current, profile={"name": "again"}))
+    manager = SessionManager(store, refresher, revalidate=30, clock=clock)
+    kept = await manager.start(session(access_expires_at=clock.now + 3600))
+    no_refresh = await manager.start(session(refresh_token=None))
+    clock.now += 29
+    assert await manager.current(kept) is not None
+    assert await manager.current(no_refresh) is not None
+    assert refresher.calls == 0
+    clock.now += 2
+    assert (await manager.current(kept)) is not None
+    assert (await manager.current(no_refresh)) is not None
+    assert refresher.calls == 2
+
+
+async def test_a_session_the_provider_refuses_at_revalidation_ends(store: SessionStore) -> None:
+    clock = Clock()
+
+    def refused(current: Session) -> Session:
+        raise SessionEnded("the provider refused")
+
+    manager = SessionManager(store, CountingRefresher(refused), revalidate=30, clock=clock)
+    session_id = await manager.start(session(refresh_token=None))
+    clock.now += 31
+    assert await manager.current(session_id) is None
+    assert await store.load(session_id) is None
+
+
+async def test_without_revalidation_a_session_without_refresh_token_is_left_alone(
+    store: SessionStore,
+) -> None:
+    clock = Clock()
+    refresher = CountingRefresher()
+    manager = SessionManager(store, refresher, clock=clock)
+    session_id = await manager.start(session(refresh_token=None))
+    clock.now += 3600
+    assert await manager.current(session_id) is not None
+    assert refresher.calls == 0

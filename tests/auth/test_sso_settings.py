@@ -6,7 +6,7 @@ import pytest
 from starlette.requests import Request
 
 from gateway.auth.browser_safety import CORSAllowList, CSRFRejected, check_csrf
-from gateway.auth.oidc import OIDCSettings
+from gateway.auth.oidc import OIDCSettings, ProviderMetadata
 from gateway.auth.routes import SSO, SSOSettings, safe_return_to
 from gateway.auth.sessions import MemorySessionStore, RedisSessionStore
 from gateway.errors import TandemError
@@ -129,3 +129,56 @@ def test_cors_origins_are_exact_and_never_a_wildcard() -> None:
     for bad in ("*", "null", "a.test"):
         with pytest.raises(TandemError):
             CORSAllowList(app, [bad])
+
+
+def _metadata(**document: object) -> ProviderMetadata:
+    base = {
+        "issuer": "https://idp.test",
+        "authorization_endpoint": "https://idp.test/auth",
+        "token_endpoint": "https://idp.test/token",
+        "jwks_uri": "https://idp.test/jwks",
+    }
+    return ProviderMetadata.from_document({**base, **document}, "https://idp.test")
+
+
+@pytest.mark.parametrize(
+    ("offered", "configured", "asked"),
+    [
+        (None, None, ("openid", "profile", "email")),
+        (["openid", "profile", "email"], None, ("openid", "profile", "email")),
+        (["openid", "offline_access"], None, ("openid", "profile", "email", "offline_access")),
+        (["openid"], ("openid", "groups"), ("openid", "groups")),
+    ],
+)
+def test_scopes_come_from_discovery_unless_configured(
+    offered: list[str] | None, configured: tuple[str, ...] | None, asked: tuple[str, ...]
+) -> None:
+    """offline_access only when the provider lists it (one that does not: invalid_scope)."""
+    settings = OIDCSettings(
+        "https://idp.test", "tandem", "https://gw/auth/callback", "s", scopes=configured
+    )
+    document = {} if offered is None else {"scopes_supported": offered}
+    assert _metadata(**document).scopes_for(settings) == asked
+
+
+def test_an_oauth2_provider_needs_no_jwks_or_openid_but_a_userinfo_endpoint() -> None:
+    settings = OIDCSettings(
+        "https://idp.test", "tandem", "https://gw/auth/callback", "s", protocol="oauth2",
+        userinfo_endpoint="https://idp.test/api/me",
+    )  # fmt: skip
+    metadata = ProviderMetadata.from_document(
+        {"issuer": "https://idp.test", "authorization_endpoint": "https://idp.test/a",
+         "token_endpoint": "https://idp.test/t"},
+        "https://idp.test", settings,
+    )  # fmt: skip
+    assert metadata.userinfo_endpoint == "https://idp.test/api/me" and metadata.jwks_uri is None
+    assert metadata.scopes_for(settings) == ()
+    without = OIDCSettings(
+        "https://idp.test", "tandem", "https://gw/auth/callback", "s", protocol="oauth2"
+    )
+    with pytest.raises(TandemError, match="userinfo endpoint"):
+        ProviderMetadata.from_document(
+            {"issuer": "https://idp.test", "authorization_endpoint": "https://idp.test/a",
+             "token_endpoint": "https://idp.test/t"},
+            "https://idp.test", without,
+        )  # fmt: skip
