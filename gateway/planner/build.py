@@ -253,6 +253,10 @@ class _PlanBuilder:
         if not possible_types:
             self._plan_without_implementations(group, builder, type_name, selections, path)
             return
+        if meta is not None and meta.kind == "interface":
+            selections = self._plan_through_interface_object(
+                group, builder, type_name, selections, path, possible_types
+            )
         safe = self.path_graphs.safe_members(type_name, path, possible_types)
         for possible in possible_types:
             if possible not in safe:
@@ -262,6 +266,43 @@ class _PlanBuilder:
                 self._plan_fields(
                     group, builder.fragment(possible), possible, fields, path, provided
                 )
+
+    def _plan_through_interface_object(
+        self,
+        group: FetchGroup,
+        builder: SelectionBuilder,
+        interface: str,
+        selections: Sequence[Selection],
+        path: tuple[str, ...],
+        possible_types: tuple[str, ...],
+    ) -> Sequence[Selection]:
+        """Plan the interface's own fields that some implementation has only through an
+        ``@interfaceObject`` subgraph (which knows that implementation under its own name,
+        without the field) by one jump as the interface; returns the selections left to plan
+        per implementation."""
+        meta = self.caps.meta(interface)
+        assert meta is not None
+        holders = [g for g in self.caps.graph_ids if meta.is_interface_object_in(g)]
+        if not holders:
+            return selections
+        fields = collect_fields(self.schema, selections, interface)
+        planned: set[str] = set()
+        for key, same_key in fields.items():
+            name = same_key[0].name
+            if name == "__typename" or all(
+                self.caps.field_graphs(possible, name) for possible in possible_types
+            ):
+                continue  # each implementation has a subgraph of its own for it
+            target = next((g for g in holders if self.caps.local(interface, name, g)), None)
+            if target is None or self.costs.jump(interface, group.graph, target) == INF:
+                continue
+            entity = self._jump(
+                group, builder, interface, path, target, reserved_keys(fields),
+                self._accepts(interface),
+            )  # fmt: skip
+            self._plan_here(entity, entity.selection, entity.type_name, key, same_key, path, None)
+            planned.add(key)
+        return without_keys(selections, planned) if planned else selections
 
     def _plan_without_implementations(
         self,
