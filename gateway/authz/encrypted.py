@@ -12,7 +12,7 @@ time: without it the field is not fetched at all):
 **Rules about related objects** use the authorizer's relation subjects (``role@relation``,
 ``relations.py``): ``p, employee@self, *, Employee.idCardNumber, read_plain,
 allow`` gives the plaintext only on objects whose key is the caller's subject. Such a grant is
-decided per object at shape time, from the attribute the plan fetches beside the field. A
+decided per object by the protect phase, from the attribute the plan fetches beside the field. A
 rule that denies ``read_plain`` (or ``read_masked``) outright overrides every relation grant,
 as deny overrides allow everywhere in the model.
 """

@@ -1,10 +1,10 @@
-"""Which fields of an operation a principal may have: authorization as a value, at plan time.
+"""Which fields of an operation a principal may have: the one walk of the authorize phase.
 
 Every selected field, however reached (aliases, named and inline fragments, interfaces and
 unions, nested entities), is a schema coordinate ``ParentType.field`` with the action ``write``
 for mutation root fields and ``read`` otherwise. A denied field is removed from what the
-planner sees, so it is never fetched; the shaper gives it null and a ``FORBIDDEN`` error at its
-path. With ``reject`` the whole operation is refused instead, listing the denied coordinates.
+planner sees, so it is never fetched; the protect phase gives it null and a ``FORBIDDEN`` error
+at its path. With ``reject`` the whole operation is refused instead, listing the denied coordinates.
 
 An argument is decided too (``arguments.py``): a field given an argument that searches or
 filters by fields the caller may not read is denied as a whole, naming the argument's
