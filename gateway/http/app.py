@@ -128,7 +128,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if identifier is not None:
-            await identifier.start()  # a provider setting that cannot work stops start-up
+            try:
+                await identifier.start()  # a provider setting that cannot work stops start-up
+            except BaseException:
+                await gateway.close()
+                if sso is not None:
+                    await sso.aclose()
+                raise
         yield
         await gateway.close()
         if sso is not None:

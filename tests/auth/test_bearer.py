@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -729,3 +730,28 @@ async def test_no_introspection_endpoint_anywhere_is_a_start_up_error(idp: IdP, 
     )
     given = ProviderSettings(issuer=issuer, audiences=(AUDIENCE,), introspection=configured)
     await BearerAuthenticator([given], http).check_endpoints()  # configured: fine
+
+
+def test_the_gateway_does_not_start_without_an_introspection_endpoint(idp: IdP) -> None:
+    """Built like ``tandem serve`` builds it: start-up fails, naming the provider."""
+    from gateway.http.factory import build_app
+    from gateway.settings import Settings
+
+    issuer = idp.issuer("five")
+    idp.realms["five"].advertises_introspection = False
+    supergraph = Path(__file__).resolve().parents[2] / "subgraphs" / "supergraph.graphql"
+    settings = Settings(
+        supergraph=supergraph,
+        bearer_issuer=issuer,
+        bearer_audiences=(AUDIENCE,),
+        bearer_introspection_client_id=INTROSPECTION_ID,
+        bearer_introspection_client_secret=INTROSPECTION_SECRET,
+    )
+    app = build_app(settings)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    with pytest.raises(TandemError, match="name an introspection endpoint"):
+        asyncio.run(start())
