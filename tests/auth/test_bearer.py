@@ -165,6 +165,7 @@ class Realm:
     jwks_hits: int = 0
     introspection_hits: int = 0
     advertises_introspection: bool = True
+    userinfo: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class IdP:
@@ -198,6 +199,7 @@ class IdP:
             }
             if realm.advertises_introspection:
                 document["introspection_endpoint"] = f"{issuer}/introspect"
+            document["userinfo_endpoint"] = f"{issuer}/userinfo"
             return 200, document, realm
         if rest == "jwks" and body is None:
             realm.jwks_hits += 1
@@ -218,6 +220,13 @@ def _handler(idp: IdP) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            name, _, rest = self.path.lstrip("/").partition("/")
+            if rest == "userinfo":  # OpenID Connect Core 1.0 5.3, for the bearer token sent
+                realm = idp.realms.get(name)
+                token = (self.headers.get("authorization") or "").removeprefix("Bearer ")
+                claims = realm.userinfo.get(token) if realm is not None else None
+                self._answer(200 if claims else 401, claims or {"error": "invalid_token"}, None)
+                return
             self._answer(*idp.respond(self.path, None))
 
         def do_POST(self) -> None:
@@ -755,3 +764,34 @@ def test_the_gateway_does_not_start_without_an_introspection_endpoint(idp: IdP) 
 
     with pytest.raises(TandemError, match="name an introspection endpoint"):
         asyncio.run(start())
+
+
+def provider_three_by_employee_id(idp: IdP, *, userinfo: bool) -> ProviderSettings:
+    introspection = IntrospectionSettings(
+        client_id=INTROSPECTION_ID, client_secret=INTROSPECTION_SECRET, userinfo=userinfo
+    )
+    return ProviderSettings(
+        issuer=idp.issuer("three"),
+        audiences=(AUDIENCE,),
+        introspection=introspection,
+        claims=ClaimMapping(subject="employee_id", roles=("roles",)),
+    )
+
+
+async def test_a_users_answer_without_the_subject_is_completed_from_userinfo(idp: IdP, http):
+    """The answer names ``username`` but not the subject claim: userinfo, asked with the
+    token, gives it; without userinfo (or when userinfo refuses) the token is refused, never
+    taken for its client."""
+    realm = idp.realms["three"]
+    realm.active["op-user"] = introspected(idp, sub=None)
+    realm.userinfo["op-user"] = {"sub": "u-2002", "employee_id": "E2002", "name": "Zhang Min"}
+    completed = BearerAuthenticator([provider_three_by_employee_id(idp, userinfo=True)], http)
+    principal = (await completed.identify("Bearer op-user")).principal
+    assert (principal.subject, principal.name) == ("E2002", "Zhang Min")
+    assert principal.roles == ("auditor", "viewer") and principal.client_id == "reporting-bot"
+
+    plain = BearerAuthenticator([provider_three_by_employee_id(idp, userinfo=False)], http)
+    assert (await refused(plain, "Bearer op-user")).reason == "invalid claims: sub"
+
+    realm.active["op-gone"] = introspected(idp, sub=None)  # userinfo does not know it
+    assert (await refused(completed, "Bearer op-gone")).reason == "token inactive"
