@@ -6,8 +6,9 @@ The gateway authenticates to the endpoint with HTTP Basic (RFC 6749 section 2.3.
 JWT's claims are checked: not a refresh token, ``exp``/``nbf`` with leeway, ``iss``, and an
 ``aud`` among the accepted audiences (required: a token for another resource server is
 refused, section 4). Active responses are reused for ``cache_seconds``, never past their
-``exp``; the cache is keyed by the token's SHA-256, never by the token. Concurrent requests
-with the same token share one introspection call.
+``exp``; the cache is keyed by the token's SHA-256, never by the token, and is the gateway's
+one bounded cache type (:class:`gateway.caching.BoundedCache`: the least recently used
+answers leave first). Concurrent requests with the same token share one introspection call.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import quote_plus
 import httpx
 import orjson
 
+from ..caching import BoundedCache
 from .jwks import JwksCache, ProviderUnavailable
 from .providers import IntrospectionSettings, ProviderSettings
 
@@ -55,7 +57,9 @@ class Introspector:
         self._http = http
         self._jwks = jwks
         self._clock = clock
-        self._cache: dict[bytes, tuple[Mapping[str, Any], float]] = {}
+        self._cache: BoundedCache[bytes, tuple[Mapping[str, Any], float]] = BoundedCache(
+            MAX_CACHED
+        )
         self._flights: dict[bytes, asyncio.Future[Mapping[str, Any] | None]] = {}
 
     async def introspect(self, token: str) -> Mapping[str, Any] | None:
@@ -68,7 +72,7 @@ class Introspector:
         if cached is not None:
             if self._clock() < cached[1]:
                 return cached[0]
-            del self._cache[digest]
+            self._cache.pop(digest)
         flight = self._flights.get(digest)
         if flight is None:
             flight = self._flights[digest] = asyncio.ensure_future(self._ask(token, digest))
@@ -116,11 +120,7 @@ class Introspector:
             until = min(until, float(expires))
         if until <= now:
             return
-        if len(self._cache) >= MAX_CACHED:
-            self._cache = {key: hit for key, hit in self._cache.items() if hit[1] > now}
-            if len(self._cache) >= MAX_CACHED:
-                self._cache.clear()
-        self._cache[digest] = (answer, until)
+        self._cache.put(digest, (answer, until))
 
     def _landed(self, digest: bytes, flight: asyncio.Future[Mapping[str, Any] | None]) -> None:
         if self._flights.get(digest) is flight:
