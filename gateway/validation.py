@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLError, ValidationRule
-from graphql.language import FieldNode
+from graphql.language import FieldNode, SelectionSetNode
 
-__all__ = ["GATEWAY_RULES", "ReservedTypenameKeyRule"]
+__all__ = ["GATEWAY_RULES", "NonEmptySelectionSetRule", "ReservedTypenameKeyRule"]
 
 
 class ReservedTypenameKeyRule(ValidationRule):
@@ -26,4 +26,14 @@ class ReservedTypenameKeyRule(ValidationRule):
             )
 
 
-GATEWAY_RULES = (ReservedTypenameKeyRule,)
+class NonEmptySelectionSetRule(ValidationRule):
+    """A selection set has at least one selection (``SelectionSet : { Selection+ }`` in the
+    spec's grammar); graphql-core's parser admits ``{}``, graphql-js and so both reference
+    gateways refuse it (issue 14's differential testing)."""
+
+    def enter_selection_set(self, node: SelectionSetNode, *_args: Any) -> None:
+        if not node.selections:
+            self.report_error(GraphQLError("A selection set must select at least one field.", node))
+
+
+GATEWAY_RULES = (ReservedTypenameKeyRule, NonEmptySelectionSetRule)
