@@ -17,6 +17,7 @@ from graphql.language import (
     FragmentSpreadNode,
     InlineFragmentNode,
     Node,
+    SelectionSetNode,
     Visitor,
     visit,
 )
@@ -49,6 +50,18 @@ def _smaller(query: str) -> Iterator[str]:
         yield print_ast(visit(document, _Drop(index)))
 
 
+def _has_empty_selection_set(document: Node) -> bool:
+    found = False
+
+    class _Empty(Visitor):
+        def enter_selection_set(self, node: SelectionSetNode, *_: object) -> None:
+            nonlocal found
+            found = found or not node.selections
+
+    visit(document, _Empty())
+    return found
+
+
 def minimize(
     query: str, schema: GraphQLSchema, still_differs: Callable[[str], bool], budget: int = 200
 ) -> str:
@@ -62,10 +75,11 @@ def minimize(
             if candidate == best:
                 continue
             try:
-                if validate(schema, parse(candidate, no_location=True)):
-                    continue
-            except GraphQLError:  # an emptied selection set
+                document = parse(candidate, no_location=True)
+            except GraphQLError:
                 continue
+            if _has_empty_selection_set(document) or validate(schema, document):
+                continue  # graphql-core admits "{}", GraphQL's grammar does not
             tries += 1
             if still_differs(candidate):
                 best = candidate
