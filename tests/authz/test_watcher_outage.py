@@ -16,7 +16,7 @@ import pytest
 from gateway.authz.watcher import LocalWatcher, RedisWatcher
 from tests.authz.policy_support import new_channel, scratch_postgres
 from tests.authz.test_watcher import EMAIL_DENY, replica_sync, until
-from tests.processes.redis_server import PrivateRedis, redis_server_binary
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 pytestmark = [
     pytest.mark.anyio,
@@ -36,8 +36,8 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"), durable=True, fsync="everysec")
     server.start()
     try:
         yield server
@@ -46,7 +46,7 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
 
 
 async def test_a_replica_logs_the_outage_once_and_catches_up_when_redis_returns(
-    database_url: str, redis: PrivateRedis, caplog: pytest.LogCaptureFixture
+    database_url: str, redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="tandem.authz")
     watcher = RedisWatcher(redis.url, new_channel(), reconnect_delay=0.05, max_reconnect_delay=0.2)
