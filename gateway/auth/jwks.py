@@ -233,12 +233,12 @@ class JwksCache:
                 document = await self._document(url)
             except (httpx.HTTPError, ValueError) as error:
                 errors.append(error)
-                if isinstance(error, httpx.HTTPStatusError | ValueError) and (
-                    not isinstance(error, httpx.HTTPStatusError)
-                    or error.response.status_code == 404
-                ):
-                    continue  # not served here: try the next kind of metadata
-                break  # the provider is down or broken: do not hammer it
+                not_here = (
+                    isinstance(error, httpx.HTTPStatusError) and error.response.status_code == 404
+                ) or (isinstance(error, ValueError) and not isinstance(error, _WrongIssuer))
+                if not_here:
+                    continue  # this kind of metadata is not served: try the next
+                break  # down, broken, or another issuer's: no fallback hides that
             self._metadata, self._metadata_url = document, url
             return document
         self._failed_at = self._clock()
@@ -264,8 +264,12 @@ class JwksCache:
         if not isinstance(document, dict):
             raise ValueError("metadata document is not an object")
         if document.get("issuer") != self.provider.issuer:
-            raise ValueError("metadata document names another issuer")
+            raise _WrongIssuer("metadata document names another issuer")
         return document
+
+
+class _WrongIssuer(ValueError):
+    """A metadata document for another issuer (Discovery 1.0 4.3, RFC 8414 3.3)."""
 
 
 class _SingleFlight(Generic[T]):

@@ -165,6 +165,7 @@ class Realm:
     jwks_hits: int = 0
     introspection_hits: int = 0
     advertises_introspection: bool = True
+    openid: bool = True  # False: no OpenID discovery, only RFC 8414 metadata
     userinfo: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -192,7 +193,10 @@ class IdP:
         if realm is None:
             return 404, None, Realm()
         issuer = f"{self.base}/{name}"
-        if rest == ".well-known/openid-configuration" and body is None:
+        metadata = ".well-known/openid-configuration" if realm.openid else (
+            ".well-known/oauth-authorization-server"
+        )
+        if rest == metadata and body is None:
             document = {
                 "issuer": realm.discovered_issuer or issuer,
                 "jwks_uri": f"{issuer}/jwks",
@@ -795,3 +799,22 @@ async def test_a_users_answer_without_the_subject_is_completed_from_userinfo(idp
 
     realm.active["op-gone"] = introspected(idp, sub=None)  # userinfo does not know it
     assert (await refused(completed, "Bearer op-gone")).reason == "token inactive"
+
+
+async def test_a_plain_oauth2_server_is_read_from_its_rfc_8414_metadata(idp: IdP, http, keys):
+    """No OpenID discovery document: keys and the introspection endpoint come from the
+    authorization server metadata (RFC 8414 section 3)."""
+    realm = idp.realms.setdefault("six", Realm())
+    realm.openid = False
+    realm.keys = [keys["a1"].jwk]
+    issuer = idp.issuer("six")
+    introspection = IntrospectionSettings(
+        client_id=INTROSPECTION_ID, client_secret=INTROSPECTION_SECRET
+    )
+    provider = ProviderSettings(issuer=issuer, audiences=(AUDIENCE,), introspection=introspection)
+    auth = BearerAuthenticator([provider], http)
+    await auth.check_endpoints()
+    identity = await auth.identify(bearer(mint(keys["a1"], claims_for(issuer))))
+    assert identity.principal.subject == "u-1001"
+    realm.active["op-six"] = {**introspected(idp), "iss": issuer}
+    assert (await auth.identify("Bearer op-six")).principal.subject == "u-2002"
