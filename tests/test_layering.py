@@ -5,7 +5,7 @@ Each rule reads every module of ``gateway/`` (and ``subgraphs/`` where the rule 
 
 - ``gateway.crypto`` (keys, envelopes, masks, the decryption audit) imports no GraphQL
   planning, execution or HTTP: nothing from ``gateway.planner``, ``gateway.executor`` or
-  ``gateway.http``;
+  ``gateway.http``; nor, once its last GraphQL-reading modules have moved, ``graphql``;
 - ``gateway.executor`` runs plans and knows no policy or keys: nothing from ``gateway.authz``
   or ``gateway.crypto`` (the protect phase reaches it through ``executor/shape.py``'s
   protocols);
@@ -25,6 +25,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from graphql import build_ast_schema, parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,16 @@ def test_resolves_relative_imports() -> None:
 def test_crypto_imports_no_planner_executor_or_http() -> None:
     forbidden = ("gateway.planner", "gateway.executor", "gateway.http")
     assert _violations(GATEWAY / "crypto", forbidden) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="crypto/fields.py (encrypted coordinates read from the supergraph), validation.py (a "
+    "GraphQL validation rule), audit_api.py (the auditors' GraphQL API) and runtime.py still "
+    "import graphql: they belong with the supergraph reader, validation and the admin routes",
+)
+def test_crypto_imports_no_graphql() -> None:
+    assert _violations(GATEWAY / "crypto", ("graphql",)) == []
 
 
 def test_executor_imports_no_authz_or_crypto() -> None:
