@@ -53,7 +53,16 @@ OTHERS_WORK = {
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """``tandem dev`` on a free port, subgraphs on any free ports, data in a scratch folder."""
-    folder: Path = tmp_path_factory.mktemp("dev")
+    yield from dev_service(tmp_path_factory.mktemp("dev"))
+
+
+@pytest.fixture
+def own_dev(tmp_path: Path) -> Iterator[Service]:
+    """A ``tandem dev`` of the test's own, for a test that stops it (the others share one)."""
+    yield from dev_service(tmp_path)
+
+
+def dev_service(folder: Path) -> Iterator[Service]:
     port = free_port()
     env = service_env(
         TANDEM_DATA_DIR=str(folder),
@@ -157,7 +166,7 @@ def test_a_purchase_goes_through_the_in_process_bus(dev: Service) -> None:
     client.close()
 
 
-def test_tandem_dev_stops_cleanly_on_ctrl_c(dev: Service) -> None:
-    assert dev.process is not None
-    dev.process.send_signal(signal.SIGINT)
-    assert dev.process.wait(20) == 0, dev.output()
+def test_tandem_dev_stops_cleanly_on_ctrl_c(own_dev: Service) -> None:
+    assert own_dev.process is not None
+    own_dev.process.send_signal(signal.SIGINT)
+    assert own_dev.process.wait(20) == 0, own_dev.output()
