@@ -818,3 +818,23 @@ async def test_a_plain_oauth2_server_is_read_from_its_rfc_8414_metadata(idp: IdP
     assert identity.principal.subject == "u-1001"
     realm.active["op-six"] = {**introspected(idp), "iss": issuer}
     assert (await auth.identify("Bearer op-six")).principal.subject == "u-2002"
+
+
+@pytest.mark.parametrize("shape", ["keycloak", "entra id", "okta", "plain"])
+async def test_signed_tokens_shaped_as_real_providers_issue_them_map_to_the_employee(
+    idp: IdP, http, keys, shape: str
+) -> None:
+    """The claim shapes of tests/auth/test_claims.py, as signed access tokens of provider one."""
+    from tests.auth.test_claims import SHAPES
+
+    payload, mapping = SHAPES[shape]
+    issuer = idp.issuer("one")
+    provider = ProviderSettings(issuer=issuer, audiences=(AUDIENCE,), claims=mapping)
+    auth = BearerAuthenticator([provider], http)
+    claims = {**payload, **claims_for(issuer, sub=payload["sub"], name=None, roles=None,
+                                      department=None, azp=None)}  # fmt: skip
+    principal = (await auth.identify(bearer(mint(keys["a1"], claims)))).principal
+    assert (principal.subject, principal.name, principal.department) == (
+        "E1001", "Lin Wei", "D-FIN"
+    )
+    assert sorted(principal.roles) == ["approver", "employee"]
