@@ -51,8 +51,8 @@ def _check(settings: Settings) -> list[str]:
     from tandem_shared.crypto_keys import KeyringError
 
     from .auth import load_gateway_key
-    from .crypto.fields import EncryptedFields
     from .crypto.keyring import FieldKeyring
+    from .encrypted_fields import EncryptedFields
     from .http.factory import check_settings, policy_relations
 
     checked = ["settings"]

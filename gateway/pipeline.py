@@ -60,6 +60,7 @@ from .authz.visibility import SchemaVisibility
 from .caching import BoundedCache
 from .caller_validation import CallerValidation
 from .crypto.runtime import FieldCrypto
+from .encrypted_inputs import plaintext_variables_rule
 from .errors import OperationError, TandemError
 from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
 from .executor.leaves import subgraph_owners
@@ -143,7 +144,11 @@ class Gateway:
         self.rules = [
             *specified_rules,
             *GATEWAY_RULES,
-            *(self.crypto.validation_rules if self.crypto else ()),
+            *(
+                (plaintext_variables_rule(self.crypto.fields),)
+                if self.crypto is not None and self.crypto.fields
+                else ()
+            ),
         ]
         # the spec's rules with the field-merging rule's work bounded by the caller's limit
         self.rules_for = {

@@ -95,9 +95,8 @@ def test_crypto_imports_no_planner_executor_or_http() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="crypto/fields.py (encrypted coordinates read from the supergraph), validation.py (a "
-    "GraphQL validation rule), audit_api.py (the auditors' GraphQL API) and runtime.py still "
-    "import graphql: they belong with the supergraph reader, validation and the admin routes",
+    reason="crypto/audit_api.py (the auditors' GraphQL API over the decryption audit) still "
+    "imports graphql: it belongs with the other admin GraphQL endpoints",
 )
 def test_crypto_imports_no_graphql() -> None:
     assert _violations(GATEWAY / "crypto", ("graphql",)) == []

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from tandem_shared.tokens import Principal
 
-from ..crypto.fields import EncryptedField
+from ..encrypted_fields import EncryptedField
 from .enforcer import Decision
 from .relations import Relation, holds
 

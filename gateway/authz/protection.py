@@ -37,7 +37,7 @@ from graphql.language import (
 
 from tandem_shared.tokens import Principal
 
-from ..crypto.fields import EncryptedFields
+from ..encrypted_fields import EncryptedFields
 from ..operation import FieldSelection, InlineSelection, Selection
 from .decision import Denial
 from .encrypted import PLAIN, FieldDecision, Grants, decide_field

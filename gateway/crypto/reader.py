@@ -21,10 +21,10 @@ from typing import Any
 
 from tandem_shared.tokens import Principal
 
+from ..encrypted_fields import EncryptedField
 from ..errors import FieldError
 from .audit import AuditLog, PlaintextRead
 from .errors import AuditUnavailable, DecryptionFailed
-from .fields import EncryptedField
 from .keyring import FieldKeyring
 
 __all__ = ["FieldReader"]

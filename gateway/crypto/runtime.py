@@ -1,7 +1,7 @@
 """Encrypted fields in the gateway: keys, the decryption audit, and what the pipeline asks.
 
-- *validate*: :attr:`FieldCrypto.validation_rules` (plaintext inputs only as variables);
-- *authorize*: :attr:`FieldCrypto.fields` and :attr:`FieldCrypto.enforcer` (None: no policy,
+- *validate*, *authorize*: :attr:`FieldCrypto.fields` (``gateway/encrypted_fields.py``: read
+  from the supergraph) and :attr:`FieldCrypto.enforcer` (None: no policy,
   so no form for anyone), which the authorization decision reads
   (``gateway/authz/protection.py``: who gets which form);
 - *protect*: :meth:`FieldCrypto.reader` (one per request: plaintexts and masks) and, before
@@ -21,19 +21,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from graphql import ValidationRule
 from starlette.routing import Route
 
 from tandem_shared.tokens import Principal
 
 from ..authz.enforcer import PolicyEnforcer
+from ..encrypted_fields import EncryptedFields
 from ..supergraph import Supergraph
 from .audit import AuditLog, SqlAuditLog
 from .audit_api import AuditAPI, Identify, audit_route
-from .fields import EncryptedFields
 from .keyring import FieldKeyring
 from .reader import FieldReader
-from .validation import plaintext_variables_rule
 
 __all__ = ["FieldCrypto"]
 
@@ -54,9 +52,6 @@ class FieldCrypto:
         self.audit = audit
         self.enforcer = enforcer
         self.explain = explain  # FORBIDDEN errors of encrypted fields name the deciding rule
-        self.validation_rules: tuple[type[ValidationRule], ...] = (
-            (plaintext_variables_rule(self.fields),) if self.fields else ()
-        )
 
     @classmethod
     def from_environment(

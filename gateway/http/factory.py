@@ -46,8 +46,8 @@ from ..authz.relations import Relations, RelationsError
 from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
 from ..caller_validation import suggestions_wanted
-from ..crypto.fields import EncryptedFields
 from ..crypto.runtime import FieldCrypto
+from ..encrypted_fields import EncryptedFields
 from ..executor.tls import subgraph_ssl_context
 from ..executor.transport import AiohttpTransport
 from ..pipeline import Gateway

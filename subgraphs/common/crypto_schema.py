@@ -13,7 +13,7 @@ in a document (variables only) and, for ``search``, lets only callers who may re
 in plaintext use it.
 
 Both are linked from :data:`SPEC_URL` and composed with ``@composeDirective``; the gateway
-reads them from the supergraph (``gateway/crypto/fields.py``).
+reads them from the supergraph (``gateway/encrypted_fields.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.crypto.fields import EncryptedFields
+from gateway.encrypted_fields import EncryptedFields
 from gateway.errors import SupergraphError
 from gateway.supergraph import load_supergraph, read_supergraph
 from tests.crypto.stack import SUPERGRAPH

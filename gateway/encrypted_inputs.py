@@ -24,7 +24,7 @@ from graphql.language import (
     VariableNode,
 )
 
-from .fields import EncryptedFields
+from .encrypted_fields import EncryptedFields
 
 __all__ = ["RESERVED_PREFIX", "plaintext_variables_rule"]
 

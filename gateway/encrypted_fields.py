@@ -30,9 +30,9 @@ from graphql.utilities import value_from_ast_untyped
 
 from tandem_shared.crypto import SPEC_URL
 
-from ..errors import SupergraphError
-from ..supergraph import Supergraph
-from .masks import NO_MASK, MaskError, mask_function
+from .crypto.masks import NO_MASK, MaskError, mask_function
+from .errors import SupergraphError
+from .supergraph import Supergraph
 
 __all__ = ["EncryptedField", "EncryptedFields", "EncryptedInput"]
 
