@@ -238,9 +238,8 @@ class Shaper:
             )
             return (_ENUM, frozenset(gql_type.values), gql_type.name, owner, hidden)
         if is_leaf_type(gql_type):
-            check = SCALAR_CHECKS.get(gql_type.name) or FORMAT_CHECKS.get(
-                gql_type.specified_by_url or ""
-            )
+            format_url = getattr(gql_type, "specified_by_url", None) or ""
+            check = SCALAR_CHECKS.get(gql_type.name) or FORMAT_CHECKS.get(format_url)
             if check is None:
                 return (_LEAF,)
             return (_SCALAR, check[0], gql_type.name, check[1], owner)
