@@ -4,7 +4,7 @@ An *envelope* is the text a subgraph stores and returns for a marked field::
 
     t1.<kid>.<sealed data key>.<nonce>.<ciphertext>      (each part base64url, no padding)
 
-- ``t1``: the format version; ``kid``: the key version (``subgraphs.common.crypto_keys``).
+- ``t1``: the format version; ``kid``: the key version (``tandem_shared.crypto_keys``).
 - *sealed data key*: a random AES-256 data key (DEK), sealed with HPKE (RFC 9180: X25519,
   HKDF-SHA256, AES-256-GCM; ``info`` binds the format and ``kid``) to the key version's public
   key. A writer makes one DEK and reuses it for many values; only a holder of the key

@@ -12,7 +12,7 @@ INSERT or UPDATE carries its envelope instead, bound to the row's entity id, and
 index column (if any) the value's token: a plain value of a marked column cannot reach the
 database through the ORM. A value that already is an envelope (returned by a read, written by
 ``tandem keys rewrap``) is stored as it is. The keys come from the environment
-(:class:`FieldKeys`, see :mod:`subgraphs.common.crypto_keys`).
+(:class:`FieldKeys`, see :mod:`tandem_shared.crypto_keys`).
 
 :func:`encrypted_columns` lists a metadata's marked columns, for ``tandem keys``.
 """

@@ -1,7 +1,7 @@
 """Bearer-token authentication for programs: provider-signed JWTs and, where set up, opaque tokens.
 
 A request's ``Authorization: Bearer <token>`` (RFC 6750 section 2.1) becomes a
-:class:`~subgraphs.common.tokens.Principal`, or an :class:`AuthenticationError` (401, code
+:class:`~tandem_shared.tokens.Principal`, or an :class:`AuthenticationError` (401, code
 ``UNAUTHENTICATED``) whose ``reason`` is short, fixed text, safe to log: it never holds the
 token. When the provider cannot be asked, :class:`AuthenticationUnavailable` (503).
 

@@ -9,7 +9,7 @@
 - *admin*: :meth:`FieldCrypto.routes` (``/admin/crypto/graphql``, auditors read the log).
 
 :meth:`FieldCrypto.from_environment` builds it from the keyring settings
-(``subgraphs/common/crypto_keys.py``) and ``TANDEM_AUDIT_DATABASE_URL`` (default: SQLite
+(``tandem_shared/crypto_keys.py``) and ``TANDEM_AUDIT_DATABASE_URL`` (default: SQLite
 ``<data dir>/gateway-audit.db``); it is None for a supergraph with no encrypted field. Without
 a policy enforcer nobody may read an encrypted field in any form, and :meth:`FieldCrypto.closed`
 (what a gateway built without one uses) holds no keys at all: every encrypted field is denied

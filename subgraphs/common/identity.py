@@ -1,7 +1,7 @@
 """Subgraphs trust only the gateway: an ASGI guard that demands its signed identity token.
 
 Every HTTP request except the public paths (``/health``) must carry
-``Authorization: Bearer <token>`` with a valid gateway token (:mod:`subgraphs.common.tokens`)
+``Authorization: Bearer <token>`` with a valid gateway token (:mod:`tandem_shared.tokens`)
 for this subgraph's audience and this very body (its ``bh`` claim: the body is read whole, at
 most 8 MiB, before anything else happens); ``_entities`` and ``_service`` are no exception.
 Each token is admitted once per process (its ``jti`` is remembered until it expires), so a

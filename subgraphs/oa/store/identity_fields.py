@@ -1,7 +1,7 @@
 """An employee's encrypted fields: setting phone and ID-card number, finding by ID-card number.
 
 The values are checked (:mod:`subgraphs.common.crypto_formats`) and assigned in plain; the
-flush seals them (:mod:`subgraphs.common.crypto_orm`), so the database only ever holds
+flush seals them (:mod:`tandem_shared.crypto_orm`), so the database only ever holds
 envelopes. Finding by ID-card number compares the blind index, never a plaintext.
 """
 

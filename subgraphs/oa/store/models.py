@@ -108,7 +108,7 @@ class Employee(Base):
     department_id: Mapped[str] = mapped_column(ForeignKey("oa_departments.id"), index=True)
     manager_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id"))
     phone: Mapped[str | None] = mapped_column(Text, info=encrypted("Employee", "phone"))
-    """An envelope (:mod:`subgraphs.common.crypto_orm` seals a plain value on flush)."""
+    """An envelope (:mod:`tandem_shared.crypto_orm` seals a plain value on flush)."""
     id_card_number: Mapped[str | None] = mapped_column(
         Text, info=encrypted("Employee", "idCardNumber", index="id_card_number_bidx")
     )

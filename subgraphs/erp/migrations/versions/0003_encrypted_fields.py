@@ -3,7 +3,7 @@
 ``erp_customers.phone`` and ``erp_employee_salaries.salary`` become ``TEXT`` (an envelope is
 ~200 characters); a salary's plaintext becomes the JSON of its ``Money``
 (``"18000.00 CNY"`` -> ``{"amount": "18000.00", "currency": "CNY"}``). Plain values already
-stored are sealed in place with the keyring's active key (:mod:`subgraphs.common.crypto_orm`).
+stored are sealed in place with the keyring's active key (:mod:`tandem_shared.crypto_orm`).
 
 Revision ID: 0003
 Revises: 0002

@@ -116,5 +116,5 @@ class EmployeeSalary(Base):
         Text, info=encrypted("Employee", "salary", key="employee_id")
     )
     """The envelope of the ``Money`` as JSON, ``{"amount": "18000.00", "currency": "CNY"}``
-    (:mod:`subgraphs.common.crypto_orm` seals the plain JSON on flush)."""
+    (:mod:`tandem_shared.crypto_orm` seals the plain JSON on flush)."""
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -30,7 +30,7 @@ class Supplier(Base):
     bank_account: Mapped[str | None] = mapped_column(
         String(500), info=encrypted("Supplier", "bankAccount")
     )
-    """An envelope (:mod:`subgraphs.common.crypto_orm` seals a plain value on flush)."""
+    """An envelope (:mod:`tandem_shared.crypto_orm` seals a plain value on flush)."""
     rating: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
 

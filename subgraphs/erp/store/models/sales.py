@@ -27,7 +27,7 @@ class Customer(Base):
     customer_no: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(Text, info=encrypted("Customer", "phone"))
-    """An envelope (:mod:`subgraphs.common.crypto_orm` seals a plain value on flush)."""
+    """An envelope (:mod:`tandem_shared.crypto_orm` seals a plain value on flush)."""
     currency: Mapped[str] = mapped_column(String(3))
     credit_limit: Mapped[Decimal] = mapped_column(DecimalAmount())
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())

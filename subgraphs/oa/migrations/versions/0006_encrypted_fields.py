@@ -2,7 +2,7 @@
 
 ``phone`` becomes ``TEXT`` (an envelope is ~200 characters); ``id_card_number_bidx`` is the
 blind index of ``id_card_number`` (equality search). Plain values already stored are sealed
-in place with the keyring's active key (:mod:`subgraphs.common.crypto_orm`), so no plaintext
+in place with the keyring's active key (:mod:`tandem_shared.crypto_orm`), so no plaintext
 of either column survives the upgrade.
 
 Revision ID: 0006
