@@ -71,7 +71,7 @@ def run_supergraph(
     try:
         for gateway_name in GATEWAYS:
             gateways[gateway_name] = start_gateway(
-                gateway_name, path, log_dir, node=args.node, python=args.python
+                gateway_name, path, log_dir / name, node=args.node, python=args.python
             )
         seen_classes: set[tuple[str, str]] = set()
         for query in queries:
@@ -94,14 +94,27 @@ def run_supergraph(
             small = minimize(query, supergraph.api_schema, still_differs, budget=args.budget)
             small_answers = _ask_all(gateways, small)
             small_outcome = _outcome(small_answers)
-            report.findings.append(
-                Finding(name, small_outcome.kind or outcome.kind,
-                        small_outcome.path or outcome.path, query, small, small_answers)
-            )  # fmt: skip
+            finding = Finding(
+                name,
+                small_outcome.kind or outcome.kind,
+                small_outcome.path or outcome.path,
+                query,
+                small,
+                small_answers,
+            )
+            report.findings.append(finding)
+            _print_finding(finding)
     finally:
         for gateway in gateways.values():
             gateway.stop()
     return report
+
+
+def _print_finding(finding: Finding) -> None:
+    print(f"\n[{finding.supergraph}] {finding.kind} at {finding.path}\n{finding.minimized}")
+    for gateway_name, body in finding.answers.items():
+        print(f"  {gateway_name}: {json.dumps(body, sort_keys=True)[:400]}")
+    print(flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,25 +133,29 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = args.logs or Path(tempfile.mkdtemp(prefix="difftest-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     reports: list[SupergraphReport] = []
+    failed: list[str] = []
     for item in args.supergraph:
         name, _, file = item.partition("=")
         if not file:
             parser.error(f"--supergraph {item!r}: expected NAME=FILE")
         try:
             report = run_supergraph(name, Path(file), args, log_dir)
-        except GatewayError as error:
-            print(f"{name}: {error}", file=sys.stderr)
-            return 2
+        except GatewayError as error:  # noted; the other supergraphs still run
+            print(f"{name}: {error}", file=sys.stderr, flush=True)
+            failed.append(name)
+            continue
         reports.append(report)
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.verdicts.items()))
         print(f"{name:40} {report.operations:5} operations: {counts}", flush=True)
     findings = [f for r in reports for f in r.findings]
-    print(f"\n{sum(r.operations for r in reports)} operations over {len(reports)} supergraphs; "
+    verdicts: Counter[str] = Counter()
+    for report in reports:
+        verdicts.update(report.verdicts)
+    print(f"\n{sum(r.operations for r in reports)} operations over {len(reports)} supergraphs"
+          f" ({', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}); "
           f"{len(findings)} Tandem-alone classes")  # fmt: skip
-    for finding in findings:
-        print(f"\n[{finding.supergraph}] {finding.kind} at {finding.path}\n{finding.minimized}")
-        for gateway_name, body in finding.answers.items():
-            print(f"  {gateway_name}: {json.dumps(body, sort_keys=True)[:400]}")
+    if failed:
+        print(f"not run (a gateway did not start): {', '.join(failed)}")
     if args.out:
         args.out.write_text(
             json.dumps(
@@ -153,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
             encoding="utf-8",
         )
+    if failed:
+        return 2
     return 1 if findings else 0
 
 

@@ -107,7 +107,8 @@ def start_gateway(
     """Start gateway ``name`` on ``supergraph`` and wait until ``{ __typename }`` answers."""
     port = free_port()
     command = _command(name, supergraph, port, node, python)
-    log_path = log_dir / f"{name}-{supergraph.stem}.log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
     env = {
         **os.environ,
         "SUPERGRAPH": str(supergraph),
