@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import pytest
@@ -36,10 +36,20 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+class ManualClock:
+    """The in-process store's clock, moved by the tests instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
     if request.param == "memory":
-        yield MemorySessionStore()
+        yield MemorySessionStore(clock=ManualClock())
         return
     prefix = request.getfixturevalue("redis_prefix")
     redis = RedisSessionStore(Redis.from_url(request.getfixturevalue("redis_url")), prefix=prefix)
@@ -47,6 +57,29 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
         yield redis
     finally:
         await redis.aclose()
+
+
+async def past_its_ttl(
+    store: SessionStore, seconds: int, probe: Callable[[], Awaitable[object]]
+) -> None:
+    """Let ``seconds`` of TTL pass: the in-process store's clock moves on; Redis expires keys
+    itself, so wait until ``probe()`` answers None (the expiry observed, a hang caught)."""
+    if isinstance(store, MemorySessionStore):
+        clock = store._clock
+        assert isinstance(clock, ManualClock)
+        clock.now += seconds + 0.001
+        return
+    deadline = time.monotonic() + seconds + 10
+    while await probe() is not None:
+        assert time.monotonic() < deadline, "the key outlived its TTL by 10 s"
+        await asyncio.sleep(0.05)
+
+
+async def _pending_key(store: SessionStore, state: str) -> object:
+    """The pending login's Redis value, read without taking it (None once expired)."""
+    assert isinstance(store, RedisSessionStore)
+    digest = hashlib.sha256(state.encode()).hexdigest()
+    return await store._redis.get(f"{store._prefix}login:{digest}")
 
 
 def session(subject: str = "user-1", sid: str | None = "sid-1", **changes: object) -> Session:
@@ -87,7 +120,8 @@ async def test_redis_keys_are_hashes_of_the_id(redis_url: str, redis_prefix: str
 
 async def test_a_session_expires_with_its_ttl(store: SessionStore) -> None:
     session_id = await store.create(session(), ttl=1)
-    await asyncio.sleep(1.1)
+    assert await store.load(session_id) is not None
+    await past_its_ttl(store, 1, lambda: store.load(session_id))
     assert await store.load(session_id) is None
     assert not await store.save(session_id, session())  # an update does not bring it back
     assert await store.load(session_id) is None
@@ -134,7 +168,7 @@ async def test_a_pending_login_is_taken_once(store: SessionStore) -> None:
 
 async def test_a_pending_login_expires(store: SessionStore) -> None:
     await store.put_pending("state-1", PendingLogin("n", "v", "/", "b"), ttl=1)
-    await asyncio.sleep(1.1)
+    await past_its_ttl(store, 1, lambda: _pending_key(store, "state-1"))
     assert await store.take_pending("state-1") is None
 
 
@@ -169,7 +203,7 @@ async def test_the_refresh_lock_gives_up_after_its_timeout(store: SessionStore) 
         started = time.monotonic()
         async with store.refresh_lock(session_id, timeout=0.2) as second:
             assert not second
-        assert 0.15 < time.monotonic() - started < 2
+        assert 0.15 < time.monotonic() - started < 15  # it waited; the upper bound: no hang
 
 
 class CountingRefresher:

@@ -523,4 +523,4 @@ def test_a_provider_of_its_own_starts_fast_and_stops_by_pid() -> None:
         assert list(provider.users) == ["alice"]
     assert provider.process.poll() is not None
     assert not _port_open(provider.port)
-    assert startup < 10.0, f"startup took {startup:.2f}s"
+    assert startup < 60.0, f"startup took {startup:.2f}s"  # a hang, not a slow machine
