@@ -20,7 +20,7 @@ from gateway.auth.integrators import (
 )
 from gateway.errors import TandemError
 from gateway.shared_state import ServiceUnavailable
-from tests.processes.redis_server import PrivateRedis, redis_server_binary
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 pytestmark = [
     pytest.mark.anyio,
@@ -29,8 +29,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"), durable=True, fsync="everysec")
     server.start()
     try:
         yield server
@@ -39,18 +39,18 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def running(redis: PrivateRedis) -> Iterator[PrivateRedis]:
+def running(redis: RedisServer) -> Iterator[RedisServer]:
     """The private Redis, up at the start of the test and again after it."""
-    if redis.process is None:
+    if redis.child is None:
         redis.start()
     yield redis
-    if redis.process is None:
+    if redis.child is None:
         redis.start()
 
 
 @asynccontextmanager
 async def _limiter(
-    redis: PrivateRedis, on_store_failure: StoreFailure
+    redis: RedisServer, on_store_failure: StoreFailure
 ) -> AsyncIterator[RedisRateLimiter]:
     limiter = RedisRateLimiter(
         redis.url, prefix=f"t:{on_store_failure}:", on_store_failure=on_store_failure
@@ -66,7 +66,7 @@ def _outage_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_closed_refuses_with_a_retry_delay_while_redis_is_away(
-    running: PrivateRedis, caplog: pytest.LogCaptureFixture
+    running: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="tandem.auth")
     async with _limiter(running, "closed") as limiter:
@@ -89,7 +89,7 @@ async def test_closed_refuses_with_a_retry_delay_while_redis_is_away(
 
 
 async def test_open_lets_requests_through_counted_by_this_replica(
-    running: PrivateRedis, caplog: pytest.LogCaptureFixture
+    running: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="tandem.auth")
     async with _limiter(running, "open") as limiter:

@@ -24,11 +24,11 @@ import httpx
 import pytest
 
 from tests.auth.test_sso_support import session_cookie, sign_in
-from tests.processes.redis_server import PrivateRedis, redis_server_binary
 from tests.support.gateway_process import tandem_command
 from tests.support.oidc import browser
 from tests.support.oidc.fixture import OidcProvider
 from tests.support.processes import REPO_ROOT, free_port
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 SUPERGRAPH = Path(__file__).with_name("sample_supergraph.graphql")
 pytestmark = pytest.mark.skipif(redis_server_binary() is None, reason="needs redis-server")
@@ -40,7 +40,7 @@ class Served:
 
     base: str
     log: IO[bytes]
-    redis: PrivateRedis
+    redis: RedisServer
 
     def output(self) -> str:
         self.log.seek(0)
@@ -59,7 +59,7 @@ class Served:
 def served(
     oidc_provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    redis = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    redis = RedisServer(tmp_path_factory.mktemp("redis"), durable=True, fsync="everysec")
     redis.start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
