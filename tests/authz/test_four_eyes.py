@@ -118,7 +118,9 @@ async def test_one_of_two_simultaneous_approvals_applies(four_eyes: FourEyes) ->
     applied = [r for r in results if not isinstance(r, BaseException)]
     refused = [r for r in results if isinstance(r, BaseException)]
     assert len(applied) == 1 and len(refused) == 1
-    assert isinstance(refused[0], PolicyConflict) and "decided meanwhile" in str(refused[0])
+    # the loser read the request after the winner decided it, or before: CONFLICT either way
+    assert isinstance(refused[0], PolicyConflict), refused[0]
+    assert "decided meanwhile" in str(refused[0]) or "is APPROVED, not PENDING" in str(refused[0])
     assert await four_eyes.store.head() == 2
     assert SALARY.line in (await four_eyes.store.load()).lines
     request = await four_eyes.get(held.request.id)
