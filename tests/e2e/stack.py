@@ -31,6 +31,7 @@ import httpx
 import redis
 
 from tests.support.fixtures import write_supergraph
+from tests.support.gateway_process import tandem_command
 from tests.support.processes import REPO_ROOT, free_port
 from tests.support.spawn import Child, spawn
 
@@ -204,12 +205,6 @@ def subgraph_command(name: str, port: int, module: str | None = None) -> list[st
     """``python -m subgraphs.<name> --port <port>`` (or another module taking ``--port``)."""
     target = module or f"subgraphs.{name}"
     return [sys.executable, "-m", target, "--port", str(port), "--log-level", "warning"]
-
-
-def tandem_command() -> list[str]:
-    """The installed ``tandem`` script of this interpreter's environment."""
-    script = Path(sys.executable).with_name("tandem")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "gateway.cli"]
 
 
 # -- people and the gateway ---------------------------------------------------------------
