@@ -12,7 +12,7 @@ from gateway.errors import TandemError
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
 
-SUPERGRAPH = Path(__file__).parents[1] / "planner" / "supergraphs" / "zoo.graphql"
+SUPERGRAPH = Path(__file__).parents[2] / "tools" / "difftest" / "zoo" / "supergraph.graphql"
 
 
 @pytest.mark.parametrize("query", ["{}", "{ owners {} }", "query Q { owners { pets { } } }"])
