@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import casbin  # type: ignore[import-untyped]
 from casbin import persist
@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_DENY",
     "Decision",
     "PolicyEnforcer",
+    "PolicySource",
     "glob_match",
     "model_columns",
     "policy_tokens",
@@ -62,6 +63,20 @@ class Decision:
     def by_default(self) -> bool:
         """No rule matched: the configured default decided."""
         return self.rule in (DEFAULT_ALLOW, DEFAULT_DENY)
+
+
+class PolicySource(Protocol):
+    """What the decisions of visibility and encrypted fields read of a policy: a
+    :class:`PolicyEnforcer`, or a stand-in (a deny-all policy when there is none)."""
+
+    @property
+    def version(self) -> int: ...
+
+    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
+
+    def conditional_grants(
+        self, principal: Principal | None, coordinate: str, action: str
+    ) -> list[tuple[Relation, str]]: ...
 
 
 @dataclass(slots=True)

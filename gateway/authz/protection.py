@@ -18,7 +18,7 @@ caller may have, as it meets it, and so gets
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from graphql import (
     GraphQLArgument,
@@ -41,33 +41,19 @@ from ..encrypted_fields import EncryptedFields
 from ..operation import FieldSelection, InlineSelection, Selection
 from .decision import Denial
 from .encrypted import PLAIN, FieldDecision, Grants, decide_field
-from .enforcer import DEFAULT_DENY, Decision
+from .enforcer import DEFAULT_DENY, Decision, PolicySource
 from .relations import Relation, attribute_selection
 
 __all__ = [
     "KEY_ALIAS",
     "DenyAll",
     "EncryptedWalk",
-    "FieldPolicy",
     "Protector",
     "literal_plaintexts",
 ]
 
 KEY_ALIAS: Final = "_tandem_entity_key"
 """The response key under which the plan fetches an encrypted field's entity key."""
-
-
-class FieldPolicy(Protocol):
-    """The policy encrypted fields are decided by (``PolicyEnforcer``, or a deny-all one)."""
-
-    @property
-    def version(self) -> int: ...
-
-    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
-
-    def conditional_grants(
-        self, principal: Principal | None, coordinate: str, action: str
-    ) -> list[tuple[Relation, str]]: ...
 
 
 class DenyAll:
@@ -89,7 +75,7 @@ class Protector:
     :class:`EncryptedWalk` per decision asks it."""
 
     def __init__(
-        self, schema: GraphQLSchema, fields: EncryptedFields, enforcer: FieldPolicy
+        self, schema: GraphQLSchema, fields: EncryptedFields, enforcer: PolicySource
     ) -> None:
         self.schema = schema
         self.fields = fields

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from graphql import GraphQLSchema, build_ast_schema, parse, print_schema
 from graphql.language import (
@@ -45,28 +45,14 @@ from tandem_shared.tokens import Principal
 
 from ..caching import BoundedCache
 from .arguments import SearchedFields, decide_argument
-from .enforcer import Decision
-from .relations import Relation
+from .enforcer import Decision, PolicySource
 
-__all__ = ["VISIBILITY_SUBJECT", "PolicySource", "SchemaVisibility", "visible_schema"]
+__all__ = ["VISIBILITY_SUBJECT", "SchemaVisibility", "visible_schema"]
 
 VISIBILITY_SUBJECT: Final = "tandem:schema-visibility"  # never name it in a policy
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
 _Fields = InterfaceTypeDefinitionNode | ObjectTypeDefinitionNode
-
-
-class PolicySource(Protocol):
-    """What visibility needs of an enforcer (``PolicyEnforcer`` has it)."""
-
-    @property
-    def version(self) -> int: ...
-
-    def decide(self, principal: Principal | None, coordinate: str, action: str) -> Decision: ...
-
-    def conditional_grants(
-        self, principal: Principal | None, coordinate: str, action: str
-    ) -> list[tuple[Relation, str]]: ...
 
 
 class SchemaVisibility:
