@@ -25,7 +25,7 @@ dictionary look-ups before its fetches go out.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +119,7 @@ class Gateway:
         visibility: SchemaVisibility | None = None,
         crypto: FieldCrypto | None = None,
         request_deadline: float = DEFAULT_DEADLINE,
+        shared_subgraphs: Callable[[str], bool] | None = None,
         suggestions: bool = True,
         limits: CallerLimits | None = None,
         cache_bytes: int = 64 * 2**20,
@@ -169,7 +170,12 @@ class Gateway:
             name for name, meta in supergraph.types.items() if meta.kind == "object"
         )
         self.executor = PlanExecutor(
-            self.transport, urls, object_types, deadline=request_deadline, cache_size=cache_size
+            self.transport,
+            urls,
+            object_types,
+            deadline=request_deadline,
+            cache_size=cache_size,
+            shared_subgraphs=shared_subgraphs,
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         # bounded in entries and in estimated bytes: documents a quarter, plans the rest
@@ -389,7 +395,11 @@ class Gateway:
         prepared = self.prepare(query, parsed, operation, values, principal, labels)
         # execute
         data, errors = await self.executor.execute(
-            prepared.plan, values, self._identity_headers(principal)
+            prepared.plan,
+            values,
+            self._identity_headers(principal),
+            shared=kind == "query",
+            caller=principal,
         )
         introspection = None
         if prepared.introspection is not None:

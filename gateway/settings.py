@@ -92,6 +92,7 @@ SecondsMap = Annotated[dict[str, float], NoDecode, BeforeValidator(_split_map)]
 BytesMap = Annotated[
     dict[str, Annotated[int, Field(ge=1024)]], NoDecode, BeforeValidator(_split_map)
 ]
+FlagMap = Annotated[dict[str, bool], NoDecode, BeforeValidator(_split_map)]
 Port = Annotated[int, Field(ge=0, le=65535)]
 
 SECRET_SETTINGS = (
@@ -166,6 +167,15 @@ class Settings(BaseSettings):
     )
     subgraph_max_response_sizes: BytesMap = Field(
         default_factory=dict, description="per-subgraph maximum answer sizes: `NAME=BYTES,...`"
+    )
+    subgraph_deduplication: bool = Field(
+        True,
+        description="identical queries to a subgraph in flight at once, for the same caller, "
+        "share one call (never mutations)",
+    )
+    subgraph_deduplications: FlagMap = Field(
+        default_factory=dict,
+        description="per-subgraph deduplication: `NAME=true|false,...`",
     )
     subgraph_ca_file: Path | None = Field(
         None, description="PEM CA bundle trusted for https:// subgraphs (unset: the system's)"
@@ -544,6 +554,10 @@ class Settings(BaseSettings):
     def timeouts(self) -> dict[str, float]:
         """Per-subgraph timeouts with ``"*"`` for every other subgraph."""
         return {"*": self.subgraph_timeout, **self.subgraph_timeouts}
+
+    def deduplicates(self, subgraph: str) -> bool:
+        """Whether identical queries to ``subgraph`` in flight at once share one call."""
+        return self.subgraph_deduplications.get(subgraph, self.subgraph_deduplication)
 
     def environ(self) -> dict[str, str]:
         """These settings as ``TANDEM_*`` strings, for the component parsers that take an

@@ -15,7 +15,7 @@ not one per sequential fetch (issue 11).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import orjson
@@ -61,6 +61,7 @@ class PlanExecutor:
         *,
         deadline: float = DEFAULT_DEADLINE,
         cache_size: int = 1000,
+        shared_subgraphs: Callable[[str], bool] | None = None,
     ) -> None:
         if not deadline > 0:
             raise ValueError(f"the request deadline must be positive seconds, not {deadline!r}")
@@ -68,6 +69,8 @@ class PlanExecutor:
         self.urls = urls
         self.object_types = object_types
         self.deadline = deadline
+        # whether a subgraph's identical queries in flight at once share one call (in_flight.py)
+        self.shared_subgraphs = shared_subgraphs or (lambda name: True)
         # representation builders per fetch, kept as long as a plan cache of this size would
         self.builders: BoundedCache[int, tuple[Any, Builder]] = BoundedCache(cache_size)
 
@@ -85,9 +88,16 @@ class PlanExecutor:
         plan: QueryPlan,
         variables: Mapping[str, Any],
         headers_for: HeadersFor | None = None,
+        *,
+        shared: bool = False,
+        caller: Hashable = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Run ``plan``; ``headers_for(service_name, body)`` gives extra headers per request."""
-        run = _Run(self, variables, headers_for)
+        """Run ``plan``; ``headers_for(service_name, body)`` gives extra headers per request.
+
+        ``shared``: the plan only reads (a query operation), so its requests may share calls
+        with identical ones in flight; ``caller``: everything of the caller its subgraph
+        requests carry (the principal its identity tokens name): only equal callers share."""
+        run = _Run(self, variables, headers_for, (caller,) if shared else None)
         run.deadline_at = asyncio.get_running_loop().time() + self.deadline
         if plan.node is not None:
             await run.node(plan.node)
@@ -100,10 +110,12 @@ class _Run:
         executor: PlanExecutor,
         variables: Mapping[str, Any],
         headers_for: HeadersFor | None,
+        share_as: tuple[Hashable] | None,
     ) -> None:
         self.executor = executor
         self.variables = variables
         self.headers_for = headers_for
+        self.share_as = share_as  # (caller,) when the plan's requests may share calls
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
         self.deadline_at = 0.0
@@ -156,6 +168,11 @@ class _Run:
             variables=variables or None,
             headers=self.headers_for(name, body) if self.headers_for else None,
             body=body,
+            share_key=(
+                (name, body, self.share_as)
+                if self.share_as is not None and self.executor.shared_subgraphs(name)
+                else None
+            ),
         )
         deadline = asyncio.timeout(remaining)
         try:

@@ -11,18 +11,22 @@ An answer is read up to its subgraph's size limit (``max_response_bytes``, per s
 before the body is read, a chunked body fails as soon as what arrived passes the limit, and the
 connection is dropped rather than drained (``SUBGRAPH_RESPONSE_TOO_LARGE``). The gateway's
 memory for one answer is therefore bounded by the limit, not by what the subgraph sends.
+
+Requests with the same ``share_key`` in flight at once share one call (``in_flight.py``).
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
 import httpx
 import orjson
+
+from .in_flight import Answer, InFlight
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -55,6 +59,9 @@ class SubgraphRequest:
     headers: Mapping[str, str] | None = None
     body: bytes | None = None
     """The encoded payload, when the caller made it (the identity token is bound to it)."""
+    share_key: Hashable | None = None
+    """Requests with the same key in flight at once share one call (``in_flight.py``); None:
+    never shared. The executor sets it for queries only."""
 
 
 class SubgraphError(Exception):
@@ -140,6 +147,7 @@ class AiohttpTransport:
         self.ssl_context = ssl_context  # https:// subgraphs (gateway/executor/tls.py)
         self.session: aiohttp.ClientSession | None = None
         self._timeouts: dict[str, aiohttp.ClientTimeout] = {}
+        self.in_flight = InFlight()
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
@@ -155,6 +163,10 @@ class AiohttpTransport:
         return self.session
 
     async def send(self, request: SubgraphRequest) -> dict[str, Any]:
+        status, content = await self.in_flight.fetch(request.share_key, lambda: self._call(request))
+        return decode_response(request.service_name, status, content)
+
+    async def _call(self, request: SubgraphRequest) -> Answer:
         name = request.service_name
         headers = _HEADERS if not request.headers else {**_HEADERS, **request.headers}
         seconds = self.timeouts.get(name, self.timeout)
@@ -181,7 +193,7 @@ class AiohttpTransport:
             raise SubgraphError(
                 name, f"subgraph {name} is unreachable ({type(error).__name__})"
             ) from None
-        return decode_response(name, status, content)
+        return status, content
 
     async def close(self) -> None:
         if self.session is not None:
@@ -229,6 +241,7 @@ class HttpTransport:
         self.max_response_sizes = dict(max_response_sizes or {})
         self.ssl_context = ssl_context  # https:// subgraphs (gateway/executor/tls.py)
         self.clients: dict[str, httpx.AsyncClient] = {}
+        self.in_flight = InFlight()
 
     def _client(self, service_name: str) -> httpx.AsyncClient:
         client = self.clients.get(service_name)
@@ -246,6 +259,10 @@ class HttpTransport:
         return client
 
     async def send(self, request: SubgraphRequest) -> dict[str, Any]:
+        status, content = await self.in_flight.fetch(request.share_key, lambda: self._call(request))
+        return decode_response(request.service_name, status, content)
+
+    async def _call(self, request: SubgraphRequest) -> Answer:
         headers = _HEADERS if not request.headers else {**_HEADERS, **request.headers}
         name = request.service_name
         timeout = self.timeouts.get(name, self.timeout)
@@ -278,7 +295,7 @@ class HttpTransport:
             raise SubgraphError(
                 name, f"subgraph {name} is unreachable ({type(error).__name__})"
             ) from None
-        return decode_response(name, status, b"".join(chunks))
+        return status, b"".join(chunks)
 
     async def close(self) -> None:
         for client in self.clients.values():

@@ -204,6 +204,7 @@ def build_app(
         subgraph_urls=dict(settings.subgraph_urls),
         transport=transport,
         request_deadline=settings.request_deadline,
+        shared_subgraphs=settings.deduplicates,
         suggestions=suggestions_wanted(
             settings.validation_suggestions, production=settings.production
         ),

@@ -13,6 +13,9 @@ nothing is shared between tests:
     answers HTTP 200 with that JSON, whatever was asked;
 ``/hang/<tag>/graphql``
     reads the request and answers nothing until the client hangs up;
+``/held/<tag>/graphql``
+    holds each request until ``POST /_release/<tag>``, then forwards it as ``pass`` does
+    (requests arriving after the release pass at once), so a test decides when answers come;
 ``/big/<bytes>/<tag>/graphql``, ``/big-declared/<bytes>/<tag>/graphql``
     answers HTTP 200 with a valid GraphQL response of exactly ``<bytes>`` bytes (one long
     string in ``announcements``), streamed in 64 KiB chunks as the client reads them, chunked
@@ -60,6 +63,7 @@ def create_proxy(upstream: str) -> Starlette:
     """The proxy's ASGI app, forwarding to ``upstream`` where a mode says so."""
     counts: Counter[str] = Counter()
     streams: dict[str, dict[str, Any]] = {}
+    releases: dict[str, asyncio.Event] = {}
     client = httpx.AsyncClient(timeout=30.0, trust_env=False)
 
     async def forward(body: bytes) -> Response:
@@ -76,6 +80,9 @@ def create_proxy(upstream: str) -> Starlette:
         counts[tag] += 1
         body = await request.body()
         if mode == "pass":
+            return await forward(body)
+        if mode == "held":
+            await releases.setdefault(tag, asyncio.Event()).wait()
             return await forward(body)
         if mode == "other":
             return await forward(orjson.dumps({"query": "{ __typename }"}))
@@ -94,6 +101,10 @@ def create_proxy(upstream: str) -> Starlette:
     async def count(request: Request) -> Response:
         return JSONResponse({"count": counts[request.path_params["tag"]]})
 
+    async def release(request: Request) -> Response:
+        releases.setdefault(request.path_params["tag"], asyncio.Event()).set()
+        return Response(b"", 204)
+
     async def stream(request: Request) -> Response:
         return JSONResponse(streams.get(request.path_params["tag"], {"state": "none", "sent": 0}))
 
@@ -101,6 +112,7 @@ def create_proxy(upstream: str) -> Starlette:
         routes=[
             Route("/_count/{tag}", count, methods=["GET"]),
             Route("/_stream/{tag}", stream, methods=["GET"]),
+            Route("/_release/{tag}", release, methods=["POST"]),
             Route("/{rest:path}", graphql, methods=["POST"]),
         ]
     )
@@ -179,7 +191,7 @@ class FaultProxy:
     port: int
 
     def url(self, mode: str, tag: str) -> str:
-        """The GraphQL URL of ``mode`` (``pass``, ``other``, ``hang``) for ``tag``."""
+        """The GraphQL URL of ``mode`` (``pass``, ``other``, ``hang``, ``held``) for ``tag``."""
         return f"http://127.0.0.1:{self.port}/{mode}/{tag}/graphql"
 
     def answering(self, answer: Any, tag: str) -> str:
@@ -199,6 +211,10 @@ class FaultProxy:
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
+
+    def release(self, tag: str) -> None:
+        """Let the ``held`` requests for ``tag`` go on (and every later one)."""
+        httpx.post(f"http://127.0.0.1:{self.port}/_release/{tag}", timeout=10.0).raise_for_status()
 
     def count(self, tag: str) -> int:
         """How many requests arrived for ``tag``."""
@@ -227,6 +243,7 @@ def _answers(proxy: FaultProxy) -> bool:
     except httpx.TransportError:
         return False
     return True
+
 
 if __name__ == "__main__":
     main()
