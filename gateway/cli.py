@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -31,6 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = commands.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("--supergraph", required=True)
     plan.add_argument("--operation-name")
+    plan.add_argument("--variables", help="the operation's variables as JSON (for its cost)")
+    plan.add_argument(
+        "--list-size", type=int, default=None, help="items assumed in a list without @listSize"
+    )
     plan.add_argument("query", help="the GraphQL operation text, or @FILE")
 
     from .config_cli import add_config_parser, run_config
@@ -116,8 +121,24 @@ def _plan(args: argparse.Namespace) -> int:
     if query.startswith("@"):
         with open(query[1:], encoding="utf-8") as handle:
             query = handle.read()
-    gateway = Gateway(load_supergraph(args.supergraph))
-    print(gateway.plan(query, args.operation_name))
+    from .demand import CostSchema, DemandControl, DemandSettings
+
+    supergraph = load_supergraph(args.supergraph)
+    demand = DemandSettings(mode="off")
+    if args.list_size is not None:
+        demand = DemandSettings(mode="off", default_list_size=args.list_size)
+    gateway = Gateway(supergraph, demand=DemandControl(CostSchema.of(supergraph.schema), demand))
+    try:
+        variables = json.loads(args.variables) if args.variables else None
+    except json.JSONDecodeError as error:
+        raise TandemError(f"--variables is not JSON: {error}", code="BAD_USER_INPUT") from None
+    if variables is not None and not isinstance(variables, dict):
+        raise TandemError("--variables must be a JSON object", code="BAD_USER_INPUT")
+    print(gateway.plan(query, args.operation_name, variables))
+    estimate = gateway.estimate(query, args.operation_name, variables)
+    print(f"Estimated cost: {estimate.cost} (default list size {demand.default_list_size})")
+    for problem in estimate.problems:
+        print(f"  {problem}")
     asyncio.run(gateway.close())
     return 0
 

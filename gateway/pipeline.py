@@ -60,6 +60,7 @@ from .authz.visibility import SchemaVisibility
 from .caching import BoundedCache
 from .caller_validation import CallerValidation
 from .crypto.runtime import FieldCrypto
+from .demand import CostSchema, DemandControl, DemandSettings, Estimate
 from .encrypted_inputs import plaintext_variables_rule
 from .errors import OperationError, TandemError
 from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
@@ -123,8 +124,13 @@ class Gateway:
         suggestions: bool = True,
         limits: CallerLimits | None = None,
         cache_bytes: int = 64 * 2**20,
+        demand: DemandControl | None = None,
     ) -> None:
         self.supergraph = supergraph
+        # operation costs (gateway/demand/): estimated, refused or charged before execution
+        self.demand = demand or DemandControl(
+            CostSchema.of(supergraph.schema), DemandSettings(mode="off")
+        )
         self.tokens = tokens
         self.authorizer = authorizer
         self.visibility = visibility
@@ -189,6 +195,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self.transport.close()
+        await self.demand.close()
 
     # -- phases ------------------------------------------------------------------------------
 
@@ -279,19 +286,7 @@ class Gateway:
     ) -> PreparedOperation:
         """The plan and shaper of ``operation`` for ``principal`` under the active override
         ``labels`` (cached)."""
-        name = operation.name.value if operation.name else None
-        conditions = parsed.conditions.get(name)
-        if conditions is None:
-            conditions = condition_variables(operation, parsed.fragments)
-            parsed.conditions[name] = conditions
-        base_key = (query, name, tuple(bool(variables.get(v)) for v in conditions))
-        base = self._normalized.get(base_key)
-        if base is None:
-            base = self._normalized.put(
-                base_key,
-                self._normalize(parsed, operation, variables),
-                parsed.cost.fields * NORMALIZED_BYTES_PER_FIELD + len(query),
-            )
+        base_key, base = self.normalized(query, parsed, operation, variables)
         decision = self.authorize(base, principal)
         if base.kind == "mutation":  # nothing runs whose result a denial would hide
             refuse_hidden_mutation(self.schema, decision, base.root_type)
@@ -324,6 +319,30 @@ class Gateway:
         return self._prepared.put(
             cache_key, prepared, parsed.cost.fields * PLAN_BYTES_PER_FIELD + len(query)
         )
+
+    def normalized(
+        self,
+        query: str,
+        parsed: _Document,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+    ) -> tuple[tuple[Any, ...], NormalizedOperation]:
+        """``operation`` normalized with the values of the variables its ``@skip``/``@include``
+        read, and the key it is cached under."""
+        name = operation.name.value if operation.name else None
+        conditions = parsed.conditions.get(name)
+        if conditions is None:
+            conditions = condition_variables(operation, parsed.fragments)
+            parsed.conditions[name] = conditions
+        base_key = (query, name, tuple(bool(variables.get(v)) for v in conditions))
+        base = self._normalized.get(base_key)
+        if base is None:
+            base = self._normalized.put(
+                base_key,
+                self._normalize(parsed, operation, variables),
+                parsed.cost.fields * NORMALIZED_BYTES_PER_FIELD + len(query),
+            )
+        return base_key, base
 
     def _capabilities_for(self, labels: frozenset[str]) -> Capabilities:
         capabilities = self._capabilities.get(labels)
@@ -391,6 +410,11 @@ class Gateway:
             )
         values = self.coerce_variables(operation, variables)
         labels = self.override_labels.decide(override_labels)
+        # demand control: over its maximum or the caller's budget, refused before it runs
+        cost = None
+        if self.demand.active:
+            _, base = self.normalized(query, parsed, operation, values)
+            cost = await self.demand.admit(self.demand.estimate(base, values), principal)
         # authorize, plan (each cached)
         prepared = self.prepare(query, parsed, operation, values, principal, labels)
         # execute
@@ -418,6 +442,10 @@ class Gateway:
         response: dict[str, Any] = {"data": shaped}
         if errors:
             response["errors"] = errors
+        if cost is not None:  # the actual cost, for metrics (and the client, if exposed)
+            cost = self.demand.measure(cost, base, values, shaped)
+            if self.demand.settings.expose:
+                response["extensions"] = {"cost": cost.extension()}
         return response
 
     def _protect(self, principal: Principal | None) -> Protect:
@@ -456,6 +484,20 @@ class Gateway:
         operation = self.operation(parsed, operation_name)
         values = self.coerce_variables(operation, variables)
         return self.prepare(query, parsed, operation, values, principal, labels).plan
+
+    def estimate(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        principal: Principal | None = None,
+    ) -> Estimate:
+        """The estimated cost of an operation (``tandem plan``, the benchmark, tests)."""
+        parsed = self.document(query, principal)
+        operation = self.operation(parsed, operation_name)
+        values = self.coerce_variables(operation, variables)
+        _, base = self.normalized(query, parsed, operation, values)
+        return self.demand.estimate(base, values)
 
 
 def _locations(error: GraphQLError) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as _LibrarySettingsError
 
 from .errors import TandemError
+from .demand.control import DemandSettings
 from .limits import CallerLimits, OperationLimits
 
 __all__ = ["SECRET_SETTINGS", "Settings", "SettingsError", "load_settings"]
@@ -89,6 +90,7 @@ StrList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_list)]
 Words = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_words)]
 UrlMap = Annotated[dict[str, str], NoDecode, BeforeValidator(_split_map)]
 SecondsMap = Annotated[dict[str, float], NoDecode, BeforeValidator(_split_map)]
+IntMap = Annotated[dict[str, Annotated[int, Field(ge=1)]], NoDecode, BeforeValidator(_split_map)]
 BytesMap = Annotated[
     dict[str, Annotated[int, Field(ge=1024)]], NoDecode, BeforeValidator(_split_map)
 ]
@@ -107,6 +109,7 @@ _CONFIG_FILE: ContextVar[Path | None] = ContextVar("tandem_config_file", default
 
 _SIGNED_IN = CallerLimits().signed_in  # the defaults live with the limits (gateway/limits.py)
 _ANONYMOUS = CallerLimits().anonymous
+_DEMAND = DemandSettings()  # the defaults live with demand control (gateway/demand/)
 
 
 class Settings(BaseSettings):
@@ -273,6 +276,38 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9-]*$",
         description="request header naming progressive @override labels to activate "
         "(comma separated); empty: only percent(N) labels apply",
+    )
+
+    # -- demand control (gateway/demand/; README: Cost limits) --------------------------------
+    demand_mode: Literal["off", "measure", "enforce"] = Field(
+        "enforce",
+        description="operation costs from @cost/@listSize: `enforce` refuses operations over "
+        "the limits below, `measure` only reports them, `off` computes nothing",
+    )
+    demand_max_cost: int | None = Field(
+        _DEMAND.max_cost,
+        ge=1,
+        description="largest estimated cost of one operation (COST_ESTIMATED_TOO_EXPENSIVE); "
+        "unset: no maximum",
+    )
+    demand_default_list_size: int = Field(
+        _DEMAND.default_list_size,
+        ge=0,
+        description="items a list field is assumed to hold when no @listSize says",
+    )
+    demand_budget_per_minute: int | None = Field(
+        None,
+        ge=1,
+        description="estimated cost each signed-in caller may spend per minute "
+        "(COST_BUDGET_EXCEEDED, 429); unset: no budget",
+    )
+    demand_client_budgets: IntMap = Field(
+        default_factory=dict,
+        description="budgets per minute of given callers: `CLIENT_ID=COST,...` (an "
+        "integrator's client id, or a person's subject)",
+    )
+    demand_expose_cost: bool = Field(
+        False, description="add the estimated and actual cost to responses' `extensions.cost`"
     )
 
     # -- browsers ----------------------------------------------------------------------------
@@ -549,6 +584,17 @@ class Settings(BaseSettings):
         return CallerLimits(
             signed_in=OperationLimits(**{n: getattr(self, f"limit_{n}") for n in names}),
             anonymous=OperationLimits(**{n: getattr(self, f"limit_{n}_anonymous") for n in names}),
+        )
+
+    def demand(self) -> DemandSettings:
+        """The ``demand_*`` settings as demand control's."""
+        return DemandSettings(
+            mode=self.demand_mode,
+            max_cost=self.demand_max_cost,
+            default_list_size=self.demand_default_list_size,
+            budget_per_minute=self.demand_budget_per_minute,
+            client_budgets=dict(self.demand_client_budgets),
+            expose=self.demand_expose_cost,
         )
 
     def timeouts(self) -> dict[str, float]:

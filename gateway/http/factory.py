@@ -47,6 +47,7 @@ from ..authz.runtime import PolicyRuntime, PolicySettings
 from ..authz.visibility import SchemaVisibility
 from ..caller_validation import suggestions_wanted
 from ..crypto.runtime import FieldCrypto
+from ..demand import CostSchema, DemandControl, MemoryCostBudget, RedisCostBudget
 from ..encrypted_fields import EncryptedFields
 from ..executor.tls import subgraph_ssl_context
 from ..executor.transport import AiohttpTransport
@@ -214,6 +215,7 @@ def build_app(
         authorizer=authorizer,
         visibility=visibility,
         crypto=crypto,
+        demand=_demand_control(settings, supergraph),
     )
     app = create_app(
         gateway,
@@ -229,6 +231,16 @@ def build_app(
     if crypto is not None:
         app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
     return app
+
+
+def _demand_control(settings: Settings, supergraph: Supergraph) -> DemandControl:
+    """Operation costs as the ``demand_*`` settings say; budgets in Redis when there is one."""
+    budget = (
+        RedisCostBudget(settings.redis_url, on_store_failure=settings.rate_limit_on_store_failure)
+        if settings.redis_url and settings.demand_mode == "enforce"
+        else MemoryCostBudget()
+    )
+    return DemandControl(CostSchema.of(supergraph.schema), settings.demand(), budget=budget)
 
 
 def _searched_fields(settings: Settings, supergraph: Supergraph) -> SearchedFields:
