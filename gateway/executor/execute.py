@@ -22,6 +22,7 @@ import orjson
 
 from ..caching import BoundedCache
 from ..planner.plan import (
+    BatchNode,
     ContextRewrite,
     FetchNode,
     FlattenNode,
@@ -44,8 +45,9 @@ HeadersFor = Callable[[str, bytes], Mapping[str, str] | None]
 
 DEFAULT_DEADLINE = 30.0
 """Seconds a client request may spend in its plan, all fetches together."""
-Builder = tuple[Callable[[dict[str, Any]], Any], Callable[[dict[str, Any]], dict[str, Any]]]
-"""``identity(obj)`` and ``make(obj)`` of one fetch's representations."""
+Builder = Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]]
+"""One fetch's ``representations`` of some objects (one per entity, in order of first
+appearance) and the objects each one stands for."""
 _NOT_ASKED_AGAIN = frozenset({"SUBGRAPH_TIMEOUT", "SUBGRAPH_UNAVAILABLE"})
 """Failures that say a subgraph will not answer now: it is not asked again in the request."""
 
@@ -130,17 +132,19 @@ class _Run:
                 await asyncio.gather(*(self.node(child) for child in nodes))
             case FlattenNode(path=path, node=fetch):
                 await self.entity_fetch(path, fetch)
+            case BatchNode():
+                await self.batch_fetch(node)
             case FetchNode():
                 await self.root_fetch(node)
 
-    def _variables(self, fetch: FetchNode) -> dict[str, Any]:
+    def _variables(self, fetch: FetchNode | BatchNode) -> dict[str, Any]:
         return {
             name: self.variables[name] for name in fetch.variable_usages if name in self.variables
         }
 
     async def _send(
         self,
-        fetch: FetchNode,
+        fetch: FetchNode | BatchNode,
         variables: dict[str, Any],
         error_paths: Callable[[], list[Path]] | None = None,
     ) -> dict[str, Any] | None:
@@ -260,35 +264,80 @@ class _Run:
         objects: list[dict[str, Any]],
         context: dict[str, Any],
     ) -> None:
-        assert fetch.requires is not None
-        identity_of, make = self.executor.representation_builder(fetch.requires)
-        representations: list[dict[str, Any]] = []
-        targets: list[list[dict[str, Any]]] = []
-        seen: dict[Any, int] = {}
-        for obj in objects:
-            identity = identity_of(obj)
-            if identity is None:
-                continue
-            index = seen.get(identity)
-            if index is None:
-                seen[identity] = len(representations)
-                representations.append(make(obj))
-                targets.append([obj])
-            else:
-                targets[index].append(obj)
+        representations, targets = self._representations(fetch, objects)
         if not representations:
             return
         variables = self._variables(fetch)
         variables.update(context)
         variables["representations"] = representations
+        target_paths = self._target_paths(path, targets)
+        body = await self._send(fetch, variables, target_paths)
+        if body is not None:
+            self._entities_answer(path, fetch, body, len(representations), targets)
 
+    async def batch_fetch(self, batch: BatchNode) -> None:
+        """One request for several entity fetches; each part's answer is then read as if it
+        had come alone (its errors by their ``_e<i>`` path, path-less ones for every part)."""
+        variables = self._variables(batch)
+        parts: list[tuple[FlattenNode, int, list[list[dict[str, Any]]]]] = []
+        for index, part in enumerate(batch.parts):
+            representations, targets = self._representations(
+                part.node, _objects_at(self.data, part.path)
+            )
+            variables[f"representations{index}"] = representations
+            parts.append((part, len(representations), targets))
+        if not any(count for _, count, _ in parts):
+            return
+        each_paths = [self._target_paths(part.path, targets) for part, _, targets in parts]
+
+        def target_paths() -> list[Path]:
+            return [path for paths in each_paths for path in paths()]
+
+        body = await self._send(batch, variables, target_paths)
+        if body is None:
+            return
+        errors, problem = subgraph_errors(body, batch.service_name)
+        if problem is not None:
+            self._fail(SubgraphError(batch.service_name, problem), target_paths, INVALID)
+        data = body.get("data")
+        for index, (part, count, targets) in enumerate(parts):
+            if not count:
+                continue
+            alias = f"_e{index}"
+            part_data = data
+            if type(data) is dict:
+                part_data = {"_entities": data[alias]} if alias in data else {}
+            part_errors = [_for_part(error, alias) for error in errors]
+            part_body = {"data": part_data, "errors": [e for e in part_errors if e is not None]}
+            self._entities_answer(part.path, part.node, part_body, count, targets)
+
+    def _representations(
+        self, fetch: FetchNode, objects: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+        """The ``representations`` of ``objects`` (one per entity), and the objects each one
+        stands for."""
+        assert fetch.requires is not None
+        return self.executor.representation_builder(fetch.requires)(objects)
+
+    def _target_paths(
+        self, path: tuple[str, ...], targets: list[list[dict[str, Any]]]
+    ) -> Callable[[], list[Path]]:
         def target_paths() -> list[Path]:
             paths = _paths_of(self.data, path)
             return [paths[id(obj)] for objects in targets for obj in objects if id(obj) in paths]
 
-        body = await self._send(fetch, variables, target_paths)
-        if body is None:
-            return
+        return target_paths
+
+    def _entities_answer(
+        self,
+        path: tuple[str, ...],
+        fetch: FetchNode,
+        body: dict[str, Any],
+        count: int,
+        targets: list[list[dict[str, Any]]],
+    ) -> None:
+        """Merge an ``_entities`` answer into the objects it was for; record its errors."""
+        target_paths = self._target_paths(path, targets)
         name = fetch.service_name
         errors, problem = subgraph_errors(body, name)
         if problem is not None:
@@ -299,7 +348,7 @@ class _Run:
                 entry for error in errors for entry in _entity_errors(error, name, targets, paths)
             )
         failed = bool(errors) or problem is not None
-        entities, problem = entity_list(body, name, len(representations), failed)
+        entities, problem = entity_list(body, name, count, failed)
         if entities is None:
             if problem is not None:
                 self._fail(SubgraphError(name, problem), target_paths, INVALID)
@@ -325,40 +374,15 @@ class _Run:
 
 
 def _representation_builder(fragments: tuple[RepresentationFragment, ...]) -> Builder:
-    """Two functions specialised per fetch: ``identity(obj)`` (None when the object needs no
-    fetch, else a hashable identity for deduplication) and ``make(obj)``, the representation,
-    built only for the first object of each identity."""
+    """The grouping of objects into representations, specialised per fetch: objects that need
+    no fetch are left out, objects of the same entity share one representation, built only for
+    the first of them. On the benchmark's storefront query this runs for some 1,500 objects per
+    request, so the common shapes get code of their own (about a third of the generic cost)."""
     flat = len(fragments) == 1 and all(
         isinstance(item, RepresentationField) and item.selections is None
         for item in fragments[0].selections
     )
-    if flat:
-        fragment = fragments[0]
-        typename = fragment.type_condition
-        accepts = fragment.accepts
-        pairs = tuple((item.name, item.data_key) for item in fragment.selections)  # type: ignore[union-attr]
-        keys = tuple(data_key for _, data_key in pairs)
-
-        def identity(obj: dict[str, Any]) -> Any:
-            runtime = obj.get("__typename")
-            if runtime is not None and runtime not in accepts:
-                return None
-            values = tuple(obj.get(key) for key in keys)
-            if None in values:
-                return None
-            try:
-                hash(values)
-            except TypeError:
-                return orjson.dumps(values)
-            return values
-
-        def make(obj: dict[str, Any]) -> dict[str, Any]:
-            representation = {"__typename": typename}
-            for name, data_key in pairs:
-                representation[name] = obj[data_key]
-            return representation
-
-    else:
+    if not flat:
 
         def identity(obj: dict[str, Any]) -> Any:
             representation = _representation(fragments, obj)
@@ -371,7 +395,99 @@ def _representation_builder(fragments: tuple[RepresentationFragment, ...]) -> Bu
             assert representation is not None
             return representation
 
-    return identity, make
+        return _grouping(identity, make)
+    fragment = fragments[0]
+    typename = fragment.type_condition
+    accepts = fragment.accepts
+    pairs = tuple((item.name, item.data_key) for item in fragment.selections)  # type: ignore[union-attr]
+    if len(pairs) == 1:
+        return _single_key_grouping(typename, accepts, *pairs[0])
+    keys = tuple(data_key for _, data_key in pairs)
+
+    def flat_identity(obj: dict[str, Any]) -> Any:
+        runtime = obj.get("__typename")
+        if runtime is not None and runtime not in accepts:
+            return None
+        values = tuple(obj.get(key) for key in keys)
+        if None in values:
+            return None
+        return _hashable(values)
+
+    def flat_make(obj: dict[str, Any]) -> dict[str, Any]:
+        representation = {"__typename": typename}
+        for name, data_key in pairs:
+            representation[name] = obj[data_key]
+        return representation
+
+    return _grouping(flat_identity, flat_make)
+
+
+def _hashable(values: tuple[Any, ...]) -> Any:
+    """``values`` as a dictionary key: itself, or its JSON when it holds lists or objects."""
+    try:
+        hash(values)
+    except TypeError:
+        return orjson.dumps(values)
+    return values
+
+
+def _grouping(
+    identity: Callable[[dict[str, Any]], Any], make: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Builder:
+    """Group by ``identity(obj)`` (None: no fetch for it); ``make(obj)`` for each group's first."""
+
+    def group(
+        objects: list[dict[str, Any]],
+    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+        representations: list[dict[str, Any]] = []
+        targets: list[list[dict[str, Any]]] = []
+        seen: dict[Any, list[dict[str, Any]]] = {}
+        for obj in objects:
+            key = identity(obj)
+            if key is None:
+                continue
+            same = seen.get(key)
+            if same is None:
+                seen[key] = same = [obj]
+                representations.append(make(obj))
+                targets.append(same)
+            else:
+                same.append(obj)
+        return representations, targets
+
+    return group
+
+
+def _single_key_grouping(
+    typename: str, accepts: frozenset[str], name: str, data_key: str
+) -> Builder:
+    """The grouping for one key field (``id``, ``upc``), in one loop: a string key is its own
+    identity; other values are identified as the general case does, by a one-element tuple."""
+
+    def group(
+        objects: list[dict[str, Any]],
+    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+        representations: list[dict[str, Any]] = []
+        targets: list[list[dict[str, Any]]] = []
+        seen: dict[Any, list[dict[str, Any]]] = {}
+        for obj in objects:
+            runtime = obj.get("__typename")
+            if runtime is not None and runtime not in accepts:
+                continue
+            value = obj.get(data_key)
+            if value is None:
+                continue
+            key = value if type(value) is str else _hashable((value,))
+            same = seen.get(key)
+            if same is None:
+                seen[key] = same = [obj]
+                representations.append({"__typename": typename, name: value})
+                targets.append(same)
+            else:
+                same.append(obj)
+        return representations, targets
+
+    return group
 
 
 def _objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -509,6 +625,9 @@ def _select_value(items: tuple[RepresentationItem, ...], value: Any) -> Any:
 
 
 def _merge(target: dict[str, Any], source: dict[str, Any], object_types: frozenset[str]) -> None:
+    if target.keys().isdisjoint(source):  # the usual entity answer: fields the object lacks
+        target.update(source)
+        return
     for key, value in source.items():
         existing = target.get(key, _MISSING)
         if existing is _MISSING or existing is None:
@@ -545,6 +664,17 @@ def _rename(value: Any, renames: Mapping[str, str]) -> None:
         for item in value.values():
             if isinstance(item, dict | list):
                 _rename(item, renames)
+
+
+def _for_part(error: dict[str, Any], alias: str) -> dict[str, Any] | None:
+    """A batch's error as its part ``alias`` would have had it alone: ``[alias, ...]`` paths
+    become ``["_entities", ...]``, path-less errors belong to every part, others to none."""
+    path = error.get("path")
+    if not isinstance(path, list) or not path:
+        return error
+    if path[0] != alias:
+        return None
+    return {**error, "path": ["_entities", *path[1:]]}
 
 
 def _subgraph_error(error: Any, service_name: str, path: Path | None) -> dict[str, Any]:

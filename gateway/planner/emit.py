@@ -1,6 +1,7 @@
 """Turn the planner's fetch groups into a plan: stages in sequence, fetches of a stage in
 parallel; ``_entities`` fetches of one subgraph at one path share a request unless two
-representations of a type would clash."""
+representations of a type would clash, and those of one subgraph at different paths of a stage
+are batched into one request (each ``_entities`` under its own alias)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..supergraph import Supergraph
 from .groups import FetchGroup
 from .internal import builders_conflict, merge_builder, representation_items
 from .plan import (
+    BatchNode,
     ContextRewrite,
     FetchNode,
     FlattenNode,
@@ -108,7 +110,41 @@ class PlanEmitter:
                     batch.append(group)
             for batch in batches:
                 nodes.append(FlattenNode(path=path, node=self._entity_fetch(graph, batch)))
-        return nodes
+        return self._batched(nodes)
+
+    def _batched(self, nodes: list[PlanNode]) -> list[PlanNode]:
+        """The stage's nodes with the entity fetches of each subgraph in one request (a fetch
+        with ``@fromContext`` variables keeps its own: they hold for its objects only)."""
+        by_service: dict[str, list[FlattenNode]] = {}
+        for node in nodes:
+            if isinstance(node, FlattenNode) and not node.node.context_rewrites:
+                by_service.setdefault(node.node.service_name, []).append(node)
+        batched: list[PlanNode] = []
+        for node in nodes:
+            if not isinstance(node, FlattenNode) or node.node.context_rewrites:
+                batched.append(node)
+                continue
+            parts = by_service.pop(node.node.service_name, None)
+            if parts is None:
+                continue  # in the batch of an earlier part
+            batched.append(parts[0] if len(parts) == 1 else self._batch(parts))
+        return batched
+
+    def _batch(self, parts: list[FlattenNode]) -> BatchNode:
+        names = {name for part in parts for name in part.node.variable_usages}
+        definitions = [f"$representations{i}: [_Any!]!" for i in range(len(parts))]
+        if names:
+            definitions.append(self._variable_definitions(names))
+        selections = " ".join(
+            f"_e{i}: _entities(representations: $representations{i}) {part.node.selection_text}"
+            for i, part in enumerate(parts)
+        )
+        return BatchNode(
+            service_name=parts[0].node.service_name,
+            operation=f"query({', '.join(definitions)}) {{ {selections} }}",
+            variable_usages=tuple(sorted(names)),
+            parts=tuple(parts),
+        )
 
     def _variable_definitions(self, names: set[str]) -> str:
         return ", ".join(f"${name}: {self.variable_types[name]}" for name in sorted(names))

@@ -4,6 +4,8 @@ Node kinds follow Apollo's names: :class:`FetchNode` (one subgraph request),
 :class:`FlattenNode` (run a fetch for every object found at a response path),
 :class:`SequenceNode` and :class:`ParallelNode`. A :class:`FetchNode` of an entity fetch carries
 its ``requires``: how to build each ``representations`` entry from the objects at the path.
+:class:`BatchNode` (as Hive's planner does) sends the entity fetches of one subgraph that run
+at the same time, at different paths, as one request.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "BatchNode",
     "ContextRewrite",
     "FetchNode",
     "FlattenNode",
@@ -85,6 +88,17 @@ class FlattenNode:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchNode:
+    """Entity fetches of one subgraph at different paths, run as one request: part ``i``'s
+    ``_entities`` is aliased ``_e<i>`` and takes ``$representations<i>``."""
+
+    service_name: str
+    operation: str
+    variable_usages: tuple[str, ...]
+    parts: tuple[FlattenNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SequenceNode:
     nodes: tuple[PlanNode, ...]
 
@@ -94,7 +108,7 @@ class ParallelNode:
     nodes: tuple[PlanNode, ...]
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode
+PlanNode = FetchNode | FlattenNode | BatchNode | SequenceNode | ParallelNode
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .plan import (
+    BatchNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -43,6 +44,11 @@ def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
         case FlattenNode(path=path, node=fetch):
             lines.append(f'{pad}Flatten(path: "{".".join(path)}") {{')
             _node(fetch, depth + 1, lines)
+            lines.append(f"{pad}}},")
+        case BatchNode(service_name=service_name, parts=parts):
+            lines.append(f'{pad}Batch(service: "{service_name}") {{')
+            for part in parts:
+                _node(part, depth + 1, lines)
             lines.append(f"{pad}}},")
         case FetchNode():
             _fetch(node, depth, lines)
