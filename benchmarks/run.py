@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Tandem vs Apollo Gateway on the same federated workload, in the same run.
+"""Tandem vs Apollo Gateway vs Hive Gateway (router runtime) on the same federated workload,
+in the same run.
 
     .venv/bin/python benchmarks/run.py [--duration 20] [--connections 16] [--query storefront]
-                                       [--only tandem|apollo]
+                                       [--only tandem,apollo,hive]
 
 Starts the four benchmark subgraphs (benchmarks/subgraphs/), then for each gateway in turn:
 starts it on the rewritten supergraph, checks its answers to every benchmark query against a
 reference executed on a monolithic schema (deep-equal JSON, loud diff on mismatch), warms up,
 drives load with wrk over loopback for a fixed duration and concurrency, samples the
-gateway process tree's peak RSS from /proc, checks the answers again, and stops it.
-Prints RPS, p50/p99 latency, peak RSS and the Tandem/Apollo ratios; writes JSON results to
-benchmarks/results/.
+gateway process tree's peak RSS from /proc and its CPU time, counts the subgraph requests
+made during the measured window, checks the answers again, and stops it.
+Prints RPS, p50/p99 latency, CPU ms per request, subgraph requests per request, peak RSS and
+the Tandem/Apollo and Tandem/Hive ratios; writes JSON results to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -43,14 +45,25 @@ ROOT = BENCH.parent
 SUBGRAPHS_DIR = BENCH / "subgraphs"
 QUERIES_DIR = BENCH / "queries"
 APOLLO_DIR = BENCH / "peers" / "apollo"
+HIVE_DIR = BENCH / "peers" / "hive"
 RESULTS_DIR = BENCH / "results"
 SUPERGRAPH = BENCH / "supergraph.graphql"
 SUBGRAPH_NAMES = ("accounts", "products", "inventory", "reviews")
 DEFAULT_QUERY = "storefront"
-GATEWAYS = ("tandem", "apollo")
+GATEWAYS = ("tandem", "apollo", "hive")
+PEERS = ("apollo", "hive")  # Tandem is compared with each of these
+# Printed by benchmarks/peers/hive/gateway.config.mjs when Hive Gateway builds its graph with
+# the router runtime's handler; the runner refuses to measure a Hive Gateway that did not.
+HIVE_RUNTIME_MARKER = "tandem-bench: unified graph built by @graphql-hive/router-runtime"
+# The router runtime's Rust query planner, a Node addon: mapped into the gateway process
+# once the router runtime has planned with it.
+HIVE_PLANNER_ADDON = "hive_router_query_planner"
 
 sys.path.insert(0, str(SUBGRAPHS_DIR))
-from reference import build_reference_schema, reference_response  # noqa: E402
+from reference import (  # type: ignore[import-not-found]  # noqa: E402
+    build_reference_schema,
+    reference_response,
+)
 
 
 class BenchError(RuntimeError):
@@ -365,11 +378,20 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [{eq}[{body}]{eq}]
 expected_len = {expected_len}
-bad_status, bad_len, bad_errors = 0, 0, 0
+bad_status, bad_len, bad_errors, sent = 0, 0, 0, 0
 local threads = {{}}
+local req = nil
 
 function setup(thread)
   table.insert(threads, thread)
+end
+
+-- Counts the requests sent, not only those answered: the ones in flight when wrk stops are
+-- still served (their subgraph fetches are counted), so fetches per request divides by these.
+function request()
+  if not req then req = wrk.format() end
+  sent = sent + 1
+  return req
 end
 
 function response(status, headers, body)
@@ -383,19 +405,20 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local bs, bl, be = 0, 0, 0
+  local bs, bl, be, ns = 0, 0, 0, 0
   for _, t in ipairs(threads) do
     bs = bs + t:get("bad_status")
     bl = bl + t:get("bad_len")
     be = be + t:get("bad_errors")
+    ns = ns + t:get("sent")
   end
   local e = summary.errors
   io.write(string.format(
-    'WRKJSON {{"requests":%d,"duration_us":%d,"bytes":%d,' ..
+    'WRKJSON {{"requests":%d,"sent":%d,"duration_us":%d,"bytes":%d,' ..
     '"err_connect":%d,"err_read":%d,"err_write":%d,"err_status":%d,"err_timeout":%d,' ..
     '"bad_status":%d,"bad_len":%d,"bad_errors":%d,' ..
     '"lat_mean_us":%.1f,"lat_max_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"p999_us":%d}}\n',
-    summary.requests, summary.duration, summary.bytes,
+    summary.requests, ns, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout, bs, bl, be,
     latency.mean, latency.max, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency:percentile(99.9)))
@@ -505,24 +528,61 @@ def gateway_command(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         return cmd, env, ROOT
     if name == "apollo":
-        ensure_apollo_installed()
+        ensure_peer_installed("Apollo Gateway", APOLLO_DIR, "@apollo/gateway")
         env.update(SUPERGRAPH=str(supergraph), PORT=str(port), NODE_ENV="production")
         return [args.node, "gateway.mjs"], env, APOLLO_DIR
+    if name == "hive":
+        ensure_peer_installed("Hive Gateway", HIVE_DIR, "@graphql-hive/router-runtime")
+        # The Hive CLI reads its options from the environment too (PORT, HOST, FORK,
+        # CONFIG_PATH, HIVE_*...): none of the caller's may change the configuration measured.
+        for var in ("PORT", "HOST", "FORK", "CONFIG_PATH", "POLLING", "LOG_LEVEL", "DEBUG"):
+            env.pop(var, None)
+        env = {k: v for k, v in env.items() if not k.startswith(("HIVE_", "GATEWAY_"))}
+        env.update(NODE_ENV="production", NO_COLOR="1")
+        # Run from the peer folder: the CLI loads ./gateway.config.mjs, which switches on the
+        # router runtime. One process (the CLI's default --fork 1), bound to loopback.
+        bin_js = HIVE_DIR / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+        cmd = [args.node, str(bin_js), "supergraph", str(supergraph)]
+        return [*cmd, "--host", "127.0.0.1", "--port", str(port)], env, HIVE_DIR
     raise ValueError(name)
 
 
-def ensure_apollo_installed() -> None:
-    if (APOLLO_DIR / "node_modules" / "@apollo" / "gateway").is_dir():
+def ensure_peer_installed(title: str, folder: Path, package: str) -> None:
+    """`npm install` in a peer's folder when its node_modules lacks `package` (node_modules
+    and package-lock.json are git-ignored: each peer is installed on demand, from the exact
+    versions its package.json pins)."""
+    if (folder / "node_modules" / package / "package.json").is_file():
         return
     npm = shutil.which("npm")
     if not npm:
-        raise BenchError("npm not found: needed to install the Apollo Gateway peer")
-    log(f"installing the Apollo peer: npm install in {APOLLO_DIR}")
+        raise BenchError(f"npm not found: needed to install the {title} peer")
+    log(f"installing the {title} peer: npm install in {folder}")
     r = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund"], cwd=APOLLO_DIR, capture_output=True, text=True
+        [npm, "install", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True
     )
     if r.returncode != 0:
-        raise BenchError(f"npm install failed:\n{r.stdout}\n{r.stderr}")
+        raise BenchError(f"npm install failed in {folder}:\n{r.stdout}\n{r.stderr}")
+
+
+def check_hive_router_runtime(proc: Proc) -> str:
+    """Proof that the Hive Gateway being measured runs on the router runtime: its config
+    printed the marker when the router runtime's handler built the graph, and the Rust
+    planner addon is mapped into the gateway process. Returns the addon's path."""
+    if HIVE_RUNTIME_MARKER not in proc.tail(400):
+        raise BenchError(
+            f"hive: the log lacks {HIVE_RUNTIME_MARKER!r}: the gateway did not build its graph "
+            f"with @graphql-hive/router-runtime\n--- last lines of {proc.log_path} ---\n"
+            f"{proc.tail()}"
+        )
+    for pid in process_tree(proc.popen.pid):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/maps") as fh:
+            for line in fh:
+                if HIVE_PLANNER_ADDON in line:
+                    return line.split(None, 5)[-1].strip()
+    raise BenchError(
+        f"hive: no {HIVE_PLANNER_ADDON} addon mapped in the gateway process after it answered "
+        "queries: the Rust query planner is not in use"
+    )
 
 
 def subgraph_stats(ports: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -538,6 +598,22 @@ def subgraph_stats(ports: dict[str, int]) -> dict[str, dict[str, int]]:
 
 def requests_of(stats: dict[str, int]) -> int:
     return stats.get("hits", 0) + stats.get("misses", 0)
+
+
+def settled_subgraph_stats(ports: dict[str, int], limit: float = 5.0) -> dict[str, dict[str, int]]:
+    """The subgraphs' counters once they stop moving: when wrk stops, the gateway may still be
+    finishing the requests wrk had in flight, and their subgraph fetches belong to the window
+    just measured, not to the next one. Reads until two reads 100 ms apart agree (or `limit`
+    seconds pass: a gateway that never stops fetching is still counted, just less exactly)."""
+    prev = subgraph_stats(ports)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        cur = subgraph_stats(ports)
+        if cur == prev:
+            return cur
+        prev = cur
+    return prev
 
 
 def bench_gateway(
@@ -579,8 +655,12 @@ def bench_gateway(
             q: c["fetches_by_subgraph"] for q, c in good.items()
         }
         log(f"{name}: {len(good)}/{len(checked)} queries match the reference")
-        for q, c in good.items():
-            log(f"{name}:   {q}: {c['bytes']} bytes, subgraph fetches {c['fetches_by_subgraph']}")
+        for qn, c in good.items():
+            log(f"{name}:   {qn}: {c['bytes']} bytes, subgraph fetches {c['fetches_by_subgraph']}")
+        if name == "hive":
+            addon = check_hive_router_runtime(proc)
+            result["runtime"] = f"@graphql-hive/router-runtime, planner addon {addon}"
+            log(f"{name}: router runtime in use (config marker in its log; {addon} mapped)")
         result["runs"] = {}
         for qname in load_queries_:
             q = queries[qname]
@@ -606,8 +686,8 @@ def bench_gateway(
             log(f"{name}: load {qname}: {args.connections} connections, {args.duration:g}s")
             pids = process_tree(proc.popen.pid)
             sub_pids = [p for sp in sub_procs for p in process_tree(sp.popen.pid)]
+            st0 = settled_subgraph_stats(sub_ports)  # the warm-up's stragglers are done
             cpu0, sub_cpu0 = cpu_seconds(pids), cpu_seconds(sub_pids)
-            st0 = subgraph_stats(sub_ports)
             sampler.start_phase()
             run = run_wrk(
                 wrk,
@@ -620,11 +700,25 @@ def bench_gateway(
                 log_dir,
             )
             run["peak_rss"] = sampler.phase_peak
+            # The machine is shared: what else ran shows in the load average (1, 5, 15 min).
+            run["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
             wall = run["duration_us"] / 1e6
-            run["gateway_cpu_pct"] = round(100 * (cpu_seconds(pids) - cpu0) / wall, 1)
+            st1 = settled_subgraph_stats(sub_ports)
+            gw_cpu = cpu_seconds(pids) - cpu0
+            run["gateway_cpu_s"] = round(gw_cpu, 3)
+            run["gateway_cpu_pct"] = round(100 * gw_cpu / wall, 1)
             run["subgraphs_cpu_pct"] = round(100 * (cpu_seconds(sub_pids) - sub_cpu0) / wall, 1)
-            st1 = subgraph_stats(sub_ports)
-            run["subgraph_fetches_per_request"] = result["subgraph_fetches"][qname]
+            # Per client request: the gateway's CPU time, and the subgraph requests it made
+            # (counted by the subgraphs themselves, the same way for every gateway, so
+            # deduplication or batching under load shows up here). Both include the work for
+            # the requests still in flight when wrk stopped, so both divide by the requests
+            # wrk sent (the answered ones plus those <= --connections in flight).
+            sent = max(run["sent"], run["requests"], 1)
+            run["gateway_cpu_ms_per_request"] = round(1000 * gw_cpu / sent, 3)
+            sub_requests = sum(requests_of(st1[n]) - requests_of(st0[n]) for n in st1)
+            run["subgraph_requests"] = sub_requests
+            run["subgraph_fetches_per_request"] = round(sub_requests / sent, 3)
+            run["subgraph_fetches_single_request"] = result["subgraph_fetches"][qname]
             run["subgraph_memo_misses"] = sum(
                 st1[n].get("misses", 0) - st0[n].get("misses", 0) for n in st1
             )
@@ -677,8 +771,11 @@ def ms(us: float | None) -> str:
 
 def print_report(
     results: dict[str, dict[str, Any]], load_queries_: list[str], args: argparse.Namespace
-) -> dict[str, Any]:
-    ratios: dict[str, Any] = {}
+) -> dict[str, dict[str, Any]]:
+    """Prints one table per loaded query and Tandem's ratios to each peer measured.
+
+    Returns {peer: {query: {metric: Tandem's figure / the peer's}}}."""
+    ratios: dict[str, dict[str, Any]] = {}
     for qname in load_queries_:
         rows = []
         size = None
@@ -693,10 +790,11 @@ def print_report(
                 rows.append(f"{gname:<8} FAILED: {first_line(why)}")
                 continue
             rows.append(
-                f"{gname:<8} {run['rps']:>9.1f} {ms(run['p50_us']):>8} {ms(run['p99_us']):>8} "
-                f"{mb(run['peak_rss']):>10} {run['gateway_cpu_pct']:>6.0f}% "
-                f"{run['subgraphs_cpu_pct']:>7.0f}% {run['wrk_cpu_pct']:>6.0f}% "
-                f"{run['subgraph_fetches_per_request']:>7} {run['socket_errors']:>7}"
+                f"{gname:<8} {run['rps']:>8.1f} {ms(run['p50_us']):>7} {ms(run['p99_us']):>7} "
+                f"{run['gateway_cpu_ms_per_request']:>8.2f} "
+                f"{run['subgraph_fetches_per_request']:>7.2f} {mb(run['peak_rss']):>7} "
+                f"{run['gateway_cpu_pct']:>5.0f}% {run['subgraphs_cpu_pct']:>5.0f}% "
+                f"{run['wrk_cpu_pct']:>5.0f}% {run['socket_errors']:>7}"
             )
         print()
         print(
@@ -704,24 +802,34 @@ def print_report(
             f"{args.duration:g}s per gateway, wrk -t{args.threads}"
         )
         print(
-            f"{'gateway':<8} {'RPS':>9} {'p50 ms':>8} {'p99 ms':>8} {'peakRSS MB':>10} "
-            f"{'gw CPU':>7} {'subg CPU':>8} {'wrk CPU':>7} {'fetch/r':>7} {'sockerr':>7}"
+            f"{'gateway':<8} {'RPS':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/r':>8} "
+            f"{'fetch/r':>7} {'RSS MB':>7} {'gw CPU':>6} {'subg':>6} {'wrk':>6} {'sockerr':>7}"
         )
         print("\n".join(rows))
         t = (results.get("tandem") or {}).get("runs", {}).get(qname)
-        a = (results.get("apollo") or {}).get("runs", {}).get(qname)
-        if t and a:
+        for peer in PEERS:
+            p = (results.get(peer) or {}).get("runs", {}).get(qname)
+            if not (t and p):
+                continue
             r = {
-                "rps": t["rps"] / a["rps"],
-                "p50": t["p50_us"] / a["p50_us"] if a["p50_us"] else None,
-                "p99": t["p99_us"] / a["p99_us"] if a["p99_us"] else None,
-                "peak_rss": t["peak_rss"] / a["peak_rss"] if a["peak_rss"] else None,
+                key: t[key] / p[key] if p[key] else None
+                for key in ("rps", "p50_us", "p99_us", "gateway_cpu_ms_per_request", "peak_rss")
             }
-            ratios[qname] = r
+            ratios.setdefault(peer, {})[qname] = r
             print(
-                f"Tandem/Apollo: RPS x{r['rps']:.2f}   p50 x{fmt(r['p50'])}   "
-                f"p99 x{fmt(r['p99'])}   peak RSS x{fmt(r['peak_rss'])}"
+                f"Tandem/{peer.capitalize():<7} RPS x{fmt(r['rps'])}   p50 x{fmt(r['p50_us'])}   "
+                f"p99 x{fmt(r['p99_us'])}   CPU/request x{fmt(r['gateway_cpu_ms_per_request'])}"
+                f"   peak RSS x{fmt(r['peak_rss'])}"
             )
+    print(
+        "\nCPU ms/r: gateway process-tree CPU seconds / client requests sent in the measured"
+        " window; fetch/r: subgraph requests / client requests sent in the window;"
+        " RSS: peak in the window;"
+        " gw CPU, subg, wrk: CPU use (100% = one core)"
+    )
+    for gname, res in results.items():
+        if res.get("runtime"):
+            print(f"{gname}: {res['runtime']}")
     for gname, res in results.items():
         if not res.get("ok"):
             print(
@@ -752,7 +860,9 @@ def tool_version(cmd: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     queries = load_queries()
-    ap = argparse.ArgumentParser(description="Tandem vs Apollo Gateway federation benchmark")
+    ap = argparse.ArgumentParser(
+        description="Tandem vs Apollo Gateway vs Hive Gateway (router runtime) federation benchmark"
+    )
     ap.add_argument(
         "--duration",
         type=float,
@@ -773,11 +883,17 @@ def main(argv: list[str] | None = None) -> int:
         help=f"query to load: {', '.join(queries)} or 'all' (default "
         f"{DEFAULT_QUERY}); every query is correctness-checked regardless",
     )
-    ap.add_argument("--only", choices=GATEWAYS, help="benchmark one gateway only")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        metavar="GATEWAY",
+        help=f"gateways to benchmark, among {', '.join(GATEWAYS)} (space- or comma-separated; "
+        "default all, in that order)",
+    )
     ap.add_argument(
         "--node",
         default=os.environ.get("BENCH_NODE", "node"),
-        help="node binary for Apollo Gateway (default $BENCH_NODE or node)",
+        help="node binary for Apollo Gateway and Hive Gateway (default $BENCH_NODE or node)",
     )
     ap.add_argument(
         "--tandem-cmd",
@@ -800,7 +916,13 @@ def main(argv: list[str] | None = None) -> int:
         load_names = [args.query]
     else:
         ap.error(f"unknown query {args.query!r}; known: {', '.join(queries)}, all")
-    gateways = [args.only] if args.only else list(GATEWAYS)
+    gateways = list(GATEWAYS)
+    if args.only:
+        wanted = {g for item in args.only for g in item.split(",") if g}
+        unknown = sorted(wanted - set(GATEWAYS))
+        if unknown:
+            ap.error(f"unknown gateway {', '.join(unknown)}; known: {', '.join(GATEWAYS)}")
+        gateways = [g for g in GATEWAYS if g in wanted]
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -808,6 +930,8 @@ def main(argv: list[str] | None = None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     args.log_dir = log_dir
     wrk = ensure_wrk()
+    loadavg_start = [round(x, 2) for x in os.getloadavg()]
+    log(f"load average before the run: {loadavg_start} (1, 5, 15 min; {os.cpu_count()} CPUs)")
 
     supergraph_sdl = SUPERGRAPH.read_text()
     log("computing reference responses (monolithic schema, no federation)")
@@ -869,6 +993,10 @@ def main(argv: list[str] | None = None) -> int:
             sp.stop()
 
     ratios = print_report(results, load_names, args)
+    print(
+        f"load average (1, 5, 15 min): {loadavg_start} at start, "
+        f"{[round(x, 2) for x in os.getloadavg()]} at end, {os.cpu_count()} CPUs"
+    )
     if not args.no_json:
         payload = {
             "timestamp": stamp,
@@ -886,9 +1014,12 @@ def main(argv: list[str] | None = None) -> int:
                 "python": platform.python_version(),
                 "node": tool_version([args.node, "-v"]),
                 "wrk": tool_version([wrk, "-v"]),
+                "loadavg_start": loadavg_start,
+                "loadavg_end": [round(x, 2) for x in os.getloadavg()],
             },
             "results": results,
-            "ratios_tandem_over_apollo": ratios,
+            "ratios_tandem_over_apollo": ratios.get("apollo", {}),
+            "ratios_tandem_over_hive": ratios.get("hive", {}),
         }
         out = RESULTS_DIR / f"{stamp}.json"
         out.write_text(json.dumps(payload, indent=2, default=str))
