@@ -940,6 +940,9 @@ def main(argv: list[str] | None = None) -> int:
         n: reference_response(ref_schema, q["query"], q.get("variables"), q.get("operationName"))
         for n, q in queries.items()
     }
+    from costs import print_costs  # demand control's estimated and actual cost per query
+
+    print_costs(supergraph_sdl, queries, references)
 
     sub_ports = {n: free_port() for n in SUBGRAPH_NAMES}
     sub_procs: list[Proc] = []
