@@ -40,18 +40,25 @@ def actual_cost(
     return whole(cost)
 
 
+_Step = tuple[str, FieldCost, tuple[Selection, ...], float]
+"""One response key of an object: its field's definition, sub-selections and argument cost."""
+
+
 class _Actual:
     def __init__(self, schema: CostSchema, variables: Mapping[str, Any]) -> None:
         self.schema = schema
         self.variables = dict(variables)
+        # (selections, parent type) -> its steps, worked out once per call, not per object (the
+        # selections are the operation's or a step's own tuple, alive while the walk runs)
+        self._steps: dict[tuple[int, str], list[_Step]] = {}
 
-    def object(
-        self, value: Mapping[str, Any], selections: Sequence[Selection], parent: str
-    ) -> float:
-        total = 0.0
+    def steps(self, selections: Sequence[Selection], parent: str) -> list[_Step]:
+        memo = (id(selections), parent)
+        found = self._steps.get(memo)
+        if found is not None:
+            return found
+        steps: list[_Step] = []
         for key, fields in _by_key(selections, parent).items():
-            if key not in value:
-                continue
             selection, owner = fields[0]
             if selection.name.startswith("__"):
                 continue
@@ -61,12 +68,25 @@ class _Actual:
             children: list[Selection] = []
             for each, _ in fields:
                 children.extend(each.selections or ())
-            total += self.value(value[key], definition, children)
+            arguments = 0.0
             for argument in selection.arguments:
                 input_cost = definition.arguments.get(argument.name.value)
                 if input_cost is not None:
                     given = value_from_ast_untyped(argument.value, self.variables)
-                    total += argument_cost(given, input_cost, self.schema)
+                    arguments += argument_cost(given, input_cost, self.schema)
+            if not children and definition.weight == 0 and arguments == 0:
+                continue  # a free leaf (most of a response): nothing to count, whatever it holds
+            steps.append((key, definition, tuple(children), arguments))
+        self._steps[memo] = steps
+        return steps
+
+    def object(
+        self, value: Mapping[str, Any], selections: Sequence[Selection], parent: str
+    ) -> float:
+        total = 0.0
+        for key, definition, children, arguments in self.steps(selections, parent):
+            if key in value:
+                total += self.value(value[key], definition, children) + arguments
         return total
 
     def value(self, value: Any, definition: FieldCost, children: Sequence[Selection]) -> float:
