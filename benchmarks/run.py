@@ -564,6 +564,31 @@ def ensure_peer_installed(title: str, folder: Path, package: str) -> None:
         raise BenchError(f"npm install failed in {folder}:\n{r.stdout}\n{r.stderr}")
 
 
+PEER_PACKAGES = {
+    "apollo": (APOLLO_DIR, ("@apollo/gateway", "@apollo/server", "graphql")),
+    "hive": (
+        HIVE_DIR,
+        (
+            "@graphql-hive/gateway",
+            "@graphql-hive/router-runtime",
+            "@graphql-hive/router-query-planner",
+            "graphql",
+        ),
+    ),
+}
+
+
+def peer_versions(name: str) -> dict[str, str]:
+    """The installed versions of a Node peer's main packages (recorded in the JSON results)."""
+    folder, packages = PEER_PACKAGES[name]
+    out = {}
+    for pkg in packages:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            meta = json.loads((folder / "node_modules" / pkg / "package.json").read_text())
+            out[pkg] = str(meta["version"])
+    return out
+
+
 def check_hive_router_runtime(proc: Proc) -> str:
     """Proof that the Hive Gateway being measured runs on the router runtime: its config
     printed the marker when the router runtime's handler built the graph, and the Rust
@@ -632,6 +657,8 @@ def bench_gateway(
     url = f"http://127.0.0.1:{port}/graphql"
     cmd, env, cwd = gateway_command(name, args, supergraph, port)
     result: dict[str, Any] = {"gateway": name, "command": cmd, "url": url}
+    if name in PEER_PACKAGES:
+        result["packages"] = peer_versions(name)
     log(f"{name}: starting: {shlex.join(cmd)}")
     t0 = time.monotonic()
     proc = spawn(f"gateway-{name}", cmd, log_dir, env=env, cwd=cwd)
