@@ -18,6 +18,7 @@ import pytest
 from graphql import build_schema, parse
 from graphql.language import OperationDefinitionNode
 
+from gateway.cli import main
 from gateway.demand import CostSchema, DemandControl, DemandSettings, Estimate, estimate
 from gateway.operation import NormalizedOperation, normalize_operation
 from gateway.pipeline import Gateway
@@ -205,3 +206,19 @@ def test_the_directives_are_found_by_their_linked_names() -> None:
 def test_a_supergraph_without_the_directives_costs_by_the_defaults() -> None:
     schema = CostSchema.of(load_supergraph(HERE.parents[1] / "subgraphs/supergraph.graphql").schema)
     assert schema.directives_found == 0
+
+
+def test_tandem_plan_prints_the_estimated_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    query = "query ($n: Int) { books(first: $n) { title rating reviews { stars } } }"
+    argv = ["plan", "--supergraph", str(SUPERGRAPHS["apollo"]), "--variables", '{"n": 7}', query]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.endswith("\nEstimated cost: 84 (default list size 10)\n")
+    assert (
+        main([*argv[:3], "--list-size", "2", "{ books { id } shelf(id: 1) { books { id } } }"]) == 0
+    )
+    assert capsys.readouterr().out.endswith(
+        "\nEstimated cost: 105 (default list size 2)\n"
+        "  Query.books needs exactly one of its slicing arguments (first, last), got 0\n"
+    )
+    assert main([*argv[:3], "--variables", "{oops", query]) == 2
+    assert capsys.readouterr().err.startswith("tandem: --variables is not JSON")

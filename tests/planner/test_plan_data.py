@@ -123,7 +123,11 @@ def test_cli_plan_prints_the_plan(
     if operation_name:
         argv[1:1] = ["--operation-name", operation_name]
     assert main(argv) == 0
-    assert capsys.readouterr().out == str(gateway_for("company").plan(query)) + "\n"
+    gateway = gateway_for("company")
+    cost = gateway.estimate(query).cost  # what demand control estimates (tests/demand)
+    assert capsys.readouterr().out == (
+        f"{gateway.plan(query)}\nEstimated cost: {cost} (default list size 10)\n"
+    )
 
 
 def test_cli_plan_reports_planning_errors(capsys: pytest.CaptureFixture[str]) -> None:
