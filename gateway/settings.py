@@ -46,8 +46,8 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as _LibrarySettingsError
 
-from .errors import TandemError
 from .demand.control import DemandSettings
+from .errors import TandemError
 from .limits import CallerLimits, OperationLimits
 
 __all__ = ["SECRET_SETTINGS", "Settings", "SettingsError", "load_settings"]
@@ -373,6 +373,41 @@ class Settings(BaseSettings):
         "open lets them through, counted by each replica alone",
     )
 
+    # -- persisted operations and batching (gateway/persisted/, gateway/http/batching.py) ----
+    persisted_operations: Literal["allow", "log-unknown", "only-persisted"] = Field(
+        "allow",
+        description="allow: any operation; log-unknown: any, logging those in no manifest; "
+        "only-persisted: only the manifests' operations (APQ cannot register new ones)",
+    )
+    persisted_operations_manifests: StrList = Field(
+        (),
+        description="files of the operations clients may send by id or text: Apollo persisted "
+        "query manifests, or `{id: document}` JSON maps (GraphQL Codegen, Hive); comma separated",
+    )
+    apq: bool = Field(
+        True,
+        description="automatic persisted queries: clients may register a document's SHA-256 "
+        "hash and then send the hash alone",
+    )
+    apq_cache_entries: int = Field(
+        10_000, ge=1, description="APQ documents each replica keeps in memory"
+    )
+    apq_cache_bytes: int = Field(
+        16 * 2**20, ge=65_536, description="... and the estimated bytes they may take"
+    )
+    apq_redis_url: str | None = Field(
+        None, description="Redis sharing APQ documents between replicas (default: redis_url)"
+    )
+    apq_ttl_seconds: int = Field(
+        86_400, ge=60, description="seconds an APQ document stays in Redis after registering"
+    )
+    batching: bool = Field(
+        False, description="accept a JSON list of operations in one POST (answered by a list)"
+    )
+    batching_max_size: int = Field(
+        10, ge=1, le=1000, description="operations one batch may hold (more: BATCH_TOO_LARGE)"
+    )
+
     # -- browser single sign-on --------------------------------------------------------------
     oidc_issuer: str | None = Field(None, description="the OpenID provider; turns SSO on")
     oidc_client_id: str | None = Field(None, description="the gateway's client at the provider")
@@ -570,6 +605,11 @@ class Settings(BaseSettings):
             raise ValueError(f"set only one of {', '.join(bearer)}")
         if self.bearer_issuer and not self.bearer_audiences:
             raise ValueError("bearer_audiences required with bearer_issuer")
+        if (
+            self.persisted_operations == "only-persisted"
+            and not self.persisted_operations_manifests
+        ):
+            raise ValueError("persisted_operations = only-persisted needs a manifest")
         return self
 
     # -- views -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ identity headers, tried in that order. A bearer token that is present but invali
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -15,9 +16,17 @@ from .bearer import BearerAuthenticator
 from .dev_identity import DevIdentity
 from .integrators import MemoryRateLimiter, RateLimiter, TrustedDocuments
 
-__all__ = ["Identifier", "SessionResolver"]
+__all__ = ["Caller", "Identifier", "SessionResolver"]
 
 SessionResolver = Callable[[Request], Awaitable[Principal | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a request acts for, and the trusted-documents list it is limited to, if any."""
+
+    principal: Principal | None
+    trusted_documents: str | None = None
 
 
 class Identifier:
@@ -45,7 +54,17 @@ class Identifier:
             await self.bearer.check_endpoints()
 
     async def identify(self, request: Request, query: str = "") -> Principal | None:
-        """The caller's principal; for integrator clients, their limits are applied here."""
+        """The caller's principal; for integrator clients, their limits are applied here
+        (``query`` must then be one of their trusted documents)."""
+        caller = await self.caller(request)
+        if caller.trusted_documents:
+            self.trusted_documents.check(caller.trusted_documents, query)
+        return caller.principal
+
+    async def caller(self, request: Request, operations: int = 1) -> Caller:
+        """The caller, its integrator client's rate limit charged ``operations`` (a batch
+        counts each); its trusted documents are for the caller to apply
+        (``gateway/persisted``: the request may name one by id)."""
         authorization = request.headers.get("authorization")
         if authorization is not None and self.bearer is not None:
             identity = await self.bearer.identify(authorization)
@@ -54,14 +73,14 @@ class Identifier:
                 await self.rate_limiter.hit(
                     f"{identity.issuer}|{identity.principal.client_id}",
                     client.rate_limit_per_minute,
+                    operations,
                 )
-            if client is not None and client.trusted_documents:
-                self.trusted_documents.check(client.trusted_documents, query)
-            return identity.principal
+            documents = client.trusted_documents if client is not None else None
+            return Caller(identity.principal, documents or None)
         if self.sessions is not None:
             principal = await self.sessions(request)
             if principal is not None:
-                return principal
+                return Caller(principal)
         if self.dev_identity is not None:
-            return self.dev_identity.principal(request.headers)
-        return None
+            return Caller(self.dev_identity.principal(request.headers))
+        return Caller(None)

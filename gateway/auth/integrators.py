@@ -3,9 +3,11 @@
 A client listed in the bearer providers' settings (``[providers.clients.<id>]``) may carry
 ``rate_limit_per_minute`` and ``trusted_documents`` (the name of a list). Rates are counted in
 Redis (``TANDEM_REDIS_URL``) so that every replica shares one budget, or in this process when
-no Redis is configured. A trusted-documents list is a JSON file ``<name>.json`` in
-``TANDEM_TRUSTED_DOCUMENTS_DIR`` holding the exact operation texts (or their SHA-256 hex
-digests) the client may send; anything else is refused.
+no Redis is configured; each operation of a batched request counts. A trusted-documents list
+is a manifest ``<name>.json`` in ``TANDEM_TRUSTED_DOCUMENTS_DIR``, in any format
+``gateway/persisted/manifest.py`` reads (a list of operation texts or their SHA-256 hex
+digests, Apollo's persisted query manifest, an ``{id: text}`` map); the client may run those
+operations, by text or by id, and nothing else (``gateway/persisted/operations.py``).
 
 When Redis cannot be reached the limiter does what ``rate_limit_on_store_failure`` says
 (``TANDEM_RATE_LIMIT_ON_STORE_FAILURE``):
@@ -24,8 +26,6 @@ Either way the outage is logged once, and its end once with the number of calls 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Final, Literal, Protocol
 
 from ..errors import TandemError
+from ..persisted.errors import OperationNotTrusted
+from ..persisted.manifest import Manifest, ManifestError, read_manifest
 from ..shared_state import REDIS_DOWN, Outage, ServiceUnavailable, redis_client
 
 __all__ = [
@@ -62,14 +64,10 @@ class RateLimited(TandemError):
         self.retry_after = retry_after
 
 
-class OperationNotTrusted(TandemError):
-    code = "OPERATION_NOT_TRUSTED"
-    status = 403
-
-
 class RateLimiter(Protocol):
-    async def hit(self, client_id: str, per_minute: int) -> None:
-        """Count one request; raise :class:`RateLimited` past ``per_minute``."""
+    async def hit(self, client_id: str, per_minute: int, count: int = 1) -> None:
+        """Count ``count`` operations (one request, or a batch); raise :class:`RateLimited`
+        past ``per_minute``."""
 
 
 class MemoryRateLimiter:
@@ -78,14 +76,14 @@ class MemoryRateLimiter:
     def __init__(self) -> None:
         self._windows: dict[str, tuple[int, int]] = {}
 
-    async def hit(self, client_id: str, per_minute: int) -> None:
+    async def hit(self, client_id: str, per_minute: int, count: int = 1) -> None:
         window = int(time.time() // 60)
-        start, count = self._windows.get(client_id, (window, 0))
+        start, counted = self._windows.get(client_id, (window, 0))
         if start != window:
-            start, count = window, 0
-        count += 1
-        self._windows[client_id] = (start, count)
-        if count > per_minute:
+            start, counted = window, 0
+        counted += count
+        self._windows[client_id] = (start, counted)
+        if counted > per_minute:
             raise RateLimited(retry_after=60 - int(time.time()) % 60)
 
 
@@ -112,20 +110,20 @@ class RedisRateLimiter:
         )
         self._local = MemoryRateLimiter()
 
-    async def hit(self, client_id: str, per_minute: int) -> None:
+    async def hit(self, client_id: str, per_minute: int, count: int = 1) -> None:
         window = int(time.time() // 60)
         key = f"{self.prefix}{client_id}:{window}"
         try:
             async with self.outage.guard(*REDIS_DOWN), self.redis.pipeline(True) as pipe:
-                pipe.incr(key)
+                pipe.incrby(key, count)
                 pipe.expire(key, 120)
-                count, _ = await pipe.execute()
+                counted, _ = await pipe.execute()
         except ServiceUnavailable:
             if self.on_store_failure == "closed":
                 raise
-            await self._local.hit(client_id, per_minute)  # open: this replica counts alone
+            await self._local.hit(client_id, per_minute, count)  # open: this replica alone
             return
-        if int(count) > per_minute:
+        if int(counted) > per_minute:
             raise RateLimited(retry_after=60 - int(time.time()) % 60)
 
     async def close(self) -> None:
@@ -133,32 +131,23 @@ class RedisRateLimiter:
 
 
 class TrustedDocuments:
-    """Lists of operations a client may run, read once from a folder of JSON files."""
+    """The integrators' lists of operations, read once from a folder of manifests."""
 
     def __init__(self, folder: str | Path | None) -> None:
-        self.lists: dict[str, frozenset[str]] = {}
+        self.lists: dict[str, Manifest] = {}
         if folder is None:
             return
         for path in sorted(Path(folder).glob("*.json")):
             try:
-                entries = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as error:
-                raise TandemError(f"cannot read trusted documents {path}: {error}") from None
-            if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-                raise TandemError(f"{path}: expected a JSON list of strings")
-            self.lists[path.stem] = frozenset(_digest(e) for e in entries)
+                self.lists[path.stem] = read_manifest(path)
+            except ManifestError as error:
+                raise TandemError(f"trusted documents: {error}", code="INVALID_SETTING") from None
 
     def check(self, list_name: str, query: str) -> None:
-        allowed = self.lists.get(list_name)
-        if allowed is None or _digest(query) not in allowed:
+        """Refuse ``query`` unless it is one of the texts of the list ``list_name``."""
+        manifest = self.lists.get(list_name)
+        if manifest is None or not manifest.allows(query):
             raise OperationNotTrusted("this client may only run its trusted documents")
-
-
-def _digest(text: str) -> str:
-    stripped = text.strip()
-    if len(stripped) == 64 and all(c in "0123456789abcdef" for c in stripped):
-        return stripped
-    return hashlib.sha256(stripped.encode()).hexdigest()
 
 
 def from_environment(environ: Mapping[str, str]) -> tuple[RateLimiter, TrustedDocuments]:

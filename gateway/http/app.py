@@ -11,6 +11,10 @@ endpoint), GET with query parameters for queries only; answers
 ``application/graphql-response+json`` when the client accepts it (request errors then get 4xx
 statuses) and ``application/json`` otherwise (request errors with status 200 but for
 unparseable requests, as the spec allows).
+
+An operation may name a persisted document instead of sending it (``gateway/persisted``:
+APQ, trusted-document manifests), and a POST may carry a batch of operations
+(``batching.py``), answered by a list in the same order.
 """
 
 from __future__ import annotations
@@ -31,14 +35,26 @@ from starlette.routing import BaseRoute, Route
 from ..auth.bearer import AuthenticationError
 from ..auth.browser_safety import CORSAllowList
 from ..auth.dev_identity import DevIdentity
-from ..auth.identify import Identifier
+from ..auth.identify import Caller, Identifier
 from ..auth.integrators import RateLimited
 from ..auth.routes import SSO
 from ..errors import RequestError, TandemError
-from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
+from ..graphql_request import (
+    MAX_BODY_BYTES,
+    GraphQLRequest,
+    graphql_request_of,
+    read_graphql_body,
+)
+from ..persisted import (
+    NO_CACHE,
+    PersistedOperations,
+    PersistedQueryNotFound,
+    PersistedQueryNotSupported,
+)
 from ..pipeline import Gateway
 from ..planner.overrides import parse_label_header
 from ..shared_state import ServiceUnavailable
+from .batching import Batching
 from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
 
@@ -61,48 +77,62 @@ def create_app(
     cors_origins: Sequence[str] = (),
     extra_routes: Sequence[BaseRoute] = (),
     override_label_header: str = "",
+    persisted: PersistedOperations | None = None,
+    batching: Batching | None = None,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
-    ``override_label_header`` names the header carrying progressive-override labels."""
+    ``override_label_header`` names the header carrying progressive-override labels;
+    ``persisted`` resolves persisted operations (default: none kept, any document runs);
+    ``batching`` says whether a POST may carry several operations."""
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
+    documents = persisted if persisted is not None else PersistedOperations()
+    batches = batching if batching is not None else Batching()
+
+    async def run(request: Request, caller: Caller, asked: GraphQLRequest) -> dict[str, Any]:
+        """One operation: its document resolved, then run for ``caller``."""
+        resolved = await documents.resolve(asked, caller.trusted_documents)
+        result = await gateway.execute(
+            resolved.query,
+            asked.variables,
+            asked.operation_name,
+            principal=caller.principal,
+            allowed_kinds=("query",) if request.method == "GET" else ("query", "mutation"),
+            override_labels=parse_label_header(request.headers.get(override_label_header))
+            if override_label_header
+            else (),
+        )
+        await documents.remember(resolved)  # an APQ registration, once it has validated
+        return result
 
     async def graphql(request: Request) -> Response:
         media_type = _response_type(request)
         try:
-            asked = await read_graphql_request(request, max_body_bytes)
-            allowed = ("query",) if request.method == "GET" else ("query", "mutation")
-            principal = await identifier.identify(request, asked.query) if identifier else None
-            result = await gateway.execute(
-                asked.query,
-                asked.variables,
-                asked.operation_name,
-                principal=principal,
-                allowed_kinds=allowed,
-                override_labels=parse_label_header(request.headers.get(override_label_header))
-                if override_label_header
-                else (),
-            )
+            body = await read_graphql_body(request, max_body_bytes)
+            if isinstance(body, list):
+                return await batch(request, batches.operations(body), media_type)
+            asked = graphql_request_of(body, persisted=True)
+            caller = await identifier.caller(request) if identifier else Caller(None)
+            result = await run(request, caller, asked)
         except TandemError as error:
-            status = (
-                error.status
-                if media_type == GRAPHQL_RESPONSE
-                or error.status in (401, 403, 405, 413, 415, 429, 503)
-                or isinstance(error, RequestError)
-                else 200
-            )
-            if error.status >= 500 and not isinstance(error, ServiceUnavailable):
-                log.error(  # an outage is logged once
-                    "request %s failed: %s", request_id_of(request), error.message
-                )
-            headers = {"allow": "POST"} if error.status == 405 else None
-            if isinstance(error, (RateLimited, ServiceUnavailable)):
-                headers = {"retry-after": str(error.retry_after)}
-            if isinstance(error, AuthenticationError):
-                headers = {"www-authenticate": error.www_authenticate}
-                log.info("authentication refused: %s", error.reason)
-            return _json({"errors": [error.to_graphql()]}, status, media_type, headers)
+            return _refusal(request, error, media_type)
         return _json(result, 200, media_type)
+
+    async def batch(request: Request, operations: Sequence[Any], media_type: str) -> Response:
+        """A batch: the caller identified once (each operation charged to its rate limit),
+        each operation answered on its own (``batching.py``)."""
+        caller = await identifier.caller(request, len(operations)) if identifier else Caller(None)
+
+        async def answer(operation: Any) -> dict[str, Any]:
+            try:
+                if not isinstance(operation, dict):
+                    raise RequestError("each operation of a batch must be a JSON object")
+                return await run(request, caller, graphql_request_of(operation, persisted=True))
+            except TandemError as error:
+                _log_failure(request, error)
+                return {"errors": [error.to_graphql()]}
+
+        return _json(await batches.run(operations, answer), 200, media_type)
 
     async def schema(request: Request) -> Response:
         """The SDL this caller may see (all of it unless schema visibility is filtered)."""
@@ -137,6 +167,7 @@ def create_app(
                 raise
         yield
         await gateway.close()
+        await documents.close()
         if sso is not None:
             await sso.aclose()
 
@@ -158,6 +189,35 @@ def create_app(
         app.add_middleware(CORSAllowList, origins=list(cors_origins))
     app.add_middleware(RequestGuard)  # outermost: request ids, coded 500s (guard.py)
     return app
+
+
+def _refusal(request: Request, error: TandemError, media_type: str) -> Response:
+    """The answer to a request refused as a whole: its status, and the headers the refusal
+    calls for (``Retry-After``, ``WWW-Authenticate``, ``Allow``, ``Cache-Control``)."""
+    status = (
+        error.status
+        if media_type == GRAPHQL_RESPONSE
+        or error.status in (401, 403, 405, 413, 415, 429, 503)
+        or isinstance(error, RequestError)
+        else 200
+    )
+    _log_failure(request, error)
+    headers: Mapping[str, str] | None = {"allow": "POST"} if error.status == 405 else None
+    if isinstance(error, (RateLimited, ServiceUnavailable)):
+        headers = {"retry-after": str(error.retry_after)}
+    if isinstance(error, AuthenticationError):
+        headers = {"www-authenticate": error.www_authenticate}
+        log.info("authentication refused: %s", error.reason)
+    if isinstance(error, (PersistedQueryNotFound, PersistedQueryNotSupported)):
+        headers = NO_CACHE  # the next request with this id may well succeed
+    return _json({"errors": [error.to_graphql()]}, status, media_type, headers)
+
+
+def _log_failure(request: Request, error: TandemError) -> None:
+    if error.status >= 500 and not isinstance(error, ServiceUnavailable):
+        log.error(  # an outage is logged once
+            "request %s failed: %s", request_id_of(request), error.message
+        )
 
 
 def _json(

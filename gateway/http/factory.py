@@ -51,10 +51,20 @@ from ..demand import CostSchema, DemandControl, MemoryCostBudget, RedisCostBudge
 from ..encrypted_fields import EncryptedFields
 from ..executor.tls import subgraph_ssl_context
 from ..executor.transport import AiohttpTransport
+from ..persisted import (
+    DocumentStore,
+    Manifest,
+    ManifestError,
+    MemoryDocumentStore,
+    PersistedOperations,
+    RedisDocumentStore,
+    read_manifest,
+)
 from ..pipeline import Gateway
 from ..settings import Settings, SettingsError, load_settings
 from ..supergraph import Supergraph, load_supergraph
 from .app import create_app
+from .batching import Batching
 
 __all__ = [
     "SOURCES_VARIABLE",
@@ -225,6 +235,8 @@ def build_app(
         cors_origins=settings.cors_origins,
         extra_routes=extra_routes,
         override_label_header=settings.override_label_header,
+        persisted=persisted_operations(settings, trusted_documents.lists),
+        batching=Batching(settings.batching, settings.batching_max_size),
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
@@ -241,6 +253,39 @@ def _demand_control(settings: Settings, supergraph: Supergraph) -> DemandControl
         else MemoryCostBudget()
     )
     return DemandControl(CostSchema.of(supergraph.schema), settings.demand(), budget=budget)
+
+
+def persisted_operations(
+    settings: Settings, client_manifests: dict[str, Manifest]
+) -> PersistedOperations:
+    """The ``persisted_operations*`` and ``apq*`` settings, with the integrators' lists."""
+    documents: dict[str, str] = {}
+    digests: set[str] = set()
+    for path in settings.persisted_operations_manifests:
+        try:
+            manifest = read_manifest(path)
+        except ManifestError as error:
+            raise SettingsError(
+                f"setting persisted_operations_manifests "
+                f"(TANDEM_PERSISTED_OPERATIONS_MANIFESTS): {error}"
+            ) from None
+        documents.update(manifest.bodies)
+        digests |= manifest.digests
+    store: DocumentStore | None = None
+    if settings.apq:
+        local = MemoryDocumentStore(settings.apq_cache_entries, settings.apq_cache_bytes)
+        redis_url = settings.apq_redis_url or settings.redis_url
+        store = (
+            RedisDocumentStore(redis_url, local, ttl=settings.apq_ttl_seconds)
+            if redis_url
+            else local
+        )
+    return PersistedOperations(
+        settings.persisted_operations,
+        Manifest.of("manifests", documents, frozenset(digests)),
+        store=store,
+        client_manifests=client_manifests,
+    )
 
 
 def _searched_fields(settings: Settings, supergraph: Supergraph) -> SearchedFields:

@@ -241,3 +241,74 @@ def test_integrator_limits_are_shared_by_replicas_and_documents_are_trusted(
     assert limited.status_code == 429
     assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert int(limited.headers["retry-after"]) <= 60
+
+
+@pytest.fixture(scope="module")
+def batching_gateway(
+    sample_subgraph: str,
+    data_dir: Path,
+    oidc_provider: OidcProvider,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """One replica with batching on, rate limits counted in its memory: the integrator client
+    may run 3 operations a minute, only ``{ me }``, listed as ``erp-me`` in an Apollo
+    persisted query manifest."""
+    folder = tmp_path_factory.mktemp("batching")
+    supergraph = write_supergraph(
+        {"sample": sample_subgraph}, folder / "supergraph.graphql", source=SUPERGRAPH
+    )
+    documents = folder / "documents"
+    documents.mkdir()
+    manifest = {
+        "format": "apollo-persisted-query-manifest",
+        "version": 1,
+        "operations": [{"id": "erp-me", "body": TRUSTED, "name": None, "type": "query"}],
+    }
+    (documents / "erp.json").write_text(json.dumps(manifest))
+    client = {"subject": "integrator-erp", "rate_limit_per_minute": 3, "trusted_documents": "erp"}
+    providers = {
+        "providers": [
+            {
+                "issuer": oidc_provider.issuer,
+                "audiences": [GATEWAY_RESOURCE],
+                "clients": {oidc_provider.integrator_client.client_id: client},
+            }
+        ]
+    }
+    saved = dict(os.environ)
+    for name in ("TANDEM_BEARER_ISSUER", "TANDEM_BEARER_AUDIENCES", "TANDEM_REDIS_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "TANDEM_DATA_DIR": str(data_dir),
+            "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
+            "TANDEM_TRUSTED_DOCUMENTS_DIR": str(documents),
+            "TANDEM_BATCHING": "true",
+        }
+    )
+    try:
+        with running_gateway(supergraph) as url:
+            yield url
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_an_integrators_batch_runs_its_documents_by_id_and_counts_every_operation(
+    batching_gateway: str, oidc_provider: OidcProvider
+) -> None:
+    token = oidc_provider.client_credentials_token()["access_token"]
+    headers = {"authorization": f"Bearer {token}"}
+    batch = [{"documentId": "erp-me"}, {"query": "{ me __typename }"}]
+    answers = httpx.post(batching_gateway, json=batch, headers=headers)
+    assert answers.status_code == 200
+    by_id, untrusted = answers.json()
+    assert list(by_id) == ["data"] and isinstance(by_id["data"]["me"], str)  # ran, no errors
+    assert untrusted["errors"][0]["extensions"]["code"] == "OPERATION_NOT_TRUSTED"
+    # two operations counted: a batch of two more is over the 3 a minute (once the minute
+    # the first batch was counted in is over, the next batch of two is)
+    pair = [{"documentId": "erp-me"}] * 2
+    statuses = [httpx.post(batching_gateway, json=pair, headers=headers).status_code]
+    if statuses[0] == 200:
+        statuses.append(httpx.post(batching_gateway, json=pair, headers=headers).status_code)
+    assert statuses[-1] == 429, statuses
