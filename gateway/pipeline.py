@@ -1,10 +1,13 @@
 """The request pipeline, in the order a request goes through it.
 
-parse -> validate -> identify (the caller's principal, from the HTTP layer) -> authorize -> plan
--> execute -> protect -> respond.
+parse -> validate -> identify (the caller's principal, from the HTTP layer) -> cost -> authorize
+-> plan -> execute -> protect -> respond.
 
 - *parse*, *validate*: :meth:`Gateway.document` (against the schema the caller may see, within
   their limits), then the operation and its variables;
+- *cost*: the operation's estimated cost (``demand/``), refused over its maximum or the
+  caller's budget before anything is planned or fetched; its actual cost is measured from the
+  response;
 - *authorize*: :meth:`Gateway.authorize`, ONE decision value per operation, caller and policy
   version (``authz/decision.py``, one walk in ``authz/authorizer.py``): what is denied,
   decided per object by a relation, plaintext or masked; a mutation whose result that
