@@ -104,8 +104,8 @@ def graphql_request_of(body: Mapping[str, Any], *, persisted: bool = False) -> G
     names_document = persisted and (
         document_id is not None or (extensions is not None and "persistedQuery" in extensions)
     )
-    if query is None and names_document:
-        query = ""
+    if names_document and (query is None or query == ""):
+        query = ""  # the id alone (some clients send an empty text beside it)
     elif not isinstance(query, str) or not query.strip():
         raise RequestError("the request has no query", code="BAD_REQUEST")
     variables = body.get("variables")

@@ -52,6 +52,8 @@ async def test_hash_alone_is_not_found_then_registered_with_its_text_then_runs_a
             again = await client.post("/graphql", json=hash_only, headers={"accept": accept})
             assert again.status_code == 200 and again.json() == who_answer()
             assert "cache-control" not in again.headers
+            blank = await client.post("/graphql", json={**hash_only, "query": ""})
+            assert blank.json() == who_answer()  # an empty text beside the hash: the hash
 
 
 async def test_get_requests_register_and_run_by_hash(demo_supergraph: Path, tmp_path: Path) -> None:
