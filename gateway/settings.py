@@ -180,6 +180,35 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="per-subgraph deduplication: `NAME=true|false,...`",
     )
+    subgraph_max_connections: int = Field(
+        64, ge=1, le=10_000, description="open connections to one subgraph at most (a pool each)"
+    )
+    subgraph_retries: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="a query's request to a subgraph that could not be reached (refused, "
+        "HTTP 502/503/504) is tried again this often; mutations never",
+    )
+    subgraph_retry_backoff: float = Field(
+        0.05,
+        ge=0,
+        le=10,
+        description="seconds the first retry waits at most (random), doubling for each next one",
+    )
+    subgraph_circuit_threshold: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="failures in a row (unreachable, timed out) that open a subgraph's "
+        "circuit breaker; then its requests get SUBGRAPH_UNAVAILABLE at once (0: no breaker)",
+    )
+    subgraph_circuit_cooldown: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="seconds an open circuit breaker refuses requests before one probe goes",
+    )
     subgraph_ca_file: Path | None = Field(
         None, description="PEM CA bundle trusted for https:// subgraphs (unset: the system's)"
     )

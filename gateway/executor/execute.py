@@ -117,7 +117,7 @@ class _Run:
         self.executor = executor
         self.variables = variables
         self.headers_for = headers_for
-        self.share_as = share_as  # (caller,) when the plan's requests may share calls
+        self.share_as = share_as  # (caller,) when the plan only reads: share calls, retry
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
         self.deadline_at = 0.0
@@ -177,6 +177,7 @@ class _Run:
                 if self.share_as is not None and self.executor.shared_subgraphs(name)
                 else None
             ),
+            idempotent=self.share_as is not None,
         )
         deadline = asyncio.timeout(remaining)
         try:

@@ -20,13 +20,16 @@ from __future__ import annotations
 import ssl
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import httpx
 import orjson
 
 from .in_flight import Answer, InFlight
+
+if TYPE_CHECKING:
+    from .shaping import Shaper
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -43,6 +46,8 @@ DEFAULT_MAX_RESPONSE_BYTES = 20_000_000
 """The default cap on one subgraph answer (the ``subgraph_max_response_bytes`` setting)."""
 
 _ENCODING = "content-encoding"
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+"""HTTP answers of a proxy or server saying the subgraph is not there now."""
 
 _HEADERS = {
     "content-type": "application/json",
@@ -62,6 +67,8 @@ class SubgraphRequest:
     share_key: Hashable | None = None
     """Requests with the same key in flight at once share one call (``in_flight.py``); None:
     never shared. The executor sets it for queries only."""
+    idempotent: bool = False
+    """A read (part of a query's plan): it may be tried again (``shaping.py``)."""
 
 
 class SubgraphError(Exception):
@@ -106,16 +113,23 @@ def too_large(name: str, limit: int) -> SubgraphError:
 
 
 def decode_response(name: str, status: int, content: bytes) -> dict[str, Any]:
-    """A subgraph's HTTP answer as a GraphQL response, or a coded :class:`SubgraphError`."""
+    """A subgraph's HTTP answer as a GraphQL response, or a coded :class:`SubgraphError`.
+
+    A 502, 503 or 504 without a GraphQL response is what stands in front of a subgraph saying
+    it is not there now: ``SUBGRAPH_UNAVAILABLE``, as a refused connection is."""
     try:
         body = orjson.loads(content)
     except orjson.JSONDecodeError:
+        if status in UNAVAILABLE_STATUSES:
+            raise SubgraphError(name, f"subgraph {name} answered HTTP {status}") from None
         raise SubgraphError(
             name,
             f"subgraph {name} answered HTTP {status} with a body that is not JSON",
             "SUBGRAPH_BAD_RESPONSE",
         ) from None
     if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+        if status in UNAVAILABLE_STATUSES:
+            raise SubgraphError(name, f"subgraph {name} answered HTTP {status}")
         raise SubgraphError(
             name,
             f"subgraph {name} answered HTTP {status} without a GraphQL response",
@@ -126,7 +140,29 @@ def decode_response(name: str, status: int, content: bytes) -> dict[str, Any]:
     return body
 
 
-class AiohttpTransport:
+class _Calls:
+    """What both transports do around their own HTTP call (``_call``): identical requests in
+    flight share one call, and each call passes its subgraph's breaker and retry policy."""
+
+    in_flight: InFlight
+    shaper: Shaper | None
+
+    async def send(self, request: SubgraphRequest) -> dict[str, Any]:
+        status, content = await self.in_flight.fetch(
+            request.share_key, lambda: self._shaped(request)
+        )
+        return decode_response(request.service_name, status, content)
+
+    async def _shaped(self, request: SubgraphRequest) -> Answer:
+        if self.shaper is None:
+            return await self._call(request)
+        return await self.shaper.call(request, self._call)
+
+    async def _call(self, request: SubgraphRequest) -> Answer:
+        raise NotImplementedError
+
+
+class AiohttpTransport(_Calls):
     """The default transport: one aiohttp session, a keep-alive pool per subgraph host."""
 
     def __init__(
@@ -138,7 +174,9 @@ class AiohttpTransport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_response_sizes: Mapping[str, int] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        shaper: Shaper | None = None,
     ) -> None:
+        self.shaper = shaper  # circuit breakers and retries (shaping.py); None: neither
         self.timeout = timeout
         self.timeouts = dict(timeouts or {})
         self.max_connections = max_connections
@@ -161,10 +199,6 @@ class AiohttpTransport:
                 auto_decompress=True,
             )
         return self.session
-
-    async def send(self, request: SubgraphRequest) -> dict[str, Any]:
-        status, content = await self.in_flight.fetch(request.share_key, lambda: self._call(request))
-        return decode_response(request.service_name, status, content)
 
     async def _call(self, request: SubgraphRequest) -> Answer:
         name = request.service_name
@@ -217,7 +251,7 @@ async def _read_at_most(
     return b"".join(chunks)
 
 
-class HttpTransport:
+class HttpTransport(_Calls):
     """The production transport: one pooled ``httpx.AsyncClient`` per subgraph origin.
 
     One client per origin keeps each connection pool small: httpcore scans its whole pool on
@@ -233,7 +267,9 @@ class HttpTransport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_response_sizes: Mapping[str, int] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        shaper: Shaper | None = None,
     ) -> None:
+        self.shaper = shaper  # circuit breakers and retries (shaping.py); None: neither
         self.timeout = timeout
         self.timeouts = dict(timeouts or {})
         self.max_connections = max_connections
@@ -257,10 +293,6 @@ class HttpTransport:
             )
             self.clients[service_name] = client
         return client
-
-    async def send(self, request: SubgraphRequest) -> dict[str, Any]:
-        status, content = await self.in_flight.fetch(request.share_key, lambda: self._call(request))
-        return decode_response(request.service_name, status, content)
 
     async def _call(self, request: SubgraphRequest) -> Answer:
         headers = _HEADERS if not request.headers else {**_HEADERS, **request.headers}

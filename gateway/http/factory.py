@@ -49,6 +49,7 @@ from ..caller_validation import suggestions_wanted
 from ..crypto.runtime import FieldCrypto
 from ..demand import CostSchema, DemandControl, MemoryCostBudget, RedisCostBudget
 from ..encrypted_fields import EncryptedFields
+from ..executor.shaping import Shaper, Shaping
 from ..executor.tls import subgraph_ssl_context
 from ..executor.transport import AiohttpTransport
 from ..persisted import (
@@ -155,6 +156,15 @@ def build_app(
         timeouts=dict(settings.subgraph_timeouts),
         max_response_bytes=settings.subgraph_max_response_bytes,
         max_response_sizes=dict(settings.subgraph_max_response_sizes),
+        max_connections=settings.subgraph_max_connections,
+        shaper=Shaper(
+            Shaping(
+                threshold=settings.subgraph_circuit_threshold,
+                cooldown=settings.subgraph_circuit_cooldown,
+                retries=settings.subgraph_retries,
+                backoff=settings.subgraph_retry_backoff,
+            )
+        ),
         ssl_context=subgraph_ssl_context(
             settings.subgraph_ca_file,
             settings.subgraph_client_cert_file,

@@ -13,6 +13,9 @@ nothing is shared between tests:
     answers HTTP 200 with that JSON, whatever was asked;
 ``/hang/<tag>/graphql``
     reads the request and answers nothing until the client hangs up;
+``/flaky/<n>/<tag>/graphql``
+    answers HTTP 503 (an empty body, as a load balancer without a backend does) to the first
+    ``<n>`` requests for ``<tag>``, then forwards as ``pass`` does;
 ``/held/<tag>/graphql``
     holds each request until ``POST /_release/<tag>``, then forwards it as ``pass`` does
     (requests arriving after the release pass at once), so a test decides when answers come;
@@ -80,6 +83,10 @@ def create_proxy(upstream: str) -> Starlette:
         counts[tag] += 1
         body = await request.body()
         if mode == "pass":
+            return await forward(body)
+        if mode == "flaky" and len(parts) == 4:
+            if counts[tag] <= int(parts[1]):
+                return Response(b"", 503)
             return await forward(body)
         if mode == "held":
             await releases.setdefault(tag, asyncio.Event()).wait()
@@ -211,6 +218,10 @@ class FaultProxy:
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
+
+    def flaky(self, failures: int, tag: str) -> str:
+        """The GraphQL URL answering 503 to the first ``failures`` requests, then passing."""
+        return f"http://127.0.0.1:{self.port}/flaky/{failures}/{tag}/graphql"
 
     def release(self, tag: str) -> None:
         """Let the ``held`` requests for ``tag`` go on (and every later one)."""
