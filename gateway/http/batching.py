@@ -16,7 +16,7 @@ than ``batching_max_size`` operations (``BATCH_TOO_LARGE``, with ``extensions.ma
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -53,6 +53,11 @@ class Batching:
         return body
 
     @staticmethod
-    async def run(operations: Sequence[Any], answer: Callable[[Any], Awaitable[T]]) -> list[T]:
-        """``answer`` to every operation, concurrently, in the batch's order."""
-        return list(await asyncio.gather(*(answer(operation) for operation in operations)))
+    async def run(
+        operations: Sequence[Any], answer: Callable[[Any], Coroutine[Any, Any, T]]
+    ) -> list[T]:
+        """``answer`` to every operation, concurrently, in the batch's order (``answer``
+        turns refusals into entries: an exception is a bug, and cancels the others)."""
+        async with asyncio.TaskGroup() as group:
+            tasks: list[asyncio.Task[T]] = [group.create_task(answer(op)) for op in operations]
+        return [task.result() for task in tasks]
