@@ -107,6 +107,11 @@ class PlanExecutor:
 
 
 class _Run:
+    _walks: dict[Any, Any] | None = None
+    """What was read of ``data`` since an answer last changed it: the objects at a path and
+    their grouping into a fetch's representations. Fetches of one stage at the same path (on
+    the benchmark, ``products`` and ``inventory`` for 700 products) then walk it once."""
+
     def __init__(
         self,
         executor: PlanExecutor,
@@ -239,11 +244,12 @@ class _Run:
         if data:
             if fetch.renames:
                 _rename(data, dict(fetch.renames))
+            self._walks = None
             _merge(self.data, data, self.executor.object_types)
 
     async def entity_fetch(self, path: tuple[str, ...], fetch: FetchNode) -> None:
         if not fetch.context_rewrites:
-            await self._entity_fetch(path, fetch, _objects_at(self.data, path), {})
+            await self._entity_fetch(path, fetch, self._walk(path), {})
             return
         # @fromContext: the values are variables, so objects that see different ones are
         # sent in requests of their own
@@ -318,7 +324,26 @@ class _Run:
         """The ``representations`` of ``objects`` (one per entity), and the objects each one
         stands for."""
         assert fetch.requires is not None
-        return self.executor.representation_builder(fetch.requires)(objects)
+        walks = self._walks
+        if walks is None:
+            walks = self._walks = {}
+        key = (id(objects), fetch.requires)
+        known = walks.get(key)
+        if known is not None and known[0] is objects:
+            return known[1]  # type: ignore[no-any-return]
+        grouped = self.executor.representation_builder(fetch.requires)(objects)
+        walks[key] = (objects, grouped)  # holds ``objects``: its id is not reused meanwhile
+        return grouped
+
+    def _walk(self, path: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The objects at ``path`` now, read once while no answer changes ``data``."""
+        walks = self._walks
+        if walks is None:
+            walks = self._walks = {}
+        objects = walks.get(path)
+        if objects is None:
+            objects = walks[path] = _objects_at(self.data, path)
+        return objects
 
     def _target_paths(
         self, path: tuple[str, ...], targets: list[list[dict[str, Any]]]
@@ -358,10 +383,14 @@ class _Run:
             _rename(entities, dict(fetch.renames))
         object_types = self.executor.object_types
         wrong: list[list[dict[str, Any]]] = []
+        self._walks = None
         for entity, objects in zip(entities, targets, strict=True):
             if type(entity) is dict:
                 for obj in objects:
-                    _merge(obj, entity, object_types)
+                    if obj.keys().isdisjoint(entity):  # as _merge does first, without a call
+                        obj.update(entity)
+                    else:
+                        _merge(obj, entity, object_types)
             elif entity is not None:
                 wrong.append(objects)
         if wrong:

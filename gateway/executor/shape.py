@@ -103,57 +103,82 @@ class _ObjectShape:
 
 
 def _generate(shape: _ObjectShape) -> Any:
-    lines = ["def shape_object(run, value, path):", "    get = value.get", "    result = {}"]
+    """The shaping function's source: each field's value in a local ``v<i>``, in the order of
+    the fields (errors are recorded in that order), and the result built at the end as one dict
+    display. The type test of a valid value comes first; null is looked at only when it fails.
+    An object-typed field calls its object's shaping function directly."""
+    lines = ["def shape_object(run, value, path):", "    get = value.get"]
+    values: list[str] = []
     for index, (key, name, compiled) in enumerate(shape.fields):
-        k, n, c = repr(key), repr(name), f"C{index}"
+        k, n, c, v = repr(key), repr(name), f"C{index}", f"v{index}"
         kind = compiled[0]
+        inner = compiled[1] if kind == _NONNULL else None
         if kind == _TYPENAME:
-            lines.append(f"    result[{k}] = TYPE_NAME")
-        elif kind == _LEAF:
-            lines.append(f"    result[{k}] = get({k})")
+            values.append(f"{k}: TYPE_NAME")
+            continue
+        values.append(f"{k}: {v}")
+        if kind == _LEAF:
+            lines.append(f"    {v} = get({k})")
         elif kind == _INTROSPECTION:
-            lines.append(f"    result[{k}] = run.introspection.get({k})")
+            lines.append(f"    {v} = run.introspection.get({k})")
         elif kind == _GUARDED:
-            lines.append(f"    result[{k}] = run.guarded({c}, value, path, {k})")
-        elif kind == _SCALAR:
-            lines.append(f"    raw = get({k})")
-            lines.append(f"    if raw is not None and not {compiled[3]}:")
-            lines.append(f"        raw = run.bad_leaf({c}, raw, path, {k})")
-            lines.append(f"    result[{k}] = raw")
-        elif kind == _NONNULL and compiled[1][0] == _SCALAR:
-            lines.append(f"    raw = get({k})")
-            lines.append("    if raw is None:")
-            lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
-            lines.append(f"    elif not {compiled[1][3]}:")
-            lines.append(f"        raw = run.bad_leaf({c}[1], raw, path, {k})")
-            lines.append("        if raw is None:")
+            lines.append(f"    {v} = run.guarded({c}, value, path, {k})")
+        elif kind == _SCALAR and not compiled[1](None):
+            lines.append(f"    {v} = raw = get({k})")
+            lines.append(f"    if not {compiled[3]} and raw is not None:")
+            lines.append(f"        {v} = run.bad_leaf({c}, raw, path, {k})")
+        elif inner is not None and inner[0] == _SCALAR and not inner[1](None):
+            lines.append(f"    {v} = raw = get({k})")
+            lines.append(f"    if not {inner[3]}:")
+            lines.append("        if raw is not None:")
+            lines.append(f"            {v} = run.bad_leaf({c}[1], raw, path, {k})")
+            lines.append(f"        if {v} is None:")
             lines.append(f"            run.null_field(TYPE_NAME, {n}, path, {k})")
-            lines.append(f"    result[{k}] = raw")
-        elif kind == _NONNULL:
+        elif inner is not None and inner[0] == _OBJECT:
+            # an object's shaping function is called here, not through ``complete``: this is
+            # most of the nesting of a large response
             lines.append(f"    raw = get({k})")
-            if compiled[1][0] == _LEAF:
-                lines.append("    if raw is None:")
-                lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
-                lines.append(f"    result[{k}] = raw")
-            else:
-                lines.append(f"    completed = raw if raw is None else run.complete({c}[1], raw,")
-                lines.append(f"        (path, {k}))")
-                lines.append("    if completed is None:")
-                lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
-                lines.append(f"    result[{k}] = completed")
-        else:
-            lines.append(f"    raw = get({k})")
-            lines.append("    if raw is None:")
-            lines.append(f"        result[{k}] = None")
+            lines.append("    if type(raw) is dict:")
+            lines.append(f"        {v} = (F{index}[0] or run.object_function({c}[1]))(run,")
+            lines.append(f"            raw, (path, {k}))")
             lines.append("    else:")
+            lines.append(f"        {v} = raw if raw is None else run.complete({c}[1], raw,")
+            lines.append(f"            (path, {k}))")
+            lines.append(f"        if {v} is None:")
+            lines.append(f"            run.null_field(TYPE_NAME, {n}, path, {k})")
+        elif inner is not None and inner[0] == _LEAF:
+            lines.append(f"    {v} = get({k})")
+            lines.append(f"    if {v} is None:")
+            lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
+        elif inner is not None:
+            lines.append(f"    raw = get({k})")
+            lines.append(f"    {v} = raw if raw is None else run.complete({c}[1], raw,")
+            lines.append(f"        (path, {k}))")
+            lines.append(f"    if {v} is None:")
+            lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
+        else:
+            lines.append(f"    {v} = raw = get({k})")
+            lines.append("    if raw is not None:")
             lines.append("        try:")
-            lines.append(f"            result[{k}] = run.complete({c}, raw, (path, {k}))")
+            if kind == _OBJECT:
+                lines.append("            if type(raw) is dict:")
+                lines.append(f"                {v} = (F{index}[0] or run.object_function({c}))(")
+                lines.append(f"                    run, raw, (path, {k}))")
+                lines.append("            else:")
+                lines.append(f"                {v} = run.complete({c}, raw, (path, {k}))")
+            else:
+                lines.append(f"            {v} = run.complete({c}, raw, (path, {k}))")
             lines.append("        except Bubble:")
-            lines.append(f"            result[{k}] = None")
-    lines.append("    return result")
+            lines.append(f"            {v} = None")
+    lines.append("    return {" + ", ".join(values) + "}")
     namespace: dict[str, Any] = {"TYPE_NAME": shape.type_name, "Bubble": _Bubble}
     namespace.update(FORMAT_FUNCTIONS)
-    namespace.update({f"C{index}": field[2] for index, field in enumerate(shape.fields)})
+    for index, (_, _, compiled) in enumerate(shape.fields):
+        namespace[f"C{index}"] = compiled
+        if compiled[0] == _NONNULL:
+            compiled = compiled[1]
+        if compiled[0] == _OBJECT:
+            namespace[f"F{index}"] = compiled[3]  # the cell of its shaping function
     exec(compile("\n".join(lines), f"<shape {shape.type_name}>", "exec"), namespace)
     return namespace["shape_object"]
 
@@ -449,7 +474,7 @@ class _Run:
         )
         raise _Bubble
 
-    def _object_function(self, compiled: tuple[Any, ...]) -> Any:
+    def object_function(self, compiled: tuple[Any, ...]) -> Any:
         """The generated shaping function of an object-typed value, found once per site."""
         cell = compiled[3]
         if cell[0] is None:
@@ -463,7 +488,7 @@ class _Run:
         if kind == _OBJECT:  # the most frequent kinds first
             if type(raw) is not dict:
                 return self._invalid("an object", raw, path, compiled[4])
-            return self._object_function(compiled)(self, raw, path)
+            return self.object_function(compiled)(self, raw, path)
         if kind == _SCALAR:
             return raw if compiled[1](raw) else self._wrong_leaf(compiled, raw, path)
         if kind == _LEAF:
@@ -476,12 +501,11 @@ class _Run:
             if item_kind == _NONNULL:
                 inner = item[1]
                 items = []
-                if inner[0] == _OBJECT and all(type(e) is dict for e in raw):
-                    shape_object = self._object_function(inner)
-                    for index, element in enumerate(raw):
-                        items.append(shape_object(self, element, (path, index)))
-                    return items
+                shape_object = self.object_function(inner) if inner[0] == _OBJECT else None
                 for index, element in enumerate(raw):
+                    if shape_object is not None and type(element) is dict:
+                        items.append(shape_object(self, element, (path, index)))
+                        continue
                     completed = (
                         element
                         if inner[0] == _LEAF or element is None
