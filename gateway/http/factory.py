@@ -116,6 +116,7 @@ def check_settings(settings: Settings) -> Supergraph:
                 raise SettingsError(
                     f"setting policy_dir (TANDEM_POLICY_DIR): {settings.policy_dir} has no {name}"
                 )
+    persisted_manifest(settings)  # a manifest that cannot be read stops `config check` too
     if settings.production:
         _check_production(settings, supergraph)
     return supergraph
@@ -269,6 +270,25 @@ def persisted_operations(
     settings: Settings, client_manifests: dict[str, Manifest]
 ) -> PersistedOperations:
     """The ``persisted_operations*`` and ``apq*`` settings, with the integrators' lists."""
+    store: DocumentStore | None = None
+    if settings.apq:
+        local = MemoryDocumentStore(settings.apq_cache_entries, settings.apq_cache_bytes)
+        redis_url = settings.apq_redis_url or settings.redis_url
+        store = (
+            RedisDocumentStore(redis_url, local, ttl=settings.apq_ttl_seconds)
+            if redis_url
+            else local
+        )
+    return PersistedOperations(
+        settings.persisted_operations,
+        persisted_manifest(settings),
+        store=store,
+        client_manifests=client_manifests,
+    )
+
+
+def persisted_manifest(settings: Settings) -> Manifest:
+    """The operations of every file ``persisted_operations_manifests`` names, as one."""
     documents: dict[str, str] = {}
     digests: set[str] = set()
     for path in settings.persisted_operations_manifests:
@@ -281,21 +301,7 @@ def persisted_operations(
             ) from None
         documents.update(manifest.bodies)
         digests |= manifest.digests
-    store: DocumentStore | None = None
-    if settings.apq:
-        local = MemoryDocumentStore(settings.apq_cache_entries, settings.apq_cache_bytes)
-        redis_url = settings.apq_redis_url or settings.redis_url
-        store = (
-            RedisDocumentStore(redis_url, local, ttl=settings.apq_ttl_seconds)
-            if redis_url
-            else local
-        )
-    return PersistedOperations(
-        settings.persisted_operations,
-        Manifest.of("manifests", documents, frozenset(digests)),
-        store=store,
-        client_manifests=client_manifests,
-    )
+    return Manifest.of("manifests", documents, frozenset(digests))
 
 
 def _searched_fields(settings: Settings, supergraph: Supergraph) -> SearchedFields:

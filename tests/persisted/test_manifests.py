@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gateway.settings import SettingsError
+from gateway.http.factory import check_settings
+from gateway.settings import Settings, SettingsError
 from tests.persisted.support import FIRST, WHO, apq, error_of, serving, sha256, who_answer
 
 pytestmark = pytest.mark.anyio
@@ -150,3 +151,6 @@ async def test_a_malformed_manifest_stops_start_up_naming_the_setting(
         async with serving(demo_supergraph, tmp_path, persisted_operations_manifests=str(broken)):
             pass
     assert str(broken) in caught.value.message
+    settings = Settings(supergraph=demo_supergraph, persisted_operations_manifests=str(broken))
+    with pytest.raises(SettingsError, match="persisted_operations_manifests"):
+        check_settings(settings)  # what `tandem config check` runs
