@@ -24,6 +24,11 @@ A document over a limit gets :class:`LimitExceeded`: ``extensions.code`` is
 ``OPERATION_LIMIT_EXCEEDED``, ``extensions.limit`` names the limit and ``extensions.maximum``
 gives the caller's maximum. Callers who are not signed in get their own, stricter limits
 (:class:`CallerLimits`): in the default configuration they may do little more than sign in.
+
+A batched request (``http/batching.py``) is held to these limits operation by operation, each
+operation as if it came alone, and to ``max_body_bytes`` as a whole; ``batching_max_size``
+bounds how many operations share one body, so a batch costs at most that many times what one
+operation may.
 """
 
 from __future__ import annotations
