@@ -305,6 +305,19 @@ def test_unknown_runtime_type_in_a_non_null_position_is_reported() -> None:
     assert [e.get("path") for e in errors] == [["nodes", 1]]
 
 
+def test_non_null_object_that_is_not_an_object_nulls_its_parent_with_one_error() -> None:
+    data, errors = shape("{ user { id best { id } } }", {"user": {"id": "u1", "best": "u2"}})
+    assert data == {"user": None}
+    assert paths_and_codes(errors) == [(["user", "best"], INVALID)]
+
+
+def test_a_non_object_among_the_objects_of_a_non_null_list_is_reported_at_its_index() -> None:
+    users = [{"id": "u1", "name": "Ann"}, 7, {"id": "u3", "name": "Cy"}]
+    data, errors = shape("{ users { id name } }", {"users": users})
+    assert data is None  # users is [User!]!: the bad item nulls the list, and the root
+    assert paths_and_codes(errors) == [(["users", 1], INVALID)]
+
+
 # -- enums ---------------------------------------------------------------------------------
 
 
