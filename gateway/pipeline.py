@@ -70,6 +70,7 @@ from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
 from .executor.leaves import subgraph_owners
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, Transport
+from .headers import HeaderRules
 from .limits import CallerLimits, DocumentCost, bounded_rules
 from .operation import NormalizedOperation, condition_variables, normalize_operation
 from .planner.build import build_query_plan
@@ -124,6 +125,7 @@ class Gateway:
         crypto: FieldCrypto | None = None,
         request_deadline: float = DEFAULT_DEADLINE,
         shared_subgraphs: Callable[[str], bool] | None = None,
+        header_rules: HeaderRules | None = None,
         suggestions: bool = True,
         limits: CallerLimits | None = None,
         cache_bytes: int = 64 * 2**20,
@@ -135,6 +137,7 @@ class Gateway:
             CostSchema.of(supergraph.schema), DemandSettings(mode="off")
         )
         self.tokens = tokens
+        self.header_rules = header_rules or HeaderRules()  # client headers passed on
         self.authorizer = authorizer
         self.visibility = visibility
         # encrypted fields: decided when authorizing, revealed when protecting; without keys,
@@ -394,10 +397,12 @@ class Gateway:
         principal: Principal | None = None,
         allowed_kinds: tuple[str, ...] = ("query", "mutation"),
         override_labels: Iterable[str] = (),
+        client_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Run one GraphQL request; raises :class:`TandemError` for request-level failures.
 
-        ``override_labels``: the progressive-override labels the request names."""
+        ``override_labels``: the progressive-override labels the request names;
+        ``client_headers``: the request's headers, for the header propagation rules."""
         if self.visibility is not None and not self.visibility.ready(principal):
             # a new role set's schema takes the policy seconds to decide: not on the loop
             await asyncio.to_thread(self.visibility.schema_for, principal)
@@ -421,12 +426,18 @@ class Gateway:
         # authorize, plan (each cached)
         prepared = self.prepare(query, parsed, operation, values, principal, labels)
         # execute
+        propagated = (
+            self.header_rules.for_request(client_headers)
+            if self.header_rules and client_headers is not None
+            else None
+        )
         data, errors = await self.executor.execute(
             prepared.plan,
             values,
-            self._identity_headers(principal),
+            self._subgraph_headers(principal, propagated),
             shared=kind == "query",
-            caller=principal,
+            # requests share calls only when all they carry is equal: identity and headers
+            caller=(principal, _frozen(propagated)) if propagated else principal,
         )
         introspection = None
         if prepared.introspection is not None:
@@ -461,15 +472,22 @@ class Gateway:
             explain_reveals=crypto.explain if crypto is not None else False,
         )
 
-    def _identity_headers(self, principal: Principal | None) -> HeadersFor | None:
+    def _subgraph_headers(
+        self, principal: Principal | None, propagated: Mapping[str, Mapping[str, str]] | None
+    ) -> HeadersFor | None:
         """Each subgraph request carries a token naming ``principal``, for that subgraph and
-        that body."""
-        tokens = self.tokens
-        if principal is None or tokens is None:
+        that body, and the client's headers the propagation rules pass on to it."""
+        tokens = self.tokens if principal is not None else None
+        if tokens is None and not propagated:
             return None
 
         def headers_for(service_name: str, body: bytes) -> dict[str, str]:
-            return {"authorization": tokens.authorization(principal, service_name, body)}
+            headers: dict[str, str] = {}
+            if propagated:
+                headers.update(propagated.get(service_name, propagated["*"]))
+            if tokens is not None and principal is not None:
+                headers["authorization"] = tokens.authorization(principal, service_name, body)
+            return headers
 
         return headers_for
 
@@ -501,6 +519,11 @@ class Gateway:
         values = self.coerce_variables(operation, variables)
         _, base = self.normalized(query, parsed, operation, values)
         return self.demand.estimate(base, values)
+
+
+def _frozen(propagated: Mapping[str, Mapping[str, str]]) -> Any:
+    """The propagated headers as a hashable value (part of what requests share calls by)."""
+    return tuple(sorted((name, tuple(sorted(sent.items()))) for name, sent in propagated.items()))
 
 
 def _locations(error: GraphQLError) -> dict[str, Any]:

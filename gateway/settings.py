@@ -48,6 +48,7 @@ from pydantic_settings import SettingsError as _LibrarySettingsError
 
 from .demand.control import DemandSettings
 from .errors import TandemError
+from .headers import HeaderRules
 from .limits import CallerLimits, OperationLimits
 
 __all__ = ["SECRET_SETTINGS", "Settings", "SettingsError", "load_settings"]
@@ -208,6 +209,12 @@ class Settings(BaseSettings):
         gt=0,
         le=3600,
         description="seconds an open circuit breaker refuses requests before one probe goes",
+    )
+    subgraph_headers: StrList = Field(
+        (),
+        description="client headers passed on to subgraphs: `SUBGRAPH:ACTION:ARG,...` with "
+        "SUBGRAPH a name or *, ACTION forward (NAME or PREFIX*), rename (FROM=TO), insert "
+        "(NAME=VALUE) or remove; none by default (README: Header propagation)",
     )
     subgraph_ca_file: Path | None = Field(
         None, description="PEM CA bundle trusted for https:// subgraphs (unset: the system's)"
@@ -593,6 +600,12 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{name}: {url!r} is not an http(s) URL")
         return urls
+
+    @field_validator("subgraph_headers")
+    @classmethod
+    def _header_rules(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        HeaderRules(rules)  # each rule parses, or the error names it
+        return rules
 
     @field_validator("subgraph_timeouts")
     @classmethod

@@ -101,6 +101,7 @@ def create_app(
             override_labels=parse_label_header(request.headers.get(override_label_header))
             if override_label_header
             else (),
+            client_headers=request.headers,
         )
         await documents.remember(resolved)  # an APQ registration, once it has validated
         return result

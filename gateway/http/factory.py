@@ -52,6 +52,7 @@ from ..encrypted_fields import EncryptedFields
 from ..executor.shaping import Shaper, Shaping
 from ..executor.tls import subgraph_ssl_context
 from ..executor.transport import AiohttpTransport
+from ..headers import HeaderRules
 from ..persisted import (
     DocumentStore,
     Manifest,
@@ -227,6 +228,7 @@ def build_app(
         transport=transport,
         request_deadline=settings.request_deadline,
         shared_subgraphs=settings.deduplicates,
+        header_rules=HeaderRules(settings.subgraph_headers),
         suggestions=suggestions_wanted(
             settings.validation_suggestions, production=settings.production
         ),

@@ -24,6 +24,7 @@ nothing is shared between tests:
     string in ``announcements``), streamed in 64 KiB chunks as the client reads them, chunked
     or with its ``content-length`` declared.
 
+``GET /_headers/<tag>`` gives the headers of the last request for ``<tag>``;
 ``GET /_count/<tag>`` says how many GraphQL requests arrived for ``<tag>`` (a fetch a test
 expects the gateway not to send shows up here, with no clock involved); ``GET /_stream/<tag>``
 how a ``big`` answer went: ``{"state": "running" | "complete" | "stopped", "sent": bytes}``,
@@ -67,6 +68,7 @@ def create_proxy(upstream: str) -> Starlette:
     counts: Counter[str] = Counter()
     streams: dict[str, dict[str, Any]] = {}
     releases: dict[str, asyncio.Event] = {}
+    last_headers: dict[str, dict[str, str]] = {}
     client = httpx.AsyncClient(timeout=30.0, trust_env=False)
 
     async def forward(body: bytes) -> Response:
@@ -81,6 +83,7 @@ def create_proxy(upstream: str) -> Starlette:
             return Response("no such mode", 404)
         mode, tag = parts[0], parts[-2]
         counts[tag] += 1
+        last_headers[tag] = dict(request.headers)
         body = await request.body()
         if mode == "pass":
             return await forward(body)
@@ -108,6 +111,9 @@ def create_proxy(upstream: str) -> Starlette:
     async def count(request: Request) -> Response:
         return JSONResponse({"count": counts[request.path_params["tag"]]})
 
+    async def headers(request: Request) -> Response:
+        return JSONResponse(last_headers.get(request.path_params["tag"], {}))
+
     async def release(request: Request) -> Response:
         releases.setdefault(request.path_params["tag"], asyncio.Event()).set()
         return Response(b"", 204)
@@ -120,6 +126,7 @@ def create_proxy(upstream: str) -> Starlette:
             Route("/_count/{tag}", count, methods=["GET"]),
             Route("/_stream/{tag}", stream, methods=["GET"]),
             Route("/_release/{tag}", release, methods=["POST"]),
+            Route("/_headers/{tag}", headers, methods=["GET"]),
             Route("/{rest:path}", graphql, methods=["POST"]),
         ]
     )
@@ -226,6 +233,12 @@ class FaultProxy:
     def release(self, tag: str) -> None:
         """Let the ``held`` requests for ``tag`` go on (and every later one)."""
         httpx.post(f"http://127.0.0.1:{self.port}/_release/{tag}", timeout=10.0).raise_for_status()
+
+    def headers(self, tag: str) -> dict[str, str]:
+        """The headers of the last request for ``tag`` (names in lower case)."""
+        response = httpx.get(f"http://127.0.0.1:{self.port}/_headers/{tag}", timeout=10.0)
+        response.raise_for_status()
+        return dict(response.json())
 
     def count(self, tag: str) -> int:
         """How many requests arrived for ``tag``."""
