@@ -66,7 +66,10 @@ async def test_only_persisted_runs_the_manifests_operations_by_id_or_text_and_no
         other_hash = await post(client, apq(OTHER))
         unknown_id = await post(client, {"documentId": "who-v2"})
         lying = await post(client, {"documentId": "who-v1", "query": OTHER})
-    for answer in (by_apollo_id, by_document_id, by_text):
+        by_get = await client.get(
+            "/graphql", params={"documentId": "who-v1", "variables": json.dumps(VARIABLES)}
+        )
+    for answer in (by_apollo_id, by_document_id, by_text, by_get):
         assert answer.status_code == 200 and answer.json() == who_answer()
     assert team.json()["data"]["employees"][0]["name"]
     for refused in (other_text, registration):  # a new document cannot be registered either
