@@ -116,6 +116,8 @@ def start_gateway(
         "HOST": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
         "NODE_ENV": "production",
+        # the reference gateways limit no operation cost: Tandem's demand control stays off
+        "TANDEM_DEMAND_MODE": "off",
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
