@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -85,18 +86,26 @@ async def test_only_persisted_runs_the_manifests_operations_by_id_or_text_and_no
 async def test_only_persisted_never_reads_the_apq_store(
     demo_supergraph: Path, tmp_path: Path, manifests: str
 ) -> None:
-    """A document registered while APQ was open (here: in the same memory) does not run once
-    only persisted operations may."""
-    async with serving(
-        demo_supergraph,
-        tmp_path,
-        persisted_operations="only-persisted",
-        persisted_operations_manifests=manifests,
-    ) as client:
-        refused = await post(client, apq(OTHER, text=True))
-        again = await post(client, apq(OTHER))
-    assert refused.status_code == 403
-    assert error_of(again)["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    """A document registered through a replica that allowed it (the same Redis) does not run
+    through one where only persisted operations may."""
+    other = f"# {uuid.uuid4().hex}\n{OTHER}"
+    shared = {"redis_url": "redis://127.0.0.1:6379/0", "apq_ttl_seconds": 60}
+    async with (
+        serving(demo_supergraph, tmp_path, **shared) as open_replica,
+        serving(
+            demo_supergraph,
+            tmp_path,
+            persisted_operations="only-persisted",
+            persisted_operations_manifests=manifests,
+            **shared,
+        ) as closed_replica,
+    ):
+        registered = await post(open_replica, apq(other, text=True))
+        kept = await post(open_replica, apq(other))
+        refused = await post(closed_replica, apq(other))
+    for answer in (registered, kept):
+        assert answer.json()["data"]["employee"]["name"] == FIRST.name
+    assert error_of(refused)["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
 async def test_allow_resolves_manifest_ids_and_runs_any_text(
