@@ -250,7 +250,7 @@ class Settings(BaseSettings):
         description="open connections per worker; requests beyond get 503 SERVICE_UNAVAILABLE",
     )
     gc_threshold: int = Field(
-        50_000,
+        200_000,
         ge=0,
         description="the cyclic garbage collector's youngest threshold (0: Python's default)",
     )

@@ -86,7 +86,10 @@ def tune_garbage_collector(threshold: int) -> None:
     frees at once; with the default thresholds the cyclic collector still runs every few
     hundred allocations and walks them all, which cost a third of the gateway's CPU on the
     benchmark. ``gc_threshold`` sets the youngest generation's threshold; ``0`` keeps Python's
-    defaults.
+    defaults. The threshold counts live objects gained since the last collection (a freed one
+    counts back), and the requests in flight are most of them: at 50 connections on the
+    storefront benchmark 50,000 still ran a collection every 40 requests (0.3 ms of CPU each
+    request, none of it finding garbage), 200,000 none in 15 s, with the same peak RSS.
     """
     if threshold > 0:
         gc.freeze()  # the schema, plans' caches and modules loaded so far: never collected
