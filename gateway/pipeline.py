@@ -28,6 +28,7 @@ dictionary look-ups before its fetches go out.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,7 @@ from .planner.capabilities import Capabilities
 from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .supergraph import Supergraph
+from .telemetry.observation import observation
 from .validation import GATEWAY_RULES
 
 __all__ = ["Gateway", "PreparedOperation"]
@@ -86,6 +88,8 @@ __all__ = ["Gateway", "PreparedOperation"]
 DOCUMENT_BYTES_PER_CHAR = 40
 NORMALIZED_BYTES_PER_FIELD = 1_000
 PLAN_BYTES_PER_FIELD = 2_000
+USAGE_KEPT = 1000
+"""Operations whose use is counted for a reload's planning ahead (twice as many at most)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class Gateway:
             CostSchema.of(supergraph.schema), DemandSettings(mode="off")
         )
         self.tokens = tokens
+        self._usage: Counter[tuple[Any, ...]] = Counter()  # operations served (most_used)
         self.header_rules = header_rules or HeaderRules()  # client headers passed on
         self.authorizer = authorizer
         self.visibility = visibility
@@ -210,6 +215,7 @@ class Gateway:
         limits (:mod:`gateway.limits`): measured before validation, checked on every use."""
         limits = self.limits.of(principal is not None)
         cached = self._documents.get(query)
+        observation().document_cached = cached is not None
         if cached is not None:
             limits.check(cached.cost, principal is not None)
             self._validate(query, cached.document, principal)
@@ -293,13 +299,20 @@ class Gateway:
         """The plan and shaper of ``operation`` for ``principal`` under the active override
         ``labels`` (cached)."""
         base_key, base = self.normalized(query, parsed, operation, variables)
-        decision = self.authorize(base, principal)
-        if base.kind == "mutation":  # nothing runs whose result a denial would hide
-            refuse_hidden_mutation(self.schema, decision, base.root_type)
+        self._count_use((base_key, principal, labels))
+        observed = observation()
+        with observed.phase("graphql.authorize"):
+            decision = self.authorize(base, principal)
+            if base.kind == "mutation":  # nothing runs whose result a denial would hide
+                refuse_hidden_mutation(self.schema, decision, base.root_type)
+        observed.denials = decision.denials
         cache_key = (base_key, decision.signature, labels)
         prepared = self._prepared.get(cache_key)
+        observed.plan_cached = prepared is not None
         if prepared is not None:
+            observed.phase("graphql.plan", {"tandem.plan.cache_hit": True}).end()
             return prepared
+        planning = observed.phase("graphql.plan", {"tandem.plan.cache_hit": False})
         plan = build_query_plan(
             self.supergraph,
             base.kind,
@@ -322,9 +335,38 @@ class Gateway:
             introspection=base.introspection,
             guarded=guarded,
         )
+        planning.end()
         return self._prepared.put(
             cache_key, prepared, parsed.cost.fields * PLAN_BYTES_PER_FIELD + len(query)
         )
+
+    def _count_use(self, key: tuple[Any, ...]) -> None:
+        """Count one use of an operation (for a caller, under override labels), so a reload
+        can plan the most used ones ahead (``reload.py``); the count is bounded."""
+        usage = self._usage
+        usage[key] += 1
+        if len(usage) > USAGE_KEPT * 2:
+            self._usage = Counter(dict(usage.most_common(USAGE_KEPT)))
+
+    def most_used(self, count: int) -> list[tuple[Any, ...]]:
+        """The ``count`` operations used most (each with its caller and labels)."""
+        return [key for key, _ in self._usage.most_common(count)]
+
+    def warm(self, usage: tuple[Any, ...]) -> bool:
+        """Plan one of another gateway's :meth:`most_used` operations here, for its caller;
+        False when this schema does not admit it."""
+        (query, name, conditions), principal, labels = usage
+        try:
+            parsed = self.document(query, principal)
+            operation = self.operation(parsed, name)
+            names = parsed.conditions.get(name)
+            if names is None:
+                names = parsed.conditions[name] = condition_variables(operation, parsed.fragments)
+            self.prepare(query, parsed, operation, dict(zip(names, conditions, strict=True)),
+                         principal, labels)  # fmt: skip
+        except (TandemError, GraphQLError, ValueError):
+            return False
+        return True
 
     def normalized(
         self,
@@ -407,9 +449,12 @@ class Gateway:
             # a new role set's schema takes the policy seconds to decide: not on the loop
             await asyncio.to_thread(self.visibility.schema_for, principal)
         # parse, validate (identify was the HTTP layer's: ``principal``)
-        parsed = self.document(query, principal)
-        operation = self.operation(parsed, operation_name)
+        observed = observation()  # notes for telemetry (gateway/telemetry/observation.py)
+        with observed.phase("graphql.parse"):
+            parsed = self.document(query, principal)
+            operation = self.operation(parsed, operation_name)
         kind = operation.operation.value
+        observed.identify(query, operation.name.value if operation.name else None, kind)
         if kind not in allowed_kinds:
             raise OperationError(
                 f"{kind} operations are not allowed here",
@@ -449,9 +494,12 @@ class Gateway:
         # protect: the decision's guarded fields get their value per object (conditional
         # denials, masks, decryption) as the client's selections are projected from the data
         protect = self._protect(principal) if prepared.guarded else None
-        shaped = prepared.shaper.shape(data, errors, introspection, protect)
-        if protect is not None:
-            await protect.flush()  # the plaintexts' audit records, before the response leaves
+        with observed.phase("graphql.protect"):
+            shaped = prepared.shaper.shape(data, errors, introspection, protect)
+            if protect is not None:
+                if protect.reader is not None and protect.reader.records:
+                    observed.decryptions = [read.coordinate for read in protect.reader.records]
+                await protect.flush()  # the plaintexts' audit records, before the response leaves
         # respond
         response: dict[str, Any] = {"data": shaped}
         if errors:

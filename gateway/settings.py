@@ -22,6 +22,7 @@ the gateway. What differs between development and production is listed once, in
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -133,11 +134,46 @@ class Settings(BaseSettings):
         None,
         description="the Federation 2 supergraph SDL (`tandem dev`: the committed OA + ERP one)",
     )
+    supergraph_url: str | None = Field(
+        None,
+        description="fetch the supergraph from this http(s) URL instead of a file (polled "
+        "for changes with its ETag)",
+    )
+    supergraph_reload: Literal["watch", "signal", "off"] = Field(
+        "watch",
+        description="take a changed supergraph without a restart — watch: the file watched or "
+        "the URL polled, and on SIGHUP; signal: on SIGHUP only; a bad one is refused and the "
+        "old one kept",
+    )
+    supergraph_poll_seconds: float = Field(
+        10.0, gt=0, le=86_400, description="how often `supergraph_url` is asked for changes"
+    )
+    supergraph_warm_operations: int = Field(
+        100,
+        ge=0,
+        le=10_000,
+        description="a reloaded supergraph takes over once the operations used most are "
+        "planned on it, this many",
+    )
     host: str = Field("127.0.0.1", min_length=1, description="address to listen on")
     port: Port = Field(4000, description="port to listen on (0: any free port)")
     workers: int = Field(1, ge=1, le=64, description="worker processes")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
-        "warning", description="log level"
+        "warning", description="log level (`info` adds one line per GraphQL operation)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines as text, or one JSON object per line"
+    )
+    metrics: bool = Field(True, description="serve Prometheus metrics at `/metrics`")
+    tracing: Literal["otlp", "console", "off"] | None = Field(
+        None,
+        description="trace exporter (endpoint, sampler, service name: the standard `OTEL_*` "
+        "variables); unset: `OTEL_TRACES_EXPORTER`'s choice, else off",
+    )
+    trace_parent_from: StrList = Field(
+        (),
+        description="clients whose `traceparent` their trace continues in: `*`, or CIDR blocks "
+        "(a proxy's); others start a new trace linked to theirs",
     )
     data_dir: Path = Field(
         Path(".tandem"),
@@ -593,6 +629,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return origins
 
+    @field_validator("trace_parent_from")
+    @classmethod
+    def _trusted_parents(cls, given: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in given:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is neither `*` nor a CIDR block") from None
+        return given
+
     @field_validator("subgraph_urls")
     @classmethod
     def _urls(cls, urls: dict[str, str]) -> dict[str, str]:
@@ -600,6 +647,13 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{name}: {url!r} is not an http(s) URL")
         return urls
+
+    @field_validator("supergraph_url")
+    @classmethod
+    def _supergraph_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        return url
 
     @field_validator("subgraph_headers")
     @classmethod
@@ -624,6 +678,8 @@ class Settings(BaseSettings):
             raise ValueError("session_insecure_localhost cannot be set in production")
         if production and self.authz_default == "allow":
             raise ValueError("authz_default = allow is for development only")
+        if self.supergraph is not None and self.supergraph_url is not None:
+            raise ValueError("supergraph and supergraph_url name two supergraphs: set one")
         if self.oidc_issuer:
             missing = [
                 name

@@ -74,6 +74,13 @@ class FieldCrypto:
         keyring = FieldKeyring.from_environment(env)
         return cls(supergraph, keyring, SqlAuditLog(url), enforcer, fields=fields, explain=explain)
 
+    def for_supergraph(self, supergraph: Supergraph) -> FieldCrypto:
+        """The same keys, audit log and policy for another supergraph's encrypted fields (a
+        reload's)."""
+        return type(self)(
+            supergraph, self.keyring, self.audit, self.enforcer, explain=self.explain
+        )
+
     @classmethod
     def closed(cls, supergraph: Supergraph) -> FieldCrypto | None:
         """No keys, no policy: every encrypted field null with ``FORBIDDEN``, never fetched."""

@@ -34,6 +34,7 @@ from ..planner.plan import (
     RepresentationItem,
     SequenceNode,
 )
+from ..telemetry.observation import observation
 from .response import INVALID, entity_list, entity_problem, root_data, subgraph_errors
 from .transport import SubgraphError, SubgraphRequest, Transport, encode_payload
 
@@ -127,6 +128,7 @@ class _Run:
         self.errors: list[dict[str, Any]] = []
         self.deadline_at = 0.0
         self.failed: dict[str, SubgraphError] = {}  # service name -> why it is not asked again
+        self.observed = observation()  # the request's telemetry notes
 
     async def node(self, node: PlanNode) -> None:
         match node:
@@ -170,15 +172,16 @@ class _Run:
             self._fail(self._deadline_error(name, "before it was asked"), error_paths)
             return None
         body = encode_payload(fetch.operation, variables or None)
+        observed = self.observed.fetch(name)  # its duration, outcome, span (gateway/telemetry)
         request = SubgraphRequest(
             service_name=name,
             url=self.executor.urls[name],
             query=fetch.operation,
             variables=variables or None,
-            headers=self.headers_for(name, body) if self.headers_for else None,
+            headers=observed.headers(self.headers_for(name, body) if self.headers_for else None),
             body=body,
             share_key=(
-                (name, body, self.share_as)
+                (self.executor.urls[name], body, self.share_as)
                 if self.share_as is not None and self.executor.shared_subgraphs(name)
                 else None
             ),
@@ -187,8 +190,9 @@ class _Run:
         deadline = asyncio.timeout(remaining)
         try:
             async with deadline:
-                return await self.executor.transport.send(request)
+                answer = await self.executor.transport.send(request)
         except SubgraphError as error:
+            observed.end(error.code)
             if error.code in _NOT_ASKED_AGAIN:
                 self.failed.setdefault(name, error)
             self._fail(error, error_paths)
@@ -196,8 +200,11 @@ class _Run:
         except TimeoutError:
             if not deadline.expired():
                 raise
+            observed.end("GATEWAY_TIMEOUT")
             self._fail(self._deadline_error(name, "while waiting for it"), error_paths)
             return None
+        observed.end()
+        return answer
 
     def _deadline_error(self, name: str, when: str) -> SubgraphError:
         return SubgraphError(
@@ -386,8 +393,19 @@ class _Run:
         self._walks = None
         for entity, objects in zip(entities, targets, strict=True):
             if type(entity) is dict:
+                # what _merge does first, inline: fields the objects lack are set. One field
+                # (the usual answer) without building a keys view per object: on the
+                # benchmark, 1,400 objects per request, this loop was the executor's largest
+                if len(entity) == 1:
+                    [(key, value)] = entity.items()
+                    for obj in objects:
+                        if key not in obj:
+                            obj[key] = value
+                        else:
+                            _merge(obj, entity, object_types)
+                    continue
                 for obj in objects:
-                    if obj.keys().isdisjoint(entity):  # as _merge does first, without a call
+                    if obj.keys().isdisjoint(entity):
                         obj.update(entity)
                     else:
                         _merge(obj, entity, object_types)

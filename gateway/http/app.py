@@ -19,6 +19,8 @@ APQ, trusted-document manifests), and a POST may carry a batch of operations
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -53,7 +55,9 @@ from ..persisted import (
 )
 from ..pipeline import Gateway
 from ..planner.overrides import parse_label_header
+from ..reload import SupergraphReloader
 from ..shared_state import ServiceUnavailable
+from ..telemetry import Observation, Telemetry, observing
 from .batching import Batching
 from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
@@ -79,20 +83,30 @@ def create_app(
     override_label_header: str = "",
     persisted: PersistedOperations | None = None,
     batching: Batching | None = None,
+    reloader: SupergraphReloader | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
     ``override_label_header`` names the header carrying progressive-override labels;
     ``persisted`` resolves persisted operations (default: none kept, any document runs);
-    ``batching`` says whether a POST may carry several operations."""
+    ``batching`` says whether a POST may carry several operations; ``reloader`` swaps in a
+    changed supergraph's gateway (each request keeps the gateway it started with);
+    ``telemetry`` observes each operation (default: its log line only)."""
+    telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
     documents = persisted if persisted is not None else PersistedOperations()
     batches = batching if batching is not None else Batching()
+    gateways = reloader.gateways if reloader is not None else None
+
+    def current() -> Gateway:
+        """The gateway for a request starting now."""
+        return gateways.current if gateways is not None else gateway
 
     async def run(request: Request, caller: Caller, asked: GraphQLRequest) -> dict[str, Any]:
         """One operation: its document resolved, then run for ``caller``."""
         resolved = await documents.resolve(asked, caller.trusted_documents)
-        result = await gateway.execute(
+        result = await current().execute(
             resolved.query,
             asked.variables,
             asked.operation_name,
@@ -107,31 +121,65 @@ def create_app(
         return result
 
     async def graphql(request: Request) -> Response:
+        """One GraphQL request, observed (``gateway/telemetry``) from arrival to answer."""
+        observed = telemetry.begin(request, request_id_of(request))
+        try:
+            with observing(observed):
+                response, single = await respond(request, observed)
+        except BaseException:
+            observed.refused("INTERNAL_SERVER_ERROR")
+            telemetry.finish(observed, 500)
+            raise
+        telemetry.finish(observed, response.status_code, counted=single)
+        return response
+
+    async def respond(request: Request, observed: Observation) -> tuple[Response, bool]:
+        """The answer, and whether it answers one operation (not a batch)."""
         media_type = _response_type(request)
         try:
             body = await read_graphql_body(request, max_body_bytes)
             if isinstance(body, list):
-                return await batch(request, batches.operations(body), media_type)
+                return await batch(request, batches.operations(body), media_type, observed), False
             asked = graphql_request_of(body, persisted=True)
             caller = await identifier.caller(request) if identifier else Caller(None)
+            observed.subject = caller.principal.subject if caller.principal else None
             result = await run(request, caller, asked)
         except TandemError as error:
-            return _refusal(request, error, media_type)
-        return _json(result, 200, media_type)
+            observed.refused(error.code)
+            return _refusal(request, error, media_type), True
+        observed.answered(result)
+        return _json(result, 200, media_type), True
 
-    async def batch(request: Request, operations: Sequence[Any], media_type: str) -> Response:
+    async def batch(
+        request: Request, operations: Sequence[Any], media_type: str, observed: Observation
+    ) -> Response:
         """A batch: the caller identified once (each operation charged to its rate limit),
-        each operation answered on its own (``batching.py``)."""
+        each operation answered on its own (``batching.py``) and observed on its own."""
         caller = await identifier.caller(request, len(operations)) if identifier else Caller(None)
+        observed.subject = caller.principal.subject if caller.principal else None
+        indexes = {id(operation): index for index, operation in enumerate(operations)}
 
         async def answer(operation: Any) -> dict[str, Any]:
-            try:
-                if not isinstance(operation, dict):
-                    raise RequestError("each operation of a batch must be a JSON object")
-                return await run(request, caller, graphql_request_of(operation, persisted=True))
-            except TandemError as error:
-                _log_failure(request, error)
-                return {"errors": [error.to_graphql()]}
+            each = telemetry.child(observed, indexes.get(id(operation), -1))
+            with observing(each):
+                try:
+                    if not isinstance(operation, dict):
+                        raise RequestError("each operation of a batch must be a JSON object")
+                    result = await run(
+                        request, caller, graphql_request_of(operation, persisted=True)
+                    )
+                except TandemError as error:
+                    _log_failure(request, error)
+                    each.refused(error.code)
+                    telemetry.finish(each, 200)
+                    return {"errors": [error.to_graphql()]}
+                except BaseException:
+                    each.refused("INTERNAL_SERVER_ERROR")
+                    telemetry.finish(each, 500)
+                    raise
+            each.answered(result)
+            telemetry.finish(each, 200)
+            return result
 
         return _json(await batches.run(operations, answer), 200, media_type)
 
@@ -146,15 +194,19 @@ def create_app(
                 else None
             )
             return _json({"errors": [error.to_graphql()]}, error.status, JSON, retry)
-        visibility = gateway.visibility
-        sdl = visibility.sdl_for(principal) if visibility else print_schema(gateway.schema)
+        served = current()
+        visibility = served.visibility
+        sdl = visibility.sdl_for(principal) if visibility else print_schema(served.schema)
         return Response(sdl, media_type="text/plain; charset=utf-8")
 
     async def health(request: Request) -> Response:
         return _json({"status": "ok"}, 200, JSON)
 
     async def ready(request: Request) -> Response:
-        return _json({"status": "ready"}, 200, JSON)
+        report: dict[str, Any] = {"status": "ready"}
+        if gateways is not None:  # the supergraph served, and a failed reload's reason
+            report["supergraph"] = gateways.status.report()
+        return _json(report, 200, JSON)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -166,9 +218,15 @@ def create_app(
                 if sso is not None:
                     await sso.aclose()
                 raise
+        watching = asyncio.create_task(reloader.run()) if reloader is not None else None
         yield
-        await gateway.close()
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+        await current().close()
         await documents.close()
+        telemetry.close()
         if sso is not None:
             await sso.aclose()
 
@@ -181,6 +239,7 @@ def create_app(
             Route("/schema", schema, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            *telemetry.routes(),  # /metrics
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_exception},  # coded 404 / 405

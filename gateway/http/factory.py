@@ -17,7 +17,8 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -63,8 +64,12 @@ from ..persisted import (
     read_manifest,
 )
 from ..pipeline import Gateway
+from ..reload import Gateways, ReloadStatus, SupergraphReloader, SupergraphSource, text_hash
 from ..settings import Settings, SettingsError, load_settings
-from ..supergraph import Supergraph, load_supergraph
+from ..supergraph import Supergraph, load_supergraph, read_supergraph
+from ..telemetry import Telemetry
+from ..telemetry.metrics import Metrics
+from ..telemetry.tracing import TraceParentTrust, Tracing, exporter_named
 from .app import create_app
 from .batching import Batching
 
@@ -99,9 +104,12 @@ def tune_garbage_collector(threshold: int) -> None:
 def check_settings(settings: Settings) -> Supergraph:
     """Read the supergraph and the policy files the settings name, and check the settings
     that refer to them; :class:`SettingsError` (or the file's own error) when they do not."""
-    if settings.supergraph is None:
+    if settings.supergraph_url is not None:
+        supergraph = _fetch_supergraph(settings.supergraph_url)
+    elif settings.supergraph is None:
         raise SettingsError("setting supergraph (TANDEM_SUPERGRAPH): required")
-    supergraph = load_supergraph(settings.supergraph)
+    else:
+        supergraph = load_supergraph(settings.supergraph)
     names = {graph.name for graph in supergraph.graphs.values()}
     for setting, given in (
         ("subgraph_timeouts", settings.subgraph_timeouts),
@@ -124,6 +132,23 @@ def check_settings(settings: Settings) -> Supergraph:
     if settings.production:
         _check_production(settings, supergraph)
     return supergraph
+
+
+def _fetch_supergraph(url: str) -> Supergraph:
+    """The supergraph at ``url``, fetched once at start."""
+    try:
+        response = httpx.get(url, timeout=10.0, trust_env=False)
+    except httpx.HTTPError as error:
+        raise SettingsError(
+            f"setting supergraph_url (TANDEM_SUPERGRAPH_URL): cannot fetch {url}: "
+            f"{type(error).__name__}"
+        ) from None
+    if response.status_code != 200:
+        raise SettingsError(
+            f"setting supergraph_url (TANDEM_SUPERGRAPH_URL): {url} answered HTTP "
+            f"{response.status_code}"
+        )
+    return read_supergraph(response.text, source_name=url)
 
 
 def _check_production(settings: Settings, supergraph: Supergraph) -> None:
@@ -152,8 +177,10 @@ def build_app(
     *,
     supergraph: Supergraph | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    telemetry: Telemetry | None = None,
 ) -> Starlette:
-    """The gateway's ASGI app, as ``settings`` describe it."""
+    """The gateway's ASGI app, as ``settings`` describe it (``telemetry``: instead of the
+    one the settings describe; tests pass one exporting to memory)."""
     supergraph = supergraph if supergraph is not None else check_settings(settings)
     env = settings.environ()
     transport = AiohttpTransport(
@@ -197,10 +224,8 @@ def build_app(
         if identifies or settings.gateway_key_file
         else None
     )
-    authorizer: Authorizer | None = None
-    runtime = None
-    visibility = None
     enforcer = None
+    runtime = None
     if settings.policy_dir is not None:
         enforcer = PolicyEnforcer(
             settings.policy_dir / "model.conf",
@@ -209,40 +234,54 @@ def build_app(
             relations=policy_relations(settings, supergraph),
         )
         runtime = PolicyRuntime(enforcer, PolicySettings.from_environment(env))
-        searched = _searched_fields(settings, supergraph)
-        if settings.schema_visibility == "filtered":
-            visibility = SchemaVisibility(supergraph.api_schema, enforcer, searched=searched)
-        authorizer = (DryRunAuthorizer if settings.authz_mode == "dry-run" else Authorizer)(
-            supergraph.api_schema,
-            enforcer,
-            reject=settings.authz_mode == "reject",
-            explain=settings.authz_explain,
-            searched=searched,
-        )
     try:  # encrypted fields: keys, audit log (None if the supergraph has none)
         crypto = FieldCrypto.from_environment(
             supergraph, enforcer, env, explain=settings.authz_explain
         )
     except KeyringError as error:
         raise SettingsError(f"encrypted fields: {error}") from None
-    gateway = Gateway(
-        supergraph,
-        subgraph_urls=dict(settings.subgraph_urls),
-        transport=transport,
-        request_deadline=settings.request_deadline,
-        shared_subgraphs=settings.deduplicates,
-        header_rules=HeaderRules(settings.subgraph_headers),
-        suggestions=suggestions_wanted(
-            settings.validation_suggestions, production=settings.production
-        ),
-        limits=settings.operation_limits(),
-        cache_bytes=settings.operation_cache_bytes,
-        tokens=tokens,
-        authorizer=authorizer,
-        visibility=visibility,
-        crypto=crypto,
-        demand=_demand_control(settings, supergraph),
-    )
+    demand = _demand_control(settings, supergraph)
+
+    def make_gateway(supergraph: Supergraph) -> Gateway:
+        """A gateway for ``supergraph`` sharing what does not depend on it (the transport,
+        identity tokens, the policy, keys and the audit log, cost budgets): at start, and for
+        each supergraph a reload brings (``gateway/reload.py``)."""
+        authorizer: Authorizer | None = None
+        visibility = None
+        if enforcer is not None:
+            policy_relations(settings, supergraph)  # the policy's relations fit this schema
+            searched = _searched_fields(settings, supergraph)
+            if settings.schema_visibility == "filtered":
+                visibility = SchemaVisibility(supergraph.api_schema, enforcer, searched=searched)
+            authorizer = (DryRunAuthorizer if settings.authz_mode == "dry-run" else Authorizer)(
+                supergraph.api_schema,
+                enforcer,
+                reject=settings.authz_mode == "reject",
+                explain=settings.authz_explain,
+                searched=searched,
+            )
+        return Gateway(
+            supergraph,
+            subgraph_urls=dict(settings.subgraph_urls),
+            transport=transport,
+            request_deadline=settings.request_deadline,
+            shared_subgraphs=settings.deduplicates,
+            header_rules=HeaderRules(settings.subgraph_headers),
+            suggestions=suggestions_wanted(
+                settings.validation_suggestions, production=settings.production
+            ),
+            limits=settings.operation_limits(),
+            cache_bytes=settings.operation_cache_bytes,
+            tokens=tokens,
+            authorizer=authorizer,
+            visibility=visibility,
+            crypto=crypto.for_supergraph(supergraph) if crypto is not None else None,
+            demand=DemandControl(
+                CostSchema.of(supergraph.schema), settings.demand(), budget=demand.budget
+            ),
+        )
+
+    gateway = make_gateway(supergraph)
     app = create_app(
         gateway,
         max_body_bytes=settings.max_body_bytes,
@@ -253,12 +292,45 @@ def build_app(
         override_label_header=settings.override_label_header,
         persisted=persisted_operations(settings, trusted_documents.lists),
         batching=Batching(settings.batching, settings.batching_max_size),
+        reloader=_reloader(settings, gateway, make_gateway),
+        telemetry=telemetry if telemetry is not None else telemetry_of(settings),
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
     if crypto is not None:
         app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
     return app
+
+
+def _reloader(
+    settings: Settings, gateway: Gateway, make_gateway: Callable[[Supergraph], Gateway]
+) -> SupergraphReloader | None:
+    """The supergraph's watcher (``supergraph_reload``), or None when it is off."""
+    location = settings.supergraph_url or (
+        str(settings.supergraph) if settings.supergraph is not None else None
+    )
+    if settings.supergraph_reload == "off" or location is None:
+        return None
+    status = ReloadStatus(sha256=text_hash(gateway.supergraph.sdl), loaded_at=time.time())
+    return SupergraphReloader(
+        Gateways(gateway, status),
+        SupergraphSource(location),
+        make_gateway,
+        watch=settings.supergraph_reload == "watch",
+        poll_seconds=settings.supergraph_poll_seconds,
+        warm_operations=settings.supergraph_warm_operations,
+    )
+
+
+def telemetry_of(settings: Settings) -> Telemetry:
+    """Metrics and tracing as the settings say (``gateway/telemetry``)."""
+    exporter = exporter_named(settings.tracing)
+    return Telemetry(
+        Metrics() if settings.metrics else None,
+        Tracing.create(exporter, TraceParentTrust(settings.trace_parent_from))
+        if exporter is not None
+        else None,
+    )
 
 
 def _demand_control(settings: Settings, supergraph: Supergraph) -> DemandControl:

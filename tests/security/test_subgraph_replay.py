@@ -59,9 +59,14 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     secrets = folder / "deploy" / "secrets"
     with running_wiretap(secrets / "tls-ca.pem") as tap:
         urls = f"oa={tap.url('oa')},erp={tap.url('erp')}"
-        with production_stack(
-            folder, [EMPLOYEE, FINANCE], gateway_settings={"TANDEM_SUBGRAPH_URLS": urls}
-        ) as stack:
+        # the tap answers 502 to what it keeps: neither a retry (a second request) nor an
+        # open circuit breaker (no request at all) may blur "the one request" it keeps
+        settings = {
+            "TANDEM_SUBGRAPH_URLS": urls,
+            "TANDEM_SUBGRAPH_RETRIES": "0",
+            "TANDEM_SUBGRAPH_CIRCUIT_THRESHOLD": "0",
+        }
+        with production_stack(folder, [EMPLOYEE, FINANCE], gateway_settings=settings) as stack:
             oa, erp = stack.subgraphs
             tap.upstreams = {"oa": f"https://127.0.0.1:{oa.port}/graphql",
                              "erp": f"https://127.0.0.1:{erp.port}/graphql"}  # fmt: skip

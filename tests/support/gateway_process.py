@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 from tests.support.processes import free_port
-from tests.support.spawn import http_answers, running
+from tests.support.spawn import Child, http_answers, running
 
-__all__ = ["running_gateway", "tandem_command"]
+__all__ = ["running_gateway", "running_gateway_process", "tandem_command"]
 
 READY_QUERY = "{ __typename }"
 
@@ -31,21 +32,42 @@ def _answers_typename(response: httpx.Response) -> bool:
 
 @contextlib.contextmanager
 def running_gateway(
-    supergraph: Path, *options: str, timeout: float = 30.0, attempts: int = 3
+    supergraph: Path | None,
+    *options: str,
+    timeout: float = 30.0,
+    attempts: int = 3,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Serve ``supergraph`` with ``tandem serve [options]`` on a free port; yield its URL.
 
     Ready once ``{ __typename }`` answers. A process that exits first (its port taken
-    meanwhile, say) is started again on another port, up to ``attempts`` times.
+    meanwhile, say) is started again on another port, up to ``attempts`` times. ``env``:
+    settings for it (``TANDEM_SUPERGRAPH_URL`` with ``supergraph`` None).
     """
+    with running_gateway_process(
+        supergraph, *options, timeout=timeout, attempts=attempts, env=env
+    ) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def running_gateway_process(
+    supergraph: Path | None,
+    *options: str,
+    timeout: float = 30.0,
+    attempts: int = 3,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, Child]]:
+    """:func:`running_gateway`, yielding the process as well (to signal it)."""
     urls: list[str] = []
 
     def command() -> tuple[Sequence[str], Callable[[], bool]]:
         port = free_port()
         urls.append(f"http://127.0.0.1:{port}/graphql")
-        line = [*tandem_command(), "serve", "--supergraph", str(supergraph), "--port", str(port),
-                *options]  # fmt: skip
+        source = ["--supergraph", str(supergraph)] if supergraph is not None else []
+        line = [*tandem_command(), "serve", *source, "--port", str(port), *options]
         return line, http_answers(urls[-1], json={"query": READY_QUERY}, expect=_answers_typename)
 
-    with running("tandem serve", command, timeout=timeout, attempts=attempts):
-        yield urls[-1]
+    environ = {**os.environ, **env} if env is not None else None
+    with running("tandem serve", command, timeout=timeout, attempts=attempts, env=environ) as child:
+        yield urls[-1], child
