@@ -1,0 +1,140 @@
+"""Prometheus metrics with prometheus-client, served as text at ``/metrics``.
+
+Each gateway app has its own :class:`~prometheus_client.CollectorRegistry` (two apps in one
+process, as in tests, count apart). Labels hold only what the operator chose or the schema
+names: operation names (bounded: past :data:`OPERATION_NAMES_KEPT` distinct names, further
+ones count as ``(other)``, so a client inventing names cannot grow the registry), operation
+kinds, outcomes, subgraph names, error codes and schema coordinates. Never a variable's value,
+a token, a caller's identity or a decrypted value.
+
+Counters and histograms cost a lock and an addition each; one request records about ten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from .observation import Observation
+
+__all__ = ["CONTENT_TYPE_LATEST", "OPERATION_NAMES_KEPT", "Metrics"]
+
+OPERATION_NAMES_KEPT = 500
+"""Distinct operation names labelled as themselves; later ones are ``(other)``."""
+ANONYMOUS = "(anonymous)"
+OTHER = "(other)"
+UNKNOWN = "(unknown)"  # a request refused before its operation was known
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    """The gateway's metrics (the README's Operating / Metrics lists them)."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "tandem_requests",
+            "GraphQL operations by operation name, kind and outcome (success, partial, error)",
+            ["operation", "kind", "outcome"],
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            "tandem_request_duration_seconds",
+            "Seconds from a request's arrival to its answer, by operation name and kind",
+            ["operation", "kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.refusals = Counter(
+            "tandem_request_errors",
+            "Operations refused as a whole, by error code",
+            ["code"],
+            registry=registry,
+        )
+        self.subgraph_seconds = Histogram(
+            "tandem_subgraph_request_duration_seconds",
+            "Seconds a subgraph fetch took, by subgraph",
+            ["subgraph"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.subgraph_errors = Counter(
+            "tandem_subgraph_errors",
+            "Subgraph fetches without a usable answer, by subgraph and code "
+            "(SUBGRAPH_TIMEOUT, GATEWAY_TIMEOUT, SUBGRAPH_UNAVAILABLE, ...)",
+            ["subgraph", "code"],
+            registry=registry,
+        )
+        self.cache = Counter(
+            "tandem_cache_lookups",
+            "Document and plan cache lookups, by cache and result (hit, miss)",
+            ["cache", "result"],
+            registry=registry,
+        )
+        self.denials = Counter(
+            "tandem_authorization_denials",
+            "Fields an operation was denied, by schema coordinate",
+            ["coordinate"],
+            registry=registry,
+        )
+        self.decryptions = Counter(
+            "tandem_decryptions",
+            "Encrypted values given as plaintext, by schema coordinate",
+            ["coordinate"],
+            registry=registry,
+        )
+        self._cache = {
+            (cache, hit): self.cache.labels(cache, "hit" if hit else "miss")
+            for cache in ("document", "plan")
+            for hit in (True, False)
+        }
+        self._names: set[str] = set()
+
+    def sessions(self, count: Callable[[], float]) -> None:
+        """Report the active browser sessions as ``count()`` says at each scrape."""
+        Gauge(
+            "tandem_sessions_active",
+            "Browser sessions alive in this gateway's session store",
+            registry=self.registry,
+        ).set_function(count)
+
+    def operation_label(self, name: str | None) -> str:
+        if name is None:
+            return ANONYMOUS
+        names = self._names
+        if name in names:
+            return name
+        if len(names) >= OPERATION_NAMES_KEPT:
+            return OTHER
+        names.add(name)
+        return name
+
+    def record(self, observed: Observation, seconds: float) -> None:
+        """Count one finished operation."""
+        kind = observed.kind
+        name = self.operation_label(observed.operation_name) if kind is not None else UNKNOWN
+        kind = kind or UNKNOWN
+        self.requests.labels(name, kind, observed.outcome).inc()
+        self.request_seconds.labels(name, kind).observe(seconds)
+        if observed.error_code is not None:
+            self.refusals.labels(observed.error_code).inc()
+        if observed.document_cached is not None:
+            self._cache["document", observed.document_cached].inc()
+        if observed.plan_cached is not None:
+            self._cache["plan", observed.plan_cached].inc()
+        for service_name, took, code in observed.fetches:
+            self.subgraph_seconds.labels(service_name).observe(took)
+            if code is not None:
+                self.subgraph_errors.labels(service_name, code).inc()
+        for denial in observed.denials:
+            self.denials.labels(denial.coordinate).inc()
+        for coordinate in observed.decryptions:
+            self.decryptions.labels(coordinate).inc()
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
