@@ -81,10 +81,11 @@ def _serve(args: argparse.Namespace) -> int:
         worker_sources,
     )
     from .http.server import server_options
+    from .telemetry.logs import configure_logging
 
     overrides = flag_overrides(args)
     settings = load_settings(args.config, overrides)
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     supergraph = check_settings(settings)
     app = build_app(settings, supergraph=supergraph)  # every start-up error before serving
     print(
@@ -98,6 +99,8 @@ def _serve(args: argparse.Namespace) -> int:
         "loop": "uvloop",
         **server_options(settings),  # httptools with read deadlines and a connection limit
     }
+    if settings.log_format == "json":
+        options["log_config"] = None  # uvicorn's loggers write through the root's JSON lines
     if settings.workers == 1:
         tune_garbage_collector(settings.gc_threshold)
         uvicorn.run(app, **options)
