@@ -11,6 +11,7 @@ from strawberry.federation import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from subgraphs.common.audit_graphql import AuditContextExtension
 from subgraphs.common.errors import MaskInternalErrors
 from subgraphs.common.timestamps import SCALAR_MAP
 
@@ -40,12 +41,13 @@ def create_schema(
     types: Iterable[type] = (),
     extensions: Iterable[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> SubgraphSchema:
-    """A Federation 2 schema: unexpected errors masked, ``datetime`` always with an offset."""
+    """A Federation 2 schema: unexpected errors masked, ``datetime`` always with an offset,
+    changes recorded in the audit trail as the operation's principal's."""
     return SubgraphSchema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[MaskInternalErrors, *extensions],
+        extensions=[MaskInternalErrors, AuditContextExtension, *extensions],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),
         federation_version=FEDERATION_VERSION,
     )

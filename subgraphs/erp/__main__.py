@@ -1,4 +1,5 @@
-"""``python -m subgraphs.erp [--port N]`` serves the ERP subgraph; ``... seed`` loads demo data."""
+"""``python -m subgraphs.erp [--port N]`` serves the ERP subgraph; ``... seed`` loads demo data;
+``... audit verify`` checks the audit trail's hash chain (:mod:`subgraphs.common.audit_cli`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ DEFAULT_PORT = 4202
 
 
 def main(argv: list[str]) -> None:
-    """Serve, or with ``seed`` as the first argument migrate and load the demo data, then exit."""
+    """Serve, or with ``seed`` as the first argument migrate and load the demo data, then exit;
+    ``audit verify`` checks the audit chain."""
+    if argv[:1] == ["audit"]:
+        from subgraphs.common.audit_cli import main as audit
+        from subgraphs.erp.store.base import audit_log
+
+        sys.exit(audit(NAME, audit_log, argv[1:]))
     if argv[:1] == ["seed"]:
         from subgraphs.erp.seed import main as seed
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
-from subgraphs.erp.api import entities, finance, inventory, procurement, production, sales
+from subgraphs.erp.api import audit, entities, finance, inventory, procurement, production, sales
 
 __all__ = ["schema"]
 
 Query = merge_types(
     "Query",
-    (finance.Query, procurement.Query, inventory.Query, sales.Query, production.Query),
+    (
+        finance.Query,
+        procurement.Query,
+        inventory.Query,
+        sales.Query,
+        production.Query,
+        audit.Query,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

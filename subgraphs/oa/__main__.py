@@ -1,7 +1,9 @@
 """The OA subgraph's command line.
 
 ``python -m subgraphs.oa [--host H] [--port N] [--log-level L]`` serves it (default port
-4201); ``python -m subgraphs.oa seed`` migrates its database and loads the demo company.
+4201); ``python -m subgraphs.oa seed`` migrates its database and loads the demo company;
+``python -m subgraphs.oa audit verify`` checks the audit trail's hash chain
+(:mod:`subgraphs.common.audit_cli`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ async def _seed(database_url: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Serve, or ``seed``."""
+    """Serve, ``seed``, or ``audit verify``."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["audit"]:
+        from subgraphs.common.audit_cli import main as audit
+        from subgraphs.oa.store.models import audit_log
+
+        sys.exit(audit(NAME, audit_log, args[1:]))
     if args[:1] == ["seed"]:
         seeded = asyncio.run(_seed(load_settings(NAME).database_url))
         print("OA demo company loaded." if seeded else "OA demo company already there.")

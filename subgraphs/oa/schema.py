@@ -5,7 +5,9 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.oa.resolvers.analytics import AnalyticsQuery
 from subgraphs.oa.resolvers.approvals import ApprovalsMutation, ApprovalsQuery
+from subgraphs.oa.resolvers.audit import AuditQuery
 from subgraphs.oa.resolvers.documents import DocumentsMutation, DocumentsQuery
 from subgraphs.oa.resolvers.identity import IdentityMutation, IdentityQuery
 from subgraphs.oa.resolvers.meetings import MeetingsMutation, MeetingsQuery
@@ -18,7 +20,16 @@ __all__ = ["Mutation", "Query", "schema"]
 
 Query = merge_types(
     "Query",
-    (PeopleQuery, MessagesQuery, DocumentsQuery, ApprovalsQuery, MeetingsQuery, IdentityQuery),
+    (
+        PeopleQuery,
+        MessagesQuery,
+        DocumentsQuery,
+        ApprovalsQuery,
+        AnalyticsQuery,
+        MeetingsQuery,
+        IdentityQuery,
+        AuditQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

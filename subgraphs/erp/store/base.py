@@ -14,14 +14,17 @@ from typing import Final
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from subgraphs.common.audit import audited
 from subgraphs.common.errors import BadUserInput
 from tandem_shared.crypto_orm import seal_on_flush
 from tandem_shared.timestamps import utc_now
 
 __all__ = [
+    "AUDIT_TABLE",
     "BUSINESS_TZ",
     "Base",
     "add_months",
+    "audit_log",
     "code_period",
     "current_period",
     "new_id",
@@ -51,6 +54,10 @@ class Base(DeclarativeBase):
 
 
 seal_on_flush(Base)  # marked columns hold envelopes, whatever code writes them
+
+AUDIT_TABLE: Final = "erp_audit_log"
+audit_log = audited(Base, AUDIT_TABLE)
+"""Every change to the ERP tables, hash-chained (``python -m subgraphs.erp audit verify``)."""
 
 
 def new_id(prefix: str) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from subgraphs.common.audit import audited
 from subgraphs.common.events.inbox import processed_events_table
 from subgraphs.common.events.outbox import outbox_table
 from subgraphs.common.money import DecimalAmount
@@ -33,6 +34,7 @@ from tandem_shared.crypto_orm import encrypted, seal_on_flush
 from tandem_shared.timestamps import AwareDateTime, utc_now
 
 __all__ = [
+    "AUDIT_TABLE",
     "INBOX_TABLE",
     "NAMING_CONVENTION",
     "OUTBOX_TABLE",
@@ -56,6 +58,7 @@ __all__ = [
     "MeetingAttendee",
     "MeetingRoom",
     "Message",
+    "audit_log",
     "inbox",
     "new_id",
     "outbox",
@@ -404,3 +407,9 @@ outbox = outbox_table(OUTBOX_TABLE, Base.metadata)
 """Events the OA publishes (written by :mod:`subgraphs.oa.store.events`)."""
 inbox = processed_events_table(INBOX_TABLE, Base.metadata)
 """Events the OA consumed, once each (ERP's order and receipt notifications)."""
+
+# --- the audit trail (subgraphs.common.audit) ----------------------------------------------
+
+AUDIT_TABLE = "oa_audit_log"
+audit_log = audited(Base, AUDIT_TABLE)
+"""Every change to the tables above, hash-chained (``python -m subgraphs.oa audit verify``)."""

@@ -1,0 +1,19 @@
+"""``erpAuditTrail``: the ERP's audit trail for auditors (:mod:`subgraphs.common.audit_graphql`)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from subgraphs.common.audit_graphql import AuditRecord, audit_trail_resolver
+from subgraphs.common.pagination import Connection
+from subgraphs.erp.store.base import audit_log
+
+__all__ = ["Query"]
+
+
+@strawberry.type
+class Query:
+    erp_audit_trail: Connection[AuditRecord] = strawberry.field(
+        resolver=audit_trail_resolver(audit_log),
+        description="Every change to ERP data, newest first (auditors and security admins).",
+    )
