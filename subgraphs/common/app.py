@@ -40,6 +40,12 @@ from subgraphs.common.settings import (
     gateway_public_key,
     load_settings,
 )
+from subgraphs.common.telemetry import (
+    TracingMiddleware,
+    traced_lifespan,
+    traced_schema,
+    tracer_provider,
+)
 from tandem_shared.crypto_keys import KeyringError
 
 __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "operation_guard", "serve"]
@@ -79,6 +85,10 @@ def create_subgraph_app(
     """
     settings = load_settings(name) if settings is None else settings
     key = gateway_public_key(settings) if public_key is None else public_key
+    provider = tracer_provider(name)  # OTEL_TRACES_EXPORTER (subgraphs/common/telemetry.py)
+    if provider is not None:
+        schema = traced_schema(schema, provider)
+        lifespan = traced_lifespan(lifespan, provider)
     graphql = _SubgraphGraphQL(schema, graphql_ide=None, allow_queries_via_get=False)
 
     async def health(_: Request) -> Response:
@@ -92,7 +102,7 @@ def create_subgraph_app(
         lifespan=lifespan,
     )
     return require_gateway_identity(
-        app,
+        app if provider is None else TracingMiddleware(app, provider, name),
         name,
         key,
         composition_secret=settings.composition_secret,
