@@ -11,6 +11,8 @@ is missing instead of failing.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -29,6 +31,7 @@ __all__ = [
     "redis_prefix",
     "redis_url",
     "stack",
+    "verify_audit_chain",
 ]
 
 REDIS_URL = os.environ.get("TANDEM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -104,13 +107,26 @@ def stack(
     redis_prefix: str,
 ) -> Iterator[Stack]:
     """OA, ERP and the gateway running for the session's tests (those that do not stop or
-    kill any of them)."""
+    kill any of them). When it stops, both audit chains must verify: every change the
+    session's tests made was recorded, and none of the records was altered."""
     running = make_stack(tmp_path_factory.mktemp("stack"), databases, redis_url, redis_prefix)
     try:
         running.start()
         yield running
     finally:
         running.stop()
+    for name, database in (("oa", databases.oa), ("erp", databases.erp)):
+        run = verify_audit_chain(name, database)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+
+def verify_audit_chain(name: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """``python -m subgraphs.<name> audit verify`` on ``database_url`` (exit 0: intact)."""
+    return subprocess.run(
+        [sys.executable, "-m", f"subgraphs.{name}", "audit", "verify", "--database-url",
+         database_url],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,133 @@
+"""The audit trail through the gateway: OA and ERP as processes on PostgreSQL, ``tandem serve``
+with the default policy (issue 16, item 1).
+
+A change made through the gateway is in its subgraph's trail as its maker's, with what changed;
+auditors and security admins read the trails with filters and cursors, nobody else does; an
+audit record edited in the database is named by ``python -m subgraphs.<name> audit verify``.
+The session's stack verifies both chains again when it stops (``tests/e2e/fixtures.py``), after
+every test that used it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.fixtures import verify_audit_chain
+from tests.e2e.stack import Stack, sql
+
+SALES = "emp-040"  # Qiang Yang, sales
+AUDITOR = "emp-048"  # QA, auditor
+SECURITY = "emp-013"  # IT, security_admin
+WRITER = "emp-041"
+
+CREATE_ORDER = """
+mutation ($input: CreateSalesOrderInput!) { createSalesOrder(input: $input) { id status } }
+"""
+SEND = "mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }"
+FIELDS = """
+edges { node {
+  seq subject clientId operation kind entityType entityId recordedAt hash prevHash
+  changes { field old new encrypted }
+} }
+pageInfo { hasNextPage endCursor }
+"""
+ERP_TRAIL = f"""
+query ($filter: AuditFilter, $first: Int, $after: String) {{
+  erpAuditTrail(filter: $filter, first: $first, after: $after) {{ {FIELDS} }}
+}}
+"""
+OA_TRAIL = f"""
+query ($filter: AuditFilter, $first: Int, $after: String) {{
+  oaAuditTrail(filter: $filter, first: $first, after: $after) {{ {FIELDS} }}
+}}
+"""
+
+
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
+def by_field(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {change["field"]: change for change in record["changes"]}
+
+
+def test_a_sales_order_is_in_the_erp_trail_as_its_makers_with_its_values(stack: Stack) -> None:
+    order = {"customerId": "cus-04", "lines": [{"sku": "SKU-0002", "quantity": 2}]}
+    created = stack.client.data(SALES, CREATE_ORDER, input=order)["createSalesOrder"]
+
+    found = stack.client.data(
+        AUDITOR, ERP_TRAIL, filter={"entityType": "SalesOrder", "entityId": created["id"]}
+    )
+    [record] = nodes(found["erpAuditTrail"])
+    assert record["subject"] == SALES
+    assert record["clientId"] is None
+    assert (record["operation"], record["kind"]) == ("createSalesOrder", "CREATE")
+    values = by_field(record)
+    assert values["status"]["new"] == created["status"] and values["status"]["old"] is None
+    assert values["customer_id"]["new"] == "cus-04"
+    assert record["recordedAt"].endswith(("Z", "+00:00", "+08:00"))
+
+    mine = nodes(
+        stack.client.data(
+            SECURITY, ERP_TRAIL, filter={"subject": SALES, "operation": "createSalesOrder"}
+        )["erpAuditTrail"]
+    )
+    assert record["seq"] in {other["seq"] for other in mine}
+    assert {other["entityType"] for other in mine} >= {"SalesOrder", "SalesOrderLine"}
+
+
+def test_an_oa_message_is_in_the_oa_trail_and_pages_walk_it_newest_first(stack: Stack) -> None:
+    for n in range(3):
+        stack.client.data(
+            WRITER, SEND, input={"to": ["emp-042"], "subject": f"audit {n}", "body": "b"}
+        )
+    condition = {"subject": WRITER, "operation": "sendMessage", "entityType": "Message"}
+    first = stack.client.data(AUDITOR, OA_TRAIL, filter=condition, first=2)["oaAuditTrail"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = stack.client.data(
+        AUDITOR, OA_TRAIL, filter=condition, first=100, after=first["pageInfo"]["endCursor"]
+    )["oaAuditTrail"]
+    walked = nodes(first) + nodes(rest)
+    assert [by_field(r)["subject"]["new"] for r in walked[:3]] == ["audit 2", "audit 1", "audit 0"]
+    seqs = [r["seq"] for r in walked]
+    assert seqs == sorted(seqs, reverse=True)
+
+
+@pytest.mark.parametrize("field", ["oaAuditTrail", "erpAuditTrail"])
+def test_no_one_but_auditors_and_security_admins_reads_a_trail(stack: Stack, field: str) -> None:
+    body = stack.client.post(SALES, f"{{ {field}(first: 1) {{ edges {{ node {{ seq }} }} }} }}")
+    assert body.get("data") is None or body["data"].get(field) is None, body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.fixture
+def tampered_erp_record(stack: Stack) -> Iterator[int]:
+    """The ERP's newest audit record with its ``changes`` rewritten in the database; put
+    back afterwards, so that the session's chain verifies again."""
+    order = {"customerId": "cus-04", "lines": [{"sku": "SKU-0003", "quantity": 1}]}
+    stack.client.data(SALES, CREATE_ORDER, input=order)
+    [row] = sql(
+        stack.erp_database, "SELECT seq, changes FROM erp_audit_log ORDER BY seq DESC LIMIT 1"
+    )
+    forged = '[{"field":"quantity","new":"1000","old":null}]'
+    sql(stack.erp_database, "UPDATE erp_audit_log SET changes = $1 WHERE seq = $2", forged,
+        row["seq"])  # fmt: skip
+    try:
+        yield int(row["seq"])
+    finally:
+        sql(stack.erp_database, "UPDATE erp_audit_log SET changes = $1 WHERE seq = $2",
+            row["changes"], row["seq"])  # fmt: skip
+
+
+def test_an_audit_record_edited_in_the_database_is_named_by_verify(
+    stack: Stack, tampered_erp_record: int
+) -> None:
+    run = verify_audit_chain("erp", stack.erp_database)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"BROKEN at record {tampered_erp_record}:" in run.stdout
+    assert "was changed after it was written" in run.stdout
+    assert verify_audit_chain("oa", stack.oa_database).returncode == 0
