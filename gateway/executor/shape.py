@@ -19,7 +19,7 @@ at its path. This module knows nothing of policy or keys.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
 from graphql import (
@@ -103,11 +103,45 @@ class _ObjectShape:
 
 
 def _generate(shape: _ObjectShape) -> Any:
-    """The shaping function's source: each field's value in a local ``v<i>``, in the order of
-    the fields (errors are recorded in that order), and the result built at the end as one dict
-    display. The type test of a valid value comes first; null is looked at only when it fails.
-    An object-typed field calls its object's shaping function directly."""
-    lines = ["def shape_object(run, value, path):", "    get = value.get"]
+    """The shaping function: ``shape_object`` reads every field the subgraphs give with a
+    subscript, all of them before anything else, and if one is missing hands the object to
+    ``shape_missing``, the same code reading with ``get`` (a missing field is null); a read
+    that fails has done nothing yet, so nothing is done twice.
+
+    The body: each field's value in a local ``v<i>``, in the order of the fields (errors are
+    recorded in that order), and the result built at the end as one dict display. The type test
+    of a valid value comes first; null is looked at only when it fails. An object-typed field
+    calls its object's shaping function directly."""
+    read_fields = [
+        (index, key)
+        for index, (key, _, compiled) in enumerate(shape.fields)
+        if compiled[0] not in (_TYPENAME, _INTROSPECTION, _GUARDED)
+    ]
+    missing = _body(shape, "shape_missing", lambda key, index: f"get({key!r})")
+    present = _body(shape, "shape_object", lambda key, index: f"r{index}")
+    prologue = ["    try:"]
+    prologue += [f"        r{index} = value[{key!r}]" for index, key in read_fields]
+    prologue += ["    except KeyError:", "        return shape_missing(run, value, path)"]
+    if read_fields:
+        present[1:1] = prologue
+    missing.insert(1, "    get = value.get")
+    namespace: dict[str, Any] = {"TYPE_NAME": shape.type_name, "Bubble": _Bubble}
+    namespace.update(FORMAT_FUNCTIONS)
+    for index, (_, _, compiled) in enumerate(shape.fields):
+        namespace[f"C{index}"] = compiled
+        if compiled[0] == _NONNULL:
+            compiled = compiled[1]
+        if compiled[0] == _OBJECT:
+            namespace[f"F{index}"] = compiled[3]  # the cell of its shaping function
+    source = "\n".join([*missing, *present])
+    exec(compile(source, f"<shape {shape.type_name}>", "exec"), namespace)
+    return namespace["shape_object"]
+
+
+def _body(shape: _ObjectShape, name: str, read: Callable[[str, int], str]) -> list[str]:
+    """The lines of a shaping function called ``name`` reading field ``key`` (the ``index``-th)
+    of the subgraph value with ``read(key, index)``."""
+    lines = [f"def {name}(run, value, path):"]
     values: list[str] = []
     for index, (key, name, compiled) in enumerate(shape.fields):
         k, n, c, v = repr(key), repr(name), f"C{index}", f"v{index}"
@@ -118,17 +152,17 @@ def _generate(shape: _ObjectShape) -> Any:
             continue
         values.append(f"{k}: {v}")
         if kind == _LEAF:
-            lines.append(f"    {v} = get({k})")
+            lines.append(f"    {v} = {read(key, index)}")
         elif kind == _INTROSPECTION:
-            lines.append(f"    {v} = run.introspection.get({k})")
+            lines.append(f"    {v} = run.introspection.{read(key, index)}")
         elif kind == _GUARDED:
             lines.append(f"    {v} = run.guarded({c}, value, path, {k})")
         elif kind == _SCALAR and not compiled[1](None):
-            lines.append(f"    {v} = raw = get({k})")
+            lines.append(f"    {v} = raw = {read(key, index)}")
             lines.append(f"    if not {compiled[3]} and raw is not None:")
             lines.append(f"        {v} = run.bad_leaf({c}, raw, path, {k})")
         elif inner is not None and inner[0] == _SCALAR and not inner[1](None):
-            lines.append(f"    {v} = raw = get({k})")
+            lines.append(f"    {v} = raw = {read(key, index)}")
             lines.append(f"    if not {inner[3]}:")
             lines.append("        if raw is not None:")
             lines.append(f"            {v} = run.bad_leaf({c}[1], raw, path, {k})")
@@ -137,7 +171,7 @@ def _generate(shape: _ObjectShape) -> Any:
         elif inner is not None and inner[0] == _OBJECT:
             # an object's shaping function is called here, not through ``complete``: this is
             # most of the nesting of a large response
-            lines.append(f"    raw = get({k})")
+            lines.append(f"    raw = {read(key, index)}")
             lines.append("    if type(raw) is dict:")
             lines.append(f"        {v} = (F{index}[0] or run.object_function({c}[1]))(run,")
             lines.append(f"            raw, (path, {k}))")
@@ -147,17 +181,17 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append(f"        if {v} is None:")
             lines.append(f"            run.null_field(TYPE_NAME, {n}, path, {k})")
         elif inner is not None and inner[0] == _LEAF:
-            lines.append(f"    {v} = get({k})")
+            lines.append(f"    {v} = {read(key, index)}")
             lines.append(f"    if {v} is None:")
             lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
         elif inner is not None:
-            lines.append(f"    raw = get({k})")
+            lines.append(f"    raw = {read(key, index)}")
             lines.append(f"    {v} = raw if raw is None else run.complete({c}[1], raw,")
             lines.append(f"        (path, {k}))")
             lines.append(f"    if {v} is None:")
             lines.append(f"        run.null_field(TYPE_NAME, {n}, path, {k})")
         else:
-            lines.append(f"    {v} = raw = get({k})")
+            lines.append(f"    {v} = raw = {read(key, index)}")
             lines.append("    if raw is not None:")
             lines.append("        try:")
             if kind == _OBJECT:
@@ -171,16 +205,7 @@ def _generate(shape: _ObjectShape) -> Any:
             lines.append("        except Bubble:")
             lines.append(f"            {v} = None")
     lines.append("    return {" + ", ".join(values) + "}")
-    namespace: dict[str, Any] = {"TYPE_NAME": shape.type_name, "Bubble": _Bubble}
-    namespace.update(FORMAT_FUNCTIONS)
-    for index, (_, _, compiled) in enumerate(shape.fields):
-        namespace[f"C{index}"] = compiled
-        if compiled[0] == _NONNULL:
-            compiled = compiled[1]
-        if compiled[0] == _OBJECT:
-            namespace[f"F{index}"] = compiled[3]  # the cell of its shaping function
-    exec(compile("\n".join(lines), f"<shape {shape.type_name}>", "exec"), namespace)
-    return namespace["shape_object"]
+    return lines
 
 
 class Shaper:

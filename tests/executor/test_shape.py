@@ -114,6 +114,17 @@ def test_missing_non_null_field_counts_as_null() -> None:
     assert paths_and_codes(errors) == [(["user", "name"], INVALID)]
 
 
+def test_missing_nullable_field_is_null_and_what_came_before_it_is_reported_once() -> None:
+    """A missing field sends the object down the reading that tolerates it: the errors of the
+    fields shaped before it (here a wrong leaf of ``best``) are not recorded twice."""
+    data, errors = shape(
+        "{ user { best { id street: nickname } nickname } }",
+        {"user": {"best": {"id": "u2", "street": 5}}},
+    )
+    assert data == {"user": {"best": {"id": "u2", "street": None}, "nickname": None}}
+    assert paths_and_codes(errors) == [(["user", "best", "street"], INVALID)]
+
+
 def test_propagation_stops_at_the_nearest_nullable_parent() -> None:
     data, errors = shape(
         "{ user { id address { street city } } }",
