@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.oa.resolvers.analytics import AnalyticsQuery
 from subgraphs.oa.resolvers.approvals import ApprovalsMutation, ApprovalsQuery
 from subgraphs.oa.resolvers.audit import AuditQuery
 from subgraphs.oa.resolvers.documents import DocumentsMutation, DocumentsQuery
@@ -24,6 +25,7 @@ Query = merge_types(
         MessagesQuery,
         DocumentsQuery,
         ApprovalsQuery,
+        AnalyticsQuery,
         MeetingsQuery,
         IdentityQuery,
         AuditQuery,
