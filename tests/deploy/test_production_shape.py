@@ -123,7 +123,7 @@ def test_an_employee_request_approved_by_the_manager_becomes_an_order_on_either_
     request = graphql(
         shape, 0, EMPLOYEE, SUBMIT,
         input={"title": "Deploy check", "items": [line],
-               "budgetPeriod": current_period().replace("-", "")},
+               "budgetPeriod": current_period()},
     )["submitPurchaseRequest"]  # fmt: skip
     assert request["status"] == "PENDING"
     approved = graphql(shape, 1, MANAGER, APPROVE, id=request["id"])["approve"]

@@ -94,7 +94,7 @@ def item(sku: str, quantity: int, price: str, supplier: str = "sup-01") -> dict[
 def submit_purchase(
     client: Gateway, applicant: str, title: str, items: list[dict[str, Any]], period: str
 ) -> str:
-    """Submit a purchase request as ``applicant`` (``period``: YYYYMM); its id."""
+    """Submit a purchase request as ``applicant`` (``period``: YYYY-MM); its id."""
     data = client.data(
         applicant,
         SUBMIT_PURCHASE,

@@ -152,7 +152,7 @@ def test_a_purchase_goes_through_the_in_process_bus(dev: Service) -> None:
         "emp-031",
         "Bolts",
         [item("SKU-0001", 10, "12.50")],
-        current_period().replace("-", ""),
+        current_period(),
     )
     assert approve_fully(client, request_id, "emp-031") == ["emp-029"]
     order = wait_for_orders(client, "emp-031", [request_id], timeout=30)[request_id]

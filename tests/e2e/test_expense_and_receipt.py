@@ -61,7 +61,7 @@ def entries_for(client: Gateway, who: str, request_id: str) -> list[dict[str, An
 def test_an_approved_expense_claim_posts_one_balanced_journal_entry(stack: Stack) -> None:
     client = stack.client
     applicant, accountant = "emp-040", "emp-006"
-    request_id = submit_expense(client, applicant, "Client dinner", "860.00", "203103")
+    request_id = submit_expense(client, applicant, "Client dinner", "860.00", "2031-03")
     assert approve_fully(client, request_id, applicant) == ["emp-039"]  # Sales' manager
 
     def posted() -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ def test_goods_received_move_stock_and_tell_the_applicant(stack: Stack) -> None:
     client = stack.client
     applicant, sku, warehouse = "emp-016", "SKU-0027", "wh-bj"
     request_id = submit_purchase(
-        client, applicant, "Printer paper", [item(sku, 6, "25.00", "sup-03")], "203104"
+        client, applicant, "Printer paper", [item(sku, 6, "25.00", "sup-03")], "2031-04"
     )
     approve_fully(client, request_id, applicant)
     order = wait_for_orders(client, applicant, [request_id])[request_id]

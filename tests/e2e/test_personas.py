@@ -104,7 +104,7 @@ def test_an_employees_purchase_from_request_to_goods_receipt(client: Gateway) ->
     applicant, manager, finance, buyer = "emp-031", "emp-029", "emp-005", "emp-024"
     sku, warehouse, title = "SKU-0004", "wh-sh", f"Hydraulic hoses {uuid.uuid4().hex[:6]}"
     request_id = submit_purchase(
-        client, applicant, title, [item(sku, 900, "12.00", "sup-01")], "203605"
+        client, applicant, title, [item(sku, 900, "12.00", "sup-01")], "2036-05"
     )  # 10 800.00 CNY: above the finance threshold
     inbox = client.data(manager, q.INBOX)["approvalInbox"]["edges"]
     assert {"id": request_id, "title": title} in [edge["node"] for edge in inbox]
@@ -391,7 +391,7 @@ def test_hrs_people_upkeep(client: Gateway) -> None:
 def test_the_managers_approvals_and_department_budget(client: Gateway) -> None:
     manager, assistant = "emp-001", "emp-002"
     title = f"Taxi to the airport {uuid.uuid4().hex[:6]}"
-    request_id = submit_expense(client, assistant, title, "320.00", "203608")
+    request_id = submit_expense(client, assistant, title, "320.00", "2036-08")
     inbox = client.data(manager, q.INBOX)["approvalInbox"]["edges"]
     assert {"id": request_id, "title": title} in [edge["node"] for edge in inbox]
     assert approve_fully(client, request_id, assistant) == [manager]

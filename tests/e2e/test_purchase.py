@@ -58,7 +58,7 @@ def test_a_purchase_request_becomes_one_linked_order_a_commitment_and_a_message(
 
     items = [item("SKU-0013", 300, "37.00", "sup-02"), item("SKU-0014", 100, "35.00", "sup-02")]
     request_id = submit_purchase(
-        client, applicant, "Controller boards", items, period.replace("-", "")
+        client, applicant, "Controller boards", items, period
     )
 
     # the applicant may not decide their own request; the manager decides the first step
@@ -132,10 +132,10 @@ def test_a_request_the_erp_can_never_apply_is_parked_and_the_next_one_goes_throu
     client = stack.client
     applicant = "emp-033"
     unknown = submit_purchase(
-        client, applicant, "Unobtainium", [item("SKU-9999", 5, "10.00")], "203012"
+        client, applicant, "Unobtainium", [item("SKU-9999", 5, "10.00")], "2030-12"
     )
     approve_fully(client, unknown, applicant)
-    fine = submit_purchase(client, applicant, "Rods", [item("SKU-0002", 4, "13.50")], "203012")
+    fine = submit_purchase(client, applicant, "Rods", [item("SKU-0002", 4, "13.50")], "2030-12")
     approve_fully(client, fine, applicant)
 
     assert wait_for_orders(client, applicant, [fine])[fine]["total"]["amount"] == "54.00"

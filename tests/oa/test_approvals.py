@@ -86,7 +86,7 @@ def purchase(*prices: str, currency: str = "CNY", **fields: Any) -> dict[str, An
          "supplierId": "sup-01"}
         for n, price in enumerate(prices, start=1)
     ]  # fmt: skip
-    return {"title": "Laptops", "items": items, "budgetPeriod": "202611", **fields}
+    return {"title": "Laptops", "items": items, "budgetPeriod": "2026-11", **fields}
 
 
 async def submit_purchase(oa: OAClient, who: Principal, *prices: str) -> dict[str, Any]:
@@ -178,7 +178,7 @@ async def test_above_the_threshold_finance_approves_after_the_manager(
                 "supplierId": "sup-01",
             },
         ],
-        "period": "202611",
+        "period": "2026-11",
         "memo": "Laptops",
     }
     assert (await oa.data(FIONA, INBOX))["approvalInbox"]["edges"] == []
@@ -468,7 +468,8 @@ async def test_flow_definitions_are_validated(
     [
         ({"title": " "}, "BAD_USER_INPUT", "input.title"),
         ({"items": []}, "BAD_USER_INPUT", "input.items"),
-        ({"budgetPeriod": "202613"}, "BAD_USER_INPUT", "input.budgetPeriod"),
+        ({"budgetPeriod": "2026-13"}, "BAD_USER_INPUT", "input.budgetPeriod"),
+        ({"budgetPeriod": "202611"}, "BAD_USER_INPUT", "input.budgetPeriod"),
         ({"payload": [1, 2]}, "BAD_USER_INPUT", "input.payload"),
         ({"items": [{"sku": "A", "quantity": 0, "unitPrice": {"amount": "1"}}]},
          "BAD_USER_INPUT", "input.items.0.quantity"),

@@ -66,7 +66,7 @@ class Purchases:
                 applicant,
                 f"Rods, batch {n}",
                 [item("SKU-0003", n, f"{PRICE}")],
-                self.period.replace("-", ""),
+                self.period,
             )
             approve_fully(self.stack.client, request_id, applicant)
             self.requests[request_id] = (applicant, PRICE * n)

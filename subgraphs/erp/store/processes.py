@@ -205,7 +205,9 @@ def _approved_at(event: Mapping[str, Any]) -> datetime:
 def _period(event: Mapping[str, Any]) -> str:
     period = event.get("period")
     if isinstance(period, str) and len(period) == 6 and period.isdigit():
-        period = f"{period[:4]}-{period[4:]}"  # the YYYYMM of business codes
+        # OA published YYYYMM before both subgraphs wrote YYYY-MM: events already in the
+        # stream when the OA is upgraded still carry it (the public API accepts YYYY-MM only)
+        period = f"{period[:4]}-{period[4:]}"
     if period:
         return parse_period(str(period))
     return period_of(_approved_at(event))

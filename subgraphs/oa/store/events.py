@@ -11,7 +11,7 @@ topic                      payload
                            ``{requestId, kind, title, applicantId, departmentId, amount,
                            currency, items: [{sku, description, quantity, unitPrice,
                            supplierId}], period, approvedAt, memo}``; ``amount`` and
-                           ``unitPrice`` are decimal strings, ``period`` is ``YYYYMM``,
+                           ``unitPrice`` are decimal strings, ``period`` is ``YYYY-MM``,
                            ``approvedAt`` ISO 8601; the event key is the request id
 =========================  ==================================================================
 """

@@ -295,7 +295,7 @@ class ApprovalRequest(Base):
     """The position of the step waiting for a decision; None once decided."""
     amount: Mapped[Decimal | None] = mapped_column(DecimalAmount())
     currency: Mapped[str | None] = mapped_column(String(3))
-    budget_period: Mapped[str | None] = mapped_column(String(6))
+    budget_period: Mapped[str | None] = mapped_column(String(7))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)

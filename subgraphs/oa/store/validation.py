@@ -35,7 +35,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _KIND = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_PERIOD = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TAG = re.compile(r"^[^\x00-\x1f\x7f,]{1,50}$")
 
 
@@ -100,15 +100,15 @@ def check_role(value: str | None, *, field: str) -> str:
 
 
 def check_period(value: str, *, field: str) -> str:
-    """A ``YYYYMM`` period."""
+    """A ``YYYY-MM`` period (a month), the one format of both subgraphs."""
     if not isinstance(value, str) or _PERIOD.match(value) is None:
-        raise BadUserInput("A period is YYYYMM, e.g. 202611.", field=field)
+        raise BadUserInput("A period is a month written YYYY-MM, e.g. 2026-11.", field=field)
     return value
 
 
 def current_period(now: datetime) -> str:
-    """The ``YYYYMM`` period ``now`` falls in on the company's clock."""
-    return require_aware(now).astimezone(BUSINESS_TIMEZONE).strftime("%Y%m")
+    """The ``YYYY-MM`` period ``now`` falls in on the company's clock."""
+    return require_aware(now).astimezone(BUSINESS_TIMEZONE).strftime("%Y-%m")
 
 
 def check_tags(values: Iterable[str], *, field: str, max_items: int = 20) -> list[str]:

@@ -252,7 +252,7 @@ class ApprovalRequest:
     description: str | None
     status: ApprovalStatus
     amount: Money | None = strawberry.field(description="For PURCHASE: the items' total.")
-    budget_period: str | None = strawberry.field(description="YYYYMM, for PURCHASE and EXPENSE.")
+    budget_period: str | None = strawberry.field(description="YYYY-MM, for PURCHASE and EXPENSE.")
     payload: JSON = strawberry.field(description="Free-form details given at submission.")
     submitted_at: datetime
     updated_at: datetime
@@ -367,7 +367,7 @@ class PurchaseRequestInput:
     items: list[PurchaseItemInput]
     description: str | None = None
     budget_period: str | None = strawberry.field(
-        default=None, description="YYYYMM of the department budget; default: this month."
+        default=None, description="YYYY-MM of the department budget; default: this month."
     )
     payload: JSON | None = None
 
@@ -380,7 +380,7 @@ class ApprovalRequestInput:
         default=None, description="Required for EXPENSE; compared with step thresholds."
     )
     budget_period: str | None = strawberry.field(
-        default=None, description="YYYYMM; EXPENSE default: this month."
+        default=None, description="YYYY-MM; EXPENSE default: this month."
     )
     payload: JSON | None = strawberry.field(
         default=None, description="Details, e.g. {from, to, reason} for LEAVE."
