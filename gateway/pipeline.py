@@ -67,10 +67,10 @@ from .crypto.runtime import FieldCrypto
 from .demand import CostSchema, DemandControl, DemandSettings, Estimate
 from .encrypted_inputs import plaintext_variables_rule
 from .errors import OperationError, TandemError
-from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor
+from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor, Send
 from .executor.leaves import subgraph_owners
 from .executor.shape import Shaper
-from .executor.transport import AiohttpTransport, Transport
+from .executor.transport import AiohttpTransport, SubgraphRequest, Transport
 from .headers import HeaderRules
 from .limits import CallerLimits, DocumentCost, bounded_rules
 from .operation import NormalizedOperation, condition_variables, normalize_operation
@@ -80,6 +80,9 @@ from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .supergraph import Supergraph
 from .telemetry.observation import observation
+from .uploads.forward import FileTransport
+from .uploads.plan import upload_fetch
+from .uploads.receive import UploadRequest
 from .validation import GATEWAY_RULES
 
 __all__ = ["Gateway", "PreparedOperation"]
@@ -181,6 +184,8 @@ class Gateway:
         self._capabilities = {frozenset[str](): self.capabilities}
         self.hidden_types = supergraph.hidden_names
         self.transport = transport or AiohttpTransport()
+        # uploads forwarded to subgraphs, files downloaded from them (gateway/uploads)
+        self.files = FileTransport(ssl_context=getattr(self.transport, "ssl_context", None))
         urls = {graph.name: graph.url for graph in supergraph.graphs.values()}
         urls.update(subgraph_urls or {})
         object_types = frozenset(
@@ -206,6 +211,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self.transport.close()
+        await self.files.close()
         await self.demand.close()
 
     # -- phases ------------------------------------------------------------------------------
@@ -305,7 +311,6 @@ class Gateway:
             decision = self.authorize(base, principal)
             if base.kind == "mutation":  # nothing runs whose result a denial would hide
                 refuse_hidden_mutation(self.schema, decision, base.root_type)
-        observed.denials = decision.denials
         cache_key = (base_key, decision.signature, labels)
         prepared = self._prepared.get(cache_key)
         observed.plan_cached = prepared is not None
@@ -440,11 +445,14 @@ class Gateway:
         allowed_kinds: tuple[str, ...] = ("query", "mutation"),
         override_labels: Iterable[str] = (),
         client_headers: Mapping[str, str] | None = None,
+        uploads: UploadRequest | None = None,
     ) -> dict[str, Any]:
         """Run one GraphQL request; raises :class:`TandemError` for request-level failures.
 
         ``override_labels``: the progressive-override labels the request names;
-        ``client_headers``: the request's headers, for the header propagation rules."""
+        ``client_headers``: the request's headers, for the header propagation rules;
+        ``uploads``: the files of a multipart request, forwarded with the one fetch that
+        takes them (``gateway/uploads``)."""
         if self.visibility is not None and not self.visibility.ready(principal):
             # a new role set's schema takes the policy seconds to decide: not on the loop
             await asyncio.to_thread(self.visibility.schema_for, principal)
@@ -483,6 +491,9 @@ class Gateway:
             shared=kind == "query",
             # requests share calls only when all they carry is equal: identity and headers
             caller=(principal, _frozen(propagated)) if propagated else principal,
+            send=self._upload_sender(prepared, uploads, principal, _types(operation))
+            if uploads
+            else None,
         )
         introspection = None
         if prepared.introspection is not None:
@@ -509,6 +520,30 @@ class Gateway:
             if self.demand.settings.expose:
                 response["extensions"] = {"cost": cost.extension()}
         return response
+
+    def _upload_sender(
+        self,
+        prepared: PreparedOperation,
+        uploads: UploadRequest,
+        principal: Principal | None,
+        variable_types: Mapping[str, str],
+    ) -> Send:
+        """Sends the fetch that takes the files as a multipart request with them (its token
+        bound to the whole body), every other fetch as usual (``gateway/uploads``)."""
+        fetch = upload_fetch(prepared.kind, prepared.plan, uploads.variables, variable_types)
+        tokens = self.tokens
+
+        def authorization(binding: bytes) -> dict[str, str]:
+            if tokens is None or principal is None:
+                return {}
+            return {"authorization": tokens.authorization(principal, fetch.service_name, binding)}
+
+        async def send(request: SubgraphRequest) -> dict[str, Any]:
+            if request.service_name == fetch.service_name and request.query == fetch.operation:
+                return await self.files.upload(request, uploads, authorization)
+            return await self.transport.send(request)
+
+        return send
 
     def _protect(self, principal: Principal | None) -> Protect:
         """One request's protect phase, opening encrypted values with the gateway's keys."""
@@ -567,6 +602,11 @@ class Gateway:
         values = self.coerce_variables(operation, variables)
         _, base = self.normalized(query, parsed, operation, values)
         return self.demand.estimate(base, values)
+
+
+def _types(operation: OperationDefinitionNode) -> dict[str, str]:
+    """The operation's variables' types, as written (``[Upload!]!``)."""
+    return {d.variable.name.value: print_ast(d.type) for d in operation.variable_definitions or ()}
 
 
 def _frozen(propagated: Mapping[str, Mapping[str, str]]) -> Any:

@@ -200,6 +200,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_000_000, ge=1024, le=100_000_000, description="larger request bodies get 413"
     )
+    upload_max_bytes: int = Field(
+        100 * 1024 * 1024,
+        ge=0,
+        description="the largest file a GraphQL multipart upload may carry (413 beyond); files "
+        "are spooled to disk while read, never held whole; 0: no uploads and no /files downloads",
+    )
     subgraph_max_response_bytes: int = Field(
         20_000_000,
         ge=1024,

@@ -11,6 +11,14 @@ A JWS (RFC 7515) in compact form, header ``{"alg": "ES256", "typ": "tandem-ident
     iat, exp   issued / expires (10 s by default, at most 60 s)
     bh         the body hash: base64url (no padding) of SHA-256 over the exact request body
 
+Two kinds of request have no JSON body to hash, and ``bh`` then covers what stands for it
+(``subgraphs/common/identity.py`` computes the same): a ``GET`` (a file download) hashes
+``"GET " + path``, so a token for one file opens no other; a ``multipart/form-data`` upload
+hashes ``"tandem-multipart/v1 " + hex SHA-256 of the whole multipart body``, every byte of
+the operation, its map and its files, which the subgraph streams to disk while hashing and
+compares before anything reads it (the claims are checked first, so no unsigned request
+makes it spool a byte).
+
 One token covers one request: its body (``bh``), its audience (``aud``, the one subgraph)
 and a life of seconds, so a token copied off the wire buys nothing but the very request it
 came with, to the same subgraph, for seconds (and :mod:`subgraphs.common.identity` admits
@@ -63,7 +71,11 @@ __all__ = [
     "Principal",
     "VerifiedToken",
     "body_hash",
+    "check_body_hash",
+    "check_subgraph_token",
+    "get_binding",
     "mint_subgraph_token",
+    "multipart_binding",
     "verify_subgraph_request",
     "verify_subgraph_token",
 ]
@@ -105,6 +117,17 @@ def body_hash(body: bytes) -> str:
     """The ``bh`` claim of a request ``body``: base64url SHA-256, without padding."""
     digest = hashlib.sha256(body).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def multipart_binding(body_sha256_hex: str) -> bytes:
+    """What a multipart upload's ``bh`` hashes: the hex SHA-256 of the whole body, prefixed
+    (module docstring)."""
+    return b"tandem-multipart/v1 " + body_sha256_hex.encode("ascii")
+
+
+def get_binding(path: str) -> bytes:
+    """What a ``GET`` request's ``bh`` hashes: its method and path (module docstring)."""
+    return b"GET " + path.encode("utf-8")
 
 
 def mint_subgraph_token(
@@ -163,6 +186,24 @@ def verify_subgraph_request(
     token: str, public_key: str, audience: str, *, body: bytes, leeway: int = DEFAULT_LEEWAY
 ) -> VerifiedToken:
     """Like :func:`verify_subgraph_token`, with the token's id and expiry."""
+    verified, bound = check_subgraph_token(token, public_key, audience, leeway=leeway)
+    check_body_hash(bound, body_hash(body))
+    return verified
+
+
+def check_body_hash(bound: str, computed: str) -> None:
+    """Refuse (:class:`InvalidToken`) unless a token's ``bh`` claim equals the hash of the
+    body received (:func:`body_hash`), compared in constant time."""
+    if not hmac.compare_digest(bound, computed):
+        raise InvalidToken("invalid claims: the token is for another body")
+
+
+def check_subgraph_token(
+    token: str, public_key: str, audience: str, *, leeway: int = DEFAULT_LEEWAY
+) -> tuple[VerifiedToken, str]:
+    """Everything :func:`verify_subgraph_request` checks but the body: the token and its
+    ``bh`` claim, for a body that has yet to arrive (an upload streamed to disk is hashed
+    as it comes and compared with :func:`check_body_hash` before anything reads it)."""
     try:
         decoded = jwt.decode(token, _key(public_key), registry=_REGISTRY)
     except (DecodeError, InvalidPayloadError, ValueError):
@@ -183,11 +224,11 @@ def verify_subgraph_request(
         raise InvalidToken(f"invalid claims: {reason}") from None
     principal = _principal(claims, audience, leeway)
     bound, token_id = claims["bh"], claims["jti"]
-    if not isinstance(bound, str) or not hmac.compare_digest(bound, body_hash(body)):
+    if not isinstance(bound, str):
         raise InvalidToken("invalid claims: the token is for another body")
     if not isinstance(token_id, str) or not token_id:
         raise InvalidToken("invalid claims: jti")
-    return VerifiedToken(principal, token_id, claims["exp"])
+    return VerifiedToken(principal, token_id, claims["exp"]), bound
 
 
 _CLAIM_REASONS: Final = {"iat": "issued in the future", "iss": "issuer", "aud": "audience"}

@@ -4,7 +4,12 @@ CSRF: a browser sends the session cookie with any request, even one a hostile pa
 Hostile pages can only send "simple" requests (Fetch standard, CORS-safelisted request
 headers) without a CORS preflight, so a cookie-authenticated request must prove it is not
 one: a non-simple content type (``application/json``) or the header ``X-Tandem-CSRF: 1``
-(the same rule as Apollo Server's CSRF prevention). ``GET`` queries need the header.
+(the same rule as Apollo Server's CSRF prevention, whose own preflight headers
+``Apollo-Require-Preflight``, ``X-Apollo-Operation-Name`` and ``GraphQL-Preflight`` count
+too, so that upload clients built for Apollo work). ``GET`` queries need the header. A
+multipart upload (a simple content type) needs one of them whatever its credentials
+(:func:`check_preflight`). A download (``gateway/uploads/downloads.py``) is exempt: it
+changes nothing and a cross-site page cannot read its answer.
 
 CORS: ``CORSAllowList`` answers preflights and adds ``Access-Control-Allow-*`` headers only
 for origins on the configured list, echoing the origin (never ``*``) with
@@ -23,13 +28,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import RequestError, TandemError
 
-__all__ = ["CSRF_HEADER", "CORSAllowList", "CSRFRejected", "check_csrf"]
+__all__ = [
+    "CSRF_EXEMPT",
+    "CSRF_HEADER",
+    "PREFLIGHT_HEADERS",
+    "CORSAllowList",
+    "CSRFRejected",
+    "check_csrf",
+    "check_preflight",
+]
 
 CSRF_HEADER: Final = "x-tandem-csrf"
+PREFLIGHT_HEADERS: Final = ("apollo-require-preflight", "x-apollo-operation-name",
+                            "graphql-preflight")  # fmt: skip
+"""Headers no simple (preflight-free) cross-site request carries: Apollo's, any value."""
+CSRF_EXEMPT: Final = "tandem.csrf_exempt"
+"""An ASGI scope key: the route's requests are safe without the check (downloads)."""
 _SIMPLE_TYPES: Final = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 )
-_ALLOW_HEADERS: Final = ("authorization", "content-type", CSRF_HEADER, "accept")
+_ALLOW_HEADERS: Final = ("authorization", "content-type", CSRF_HEADER, "accept", *PREFLIGHT_HEADERS)
 _ALLOW_METHODS: Final = ("GET", "POST", "OPTIONS")
 
 
@@ -42,7 +60,9 @@ class CSRFRejected(RequestError):
 
 def check_csrf(request: Request) -> None:
     """Refuse a cookie-authenticated request that could be cross-site (raises ``CSRFRejected``)."""
-    if request.headers.get(CSRF_HEADER, "").strip() == "1":
+    if request.headers.get(CSRF_HEADER, "").strip() == "1" or request.scope.get(CSRF_EXEMPT):
+        return
+    if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
         return
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -51,6 +71,19 @@ def check_csrf(request: Request) -> None:
     raise CSRFRejected(
         "a request with a session cookie needs 'content-type: application/json' "
         "or the header 'X-Tandem-CSRF: 1'"
+    )
+
+
+def check_preflight(request: Request) -> None:
+    """Refuse a request a cross-site page could send without a preflight although its
+    content type is simple (a multipart upload), unless it carries a preflight header."""
+    if request.headers.get(CSRF_HEADER, "").strip() == "1":
+        return
+    if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+        return
+    raise CSRFRejected(
+        "a multipart upload needs the header 'Apollo-Require-Preflight: true' "
+        "(or 'X-Tandem-CSRF: 1'), so that no cross-site page can send one"
     )
 
 

@@ -15,7 +15,7 @@ not one per sequential fetch (issue 11).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any
 
 import orjson
@@ -42,6 +42,8 @@ __all__ = ["PlanExecutor"]
 
 Path = list[str | int]
 HeadersFor = Callable[[str, bytes], Mapping[str, str] | None]
+Send = Callable[[SubgraphRequest], Awaitable[dict[str, Any]]]
+"""What sends one subgraph request: the transport's ``send``, unless the request says."""
 """Extra headers for a request to a subgraph (its name) with a body (the identity token)."""
 
 DEFAULT_DEADLINE = 30.0
@@ -94,13 +96,17 @@ class PlanExecutor:
         *,
         shared: bool = False,
         caller: Hashable = None,
+        send: Send | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Run ``plan``; ``headers_for(service_name, body)`` gives extra headers per request.
 
         ``shared``: the plan only reads (a query operation), so its requests may share calls
         with identical ones in flight; ``caller``: everything of the caller its subgraph
-        requests carry (the principal its identity tokens name): only equal callers share."""
+        requests carry (the principal its identity tokens name): only equal callers share;
+        ``send``: sends the requests instead of the transport (an upload's multipart
+        forwarding, ``gateway/uploads``)."""
         run = _Run(self, variables, headers_for, (caller,) if shared else None)
+        run.send = send if send is not None else self.transport.send
         run.deadline_at = asyncio.get_running_loop().time() + self.deadline
         if plan.node is not None:
             await run.node(plan.node)
@@ -108,6 +114,7 @@ class PlanExecutor:
 
 
 class _Run:
+    send: Send
     _walks: dict[Any, Any] | None = None
     """What was read of ``data`` since an answer last changed it: the objects at a path and
     their grouping into a fetch's representations. Fetches of one stage at the same path (on
@@ -190,7 +197,7 @@ class _Run:
         deadline = asyncio.timeout(remaining)
         try:
             async with deadline:
-                answer = await self.executor.transport.send(request)
+                answer = await self.send(request)
         except SubgraphError as error:
             observed.end(error.code)
             if error.code in _NOT_ASKED_AGAIN:

@@ -12,6 +12,10 @@ endpoint), GET with query parameters for queries only; answers
 statuses) and ``application/json`` otherwise (request errors with status 200 but for
 unparseable requests, as the spec allows).
 
+A POST may also be a GraphQL multipart request carrying files (``gateway/uploads``: the
+multipart request specification, with a preflight header required as Apollo does), and
+``/files/<subgraph>/<id>`` serves the files subgraphs keep to those who may read them.
+
 An operation may name a persisted document instead of sending it (``gateway/persisted``:
 APQ, trusted-document manifests), and a POST may carry a batch of operations
 (``batching.py``), answered by a list in the same order.
@@ -35,7 +39,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..auth.bearer import AuthenticationError
-from ..auth.browser_safety import CORSAllowList
+from ..auth.browser_safety import CORSAllowList, check_preflight
 from ..auth.dev_identity import DevIdentity
 from ..auth.identify import Caller, Identifier
 from ..auth.integrators import RateLimited
@@ -58,6 +62,8 @@ from ..planner.overrides import parse_label_header
 from ..reload import SupergraphReloader
 from ..shared_state import ServiceUnavailable
 from ..telemetry import Observation, Telemetry, observing
+from ..uploads.downloads import download_route
+from ..uploads.receive import UploadRequest, is_multipart, read_upload_request
 from .batching import Batching
 from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
@@ -85,13 +91,16 @@ def create_app(
     batching: Batching | None = None,
     reloader: SupergraphReloader | None = None,
     telemetry: Telemetry | None = None,
+    upload_max_bytes: int | None = None,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
     ``override_label_header`` names the header carrying progressive-override labels;
     ``persisted`` resolves persisted operations (default: none kept, any document runs);
     ``batching`` says whether a POST may carry several operations; ``reloader`` swaps in a
     changed supergraph's gateway (each request keeps the gateway it started with);
-    ``telemetry`` observes each operation (default: its log line only)."""
+    ``telemetry`` observes each operation (default: its log line only);
+    ``upload_max_bytes``: accept GraphQL multipart uploads of files up to that size and serve
+    ``/files/...`` downloads (``gateway/uploads``; None: neither)."""
     telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
@@ -103,8 +112,14 @@ def create_app(
         """The gateway for a request starting now."""
         return gateways.current if gateways is not None else gateway
 
-    async def run(request: Request, caller: Caller, asked: GraphQLRequest) -> dict[str, Any]:
-        """One operation: its document resolved, then run for ``caller``."""
+    async def run(
+        request: Request,
+        caller: Caller,
+        asked: GraphQLRequest,
+        uploads: UploadRequest | None = None,
+    ) -> dict[str, Any]:
+        """One operation: its document resolved, then run for ``caller`` (with the files of
+        a multipart request, ``uploads``)."""
         resolved = await documents.resolve(asked, caller.trusted_documents)
         result = await current().execute(
             resolved.query,
@@ -116,6 +131,7 @@ def create_app(
             if override_label_header
             else (),
             client_headers=request.headers,
+            uploads=uploads,
         )
         await documents.remember(resolved)  # an APQ registration, once it has validated
         return result
@@ -136,6 +152,8 @@ def create_app(
     async def respond(request: Request, observed: Observation) -> tuple[Response, bool]:
         """The answer, and whether it answers one operation (not a batch)."""
         media_type = _response_type(request)
+        if upload_max_bytes is not None and request.method == "POST" and is_multipart(request):
+            return await upload(request, observed, media_type, upload_max_bytes), True
         try:
             body = await read_graphql_body(request, max_body_bytes)
             if isinstance(body, list):
@@ -149,6 +167,27 @@ def create_app(
             return _refusal(request, error, media_type), True
         observed.answered(result)
         return _json(result, 200, media_type), True
+
+    async def upload(
+        request: Request, observed: Observation, media_type: str, limit: int
+    ) -> Response:
+        """A GraphQL multipart request (``gateway/uploads``): its files spooled while read,
+        forwarded with the fetch that takes them, removed once answered."""
+        try:
+            check_preflight(request)  # multipart/form-data is a CORS-simple content type
+            files = await read_upload_request(request, limit)
+            try:
+                asked = graphql_request_of(files.operation, persisted=True)
+                caller = await identifier.caller(request) if identifier else Caller(None)
+                observed.subject = caller.principal.subject if caller.principal else None
+                result = await run(request, caller, asked, files)
+            finally:
+                await files.close()
+        except TandemError as error:
+            observed.refused(error.code)
+            return _refusal(request, error, media_type)
+        observed.answered(result)
+        return _json(result, 200, media_type)
 
     async def batch(
         request: Request, operations: Sequence[Any], media_type: str, observed: Observation
@@ -239,6 +278,7 @@ def create_app(
             Route("/schema", schema, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            *([download_route(current, identifier)] if upload_max_bytes is not None else []),
             *telemetry.routes(),  # /metrics
         ],
         lifespan=lifespan,

@@ -294,6 +294,7 @@ def build_app(
         batching=Batching(settings.batching, settings.batching_max_size),
         reloader=_reloader(settings, gateway, make_gateway),
         telemetry=telemetry if telemetry is not None else telemetry_of(settings),
+        upload_max_bytes=settings.upload_max_bytes or None,
     )
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher

@@ -26,7 +26,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Lifespan
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -46,6 +46,7 @@ from subgraphs.common.telemetry import (
     traced_schema,
     tracer_provider,
 )
+from subgraphs.common.uploads import UploadLimits
 from tandem_shared.crypto_keys import KeyringError
 
 __all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "operation_guard", "serve"]
@@ -77,11 +78,15 @@ def create_subgraph_app(
     settings: SubgraphSettings | None = None,
     public_key: str | None = None,
     lifespan: Lifespan[Starlette] | None = None,
+    routes: Sequence[BaseRoute] = (),
+    uploads: UploadLimits | None = None,
 ) -> ASGIApp:
     """Subgraph ``name``: GraphQL over HTTP at ``POST /graphql``, guarded, plus ``/health``.
 
     ``settings`` default to the environment's; ``public_key`` (PEM) to the gateway key
-    the settings name (the development pair's, outside production).
+    the settings name (the development pair's, outside production); ``routes`` are served
+    beside (behind the same guard); ``uploads``: accept GraphQL multipart requests, spooled
+    there (``uploads.py``).
     """
     settings = load_settings(name) if settings is None else settings
     key = gateway_public_key(settings) if public_key is None else public_key
@@ -89,7 +94,12 @@ def create_subgraph_app(
     if provider is not None:
         schema = traced_schema(schema, provider)
         lifespan = traced_lifespan(lifespan, provider)
-    graphql = _SubgraphGraphQL(schema, graphql_ide=None, allow_queries_via_get=False)
+    graphql = _SubgraphGraphQL(
+        schema,
+        graphql_ide=None,
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=uploads is not None,  # spooled and verified first (identity)
+    )
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "subgraph": name})
@@ -98,6 +108,7 @@ def create_subgraph_app(
         routes=[
             Route(GRAPHQL_PATH, graphql, methods=["POST"]),
             Route(HEALTH_PATH, health, methods=["GET"]),
+            *routes,
         ],
         lifespan=lifespan,
     )
@@ -108,6 +119,7 @@ def create_subgraph_app(
         composition_secret=settings.composition_secret,
         public_paths=PUBLIC_PATHS,
         guard=operation_guard(schema, settings),
+        uploads=uploads,
     )
 
 

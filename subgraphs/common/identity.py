@@ -3,7 +3,9 @@
 Every HTTP request except the public paths (``/health``) must carry
 ``Authorization: Bearer <token>`` with a valid gateway token (:mod:`tandem_shared.tokens`)
 for this subgraph's audience and this very body (its ``bh`` claim: the body is read whole, at
-most 8 MiB, before anything else happens); ``_entities`` and ``_service`` are no exception.
+most 8 MiB, before anything else happens; a ``GET``'s token is bound to its path, and a
+multipart upload is spooled to disk while hashed, ``uploads.py``); ``_entities`` and
+``_service`` are no exception.
 Each token is admitted once per process (its ``jti`` is remembered until it expires), so a
 copy replayed to the same subgraph process is refused even with its own body; another
 replica of the subgraph does not share that memory, and there the token's few seconds of
@@ -37,7 +39,24 @@ from strawberry.types import Info
 
 from subgraphs.common.coarse_policy import OperationGuard
 from subgraphs.common.errors import Forbidden, Unauthenticated, graphql_error_body
-from tandem_shared.tokens import DEFAULT_LEEWAY, InvalidToken, Principal, verify_subgraph_request
+from subgraphs.common.uploads import (
+    UploadLimits,
+    first_field,
+    is_multipart,
+    replay_file,
+    spool,
+)
+from tandem_shared.tokens import (
+    DEFAULT_LEEWAY,
+    InvalidToken,
+    Principal,
+    body_hash,
+    check_body_hash,
+    check_subgraph_token,
+    get_binding,
+    multipart_binding,
+    verify_subgraph_request,
+)
 
 __all__ = [
     "COMPOSITION_HEADER",
@@ -104,8 +123,10 @@ class GatewayIdentityMiddleware:
         composition_secret: str | None = None,
         public_paths: Iterable[str] = PUBLIC_PATHS,
         guard: OperationGuard | None = None,
+        uploads: UploadLimits | None = None,
     ) -> None:
         self.app = app
+        self.uploads = uploads  # None: multipart bodies are refused
         self.audience = audience
         self.public_key = public_key
         self.guard = guard
@@ -130,13 +151,21 @@ class GatewayIdentityMiddleware:
             if scheme.lower() != "bearer" or not token.strip():
                 await self._refuse(scope, receive, send, "not a bearer token")
                 return
-            body = await _read_body(receive, MAX_BODY_BYTES)
+            if self.uploads is not None and is_multipart(headers.get("content-type")):
+                await self._upload(scope, receive, send, token.strip(), self.uploads)
+                return
+            # a GET (a file download) has no body: its token is bound to its path
+            get = scope["method"] == "GET"
+            body = b"" if get else await _read_body(receive, MAX_BODY_BYTES)
             if body is None:
                 await _too_large(scope, receive, send)
                 return
             try:
                 verified = verify_subgraph_request(
-                    token.strip(), self.public_key, self.audience, body=body
+                    token.strip(),
+                    self.public_key,
+                    self.audience,
+                    body=get_binding(scope["path"]) if get else body,
                 )
             except InvalidToken as error:
                 await self._refuse(scope, receive, send, error.reason)
@@ -167,6 +196,43 @@ class GatewayIdentityMiddleware:
             await self._refuse(scope, receive, send, "composition credential beyond _service")
             return
         await self.app({**scope, PRINCIPAL_SCOPE_KEY: None}, _replay(body, receive), send)
+
+    async def _upload(
+        self, scope: Scope, receive: Receive, send: Send, token: str, limits: UploadLimits
+    ) -> None:
+        """A multipart upload (``uploads.py``): the claims checked before a byte is written,
+        the body spooled while hashed and compared, the coarse check on its ``operations``,
+        then the app reads it from disk; the file is removed when the app is done."""
+        try:
+            verified, bound = check_subgraph_token(token, self.public_key, self.audience)
+        except InvalidToken as error:
+            await self._refuse(scope, receive, send, error.reason)
+            return
+        if not self.replays.admit(verified.token_id, verified.expires):
+            await self._refuse(scope, receive, send, "token replayed")
+            return
+        spooled = await spool(receive, limits)
+        if spooled is None:
+            await _too_large(scope, receive, send, limits.max_body_bytes)
+            return
+        try:
+            try:
+                check_body_hash(bound, body_hash(multipart_binding(spooled.sha256)))
+            except InvalidToken as error:
+                await self._refuse(scope, receive, send, error.reason)
+                return
+            principal = verified.principal
+            if self.guard is not None:
+                content_type = _headers(scope).get("content-type", "")
+                operations = first_field(spooled.path, content_type, "operations") or b""
+                refused = self.guard.refused(principal.subject, principal.roles, _query(operations))
+                if refused:
+                    await self._forbid(scope, receive, send, principal, refused)
+                    return
+            scope = {**scope, PRINCIPAL_SCOPE_KEY: principal}
+            await self.app(scope, replay_file(spooled, receive), send)
+        finally:
+            spooled.remove()
 
     async def _forbid(
         self, scope: Scope, receive: Receive, send: Send, who: Principal, refused: list[str]
@@ -199,8 +265,10 @@ def require_gateway_identity(
     composition_secret: str | None = None,
     public_paths: Iterable[str] = PUBLIC_PATHS,
     guard: OperationGuard | None = None,
+    uploads: UploadLimits | None = None,
 ) -> ASGIApp:
-    """``app`` behind :class:`GatewayIdentityMiddleware` for subgraph ``audience``."""
+    """``app`` behind :class:`GatewayIdentityMiddleware` for subgraph ``audience``;
+    ``uploads``: where multipart bodies are spooled, and their limit (None: refused)."""
     return GatewayIdentityMiddleware(
         app,
         audience=audience,
@@ -208,6 +276,7 @@ def require_gateway_identity(
         composition_secret=composition_secret,
         public_paths=public_paths,
         guard=guard,
+        uploads=uploads,
     )
 
 
@@ -277,11 +346,13 @@ def _query(body: bytes) -> str:
     return query if isinstance(query, str) else ""
 
 
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+async def _too_large(
+    scope: Scope, receive: Receive, send: Send, limit: int = MAX_BODY_BYTES
+) -> None:
     body = {
         "errors": [
             {
-                "message": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                "message": f"The request body is larger than {limit} bytes.",
                 "extensions": {"code": "PAYLOAD_TOO_LARGE"},
             }
         ]

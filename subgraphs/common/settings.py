@@ -25,6 +25,10 @@ Variables (``NAME`` is the subgraph's name in upper case, e.g. ``OA``, ``ERP``):
 ``TANDEM_TLS_KEY_FILE``            its PEM private key (required with the certificate)
 ``TANDEM_TLS_CLIENT_CA_FILE``      PEM CA bundle: demand a client certificate it signed
                                    (mutual TLS: only the gateway may connect)
+``TANDEM_<NAME>_FILES_DIR``        where uploaded files are kept (content-addressed) and
+                                   uploads are spooled; default ``<data dir>/<name>-files``
+``TANDEM_UPLOAD_MAX_BYTES``        the largest file an upload may carry; default 104857600
+                                   (100 MiB), as the gateway's ``upload_max_bytes``
 =================================  ===========================================================
 """
 
@@ -38,6 +42,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
+from subgraphs.common.uploads import DEFAULT_UPLOAD_MAX_BYTES
 from tandem_shared.db import async_database_url, default_database_url
 from tandem_shared.keys import load_or_create_dev_key, public_key_of
 
@@ -86,6 +91,8 @@ class SubgraphSettings:
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
+    files_dir: Path | None = None
+    upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -95,6 +102,8 @@ class SubgraphSettings:
             object.__setattr__(self, "database_url", default_database_url(self.data_dir, self.name))
         if self.gateway_key_file is None:
             object.__setattr__(self, "gateway_key_file", self.data_dir / "dev-gateway-key.pem")
+        if self.files_dir is None:
+            object.__setattr__(self, "files_dir", self.data_dir / f"{self.name}-files")
 
     @property
     def production(self) -> bool:
@@ -126,6 +135,9 @@ class SubgraphSettings:
             raise SettingsError("TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE go together")
         if client_ca is not None and cert is None:
             raise SettingsError("TANDEM_TLS_CLIENT_CA_FILE needs TANDEM_TLS_CERT_FILE (HTTPS)")
+        upload_max = _optional(env, "TANDEM_UPLOAD_MAX_BYTES")
+        if upload_max is not None and (not upload_max.isdigit() or int(upload_max) < 1):
+            raise SettingsError("TANDEM_UPLOAD_MAX_BYTES must be a positive number of bytes")
         if database_url:
             try:
                 database_url = async_database_url(database_url)
@@ -144,6 +156,8 @@ class SubgraphSettings:
             tls_cert_file=_path(cert),
             tls_key_file=_path(key),
             tls_client_ca_file=_path(client_ca),
+            files_dir=_path(_optional(env, prefix + "FILES_DIR")),
+            upload_max_bytes=DEFAULT_UPLOAD_MAX_BYTES if upload_max is None else int(upload_max),
         )
 
 

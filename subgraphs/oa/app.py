@@ -19,9 +19,12 @@ from starlette.types import ASGIApp
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.events import EventBus
 from subgraphs.common.settings import SubgraphSettings
+from subgraphs.common.uploads import UploadLimits
 from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
+from subgraphs.oa.downloads import download_route
 from subgraphs.oa.schema import schema
 from subgraphs.oa.seed import seed_demo_data
+from subgraphs.oa.store.files import FileStore
 from subgraphs.oa.worker import running_worker
 from tandem_shared.db import create_engine, create_session_factory, upgrade_to_head
 
@@ -47,6 +50,9 @@ def build_app(
     (shared with other services in this process, closed by its owner) replaces the bus the
     settings name (Redis with ``TANDEM_REDIS_URL``, else a private in-process bus)."""
     load_demo = os.environ.get(SEED_VARIABLE, "").strip() == "1" if seed is None else seed
+    assert settings.files_dir is not None  # defaulted by the settings
+    files = FileStore(settings.files_dir / "store", settings.upload_max_bytes)
+    uploads = UploadLimits(settings.files_dir / "spool", settings.upload_max_bytes)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -57,10 +63,16 @@ def build_app(
             if load_demo:
                 await seed_demo_data(sessions)
             async with running_worker(sessions, settings, bus=bus) as worker:
-                yield {"sessions": sessions, "engine": engine, "events": worker}
+                yield {"sessions": sessions, "engine": engine, "events": worker, "files": files}
         finally:
             await engine.dispose()
 
     return create_subgraph_app(
-        schema, NAME, settings=settings, public_key=public_key, lifespan=lifespan
+        schema,
+        NAME,
+        settings=settings,
+        public_key=public_key,
+        lifespan=lifespan,
+        routes=[download_route()],  # GET /files/{version_id} (downloads.py)
+        uploads=uploads,
     )

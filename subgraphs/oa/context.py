@@ -11,10 +11,11 @@ from strawberry.types import Info
 
 from subgraphs.common.identity import current_principal
 from subgraphs.oa.loaders import Loaders
+from subgraphs.oa.store.files import FileStore
 from subgraphs.oa.store.people import Actor
 from tandem_shared.db import transaction
 
-__all__ = ["actor", "change", "loaders", "sessions"]
+__all__ = ["actor", "change", "files", "loaders", "sessions"]
 
 _LOADERS = "oa.loaders"
 
@@ -23,6 +24,12 @@ def sessions(info: Info[Any, Any]) -> async_sessionmaker[AsyncSession]:
     """The session factory the app's lifespan put into every request's context."""
     factory: async_sessionmaker[AsyncSession] = info.context["sessions"]
     return factory
+
+
+def files(info: Info[Any, Any]) -> FileStore:
+    """The document file store the app's lifespan put into every request's context."""
+    store: FileStore = info.context["files"]
+    return store
 
 
 def actor(info: Info[Any, Any]) -> Actor:

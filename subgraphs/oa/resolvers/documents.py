@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from subgraphs.common.errors import BadUserInput
 from subgraphs.common.pagination import Connection
-from subgraphs.oa.context import actor, change, sessions
+from subgraphs.oa.context import actor, change, files, sessions
 from subgraphs.oa.store import documents
+from subgraphs.oa.store.files import TooLarge
 from subgraphs.oa.types.documents import (
     CreateDocumentInput,
     Document,
@@ -78,6 +81,34 @@ class DocumentsMutation:
     ) -> DocumentVersion:
         async with change(info) as session:
             row = await documents.add_version(session, actor(info), document_id, _content(content))
+        return DocumentVersion.from_row(row)
+
+    @strawberry.mutation(
+        description="Add a version from an uploaded file (GraphQL multipart request; owner, "
+        "or shared with EDIT); streamed to the file store, size and SHA-256 computed. "
+        "contentType defaults to the file part's, then application/octet-stream."
+    )
+    async def upload_document_version(
+        self,
+        info: Info[Any, Any],
+        document_id: strawberry.ID,
+        file: Upload,
+        content_type: str | None = None,
+    ) -> DocumentVersion:
+        if not callable(getattr(file, "read", None)):  # a value in JSON, not a file part
+            raise BadUserInput("Send the file as a multipart upload.", field="file")
+        store = files(info)
+        async with transaction(sessions(info)) as session:  # may the caller edit? (no file yet)
+            await documents.editable_document(session, actor(info), document_id)
+        try:
+            stored = await store.put(file)
+        except TooLarge:
+            raise BadUserInput(f"At most {store.max_bytes} bytes.", field="file") from None
+        media_type = content_type or getattr(file, "content_type", None)
+        async with change(info) as session:
+            row = await documents.add_stored_version(
+                session, actor(info), document_id, stored, media_type
+            )
         return DocumentVersion.from_row(row)
 
     @strawberry.mutation(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.common.pagination import Page, paginate
+from subgraphs.oa.store.files import Stored
 from subgraphs.oa.store.models import (
     Document,
     DocumentShare,
@@ -41,11 +42,15 @@ __all__ = [
     "Content",
     "DocumentFilter",
     "access_by_document",
+    "add_stored_version",
     "add_version",
+    "check_content_type",
     "check_folder",
     "content_by_version",
     "create",
+    "editable_document",
     "find_documents",
+    "readable_version",
     "share",
     "shares_by_document",
     "tags_by_document",
@@ -167,6 +172,69 @@ async def add_version(
     version = await _add_version(session, document, author.id, data, content_type)
     await session.flush()
     return version
+
+
+async def add_stored_version(
+    session: AsyncSession,
+    actor: Actor,
+    document_id: str,
+    stored: Stored,
+    content_type: str | None,
+) -> DocumentVersion:
+    """A new version whose content is an uploaded file already in the file store
+    (``files.py``; its SHA-256 is its key there): the row keeps its size, SHA-256 and type,
+    and no content of its own."""
+    media_type = check_content_type(content_type or BINARY_TYPE, field="file")
+    author = await acting_employee(session, actor)
+    document = await _locked(session, document_id, field="documentId")
+    access = await _access(session, document, actor)
+    if access is None:
+        raise _not_found(document_id, "documentId")
+    if access is Access.READ:
+        raise Forbidden("This document is shared with you to read, not to edit.")
+    now = utc_now()
+    document.latest_version += 1
+    document.updated_at = now
+    version = DocumentVersion(
+        id=new_id(), document_id=document.id, number=document.latest_version,
+        author_id=author.id, size=stored.size, sha256=stored.sha256, content_type=media_type,
+        content=b"", created_at=now,
+    )  # fmt: skip
+    session.add(version)
+    await session.flush()
+    return version
+
+
+async def editable_document(session: AsyncSession, actor: Actor, document_id: str) -> Document:
+    """A document the actor may add versions to; ``NOT_FOUND`` or ``FORBIDDEN`` otherwise
+    (asked before an upload is stored, and again under the lock when it is recorded)."""
+    document = await session.get(Document, check_id(document_id, field="documentId"))
+    access = None if document is None else await _access(session, document, actor)
+    if document is None or access is None:
+        raise _not_found(document_id, "documentId")
+    if access is Access.READ:
+        raise Forbidden("This document is shared with you to read, not to edit.")
+    return document
+
+
+async def readable_version(
+    session: AsyncSession, actor: Actor, version_id: str
+) -> tuple[DocumentVersion, Document]:
+    """A version of a document the actor may read, with its document; ``NOT_FOUND`` for one
+    that does not exist or that they may not see (the same answer: nothing is revealed)."""
+    version = await session.get(DocumentVersion, check_id(version_id, field="id"))
+    document = None if version is None else await session.get(Document, version.document_id)
+    if version is None or document is None or await _access(session, document, actor) is None:
+        raise NotFound(f"No document version {version_id}.", extensions={"id": version_id})
+    return version, document
+
+
+def check_content_type(value: str, *, field: str) -> str:
+    """A media type, lower-cased; ``BAD_USER_INPUT`` naming ``field`` otherwise."""
+    content_type = value.strip().lower()
+    if len(content_type) > 100 or _CONTENT_TYPE.match(content_type) is None:
+        raise BadUserInput("Not a media type.", field=field)
+    return content_type
 
 
 async def share(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import datetime
 from enum import Enum
@@ -11,9 +12,14 @@ from typing import Any, Self
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.oa.context import actor, loaders
+from subgraphs.common.errors import BadUserInput
+from subgraphs.oa.context import actor, files, loaders
 from subgraphs.oa.store import models
+from subgraphs.oa.store.documents import MAX_CONTENT_BYTES
 from subgraphs.oa.types.people import Employee
+
+DOWNLOAD_PATH = "/files/oa"
+"""Where the gateway serves OA's files (``gateway/uploads/downloads.py``)."""
 
 __all__ = [
     "CreateDocumentInput",
@@ -55,6 +61,13 @@ class DocumentVersion:
         assert row is not None, self.author_id  # a foreign key
         return Employee.from_row(row)
 
+    @strawberry.field(
+        description="Where the gateway serves the content (a path on the gateway: "
+        "/files/oa/<version id>), to those who may read the document."
+    )
+    def download_url(self) -> str:
+        return f"{DOWNLOAD_PATH}/{self.id}"
+
     @strawberry.field(description="The content, base64-encoded.")
     async def content_base64(self, info: Info[Any, Any]) -> str:
         return base64.b64encode(await self._content(info)).decode("ascii")
@@ -67,9 +80,19 @@ class DocumentVersion:
             return None
 
     async def _content(self, info: Info[Any, Any]) -> bytes:
+        """The content: in the database for versions given as text or base64, in the file
+        store for uploaded files (read whole only up to the JSON limit: ``downloadUrl``
+        serves the rest)."""
         content = await loaders(info).content.load(str(self.id))
         assert content is not None, self.id
-        return content
+        if len(content) == self.size:
+            return content
+        if self.size > MAX_CONTENT_BYTES:
+            raise BadUserInput(
+                f"This version is larger than {MAX_CONTENT_BYTES} bytes: use its downloadUrl.",
+                field="content",
+            )
+        return await asyncio.to_thread(files(info).path(self.sha256).read_bytes)
 
     @classmethod
     def from_row(cls, row: models.DocumentVersion) -> Self:
