@@ -154,7 +154,7 @@ def _body(shape: _ObjectShape, name: str, read: Callable[[str, int], str]) -> li
         if kind == _LEAF:
             lines.append(f"    {v} = {read(key, index)}")
         elif kind == _INTROSPECTION:
-            lines.append(f"    {v} = run.introspection.{read(key, index)}")
+            lines.append(f"    {v} = run.introspection.get({k})")
         elif kind == _GUARDED:
             lines.append(f"    {v} = run.guarded({c}, value, path, {k})")
         elif kind == _SCALAR and not compiled[1](None):

@@ -125,6 +125,18 @@ def test_missing_nullable_field_is_null_and_what_came_before_it_is_reported_once
     assert paths_and_codes(errors) == [(["user", "best", "street"], INVALID)]
 
 
+def test_introspection_fields_come_from_the_introspection_answer_beside_subgraph_data() -> None:
+    document = parse('{ __typename __type(name: "User") { name } user { id } }')
+    [operation] = document.definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    shaper = Shaper(SCHEMA, normalize_operation(operation, {}, {}), "Query")
+    introspection = {"__type": {"name": "User"}}
+    for data in ({"user": {"id": "u1"}}, {}):  # every field there, and one missing
+        shaped = shaper.shape(data, [], introspection)
+        user = data.get("user")
+        assert_ordered(shaped, {"__typename": "Query", "__type": {"name": "User"}, "user": user})
+
+
 def test_propagation_stops_at_the_nearest_nullable_parent() -> None:
     data, errors = shape(
         "{ user { id address { street city } } }",
