@@ -5,7 +5,16 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
-from subgraphs.erp.api import audit, entities, finance, inventory, procurement, production, sales
+from subgraphs.erp.api import (
+    audit,
+    dashboards,
+    entities,
+    finance,
+    inventory,
+    procurement,
+    production,
+    sales,
+)
 
 __all__ = ["schema"]
 
@@ -18,6 +27,7 @@ Query = merge_types(
         sales.Query,
         production.Query,
         audit.Query,
+        dashboards.Query,
     ),
 )
 Mutation = merge_types(

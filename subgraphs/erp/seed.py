@@ -77,6 +77,8 @@ CATEGORIES: Final = [
     ("office supplies", "box", "25.00", "39.00", "sup-03", 8),
     ("finished goods", "set", "0.00", "899.00", "sup-04", 6),
 ]
+REORDER_LEVELS: Final = {"raw materials": 150, "components": 120, "packaging": 60}
+"""Available units below which an item of the category is to be ordered again."""
 CUSTOMERS: Final = [
     ("cus-01", "Shanghai Metro Retail", "021-6666-0001", "200000.00"),
     ("cus-02", "Beijing Smart Home Ltd.", "010-6666-0002", "150000.00"),
@@ -124,7 +126,8 @@ async def _catalogue(session: AsyncSession) -> None:
             session.add(Item(sku=sku, name=f"{category.title()} #{n + 1}", unit=unit,
                              category=category, currency=CNY, standard_cost=standard,
                              list_price=Decimal(price) + Decimal(n * 2),
-                             preferred_supplier_id=supplier))  # fmt: skip
+                             preferred_supplier_id=supplier,
+                             reorder_level=REORDER_LEVELS.get(category)))  # fmt: skip
     await session.flush()
     for index in range(1, number + 1):
         sku = f"SKU-{index:04d}"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.erp.catalog import ADJUST, make_catalog
 from tests.erp.harness import ErpClient
-from tests.erp.util import ENTITIES, money
+from tests.erp.util import ENTITIES, fresh, money
 
 pytestmark = pytest.mark.anyio
 
@@ -114,3 +114,18 @@ async def test_taken_sku_and_warehouse_code_are_conflicts(erp: ErpClient) -> Non
                "standardCost": money("1.00"), "listPrice": money("2.00")}},
     )  # fmt: skip
     assert error["code"] == "CONFLICT"
+
+
+async def test_an_item_keeps_its_reorder_level_and_refuses_a_negative_one(erp: ErpClient) -> None:
+    create = "mutation ($i: CreateItemInput!) { createItem(input: $i) { sku reorderLevel } }"
+    item = {"name": "Bolt", "category": "parts", "standardCost": money("1.00"),
+            "listPrice": money("2.00")}  # fmt: skip
+    sku = fresh("SKU").upper()
+    made = await erp.data(create, {"i": {**item, "sku": sku, "reorderLevel": 40}})
+    assert made["createItem"] == {"sku": sku, "reorderLevel": 40}
+    unmanaged = await erp.data(create, {"i": {**item, "sku": fresh("SKU").upper()}})
+    assert unmanaged["createItem"]["reorderLevel"] is None
+    error = await erp.error(
+        create, {"i": {**item, "sku": fresh("SKU").upper(), "reorderLevel": -1}}
+    )
+    assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "input.reorderLevel")

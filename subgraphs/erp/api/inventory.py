@@ -43,6 +43,9 @@ class Item:
     category: str
     standard_cost: Money = strawberry.field(description="Cost of one unit (production costing).")
     list_price: Money = strawberry.field(description="Default sales price of one unit.")
+    reorder_level: int | None = strawberry.field(
+        description="Order again when fewer units than this are available; null: not managed."
+    )
     preferred_supplier_id: strawberry.Private[str | None]
 
     @strawberry.field
@@ -78,6 +81,7 @@ class Item:
             unit=row.unit,
             category=row.category,
             standard_cost=money(row.standard_cost, row.currency),
+            reorder_level=row.reorder_level,
             list_price=money(row.list_price, row.currency),
             preferred_supplier_id=row.preferred_supplier_id,
         )
@@ -171,6 +175,9 @@ class CreateItemInput:
     standard_cost: MoneyInput
     list_price: MoneyInput
     preferred_supplier_id: strawberry.ID | None = None
+    reorder_level: int | None = strawberry.field(
+        default=None, description="Order again when fewer units are available (0 or more)."
+    )
 
 
 @strawberry.input
@@ -267,6 +274,7 @@ class Mutation:
                 preferred_supplier_id=None
                 if input.preferred_supplier_id is None
                 else str(input.preferred_supplier_id),
+                reorder_level=input.reorder_level,
             )
             return Item.of(row)
 

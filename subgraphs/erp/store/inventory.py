@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import Conflict, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.erp.store.base import new_id
 from subgraphs.erp.store.checks import MAX_QUANTITY, require_positive, require_text
 from subgraphs.erp.store.models import Item, StockLevel, StockMovement, Supplier, Warehouse
@@ -83,8 +83,11 @@ async def create_item(
     standard_cost: Decimal,
     list_price: Decimal,
     preferred_supplier_id: str | None = None,
+    reorder_level: int | None = None,
 ) -> Item:
     """Add an item; ``CONFLICT`` if the sku is taken."""
+    if reorder_level is not None and not 0 <= reorder_level <= MAX_QUANTITY:
+        raise BadUserInput("A reorder level is 0 or more.", field="input.reorderLevel")
     sku = require_text(sku, "input.sku", max_length=40)
     if await session.get(Item, sku) is not None:
         raise Conflict(f"Item {sku} already exists.")
@@ -102,6 +105,7 @@ async def create_item(
         standard_cost=standard_cost,
         list_price=list_price,
         preferred_supplier_id=preferred_supplier_id,
+        reorder_level=reorder_level,
     )
     session.add(item)
     await session.flush()

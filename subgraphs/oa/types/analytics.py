@@ -7,6 +7,7 @@ a dashboard pays only for the queries of the sections it selects.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import field
 from datetime import datetime
 from typing import Any, Self
@@ -173,7 +174,9 @@ class ApproverAnalytics:
 class ApprovalAnalytics:
     as_of: datetime = strawberry.field(description="The moment backlog ages are measured at.")
     selection: strawberry.Private[analytics.AnalyticsFilter]
-    step_cache: strawberry.Private[list[analytics.StepFigures] | None] = field(default=None)
+    step_cache: strawberry.Private[asyncio.Future[list[analytics.StepFigures]] | None] = field(
+        default=None
+    )
 
     @strawberry.field(description="The department the figures are restricted to; null: all.")
     async def department(self, info: Info[Any, Any]) -> Department | None:
@@ -249,7 +252,12 @@ class ApprovalAnalytics:
         ]
 
     async def _step_rows(self, info: Info[Any, Any]) -> list[analytics.StepFigures]:
+        """The per-step figures, queried once however many sections ask (``steps`` and
+        ``slowestSteps`` resolve concurrently: the second awaits the first's task)."""
         if self.step_cache is None:
-            async with transaction(sessions(info)) as session:
-                self.step_cache = await analytics.step_figures(session, self.selection, self.as_of)
-        return self.step_cache
+            self.step_cache = asyncio.ensure_future(self._query_steps(info))
+        return await self.step_cache
+
+    async def _query_steps(self, info: Info[Any, Any]) -> list[analytics.StepFigures]:
+        async with transaction(sessions(info)) as session:
+            return await analytics.step_figures(session, self.selection, self.as_of)

@@ -34,6 +34,7 @@ class Item(Base):
     """An article bought, sold or made, keyed by its ``sku``; costs and prices in ``currency``."""
 
     __tablename__ = "erp_items"
+    __table_args__ = (CheckConstraint("reorder_level >= 0", name="reorder_level"),)
 
     sku: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -43,6 +44,8 @@ class Item(Base):
     standard_cost: Mapped[Decimal] = mapped_column(DecimalAmount())
     list_price: Mapped[Decimal] = mapped_column(DecimalAmount())
     preferred_supplier_id: Mapped[str | None] = mapped_column(ForeignKey("erp_suppliers.id"))
+    reorder_level: Mapped[int | None] = mapped_column(Integer)
+    """Order again when the available quantity (every warehouse) falls below it; None: never."""
 
     preferred_supplier: Mapped[Supplier | None] = relationship(lazy="joined")
 
