@@ -13,6 +13,8 @@ The tree (``extensions.code`` on the right)::
 Raise them from resolvers: graphql-core copies ``extensions`` onto the located error.
 Anything else a resolver raises is logged with its traceback by :class:`MaskInternalErrors`
 and answered as ``INTERNAL`` with a fixed message (strawberry's ``MaskErrors`` is the model).
+An argument value its type cannot parse (a literal or a variable) is answered as
+``BAD_USER_INPUT`` naming the argument (:mod:`subgraphs.common.input_errors`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
+
+from subgraphs.common.input_errors import input_error
 
 __all__ = [
     "INTERNAL_MESSAGE",
@@ -133,7 +137,10 @@ class MaskInternalErrors(SchemaExtension):
         yield
         result = self.execution_context.result
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
-            result.errors = [_masked(error) for error in result.errors]
+            document = self.execution_context.graphql_document
+            result.errors = [
+                input_error(error, document) or _masked(error) for error in result.errors
+            ]
 
 
 def graphql_error_body(error: SubgraphError) -> dict[str, Any]:

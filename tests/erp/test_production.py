@@ -81,6 +81,7 @@ async def test_release_without_enough_components_changes_nothing(erp: ErpClient)
     order = plan["createProductionPlan"]["workOrders"][0]["id"]
     error = await erp.error(RELEASE, {"id": order, "wh": catalog.warehouse})
     assert (error["code"], error["sku"]) == ("CONFLICT", catalog.skus[2])  # 33 of 30 wanted
+    assert error["field"] == "warehouseId"  # an argument of releaseWorkOrder
     assert (await erp.data(STOCK, {"s": catalog.skus[1]}))["stock"] == [{"quantity": 30}]
     assert (await erp.error(PROGRESS, {"id": order, "q": 1}))["code"] == "CONFLICT"
 

@@ -11,13 +11,13 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import BadUserInput, NotFound
 from subgraphs.common.identity import current_principal
 from subgraphs.common.money import Money, MoneyInput, parse_money
 from subgraphs.common.pagination import Connection, paginate
 from tandem_shared.db import transaction
 
-__all__ = ["actor", "connection", "money", "money_input", "session"]
+__all__ = ["actor", "connection", "found", "money", "money_input", "session"]
 
 NodeT = TypeVar("NodeT")
 
@@ -29,6 +29,14 @@ async def session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = info.context["sessions"]
     async with transaction(sessions) as db:
         yield db
+
+
+def found(value: NodeT | None, what: str, key: str, *, field: str = "id") -> NodeT:
+    """``value``, or ``NOT_FOUND`` naming ``field`` for a root field asked for an unknown
+    ``key`` (as OA answers; an entity reference the gateway resolves stays null instead)."""
+    if value is None:
+        raise NotFound(f"No {what} {key}.", extensions={"field": field, "id": key})
+    return value
 
 
 def actor(info: Info[Any, Any]) -> str:

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput, validate_currency
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, money, money_input, session
+from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
 from subgraphs.erp.store import finance
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.base import BUSINESS_TZ, parse_period
@@ -275,7 +275,7 @@ class Query:
     async def journal_entry(self, info: Info, id: strawberry.ID) -> JournalEntry | None:
         async with session(info) as db:
             row = await _journal_entry(db, str(id))
-            return None if row is None else JournalEntry.of(row)
+            return JournalEntry.of(found(row, "journal entry", str(id)))
 
     @strawberry.field(description="Entries of a period (YYYY-MM), newest first.")
     async def journal_entries(
@@ -331,7 +331,7 @@ class Query:
     async def asset(self, info: Info, id: strawberry.ID) -> Asset | None:
         async with session(info) as db:
             row = await db.get(m.Asset, str(id))
-            return None if row is None else Asset.of(row)
+            return Asset.of(found(row, "asset", str(id)))
 
     @strawberry.field(description="Fixed assets, by acquisition date then id.")
     async def assets(

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, money, money_input, session
+from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.checks import require_text
@@ -199,7 +199,7 @@ class AdjustStockInput:
 class Query:
     @strawberry.field
     async def item(self, info: Info, sku: strawberry.ID) -> Item | None:
-        return await Item.resolve_reference(info, sku)
+        return found(await Item.resolve_reference(info, sku), "item", str(sku), field="sku")
 
     @strawberry.field(description="Items by sku.")
     async def items(

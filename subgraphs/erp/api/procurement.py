@@ -15,7 +15,7 @@ from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, money, money_input, session
+from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
 from subgraphs.erp.api.entities import ApprovalRequest, Department, Employee
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import models as m
@@ -209,7 +209,7 @@ async def order_page(
 class Query:
     @strawberry.field
     async def supplier(self, info: Info, id: strawberry.ID) -> Supplier | None:
-        return await Supplier.resolve_reference(info, id)
+        return found(await Supplier.resolve_reference(info, id), "supplier", str(id))
 
     @strawberry.field(description="Suppliers by name.")
     async def suppliers(
@@ -223,7 +223,7 @@ class Query:
 
     @strawberry.field
     async def purchase_order(self, info: Info, id: strawberry.ID) -> PurchaseOrder | None:
-        return await PurchaseOrder.resolve_reference(info, id)
+        return found(await PurchaseOrder.resolve_reference(info, id), "purchase order", str(id))
 
     @strawberry.field(description="Purchase orders, newest first.")
     async def purchase_orders(

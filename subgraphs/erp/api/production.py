@@ -15,7 +15,7 @@ from strawberry.types import Info
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, money, money_input, session
+from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store import production
@@ -228,13 +228,13 @@ class Query:
     async def bill_of_materials(self, info: Info, sku: strawberry.ID) -> BillOfMaterials | None:
         async with session(info) as db:
             row = await production.get_bom(db, str(sku))
-            return None if row is None else BillOfMaterials.of(row)
+            return BillOfMaterials.of(found(row, "bill of materials for", str(sku), field="sku"))
 
     @strawberry.field
     async def production_plan(self, info: Info, id: strawberry.ID) -> ProductionPlan | None:
         async with session(info) as db:
             row = await db.get(m.ProductionPlan, str(id))
-        return None if row is None else ProductionPlan.of(row)
+        return ProductionPlan.of(found(row, "production plan", str(id)))
 
     @strawberry.field(description="Plans, newest first; `period` (YYYY-MM) narrows them.")
     async def production_plans(
@@ -257,7 +257,7 @@ class Query:
     async def work_order(self, info: Info, id: strawberry.ID) -> WorkOrder | None:
         async with session(info) as db:
             row = await db.get(m.WorkOrder, str(id))
-            return None if row is None else WorkOrder.of(row)
+            return WorkOrder.of(found(row, "work order", str(id)))
 
     @strawberry.field(description="Work orders by number.")
     async def work_orders(

@@ -14,7 +14,7 @@ from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, money, money_input, session
+from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import analytics, inventory, sales
 from subgraphs.erp.store import models as m
@@ -195,7 +195,7 @@ class SalesOrderFilter:
 class Query:
     @strawberry.field
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        return await Customer.resolve_reference(info, id)
+        return found(await Customer.resolve_reference(info, id), "customer", str(id))
 
     @strawberry.field(description="Customers by number; `search` in name or number.")
     async def customers(
@@ -221,8 +221,8 @@ class Query:
     @strawberry.field
     async def sales_order(self, info: Info, id: strawberry.ID) -> SalesOrder | None:
         async with session(info) as db:
-            row = await db.get(m.SalesOrder, str(id))
-            return None if row is None else SalesOrder.of(row)
+            row = found(await db.get(m.SalesOrder, str(id)), "sales order", str(id))
+            return SalesOrder.of(row)
 
     @strawberry.field(description="Sales orders, newest first.")
     async def sales_orders(

@@ -204,6 +204,7 @@ async def release_work_order(
             kind=inventory.MovementKind.PRODUCTION_ISSUE,
             actor=actor,
             reference=order.order_no,
+            field="warehouseId",  # a shortage there: the argument the caller can change
         )
     order.status, order.warehouse_id = WorkOrderStatus.RELEASED.value, warehouse_id
     order.released_at = utc_now()
