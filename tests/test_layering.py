@@ -117,6 +117,11 @@ def test_the_normalized_operation_is_its_own_module() -> None:
     assert "NormalizedOperation" not in defined
 
 
+SPEC_TYPES = ("Upload",)
+"""Types a protocol names, not the demo: the GraphQL multipart request specification's scalar
+(the gateway forwards files only into variables of that type, ``gateway/uploads/plan.py``)."""
+
+
 def _demo_type_names() -> frozenset[str]:
     """The types the OA and ERP subgraphs define (``@join__type`` in their supergraph)."""
     schema = build_ast_schema(
@@ -125,7 +130,7 @@ def _demo_type_names() -> frozenset[str]:
     names = set()
     for name, gql_type in schema.type_map.items():
         node = gql_type.ast_node
-        if node is None or name.startswith("_") or name in ("Query", "Mutation"):
+        if node is None or name.startswith("_") or name in ("Query", "Mutation", *SPEC_TYPES):
             continue
         if any(d.name.value == "join__type" for d in node.directives or ()):
             names.add(name)

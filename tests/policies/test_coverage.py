@@ -126,6 +126,7 @@ MUTATIONS: dict[str, frozenset[str]] = {
     for roles, names in {
         (EMPLOYEE,): (
             "sendMessage", "markRead", "archiveMessage", "createDocument", "addDocumentVersion",
+            "uploadDocumentVersion",
             "shareDocument", "unshareDocument", "submitPurchaseRequest", "submitApprovalRequest",
             "approve", "reject", "withdraw", "transfer", "bookMeeting", "cancelMeeting",
             "recordMinutes",
