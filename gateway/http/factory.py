@@ -14,11 +14,12 @@ and each worker reads the same environment and file again.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -300,7 +301,23 @@ def build_app(
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
     if crypto is not None:
         app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
+        _close_after(app, crypto.close)  # the audit database's connections
     return app
+
+
+def _close_after(app: Starlette, close: Callable[[], Awaitable[None]]) -> None:
+    """Run ``close`` when ``app``'s lifespan ends."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            await close()
+
+    app.router.lifespan_context = lifespan
 
 
 def _reloader(

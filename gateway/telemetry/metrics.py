@@ -77,7 +77,7 @@ class Metrics:
         )
         self.denials = Counter(
             "tandem_authorization_denials",
-            "Fields an operation was denied, by schema coordinate",
+            "Operations refused a field (FORBIDDEN at its path), by schema coordinate",
             ["coordinate"],
             registry=registry,
         )
@@ -130,11 +130,12 @@ class Metrics:
             self.subgraph_seconds.labels(service_name).observe(took)
             if code is not None:
                 self.subgraph_errors.labels(service_name, code).inc()
-        for denial in observed.denials:
-            self.denials.labels(denial.coordinate).inc()
+        for coordinate in observed.denied:
+            self.denials.labels(coordinate).inc()
         for coordinate in observed.decryptions:
             self.decryptions.labels(coordinate).inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
         return generate_latest(self.registry)
+

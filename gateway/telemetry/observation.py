@@ -112,7 +112,7 @@ class Observation:
     __slots__ = (
         "batch_index",
         "decryptions",
-        "denials",
+        "denied",
         "document_cached",
         "error_code",
         "fetches",
@@ -159,7 +159,7 @@ class Observation:
         self.error_code: str | None = None
         self.document_cached: bool | None = None
         self.plan_cached: bool | None = None
-        self.denials: tuple[Any, ...] = ()
+        self.denied: set[str] = set()  # coordinates answered FORBIDDEN
         self.decryptions: list[str] = []
         self.fetches: list[tuple[str, float, str | None]] = []
 
@@ -193,13 +193,16 @@ class Observation:
 
     def answered(self, response: Mapping[str, Any]) -> None:
         """The operation ran: ``success`` without errors, ``partial`` with data and errors,
-        ``error`` with errors and no data."""
-        if not response.get("errors"):
+        ``error`` with errors and no data; the coordinates it was refused (once each)."""
+        errors = response.get("errors")
+        if not errors:
             self.outcome = "success"
-        elif response.get("data") is not None:
-            self.outcome = "partial"
-        else:
-            self.outcome = "error"
+            return
+        self.outcome = "partial" if response.get("data") is not None else "error"
+        for error in errors:  # a denial, whoever decided it: the policy, a relation, a key
+            extensions = error.get("extensions") or {}
+            if extensions.get("code") == "FORBIDDEN" and "coordinate" in extensions:
+                self.denied.add(extensions["coordinate"])
 
     def refused(self, code: str) -> None:
         self.outcome = "error"

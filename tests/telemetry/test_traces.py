@@ -5,7 +5,6 @@ their SQL statements; the request id travels with it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from tests.e2e.stack import eventually
-from tests.support.otlp_receiver import ReceivedSpan, Receiver, otlp_receiver
-from tests.telemetry.stack import gateway_client, routed_supergraph, traced_subgraphs
+from tests.support.otlp_receiver import ReceivedSpan, Receiver
+from tests.telemetry.stack import gateway_client
 
 pytestmark = pytest.mark.anyio
 
@@ -26,28 +25,6 @@ BUDGET = """query DepartmentBudget($id: ID!, $period: String!) {
 }"""
 VARIABLES = {"id": "dept-01", "period": "2026-12"}
 EMPLOYEE = {"x-tandem-dev-user": "emp-029", "x-tandem-dev-roles": "manager,employee"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with otlp_receiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("traced")
-
-
-@pytest.fixture(scope="module")
-def supergraph(receiver: Receiver, data_dir: Path) -> Iterator[Path]:
-    with traced_subgraphs(receiver, data_dir) as urls:
-        yield routed_supergraph(urls, data_dir / "supergraph.graphql")
 
 
 def hex_trace(span: ReadableSpan) -> str:
