@@ -18,7 +18,6 @@ from subgraphs.erp.api.context import money, session
 from subgraphs.erp.api.inventory import Item
 from subgraphs.erp.api.procurement import PurchaseOrder, Supplier
 from subgraphs.erp.store import dashboards
-from subgraphs.erp.store import models as m
 from tandem_shared.timestamps import utc_now
 
 if TYPE_CHECKING:
@@ -78,14 +77,7 @@ class ReorderAlert:
     on_hand: int = strawberry.field(description="Units on hand, every warehouse.")
     available: int = strawberry.field(description="On hand and not reserved.")
     shortfall: int = strawberry.field(description="reorderLevel - available.")
-    sku: strawberry.Private[str]
-
-    @strawberry.field
-    async def item(self, info: Info) -> Item:
-        async with session(info) as db:
-            row = await db.get(m.Item, self.sku)
-        assert row is not None, self.sku  # a foreign key
-        return Item.of(row)
+    item: Item
 
 
 @strawberry.type(description="One item's production of a month: output and quality.")
@@ -99,28 +91,14 @@ class ProductionOutput:
         description="(inspected - defects) / inspected; null if none inspected."
     )
     defect_rate: float | None = strawberry.field(description="defects / inspected.")
-    sku: strawberry.Private[str]
-
-    @strawberry.field
-    async def item(self, info: Info) -> Item:
-        async with session(info) as db:
-            row = await db.get(m.Item, self.sku)
-        assert row is not None, self.sku  # a foreign key
-        return Item.of(row)
+    item: Item
 
 
 @strawberry.type(description="Purchase orders of a supplier created or sent, not received.")
 class OpenPurchaseOrders:
     orders: int
     value: Money
-    supplier_id: strawberry.Private[str]
-
-    @strawberry.field
-    async def supplier(self, info: Info) -> Supplier:
-        async with session(info) as db:
-            row = await db.get(m.Supplier, self.supplier_id)
-        assert row is not None, self.supplier_id  # a foreign key
-        return Supplier.of(row)
+    supplier: Supplier
 
 
 @strawberry.type(description="A purchase order sent and not received within the lead time.")
@@ -202,7 +180,7 @@ class Query:
                 on_hand=row.on_hand,
                 available=row.available,
                 shortfall=row.reorder_level - row.available,
-                sku=row.sku,
+                item=Item.of(row.item),
             )
             for row in rows
         ]
@@ -220,7 +198,7 @@ class Query:
                 defects=row.defects,
                 yield_rate=row.yield_rate,
                 defect_rate=row.defect_rate,
-                sku=row.sku,
+                item=Item.of(row.item),
             )
             for row in rows
         ]
@@ -231,7 +209,9 @@ class Query:
             rows = await dashboards.open_purchase_orders(db)
         return [
             OpenPurchaseOrders(
-                orders=row.orders, value=money(row.value, row.currency), supplier_id=row.supplier_id
+                orders=row.orders,
+                value=money(row.value, row.currency),
+                supplier=Supplier.of(row.supplier),
             )
             for row in rows
         ]

@@ -116,7 +116,7 @@ class StockValueRow:
 
 @dataclass(frozen=True, slots=True)
 class Shortage:
-    sku: str
+    item: Item
     reorder_level: int
     on_hand: int
     available: int
@@ -124,7 +124,7 @@ class Shortage:
 
 @dataclass(frozen=True, slots=True)
 class ProductionRow:
-    sku: str
+    item: Item
     work_orders: int
     planned: int
     completed: int
@@ -142,8 +142,7 @@ class ProductionRow:
 
 @dataclass(frozen=True, slots=True)
 class OpenOrders:
-    supplier_id: str
-    supplier: str
+    supplier: Supplier
     currency: str
     orders: int
     value: Decimal
@@ -329,10 +328,21 @@ async def items_below_reorder_level(session: AsyncSession) -> list[Shortage]:
         .having(available < Item.reorder_level)
         .order_by((Item.reorder_level - available).desc(), Item.sku)
     )
+    rows = (await session.execute(statement)).all()
+    items = await _items(session, [row.sku for row in rows])
     return [
-        Shortage(row.sku, int(row.reorder_level), int(row.on_hand), int(row.available))
-        for row in await session.execute(statement)
+        Shortage(items[row.sku], int(row.reorder_level), int(row.on_hand), int(row.available))
+        for row in rows
     ]
+
+
+async def _items(session: AsyncSession, skus: list[str]) -> dict[str, Item]:
+    """The items of ``skus`` in one query (the rows' GraphQL fields need them)."""
+    if not skus:
+        return {}
+    return {
+        item.sku: item for item in await session.scalars(select(Item).where(Item.sku.in_(skus)))
+    }
 
 
 # --- production ------------------------------------------------------------------------------
@@ -363,9 +373,10 @@ async def production_summary(session: AsyncSession, period: str) -> list[Product
     )
     made = {row.sku: row for row in await session.execute(output)}
     checked = {row.sku: row for row in await session.execute(quality)}
+    items = await _items(session, sorted(made.keys() | checked.keys()))
     return [
         ProductionRow(
-            sku=sku,
+            item=items[sku],
             work_orders=int(made[sku].orders) if sku in made else 0,
             planned=int(made[sku].planned) if sku in made else 0,
             completed=int(made[sku].completed) if sku in made else 0,
@@ -385,20 +396,25 @@ async def open_purchase_orders(session: AsyncSession) -> list[OpenOrders]:
     statement = (
         select(
             Supplier.id,
-            Supplier.name,
             PurchaseOrder.currency,
             func.count().label("orders"),
             value.label("value"),
         )
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
         .where(PurchaseOrder.status.in_(_OPEN_ORDERS))
-        .group_by(Supplier.id, Supplier.name, PurchaseOrder.currency)
+        .group_by(Supplier.id, PurchaseOrder.currency)
     )
+    found = (await session.execute(statement)).all()
+    ids = [row.id for row in found]
+    suppliers = {
+        supplier.id: supplier
+        for supplier in await session.scalars(select(Supplier).where(Supplier.id.in_(ids)))
+    }
     rows = [
-        OpenOrders(row.id, row.name, row.currency, int(row.orders), _decimal(row.value))
-        for row in await session.execute(statement)
+        OpenOrders(suppliers[row.id], row.currency, int(row.orders), _decimal(row.value))
+        for row in found
     ]
-    return sorted(rows, key=lambda row: (-row.value, row.supplier_id))
+    return sorted(rows, key=lambda row: (-row.value, row.supplier.id))
 
 
 async def late_deliveries(
