@@ -34,7 +34,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class Metrics:
     """The gateway's metrics (the README's Operating / Metrics lists them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, operation_names: int = OPERATION_NAMES_KEPT) -> None:
+        self.operation_names = operation_names
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "tandem_requests",
@@ -108,7 +109,7 @@ class Metrics:
         names = self._names
         if name in names:
             return name
-        if len(names) >= OPERATION_NAMES_KEPT:
+        if len(names) >= self.operation_names:
             return OTHER
         names.add(name)
         return name
@@ -138,4 +139,3 @@ class Metrics:
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
         return generate_latest(self.registry)
-
