@@ -175,11 +175,16 @@ def create_app(
         forwarded with the fetch that takes them, removed once answered."""
         try:
             check_preflight(request)  # multipart/form-data is a CORS-simple content type
+            # who it is first: nobody makes the gateway spool a file without being known
+            caller = await identifier.caller(request) if identifier else Caller(None)
+            if caller.principal is None:
+                raise RequestError(
+                    "uploading a file needs a signed-in caller", code="UNAUTHENTICATED", status=401
+                )
+            observed.subject = caller.principal.subject
             files = await read_upload_request(request, limit)
             try:
                 asked = graphql_request_of(files.operation, persisted=True)
-                caller = await identifier.caller(request) if identifier else Caller(None)
-                observed.subject = caller.principal.subject if caller.principal else None
                 result = await run(request, caller, asked, files)
             finally:
                 await files.close()

@@ -40,10 +40,10 @@ from strawberry.types import Info
 from subgraphs.common.coarse_policy import OperationGuard
 from subgraphs.common.errors import Forbidden, Unauthenticated, graphql_error_body
 from subgraphs.common.uploads import (
+    ReplayedBody,
     UploadLimits,
     first_field,
     is_multipart,
-    replay_file,
     spool,
 )
 from tandem_shared.tokens import (
@@ -230,7 +230,11 @@ class GatewayIdentityMiddleware:
                     await self._forbid(scope, receive, send, principal, refused)
                     return
             scope = {**scope, PRINCIPAL_SCOPE_KEY: principal}
-            await self.app(scope, replay_file(spooled, receive), send)
+            replayed = ReplayedBody(spooled, receive)
+            try:
+                await self.app(scope, replayed, send)
+            finally:
+                replayed.close()
         finally:
             spooled.remove()
 

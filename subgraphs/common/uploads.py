@@ -6,7 +6,7 @@ request-spec) with an identity token whose ``bh`` binds every byte of the body
 is, so :class:`~subgraphs.common.identity.GatewayIdentityMiddleware` checks the token's
 claims first (no unsigned request makes a subgraph write a byte), then :func:`spool` writes
 the body to a file under the subgraph's upload folder, hashing as it goes and stopping at
-the size limit; only a body whose hash matches is replayed (:func:`replay_file`) to the app,
+the size limit; only a body whose hash matches is replayed (:class:`ReplayedBody`) to the app,
 where strawberry parses the parts (Starlette spools each file again past 1 MB).
 :func:`first_field` reads the ``operations`` part off the spooled body for the coarse policy
 check, without reading the files.
@@ -27,11 +27,11 @@ from starlette.types import Message, Receive
 
 __all__ = [
     "DEFAULT_UPLOAD_MAX_BYTES",
+    "ReplayedBody",
     "Spooled",
     "UploadLimits",
     "first_field",
     "is_multipart",
-    "replay_file",
     "spool",
 ]
 
@@ -147,32 +147,39 @@ class _FirstPart:
         self.header, self.value = b"", b""
 
     def data(self, data: bytes, start: int, end: int) -> None:
+        if self.done:  # the rest of the chunk being parsed
+            return
         self.content.extend(data[start:end])
         if len(self.content) > self.limit:
             self.done = True
 
     def end(self) -> None:
+        if self.done:
+            return
         _, params = parse_options_header(self.disposition)
         if params.get(b"name") == self.name and b"filename" not in params:
             self.found = bytes(self.content)
         self.done = True  # only the first part is looked at
 
 
-def replay_file(spooled: Spooled, receive: Receive) -> Receive:
+class ReplayedBody:
     """A ``receive`` that yields the spooled body in chunks, then defers to the real one
-    (whose next message is the client's disconnect)."""
-    file = spooled.path.open("rb")
-    done = False
+    (whose next message is the client's disconnect); :meth:`close` when the app is done."""
 
-    async def replayed() -> Message:
-        nonlocal done
-        if done:
-            return await receive()
-        chunk = file.read(CHUNK)
+    def __init__(self, spooled: Spooled, receive: Receive) -> None:
+        self.file = spooled.path.open("rb")
+        self.receive = receive
+        self.done = False
+
+    async def __call__(self) -> Message:
+        if self.done:
+            return await self.receive()
+        chunk = self.file.read(CHUNK)
         more = len(chunk) == CHUNK
         if not more:
-            done = True
-            file.close()
+            self.done = True
+            self.file.close()
         return {"type": "http.request", "body": chunk, "more_body": more}
 
-    return replayed
+    def close(self) -> None:
+        self.file.close()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from gateway.auth.browser_safety import CORSAllowList, CSRFRejected, check_csrf
+from gateway.auth.browser_safety import (
+    CSRF_EXEMPT,
+    CORSAllowList,
+    CSRFRejected,
+    check_csrf,
+    check_preflight,
+)
 from gateway.auth.oidc import OIDCSettings, ProviderMetadata
 from gateway.auth.routes import SSO, SSOSettings, safe_return_to
 from gateway.auth.sessions import MemorySessionStore, RedisSessionStore
@@ -108,6 +114,15 @@ def request(method: str, headers: dict[str, str]) -> Request:
         ("GET", {"content-type": "application/json"}, False),
         ("GET", {"x-tandem-csrf": "1"}, True),
         ("GET", {"x-tandem-csrf": "0"}, False),
+        # Apollo's preflight headers (upload clients send them), any value but none
+        (
+            "POST",
+            {"content-type": "multipart/form-data; boundary=x", "apollo-require-preflight": "true"},
+            True,
+        ),
+        ("POST", {"content-type": "text/plain", "x-apollo-operation-name": "Up"}, True),
+        ("GET", {"graphql-preflight": "1"}, True),
+        ("POST", {"content-type": "text/plain", "apollo-require-preflight": ""}, False),
     ],
 )
 def test_the_csrf_rule(method: str, headers: dict[str, str], allowed: bool) -> None:
@@ -117,6 +132,34 @@ def test_the_csrf_rule(method: str, headers: dict[str, str], allowed: bool) -> N
         with pytest.raises(CSRFRejected) as refused:
             check_csrf(request(method, headers))
         assert (refused.value.code, refused.value.status) == ("CSRF_REJECTED", 403)
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({}, False),
+        ({"apollo-require-preflight": "true"}, True),
+        ({"x-apollo-operation-name": "Up"}, True),
+        ({"graphql-preflight": "1"}, True),
+        ({"x-tandem-csrf": "1"}, True),
+        ({"x-tandem-csrf": "0"}, False),
+    ],
+)
+def test_a_multipart_upload_needs_a_preflight_header_whoever_sends_it(
+    headers: dict[str, str], allowed: bool
+) -> None:
+    sent = request("POST", {"content-type": "multipart/form-data; boundary=x", **headers})
+    if allowed:
+        check_preflight(sent)
+    else:
+        with pytest.raises(CSRFRejected):
+            check_preflight(sent)
+
+
+def test_a_download_is_exempt_from_the_csrf_rule() -> None:
+    plain_get = request("GET", {})
+    plain_get.scope[CSRF_EXEMPT] = True
+    check_csrf(plain_get)
 
 
 def test_cors_origins_are_exact_and_never_a_wildcard() -> None:

@@ -212,6 +212,20 @@ def test_an_upload_without_a_preflight_header_is_refused(
     assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_REJECTED"
 
 
+def test_an_anonymous_upload_is_refused_before_it_is_read(
+    files_stack: Stack, http: httpx.Client
+) -> None:
+    operations = {"query": UPLOAD, "variables": {"id": "doc-1", "file": None}}
+    response = http.post(
+        files_stack.gateway.url,
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("scan.pdf", b"anyone", "application/pdf")},
+        headers=PREFLIGHT,
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
@@ -95,7 +96,7 @@ class DocumentsMutation:
         file: Upload,
         content_type: str | None = None,
     ) -> DocumentVersion:
-        if not callable(getattr(file, "read", None)):  # a value in JSON, not a file part
+        if not isinstance(file, UploadFile):  # a value in JSON, not a file part
             raise BadUserInput("Send the file as a multipart upload.", field="file")
         store = files(info)
         async with transaction(sessions(info)) as session:  # may the caller edit? (no file yet)
@@ -104,7 +105,9 @@ class DocumentsMutation:
             stored = await store.put(file)
         except TooLarge:
             raise BadUserInput(f"At most {store.max_bytes} bytes.", field="file") from None
-        media_type = content_type or getattr(file, "content_type", None)
+        finally:
+            await file.close()  # the request's spooled copy (Starlette's temporary file)
+        media_type = content_type or file.content_type
         async with change(info) as session:
             row = await documents.add_stored_version(
                 session, actor(info), document_id, stored, media_type
