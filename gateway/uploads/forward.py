@@ -155,11 +155,15 @@ class FileTransport:
             async with self.session().post(
                 request.url, data=body.chunks(), headers=headers, timeout=self.timeout
             ) as response:
-                content = await response.content.read(_MAX_ANSWER + 1)
-                if len(content) > _MAX_ANSWER:
-                    raise SubgraphError(
-                        name, f"subgraph {name} answered too much", "SUBGRAPH_RESPONSE_TOO_LARGE"
-                    )
+                content = bytearray()
+                while chunk := await response.content.readany():
+                    content += chunk
+                    if len(content) > _MAX_ANSWER:
+                        raise SubgraphError(
+                            name,
+                            f"subgraph {name} answered more than {_MAX_ANSWER} bytes",
+                            "SUBGRAPH_RESPONSE_TOO_LARGE",
+                        )
                 status = response.status
         except TimeoutError:
             raise SubgraphError(
@@ -172,7 +176,7 @@ class FileTransport:
         if status == 413:
             raise SubgraphError(name, f"subgraph {name} refused the upload's size",
                                 "PAYLOAD_TOO_LARGE")  # fmt: skip
-        return decode_response(name, status, content)
+        return decode_response(name, status, bytes(content))
 
     async def close(self) -> None:
         if self._session is not None:
