@@ -358,7 +358,7 @@ class Settings(BaseSettings):
 
     # -- demand control (gateway/demand/; README: Cost limits) --------------------------------
     demand_mode: Literal["off", "measure", "enforce"] = Field(
-        "enforce",
+        "measure",
         description="operation costs from @cost/@listSize: `enforce` refuses operations over "
         "the limits below, `measure` only reports them, `off` computes nothing",
     )

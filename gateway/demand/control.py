@@ -90,10 +90,14 @@ class CostBudgetExceeded(RateLimited):
 class DemandSettings:
     """Demand control as configured (the ``demand_*`` settings)."""
 
-    mode: Mode = "enforce"
-    # generous: the benchmark's storefront query estimates 2,520, the persona journeys under
-    # 100; what it stops is fan-out (nested lists, aliased list fields) the structural limits
-    # let through. None: no maximum per operation
+    # measured, not enforced, until an operator has seen what the real traffic costs (as
+    # Apollo's and Cosmo's routers ship): without @listSize every list counts as
+    # ``default_list_size`` items, so a legitimate query three lists deep (the demo's
+    # nested_lists, actually small) already estimates 21,110
+    mode: Mode = "measure"
+    # when enforced: the benchmark's storefront query estimates 2,520, the persona journeys
+    # under 100; what it stops is fan-out (nested lists, aliased list fields) the structural
+    # limits let through. None: no maximum per operation
     max_cost: int | None = 10_000
     default_list_size: int = 10
     budget_per_minute: int | None = None

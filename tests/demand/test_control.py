@@ -45,8 +45,9 @@ class Clock:
 
 
 def control(clock: Clock | None = None, **settings: Any) -> DemandControl:
+    """Demand control enforcing (the default only measures) unless ``mode`` says otherwise."""
     budget = MemoryCostBudget(clock or Clock(6_000.0))
-    return DemandControl(SCHEMA, DemandSettings(**settings), budget=budget)
+    return DemandControl(SCHEMA, DemandSettings(**{"mode": "enforce", **settings}), budget=budget)
 
 
 @pytest.mark.anyio

@@ -59,7 +59,11 @@ async def test_an_operation_over_the_maximum_cost_never_reaches_a_subgraph(
     proxy: FaultProxy, tmp_path: Path
 ) -> None:
     supergraph, tag = routed(proxy, tmp_path)
-    app = build_app(Settings(supergraph=supergraph, data_dir=tmp_path, demand_max_cost=100))
+    app = build_app(
+        Settings(
+            supergraph=supergraph, data_dir=tmp_path, demand_mode="enforce", demand_max_cost=100
+        )
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
@@ -94,7 +98,7 @@ async def budgeted_client(
     loaded = load_supergraph(supergraph)
     demand = DemandControl(
         CostSchema.of(loaded.schema),
-        DemandSettings(budget_per_minute=budget, expose=True),
+        DemandSettings(mode="enforce", budget_per_minute=budget, expose=True),
         budget=MemoryCostBudget(lambda: clock[0]),
     )
     gateway = Gateway(loaded, transport=AiohttpTransport(timeout=10.0), demand=demand)
