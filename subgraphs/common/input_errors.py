@@ -25,6 +25,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     ListValueNode,
+    ObjectFieldNode,
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -36,7 +37,11 @@ from graphql import (
 
 __all__ = ["input_error"]
 
-_TYPE: Final = re.compile(r"type '([^']+)'|^(\w+) cannot represent")
+_TYPE: Final = re.compile(r"type '([^']+)'|(\w+) cannot represent")
+_INSIDE: Final = re.compile(r"^Variable '\$\w+' has invalid value at ((?:\.\w+|\[\d+\])+):")
+_MISSING: Final = re.compile(r"type '([^']+)' to include required field '(\w+)'")
+_UNKNOWN: Final = re.compile(r"type '([^']+)' not to include unknown field '(\w+)'")
+"""graphql-core's message for a bad value inside a variable: where in it (``.lines[0].sku``)."""
 _HINTS: Final = {
     "DateTime": " An ISO 8601 date-time with an offset, e.g. 2026-11-25T09:30:00+08:00.",
 }
@@ -51,19 +56,30 @@ def input_error(error: GraphQLError, document: DocumentNode | None) -> GraphQLEr
         name = node.variable.name.value
         uses = [(at, path) for at, path, value in _argument_values(document)
                 if isinstance(value, VariableNode) and value.name.value == name]  # fmt: skip
-        expected = print_ast(node.type).rstrip("!")
         at, field = uses[0] if uses else (None, f"${name}")
-    elif isinstance(node, ValueNode) and not isinstance(node, VariableNode):
+        inside = _INSIDE.match(error.message)
+        if inside is None:
+            expected = print_ast(node.type)
+        else:
+            field += re.sub(r"\[(\d+)\]", r".\1", inside.group(1))
+            expected = _expected(error.message[inside.end() :])
+    elif isinstance(node, ObjectFieldNode | ValueNode) and not isinstance(node, VariableNode):
         found = [(at, path) for at, path, value in _argument_values(document) if value is node]
         if not found:
             return None
         at, field = found[0]
-        match = _TYPE.search(error.message)
-        expected = next((group for group in match.groups() if group), "") if match else ""
+        expected = _expected(error.message)
     else:
         return None
     expected = expected.strip("[]!") or "the argument's type"
     message = f"`{field}` is not a valid {expected}.{_HINTS.get(expected, '')}"
+    if (missing := _MISSING.search(error.message)) is not None:
+        field = f"{field}.{missing.group(2)}"
+        message = f"`{field}` is required (a field of {missing.group(1)})."
+    elif (unknown := _UNKNOWN.search(error.message)) is not None:
+        if not isinstance(node, ObjectFieldNode):  # a variable: the message names the field
+            field = f"{field}.{unknown.group(2)}"
+        message = f"`{field}` is not a field of {unknown.group(1)}."
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -74,7 +90,13 @@ def input_error(error: GraphQLError, document: DocumentNode | None) -> GraphQLEr
     )
 
 
-Values = Iterator[tuple[tuple[str, ...], str, ValueNode]]
+def _expected(message: str) -> str:
+    """The type graphql-core's ``message`` says a value is not, if it says."""
+    match = _TYPE.search(message)
+    return next((group for group in match.groups() if group), "") if match else ""
+
+
+Values = Iterator[tuple[tuple[str, ...], str, ValueNode | ObjectFieldNode]]
 
 
 def _argument_values(document: DocumentNode) -> Values:
@@ -99,10 +121,11 @@ def _in_selections(selection_set: SelectionSetNode | None, at: tuple[str, ...]) 
             yield from _in_selections(selection.selection_set, at)
 
 
-def _in_value(path: str, value: ValueNode) -> Iterator[tuple[str, ValueNode]]:
+def _in_value(path: str, value: ValueNode) -> Iterator[tuple[str, ValueNode | ObjectFieldNode]]:
     yield path, value
     if isinstance(value, ObjectValueNode):
         for field in value.fields:
+            yield f"{path}.{field.name.value}", field
             yield from _in_value(f"{path}.{field.name.value}", field.value)
     elif isinstance(value, ListValueNode):
         for index, item in enumerate(value.values):

@@ -25,6 +25,9 @@ Variables (``NAME`` is the subgraph's name in upper case, e.g. ``OA``, ``ERP``):
 ``TANDEM_TLS_KEY_FILE``            its PEM private key (required with the certificate)
 ``TANDEM_TLS_CLIENT_CA_FILE``      PEM CA bundle: demand a client certificate it signed
                                    (mutual TLS: only the gateway may connect)
+``TANDEM_COMPANY_TIMEZONE``        the company's IANA time zone: date-times are answered in
+                                   it, periods counted on its clock; default
+                                   ``Asia/Shanghai`` (:mod:`subgraphs.common.company_time`)
 ``TANDEM_<NAME>_FILES_DIR``        where uploaded files are kept (content-addressed) and
                                    uploads are spooled; default ``<data dir>/<name>-files``
 ``TANDEM_UPLOAD_MAX_BYTES``        the largest file an upload may carry; default 104857600
@@ -42,6 +45,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
+from subgraphs.common.company_time import COMPANY_TIMEZONE_VARIABLE, zone_named
 from subgraphs.common.uploads import DEFAULT_UPLOAD_MAX_BYTES
 from tandem_shared.db import async_database_url, default_database_url
 from tandem_shared.keys import load_or_create_dev_key, public_key_of
@@ -135,6 +139,12 @@ class SubgraphSettings:
             raise SettingsError("TANDEM_TLS_CERT_FILE and TANDEM_TLS_KEY_FILE go together")
         if client_ca is not None and cert is None:
             raise SettingsError("TANDEM_TLS_CLIENT_CA_FILE needs TANDEM_TLS_CERT_FILE (HTTPS)")
+        zone = _optional(env, COMPANY_TIMEZONE_VARIABLE)
+        if zone is not None:
+            try:
+                zone_named(zone)  # used where date-times are answered; refused now if unknown
+            except ValueError as error:
+                raise SettingsError(str(error)) from None
         upload_max = _optional(env, "TANDEM_UPLOAD_MAX_BYTES")
         if upload_max is not None and (not upload_max.isdigit() or int(upload_max) < 1):
             raise SettingsError("TANDEM_UPLOAD_MAX_BYTES must be a positive number of bytes")

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from subgraphs.common.company_time import company_zone
 from subgraphs.erp.store import sales
-from subgraphs.erp.store.base import BUSINESS_TZ, add_months, period_bounds, period_of
+from subgraphs.erp.store.base import add_months, period_bounds, period_of
 from tandem_shared.db import transaction
 from tandem_shared.timestamps import utc_now
 from tests.erp.catalog import Catalog, make_catalog, stock_up
@@ -203,4 +204,4 @@ async def test_the_forecast_extends_the_linear_trend_of_monthly_sales(erp: ErpCl
     assert "least squares" in forecast["method"]
     error = await erp.error(query.replace("periods: 2", "periods: 0"), {"s": catalog.skus[0]})
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "periods")
-    assert BUSINESS_TZ.utcoffset(None) == timedelta(hours=8)
+    assert company_zone().utcoffset(start.replace(tzinfo=None)) == timedelta(hours=8)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.common.timestamps import serialize_datetime as shown
 from tandem_shared.db import create_engine
 from tandem_shared.tokens import Principal
 from tests.oa.client import OAClient
@@ -79,19 +80,19 @@ async def test_figures_of_a_known_history(oa: OAClient, history: None) -> None:
          "approverRule": "DEPARTMENT_MANAGER", "role": None, "decided": 5, "rejected": 0,
          "waiting": stats(5, 100.0, 260.0, 300), "backlog": 1,
          "backlogAge": stats(1, float(now - r5_since), float(now - r5_since), now - r5_since),
-         "oldestPendingSince": at(4000).isoformat()},
+         "oldestPendingSince": shown(at(4000))},
         {"kind": KIND, "number": 2, "name": "Finance", "approverRule": "ROLE",
          "role": "finance", "decided": 4, "rejected": 1,
          "waiting": stats(4, 500.0, 880.0, 1000), "backlog": 1,
          "backlogAge": stats(1, float(now - r6_since), float(now - r6_since), now - r6_since),
-         "oldestPendingSince": at(5050).isoformat()},
+         "oldestPendingSince": shown(at(5050))},
     ]  # fmt: skip
     assert result["slowestSteps"] == [{"number": 2, "name": "Finance"}]
     assert result["approvers"] == [
         {"approver": {"id": ALICE.subject}, "decided": 5, "approved": 5, "rejected": 0,
          "waiting": stats(5, 100.0, 260.0, 300), "backlog": 1,
          "backlogAge": stats(1, float(now - r5_since), float(now - r5_since), now - r5_since),
-         "oldestPendingSince": at(4000).isoformat()},
+         "oldestPendingSince": shown(at(4000))},
         {"approver": {"id": FIONA.subject}, "decided": 4, "approved": 3, "rejected": 1,
          "waiting": stats(4, 500.0, 880.0, 1000), "backlog": 0,
          "backlogAge": stats(0, None, None, None), "oldestPendingSince": None},

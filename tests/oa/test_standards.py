@@ -1,13 +1,16 @@
 """The data standard both subgraphs share, on the OA side (issue 16, item 6): a date-time or
 any other scalar its type cannot parse is ``BAD_USER_INPUT`` naming the argument (a literal or
 a variable, at any depth of an input object), with the path of its field and without the
-value. On SQLite and PostgreSQL; through the gateway: ``tests/e2e/test_data_standard.py``.
+value; date-times are answered in the company's time zone. On SQLite and PostgreSQL; through
+the gateway: ``tests/e2e/test_data_standard.py``.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from subgraphs.common.company_time import COMPANY_TIMEZONE_VARIABLE
+from subgraphs.common.settings import SettingsError, SubgraphSettings
 from tests.oa.client import OAClient
 from tests.oa.org import BOB
 
@@ -49,3 +52,40 @@ async def test_a_malformed_literal_inside_an_input_object_names_its_path(oa: OAC
 async def test_other_scalars_are_named_too(oa: OAClient) -> None:
     error = await oa.error(BOB, '{ messages(first: "many") { edges { node { id } } } }')
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "first")
+
+
+SEND = "mutation ($input: SendMessageInput!) { sendMessage(input: $input) { sentAt } }"
+
+
+async def test_date_times_are_answered_in_the_company_time_zone(
+    oa: OAClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = {"to": ["emp-carol"], "subject": "Zone", "body": "x"}
+    shanghai = (await oa.data(BOB, SEND, input=message))["sendMessage"]["sentAt"]
+    assert shanghai.endswith("+08:00")  # the default, Asia/Shanghai
+    monkeypatch.setenv(COMPANY_TIMEZONE_VARIABLE, "America/New_York")
+    new_york = (await oa.data(BOB, SEND, input=message))["sendMessage"]["sentAt"]
+    assert new_york[-6:] in ("-05:00", "-04:00")
+    given = await oa.data(BOB, ROOMS, start="2026-12-10T02:00:00Z", end="2026-12-10T03:00:00Z")
+    assert given["free"] is not None
+
+
+def test_an_unknown_company_time_zone_stops_the_subgraph_at_start_up() -> None:
+    with pytest.raises(SettingsError, match=COMPANY_TIMEZONE_VARIABLE):
+        SubgraphSettings.from_env("oa", {COMPANY_TIMEZONE_VARIABLE: "Mars/Olympus"})
+    settings = SubgraphSettings.from_env("oa", {COMPANY_TIMEZONE_VARIABLE: "Europe/Berlin"})
+    assert settings.name == "oa"
+
+
+async def test_every_malformed_field_of_an_input_is_reported_at_once(oa: OAClient) -> None:
+    query = "mutation ($input: BookMeetingInput!) { bookMeeting(input: $input) { id } }"
+    body = await oa.post(BOB, query, input={"title": 3, "start": "noon", "colour": "red"})
+    named = {error["extensions"]["field"]: error["extensions"]["code"] for error in body["errors"]}
+    assert named == {
+        "input.title": "BAD_USER_INPUT",
+        "input.roomId": "BAD_USER_INPUT",
+        "input.start": "BAD_USER_INPUT",
+        "input.end": "BAD_USER_INPUT",
+        "input.colour": "BAD_USER_INPUT",
+    }
+    assert all(error["path"] == ["bookMeeting"] for error in body["errors"])

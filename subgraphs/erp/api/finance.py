@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
+from subgraphs.common.company_time import company_zone
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput, validate_currency
 from subgraphs.common.pagination import Connection
 from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
 from subgraphs.erp.store import finance
 from subgraphs.erp.store import models as m
-from subgraphs.erp.store.base import BUSINESS_TZ, parse_period
+from subgraphs.erp.store.base import parse_period
 from subgraphs.erp.store.checks import require_id
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ class Asset:
 
     @strawberry.field(description="Cost less depreciation up to `asOf` (default: today).")
     def book_value(self, as_of: date | None = None) -> Money:
-        day = as_of or datetime.now(BUSINESS_TZ).date()
+        day = as_of or datetime.now(company_zone()).date()
         return money(finance.book_value(self.row, day), self.row.currency)
 
     @classmethod

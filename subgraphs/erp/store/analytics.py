@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput
 from subgraphs.erp.store.base import (
-    BUSINESS_TZ,
     add_months,
     parse_period,
     period_bounds,
@@ -160,7 +159,7 @@ async def sales_forecast(
     session: AsyncSession, sku: str, periods: int, history: int, now: datetime
 ) -> Forecast:
     """The linear-trend forecast of ``sku`` for ``periods`` months from ``now``'s month."""
-    current = period_of(now.astimezone(BUSINESS_TZ))
+    current = period_of(now)
     months = [add_months(current, offset) for offset in range(-history, 0)]
     totals = await monthly_quantities(session, sku, months[0], months[-1])
     actual = [Decimal(totals.get(month, 0)) for month in months]

@@ -1,27 +1,27 @@
 """The declarative base of the ERP tables, ids, and the company's business calendar.
 
 Periods are months written ``YYYY-MM`` (``2026-11``), counted in the company's time zone
-:data:`BUSINESS_TZ` (China Standard Time, UTC+08:00, no daylight saving).
+(``TANDEM_COMPANY_TIMEZONE``, :mod:`subgraphs.common.company_time`).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from subgraphs.common.audit import audited
+from subgraphs.common.company_time import company_zone, in_company_zone
 from subgraphs.common.errors import BadUserInput
 from tandem_shared.crypto_orm import seal_on_flush
 from tandem_shared.timestamps import utc_now
 
 __all__ = [
     "AUDIT_TABLE",
-    "BUSINESS_TZ",
     "Base",
     "add_months",
     "audit_log",
@@ -32,9 +32,6 @@ __all__ = [
     "period_bounds",
     "period_of",
 ]
-
-BUSINESS_TZ: Final = timezone(timedelta(hours=8), "CST")
-"""The time zone periods, business codes and dates are counted in."""
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])$")
 
@@ -73,9 +70,9 @@ def parse_period(text: str, *, field: str = "period") -> str:
 
 
 def period_of(moment: datetime | date) -> str:
-    """The ``YYYY-MM`` period of a date, or of an aware datetime in :data:`BUSINESS_TZ`."""
+    """The ``YYYY-MM`` period of a date, or of an aware datetime on the company's clock."""
     if isinstance(moment, datetime):
-        moment = moment.astimezone(BUSINESS_TZ).date()
+        moment = in_company_zone(moment).date()
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
@@ -99,7 +96,8 @@ def add_months(period: str, months: int) -> str:
 def period_bounds(period: str) -> tuple[datetime, datetime]:
     """The aware instants where ``period`` starts (inclusive) and ends (exclusive)."""
     year, month = int(period[:4]), int(period[5:7])
-    start = datetime(year, month, 1, tzinfo=BUSINESS_TZ)
+    zone = company_zone()
+    start = datetime(year, month, 1, tzinfo=zone)
     following = add_months(period, 1)
-    end = datetime(int(following[:4]), int(following[5:7]), 1, tzinfo=BUSINESS_TZ)
+    end = datetime(int(following[:4]), int(following[5:7]), 1, tzinfo=zone)
     return start, end

@@ -38,11 +38,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.common.company_time import in_company_zone
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import parse_amount, validate_currency
 from subgraphs.common.timestamps import parse_datetime
 from subgraphs.erp.store import events, finance, procurement
-from subgraphs.erp.store.base import BUSINESS_TZ, parse_period, period_of
+from subgraphs.erp.store.base import parse_period, period_of
 from subgraphs.erp.store.checks import require_id, require_positive
 from subgraphs.erp.store.models import Item, JournalEntry
 
@@ -148,7 +149,7 @@ async def post_expense_from_request(session: AsyncSession, event: Mapping[str, A
         async with session.begin_nested():
             entry = await finance.post_journal_entry(
                 session,
-                entry_date=_approved_at(event).astimezone(BUSINESS_TZ).date(),
+                entry_date=in_company_zone(_approved_at(event)).date(),
                 memo=memo,
                 currency=currency,
                 lines=lines,

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Final
 
+from subgraphs.common.company_time import in_company_zone
 from subgraphs.common.errors import BadUserInput
-from tandem_shared.timestamps import require_aware
 
 __all__ = [
-    "BUSINESS_TIMEZONE",
     "MAX_IDS",
     "check_id",
     "check_ids",
@@ -26,9 +25,6 @@ __all__ = [
     "check_text",
     "current_period",
 ]
-
-BUSINESS_TIMEZONE: Final = timezone(timedelta(hours=8), "CST")
-"""The company's clock (China Standard Time, no daylight saving): budget periods use it."""
 
 MAX_IDS: Final = 100
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -108,7 +104,7 @@ def check_period(value: str, *, field: str) -> str:
 
 def current_period(now: datetime) -> str:
     """The ``YYYY-MM`` period ``now`` falls in on the company's clock."""
-    return require_aware(now).astimezone(BUSINESS_TIMEZONE).strftime("%Y-%m")
+    return in_company_zone(now).strftime("%Y-%m")
 
 
 def check_tags(values: Iterable[str], *, field: str, max_items: int = 20) -> list[str]:
