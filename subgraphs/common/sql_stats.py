@@ -29,7 +29,16 @@ from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["MEDIAN", "P90", "DurationStats", "duration_stats", "elapsed_seconds", "week_starting"]
+__all__ = [
+    "MEDIAN",
+    "P90",
+    "DurationStats",
+    "duration_stats",
+    "elapsed_seconds",
+    "rank_columns",
+    "stats_columns",
+    "week_starting",
+]
 
 MEDIAN: Final = (1, 2)
 """The median as a fraction (numerator, denominator)."""
@@ -98,54 +107,70 @@ class DurationStats:
         return cls(count=0, median=None, p90=None, max=None)
 
     @classmethod
-    def of(cls, row: Any) -> DurationStats:
-        """From a row of :func:`duration_stats` (its ``n``, ``median``, ``p90``, ``longest``)."""
+    def of(cls, row: Any, measure: str = "seconds") -> DurationStats:
+        """From a row holding the :func:`stats_columns` of ``measure``."""
+        median, p90, longest = (row._mapping[f"{measure}_{part}"] for part in _PARTS[1:])
         return cls(
-            count=int(row.n),
-            median=None if row.median is None else float(row.median),
-            p90=None if row.p90 is None else float(row.p90),
-            max=None if row.longest is None else int(row.longest),
+            count=int(row._mapping[f"{measure}_count"] or 0),
+            median=None if median is None else float(median),
+            p90=None if p90 is None else float(p90),
+            max=None if longest is None else int(longest),
         )
+
+
+_PARTS: Final = ("count", "median", "p90", "max")
+
+
+def rank_columns(measure: ColumnElement[Any], name: str, group: Sequence[Any]) -> list[Any]:
+    """Window columns to add to the rows of ``group``: ``<name>_rn``, the rank of the row's
+    ``measure`` among the group's non-NULL ones, and ``<name>_n``, how many there are.
+
+    NULLs form a partition of their own, so ranks of the values start at 1 whichever end
+    of the order a dialect puts NULLs at; :func:`stats_columns` ignores NULL values.
+    """
+    return [
+        func.row_number()
+        .over(partition_by=[*group, measure.is_(None)], order_by=measure)
+        .label(f"{name}_rn"),
+        func.count(measure).over(partition_by=list(group)).label(f"{name}_n"),
+    ]
+
+
+def stats_columns(ranked: FromClause, name: str) -> list[Any]:
+    """Aggregates over rows carrying :func:`rank_columns` of ``name`` (the measure itself
+    in column ``name``): ``<name>_count``, ``_median``, ``_p90`` and ``_max``, for a
+    ``GROUP BY`` of the same group."""
+    value = ranked.c[name]
+    return [
+        func.count(value).label(f"{name}_count"),
+        _percentile(ranked, name, MEDIAN).label(f"{name}_median"),
+        _percentile(ranked, name, P90).label(f"{name}_p90"),
+        func.max(value).label(f"{name}_max"),
+    ]
 
 
 def duration_stats(values: FromClause, keys: Sequence[str], value: str = "seconds") -> Select[Any]:
-    """``SELECT keys..., n, median, p90, longest FROM values GROUP BY keys``.
-
-    ``values`` is a subquery with the group columns ``keys`` and an integer column
-    ``value`` (rows whose value is NULL are left out).
-    """
+    """``SELECT keys..., <value>_count, _median, _p90, _max FROM values GROUP BY keys``:
+    the statistics of one integer column of a subquery (NULLs left out)."""
     group = [values.c[key] for key in keys]
-    measured = values.c[value]
-    ranked = (
-        select(
-            *group,
-            measured.label("v"),
-            func.row_number().over(partition_by=group, order_by=measured).label("rn"),
-            func.count().over(partition_by=group).label("n"),
-        )
-        .where(measured.is_not(None))
-        .subquery("ranked")
+    ranked = select(*group, values.c[value], *rank_columns(values.c[value], value, group))
+    inner = ranked.subquery("ranked")
+    return select(*(inner.c[key] for key in keys), *stats_columns(inner, value)).group_by(
+        *(inner.c[key] for key in keys)
     )
-    ranked_keys = [ranked.c[key] for key in keys]
-    return select(
-        *ranked_keys,
-        func.count().label("n"),
-        _percentile(ranked, MEDIAN).label("median"),
-        _percentile(ranked, P90).label("p90"),
-        func.max(ranked.c.v).label("longest"),
-    ).group_by(*ranked_keys)
 
 
-def _percentile(ranked: FromClause, fraction: tuple[int, int]) -> ColumnElement[Any]:
-    """``percentile_cont(num/den)`` over ``ranked.v`` in integers, one division at the end."""
+def _percentile(ranked: FromClause, name: str, fraction: tuple[int, int]) -> ColumnElement[Any]:
+    """``percentile_cont(num/den)`` of the column ``name`` in integers, one division at the
+    end (NULL for a group without values: every term is NULL then)."""
     num, den = fraction
-    scaled = (ranked.c.n - 1) * num  # h·den
+    value, rank, count = ranked.c[name], ranked.c[f"{name}_rn"] - 1, ranked.c[f"{name}_n"]
+    scaled = (count - 1) * num  # h·den
     lower = scaled // den  # ⌊h⌋ (integer division in both dialects)
     weight = scaled % den  # (h - ⌊h⌋)·den
-    rank = ranked.c.rn - 1
     term = case(
-        (rank == lower, ranked.c.v * (den - weight)),
-        (rank == lower + 1, ranked.c.v * weight),
-        else_=0,
+        (rank == lower, value * (den - weight)),
+        (rank == lower + 1, value * weight),
+        else_=None,
     )
     return cast(func.sum(term), Float) / den

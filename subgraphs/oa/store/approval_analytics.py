@@ -25,7 +25,6 @@ their own department only (asked without a department, theirs is taken); anyone 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -36,7 +35,14 @@ from sqlalchemy.sql import ColumnElement
 
 from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.pagination import Page, paginate
-from subgraphs.common.sql_stats import DurationStats, duration_stats, elapsed_seconds, week_starting
+from subgraphs.common.sql_stats import (
+    DurationStats,
+    duration_stats,
+    elapsed_seconds,
+    rank_columns,
+    stats_columns,
+    week_starting,
+)
 from subgraphs.oa.store.approval_reads import Status, StepStatus
 from subgraphs.oa.store.models import ApprovalFlow, ApprovalRequest, ApprovalStep
 from subgraphs.oa.store.people import Actor, acting_employee
@@ -231,9 +237,10 @@ async def flow_figures(session: AsyncSession, selection: AnalyticsFilter) -> lis
         .subquery("cycles")
     )
     names = select(ApprovalFlow.kind, ApprovalFlow.name).where(ApprovalFlow.active.is_(True))
-    stats = {row.kind: DurationStats.of(row) for row in await session.execute(
-        duration_stats(cycles, ["kind"])
-    )}  # fmt: skip
+    stats = {
+        row.kind: DurationStats.of(row)
+        for row in await session.execute(duration_stats(cycles, ["kind"]))
+    }
     flow_names = {row.kind: row.name for row in await session.execute(names)}
     return [
         FlowFigures(
@@ -323,38 +330,27 @@ def _step_times(selection: AnalyticsFilter, now: datetime) -> Any:
 async def step_figures(
     session: AsyncSession, selection: AnalyticsFilter, now: datetime
 ) -> list[StepFigures]:
-    """Decisions, waiting times and backlog per kind and step, by kind and position."""
+    """Decisions, waiting times and backlog per kind and step, by kind and position (one
+    query: each step ranked once for its waiting time and once for its age)."""
     timed = _step_times(selection, now)
     keys = ["kind", "position", "name", "rule", "role"]
-    group = [timed.c[key] for key in keys]
-    counts = select(
-        *group,
-        func.sum(case((timed.c.seconds.is_not(None), 1), else_=0)).label("decided"),
-        func.sum(case((timed.c.status == StepStatus.REJECTED, 1), else_=0)).label("rejected"),
-        func.sum(case((timed.c.age.is_not(None), 1), else_=0)).label("backlog"),
-        func.min(case((timed.c.age.is_not(None), timed.c.since))).label("oldest"),
-    ).group_by(*group)
-    waiting = await _stats(session, duration_stats(timed, keys, "seconds"), keys)
-    ages = await _stats(session, duration_stats(timed, keys, "age"), keys)
-    figures = []
-    for row in await session.execute(counts.order_by(timed.c.kind, timed.c.position)):
-        key = tuple(row[:5])
-        figures.append(
-            StepFigures(
-                kind=row.kind,
-                position=int(row.position),
-                name=row.name,
-                rule=row.rule,
-                role=row.role,
-                decided=int(row.decided or 0),
-                rejected=int(row.rejected or 0),
-                waiting=waiting.get(key, DurationStats.empty()),
-                backlog=int(row.backlog or 0),
-                backlog_age=ages.get(key, DurationStats.empty()),
-                oldest_pending_since=_moment(row.oldest),
-            )
+    statement = _figures(timed, [timed.c[key] for key in keys]).order_by("kind", "position")
+    return [
+        StepFigures(
+            kind=row.kind,
+            position=int(row.position),
+            name=row.name,
+            rule=row.rule,
+            role=row.role,
+            decided=int(row.decided or 0),
+            rejected=int(row.rejected or 0),
+            waiting=DurationStats.of(row, "seconds"),
+            backlog=int(row.backlog or 0),
+            backlog_age=DurationStats.of(row, "age"),
+            oldest_pending_since=_moment(row.oldest),
         )
-    return figures
+        for row in await session.execute(statement)
+    ]
 
 
 async def approver_figures(
@@ -371,37 +367,42 @@ async def approver_figures(
         .where(approver.is_not(None))
         .subquery("people")
     )
-    counts = select(
-        people.c.approver,
-        func.sum(case((people.c.seconds.is_not(None), 1), else_=0)).label("decided"),
-        func.sum(case((people.c.status == StepStatus.APPROVED, 1), else_=0)).label("approved"),
-        func.sum(case((people.c.status == StepStatus.REJECTED, 1), else_=0)).label("rejected"),
-        func.sum(case((people.c.age.is_not(None), 1), else_=0)).label("backlog"),
-        func.min(case((people.c.age.is_not(None), people.c.since))).label("oldest"),
-    ).group_by(people.c.approver)
-    waiting = await _stats(session, duration_stats(people, ["approver"], "seconds"), ["approver"])
-    ages = await _stats(session, duration_stats(people, ["approver"], "age"), ["approver"])
+    statement = _figures(people, [people.c.approver]).order_by("approver")
     return [
         ApproverFigures(
             approver_id=row.approver,
             decided=int(row.decided or 0),
             approved=int(row.approved or 0),
             rejected=int(row.rejected or 0),
-            waiting=waiting.get((row.approver,), DurationStats.empty()),
+            waiting=DurationStats.of(row, "seconds"),
             backlog=int(row.backlog or 0),
-            backlog_age=ages.get((row.approver,), DurationStats.empty()),
+            backlog_age=DurationStats.of(row, "age"),
             oldest_pending_since=_moment(row.oldest),
         )
-        for row in await session.execute(counts.order_by(people.c.approver))
+        for row in await session.execute(statement)
     ]
 
 
-async def _stats(
-    session: AsyncSession, statement: Select[Any], keys: Sequence[str]
-) -> dict[tuple[Any, ...], DurationStats]:
-    return {
-        tuple(row[: len(keys)]): DurationStats.of(row) for row in await session.execute(statement)
-    }
+def _figures(steps: Any, group: list[Any]) -> Select[Any]:
+    """Per ``group`` of timed steps: decisions and backlog counted, waiting times and ages
+    as :class:`DurationStats` columns (``seconds_*``, ``age_*``)."""
+    ranked = select(
+        steps,
+        *rank_columns(steps.c.seconds, "seconds", group),
+        *rank_columns(steps.c.age, "age", group),
+    ).subquery("ranked")
+    keys = [ranked.c[column.key] for column in group]
+    status = ranked.c.status
+    return select(
+        *keys,
+        func.count(ranked.c.seconds).label("decided"),
+        func.sum(case((status == StepStatus.APPROVED, 1), else_=0)).label("approved"),
+        func.sum(case((status == StepStatus.REJECTED, 1), else_=0)).label("rejected"),
+        func.count(ranked.c.age).label("backlog"),
+        func.min(case((ranked.c.age.is_not(None), ranked.c.since))).label("oldest"),
+        *stats_columns(ranked, "seconds"),
+        *stats_columns(ranked, "age"),
+    ).group_by(*keys)
 
 
 def _moment(value: Any) -> datetime | None:
