@@ -52,7 +52,7 @@ STOCK = "query ($sku: ID!) { stock(sku: $sku) { warehouse { id } quantity reserv
 MOVEMENTS = """
 query ($sku: ID!, $warehouse: ID!) {
   stockMovements(filter: { sku: $sku, warehouseId: $warehouse }, first: 100) {
-    edges { node { quantity kind reference reason actor } }
+    edges { node { quantity kind reference reason actor { ... on Employee { id } } } }
   }
 }"""
 
@@ -131,7 +131,9 @@ mutation ($id: ID!, $quantity: Int!) {
 }"""
 INSPECT = """
 mutation ($input: RecordInspectionInput!) {
-  recordInspection(input: $input) { workOrderId inspected defects passed inspector }
+  recordInspection(input: $input) {
+    workOrderId inspected defects passed inspector { ... on Employee { id } }
+  }
 }"""
 COST = """
 query ($id: ID!) {
@@ -147,7 +149,7 @@ query ($id: ID!) {
 POST = """
 mutation ($input: PostJournalEntryInput!) {
   postJournalEntry(input: $input) {
-    id entryNo period memo total { amount currency } postedBy
+    id entryNo period memo total { amount currency } postedBy { ... on Employee { id name } }
     lines { account { code } debit { amount } credit { amount } }
   }
 }"""
@@ -248,7 +250,7 @@ query ($period: String!) {
   customer(id: "cus-01") { name phone creditLimit { amount } }
   purchaseOrders(first: 5) { edges { node { orderNo total { amount } supplier { name } } } }
   salesOrders(first: 5) { edges { node { orderNo status customer { name } } } }
-  stockMovements(first: 5) { edges { node { sku kind quantity actor } } }
+  stockMovements(first: 5) { edges { node { sku kind quantity actor { __typename } } } }
   workOrders(first: 5) { edges { node { orderNo status item { sku } } } }
   productionPlans(first: 5) { edges { node { name workOrders { orderNo } } } }
 }"""

@@ -30,13 +30,14 @@ async def test_adjustments_move_stock_and_are_recorded(erp: ErpClient) -> None:
     assert stock["stock"] == [{"quantity": 7, "warehouse": {"id": catalog.warehouse}}]
     movements = await erp.data(
         """query ($sku: ID!) { stockMovements(filter: {sku: $sku}) {
-             edges { node { quantity kind reason actor item { sku } } } } }""",
+             edges { node { quantity kind reason actor { ... on Employee { id } } item { sku } }
+             } } }""",
         {"sku": sku},
     )
     assert [e["node"] for e in movements["stockMovements"]["edges"]] == [
-        {"quantity": -3, "kind": "ADJUSTMENT", "reason": "count", "actor": "emp-001",
+        {"quantity": -3, "kind": "ADJUSTMENT", "reason": "count", "actor": {"id": "emp-001"},
          "item": {"sku": sku}},
-        {"quantity": 10, "kind": "ADJUSTMENT", "reason": "count", "actor": "emp-001",
+        {"quantity": 10, "kind": "ADJUSTMENT", "reason": "count", "actor": {"id": "emp-001"},
          "item": {"sku": sku}},
     ]  # fmt: skip
 

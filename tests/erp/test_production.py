@@ -105,14 +105,15 @@ async def test_production_cost_is_materials_plus_labour(erp: ErpClient) -> None:
 async def test_inspections_are_recorded_against_made_units(erp: ErpClient) -> None:
     catalog, _, order = await factory(erp)
     inspect = """mutation ($i: RecordInspectionInput!) {
-      recordInspection(input: $i) { inspected defects passed inspector } }"""
+      recordInspection(input: $i) {
+        inspected defects passed inspector { ... on Employee { id } } } }"""
     error = await erp.error(inspect, {"i": {"workOrderId": order, "inspected": 1, "defects": 0}})
     assert error["code"] == "CONFLICT"  # nothing made yet
     await erp.data(RELEASE, {"id": order, "wh": catalog.warehouse})
     await erp.data(PROGRESS, {"id": order, "q": 2})
     passed = await erp.data(inspect, {"i": {"workOrderId": order, "inspected": 2, "defects": 0}})
     assert passed["recordInspection"] == {"inspected": 2, "defects": 0, "passed": True,
-                                          "inspector": "emp-001"}  # fmt: skip
+                                          "inspector": {"id": "emp-001"}}  # fmt: skip
     failed = await erp.data(inspect, {"i": {"workOrderId": order, "inspected": 2, "defects": 1}})
     assert failed["recordInspection"]["passed"] is False
     error = await erp.error(inspect, {"i": {"workOrderId": order, "inspected": 3, "defects": 0}})

@@ -1,13 +1,16 @@
 """The data standard both subgraphs share, on the ERP side (issue 16, item 6): an unknown id
 is ``NOT_FOUND`` naming its argument, a value its type cannot parse is ``BAD_USER_INPUT``
-naming the argument, periods are ``YYYY-MM``. On SQLite and PostgreSQL; through the gateway:
-``tests/e2e/test_data_standard.py``.
+naming the argument, periods are ``YYYY-MM``, actors are ``Employee`` references or the
+system. On SQLite and PostgreSQL; through the gateway: ``tests/e2e/test_data_standard.py``.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from subgraphs.erp.store import inventory
+from tandem_shared.db import transaction
+from tests.erp.catalog import ADJUST, make_catalog
 from tests.erp.harness import BOB, ErpClient
 
 pytestmark = pytest.mark.anyio
@@ -54,3 +57,26 @@ async def test_a_period_is_yyyy_mm(erp: ErpClient) -> None:
     error = await erp.error('{ budgets(period: "203601") { edges { node { period } } } }',
                             principal=BOB)  # fmt: skip
     assert (error["code"], error["field"]) == ("BAD_USER_INPUT", "period")
+
+
+async def test_actors_are_employee_references_or_the_system(erp: ErpClient) -> None:
+    catalog = await make_catalog(erp, items=1)
+    (sku,) = catalog.skus
+    async with transaction(erp.sessions) as db:
+        await inventory.move_stock(
+            db,
+            sku=sku,
+            warehouse_id=catalog.warehouse,
+            quantity=5,
+            kind=inventory.MovementKind.RECEIPT,
+            actor="system:approvals",
+        )
+    await erp.data(ADJUST, {"i": {"sku": sku, "warehouseId": catalog.warehouse,
+                                  "quantity": -1, "reason": "count"}})  # fmt: skip
+    query = """query ($sku: ID!) { stockMovements(filter: {sku: $sku}) { edges { node {
+      actor { __typename ... on Employee { id } ... on SystemActor { name } } } } } }"""
+    movements = await erp.data(query, {"sku": sku})
+    assert [edge["node"]["actor"] for edge in movements["stockMovements"]["edges"]] == [
+        {"__typename": "Employee", "id": "emp-001"},
+        {"__typename": "SystemActor", "name": "system:approvals"},
+    ]

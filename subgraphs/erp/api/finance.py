@@ -23,6 +23,7 @@ from subgraphs.erp.store.base import parse_period
 from subgraphs.erp.store.checks import require_id
 
 if TYPE_CHECKING:
+    from subgraphs.erp.api.actors import Actor
     from subgraphs.erp.api.entities import Department
 
 __all__ = [
@@ -75,11 +76,17 @@ class JournalEntry:
     memo: str
     lines: list[JournalLine]
     total: Money = strawberry.field(description="Total debits (= total credits).")
-    posted_by: str
+    posted_by_subject: strawberry.Private[str]
     posted_at: datetime
     source_request_id: strawberry.ID | None = strawberry.field(
         description="The approval request the entry was posted for, if any."
     )
+
+    @strawberry.field(description="Who posted it: an employee, or the system.")
+    def posted_by(self) -> Annotated[Actor, strawberry.lazy("subgraphs.erp.api.actors")]:
+        from subgraphs.erp.api.actors import actor_of
+
+        return actor_of(self.posted_by_subject)
 
     @classmethod
     def of(cls, row: m.JournalEntry) -> Self:
@@ -102,7 +109,7 @@ class JournalEntry:
             memo=row.memo,
             lines=lines,
             total=money(total, row.currency),
-            posted_by=row.posted_by,
+            posted_by_subject=row.posted_by,
             posted_at=row.posted_at,
             source_request_id=None
             if row.source_request_id is None

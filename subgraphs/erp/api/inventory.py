@@ -18,6 +18,7 @@ from subgraphs.erp.store import models as m
 from subgraphs.erp.store.checks import require_text
 
 if TYPE_CHECKING:
+    from subgraphs.erp.api.actors import Actor
     from subgraphs.erp.api.procurement import Supplier
 
 __all__ = ["Item", "Mutation", "Query", "StockLevel", "StockMovement", "Warehouse"]
@@ -132,8 +133,14 @@ class StockMovement:
     kind: StockMovementKind
     reference: str | None = strawberry.field(description="An order number, if any.")
     reason: str | None
-    actor: str
+    actor_subject: strawberry.Private[str]
     occurred_at: datetime
+
+    @strawberry.field(description="Who moved it: an employee, or the system.")
+    def actor(self) -> Annotated[Actor, strawberry.lazy("subgraphs.erp.api.actors")]:
+        from subgraphs.erp.api.actors import actor_of
+
+        return actor_of(self.actor_subject)
 
     @strawberry.field
     async def item(self, info: Info) -> Item | None:
@@ -149,7 +156,7 @@ class StockMovement:
             kind=StockMovementKind(row.kind),
             reference=row.reference,
             reason=row.reason,
-            actor=row.actor,
+            actor_subject=row.actor,
             occurred_at=row.occurred_at,
         )
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from sqlalchemy import select
@@ -20,6 +20,9 @@ from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store import production
 from subgraphs.erp.store.base import parse_period
+
+if TYPE_CHECKING:
+    from subgraphs.erp.api.actors import Actor
 
 __all__ = ["BillOfMaterials", "Mutation", "ProductionPlan", "Query", "WorkOrder"]
 
@@ -70,8 +73,14 @@ class QualityInspection:
     defects: int
     passed: bool
     notes: str | None
-    inspector: str
+    inspector_subject: strawberry.Private[str]
     inspected_at: datetime
+
+    @strawberry.field(description="Who inspected: an employee, or the system.")
+    def inspector(self) -> Annotated[Actor, strawberry.lazy("subgraphs.erp.api.actors")]:
+        from subgraphs.erp.api.actors import actor_of
+
+        return actor_of(self.inspector_subject)
 
     @classmethod
     def of(cls, row: m.QualityInspection) -> Self:
@@ -82,7 +91,7 @@ class QualityInspection:
             defects=row.defects,
             passed=row.passed,
             notes=row.notes,
-            inspector=row.inspector,
+            inspector_subject=row.inspector,
             inspected_at=row.inspected_at,
         )
 
