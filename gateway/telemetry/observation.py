@@ -9,9 +9,10 @@ the root span's attributes, all in one place.
 Why notes rather than calls into OpenTelemetry and prometheus-client where things happen: the
 pipeline is the gateway's hot path. Untraced (the default), a phase is one shared no-op context
 manager and a fetch a small object holding a clock reading; only a request whose trace is
-sampled builds spans. Outside the HTTP layer (``tandem plan``, a reload warming plans, tests
-calling :class:`~gateway.pipeline.Gateway` directly) :func:`observation` gives a shared
-observation whose notes nobody reads.
+sampled records spans (:class:`~gateway.telemetry.tracing.RequestTrace`). Outside the HTTP
+layer (``tandem plan``, a reload warming plans, tests calling
+:class:`~gateway.pipeline.Gateway` directly) :func:`observation` gives a shared observation
+whose notes nobody reads.
 
 Nothing noted here holds a variable's value, a token or a decrypted value: operation names,
 coordinates, subgraph names, error codes, durations.
@@ -26,9 +27,10 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.trace import SpanKind
+
 if TYPE_CHECKING:
-    from opentelemetry.context import Context
-    from opentelemetry.trace import Span, Tracer
+    from .tracing import RequestTrace
 
 __all__ = ["Fetch", "Observation", "Phase", "observation", "observing"]
 
@@ -36,12 +38,21 @@ REQUEST_ID_HEADER = "x-request-id"
 
 
 class Phase:
-    """A pipeline phase as a span (``tracing.py`` makes them), or the shared no-op."""
+    """A pipeline phase recorded as a child span (when the request is sampled), or the
+    shared no-op."""
 
-    __slots__ = ("span",)
+    __slots__ = ("attributes", "name", "observation", "started")
 
-    def __init__(self, span: Span | None = None) -> None:
-        self.span = span
+    def __init__(
+        self,
+        observation: Observation | None = None,
+        name: str = "",
+        attributes: Mapping[str, str | bool] | None = None,
+    ) -> None:
+        self.observation = observation
+        self.name = name
+        self.attributes = attributes
+        self.started = time.time_ns() if observation is not None else 0
 
     def __enter__(self) -> Phase:
         return self
@@ -54,30 +65,40 @@ class Phase:
     ) -> None:
         self.end(error)
 
-    def set(self, name: str, value: str | bool | int) -> None:
-        if self.span is not None:
-            self.span.set_attribute(name, value)
-
     def end(self, error: BaseException | None = None) -> None:
-        span = self.span
-        if span is not None:
-            if error is not None:
-                _failed(span, getattr(error, "code", None) or type(error).__name__)
-            span.end()
+        observed = self.observation
+        if observed is None:
+            return
+        trace = observed.trace
+        assert trace is not None
+        code = None
+        if error is not None:
+            code = getattr(error, "code", None) or type(error).__name__
+        trace.record(
+            self.name,
+            trace.new_id(),
+            observed.span_id,
+            self.started,
+            time.time_ns(),
+            self.attributes,
+            error=code,
+        )
 
 
 _NO_PHASE = Phase()
 
 
 class Fetch:
-    """One subgraph fetch: its duration and outcome, its span when traced."""
+    """One subgraph fetch: its duration and outcome, its span when sampled."""
 
-    __slots__ = ("observation", "service_name", "span", "started")
+    __slots__ = ("observation", "service_name", "span_id", "started", "wall")
 
-    def __init__(self, observation: Observation, service_name: str, span: Span | None) -> None:
+    def __init__(self, observation: Observation, service_name: str) -> None:
         self.observation = observation
         self.service_name = service_name
-        self.span = span
+        trace = observation.trace
+        self.span_id = trace.new_id() if trace is not None else 0
+        self.wall = time.time_ns() if observation.recording else 0
         self.started = time.perf_counter()
 
     def headers(self, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
@@ -86,24 +107,34 @@ class Fetch:
         ``executor/in_flight.py``)."""
         observation = self.observation
         request_id = observation.request_id
-        if request_id is None:
+        trace = observation.trace
+        if request_id is None and trace is None:
             return headers
         extra = dict(headers) if headers else {}
-        extra[REQUEST_ID_HEADER] = request_id
-        tracing = observation.tracing
-        if tracing is not None and observation.parent is not None:
-            tracing.inject(extra, self.span, observation.parent)
+        if request_id is not None:
+            extra[REQUEST_ID_HEADER] = request_id
+        if trace is not None:
+            extra["traceparent"] = trace.traceparent(self.span_id)
         return extra
 
     def end(self, code: str | None = None) -> None:
         """The fetch is over: ``code`` is its error's (None: the subgraph answered)."""
         seconds = time.perf_counter() - self.started
-        self.observation.fetches.append((self.service_name, seconds, code))
-        span = self.span
-        if span is not None:
-            if code is not None:
-                _failed(span, code)
-            span.end()
+        observation = self.observation
+        observation.fetches.append((self.service_name, seconds, code))
+        if observation.recording:
+            trace = observation.trace
+            assert trace is not None
+            trace.record(
+                f"subgraph {self.service_name}",
+                self.span_id,
+                observation.span_id,
+                self.wall,
+                self.wall + int(seconds * 1e9),
+                {"subgraph.name": self.service_name},
+                kind=SpanKind.CLIENT,
+                error=code,
+            )
 
 
 class Observation:
@@ -116,41 +147,39 @@ class Observation:
         "document_cached",
         "error_code",
         "fetches",
+        "http",
         "kind",
         "operation_name",
         "outcome",
-        "parent",
         "plan_cached",
         "query",
+        "recording",
         "request_id",
-        "span",
+        "span_id",
         "started",
+        "started_ns",
         "subject",
-        "tracer",
-        "tracing",
+        "trace",
     )
 
     def __init__(
         self,
         request_id: str | None = None,
         *,
-        tracing: Any = None,
-        span: Span | None = None,
+        trace: RequestTrace | None = None,
+        span_id: int | None = None,
         started: float | None = None,
     ) -> None:
         self.request_id = request_id
         self.started = time.perf_counter() if started is None else started
-        self.tracing = tracing  # the Tracing (tracing.py) when traces are on, else None
-        self.span = span  # the operation's span when this request is sampled
-        self.tracer: Tracer | None = None  # set when this request is sampled
-        self.parent: Context | None = None  # the context children start in, and propagate
-        if span is not None:
-            from opentelemetry.trace import set_span_in_context
-
-            self.parent = set_span_in_context(span)
-            if span.is_recording():
-                self.tracer = tracing.tracer
+        self.trace = trace  # the request's trace when tracing is on (tracing.py)
+        self.recording = trace is not None and trace.sampled
+        # the span this operation's children hang under: the request's root, or in a batch
+        # the operation's own
+        self.span_id = span_id if span_id is not None else trace.root_id if trace else 0
+        self.started_ns = time.time_ns() if self.recording else 0
         self.batch_index: int | None = None
+        self.http: tuple[str, str] | None = None  # the request's method and path
         self.subject: str | None = None
         self.query: str | None = None
         self.operation_name: str | None = None
@@ -164,26 +193,14 @@ class Observation:
         self.fetches: list[tuple[str, float, str | None]] = []
 
     def phase(self, name: str, attributes: Mapping[str, str | bool] | None = None) -> Phase:
-        """A child span named ``name`` when this request is traced, else the shared no-op."""
-        tracer = self.tracer
-        if tracer is None:
+        """A child span named ``name`` when this request is sampled, else the shared no-op."""
+        if not self.recording:
             return _NO_PHASE
-        return Phase(tracer.start_span(name, context=self.parent, attributes=attributes))
+        return Phase(self, name, attributes)
 
     def fetch(self, service_name: str) -> Fetch:
-        """A subgraph fetch starting now (a client span when this request is traced)."""
-        tracer = self.tracer
-        span = None
-        if tracer is not None:
-            from opentelemetry.trace import SpanKind
-
-            span = tracer.start_span(
-                f"subgraph {service_name}",
-                context=self.parent,
-                kind=SpanKind.CLIENT,
-                attributes={"subgraph.name": service_name},
-            )
-        return Fetch(self, service_name, span)
+        """A subgraph fetch starting now."""
+        return Fetch(self, service_name)
 
     def identify(self, query: str, name: str | None, kind: str) -> None:
         """The operation is known: its document's text (hashed only if needed), name, kind."""
@@ -207,13 +224,6 @@ class Observation:
     def refused(self, code: str) -> None:
         self.outcome = "error"
         self.error_code = code
-
-
-def _failed(span: Span, code: str) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
-    span.set_attribute("error.type", code)
-    span.set_status(Status(StatusCode.ERROR))
 
 
 class _NoFetch(Fetch):

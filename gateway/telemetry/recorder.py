@@ -43,26 +43,23 @@ class Telemetry:
         """The observation of a request arriving now."""
         started = time.perf_counter()
         tracing = self.tracing
-        span = None
+        trace = None
         if tracing is not None:
             client = request.client.host if request.client is not None else None
-            span = tracing.start(request.headers, client, f"{request.method} {request.url.path}")
-            if span.is_recording():
-                span.set_attribute("http.request.method", request.method)
-                span.set_attribute("url.path", request.url.path)
-                if request_id is not None:
-                    span.set_attribute("tandem.request_id", request_id)
-        return Observation(request_id, tracing=tracing, span=span, started=started)
+            path = request.url.path
+            trace = tracing.start(request.headers, client, f"{request.method} {path}")
+        observed = Observation(request_id, trace=trace, started=started)
+        if trace is not None:
+            observed.http = (request.method, request.url.path)
+        return observed
 
     def child(self, parent: Observation, index: int) -> Observation:
-        """The observation of operation ``index`` of a batch ``parent`` carries."""
-        span = None
-        if self.tracing is not None and parent.tracer is not None and parent.span is not None:
-            span = self.tracing.child(parent.span, "graphql.operation")
-            span.set_attribute("tandem.batch.index", index)
-        observed = Observation(parent.request_id, tracing=self.tracing, span=span)
-        if span is None:
-            observed.parent = parent.parent  # propagated to subgraphs all the same
+        """The observation of operation ``index`` of a batch ``parent`` carries (its spans
+        below an operation span of its own)."""
+        trace = parent.trace
+        observed = Observation(
+            parent.request_id, trace=trace, span_id=trace.new_id() if trace else None
+        )
         observed.batch_index = index
         observed.subject = parent.subject
         return observed
@@ -75,11 +72,21 @@ class Telemetry:
             self.metrics.record(observed, seconds)
         if counted and log.isEnabledFor(logging.INFO):
             log.info("request", extra={FIELDS: _log_fields(observed, status, seconds)})
-        span = observed.span
-        if span is not None:
-            if observed.tracer is not None:
-                _describe(span, observed, status, counted)
-            span.end()
+        trace = observed.trace
+        if trace is not None and trace.sampled:
+            attributes = _attributes(observed, status, counted)
+            if observed.batch_index is None:
+                trace.finish(_span_name(observed, counted), attributes, observed.error_code)
+            else:
+                trace.record(
+                    "graphql.operation",
+                    observed.span_id,
+                    trace.root_id,
+                    observed.started_ns,
+                    time.time_ns(),
+                    attributes,
+                    error=observed.error_code,
+                )
 
     def routes(self) -> list[Route]:
         """``GET /metrics`` when metrics are on."""
@@ -117,9 +124,8 @@ def _log_fields(observed: Observation, status: int, seconds: float) -> dict[str,
     }
     if observed.batch_index is not None:
         fields["batch_index"] = observed.batch_index
-    if observed.tracer is not None and observed.span is not None:
-        context = observed.span.get_span_context()
-        fields["trace_id"] = f"{context.trace_id:032x}"
+    if observed.trace is not None:
+        fields["trace_id"] = f"{observed.trace.trace_id:032x}"
     return fields
 
 
@@ -130,25 +136,35 @@ def _timings(fetches: list[tuple[str, float, str | None]]) -> list[Mapping[str, 
     ]
 
 
-def _describe(span: Any, observed: Observation, status: int, counted: bool) -> None:
-    """The root span's attributes: what the operation was and how it ended."""
+def _span_name(observed: Observation, counted: bool) -> str:
     if counted and observed.kind is not None:
-        span.set_attribute("graphql.operation.type", observed.kind)
-        if observed.operation_name is not None:
-            span.set_attribute("graphql.operation.name", observed.operation_name)
-        digest = document_hash(observed.query)
-        if digest is not None:
-            span.set_attribute("graphql.document.hash", digest)
-        if observed.batch_index is None:
-            span.update_name(f"{observed.kind} {observed.operation_name or ''}".rstrip())
-    if counted:
-        span.set_attribute("tandem.outcome", observed.outcome)
-        if observed.document_cached is not None:
-            span.set_attribute("tandem.document.cache_hit", observed.document_cached)
-    if observed.batch_index is None:
-        span.set_attribute("http.response.status_code", status)
-    if observed.error_code is not None:
-        from opentelemetry.trace import Status, StatusCode
+        return f"{observed.kind} {observed.operation_name or ''}".rstrip()
+    method, path = observed.http or ("POST", "/graphql")
+    return f"{method} {path}"
 
-        span.set_attribute("error.type", observed.error_code)
-        span.set_status(Status(StatusCode.ERROR))
+
+def _attributes(observed: Observation, status: int, counted: bool) -> dict[str, Any]:
+    """The operation span's attributes: what the operation was and how it ended."""
+    attributes: dict[str, Any] = {}
+    if observed.http is not None:
+        attributes["http.request.method"], attributes["url.path"] = observed.http
+    if observed.request_id is not None:
+        attributes["tandem.request_id"] = observed.request_id
+    if counted:
+        if observed.kind is not None:
+            attributes["graphql.operation.type"] = observed.kind
+            if observed.operation_name is not None:
+                attributes["graphql.operation.name"] = observed.operation_name
+            digest = document_hash(observed.query)
+            if digest is not None:
+                attributes["graphql.document.hash"] = digest
+        attributes["tandem.outcome"] = observed.outcome
+        if observed.document_cached is not None:
+            attributes["tandem.document.cache_hit"] = observed.document_cached
+    if observed.batch_index is None:
+        attributes["http.response.status_code"] = status
+    else:
+        attributes["tandem.batch.index"] = observed.batch_index
+    if observed.error_code is not None:
+        attributes["error.type"] = observed.error_code
+    return attributes
