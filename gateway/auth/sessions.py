@@ -159,6 +159,11 @@ class MemorySessionStore:
             self._index.setdefault(index, set()).add(key)
         return session_id
 
+    def active(self) -> int:
+        """How many sessions have not expired (the ``tandem_sessions_active`` metric)."""
+        now = self._clock()
+        return sum(1 for _, expires in list(self._sessions.values()) if expires > now)
+
     async def load(self, session_id: str) -> Session | None:
         entry = self._sessions.get(_digest(session_id))
         if entry is None:

@@ -38,6 +38,7 @@ from ..auth import (
 )
 from ..auth.integrators import from_environment as integrators_from_environment
 from ..auth.routes import SSO
+from ..auth.sessions import MemorySessionStore
 from ..authz.arguments import FILE_NAME as SEARCHES_FILE
 from ..authz.arguments import SearchedFields
 from ..authz.authorizer import Authorizer
@@ -294,7 +295,7 @@ def build_app(
         persisted=persisted_operations(settings, trusted_documents.lists),
         batching=Batching(settings.batching, settings.batching_max_size),
         reloader=_reloader(settings, gateway, make_gateway),
-        telemetry=telemetry if telemetry is not None else telemetry_of(settings),
+        telemetry=telemetry if telemetry is not None else telemetry_of(settings, sso),
         upload_max_bytes=settings.upload_max_bytes or None,
     )
     if runtime is not None:
@@ -340,11 +341,15 @@ def _reloader(
     )
 
 
-def telemetry_of(settings: Settings) -> Telemetry:
-    """Metrics and tracing as the settings say (``gateway/telemetry``)."""
+def telemetry_of(settings: Settings, sso: SSO | None = None) -> Telemetry:
+    """Metrics and tracing as the settings say (``gateway/telemetry``); the active sessions
+    counted when this process keeps them (a Redis store's are every replica's: not here)."""
     exporter = exporter_named(settings.tracing)
+    metrics = Metrics() if settings.metrics else None
+    if metrics is not None and sso is not None and isinstance(sso.store, MemorySessionStore):
+        metrics.sessions(sso.store.active)
     return Telemetry(
-        Metrics() if settings.metrics else None,
+        metrics,
         Tracing.create(exporter, TraceParentTrust(settings.trace_parent_from))
         if exporter is not None
         else None,

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.auth.sessions import MemorySessionStore, Session
 from gateway.http.factory import build_app
 from gateway.settings import Settings
 from gateway.telemetry.metrics import OTHER, Metrics
@@ -130,3 +131,17 @@ def test_operation_names_past_the_bound_count_as_other() -> None:
         if sample.name == "tandem_requests_total"
     }
     assert counted == {"A": 2, "B": 1, OTHER: 1}
+
+
+async def test_active_sessions_are_the_unexpired_ones_of_the_store() -> None:
+    now = [1000.0]
+    store = MemorySessionStore(clock=lambda: now[0])
+    metrics = Metrics()
+    metrics.sessions(store.active)
+    for ttl in (60, 600):
+        session = Session("emp-001", None, {}, None, "access", now[0] + 60)
+        await store.create(session, ttl)
+    gauge = "tandem_sessions_active"
+    assert value(metrics.exposition().decode(), gauge) == 2
+    now[0] += 120  # the first has expired
+    assert value(metrics.exposition().decode(), gauge) == 1
