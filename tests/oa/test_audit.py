@@ -22,6 +22,7 @@ from subgraphs.common.audit_cli import verify_database
 from subgraphs.oa.store.models import Employee, audit_log
 from tandem_shared.db import transaction
 from tandem_shared.tokens import Principal
+from tests.common.signing import signed
 from tests.oa.client import OAClient
 from tests.oa.org import ALICE, BOB, HELEN
 
@@ -213,3 +214,33 @@ async def _verify_command(database_url: str) -> subprocess.CompletedProcess[str]
         text=True,
         check=False,
     )
+
+
+async def test_the_api_client_and_the_gateways_request_id_are_recorded(oa: OAClient) -> None:
+    robot = Principal("emp-alice", "Alice Li", ("employee",), "dept-eng", "reporting-robot")
+    payload = {"query": SEND, "variables": {"input": {"to": ["emp-bob"], "subject": "Robot",
+                                                       "body": "x"}}}  # fmt: skip
+    request = signed(oa.private_key, "oa", robot, payload)
+    request["headers"]["x-request-id"] = "req-7f3a"
+    response = await oa.http.post("/graphql", **request)
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+
+    records = await trail(oa, requestId="req-7f3a")
+    assert {r["entityType"] for r in records} >= {"Message", "MailboxEntry"}
+    assert {(r["subject"], r["clientId"], r["operation"]) for r in records} == {
+        ("emp-alice", "reporting-robot", "sendMessage")
+    }
+    assert await trail(oa, clientId="reporting-robot") == records
+
+
+async def test_concurrent_mutations_chain_one_after_another(
+    oa: OAClient, database_url: str
+) -> None:
+    await asyncio.gather(*(
+        oa.data(ALICE, SEND, input={"to": ["emp-bob"], "subject": f"c{n}", "body": "x"})
+        for n in range(8)
+    ))  # fmt: skip
+    result = await verify_database(database_url, audit_log)
+    assert result.intact, result.reason
+    sent = await trail(oa, operation="sendMessage", entityType="Message")
+    assert len(sent) == 8
