@@ -41,7 +41,9 @@ from subgraphs.common.settings import (
     load_settings,
 )
 from subgraphs.common.telemetry import (
+    METRICS_PATH,
     TracingMiddleware,
+    metrics_route,
     traced_lifespan,
     traced_schema,
     tracer_provider,
@@ -108,6 +110,7 @@ def create_subgraph_app(
         routes=[
             Route(GRAPHQL_PATH, graphql, methods=["POST"]),
             Route(HEALTH_PATH, health, methods=["GET"]),
+            metrics_route(),  # the event bus's lag (subgraphs/common/telemetry.py)
             *routes,
         ],
         lifespan=lifespan,
@@ -117,7 +120,7 @@ def create_subgraph_app(
         name,
         key,
         composition_secret=settings.composition_secret,
-        public_paths=PUBLIC_PATHS,
+        public_paths=PUBLIC_PATHS | {METRICS_PATH},
         guard=operation_guard(schema, settings),
         uploads=uploads,
     )

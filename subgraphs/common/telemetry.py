@@ -16,6 +16,7 @@ statement with its placeholders, never the values bound to them).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,13 +27,36 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from prometheus_client import REGISTRY, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 from strawberry.extensions import LifecycleStep
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.federation import Schema
 
-__all__ = ["TracingMiddleware", "traced_lifespan", "traced_schema", "tracer_provider"]
+__all__ = [
+    "METRICS_PATH",
+    "TracingMiddleware",
+    "metrics_route",
+    "observe_event_lag",
+    "traced_lifespan",
+    "traced_schema",
+    "tracer_provider",
+]
+
+METRICS_PATH = "/metrics"
+EVENT_LAG = Histogram(
+    "tandem_event_lag_seconds",
+    "Seconds from an event's entry on the Redis stream to its effect committed here, by "
+    "topic and consumer group (OA -> ERP and back)",
+    ["topic", "group"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+"""In the process's default registry: one subgraph per process (``python -m subgraphs.oa``)."""
 
 EXPORTERS = ("otlp", "console")
 
@@ -159,3 +183,22 @@ def traced_lifespan(
             provider.shutdown()
 
     return traced
+
+
+def observe_event_lag(topic: str, group: str, message_id: str) -> None:
+    """Count the lag of an event applied now, read from its Redis stream entry id
+    (``<milliseconds>-<sequence>``: when the relay put it on the stream). The in-process bus
+    numbers its entries instead: nothing to measure there."""
+    stamp, _, _ = message_id.partition("-")
+    if not stamp.isdigit() or len(stamp) < 12:
+        return
+    EVENT_LAG.labels(topic, group).observe(max(0.0, time.time() - int(stamp) / 1000))
+
+
+def metrics_route() -> Route:
+    """``GET /metrics``: the process's registry in Prometheus' text format."""
+
+    async def exposition(_: Request) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return Route(METRICS_PATH, exposition, methods=["GET"])

@@ -33,6 +33,7 @@ from subgraphs.common.events.bus import (
 )
 from subgraphs.common.events.inbox import PROCESSED_EVENTS_TABLE, handle_once
 from subgraphs.common.events.loops import UNAVAILABLE, Backoff, repeat
+from subgraphs.common.telemetry import observe_event_lag
 
 __all__ = ["EventConsumer", "Handler"]
 
@@ -87,6 +88,8 @@ class EventConsumer:
             await self.handler(session, event)
 
         ran = await handle_once(self.sessions, self.group, event.id, effect, table=self.inbox_table)
+        if ran:
+            observe_event_lag(self.topic, self.group, delivery.message_id)  # /metrics
         if event.reply_to is not None:
             receipt = Receipt(event.id, self.group)
             await self.bus.publish(event.reply_to, receipt.id, receipt.to_payload(), key=event.id)
