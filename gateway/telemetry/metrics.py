@@ -13,7 +13,7 @@ Counters and histograms cost a lock and an addition each; one request records ab
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -94,6 +94,9 @@ class Metrics:
             for hit in (True, False)
         }
         self._names: set[str] = set()
+        # label sets seen, with their children (``labels()`` validates and locks each time)
+        self._operations: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self._subgraphs: dict[str, Any] = {}
 
     def sessions(self, count: Callable[[], float]) -> None:
         """Report the active browser sessions as ``count()`` says at each scrape."""
@@ -119,8 +122,15 @@ class Metrics:
         kind = observed.kind
         name = self.operation_label(observed.operation_name) if kind is not None else UNKNOWN
         kind = kind or UNKNOWN
-        self.requests.labels(name, kind, observed.outcome).inc()
-        self.request_seconds.labels(name, kind).observe(seconds)
+        key = (name, kind, observed.outcome)
+        children = self._operations.get(key)
+        if children is None:
+            children = self._operations[key] = (
+                self.requests.labels(*key),
+                self.request_seconds.labels(name, kind),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
         if observed.error_code is not None:
             self.refusals.labels(observed.error_code).inc()
         if observed.document_cached is not None:
@@ -128,7 +138,12 @@ class Metrics:
         if observed.plan_cached is not None:
             self._cache["plan", observed.plan_cached].inc()
         for service_name, took, code in observed.fetches:
-            self.subgraph_seconds.labels(service_name).observe(took)
+            histogram = self._subgraphs.get(service_name)
+            if histogram is None:
+                histogram = self._subgraphs[service_name] = self.subgraph_seconds.labels(
+                    service_name
+                )
+            histogram.observe(took)
             if code is not None:
                 self.subgraph_errors.labels(service_name, code).inc()
         for coordinate in observed.denied:
