@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,7 @@ from .planner.build import build_query_plan
 from .planner.capabilities import Capabilities
 from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
+from .subscriptions.run import completed_events, one_result, subscription_fetch
 from .supergraph import Supergraph
 from .telemetry.observation import observation
 from .uploads.forward import FileTransport
@@ -423,6 +424,7 @@ class Gateway:
             root_type={
                 "query": self.supergraph.query_type,
                 "mutation": self.supergraph.mutation_type,
+                "subscription": self.supergraph.subscription_type,
             }.get(kind)
             or self.supergraph.query_type,
             variable_types={
@@ -520,6 +522,79 @@ class Gateway:
             if self.demand.settings.expose:
                 response["extensions"] = {"cost": cost.extension()}
         return response
+
+    async def subscribe(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        principal: Principal | None = None,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The results of one subscription (``gateway/subscriptions``): parsed, validated and
+        authorized once here, so that a refusal is raised (:class:`TandemError`) before any
+        event; then each event of the owning subgraph completed by the plan. A query or a
+        mutation gives its one result."""
+        if self.visibility is not None and not self.visibility.ready(principal):
+            await asyncio.to_thread(self.visibility.schema_for, principal)
+        parsed = self.document(query, principal)
+        operation = self.operation(parsed, operation_name)
+        if operation.operation.value != "subscription":
+            result = await self.execute(query, variables, operation_name, principal=principal)
+            return one_result(result)
+        values = self.coerce_variables(operation, variables)
+
+        def prepare() -> PreparedOperation:
+            return self.prepare(query, parsed, operation, values, principal)
+
+        return completed_events(self, prepare, values, principal)
+
+    async def complete_event(
+        self,
+        prepared: PreparedOperation,
+        values: Mapping[str, Any],
+        principal: Principal | None,
+        event: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """One subscription event completed as a query's answer would be: the plan's
+        subscription fetch answered by ``event``, every other fetch sent (entity fields of
+        other subgraphs), then shaped and protected under ``prepared``'s decision."""
+        root = subscription_fetch(prepared.plan)
+
+        async def send(request: SubgraphRequest) -> dict[str, Any]:
+            if root is not None and request.query == root.operation:
+                return dict(event)
+            return await self.transport.send(request)
+
+        data, errors = await self.executor.execute(
+            prepared.plan,
+            values,
+            self._subgraph_headers(principal, None),
+            shared=True,  # entity fetches of many subscribers' same event share calls
+            caller=principal,
+            send=send,
+        )
+        protect = self._protect(principal) if prepared.guarded else None
+        shaped = prepared.shaper.shape(data, errors, None, protect)
+        if protect is not None:
+            await protect.flush()  # the plaintexts' audit records, before the event leaves
+        response: dict[str, Any] = {"data": shaped}
+        if errors:
+            response["errors"] = errors
+        return response
+
+    def upstream_authorization(
+        self, principal: Principal | None, service_name: str
+    ) -> Callable[[bytes], str | None]:
+        """The identity token of an upstream subscription's ``subscribe`` payload."""
+        tokens = self.tokens
+
+        def authorize(body: bytes) -> str | None:
+            if tokens is None or principal is None:
+                return None
+            return tokens.authorization(principal, service_name, body)
+
+        return authorize
 
     def _upload_sender(
         self,

@@ -206,6 +206,25 @@ class Settings(BaseSettings):
         description="the largest file a GraphQL multipart upload may carry (413 beyond); files "
         "are spooled to disk while read, never held whole; 0: no uploads and no /files downloads",
     )
+    subscriptions_per_connection: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="subscriptions one WebSocket may run at once (more: SUBSCRIPTION_LIMIT)",
+    )
+    subscriptions_per_caller: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="subscriptions one caller may run at once on a replica, WebSocket and SSE "
+        "together (more: SUBSCRIPTION_LIMIT)",
+    )
+    subscription_init_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="seconds a WebSocket client has to send `connection_init` (then close 4408)",
+    )
     subgraph_max_response_bytes: int = Field(
         20_000_000,
         ge=1024,

@@ -36,7 +36,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from ..auth.bearer import AuthenticationError
 from ..auth.browser_safety import CORSAllowList, check_preflight
@@ -61,6 +61,7 @@ from ..pipeline import Gateway
 from ..planner.overrides import parse_label_header
 from ..reload import SupergraphReloader
 from ..shared_state import ServiceUnavailable
+from ..subscriptions import SSEEndpoint, SubscriptionLimits, WebSocketEndpoint, wants_event_stream
 from ..telemetry import Observation, Telemetry, observing
 from ..uploads.downloads import download_route
 from ..uploads.receive import UploadRequest, is_multipart, read_upload_request
@@ -92,6 +93,8 @@ def create_app(
     reloader: SupergraphReloader | None = None,
     telemetry: Telemetry | None = None,
     upload_max_bytes: int | None = None,
+    subscription_limits: SubscriptionLimits | None = None,
+    subscription_init_timeout: float = 10.0,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
     ``override_label_header`` names the header carrying progressive-override labels;
@@ -100,7 +103,10 @@ def create_app(
     changed supergraph's gateway (each request keeps the gateway it started with);
     ``telemetry`` observes each operation (default: its log line only);
     ``upload_max_bytes``: accept GraphQL multipart uploads of files up to that size and serve
-    ``/files/...`` downloads (``gateway/uploads``; None: neither)."""
+    ``/files/...`` downloads (``gateway/uploads``; None: neither); ``subscription_limits``:
+    subscriptions at once per connection and per caller, over WebSocket (``graphql-transport-ws``
+    at ``path``) and Server-Sent Events (``gateway/subscriptions``), whose clients have
+    ``subscription_init_timeout`` seconds to send ``connection_init``."""
     telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
@@ -136,8 +142,34 @@ def create_app(
         await documents.remember(resolved)  # an APQ registration, once it has validated
         return result
 
+    async def identify(request: Request) -> Caller:
+        return await identifier.caller(request) if identifier else Caller(None)
+
+    async def resolve(asked: GraphQLRequest, caller: Caller) -> str:
+        return (await documents.resolve(asked, caller.trusted_documents)).query
+
+    limits = subscription_limits if subscription_limits is not None else SubscriptionLimits()
+    websocket = WebSocketEndpoint(
+        current,
+        identify,
+        resolve,
+        limits,
+        allowed_origins=cors_origins,
+        init_timeout=subscription_init_timeout,
+    )
+    stream = SSEEndpoint(
+        current,
+        identify,
+        resolve,
+        limits,
+        lambda request, error: _refusal(request, error, GRAPHQL_RESPONSE),
+        max_body_bytes=max_body_bytes,
+    )
+
     async def graphql(request: Request) -> Response:
         """One GraphQL request, observed (``gateway/telemetry``) from arrival to answer."""
+        if wants_event_stream(request):  # GraphQL over SSE (gateway/subscriptions/sse.py)
+            return await stream(request)
         observed = telemetry.begin(request, request_id_of(request))
         try:
             with observing(observed):
@@ -280,6 +312,7 @@ def create_app(
             *extra_routes,
             home_route(graphql_path=path),  # after extra_routes: a console may take "/"
             Route(path, graphql, methods=["GET", "POST"]),
+            WebSocketRoute(path, websocket.serve),  # graphql-transport-ws (gateway/subscriptions)
             Route("/schema", schema, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),

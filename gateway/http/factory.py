@@ -68,6 +68,7 @@ from ..persisted import (
 from ..pipeline import Gateway
 from ..reload import Gateways, ReloadStatus, SupergraphReloader, SupergraphSource, text_hash
 from ..settings import Settings, SettingsError, load_settings
+from ..subscriptions import SubscriptionLimits
 from ..supergraph import Supergraph, load_supergraph, read_supergraph
 from ..telemetry import Telemetry
 from ..telemetry.metrics import Metrics
@@ -293,6 +294,10 @@ def build_app(
         extra_routes=extra_routes,
         override_label_header=settings.override_label_header,
         persisted=persisted_operations(settings, trusted_documents.lists),
+        subscription_limits=SubscriptionLimits(
+            settings.subscriptions_per_connection, settings.subscriptions_per_caller
+        ),
+        subscription_init_timeout=settings.subscription_init_timeout,
         batching=Batching(settings.batching, settings.batching_max_size),
         reloader=_reloader(settings, gateway, make_gateway),
         telemetry=telemetry if telemetry is not None else telemetry_of(settings, sso),

@@ -1,0 +1,93 @@
+"""A federated subscription's events, each completed by the query plan.
+
+The plan of a subscription starts with one fetch of kind ``subscription`` to the subgraph
+that owns the root field; the rest of the plan (entity fetches to other subgraphs) is a
+query's. That first fetch becomes an upstream subscription (``upstream.py``), and each of its
+events is completed by the rest of the plan exactly as a query's answer is
+(:meth:`gateway.pipeline.Gateway.complete_event`: fetch, merge, shape, protect).
+
+Authorization applies to every event, not once at the start: before each event the operation
+is authorized again (a cached look-up while the policy stands), so a policy change reaches a
+running subscription at its next event, planned under the new decision. When the change
+alters what must be asked of the owning subgraph itself (the root field, or its own fields,
+now denied or newly granted), the running upstream subscription asks for something else, so
+the subscription ends with ``SUBSCRIPTION_POLICY_CHANGED`` and the client subscribes again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tandem_shared.tokens import Principal
+
+from ..executor.transport import SubgraphError
+from ..planner.plan import FetchNode, QueryPlan, SequenceNode
+from .upstream import subscribe_upstream
+
+if TYPE_CHECKING:
+    from ..pipeline import Gateway, PreparedOperation
+
+__all__ = ["completed_events", "one_result", "subscription_fetch"]
+
+POLICY_CHANGED = "SUBSCRIPTION_POLICY_CHANGED"
+
+
+def subscription_fetch(plan: QueryPlan) -> FetchNode | None:
+    """The plan's fetch of kind ``subscription`` (its first), or None (the root denied)."""
+    node = plan.node
+    if isinstance(node, SequenceNode) and node.nodes:
+        node = node.nodes[0]
+    if isinstance(node, FetchNode) and node.operation_kind == "subscription":
+        return node
+    return None
+
+
+async def one_result(result: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+    """A query's or mutation's result as a stream of one."""
+    yield result
+
+
+async def completed_events(
+    gateway: Gateway,
+    prepare: Callable[[], PreparedOperation],
+    values: Mapping[str, Any],
+    principal: Principal | None,
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The subscription's results: one per upstream event, then a last one with a coded error
+    if the upstream subscription failed."""
+    prepared = prepare()
+    root = subscription_fetch(prepared.plan)
+    if root is None:  # nothing may be subscribed to: the decision's errors, once
+        yield await gateway.complete_event(prepared, values, principal, {})
+        return
+    variables = {name: values[name] for name in root.variable_usages if name in values}
+    events = subscribe_upstream(
+        root.service_name,
+        gateway.executor.urls[root.service_name],
+        root.operation,
+        variables or None,
+        gateway.upstream_authorization(principal, root.service_name),
+        ssl_context=getattr(gateway.transport, "ssl_context", None),
+    )
+    try:
+        async for event in events:
+            current = prepare()  # the policy in force now decides this event
+            if subscription_fetch(current.plan) != root:
+                yield _ended(
+                    "the access policy changed what this subscription may receive: subscribe again",
+                    POLICY_CHANGED,
+                )
+                return
+            yield await gateway.complete_event(current, values, principal, event)
+    except SubgraphError as error:
+        yield _ended(error.message, error.code, error.service_name)
+    finally:
+        await events.aclose()
+
+
+def _ended(message: str, code: str, service_name: str | None = None) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": code}
+    if service_name is not None:
+        extensions["serviceName"] = service_name
+    return {"data": None, "errors": [{"message": message, "extensions": extensions}]}

@@ -1,0 +1,134 @@
+"""The gateway as a ``graphql-transport-ws`` client of the subgraph that owns a subscription
+root field.
+
+One WebSocket per upstream subscription: its ``connection_init`` payload carries the gateway's
+identity token for the caller (``{"authorization": "Bearer ..."}``), bound, like a token of an
+HTTP fetch, to the exact bytes of what it asks for: the ``subscribe`` payload, encoded as the
+body of an HTTP fetch would be (:func:`gateway.executor.transport.encode_payload`), and that
+payload is sent as those bytes. A subgraph therefore checks one token per subscription, the
+same way it checks one per request.
+
+Failures are :class:`SubgraphError`: the connection refused or lost (``SUBGRAPH_UNAVAILABLE``),
+the subgraph's ``error`` message (``SUBGRAPH_SUBSCRIPTION_FAILED``) or a close before
+``complete`` (``SUBGRAPH_SUBSCRIPTION_CLOSED``).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from ..executor.transport import SubgraphError, encode_payload
+from .protocol import PROTOCOL, ProtocolViolation, encode, parse
+
+__all__ = ["Authorize", "subscribe_upstream", "websocket_url"]
+
+Authorize = Callable[[bytes], str | None]
+"""The ``Authorization`` value for a subscribe payload's bytes (None: the caller is anonymous)."""
+_ID = "1"
+OPEN_TIMEOUT = 10.0
+"""Seconds to open the WebSocket and be acknowledged."""
+
+
+def websocket_url(url: str) -> str:
+    """A subgraph's WebSocket URL: its HTTP URL with ``ws``/``wss`` for ``http``/``https``."""
+    if url.startswith("https://"):
+        return "wss://" + url[len("https://") :]
+    if url.startswith("http://"):
+        return "ws://" + url[len("http://") :]
+    return url
+
+
+async def subscribe_upstream(
+    service_name: str,
+    url: str,
+    query: str,
+    variables: Mapping[str, Any] | None,
+    authorize: Authorize,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The events (GraphQL results) of one subscription to subgraph ``service_name``."""
+    body = encode_payload(query, variables)
+    authorization = authorize(body)
+    init = {"authorization": authorization} if authorization is not None else None
+    target = websocket_url(url)
+    try:
+        async with connect(
+            target,
+            subprotocols=[PROTOCOL],  # type: ignore[list-item]
+            open_timeout=OPEN_TIMEOUT,
+            ssl=ssl_context if target.startswith("wss://") else None,
+            max_size=2**24,
+        ) as socket:
+            await socket.send(encode("connection_init", payload=init))
+            await _acknowledged(service_name, socket)
+            # the payload as the very bytes the token is bound to
+            await socket.send(b'{"type":"subscribe","id":"1","payload":' + body + b"}", text=True)
+            async for event in _events(service_name, socket):
+                yield event
+    except (OSError, InvalidHandshake, TimeoutError) as error:
+        raise SubgraphError(
+            service_name,
+            f"subgraph {service_name} refused the subscription: {type(error).__name__}",
+        ) from None
+    except ConnectionClosed as closed:
+        reason = closed.rcvd.reason if closed.rcvd is not None else ""
+        raise SubgraphError(
+            service_name,
+            f"subgraph {service_name} closed the subscription ({reason or 'no reason'})",
+            "SUBGRAPH_SUBSCRIPTION_CLOSED",
+        ) from None
+
+
+async def _acknowledged(service_name: str, socket: ClientConnection) -> None:
+    async for text in socket:
+        message = _parsed(service_name, text)
+        if message.type == "connection_ack":
+            return
+        if message.type == "ping":
+            await socket.send(encode("pong"))
+
+
+async def _events(service_name: str, socket: ClientConnection) -> AsyncIterator[dict[str, Any]]:
+    async for text in socket:
+        message = _parsed(service_name, text)
+        if message.type == "ping":
+            await socket.send(encode("pong"))
+        elif message.type == "next" and message.id == _ID:
+            if not isinstance(message.payload, dict):
+                raise SubgraphError(
+                    service_name, f"subgraph {service_name} sent an event that is not a result",
+                    "INVALID_SUBGRAPH_RESPONSE",
+                )  # fmt: skip
+            yield message.payload
+        elif message.type == "error" and message.id == _ID:
+            errors = message.payload if isinstance(message.payload, list) else []
+            first = errors[0].get("message") if errors and isinstance(errors[0], dict) else None
+            raise SubgraphError(
+                service_name,
+                f"subgraph {service_name} refused the subscription: {first or 'no message'}",
+                "SUBGRAPH_SUBSCRIPTION_FAILED",
+            )
+        elif message.type == "complete" and message.id == _ID:
+            return
+    raise SubgraphError(
+        service_name,
+        f"subgraph {service_name} closed the subscription before completing it",
+        "SUBGRAPH_SUBSCRIPTION_CLOSED",
+    )
+
+
+def _parsed(service_name: str, text: str | bytes) -> Any:
+    try:
+        return parse(text)
+    except ProtocolViolation as violation:
+        raise SubgraphError(
+            service_name,
+            f"subgraph {service_name}: {violation.reason}",
+            "INVALID_SUBGRAPH_RESPONSE",
+        ) from None
