@@ -6,6 +6,7 @@ The tree (``extensions.code`` on the right)::
       Unauthenticated             UNAUTHENTICATED   no valid gateway identity (HTTP 401)
       Forbidden                   FORBIDDEN         the principal may not do this
       BadUserInput                BAD_USER_INPUT    an argument is invalid; names its ``field``
+      BadUserInputs               BAD_USER_INPUT    several arguments are: one error each
       NotFound                    NOT_FOUND         the record does not exist (or is not visible)
       Conflict                    CONFLICT          the state forbids it (double booking, decided)
       InternalError               INTERNAL          a bug or an outage; details only in the log
@@ -13,6 +14,8 @@ The tree (``extensions.code`` on the right)::
 Raise them from resolvers: graphql-core copies ``extensions`` onto the located error.
 Anything else a resolver raises is logged with its traceback by :class:`MaskInternalErrors`
 and answered as ``INTERNAL`` with a fixed message (strawberry's ``MaskErrors`` is the model).
+:class:`InputChecks` gathers the ``BadUserInput`` of several checks so that a mutation reports
+every invalid argument at once (:class:`BadUserInputs`, answered as one error per argument).
 An argument value its type cannot parse (a literal or a variable) is answered as
 ``BAD_USER_INPUT`` naming the argument (:mod:`subgraphs.common.input_errors`).
 """
@@ -20,9 +23,9 @@ An argument value its type cannot parse (a literal or a variable) is answered as
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
@@ -34,9 +37,11 @@ from subgraphs.common.input_errors import input_error
 __all__ = [
     "INTERNAL_MESSAGE",
     "BadUserInput",
+    "BadUserInputs",
     "Conflict",
     "ErrorCode",
     "Forbidden",
+    "InputChecks",
     "InternalError",
     "MaskInternalErrors",
     "NotFound",
@@ -45,6 +50,8 @@ __all__ = [
     "graphql_error_body",
     "is_client_safe",
 ]
+
+T = TypeVar("T")
 
 INTERNAL_MESSAGE = "Internal server error."
 """The only message a client sees for an unexpected error."""
@@ -101,6 +108,55 @@ class BadUserInput(SubgraphError):
         self.field = field
 
 
+class BadUserInputs(SubgraphError):
+    """Several arguments are invalid; each is answered as its own ``BAD_USER_INPUT`` error."""
+
+    code = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, errors: Sequence[BadUserInput]) -> None:
+        super().__init__(errors[0].message, extensions=errors[0].extensions)
+        self.errors = tuple(errors)
+
+
+class InputChecks:
+    """Runs checks of a mutation's arguments, keeping their ``BadUserInput`` instead of
+    stopping at the first; :meth:`done` raises them all together (if any)::
+
+        checks = InputChecks()
+        title = checks(check_text, spec.title, field="input.title")
+        period = checks(check_period, spec.period, field="input.period")
+        checks.done()   # BadUserInputs naming both, or BadUserInput, or nothing
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[BadUserInput] = []
+
+    def __call__(self, check: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
+        """``check(*args, **kwargs)``, or None after keeping the ``BadUserInput`` it raised."""
+        try:
+            return check(*args, **kwargs)
+        except BadUserInputs as several:
+            self.errors.extend(several.errors)
+        except BadUserInput as error:
+            self.errors.append(error)
+        return None
+
+    def fail(self, message: str, *, field: str) -> None:
+        """Keep a ``BadUserInput`` found without a check function."""
+        self.errors.append(BadUserInput(message, field=field))
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def done(self) -> None:
+        """Raise what was kept: one error as itself, several as :class:`BadUserInputs`."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise BadUserInputs(self.errors)
+
+
 class NotFound(SubgraphError):
     """The record does not exist, or the principal may not know that it does."""
 
@@ -139,13 +195,35 @@ class MaskInternalErrors(SchemaExtension):
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
             document = self.execution_context.graphql_document
             result.errors = [
-                input_error(error, document) or _masked(error) for error in result.errors
+                expanded
+                for error in result.errors
+                for expanded in _each_input_error(error)
+                or [input_error(error, document) or _masked(error)]
             ]
 
 
 def graphql_error_body(error: SubgraphError) -> dict[str, Any]:
     """A whole GraphQL response carrying only ``error`` (for errors raised before execution)."""
     return {"errors": [{"message": error.message, "extensions": dict(error.extensions)}]}
+
+
+def _each_input_error(error: GraphQLError) -> list[GraphQLError]:
+    """One located error per invalid argument of a :class:`BadUserInputs` (else none)."""
+    original = error.original_error
+    if not isinstance(original, BadUserInputs):
+        return []
+    return [
+        GraphQLError(
+            each.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=each,
+            extensions=dict(each.extensions),
+        )
+        for each in original.errors
+    ]
 
 
 def _masked(error: GraphQLError) -> GraphQLError:

@@ -80,3 +80,13 @@ async def test_actors_are_employee_references_or_the_system(erp: ErpClient) -> N
         {"__typename": "Employee", "id": "emp-001"},
         {"__typename": "SystemActor", "name": "system:approvals"},
     ]
+
+
+async def test_every_invalid_field_of_a_new_supplier_is_reported_together(
+    erp: ErpClient,
+) -> None:
+    query = "mutation ($i: CreateSupplierInput!) { createSupplier(input: $i) { id } }"
+    body = await erp.post(query, {"i": {"name": " ", "contact": "", "rating": 9}})
+    named = sorted(error["extensions"]["field"] for error in body["errors"])
+    assert named == ["input.contact", "input.name", "input.rating"]
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}

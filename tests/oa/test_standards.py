@@ -89,3 +89,29 @@ async def test_every_malformed_field_of_an_input_is_reported_at_once(oa: OAClien
         "input.colour": "BAD_USER_INPUT",
     }
     assert all(error["path"] == ["bookMeeting"] for error in body["errors"])
+
+
+SUBMIT = """
+mutation ($input: PurchaseRequestInput!) { submitPurchaseRequest(input: $input) { id } }
+"""
+
+
+async def test_every_invalid_field_of_a_purchase_request_is_reported_together(
+    oa: OAClient,
+) -> None:
+    price = {"amount": "-1.00", "currency": "CNY"}
+    items = [{"sku": "not a sku", "quantity": 0, "unitPrice": {"amount": "5", "currency": "CNY"}},
+             {"sku": "SKU-0001", "quantity": 1, "unitPrice": price}]  # fmt: skip
+    body = await oa.post(BOB, SUBMIT, input={"title": " ", "items": items,
+                                             "budgetPeriod": "202611"})  # fmt: skip
+    assert body["data"] is None
+    named = sorted(error["extensions"]["field"] for error in body["errors"])
+    assert named == [
+        "input.budgetPeriod",
+        "input.items.0.quantity",
+        "input.items.0.sku",
+        "input.items.1.unitPrice.amount",
+        "input.title",
+    ]
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}
+    assert {tuple(error["path"]) for error in body["errors"]} == {("submitPurchaseRequest",)}

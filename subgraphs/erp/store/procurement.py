@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import crypto_formats
 from subgraphs.common.codes import PURCHASE_ORDER, next_code
-from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, InputChecks, NotFound
 from subgraphs.erp.store import events, finance, inventory
 from subgraphs.erp.store.base import code_period, current_period, new_id
 from subgraphs.erp.store.checks import require_positive, require_text
@@ -79,17 +79,24 @@ async def create_supplier(
     bank_account: str | None,
     rating: int,
 ) -> Supplier:
-    """Add a supplier; ``rating`` is 1 to 5."""
+    """Add a supplier; ``rating`` is 1 to 5. Every invalid field is reported at once."""
+    checks = InputChecks()
     if not 1 <= rating <= 5:
-        raise BadUserInput("A rating is from 1 to 5.", field="input.rating")
+        checks.fail("A rating is from 1 to 5.", field="input.rating")
+    checked_name = checks(require_text, name, "input.name")
+    checked_contact = checks(require_text, contact, "input.contact")
+    if phone is not None:
+        phone = checks(require_text, phone, "input.phone", max_length=40)
+    if bank_account is not None:
+        bank_account = checks(crypto_formats.bank_account, bank_account, "input.bankAccount")
+    checks.done()
+    assert checked_name is not None and checked_contact is not None
     supplier = Supplier(
         id=new_id("sup"),
-        name=require_text(name, "input.name"),
-        contact=require_text(contact, "input.contact"),
-        phone=None if phone is None else require_text(phone, "input.phone", max_length=40),
-        bank_account=None
-        if bank_account is None
-        else crypto_formats.bank_account(bank_account, "input.bankAccount"),
+        name=checked_name,
+        contact=checked_contact,
+        phone=phone,
+        bank_account=bank_account,
         rating=rating,
         created_at=utc_now(),
     )

@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, InputChecks, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
 from subgraphs.oa.store import events
 from subgraphs.oa.store.approval_reads import (
@@ -116,44 +116,44 @@ class ItemSpec:
 async def submit_purchase(
     session: AsyncSession, actor: Actor, spec: RequestSpec, items: Sequence[ItemSpec]
 ) -> ApprovalRequest:
-    """Submit a PURCHASE request; its amount is the sum of quantity x unit price."""
+    """Submit a PURCHASE request; its amount is the sum of quantity x unit price. Every
+    invalid field of the input is reported at once."""
+    checks = InputChecks()
     if spec.amount is not None:
-        raise BadUserInput("A purchase's amount is computed from its items.", field="input.amount")
+        checks.fail("A purchase's amount is computed from its items.", field="input.amount")
     if not 0 < len(items) <= MAX_ITEMS:
-        raise BadUserInput(f"A purchase has 1 to {MAX_ITEMS} items.", field="input.items")
+        checks.fail(f"A purchase has 1 to {MAX_ITEMS} items.", field="input.items")
     rows: list[ApprovalRequestItem] = []
     currency: str | None = None
     for index, item in enumerate(items):
         field = f"input.items.{index}"
-        price, item_currency = parse_money(item.unit_price, field=f"{field}.unitPrice.amount")
-        if currency is not None and item_currency != currency:
-            raise BadUserInput(
+        price = checks(parse_money, item.unit_price, field=f"{field}.unitPrice.amount")
+        if price is not None and currency is not None and price[1] != currency:
+            checks.fail(
                 "All items of a purchase are in one currency.", field=f"{field}.unitPrice.currency"
             )
-        currency = item_currency
+        currency = currency or (None if price is None else price[1])
         if isinstance(item.quantity, bool) or not 0 < item.quantity <= MAX_QUANTITY:
-            raise BadUserInput(f"A quantity is 1 to {MAX_QUANTITY}.", field=f"{field}.quantity")
+            checks.fail(f"A quantity is 1 to {MAX_QUANTITY}.", field=f"{field}.quantity")
         if not isinstance(item.sku, str) or _SKU.match(item.sku) is None:
-            raise BadUserInput("Not a SKU.", field=f"{field}.sku")
-        rows.append(
-            ApprovalRequestItem(
-                position=index + 1,
-                sku=item.sku,
-                description=check_text(
-                    item.description, field=f"{field}.description", max_length=200, required=False
+            checks.fail("Not a SKU.", field=f"{field}.sku")
+        description = checks(
+            check_text, item.description, field=f"{field}.description", max_length=200,
+            required=False,
+        )  # fmt: skip
+        supplier_id = None
+        if item.supplier_id is not None:
+            supplier_id = checks(check_id, item.supplier_id, field=f"{field}.supplierId")
+        if price is not None:
+            rows.append(
+                ApprovalRequestItem(
+                    position=index + 1, sku=item.sku, description=description or None,
+                    quantity=item.quantity, unit_price=price[0], currency=price[1],
+                    supplier_id=supplier_id,
                 )
-                or None,
-                quantity=item.quantity,
-                unit_price=price,
-                currency=item_currency,
-                supplier_id=None
-                if item.supplier_id is None
-                else check_id(item.supplier_id, field=f"{field}.supplierId"),
-            )
-        )
-    assert currency is not None
+            )  # fmt: skip
     amount = sum((row.quantity * row.unit_price for row in rows), Decimal(0))
-    return await _submit(session, actor, "PURCHASE", spec, rows, amount, currency)
+    return await _submit(session, actor, "PURCHASE", spec, rows, amount, currency, checks)
 
 
 async def submit(
@@ -163,13 +163,15 @@ async def submit(
     kind = check_kind(kind)
     if kind == "PURCHASE":
         raise BadUserInput("Submit purchases with submitPurchaseRequest.", field="kind")
+    checks = InputChecks()
     amount: Decimal | None = None
     currency: str | None = None
     if spec.amount is not None:
-        amount, currency = parse_money(spec.amount, field="input.amount.amount")
+        money = checks(parse_money, spec.amount, field="input.amount.amount")
+        amount, currency = (None, None) if money is None else money
     elif kind == "EXPENSE":
-        raise BadUserInput("An expense claim has an amount.", field="input.amount")
-    return await _submit(session, actor, kind, spec, [], amount, currency)
+        checks.fail("An expense claim has an amount.", field="input.amount")
+    return await _submit(session, actor, kind, spec, [], amount, currency, checks)
 
 
 async def _submit(
@@ -180,20 +182,26 @@ async def _submit(
     items: list[ApprovalRequestItem],
     amount: Decimal | None,
     currency: str | None,
+    checks: InputChecks,
 ) -> ApprovalRequest:
-    applicant = await acting_employee(session, actor)
-    title = check_text(spec.title, field="input.title", max_length=200)
-    description = check_text(
-        spec.description, field="input.description", max_length=10_000, required=False,
-        multiline=True,
-    ) or None  # fmt: skip
-    payload = _payload(spec.payload)
+    """Check the fields every request has (adding to ``checks``), report every invalid
+    field at once, then store the request and its steps."""
+    title = checks(check_text, spec.title, field="input.title", max_length=200)
+    description = checks(
+        check_text, spec.description, field="input.description", max_length=10_000,
+        required=False, multiline=True,
+    )  # fmt: skip
+    payload = checks(_payload, spec.payload)
     now = utc_now()
     period = spec.budget_period
     if period is not None:
-        period = check_period(period, field="input.budgetPeriod")
+        period = checks(check_period, period, field="input.budgetPeriod")
     elif kind in _KINDS_WITH_PERIOD:
         period = current_period(now)
+    checks.done()
+    assert title is not None and payload is not None
+    description = description or None
+    applicant = await acting_employee(session, actor)
     flow = await require_active_flow(session, kind, field="kind")
     request = ApprovalRequest(
         id=new_id(), kind=kind, title=title, description=description,
