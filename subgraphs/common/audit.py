@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -327,7 +328,7 @@ def _rows(
 
 
 def _before_commit(session: Session) -> None:
-    if not session.info.get(PENDING_KEY) and session._is_clean():
+    if not session.info.get(PENDING_KEY) and not (session.new or session.dirty or session.deleted):
         return
     session.flush()  # the commit's own flush would come after this hook: record it too
     pending: list[tuple[Any, PendingRecord]] = session.info.pop(PENDING_KEY, [])
@@ -365,7 +366,9 @@ def _add(session: Session, record: PendingRecord) -> None:
     session.info.setdefault(PENDING_KEY, []).append((transaction, record))
 
 
+@lru_cache(maxsize=256)
 def _blind_indexes(mapper: Mapper[Any]) -> frozenset[str]:
+    """The columns of ``mapper`` that hold blind indexes of encrypted fields (not recorded)."""
     names = set()
     for column in mapper.local_table.columns:
         spec = column.info.get(INFO_KEY)

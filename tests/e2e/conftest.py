@@ -7,3 +7,4 @@ from tests.e2e.fixtures import (  # noqa: F401 (fixtures and a hook, registered 
     redis_url,
     stack,
 )
+from tests.e2e.sqlite_stack import any_stack, sqlite_stack  # noqa: F401 (fixtures)

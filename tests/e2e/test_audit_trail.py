@@ -1,11 +1,11 @@
-"""The audit trail through the gateway: OA and ERP as processes on PostgreSQL, ``tandem serve``
-with the default policy (issue 16, item 1).
+"""The audit trail through the gateway: OA and ERP as processes on PostgreSQL and on SQLite
+(``any_stack``), ``tandem serve`` with the default policy (issue 16, item 1).
 
 A change made through the gateway is in its subgraph's trail as its maker's, with what changed;
 auditors and security admins read the trails with filters and cursors, nobody else does; an
 audit record edited in the database is named by ``python -m subgraphs.<name> audit verify``.
-The session's stack verifies both chains again when it stops (``tests/e2e/fixtures.py``), after
-every test that used it.
+Each session stack verifies both chains again when it stops (``tests/e2e/fixtures.py``,
+``tests/e2e/sqlite_stack.py``), after every test that used it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.fixtures import verify_audit_chain
-from tests.e2e.stack import Stack, sql
+from tests.e2e.sqlite_stack import run_sql
+from tests.e2e.stack import Stack
 
 SALES = "emp-040"  # Qiang Yang, sales
 AUDITOR = "emp-048"  # QA, auditor
@@ -54,11 +55,11 @@ def by_field(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {change["field"]: change for change in record["changes"]}
 
 
-def test_a_sales_order_is_in_the_erp_trail_as_its_makers_with_its_values(stack: Stack) -> None:
+def test_a_sales_order_is_in_the_erp_trail_as_its_makers_with_its_values(any_stack: Stack) -> None:
     order = {"customerId": "cus-04", "lines": [{"sku": "SKU-0002", "quantity": 2}]}
-    created = stack.client.data(SALES, CREATE_ORDER, input=order)["createSalesOrder"]
+    created = any_stack.client.data(SALES, CREATE_ORDER, input=order)["createSalesOrder"]
 
-    found = stack.client.data(
+    found = any_stack.client.data(
         AUDITOR, ERP_TRAIL, filter={"entityType": "SalesOrder", "entityId": created["id"]}
     )
     [record] = nodes(found["erpAuditTrail"])
@@ -71,7 +72,7 @@ def test_a_sales_order_is_in_the_erp_trail_as_its_makers_with_its_values(stack: 
     assert record["recordedAt"].endswith("+08:00")  # the company's time zone
 
     mine = nodes(
-        stack.client.data(
+        any_stack.client.data(
             SECURITY, ERP_TRAIL, filter={"subject": SALES, "operation": "createSalesOrder"}
         )["erpAuditTrail"]
     )
@@ -79,15 +80,15 @@ def test_a_sales_order_is_in_the_erp_trail_as_its_makers_with_its_values(stack: 
     assert {other["entityType"] for other in mine} >= {"SalesOrder", "SalesOrderLine"}
 
 
-def test_an_oa_message_is_in_the_oa_trail_and_pages_walk_it_newest_first(stack: Stack) -> None:
+def test_an_oa_message_is_in_the_oa_trail_and_pages_walk_it_newest_first(any_stack: Stack) -> None:
     for n in range(3):
-        stack.client.data(
+        any_stack.client.data(
             WRITER, SEND, input={"to": ["emp-042"], "subject": f"audit {n}", "body": "b"}
         )
     condition = {"subject": WRITER, "operation": "sendMessage", "entityType": "Message"}
-    first = stack.client.data(AUDITOR, OA_TRAIL, filter=condition, first=2)["oaAuditTrail"]
+    first = any_stack.client.data(AUDITOR, OA_TRAIL, filter=condition, first=2)["oaAuditTrail"]
     assert first["pageInfo"]["hasNextPage"] is True
-    rest = stack.client.data(
+    rest = any_stack.client.data(
         AUDITOR, OA_TRAIL, filter=condition, first=100, after=first["pageInfo"]["endCursor"]
     )["oaAuditTrail"]
     walked = nodes(first) + nodes(rest)
@@ -97,37 +98,39 @@ def test_an_oa_message_is_in_the_oa_trail_and_pages_walk_it_newest_first(stack: 
 
 
 @pytest.mark.parametrize("field", ["oaAuditTrail", "erpAuditTrail"])
-def test_no_one_but_auditors_and_security_admins_reads_a_trail(stack: Stack, field: str) -> None:
-    body = stack.client.post(SALES, f"{{ {field}(first: 1) {{ edges {{ node {{ seq }} }} }} }}")
+def test_no_one_but_auditors_and_security_admins_reads_a_trail(
+    any_stack: Stack, field: str
+) -> None:
+    body = any_stack.client.post(SALES, f"{{ {field}(first: 1) {{ edges {{ node {{ seq }} }} }} }}")
     assert body.get("data") is None or body["data"].get(field) is None, body
     [error] = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 
 @pytest.fixture
-def tampered_erp_record(stack: Stack) -> Iterator[int]:
+def tampered_erp_record(any_stack: Stack) -> Iterator[int]:
     """The ERP's newest audit record with its ``changes`` rewritten in the database; put
     back afterwards, so that the session's chain verifies again."""
     order = {"customerId": "cus-04", "lines": [{"sku": "SKU-0003", "quantity": 1}]}
-    stack.client.data(SALES, CREATE_ORDER, input=order)
-    [row] = sql(
-        stack.erp_database, "SELECT seq, changes FROM erp_audit_log ORDER BY seq DESC LIMIT 1"
+    any_stack.client.data(SALES, CREATE_ORDER, input=order)
+    [row] = run_sql(
+        any_stack.erp_database, "SELECT seq, changes FROM erp_audit_log ORDER BY seq DESC LIMIT 1"
     )
     forged = '[{"field":"quantity","new":"1000","old":null}]'
-    sql(stack.erp_database, "UPDATE erp_audit_log SET changes = $1 WHERE seq = $2", forged,
+    run_sql(any_stack.erp_database, "UPDATE erp_audit_log SET changes = $1 WHERE seq = $2", forged,
         row["seq"])  # fmt: skip
     try:
         yield int(row["seq"])
     finally:
-        sql(stack.erp_database, "UPDATE erp_audit_log SET changes = $1 WHERE seq = $2",
+        run_sql(any_stack.erp_database, "UPDATE erp_audit_log SET changes = $1 WHERE seq = $2",
             row["changes"], row["seq"])  # fmt: skip
 
 
 def test_an_audit_record_edited_in_the_database_is_named_by_verify(
-    stack: Stack, tampered_erp_record: int
+    any_stack: Stack, tampered_erp_record: int
 ) -> None:
-    run = verify_audit_chain("erp", stack.erp_database)
+    run = verify_audit_chain("erp", any_stack.erp_database)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"BROKEN at record {tampered_erp_record}:" in run.stdout
     assert "was changed after it was written" in run.stdout
-    assert verify_audit_chain("oa", stack.oa_database).returncode == 0
+    assert verify_audit_chain("oa", any_stack.oa_database).returncode == 0
