@@ -26,7 +26,7 @@ __all__ = [
     "SUBSCRIBER_EXISTS",
     "TOO_MANY_INITS",
     "UNAUTHORIZED",
-    "Message",
+    "Frame",
     "ProtocolViolation",
     "encode",
     "parse",
@@ -60,7 +60,7 @@ class ProtocolViolation(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
+class Frame:
     """One protocol message: its ``type``, ``id`` (operation messages) and ``payload``."""
 
     type: str
@@ -68,7 +68,7 @@ class Message:
     payload: Any = None
 
 
-def parse(text: str | bytes) -> Message:
+def parse(text: str | bytes) -> Frame:
     """The message of one WebSocket text frame; :class:`ProtocolViolation` when it is not one."""
     try:
         raw = orjson.loads(text)
@@ -87,7 +87,7 @@ def parse(text: str | bytes) -> Message:
         raise ProtocolViolation("invalid message: subscribe needs a payload with a query")
     if kind == "connection_init" and payload is not None and not isinstance(payload, dict):
         raise ProtocolViolation("invalid message: connection_init payload must be an object")
-    return Message(kind, ident if kind in _WITH_ID else None, payload)
+    return Frame(kind, ident if kind in _WITH_ID else None, payload)
 
 
 def encode(kind: str, ident: str | None = None, payload: Any = None) -> str:

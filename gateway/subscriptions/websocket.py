@@ -47,7 +47,7 @@ from .protocol import (
     SUBSCRIBER_EXISTS,
     TOO_MANY_INITS,
     UNAUTHORIZED,
-    Message,
+    Frame,
     ProtocolViolation,
     encode,
     parse,
@@ -199,7 +199,7 @@ class _Connection:
             elif message.type == "complete" and message.id in self.running:
                 self.running.pop(message.id).cancel()
 
-    async def _subscription(self, message: Message) -> None:
+    async def _subscription(self, message: Frame) -> None:
         ident = message.id
         assert ident is not None
         principal = self.caller.principal
@@ -224,7 +224,7 @@ class _Connection:
             if self.running.get(ident) is asyncio.current_task():
                 del self.running[ident]
 
-    async def _receive(self) -> Message:
+    async def _receive(self) -> Frame:
         received = await self.websocket.receive()
         if received["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(received.get("code", 1000))
