@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common import crypto_formats
 from subgraphs.common.codes import PURCHASE_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, InputChecks, NotFound
-from subgraphs.erp.store import events, finance, inventory
+from subgraphs.erp.store import events, finance, inventory, postings
 from subgraphs.erp.store.base import code_period, current_period, new_id
 from subgraphs.erp.store.checks import require_positive, require_text
 from subgraphs.erp.store.models import Item, PurchaseOrder, PurchaseOrderLine, Supplier
@@ -229,6 +229,8 @@ async def receive_goods(
 ) -> GoodsReceipt:
     """SENT -> RECEIVED: every line's goods into ``warehouse_id``, budget committed -> spent.
 
+    Posts the receipt's journal entry (inventory against payables, ``store/postings.py``).
+
     Records ``erp.goods.received`` in the outbox when the order has an applicant, and
     returns what the applicant's notification needs.
     """
@@ -246,6 +248,7 @@ async def receive_goods(
         )
     order.received_warehouse_id = warehouse_id
     order.received_at = utc_now()
+    await postings.post_goods_receipt(session, order, actor)
     if order.department_id is not None and order.budget_period is not None:
         await finance.spend_budget(
             session,

@@ -22,7 +22,7 @@ from subgraphs.common import crypto_formats
 from subgraphs.common.codes import CUSTOMER, SALES_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.money import format_amount
-from subgraphs.erp.store import inventory
+from subgraphs.erp.store import inventory, postings
 from subgraphs.erp.store.base import code_period, new_id, period_of
 from subgraphs.erp.store.checks import require_positive, require_text
 from subgraphs.erp.store.models import Customer, Item, SalesOrder, SalesOrderLine, StockLevel
@@ -199,7 +199,7 @@ async def create_sales_order(
 
 
 async def ship_sales_order(session: AsyncSession, id: str, actor: str) -> SalesOrder:
-    """CONFIRMED -> SHIPPED: the reserved stock leaves the warehouses."""
+    """CONFIRMED -> SHIPPED: the reserved stock leaves the warehouses; revenue and cost posted."""
     order = await _transition(session, id, SalesOrderStatus.CONFIRMED, SalesOrderStatus.SHIPPED)
     for line in sorted(order.lines, key=lambda line: (line.sku, line.warehouse_id)):
         await inventory.issue_reserved(
@@ -211,6 +211,7 @@ async def ship_sales_order(session: AsyncSession, id: str, actor: str) -> SalesO
             reference=order.order_no,
         )
     order.shipped_at = utc_now()
+    await postings.post_shipment(session, order, actor)
     await session.flush()
     return order
 
