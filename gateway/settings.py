@@ -216,8 +216,8 @@ class Settings(BaseSettings):
         500,
         ge=1,
         le=100_000,
-        description="subscriptions one caller may run at once on a replica, WebSocket and SSE "
-        "together (more: SUBSCRIPTION_LIMIT)",
+        description="subscriptions one caller may run at once on a replica, over WebSocket, SSE "
+        "and multipart together (more: SUBSCRIPTION_LIMIT)",
     )
     subscription_init_timeout: float = Field(
         10.0,

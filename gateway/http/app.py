@@ -61,7 +61,7 @@ from ..pipeline import Gateway
 from ..planner.overrides import parse_label_header
 from ..reload import SupergraphReloader
 from ..shared_state import ServiceUnavailable
-from ..subscriptions import SSEEndpoint, SubscriptionLimits, WebSocketEndpoint, wants_event_stream
+from ..subscriptions import StreamingEndpoint, SubscriptionLimits, WebSocketEndpoint, framing_of
 from ..telemetry import Observation, Telemetry, observing
 from ..uploads.downloads import download_route
 from ..uploads.receive import UploadRequest, is_multipart, read_upload_request
@@ -105,7 +105,8 @@ def create_app(
     ``upload_max_bytes``: accept GraphQL multipart uploads of files up to that size and serve
     ``/files/...`` downloads (``gateway/uploads``; None: neither); ``subscription_limits``:
     subscriptions at once per connection and per caller, over WebSocket (``graphql-transport-ws``
-    at ``path``) and Server-Sent Events (``gateway/subscriptions``), whose clients have
+    at ``path``), Server-Sent Events and multipart HTTP (``gateway/subscriptions``), whose
+    WebSocket clients have
     ``subscription_init_timeout`` seconds to send ``connection_init``."""
     telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
@@ -157,7 +158,7 @@ def create_app(
         allowed_origins=cors_origins,
         init_timeout=subscription_init_timeout,
     )
-    stream = SSEEndpoint(
+    stream = StreamingEndpoint(
         current,
         identify,
         resolve,
@@ -168,8 +169,9 @@ def create_app(
 
     async def graphql(request: Request) -> Response:
         """One GraphQL request, observed (``gateway/telemetry``) from arrival to answer."""
-        if wants_event_stream(request):  # GraphQL over SSE (gateway/subscriptions/sse.py)
-            return await stream(request)
+        framing = framing_of(request)  # SSE, multipart (gateway/subscriptions/streaming.py)
+        if framing is not None:
+            return await stream(request, framing)
         observed = telemetry.begin(request, request_id_of(request))
         try:
             with observing(observed):

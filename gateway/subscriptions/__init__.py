@@ -1,15 +1,15 @@
-"""GraphQL subscriptions: clients over WebSocket (``graphql-transport-ws``) and Server-Sent
-Events (``graphql-sse``), the owning subgraph's subscription over ``graphql-transport-ws``,
-each event completed by the query plan (``run.py``)."""
+"""GraphQL subscriptions: clients over WebSocket (``graphql-transport-ws``), Server-Sent
+Events (``graphql-sse``) and multipart HTTP (Apollo's), the owning subgraph's subscription over
+``graphql-transport-ws``, each event completed by the query plan (``run.py``)."""
 
 from .limits import SubscriptionLimit, SubscriptionLimits
-from .sse import SSEEndpoint, wants_event_stream
+from .streaming import StreamingEndpoint, framing_of
 from .websocket import WebSocketEndpoint
 
 __all__ = [
-    "SSEEndpoint",
+    "StreamingEndpoint",
     "SubscriptionLimit",
     "SubscriptionLimits",
     "WebSocketEndpoint",
-    "wants_event_stream",
+    "framing_of",
 ]

@@ -1,0 +1,171 @@
+"""GraphQL results streamed over one HTTP response, in the framing the client asks for:
+
+- **Server-Sent Events**, the ``graphql-sse`` protocol's distinct-connections mode
+  (``PROTOCOL.md`` in enisdenjo/graphql-sse): ``Accept: text/event-stream``, answered by
+  ``next`` events (one GraphQL result each), a comment line as keep-alive every 12 seconds and
+  a last ``complete``;
+- **multipart HTTP** as Apollo clients subscribe (Apollo's "Multipart HTTP protocol for GraphQL
+  subscriptions"): ``Accept: multipart/mixed;subscriptionSpec="1.0"``, answered by
+  ``multipart/mixed;boundary="graphql";subscriptionSpec="1.0"``, each result a JSON part
+  ``{"payload": result}``, ``{}`` as heartbeat every 5 seconds, then the closing boundary.
+
+Either is one HTTP request per operation, ``POST`` with a JSON body (or ``GET`` with query
+parameters). The request is identified like any GraphQL request (session cookie with the CSRF
+rule, bearer token, integrator credentials); a refusal before the first event (credentials, a
+document that does not validate, a denied operation, ``SUBSCRIPTION_LIMIT``) is answered as a
+GraphQL request is, with its status and coded errors, so no stream is opened for it. A client
+that goes away cancels its subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ..auth.identify import Caller
+from ..errors import RequestError, TandemError
+from ..graphql_request import graphql_request_of, read_graphql_body
+from .limits import SubscriptionLimits
+from .websocket import Identify, Resolve, caller_key
+
+if TYPE_CHECKING:
+    from ..pipeline import Gateway
+
+__all__ = ["MULTIPART", "SSE", "Framing", "StreamingEndpoint", "framing_of"]
+
+Refuse = Callable[[Request, TandemError], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """How results go into a response body."""
+
+    media_type: str
+    next: Callable[[dict[str, Any]], bytes]
+    keep_alive: bytes
+    keep_alive_seconds: float
+    end: bytes
+
+
+SSE = Framing(
+    media_type="text/event-stream",
+    next=lambda result: b"event: next\ndata: " + orjson.dumps(result) + b"\n\n",
+    keep_alive=b":\n\n",
+    keep_alive_seconds=12.0,
+    end=b"event: complete\ndata: \n\n",
+)
+_PART = b"\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+MULTIPART = Framing(
+    media_type='multipart/mixed;boundary="graphql";subscriptionSpec="1.0"',
+    next=lambda result: _PART + orjson.dumps({"payload": result}),
+    keep_alive=_PART + b"{}",
+    keep_alive_seconds=5.0,
+    end=b"\r\n--graphql--\r\n",
+)
+
+
+def framing_of(request: Request) -> Framing | None:
+    """The streamed framing the client's ``Accept`` asks for, if any."""
+    accept = request.headers.get("accept", "")
+    if "text/event-stream" in accept:
+        return SSE
+    if "multipart/mixed" in accept and "subscriptionspec" in accept.lower():
+        return MULTIPART
+    return None
+
+
+class StreamingEndpoint:
+    """Answers a GraphQL request with a stream of results."""
+
+    def __init__(
+        self,
+        current: Callable[[], Gateway],
+        identify: Identify,
+        resolve: Resolve,
+        limits: SubscriptionLimits,
+        refuse: Refuse,
+        *,
+        max_body_bytes: int,
+    ) -> None:
+        self.current = current
+        self.identify = identify
+        self.resolve = resolve
+        self.limits = limits
+        self.refuse = refuse
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, request: Request, framing: Framing) -> Response:
+        admitted: contextlib.ExitStack | None = None
+        try:
+            body = await read_graphql_body(request, self.max_body_bytes)
+            if not isinstance(body, dict):
+                raise RequestError("a streamed response answers one operation, not a batch")
+            asked = graphql_request_of(body, persisted=True)
+            caller: Caller = await self.identify(request)
+            client = request.client
+            admitted = contextlib.ExitStack()
+            admitted.enter_context(
+                self.limits.admit(
+                    caller_key(caller.principal, client.host if client is not None else None)
+                )
+            )
+            query = await self.resolve(asked, caller)
+            results = await self.current().subscribe(
+                query, asked.variables, asked.operation_name, principal=caller.principal
+            )
+        except TandemError as error:
+            if admitted is not None:
+                admitted.close()
+            return self.refuse(request, error)
+        return StreamingResponse(
+            _stream(results, admitted, framing),
+            media_type=framing.media_type,
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+
+async def _stream(
+    results: AsyncGenerator[dict[str, Any], None],
+    admitted: contextlib.ExitStack,
+    framing: Framing,
+) -> AsyncIterator[bytes]:
+    with admitted:
+        try:
+            async for result in _kept_alive(results, framing.keep_alive_seconds):
+                yield framing.keep_alive if result is None else framing.next(result)
+            yield framing.end
+        finally:
+            await results.aclose()
+
+
+async def _kept_alive(
+    results: AsyncGenerator[dict[str, Any], None], every: float
+) -> AsyncIterator[dict[str, Any] | None]:
+    """The results, with None whenever ``every`` seconds pass without one (a keep-alive)."""
+    pending: asyncio.Future[dict[str, Any]] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(results))
+            done, _ = await asyncio.wait((pending,), timeout=every)
+            if not done:
+                yield None
+                continue
+            try:
+                result = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
+            yield result
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
