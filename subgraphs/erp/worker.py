@@ -10,7 +10,7 @@ topic                          direction    what happens
                                             receipt goes back to the OA's relay
 ``erp.purchase_order.created``  published    re-published until the OA's group ``oa`` has
 ``erp.goods.received``                       confirmed it (the applicant's message committed)
-``erp.expense.posted``         published    no subscriber: done once the bus took it
+``erp.expense.posted``
 ``erp.event.parked``           published    dead letters: an approval the ERP can never
                                             apply (unknown sku or supplier, amounts that do
                                             not add up, another kind)
@@ -85,6 +85,7 @@ def build_worker(
         subscribers={
             events.PURCHASE_ORDER_CREATED: [OA_GROUP],
             events.GOODS_RECEIVED: [OA_GROUP],
+            events.EXPENSE_POSTED: [OA_GROUP],
         },
         subscriptions=[Subscription(APPROVAL_APPROVED, GROUP, handler)],
         name=options.consumer,

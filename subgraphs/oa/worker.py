@@ -8,7 +8,7 @@ topic                          direction    what happens
                                             entry committed)
 ``erp.purchase_order.created``  consumed     group ``oa``: a message to the applicant
 ``erp.goods.received``                       (:mod:`subgraphs.oa.store.notifications`);
-                                            receipts go back to the ERP's relay
+``erp.expense.posted``                       receipts go back to the ERP's relay
 ``oa.event.parked``            published    dead letters: an ERP event the OA can never
                                             apply (e.g. it names no known employee)
 =============================  ===========  ===============================================

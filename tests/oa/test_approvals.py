@@ -534,3 +534,38 @@ async def test_two_decisions_in_one_operation_each_show_their_own_result(
         "status": "APPROVED",
         "steps": [{"status": "APPROVED"}, {"status": "APPROVED"}],
     }
+
+
+NOTICES = "{ messages { edges { node { subject body system } } } }"
+
+
+async def notices(oa: OAClient, who: Principal) -> list[tuple[str, str]]:
+    """``who``'s system messages, newest first: (subject, body)."""
+    edges = (await oa.data(who, NOTICES))["messages"]["edges"]
+    return [(e["node"]["subject"], e["node"]["body"]) for e in edges if e["node"]["system"]]
+
+
+async def test_the_applicant_is_told_of_a_rejection_and_of_an_approved_expense(
+    oa: OAClient, flows: None
+) -> None:
+    request = await submit_purchase(oa, BOB, "6000.00")
+    await decide(oa, ALICE, REJECT, id=request["id"], comment="Too expensive")
+    expense = await decide(
+        oa, BOB, SUBMIT, kind="EXPENSE",
+        input={"title": "Conference", "amount": {"amount": "3200.00"}},
+    )  # fmt: skip
+    leave = await decide(oa, BOB, SUBMIT, kind="LEAVE", input={"title": "Holiday"})
+    await decide(oa, ALICE, APPROVE, id=expense["id"])
+    await decide(oa, ALICE, APPROVE, id=leave["id"])
+
+    assert await notices(oa, BOB) == [
+        (
+            "Expense claim approved: Conference",
+            f"Your expense claim {expense['id']} of 3200.00 CNY is approved; finance will book it.",
+        ),
+        (
+            "Request rejected: Laptops",
+            f"Alice Li rejected your purchase request {request['id']} (Laptops): Too expensive",
+        ),
+    ]
+    assert await notices(oa, ALICE) == []

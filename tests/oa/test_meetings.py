@@ -267,3 +267,23 @@ async def test_only_hr_adds_rooms(oa: OAClient, rooms: dict[str, str]) -> None:
     assert created["createMeetingRoom"] == {"name": "Taishan", "equipment": ["video"]}
     assert (duplicate["code"], duplicate["field"]) == ("CONFLICT", "input.name")
     assert (no_seats["code"], no_seats["field"]) == ("BAD_USER_INPUT", "input.capacity")
+
+
+async def test_attendees_are_invited_in_their_inbox(oa: OAClient, rooms: dict[str, str]) -> None:
+    invite = booking(rooms["Everest"], 1, 2, title="Budget review",
+                     attendeeIds=["emp-bob", "emp-carol", "emp-alice"])  # fmt: skip
+    meeting = (await oa.data(ALICE, BOOK, input=invite))["bookMeeting"]
+    inbox = "{ messages { edges { node { subject body system sender { id } } } } }"
+    when = f"{at(1).isoformat()} to {at(2).isoformat()}"
+    expected = {
+        "subject": "Invitation: Budget review",
+        "body": f"Alice Li invites you to 'Budget review' in Everest, {when}.",
+        "system": True,
+        "sender": None,
+    }
+
+    for attendee in (BOB, CAROL):
+        edges = (await oa.data(attendee, inbox))["messages"]["edges"]
+        assert [edge["node"] for edge in edges] == [expected]
+    assert (await oa.data(ALICE, inbox))["messages"]["edges"] == []  # the organizer
+    assert {a["id"] for a in meeting["attendees"]} == {"emp-bob", "emp-carol"}

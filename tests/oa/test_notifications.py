@@ -55,3 +55,20 @@ async def test_an_event_without_its_fields_is_refused(
         await handle(sessions, event)
 
     assert refused.value.field == "orderNo"
+
+
+async def test_a_posted_expense_reaches_the_applicant_once(
+    oa: OAClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    posted = {"requestId": "req-7", "entryNo": "JE-202611-0003", "applicantId": "emp-bob"}
+
+    await handle(sessions, Event(id="e1", topic="erp.expense.posted", payload=posted))
+    await handle(sessions, Event(id="e2", topic="erp.expense.posted", payload=posted))
+
+    data = await oa.data(BOB, INBOX)
+    assert [(e["node"]["subject"], e["node"]["body"]) for e in data["messages"]["edges"]] == [
+        (
+            "Expense claim booked as JE-202611-0003",
+            "Your approved expense claim req-7 is booked in journal entry JE-202611-0003.",
+        )
+    ]

@@ -40,7 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, InputChecks, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
-from subgraphs.oa.store import events
+from subgraphs.oa.store import events, notices
 from subgraphs.oa.store.approval_reads import (
     Action,
     Status,
@@ -226,8 +226,17 @@ async def _submit(
         request.current_step = first.position
     await session.flush()
     if request.status == Status.APPROVED:
-        await events.approval_approved(session, request, items)
+        await _approved(session, request, items)
     return request
+
+
+async def _approved(
+    session: AsyncSession, request: ApprovalRequest, items: Sequence[ApprovalRequestItem]
+) -> None:
+    """What final approval sets off: the event for the ERP; an expense's notice to its applicant."""
+    await events.approval_approved(session, request, items)
+    if request.kind == "EXPENSE":
+        await notices.expense_approved(session, request)
 
 
 async def _steps_for(
@@ -323,7 +332,7 @@ async def approve(
     request.updated_at = now
     await _flush(session)
     if request.status == Status.APPROVED:
-        await events.approval_approved(session, request, await _items(session, request))
+        await _approved(session, request, await _items(session, request))
     return request
 
 
@@ -345,6 +354,7 @@ async def reject(
     request.decided_at = now
     request.updated_at = now
     await _flush(session)
+    await notices.request_rejected(session, request, me, note)
     return request
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.common.pagination import Page, paginate
+from subgraphs.oa.store import notices
 from subgraphs.oa.store.models import Employee, Meeting, MeetingAttendee, MeetingRoom, new_id
 from subgraphs.oa.store.people import Actor, acting_employee, require_employees
 from subgraphs.oa.store.validation import check_id, check_tags, check_text
@@ -106,7 +107,10 @@ async def book(
     attendee_ids: Sequence[str],
     agenda: str | None = None,
 ) -> Meeting:
-    """Book ``room_id`` from ``start`` to ``end``; ``CONFLICT`` if it is taken then."""
+    """Book ``room_id`` from ``start`` to ``end``; ``CONFLICT`` if it is taken then.
+
+    The attendees get an invitation in their OA inbox (``notices.py``).
+    """
     organizer = await acting_employee(session, actor)
     title = check_text(title, field="input.title", max_length=200)
     agenda = check_text(
@@ -160,6 +164,7 @@ async def book(
         MeetingAttendee(meeting_id=meeting.id, employee_id=employee.id) for employee in attendees
     )
     await session.flush()
+    await notices.meeting_invitations(session, meeting, organizer, room, attendees)
     return meeting
 
 

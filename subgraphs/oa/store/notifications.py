@@ -11,6 +11,7 @@ topic                          payload used                          message, on
 =============================  ====================================  ========================
 ``erp.purchase_order.created``  ``requestId, orderNo, applicantId``  approval request
 ``erp.goods.received``          ``orderNo, applicantId``             event
+``erp.expense.posted``          ``requestId, entryNo, applicantId``  approval request
 =============================  ====================================  ========================
 """
 
@@ -27,15 +28,18 @@ from subgraphs.common.events.consumer import Handler
 from subgraphs.oa.store.messages import deliver_system_message
 
 __all__ = [
+    "EXPENSE_POSTED",
     "GOODS_RECEIVED",
     "HANDLERS",
     "PURCHASE_ORDER_CREATED",
+    "on_expense_posted",
     "on_goods_received",
     "on_purchase_order_created",
 ]
 
 PURCHASE_ORDER_CREATED: Final = "erp.purchase_order.created"
 GOODS_RECEIVED: Final = "erp.goods.received"
+EXPENSE_POSTED: Final = "erp.expense.posted"
 
 
 async def on_purchase_order_created(session: AsyncSession, event: Event) -> None:
@@ -63,9 +67,23 @@ async def on_goods_received(session: AsyncSession, event: Event) -> None:
     )
 
 
+async def on_expense_posted(session: AsyncSession, event: Event) -> None:
+    """The applicant learns their approved expense claim is booked, and under which entry."""
+    request_id = _text(event.payload, "requestId")
+    entry_no = _text(event.payload, "entryNo")
+    await deliver_system_message(
+        session,
+        _text(event.payload, "applicantId"),
+        f"Expense claim booked as {entry_no}",
+        f"Your approved expense claim {request_id} is booked in journal entry {entry_no}.",
+        f"{EXPENSE_POSTED}:{request_id}",
+    )
+
+
 HANDLERS: Final[Mapping[str, Handler]] = {
     PURCHASE_ORDER_CREATED: on_purchase_order_created,
     GOODS_RECEIVED: on_goods_received,
+    EXPENSE_POSTED: on_expense_posted,
 }
 """Topic -> handler, for the OA's event worker."""
 
