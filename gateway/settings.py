@@ -225,6 +225,13 @@ class Settings(BaseSettings):
         le=300,
         description="seconds a WebSocket client has to send `connection_init` (then close 4408)",
     )
+    subscription_recheck_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="how often a running subscription's credentials are checked again: a "
+        "logout, an expired session or token, a revoked integrator end it (close 4401)",
+    )
     subgraph_max_response_bytes: int = Field(
         20_000_000,
         ge=1024,

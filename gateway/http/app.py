@@ -95,6 +95,7 @@ def create_app(
     upload_max_bytes: int | None = None,
     subscription_limits: SubscriptionLimits | None = None,
     subscription_init_timeout: float = 10.0,
+    subscription_recheck: float = 30.0,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
     ``override_label_header`` names the header carrying progressive-override labels;
@@ -107,7 +108,8 @@ def create_app(
     subscriptions at once per connection and per caller, over WebSocket (``graphql-transport-ws``
     at ``path``), Server-Sent Events and multipart HTTP (``gateway/subscriptions``), whose
     WebSocket clients have
-    ``subscription_init_timeout`` seconds to send ``connection_init``."""
+    ``subscription_init_timeout`` seconds to send ``connection_init``, and whose credentials
+    are checked again every ``subscription_recheck`` seconds."""
     telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
@@ -143,8 +145,8 @@ def create_app(
         await documents.remember(resolved)  # an APQ registration, once it has validated
         return result
 
-    async def identify(request: Request) -> Caller:
-        return await identifier.caller(request) if identifier else Caller(None)
+    async def identify(request: Request, operations: int) -> Caller:
+        return await identifier.caller(request, operations) if identifier else Caller(None)
 
     async def resolve(asked: GraphQLRequest, caller: Caller) -> str:
         return (await documents.resolve(asked, caller.trusted_documents)).query
@@ -157,6 +159,7 @@ def create_app(
         limits,
         allowed_origins=cors_origins,
         init_timeout=subscription_init_timeout,
+        recheck=subscription_recheck,
     )
     stream = StreamingEndpoint(
         current,
@@ -165,6 +168,7 @@ def create_app(
         limits,
         lambda request, error: _refusal(request, error, GRAPHQL_RESPONSE),
         max_body_bytes=max_body_bytes,
+        recheck=subscription_recheck,
     )
 
     async def graphql(request: Request) -> Response:

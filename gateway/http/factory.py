@@ -298,6 +298,7 @@ def build_app(
             settings.subscriptions_per_connection, settings.subscriptions_per_caller
         ),
         subscription_init_timeout=settings.subscription_init_timeout,
+        subscription_recheck=settings.subscription_recheck_seconds,
         batching=Batching(settings.batching, settings.batching_max_size),
         reloader=_reloader(settings, gateway, make_gateway),
         telemetry=telemetry if telemetry is not None else telemetry_of(settings, sso),

@@ -14,14 +14,17 @@ parameters). The request is identified like any GraphQL request (session cookie 
 rule, bearer token, integrator credentials); a refusal before the first event (credentials, a
 document that does not validate, a denied operation, ``SUBSCRIPTION_LIMIT``) is answered as a
 GraphQL request is, with its status and coded errors, so no stream is opened for it. A client
-that goes away cancels its subscription.
+that goes away cancels its subscription. The credentials are checked again every ``recheck``
+seconds (at the next event or keep-alive after that): refused (a logout, an expired session
+or token, a revoked integrator), the stream ends with a last result carrying the refusal's
+coded error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +96,7 @@ class StreamingEndpoint:
         refuse: Refuse,
         *,
         max_body_bytes: int,
+        recheck: float = 30.0,
     ) -> None:
         self.current = current
         self.identify = identify
@@ -100,6 +104,7 @@ class StreamingEndpoint:
         self.limits = limits
         self.refuse = refuse
         self.max_body_bytes = max_body_bytes
+        self.recheck = recheck
 
     async def __call__(self, request: Request, framing: Framing) -> Response:
         admitted: contextlib.ExitStack | None = None
@@ -108,7 +113,7 @@ class StreamingEndpoint:
             if not isinstance(body, dict):
                 raise RequestError("a streamed response answers one operation, not a batch")
             asked = graphql_request_of(body, persisted=True)
-            caller: Caller = await self.identify(request)
+            caller: Caller = await self.identify(request, 1)
             client = request.client
             admitted = contextlib.ExitStack()
             admitted.enter_context(
@@ -124,22 +129,59 @@ class StreamingEndpoint:
             if admitted is not None:
                 admitted.close()
             return self.refuse(request, error)
+        now = asyncio.get_running_loop().time()
+
+        async def still_valid() -> None:
+            """Raises when the caller's credentials are refused now, or name someone else."""
+            if (await self.identify(request, 0)).principal != caller.principal:
+                raise RequestError("the caller's identity changed", code="IDENTITY_CHANGED")
+
         return StreamingResponse(
-            _stream(results, admitted, framing),
+            _stream(results, admitted, framing, _Recheck(still_valid, self.recheck, now)),
             media_type=framing.media_type,
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
+
+
+@dataclass
+class _Recheck:
+    """The credentials' check, due every ``every`` seconds."""
+
+    check: Callable[[], Awaitable[None]]
+    every: float
+    last: float
+
+    async def refusal(self) -> TandemError | None:
+        """Why the caller may no longer receive results, when a check is due and fails."""
+        now = asyncio.get_running_loop().time()
+        if now - self.last < self.every:
+            return None
+        self.last = now
+        try:
+            await self.check()
+        except TandemError as error:
+            return error
+        return None
 
 
 async def _stream(
     results: AsyncGenerator[dict[str, Any], None],
     admitted: contextlib.ExitStack,
     framing: Framing,
+    recheck: _Recheck,
 ) -> AsyncIterator[bytes]:
+    every = min(framing.keep_alive_seconds, recheck.every)
     with admitted:
         try:
-            async for result in _kept_alive(results, framing.keep_alive_seconds):
-                yield framing.keep_alive if result is None else framing.next(result)
+            async for result in _kept_alive(results, every):
+                refused = await recheck.refusal()
+                if refused is not None:
+                    yield framing.next({"errors": [refused.to_graphql()]})
+                    break
+                if result is not None:
+                    yield framing.next(result)
+                else:
+                    yield framing.keep_alive
             yield framing.end
         finally:
             await results.aclose()

@@ -17,6 +17,13 @@ before its first event, it gets an ``error`` message with the coded GraphQL erro
 ``next`` per result and ``complete`` at its end. A client's ``complete`` cancels it. Limits:
 ``SubscriptionLimits`` (an ``error`` message with ``SUBSCRIPTION_LIMIT``), the time a client
 has to send ``connection_init`` (4408).
+
+While the connection lasts its credentials are checked again every ``recheck`` seconds (a
+session look-up, a token's validation; no rate limit charged): a logout, a back-channel
+logout, an expired session or token or a revoked integrator closes the connection, and so
+ends its subscriptions, with 4401 (or 4403) and the refusal's code as reason; an identity that
+changed (new roles at a session refresh) closes it with 4401 ``IDENTITY_CHANGED``, for the
+client to connect again under its new identity.
 """
 
 from __future__ import annotations
@@ -60,7 +67,8 @@ __all__ = ["WebSocketEndpoint", "caller_key"]
 
 log = logging.getLogger("tandem.subscriptions")
 
-Identify = Callable[[Request], Awaitable[Caller]]
+Identify = Callable[[Request, int], Awaitable[Caller]]
+"""The caller of a request, its integrator's rate limit charged that many operations."""
 Resolve = Callable[[GraphQLRequest, Caller], Awaitable[str]]
 """The document a request runs (a persisted one resolved), for that caller."""
 _PAYLOAD_HEADERS = ("authorization",)
@@ -84,6 +92,7 @@ class WebSocketEndpoint:
         *,
         allowed_origins: Collection[str] = (),
         init_timeout: float = 10.0,
+        recheck: float = 30.0,
     ) -> None:
         self.current = current
         self.identify = identify
@@ -91,6 +100,7 @@ class WebSocketEndpoint:
         self.limits = limits
         self.allowed_origins = frozenset(allowed_origins)
         self.init_timeout = init_timeout
+        self.recheck = recheck
 
     async def serve(self, websocket: WebSocket) -> None:
         """One connection, from the upgrade to its close."""
@@ -121,10 +131,13 @@ class _Connection:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.sending = asyncio.Lock()
         self.closed = False
+        self.credentials: Mapping[str, Any] = {}
 
     async def run(self) -> None:
+        watching: asyncio.Task[None] | None = None
         try:
             if await self._initialised():
+                watching = asyncio.create_task(self._watch())
                 await self._serve()
         except WebSocketDisconnect:
             pass
@@ -132,6 +145,8 @@ class _Connection:
             await self.close(BAD_REQUEST, violation.reason)
         finally:
             self.closed = True
+            if watching is not None:
+                watching.cancel()
             for task in list(self.running.values()):
                 task.cancel()
             for task in list(self.running.values()):
@@ -152,14 +167,30 @@ class _Connection:
         if self.endpoint.cross_site(self.websocket):
             await self.close(FORBIDDEN, "CSRF_REJECTED")
             return False
+        self.credentials = message.payload or {}
         try:
-            self.caller = await self.endpoint.identify(self._request(message.payload or {}))
+            self.caller = await self.endpoint.identify(self._request(self.credentials), 1)
         except TandemError as error:
             log.info("WebSocket connection refused: %s", error.code)
             await self.close(UNAUTHORIZED if error.status == 401 else FORBIDDEN, error.code)
             return False
         await self.send(encode("connection_ack"))
         return True
+
+    async def _watch(self) -> None:
+        """Check the connection's credentials again every ``recheck`` seconds; close it when
+        they are refused or name someone else now."""
+        while not self.closed:
+            await asyncio.sleep(self.endpoint.recheck)
+            try:
+                caller = await self.endpoint.identify(self._request(self.credentials), 0)
+            except TandemError as error:
+                log.info("WebSocket connection ended: %s", error.code)
+                await self.close(UNAUTHORIZED if error.status == 401 else FORBIDDEN, error.code)
+                return
+            if caller.principal != self.caller.principal:
+                await self.close(UNAUTHORIZED, "IDENTITY_CHANGED")
+                return
 
     def _request(self, payload: Mapping[str, Any]) -> Request:
         """The upgrade request as an HTTP request for the identifier, the payload's
