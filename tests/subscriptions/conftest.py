@@ -35,6 +35,8 @@ ROLES = "viewer, sees ticks but not their secret\nauditor, sees everything of a 
 class Stack:
     gateway: str  # http://127.0.0.1:PORT/graphql
     clock: str
+    labels: str
+    key_file: Path  # the gateway's signing key, which the clock subgraph trusts
 
     @property
     def websocket(self) -> str:
@@ -87,4 +89,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "TANDEM_DATA_DIR": str(folder / "data"),
         }
         gateway = stack.enter_context(running_gateway(SUPERGRAPH, env=env))
-        yield Stack(gateway, clock)
+        yield Stack(gateway, clock, label, key)
