@@ -91,13 +91,21 @@ def test_the_sdl_holds_the_public_names_of_domain_md() -> None:
 def test_oa_entities_carry_only_their_key_and_the_erp_fields() -> None:
     sdl = schema.as_str()
     fields = {
-        name: re.findall(r"^  (\w+)", _type_block(sdl, name), re.M)
+        name: re.findall(r"^  (\w+)[:(]", _type_block(sdl, name), re.M)
         for name in ("Employee", "Department", "ApprovalRequest")
     }
     assert fields == {
         "Employee": ["id", "salary", "purchaseOrders"],
         "Department": ["id", "budget"],
-        "ApprovalRequest": ["id", "purchaseOrder"],
+        # what budgetPosition @requires of OA's request, declared @external
+        "ApprovalRequest": [
+            "id",
+            "budgetPeriod",
+            "amount",
+            "department",
+            "budgetPosition",
+            "purchaseOrder",
+        ],
     }
 
 

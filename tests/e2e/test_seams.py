@@ -1,0 +1,128 @@
+"""The seams between OA and ERP through the gateway, on PostgreSQL and SQLite (issue 16,
+item 5): approvers see the request's budget position (a field the ERP contributes to OA's
+``ApprovalRequest``), goods receipt posts its journal entry, a rejection reaches the
+applicant's inbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from subgraphs.erp.store.base import current_period
+from tests.e2e.flows import (
+    FINANCE,
+    PURCHASING,
+    approve_fully,
+    budget,
+    item,
+    messages,
+    submit_purchase,
+    wait_for_orders,
+)
+from tests.e2e.stack import Stack, eventually
+
+POSITION = """
+query ($id: ID!) {
+  approvalRequest(id: $id) {
+    budgetPosition {
+      department { id } period budgetSet booked exceeded
+      budget { amount } committed { amount } spent { amount } available { amount }
+      requested { amount currency } availableAfter { amount }
+    }
+  }
+}"""
+ENTRIES = """
+query ($period: String!) {
+  journalEntries(period: $period, first: 50) {
+    edges { node { memo lines { account { code } debit { amount } credit { amount } } } }
+  }
+}"""
+REJECT = """
+mutation ($id: ID!, $comment: String!) { reject(id: $id, comment: $comment) { status } }"""
+
+
+def position(stack: Stack, who: str, request_id: str) -> dict[str, Any]:
+    found = stack.client.data(who, POSITION, id=request_id)["approvalRequest"]["budgetPosition"]
+    assert isinstance(found, dict)
+    return found
+
+
+def amount(value: dict[str, str]) -> Decimal:
+    return Decimal(value["amount"])
+
+
+def test_approvers_see_the_budget_position_before_and_after_the_order(any_stack: Stack) -> None:
+    client = any_stack.client
+    applicant, manager = "emp-031", "emp-029"
+    period = current_period()
+    request_id = submit_purchase(
+        client, applicant, "Spare boards", [item("SKU-0013", 2, "37.00", "sup-02")], period
+    )
+    before = budget(client, manager, "dept-06", period)
+    assert before is not None
+
+    seen = position(any_stack, manager, request_id)
+
+    assert (seen["department"], seen["period"], seen["budgetSet"], seen["booked"]) == (
+        {"id": "dept-06"}, period, True, False,
+    )  # fmt: skip
+    assert seen["requested"] == {"amount": "74.00", "currency": "CNY"}
+    assert (amount(seen["budget"]), amount(seen["committed"]), amount(seen["spent"])) == (
+        before["amount"], before["committed"], before["spent"],
+    )  # fmt: skip
+    available = before["amount"] - before["committed"] - before["spent"]
+    assert amount(seen["available"]) == available
+    assert amount(seen["availableAfter"]) == available - Decimal("74.00")
+    assert seen["exceeded"] is (available < Decimal("74.00"))
+
+    approve_fully(client, request_id, applicant)
+    wait_for_orders(client, applicant, [request_id])
+    booked = position(any_stack, manager, request_id)
+    assert booked["booked"] is True
+    assert amount(booked["committed"]) - before["committed"] == Decimal("74.00")
+    assert amount(booked["availableAfter"]) == amount(booked["available"])  # counted once
+
+
+def test_goods_receipt_posts_inventory_against_payables(any_stack: Stack) -> None:
+    client = any_stack.client
+    applicant = "emp-016"
+    request_id = submit_purchase(
+        client, applicant, "Toner", [item("SKU-0027", 3, "41.50", "sup-03")], current_period()
+    )
+    approve_fully(client, request_id, applicant)
+    order = wait_for_orders(client, applicant, [request_id])[request_id]
+    client.data(PURCHASING, "mutation ($id: ID!) { sendPurchaseOrder(id: $id) { status } }",
+                id=order["id"])  # fmt: skip
+    client.data(
+        PURCHASING,
+        "mutation ($id: ID!) { receiveGoods(input: {purchaseOrderId: $id, warehouseId: "
+        '"wh-bj"}) { status } }',
+        id=order["id"],
+    )
+
+    edges = client.data(FINANCE, ENTRIES, period=current_period())["journalEntries"]["edges"]
+    [entry] = [e["node"] for e in edges if e["node"]["memo"] == f"Goods receipt {order['orderNo']}"]
+    assert [
+        (line["account"]["code"], line["debit"]["amount"], line["credit"]["amount"])
+        for line in entry["lines"]
+    ] == [("1405", "124.50", "0.00"), ("2202", "0.00", "124.50")]
+
+
+def test_a_rejection_reaches_the_applicant(any_stack: Stack) -> None:
+    client = any_stack.client
+    applicant, manager = "emp-031", "emp-029"
+    request_id = submit_purchase(
+        client, applicant, "Gold-plated cables", [item("SKU-0013", 1, "37.00", "sup-02")],
+        current_period(),
+    )  # fmt: skip
+    assert client.data(manager, REJECT, id=request_id, comment="Not needed")["reject"] == {
+        "status": "REJECTED"
+    }
+
+    def the_notice() -> dict[str, Any]:
+        [found] = messages(client, applicant, search=request_id)
+        return found
+
+    notice = eventually(the_notice)
+    assert notice["subject"] == "Request rejected: Gold-plated cables"
+    assert notice["body"].endswith(": Not needed") and notice["system"] is True
