@@ -79,6 +79,7 @@ from .planner.capabilities import Capabilities
 from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .subscriptions.run import completed_events, one_result, subscription_fetch
+from .subscriptions.sharing import SharedUpstreams
 from .supergraph import Supergraph
 from .telemetry.observation import observation
 from .uploads.forward import FileTransport
@@ -201,6 +202,7 @@ class Gateway:
             shared_subgraphs=shared_subgraphs,
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
+        self.upstreams = SharedUpstreams()  # subscriptions to subgraphs (gateway/subscriptions)
         # bounded in entries and in estimated bytes: documents a quarter, plans the rest
         self._documents: BoundedCache[str, _Document] = BoundedCache(cache_size, cache_bytes // 4)
         self._normalized: BoundedCache[tuple[Any, ...], NormalizedOperation] = BoundedCache(

@@ -2,7 +2,8 @@
 
 The plan of a subscription starts with one fetch of kind ``subscription`` to the subgraph
 that owns the root field; the rest of the plan (entity fetches to other subgraphs) is a
-query's. That first fetch becomes an upstream subscription (``upstream.py``), and each of its
+query's. That first fetch becomes an upstream subscription (``upstream.py``; shared by the same
+caller's identical subscriptions, ``sharing.py``), and each of its
 events is completed by the rest of the plan exactly as a query's answer is
 (:meth:`gateway.pipeline.Gateway.complete_event`: fetch, merge, shape, protect).
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from tandem_shared.tokens import Principal
 
@@ -62,14 +65,21 @@ async def completed_events(
         yield await gateway.complete_event(prepared, values, principal, {})
         return
     variables = {name: values[name] for name in root.variable_usages if name in values}
-    events = subscribe_upstream(
-        root.service_name,
-        gateway.executor.urls[root.service_name],
-        root.operation,
-        variables or None,
-        gateway.upstream_authorization(principal, root.service_name),
-        ssl_context=getattr(gateway.transport, "ssl_context", None),
-    )
+    url = gateway.executor.urls[root.service_name]
+
+    def open_upstream() -> AsyncGenerator[dict[str, Any], None]:
+        return subscribe_upstream(
+            root.service_name,
+            url,
+            root.operation,
+            variables or None,
+            gateway.upstream_authorization(principal, root.service_name),
+            ssl_context=getattr(gateway.transport, "ssl_context", None),
+        )
+
+    # the same caller's identical subscriptions share one (sharing.py)
+    key = (url, root.operation, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), principal)
+    events = gateway.upstreams.events(key, root.service_name, open_upstream)
     try:
         async for event in events:
             current = prepare()  # the policy in force now decides this event

@@ -7,7 +7,8 @@ after the first tick until ``Mutation.release(name: "x")`` is called (so a test 
 subscription running without sleeping). With a gateway public key, ``clock`` accepts a
 WebSocket only when its ``connection_init`` carries a valid gateway identity token (the
 payload's ``authorization``), the way every OA/ERP request carries one; ``Query.lastCaller``
-says whom the last one named (the test's proof that the identity went upstream).
+says whom the last one named (the test's proof that the identity went upstream), and
+``Query.connectionsOpened`` how many it accepted.
 ``Tick.secret`` is for authorization tests to deny.
 """
 
@@ -47,6 +48,10 @@ class ClockQuery:
     @strawberry.field
     def last_caller(self) -> str | None:
         return _callers[-1] if _callers else None
+
+    @strawberry.field
+    def connections_opened(self) -> int:
+        return len(_callers)
 
 
 @strawberry.type

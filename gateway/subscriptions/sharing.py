@@ -1,0 +1,119 @@
+"""Identical upstream subscriptions share one subgraph subscription.
+
+Two subscriptions are identical here when they ask the same subgraph the same operation with
+the same variables *for the same caller*: the subgraph is asked with an identity token naming
+the caller, and may answer each caller differently (what it filters, what it counts), so
+only subscriptions whose tokens would name the same principal may share (a user's several
+tabs, an integrator's several consumers). Each shared subscription is completed and
+authorized per subscriber afterwards, as any event is (``run.py``).
+
+A subscriber joining a running subscription receives the events from then on. The upstream
+subscription ends when its last subscriber leaves. A subscriber that falls ``backlog`` events
+behind the others is ended with ``SUBSCRIPTION_OVERFLOW`` rather than held in memory without
+bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..executor.transport import SubgraphError
+
+__all__ = ["SharedUpstreams"]
+
+Open = Callable[[], AsyncGenerator[dict[str, Any], None]]
+_END = object()
+
+
+@dataclass(eq=False)
+class _Listener:
+    queue: asyncio.Queue[Any]
+    overflowed: bool = False
+
+
+@dataclass(eq=False)
+class _Shared:
+    service_name: str
+    upstream: AsyncGenerator[dict[str, Any], None]
+    backlog: int
+    listeners: set[_Listener] = field(default_factory=set)
+    pump: asyncio.Task[None] | None = None
+    done: bool = False
+
+    async def run(self) -> None:
+        """Read the upstream subscription and hand each event to every listener."""
+        outcome: Any = _END
+        try:
+            async for event in self.upstream:
+                for listener in list(self.listeners):
+                    self._hand(listener, event)
+        except SubgraphError as error:
+            outcome = error
+        finally:
+            self.done = True
+            for listener in list(self.listeners):
+                self._hand(listener, outcome, last=True)
+            await self.upstream.aclose()
+
+    def _hand(self, listener: _Listener, item: Any, *, last: bool = False) -> None:
+        if listener.overflowed:
+            return
+        if listener.queue.qsize() >= self.backlog and not last:
+            listener.overflowed = True
+            item = SubgraphError(
+                self.service_name,
+                "this subscription fell too far behind its events and was ended",
+                "SUBSCRIPTION_OVERFLOW",
+            )
+        listener.queue.put_nowait(item)
+
+
+class SharedUpstreams:
+    """The upstream subscriptions running, by what makes them identical."""
+
+    def __init__(self, backlog: int = 1000) -> None:
+        self.backlog = backlog
+        self._running: dict[Hashable, _Shared] = {}
+
+    def __len__(self) -> int:
+        """How many upstream subscriptions are running."""
+        return len(self._running)
+
+    def listening(self) -> int:
+        """How many subscriptions listen to them, all together."""
+        return sum(len(shared.listeners) for shared in self._running.values())
+
+    async def events(
+        self, key: Hashable, service_name: str, open_upstream: Open
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The events of the upstream subscription ``key`` names, opened with
+        ``open_upstream`` unless one is running; raises its :class:`SubgraphError`."""
+        shared = self._running.get(key)
+        if shared is None or shared.done:
+            shared = self._running[key] = _Shared(service_name, open_upstream(), self.backlog)
+        listener = _Listener(asyncio.Queue())
+        shared.listeners.add(listener)
+        if shared.pump is None:
+            shared.pump = asyncio.create_task(shared.run())
+        try:
+            while True:
+                item = await listener.queue.get()
+                if item is _END:
+                    return
+                if isinstance(item, SubgraphError):
+                    raise item
+                yield item
+        finally:
+            shared.listeners.discard(listener)
+            if not shared.listeners:
+                if self._running.get(key) is shared:
+                    del self._running[key]
+                pump = shared.pump
+                if pump is not None and not shared.done:
+                    pump.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await pump
