@@ -18,8 +18,10 @@ import asyncpg
 import pytest
 from sqlalchemy import make_url
 
+from subgraphs.common.audit_cli import verify_database
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp.app import build_app
+from subgraphs.erp.store.base import audit_log
 from tandem_shared.keys import generate_private_key, public_key_of
 from tests.erp.harness import ErpClient, running
 
@@ -72,13 +74,16 @@ def backend(database_url: str) -> str:
 async def erp(
     database_url: str, gateway_key: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ErpClient]:
-    """The ERP app running on the session's database, and a client for it."""
+    """The ERP app running on the session's database, and a client for it. When the session's
+    ERP tests are done, the database's audit chain must verify."""
     settings = SubgraphSettings(
         name="erp", data_dir=Path(tmp_path_factory.mktemp("data")), database_url=database_url
     )
     app = build_app(settings, public_key=public_key_of(gateway_key), seed=False)
     async with running(app) as (http, state):
         yield ErpClient(http, gateway_key, state["sessions"])
+    chain = await verify_database(database_url, audit_log)
+    assert chain.intact, chain.reason
 
 
 async def _admin(statement: str) -> None:

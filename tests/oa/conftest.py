@@ -22,9 +22,10 @@ from sqlalchemy import make_url, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
+from subgraphs.common.audit_cli import verify_database
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa.app import build_app, migrate
-from subgraphs.oa.store.models import Base, Department
+from subgraphs.oa.store.models import Base, Department, audit_log
 from tandem_shared.db import create_engine, create_session_factory, transaction
 from tandem_shared.keys import generate_private_key, public_key_of
 from tests.common.lifespan import running
@@ -110,11 +111,14 @@ async def oa(
     gateway_key: str,
     tmp_path: Path,
 ) -> AsyncIterator[OAClient]:
-    """The OA subgraph's ASGI app, started, behind a client that signs as the gateway."""
+    """The OA subgraph's ASGI app, started, behind a client that signs as the gateway. After
+    the test, the database's audit chain must verify."""
     settings = SubgraphSettings(name="oa", data_dir=tmp_path, database_url=database_url)
     app = build_app(settings, public_key=public_key_of(gateway_key))
     async with running(app) as http:
         yield OAClient(http, gateway_key)
+    chain = await verify_database(database_url, audit_log)
+    assert chain.intact, chain.reason
 
 
 async def _admin(url: str, statement: str) -> None:

@@ -164,14 +164,23 @@ async def test_a_record_edited_in_the_database_is_named_by_the_verify_command(
     assert (await _verify_command(database_url)).returncode == 0
 
     forged = json.dumps([{"field": "subject", "new": "Nothing to see", "old": None}])
-    async with sessions() as db, db.begin():
-        await db.execute(
-            update(audit_log).where(audit_log.c.seq == target["seq"]).values(changes=forged)
-        )
+    original = await _set_changes(sessions, target["seq"], forged)
     run = await _verify_command(database_url)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"BROKEN at record {target['seq']}:" in run.stdout
     assert "was changed after it was written" in run.stdout
+
+    await _set_changes(sessions, target["seq"], original)  # put back: the chain holds again
+    assert (await _verify_command(database_url)).returncode == 0
+
+
+async def _set_changes(sessions: async_sessionmaker[AsyncSession], seq: int, changes: str) -> str:
+    """Overwrite record ``seq``'s changes in the database, as an intruder would; the old."""
+    async with sessions() as db, db.begin():
+        old = await db.scalar(select(audit_log.c.changes).where(audit_log.c.seq == seq))
+        await db.execute(update(audit_log).where(audit_log.c.seq == seq).values(changes=changes))
+    assert isinstance(old, str)
+    return old
 
 
 async def test_a_removed_record_breaks_the_chain(
@@ -179,10 +188,15 @@ async def test_a_removed_record_breaks_the_chain(
 ) -> None:
     await oa.data(ALICE, SEND, input={"to": ["emp-bob", "emp-carol"], "subject": "x", "body": "x"})
     async with sessions() as db, db.begin():
+        removed = (await db.execute(select(audit_log).where(audit_log.c.seq == 2))).one()
         await db.execute(audit_log.delete().where(audit_log.c.seq == 2))
     result = await verify_database(database_url, audit_log)
     assert (result.intact, result.broken_seq) == (False, 2)
     assert result.reason is not None and "missing" in result.reason
+
+    async with sessions() as db, db.begin():  # put back: the chain holds again
+        await db.execute(audit_log.insert().values(**removed._asdict()))
+    assert (await verify_database(database_url, audit_log)).intact
 
 
 async def test_changes_outside_a_request_are_the_systems_and_a_rollback_records_nothing(
