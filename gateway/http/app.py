@@ -160,6 +160,7 @@ def create_app(
         allowed_origins=cors_origins,
         init_timeout=subscription_init_timeout,
         recheck=subscription_recheck,
+        max_message_bytes=max_body_bytes,
     )
     stream = StreamingEndpoint(
         current,

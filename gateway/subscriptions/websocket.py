@@ -16,7 +16,8 @@ Each ``subscribe`` runs as a task (:meth:`gateway.pipeline.Gateway.subscribe`): 
 before its first event, it gets an ``error`` message with the coded GraphQL errors; else
 ``next`` per result and ``complete`` at its end. A client's ``complete`` cancels it. Limits:
 ``SubscriptionLimits`` (an ``error`` message with ``SUBSCRIPTION_LIMIT``), the time a client
-has to send ``connection_init`` (4408).
+has to send ``connection_init`` (4408), a message's size (``max_message_bytes``, the request
+body limit: 4400).
 
 While the connection lasts its credentials are checked again every ``recheck`` seconds (a
 session look-up, a token's validation; no rate limit charged): a logout, a back-channel
@@ -93,6 +94,7 @@ class WebSocketEndpoint:
         allowed_origins: Collection[str] = (),
         init_timeout: float = 10.0,
         recheck: float = 30.0,
+        max_message_bytes: int = 1_000_000,
     ) -> None:
         self.current = current
         self.identify = identify
@@ -101,6 +103,7 @@ class WebSocketEndpoint:
         self.allowed_origins = frozenset(allowed_origins)
         self.init_timeout = init_timeout
         self.recheck = recheck
+        self.max_message_bytes = max_message_bytes
 
     async def serve(self, websocket: WebSocket) -> None:
         """One connection, from the upgrade to its close."""
@@ -262,6 +265,8 @@ class _Connection:
         text = received.get("text")
         if text is None:
             raise ProtocolViolation("invalid message: binary frames are not messages")
+        if len(text) > self.endpoint.max_message_bytes:  # as a request body's limit
+            raise ProtocolViolation(f"message larger than {self.endpoint.max_message_bytes} bytes")
         return parse(text)
 
     async def send(self, text: str) -> None:

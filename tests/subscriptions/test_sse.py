@@ -79,3 +79,14 @@ def test_a_refused_operation_is_answered_with_its_status_and_code_not_a_stream(
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_a_subscription_without_a_stream_asked_for_is_refused_405(stack: Stack) -> None:
+    response = httpx.post(
+        stack.gateway,
+        json={"query": TICKS, "variables": {"count": 1}},
+        headers={**VIEWER, "accept": "application/graphql-response+json"},
+        timeout=30,
+    )
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "OPERATION_NOT_ALLOWED"

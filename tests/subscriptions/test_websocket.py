@@ -215,3 +215,18 @@ def test_a_client_without_the_subprotocol_is_closed_4406(stack: Stack) -> None:
 
     closed = run(scenario())
     assert closed.rcvd is not None and closed.rcvd.code == 4406
+
+
+def test_a_message_over_the_request_body_limit_closes_4400(stack: Stack) -> None:
+    async def scenario() -> ConnectionClosed:
+        async with session(stack, VIEWER) as ws:
+            await receive(ws)
+            padding = " " * 1_000_001  # the default max_body_bytes is 1,000,000
+            await subscribe(ws, "big", "subscription { ticks(count: 1) { n } }" + padding)
+            with pytest.raises(ConnectionClosed) as closed:
+                await receive(ws)
+            return closed.value
+
+    closed = run(scenario())
+    assert closed.rcvd is not None and closed.rcvd.code == 4400
+    assert "larger than" in closed.rcvd.reason
