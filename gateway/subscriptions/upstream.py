@@ -92,6 +92,7 @@ async def _acknowledged(service_name: str, socket: ClientConnection) -> None:
             return
         if message.type == "ping":
             await socket.send(encode("pong"))
+    raise _closed(service_name, "before acknowledging the connection")
 
 
 async def _events(service_name: str, socket: ClientConnection) -> AsyncIterator[dict[str, Any]]:
@@ -116,9 +117,13 @@ async def _events(service_name: str, socket: ClientConnection) -> AsyncIterator[
             )
         elif message.type == "complete" and message.id == _ID:
             return
-    raise SubgraphError(
+    raise _closed(service_name, "before completing it")
+
+
+def _closed(service_name: str, when: str) -> SubgraphError:
+    return SubgraphError(
         service_name,
-        f"subgraph {service_name} closed the subscription before completing it",
+        f"subgraph {service_name} closed the subscription {when}",
         "SUBGRAPH_SUBSCRIPTION_CLOSED",
     )
 

@@ -73,3 +73,25 @@ def test_one_callers_identical_subscriptions_share_one_upstream_subscription(
 async def _collect(events: Any, into: list[Any]) -> None:
     async for event in events:
         into.append(event)
+
+
+def test_a_subgraph_refusing_the_subscription_ends_it_with_a_coded_error(stack: Stack) -> None:
+    async def scenario() -> list[Any]:
+        # no signing key: the clock subgraph refuses a WebSocket without a gateway token
+        gateway = Gateway(
+            load_supergraph(SUPERGRAPH),
+            subgraph_urls={"clock": stack.clock, "labels": stack.labels},
+        )
+        try:
+            events = await gateway.subscribe(
+                "subscription { ticks(count: 1) { n } }", principal=VERA
+            )
+            return [event async for event in events]
+        finally:
+            await gateway.close()
+
+    (ended,) = asyncio.run(scenario())
+    assert ended["data"] is None
+    (error,) = ended["errors"]
+    assert error["extensions"] == {"code": "SUBGRAPH_SUBSCRIPTION_CLOSED", "serviceName": "clock"}
+    assert "Forbidden" in error["message"]
