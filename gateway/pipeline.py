@@ -480,6 +480,7 @@ class Gateway:
         if self.demand.active:
             _, base = self.normalized(query, parsed, operation, values)
             cost = await self.demand.admit(self.demand.estimate(base, values), principal)
+            observed.cost = cost  # its estimate, and what measure mode would have refused
         # authorize, plan (each cached)
         prepared = self.prepare(query, parsed, operation, values, principal, labels)
         # execute

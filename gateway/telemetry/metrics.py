@@ -88,6 +88,18 @@ class Metrics:
             ["coordinate"],
             registry=registry,
         )
+        self.costs = Histogram(
+            "tandem_operation_estimated_cost",
+            "Operations' estimated cost (demand control, when its mode is not off)",
+            buckets=(1, 10, 50, 100, 500, 1000, 5000, 10000, 50000, 100000),
+            registry=registry,
+        )
+        self.cost_refusals = Counter(
+            "tandem_cost_refusals",
+            "Operations over a cost limit, by code and mode (measure: would have been refused)",
+            ["code", "mode"],
+            registry=registry,
+        )
         self._cache = {
             (cache, hit): self.cache.labels(cache, "hit" if hit else "miss")
             for cache in ("document", "plan")
@@ -148,6 +160,11 @@ class Metrics:
                 self.subgraph_errors.labels(service_name, code).inc()
         for coordinate in observed.denied:
             self.denials.labels(coordinate).inc()
+        cost = observed.cost
+        if cost is not None:
+            self.costs.observe(cost.estimated)
+            if cost.refused is not None:
+                self.cost_refusals.labels(cost.refused, cost.mode).inc()
         for coordinate in observed.decryptions:
             self.decryptions.labels(coordinate).inc()
 

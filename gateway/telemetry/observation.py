@@ -142,6 +142,7 @@ class Observation:
 
     __slots__ = (
         "batch_index",
+        "cost",
         "decryptions",
         "denied",
         "document_cached",
@@ -179,6 +180,7 @@ class Observation:
         self.span_id = span_id if span_id is not None else trace.root_id if trace else 0
         self.started_ns = time.time_ns() if self.recording else 0
         self.batch_index: int | None = None
+        self.cost: Any = None  # the demand-control report (gateway/demand), when costs are on
         self.http: tuple[str, str] | None = None  # the request's method and path
         self.subject: str | None = None
         self.query: str | None = None

@@ -145,3 +145,17 @@ async def test_active_sessions_are_the_unexpired_ones_of_the_store() -> None:
     assert value(metrics.exposition().decode(), gauge) == 2
     now[0] += 120  # the first has expired
     assert value(metrics.exposition().decode(), gauge) == 1
+
+
+async def test_estimated_costs_and_what_measure_mode_would_refuse(
+    demo_supergraph: Path, tmp_path: Path
+) -> None:
+    settings = {"demand_mode": "measure", "demand_max_cost": 1}
+    async with serving(demo_supergraph, tmp_path, **settings) as client:
+        answered = await client.post("/graphql", json={"query": "{ employees { name } }"})
+        text = (await client.get("/metrics")).text
+    assert answered.status_code == 200 and "errors" not in answered.json()  # measured only
+    assert value(text, "tandem_operation_estimated_cost_count") == 1
+    assert value(text, "tandem_operation_estimated_cost_sum") > 1
+    refusals = "tandem_cost_refusals_total"
+    assert value(text, refusals, code="COST_ESTIMATED_TOO_EXPENSIVE", mode="measure") == 1
