@@ -71,6 +71,7 @@ from ..settings import Settings, SettingsError, load_settings
 from ..subscriptions import SubscriptionLimits
 from ..supergraph import Supergraph, load_supergraph, read_supergraph
 from ..telemetry import Telemetry
+from ..telemetry.logs import configure_logging
 from ..telemetry.metrics import Metrics
 from ..telemetry.tracing import TraceParentTrust, Tracing, exporter_named
 from .app import create_app
@@ -442,6 +443,7 @@ def app_from_environment() -> Starlette:
     """The entry point uvicorn's worker processes import (see the module docstring)."""
     sources = json.loads(os.environ.get(SOURCES_VARIABLE) or '{"config": null, "overrides": {}}')
     settings = load_settings(sources["config"], sources["overrides"])
+    configure_logging(settings.log_level, settings.log_format)  # each worker's own root logger
     app = build_app(settings)
     tune_garbage_collector(settings.gc_threshold)
     return app

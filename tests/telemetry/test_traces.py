@@ -148,3 +148,34 @@ async def test_a_refused_operation_has_an_error_status_and_code(
     assert not root.status.is_ok
     (parse,) = by_name(exported.get_finished_spans(), "graphql.parse")
     assert parse.attributes == {"error.type": "GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_each_operation_of_a_batch_has_its_own_span_below_the_request(
+    supergraph: Path, data_dir: Path
+) -> None:
+    batch = [{"query": BUDGET, "variables": VARIABLES}, {"query": "query Kind { __typename }"}]
+    async with gateway_client(supergraph, data_dir, batching=True) as (client, exported):
+        response = await client.post("/graphql", json=batch, headers=EMPLOYEE)
+    assert response.status_code == 200 and len(response.json()) == 2
+    spans = exported.get_finished_spans()
+    (root,) = [s for s in spans if s.kind == SpanKind.SERVER]
+    assert root.name == "POST /graphql" and root.parent is None
+    operations = {
+        s.attributes["tandem.batch.index"]: s
+        for s in by_name(spans, "graphql.operation")
+        if s.attributes is not None
+    }
+    assert set(operations) == {0, 1}
+    for operation in operations.values():
+        assert operation.parent is not None and operation.parent.span_id == root.context.span_id
+    names = {
+        i: op.attributes and op.attributes["graphql.operation.name"] for i, op in operations.items()
+    }
+    assert names == {0: "DepartmentBudget", 1: "Kind"}
+    first = operations[0].context.span_id
+    fetches = [s for s in spans if s.kind == SpanKind.CLIENT]
+    assert len(fetches) == 2 and all(f.parent and f.parent.span_id == first for f in fetches)
+    parses = by_name(spans, "graphql.parse")
+    assert {p.parent.span_id for p in parses if p.parent} == {
+        op.context.span_id for op in operations.values()
+    }
