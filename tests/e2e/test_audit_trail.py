@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.fixtures import verify_audit_chain
+from tests.e2e.flows import approve_fully, item, submit_purchase, wait_for_orders
 from tests.e2e.sqlite_stack import run_sql
 from tests.e2e.stack import Stack
 
@@ -134,3 +135,28 @@ def test_an_audit_record_edited_in_the_database_is_named_by_verify(
     assert f"BROKEN at record {tampered_erp_record}:" in run.stdout
     assert "was changed after it was written" in run.stdout
     assert verify_audit_chain("oa", any_stack.oa_database).returncode == 0
+
+
+def test_an_order_the_erp_creates_from_an_approved_request_is_the_consumers(
+    any_stack: Stack,
+) -> None:
+    client = any_stack.client
+    applicant = "emp-031"
+    request_id = submit_purchase(client, applicant, "Audited boards",
+                                 [item("SKU-0015", 2, "10.00", "sup-02")], "2036-09")  # fmt: skip
+    approve_fully(client, request_id, applicant)
+    order = wait_for_orders(client, applicant, [request_id])[request_id]
+
+    found = client.data(
+        AUDITOR, ERP_TRAIL, filter={"entityType": "PurchaseOrder", "entityId": order["id"]}
+    )
+    [created] = [r for r in nodes(found["erpAuditTrail"]) if r["kind"] == "CREATE"]
+    assert created["subject"] == "system:erp"  # the ERP's event consumer, not a person
+    assert created["operation"] == "oa.approval.approved"
+    assert by_field(created)["approval_request_id"]["new"] == request_id
+    submitted = client.data(
+        AUDITOR, OA_TRAIL, filter={"entityType": "ApprovalRequest", "entityId": request_id,
+                                   "kind": "CREATE"},
+    )  # fmt: skip
+    [record] = nodes(submitted["oaAuditTrail"])
+    assert (record["subject"], record["operation"]) == (applicant, "submitPurchaseRequest")

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.common.audit import AuditContext, acting_as
 from subgraphs.common.events.bus import (
     Delivery,
     Event,
@@ -85,7 +86,10 @@ class EventConsumer:
         event = delivery.event
 
         async def effect(session: AsyncSession) -> None:
-            await self.handler(session, event)
+            # audited as this consumer's: the topic as the operation, the event id as request
+            audit = AuditContext(f"system:{self.group}", None, str(event.id), self.topic)
+            with acting_as(audit):
+                await self.handler(session, event)
 
         ran = await handle_once(self.sessions, self.group, event.id, effect, table=self.inbox_table)
         if ran:
