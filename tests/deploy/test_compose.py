@@ -6,6 +6,7 @@ and the compose file and the Kubernetes manifests start the same commands."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,22 @@ def test_the_build_context_holds_what_the_dockerfile_copies(services: dict[str, 
             if line.startswith("COPY "):
                 for source in line.split()[1:-1]:
                     assert (context / source).exists(), f"Dockerfile: COPY {source}"
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    """``pip install .`` in the image finds only what was copied: each package pyproject
+    includes must be."""
+    include = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["tool"][
+        "setuptools"
+    ]["packages"]["find"]["include"]
+    copied = {
+        source.rstrip("/")
+        for line in (DEPLOY / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ")
+        for source in line.split()[1:-1]
+    }
+    for pattern in include:
+        assert pattern.rstrip("*") in copied, f"deploy/Dockerfile does not COPY {pattern}"
 
 
 def test_depends_on_and_urls_name_services_on_their_ports(services: dict[str, Any]) -> None:
