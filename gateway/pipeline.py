@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,7 @@ from .planner.build import build_query_plan
 from .planner.capabilities import Capabilities
 from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
+from .subscriptions.batching import EntityBatcher
 from .subscriptions.run import completed_events, one_result, subscription_fetch
 from .subscriptions.sharing import SharedUpstreams
 from .supergraph import Supergraph
@@ -552,39 +553,49 @@ class Gateway:
 
         return completed_events(self, prepare, values, principal)
 
-    async def complete_event(
+    async def complete_events(
         self,
         prepared: PreparedOperation,
         values: Mapping[str, Any],
         principal: Principal | None,
-        event: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """One subscription event completed as a query's answer would be: the plan's
-        subscription fetch answered by ``event``, every other fetch sent (entity fields of
-        other subgraphs), then shaped and protected under ``prepared``'s decision."""
+        events: Sequence[Mapping[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Subscription events completed as a query's answer would be: the plan's
+        subscription fetch answered by each event, every other fetch sent (entity fields of
+        other subgraphs, joined across the events, ``subscriptions/batching.py``), then shaped
+        and protected under ``prepared``'s decision."""
         root = subscription_fetch(prepared.plan)
-
-        async def send(request: SubgraphRequest) -> dict[str, Any]:
-            if root is not None and request.query == root.operation:
-                return dict(event)
-            return await self.transport.send(request)
-
-        data, errors = await self.executor.execute(
-            prepared.plan,
-            values,
-            self._subgraph_headers(principal, None),
-            shared=True,  # entity fetches of many subscribers' same event share calls
-            caller=principal,
-            send=send,
+        headers_for = self._subgraph_headers(principal, None)
+        forward = (
+            EntityBatcher(self.transport.send, headers_for).send
+            if len(events) > 1
+            else self.transport.send
         )
-        protect = self._protect(principal) if prepared.guarded else None
-        shaped = prepared.shaper.shape(data, errors, None, protect)
-        if protect is not None:
-            await protect.flush()  # the plaintexts' audit records, before the event leaves
-        response: dict[str, Any] = {"data": shaped}
-        if errors:
-            response["errors"] = errors
-        return response
+
+        async def complete(event: Mapping[str, Any]) -> dict[str, Any]:
+            async def send(request: SubgraphRequest) -> dict[str, Any]:
+                if root is not None and request.query == root.operation:
+                    return dict(event)
+                return await forward(request)
+
+            data, errors = await self.executor.execute(
+                prepared.plan,
+                values,
+                headers_for,
+                shared=True,  # entity fetches of many subscribers' same event share calls
+                caller=principal,
+                send=send,
+            )
+            protect = self._protect(principal) if prepared.guarded else None
+            shaped = prepared.shaper.shape(data, errors, None, protect)
+            if protect is not None:
+                await protect.flush()  # the plaintexts' audit records, before the event leaves
+            response: dict[str, Any] = {"data": shaped}
+            if errors:
+                response["errors"] = errors
+            return response
+
+        return list(await asyncio.gather(*(complete(event) for event in events)))
 
     def upstream_authorization(
         self, principal: Principal | None, service_name: str

@@ -5,7 +5,8 @@ that owns the root field; the rest of the plan (entity fetches to other subgraph
 query's. That first fetch becomes an upstream subscription (``upstream.py``; shared by the same
 caller's identical subscriptions, ``sharing.py``), and each of its
 events is completed by the rest of the plan exactly as a query's answer is
-(:meth:`gateway.pipeline.Gateway.complete_event`: fetch, merge, shape, protect).
+(:meth:`gateway.pipeline.Gateway.complete_events`: fetch, merge, shape, protect); events that
+arrive together are completed together, their entity fetches joined (``batching.py``).
 
 Authorization applies to every event, not once at the start: before each event the operation
 is authorized again (a cached look-up while the policy stands), so a policy change reaches a
@@ -62,7 +63,8 @@ async def completed_events(
     prepared = prepare()
     root = subscription_fetch(prepared.plan)
     if root is None:  # nothing may be subscribed to: the decision's errors, once
-        yield await gateway.complete_event(prepared, values, principal, {})
+        (result,) = await gateway.complete_events(prepared, values, principal, [{}])
+        yield result
         return
     variables = {name: values[name] for name in root.variable_usages if name in values}
     url = gateway.executor.urls[root.service_name]
@@ -81,15 +83,16 @@ async def completed_events(
     key = (url, root.operation, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), principal)
     events = gateway.upstreams.events(key, root.service_name, open_upstream)
     try:
-        async for event in events:
-            current = prepare()  # the policy in force now decides this event
+        async for arrived in events:
+            current = prepare()  # the policy in force now decides these events
             if subscription_fetch(current.plan) != root:
                 yield _ended(
                     "the access policy changed what this subscription may receive: subscribe again",
                     POLICY_CHANGED,
                 )
                 return
-            yield await gateway.complete_event(current, values, principal, event)
+            for result in await gateway.complete_events(current, values, principal, arrived):
+                yield result
     except SubgraphError as error:
         yield _ended(error.message, error.code, error.service_name)
     finally:

@@ -7,7 +7,9 @@ only subscriptions whose tokens would name the same principal may share (a user'
 tabs, an integrator's several consumers). Each shared subscription is completed and
 authorized per subscriber afterwards, as any event is (``run.py``).
 
-A subscriber joining a running subscription receives the events from then on. The upstream
+A subscriber joining a running subscription receives the events from then on; it takes them
+in lists of those that arrived while it handled the previous ones (so that they are completed
+together, ``batching.py``). The upstream
 subscription ends when its last subscriber leaves. A subscriber that falls ``backlog`` events
 behind the others is ended with ``SUBSCRIPTION_OVERFLOW`` rather than held in memory without
 bound.
@@ -87,11 +89,16 @@ class SharedUpstreams:
         """How many subscriptions listen to them, all together."""
         return sum(len(shared.listeners) for shared in self._running.values())
 
+    def reading(self) -> int:
+        """How many upstream subscriptions are still being read (not ended)."""
+        return sum(not shared.done for shared in self._running.values())
+
     async def events(
-        self, key: Hashable, service_name: str, open_upstream: Open
-    ) -> AsyncGenerator[dict[str, Any], None]:
+        self, key: Hashable, service_name: str, open_upstream: Open, batch: int = 50
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """The events of the upstream subscription ``key`` names, opened with
-        ``open_upstream`` unless one is running; raises its :class:`SubgraphError`."""
+        ``open_upstream`` unless one is running, in lists of those that arrived while the
+        previous list was handled (at most ``batch``); raises its :class:`SubgraphError`."""
         shared = self._running.get(key)
         if shared is None or shared.done:
             shared = self._running[key] = _Shared(service_name, open_upstream(), self.backlog)
@@ -101,12 +108,17 @@ class SharedUpstreams:
             shared.pump = asyncio.create_task(shared.run())
         try:
             while True:
-                item = await listener.queue.get()
-                if item is _END:
+                items = [await listener.queue.get()]
+                while len(items) < batch and not listener.queue.empty():
+                    items.append(listener.queue.get_nowait())
+                events = [item for item in items if isinstance(item, dict)]
+                if events:
+                    yield events
+                last = items[-1]
+                if last is _END:
                     return
-                if isinstance(item, SubgraphError):
-                    raise item
-                yield item
+                if isinstance(last, SubgraphError):
+                    raise last
         finally:
             shared.listeners.discard(listener)
             if not shared.listeners:

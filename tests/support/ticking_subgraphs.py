@@ -18,7 +18,9 @@ import argparse
 import asyncio
 from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import strawberry
 import uvicorn
 from strawberry.asgi import GraphQL
@@ -78,9 +80,19 @@ class LabelledTick:
     label: str
     secret: str | None
 
+    @strawberry.field
+    async def held(self, until: str) -> str:
+        """Tick 1's waits until ``Mutation.releaseHeld(name: until)``; the others' do not."""
+        if self.id == "tick-1":
+            await _release_event(until).wait()
+        return f"held {self.id}"
+
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> LabelledTick:
         return LabelledTick(id=id, label=f"label of {id}", secret=f"secret of {id}")
+
+
+_held_batches: list[int] = []
 
 
 @strawberry.type
@@ -88,6 +100,30 @@ class LabelsQuery:
     @strawberry.field
     def label_count(self) -> int:
         return 0
+
+    @strawberry.field
+    def held_batches(self) -> list[int]:
+        """How many representations each ``_entities`` request asking for ``held`` carried."""
+        return _held_batches
+
+
+@strawberry.type
+class LabelsMutation:
+    @strawberry.mutation
+    def release_held(self, name: str) -> bool:
+        _release_event(name).set()
+        return True
+
+
+class _LabelsApp(GraphQL):  # type: ignore[type-arg]
+    """Notes the size of each ``_entities`` request for ``held``."""
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        body = orjson.loads(await request.body()) if request.method == "POST" else {}
+        variables = body.get("variables") or {}
+        if "held" in body.get("query", "") and "representations" in variables:
+            _held_batches.append(len(variables["representations"]))
+        return await super().get_context(request, response)
 
 
 class _ClockApp(GraphQL):  # type: ignore[type-arg]
@@ -123,8 +159,13 @@ def clock_app(public_key: str | None = None) -> GraphQL:  # type: ignore[type-ar
 
 
 def labels_app() -> GraphQL:  # type: ignore[type-arg]
-    schema = Schema(query=LabelsQuery, types=[LabelledTick], federation_version=FEDERATION_VERSION)
-    return GraphQL(schema)
+    schema = Schema(
+        query=LabelsQuery,
+        mutation=LabelsMutation,
+        types=[LabelledTick],
+        federation_version=FEDERATION_VERSION,
+    )
+    return _LabelsApp(schema)
 
 
 def main() -> None:
