@@ -1,5 +1,7 @@
 """``python -m subgraphs.erp [--port N]`` serves the ERP subgraph; ``... seed`` loads demo data;
-``... audit verify`` checks the audit trail's hash chain (:mod:`subgraphs.common.audit_cli`)."""
+``... audit verify`` checks the audit trail's hash chain (:mod:`subgraphs.common.audit_cli`);
+``... events parked | retry ID | cancel ID`` works off parked events
+(:mod:`subgraphs.common.parked_cli`)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,12 @@ def main(argv: list[str]) -> None:
         from subgraphs.erp.store.base import audit_log
 
         sys.exit(audit(NAME, audit_log, argv[1:]))
+    if argv[:1] == ["events"]:
+        from subgraphs.common.parked_cli import main as parked
+        from subgraphs.erp.store.events import OUTBOX_TABLE
+        from subgraphs.erp.worker import HANDLERS
+
+        sys.exit(parked(NAME, OUTBOX_TABLE, HANDLERS, argv[1:]))
     if argv[:1] == ["seed"]:
         from subgraphs.erp.seed import main as seed
 

@@ -9,6 +9,7 @@ from subgraphs.erp.api import (
     audit,
     dashboards,
     entities,
+    events_admin,
     finance,
     inventory,
     procurement,
@@ -28,6 +29,7 @@ Query = merge_types(
         production.Query,
         audit.Query,
         dashboards.Query,
+        events_admin.Query,
     ),
 )
 Mutation = merge_types(
@@ -39,6 +41,7 @@ Mutation = merge_types(
         sales.Mutation,
         production.Mutation,
         entities.Mutation,
+        events_admin.Mutation,
     ),
 )
 

@@ -13,7 +13,10 @@ topic                          direction    what happens
 ``erp.expense.posted``
 ``erp.event.parked``           published    dead letters: an approval the ERP can never
                                             apply (unknown sku or supplier, amounts that do
-                                            not add up, another kind)
+                                            not add up, another kind); group ``oa`` marks
+                                            the request FAILED and tells its people;
+                                            ``python -m subgraphs.erp events`` lists,
+                                            retries or cancels them
 =============================  ===========  ===============================================
 
 The bus is Redis streams when ``TANDEM_REDIS_URL`` is set, else in-process (see
@@ -30,7 +33,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.errors import BadUserInput
-from subgraphs.common.events import Event, EventBus, EventWorker, Subscription
+from subgraphs.common.events import Event, EventBus, EventWorker, Handler, Subscription
 from subgraphs.common.service_events import EventOptions, parked_topic, parking
 from subgraphs.common.service_events import running_worker as _running_worker
 from subgraphs.common.settings import SubgraphSettings
@@ -44,6 +47,7 @@ from subgraphs.erp.store.processes import (
 __all__ = [
     "APPROVAL_APPROVED",
     "GROUP",
+    "HANDLERS",
     "OA_GROUP",
     "PARKED",
     "build_worker",
@@ -73,6 +77,10 @@ async def on_request_approved(session: AsyncSession, event: Event) -> None:
                            field="kind")  # fmt: skip
 
 
+HANDLERS: Final[Mapping[str, Handler]] = {APPROVAL_APPROVED: on_request_approved}
+"""Topic -> handler (unwrapped), for the worker and for retrying parked events."""
+
+
 def build_worker(
     sessions: async_sessionmaker[AsyncSession], bus: EventBus, options: EventOptions
 ) -> EventWorker:
@@ -86,6 +94,7 @@ def build_worker(
             events.PURCHASE_ORDER_CREATED: [OA_GROUP],
             events.GOODS_RECEIVED: [OA_GROUP],
             events.EXPENSE_POSTED: [OA_GROUP],
+            PARKED: [OA_GROUP],
         },
         subscriptions=[Subscription(APPROVAL_APPROVED, GROUP, handler)],
         name=options.consumer,

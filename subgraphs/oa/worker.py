@@ -9,6 +9,8 @@ topic                          direction    what happens
 ``erp.purchase_order.created``  consumed     group ``oa``: a message to the applicant
 ``erp.goods.received``                       (:mod:`subgraphs.oa.store.notifications`);
 ``erp.expense.posted``                       receipts go back to the ERP's relay
+``erp.event.parked``           consumed     group ``oa``: an approval the ERP parked fails
+                                            (:mod:`subgraphs.oa.store.failures`)
 ``oa.event.parked``            published    dead letters: an ERP event the OA can never
                                             apply (e.g. it names no known employee)
 =============================  ===========  ===============================================

@@ -1,10 +1,14 @@
 """The seams between OA and ERP through the gateway, on PostgreSQL and SQLite (issue 16,
 item 5): approvers see the request's budget position (a field the ERP contributes to OA's
 ``ApprovalRequest``), goods receipt posts its journal entry, a rejection reaches the
-applicant's inbox."""
+applicant's inbox, an approval the ERP cannot apply fails visibly and an administrator
+retries it once the cause is fixed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -126,3 +130,68 @@ def test_a_rejection_reaches_the_applicant(any_stack: Stack) -> None:
     notice = eventually(the_notice)
     assert notice["subject"] == "Request rejected: Gold-plated cables"
     assert notice["body"].endswith(": Not needed") and notice["system"] is True
+
+
+STATUS = """
+query ($id: ID!) {
+  approvalRequest(id: $id) { status history { action actor { id } comment } }
+}"""
+
+
+def events_cli(stack: Stack, *args: str) -> tuple[int, str]:
+    """``python -m subgraphs.erp events ...`` on the stack's ERP database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "subgraphs.erp", "events", "--database-url", stack.erp_database,
+         *args],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_an_approval_the_erp_cannot_apply_fails_visibly_and_is_retried(any_stack: Stack) -> None:
+    client = any_stack.client
+    applicant = "emp-031"
+    sku = f"SKU-NEW-{uuid.uuid4().hex[:8].upper()}"
+    request_id = submit_purchase(
+        client, applicant, "New sensor", [item(sku, 2, "15.00", "sup-02")], current_period()
+    )
+    approve_fully(client, request_id, applicant)
+
+    def failed() -> dict[str, Any]:
+        request = client.data(applicant, STATUS, id=request_id)["approvalRequest"]
+        assert request["status"] == "FAILED", request
+        return dict(request)
+
+    request = eventually(failed)
+    [failure] = [entry for entry in request["history"] if entry["action"] == "FAILED"]
+    assert failure["actor"] is None and f"No item '{sku}'" in failure["comment"]
+    for person in (applicant, PURCHASING):  # the applicant and the process owner
+        [notice] = eventually(lambda person=person: messages(client, person, search=request_id))
+        assert notice["subject"] == "Request failed: New sensor", notice
+
+    status, listed = events_cli(any_stack, "parked")
+    assert status == 0, listed
+    [line] = [line for line in listed.splitlines() if request_id in line]
+    event_id = line.split()[0]
+    status, output = events_cli(any_stack, "retry", event_id)
+    assert status == 1, output
+    assert output.startswith(f"{event_id} failed again: NOT_FOUND: No item '{sku}'."), output
+
+    client.data(
+        PURCHASING,
+        "mutation ($i: CreateItemInput!) { createItem(input: $i) { sku } }",
+        i={"sku": sku, "name": "Sensor", "category": "parts",
+           "standardCost": {"amount": "12.00", "currency": "CNY"},
+           "listPrice": {"amount": "20.00", "currency": "CNY"}},
+    )  # fmt: skip
+    status, output = events_cli(any_stack, "retry", event_id)
+    assert (status, output.strip()) == (0, f"retried {event_id}: applied"), output
+
+    order = wait_for_orders(client, applicant, [request_id])[request_id]
+    assert order["total"] == {"amount": "30.00", "currency": "CNY"}
+    eventually(lambda: client.data(applicant, STATUS, id=request_id)["approvalRequest"]["status"]
+               == "APPROVED" or None)  # fmt: skip
+    assert eventually(lambda: messages(client, applicant, search=order["orderNo"]))
+    status, listed = events_cli(any_stack, "parked")
+    assert status == 0 and event_id not in listed, listed
+    assert events_cli(any_stack, "cancel", event_id)[0] == 1  # no longer open

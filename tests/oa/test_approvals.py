@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.common.events.bus import Event
 from subgraphs.common.money import MoneyInput
 from subgraphs.oa.store.flows import Rule, StepSpec, define_flow
 from subgraphs.oa.store.models import outbox
+from subgraphs.oa.store.notifications import HANDLERS
 from tandem_shared.db import transaction
 from tandem_shared.tokens import Principal
 from tests.oa.client import OAClient
@@ -45,6 +47,7 @@ mutation ($id: ID!, $comment: String, $step: Int) {{
 REJECT = f"""
 mutation ($id: ID!, $comment: String!) {{ reject(id: $id, comment: $comment) {{ {REQUEST} }} }}
 """
+REQUEST_QUERY = f"query ($id: ID!) {{ approvalRequest(id: $id) {{ {REQUEST} }} }}"
 WITHDRAW = f"mutation ($id: ID!) {{ withdraw(id: $id) {{ {REQUEST} }} }}"
 TRANSFER = f"""
 mutation ($id: ID!, $to: ID!) {{
@@ -569,3 +572,41 @@ async def test_the_applicant_is_told_of_a_rejection_and_of_an_approved_expense(
         ),
     ]
     assert await notices(oa, ALICE) == []
+
+
+async def test_an_approval_the_erp_parked_fails_and_recovers_when_retried(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    expense = await decide(
+        oa, BOB, SUBMIT, kind="EXPENSE",
+        input={"title": "Conference", "amount": {"amount": "3200.00"}},
+    )  # fmt: skip
+    await decide(oa, ALICE, APPROVE, id=expense["id"])
+    parked = Event(
+        id="p1", topic="erp.event.parked",
+        payload={"eventId": "e1", "topic": "oa.approval.approved", "group": "erp",
+                 "payload": {"requestId": expense["id"], "kind": "EXPENSE"},
+                 "error": {"code": "BAD_USER_INPUT", "message": "An expense is positive.",
+                           "field": "amount"}},
+    )  # fmt: skip
+    for copy in (parked, parked):  # a redelivery changes nothing
+        async with transaction(sessions) as session:
+            await HANDLERS[copy.topic](session, copy)
+
+    failed = await decide(oa, BOB, REQUEST_QUERY, id=expense["id"])
+    assert failed["status"] == "FAILED"
+    assert failed["history"][-1] == {
+        "action": "FAILED", "step": None, "actor": None, "toEmployee": None,
+        "comment": "An expense is positive (amount)",
+    }  # fmt: skip
+    subject = "Request failed: Conference"
+    for who in (BOB, FIONA, FRANK):  # the applicant and the finance role (the process owners)
+        assert [s for s, _ in await notices(oa, who) if s == subject] == [subject], who
+    assert [s for s, _ in await notices(oa, ALICE) if s == subject] == []
+
+    posted = {"requestId": expense["id"], "entryNo": "JE-202611-0009", "applicantId": "emp-bob"}
+    async with transaction(sessions) as session:
+        await HANDLERS["erp.expense.posted"](
+            session, Event(id="e2", topic="erp.expense.posted", payload=posted)
+        )
+    assert (await decide(oa, BOB, REQUEST_QUERY, id=expense["id"]))["status"] == "APPROVED"

@@ -146,6 +146,7 @@ MUTATIONS: dict[str, frozenset[str]] = {
             "setBillOfMaterials", "createProductionPlan", "releaseWorkOrder", "reportProgress",
             "recordInspection",
         ),
+        ("security_admin", "procurement", "finance"): ("retryParkedEvent", "cancelParkedEvent"),
         (): ("createPurchaseOrder",),
     }.items()
     for name in names

@@ -54,6 +54,7 @@ class Status(StrEnum):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
+    FAILED = "FAILED"
 
 
 class StepStatus(StrEnum):
@@ -71,6 +72,7 @@ class Action(StrEnum):
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
     TRANSFERRED = "TRANSFERRED"
+    FAILED = "FAILED"
 
 
 def can_decide(request: ApprovalRequest, step: ApprovalStep | None, actor: Actor) -> bool:

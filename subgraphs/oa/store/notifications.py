@@ -12,6 +12,8 @@ topic                          payload used                          message, on
 ``erp.purchase_order.created``  ``requestId, orderNo, applicantId``  approval request
 ``erp.goods.received``          ``orderNo, applicantId``             event
 ``erp.expense.posted``          ``requestId, entryNo, applicantId``  approval request
+``erp.event.parked``            ``topic, payload.requestId, error``  approval request, and
+                                                                     its owners (failures.py)
 =============================  ====================================  ========================
 """
 
@@ -25,13 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.events.bus import Event
 from subgraphs.common.events.consumer import Handler
+from subgraphs.oa.store import failures
 from subgraphs.oa.store.messages import deliver_system_message
 
 __all__ = [
+    "EVENT_PARKED",
     "EXPENSE_POSTED",
     "GOODS_RECEIVED",
     "HANDLERS",
     "PURCHASE_ORDER_CREATED",
+    "on_event_parked",
     "on_expense_posted",
     "on_goods_received",
     "on_purchase_order_created",
@@ -40,6 +45,7 @@ __all__ = [
 PURCHASE_ORDER_CREATED: Final = "erp.purchase_order.created"
 GOODS_RECEIVED: Final = "erp.goods.received"
 EXPENSE_POSTED: Final = "erp.expense.posted"
+EVENT_PARKED: Final = "erp.event.parked"
 
 
 async def on_purchase_order_created(session: AsyncSession, event: Event) -> None:
@@ -53,6 +59,7 @@ async def on_purchase_order_created(session: AsyncSession, event: Event) -> None
         f"Your approved purchase request {request_id} is now purchase order {order_no}.",
         f"{PURCHASE_ORDER_CREATED}:{request_id}",
     )
+    await failures.recovered(session, request_id)
 
 
 async def on_goods_received(session: AsyncSession, event: Event) -> None:
@@ -78,12 +85,19 @@ async def on_expense_posted(session: AsyncSession, event: Event) -> None:
         f"Your approved expense claim {request_id} is booked in journal entry {entry_no}.",
         f"{EXPENSE_POSTED}:{request_id}",
     )
+    await failures.recovered(session, request_id)
+
+
+async def on_event_parked(session: AsyncSession, event: Event) -> None:
+    """An approval the ERP could not apply: the request fails, its people are told."""
+    await failures.mark_failed(session, event.payload)
 
 
 HANDLERS: Final[Mapping[str, Handler]] = {
     PURCHASE_ORDER_CREATED: on_purchase_order_created,
     GOODS_RECEIVED: on_goods_received,
     EXPENSE_POSTED: on_expense_posted,
+    EVENT_PARKED: on_event_parked,
 }
 """Topic -> handler, for the OA's event worker."""
 

@@ -37,12 +37,16 @@ __all__ = [
 ]
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="FAILED: approved, but the ERP could not carry it out (the history's FAILED "
+    "entry says why); an administrator retries or cancels it."
+)
 class ApprovalStatus(Enum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
+    FAILED = "FAILED"
 
 
 @strawberry.enum(
@@ -81,6 +85,7 @@ class ApprovalActionKind(Enum):
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
     TRANSFERRED = "TRANSFERRED"
+    FAILED = "FAILED"
 
 
 def _money(amount: Any, currency: str | None) -> Money | None:
