@@ -9,10 +9,11 @@ authorized per subscriber afterwards, as any event is (``run.py``).
 
 A subscriber joining a running subscription receives the events from then on; it takes them
 in lists of those that arrived while it handled the previous ones (so that they are completed
-together, ``batching.py``). The upstream
-subscription ends when its last subscriber leaves. A subscriber that falls ``backlog`` events
-behind the others is ended with ``SUBSCRIPTION_OVERFLOW`` rather than held in memory without
-bound.
+together, ``batching.py``). The upstream subscription ends when its last subscriber leaves.
+At most ``backlog`` events wait for each subscriber: the upstream subscription is then read no
+faster than its slowest subscriber completes them (WebSocket flow control slows the subgraph
+in turn), so nothing is held in memory without bound; the subscribers slowed are the same
+caller's.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ _END = object()
 @dataclass(eq=False)
 class _Listener:
     queue: asyncio.Queue[Any]
-    overflowed: bool = False
 
 
 @dataclass(eq=False)
@@ -52,26 +52,15 @@ class _Shared:
         try:
             async for event in self.upstream:
                 for listener in list(self.listeners):
-                    self._hand(listener, event)
+                    await listener.queue.put(event)  # waits while its backlog is full
         except SubgraphError as error:
             outcome = error
         finally:
             self.done = True
             for listener in list(self.listeners):
-                self._hand(listener, outcome, last=True)
+                with contextlib.suppress(asyncio.QueueFull):  # it is leaving: no need
+                    listener.queue.put_nowait(outcome)
             await self.upstream.aclose()
-
-    def _hand(self, listener: _Listener, item: Any, *, last: bool = False) -> None:
-        if listener.overflowed:
-            return
-        if listener.queue.qsize() >= self.backlog and not last:
-            listener.overflowed = True
-            item = SubgraphError(
-                self.service_name,
-                "this subscription fell too far behind its events and was ended",
-                "SUBSCRIPTION_OVERFLOW",
-            )
-        listener.queue.put_nowait(item)
 
 
 class SharedUpstreams:
@@ -102,7 +91,7 @@ class SharedUpstreams:
         shared = self._running.get(key)
         if shared is None or shared.done:
             shared = self._running[key] = _Shared(service_name, open_upstream(), self.backlog)
-        listener = _Listener(asyncio.Queue())
+        listener = _Listener(asyncio.Queue(self.backlog + 1))  # room for the last word
         shared.listeners.add(listener)
         if shared.pump is None:
             shared.pump = asyncio.create_task(shared.run())
@@ -121,6 +110,8 @@ class SharedUpstreams:
                     raise last
         finally:
             shared.listeners.discard(listener)
+            while not listener.queue.empty():  # a pump waiting to hand it one goes on
+                listener.queue.get_nowait()
             if not shared.listeners:
                 if self._running.get(key) is shared:
                     del self._running[key]
