@@ -81,7 +81,7 @@ async def completed_events(
 
     # the same caller's identical subscriptions share one (sharing.py)
     key = (url, root.operation, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), principal)
-    events = gateway.upstreams.events(key, root.service_name, open_upstream)
+    events = gateway.upstreams.events(key, open_upstream)
     try:
         async for arrived in events:
             current = prepare()  # the policy in force now decides these events

@@ -39,9 +39,7 @@ class _Listener:
 
 @dataclass(eq=False)
 class _Shared:
-    service_name: str
     upstream: AsyncGenerator[dict[str, Any], None]
-    backlog: int
     listeners: set[_Listener] = field(default_factory=set)
     pump: asyncio.Task[None] | None = None
     done: bool = False
@@ -83,14 +81,14 @@ class SharedUpstreams:
         return sum(not shared.done for shared in self._running.values())
 
     async def events(
-        self, key: Hashable, service_name: str, open_upstream: Open, batch: int = 50
+        self, key: Hashable, open_upstream: Open, batch: int = 50
     ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """The events of the upstream subscription ``key`` names, opened with
         ``open_upstream`` unless one is running, in lists of those that arrived while the
         previous list was handled (at most ``batch``); raises its :class:`SubgraphError`."""
         shared = self._running.get(key)
         if shared is None or shared.done:
-            shared = self._running[key] = _Shared(service_name, open_upstream(), self.backlog)
+            shared = self._running[key] = _Shared(open_upstream())
         listener = _Listener(asyncio.Queue(self.backlog + 1))  # room for the last word
         shared.listeners.add(listener)
         if shared.pump is None:
