@@ -9,31 +9,28 @@ schema, and the inventory subgraph counts exactly one request for it.
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway.executor.transport import AiohttpTransport
 from gateway.pipeline import Gateway
 from gateway.planner import BatchNode, ParallelNode, SequenceNode
 from gateway.supergraph import load_supergraph
+from tests.support.benchmark_subgraphs import (
+    BENCHMARKS,
+    NAMES,
+    SUPERGRAPH,
+    reference,
+    requests_served,
+    running_benchmark_subgraphs,
+)
 from tests.support.fault_proxy import FaultProxy, running_fault_proxy
 from tests.support.fixtures import write_supergraph
-from tests.support.processes import free_port
-from tests.support.spawn import REPO_ROOT, running
 
-BENCHMARKS = REPO_ROOT / "benchmarks"
-SUPERGRAPH = BENCHMARKS / "supergraph.graphql"
 PEOPLE = (BENCHMARKS / "queries" / "people.graphql").read_text(encoding="utf-8")
-NAMES = ("accounts", "products", "inventory", "reviews")
-
-sys.path.insert(0, str(BENCHMARKS / "subgraphs"))
-from reference import build_reference_schema, reference_response  # noqa: E402
 
 
 @pytest.fixture
@@ -43,34 +40,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def subgraphs() -> Iterator[dict[str, str]]:
-    """The benchmark subgraphs, each in its own process: name -> GraphQL URL."""
-    with contextlib.ExitStack() as stack:
-        urls: dict[str, str] = {}
-        for name in NAMES:
-            port = free_port()
-
-            def command(name: str = name, port: int = port) -> tuple[Sequence[str], Any]:
-                line = [sys.executable, str(BENCHMARKS / "subgraphs" / "server.py"), name,
-                        "--port", str(port)]  # fmt: skip
-                return line, lambda: _stats(f"http://127.0.0.1:{port}") is not None
-
-            stack.enter_context(running(f"benchmark subgraph {name}", command))
-            urls[name] = f"http://127.0.0.1:{port}/graphql"
+    with running_benchmark_subgraphs() as urls:
         yield urls
-
-
-def _stats(url: str) -> dict[str, int] | None:
-    try:
-        answer = httpx.get(f"{url.removesuffix('/graphql')}/stats", timeout=5.0)
-    except httpx.TransportError:
-        return None
-    return dict(answer.json())
-
-
-def requests_served(url: str) -> int:
-    stats = _stats(url)
-    assert stats is not None
-    return stats["hits"] + stats["misses"]
 
 
 def gateway_over(urls: dict[str, str], tmp_path: Path) -> Gateway:
@@ -105,10 +76,7 @@ async def test_two_paths_of_one_subgraph_in_one_request(
         after = {name: requests_served(url) for name, url in subgraphs.items()}
     finally:
         await gateway.close()
-    reference = reference_response(
-        build_reference_schema(SUPERGRAPH.read_text(encoding="utf-8")), PEOPLE, variables
-    )
-    assert answer == reference
+    assert answer == reference(PEOPLE, variables)
     users = answer["data"]["users"]
     assert any(user["recentlyViewed"] for user in users)  # both paths had objects to fetch
     assert any(review["product"]["stock"] for user in users for review in user["reviews"])

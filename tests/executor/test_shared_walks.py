@@ -11,13 +11,10 @@ them.
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway.executor.transport import AiohttpTransport
@@ -25,19 +22,17 @@ from gateway.pipeline import Gateway
 from gateway.planner import FlattenNode, ParallelNode, SequenceNode
 from gateway.planner.plan import QueryPlan
 from gateway.supergraph import load_supergraph
+from tests.support.benchmark_subgraphs import (
+    BENCHMARKS,
+    SUPERGRAPH,
+    reference,
+    running_benchmark_subgraphs,
+)
 from tests.support.fixtures import write_supergraph
-from tests.support.processes import free_port
-from tests.support.spawn import REPO_ROOT, running
 
-BENCHMARKS = REPO_ROOT / "benchmarks"
-SUPERGRAPH = BENCHMARKS / "supergraph.graphql"
 STOREFRONT = (BENCHMARKS / "queries" / "storefront.graphql").read_text(encoding="utf-8")
 VARIABLES = {"first": 10}
-NAMES = ("accounts", "products", "inventory", "reviews")
 PRODUCTS_OF_REVIEWS = ("topProducts", "@", "reviews", "@", "author", "reviews", "@", "product")
-
-sys.path.insert(0, str(BENCHMARKS / "subgraphs"))
-from reference import build_reference_schema, reference_response  # noqa: E402
 
 
 @pytest.fixture
@@ -47,27 +42,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def subgraphs() -> Iterator[dict[str, str]]:
-    """The benchmark subgraphs, each in its own process: name -> GraphQL URL."""
-    with contextlib.ExitStack() as stack:
-        urls: dict[str, str] = {}
-        for name in NAMES:
-            port = free_port()
-
-            def command(name: str = name, port: int = port) -> tuple[Sequence[str], Any]:
-                line = [sys.executable, str(BENCHMARKS / "subgraphs" / "server.py"), name,
-                        "--port", str(port)]  # fmt: skip
-                return line, lambda: _answers(f"http://127.0.0.1:{port}/stats")
-
-            stack.enter_context(running(f"benchmark subgraph {name}", command))
-            urls[name] = f"http://127.0.0.1:{port}/graphql"
+    with running_benchmark_subgraphs() as urls:
         yield urls
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5.0).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture
@@ -76,11 +52,6 @@ async def gateway(subgraphs: dict[str, str], tmp_path: Path) -> Any:
     gateway = Gateway(load_supergraph(path), transport=AiohttpTransport())
     yield gateway
     await gateway.close()
-
-
-def reference() -> dict[str, Any]:
-    schema = build_reference_schema(SUPERGRAPH.read_text(encoding="utf-8"))
-    return reference_response(schema, STOREFRONT, VARIABLES)  # type: ignore[no-any-return]
 
 
 def flattens_at(node: Any, path: tuple[str, ...]) -> list[FlattenNode]:
@@ -98,7 +69,7 @@ async def test_two_fetches_at_one_path_answer_as_the_monolith_does(gateway: Gate
     same_path = flattens_at(plan.node, PRODUCTS_OF_REVIEWS)
     assert sorted(f.node.service_name for f in same_path) == ["inventory", "products"]
     answer = await gateway.execute(STOREFRONT, VARIABLES)
-    assert answer == reference()
+    assert answer == reference(STOREFRONT, VARIABLES)
     products = [
         review["product"]
         for product in answer["data"]["topProducts"]
@@ -125,4 +96,5 @@ async def test_a_path_walked_before_an_answer_added_objects_there_is_walked_agai
 
     data, errors = await gateway.executor.execute(reordered, values)
     shaped = prepared.shaper.shape(data, errors)
-    assert {"data": shaped, **({"errors": errors} if errors else {})} == reference()
+    expected = reference(STOREFRONT, VARIABLES)
+    assert {"data": shaped, **({"errors": errors} if errors else {})} == expected
