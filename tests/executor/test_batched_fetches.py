@@ -25,23 +25,11 @@ from tests.support.benchmark_subgraphs import (
     SUPERGRAPH,
     reference,
     requests_served,
-    running_benchmark_subgraphs,
 )
 from tests.support.fault_proxy import FaultProxy, running_fault_proxy
 from tests.support.fixtures import write_supergraph
 
 PEOPLE = (BENCHMARKS / "queries" / "people.graphql").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def subgraphs() -> Iterator[dict[str, str]]:
-    with running_benchmark_subgraphs() as urls:
-        yield urls
 
 
 def gateway_over(urls: dict[str, str], tmp_path: Path) -> Gateway:
@@ -60,9 +48,9 @@ def batches(node: Any) -> list[BatchNode]:
 
 @pytest.mark.anyio
 async def test_two_paths_of_one_subgraph_in_one_request(
-    subgraphs: dict[str, str], tmp_path: Path
+    benchmark_subgraphs: dict[str, str], tmp_path: Path
 ) -> None:
-    gateway = gateway_over(subgraphs, tmp_path)
+    gateway = gateway_over(benchmark_subgraphs, tmp_path)
     variables = {"first": 12}
     try:
         [batch] = batches(gateway.plan(PEOPLE, variables=variables).node)
@@ -71,9 +59,9 @@ async def test_two_paths_of_one_subgraph_in_one_request(
             ("users", "@", "recentlyViewed", "@"),
             ("users", "@", "reviews", "@", "product"),
         ]
-        before = {name: requests_served(url) for name, url in subgraphs.items()}
+        before = {name: requests_served(url) for name, url in benchmark_subgraphs.items()}
         answer = await gateway.execute(PEOPLE, variables)
-        after = {name: requests_served(url) for name, url in subgraphs.items()}
+        after = {name: requests_served(url) for name, url in benchmark_subgraphs.items()}
     finally:
         await gateway.close()
     assert answer == reference(PEOPLE, variables)
@@ -90,14 +78,14 @@ async def test_two_paths_of_one_subgraph_in_one_request(
 
 
 @pytest.fixture(scope="module")
-def proxy(subgraphs: dict[str, str]) -> Iterator[FaultProxy]:
-    with running_fault_proxy(subgraphs["inventory"]) as running_proxy:
+def inventory_proxy(benchmark_subgraphs: dict[str, str]) -> Iterator[FaultProxy]:
+    with running_fault_proxy(benchmark_subgraphs["inventory"]) as running_proxy:
         yield running_proxy
 
 
 @pytest.mark.anyio
 async def test_a_batchs_errors_land_at_the_paths_of_their_own_part(
-    subgraphs: dict[str, str], proxy: FaultProxy, tmp_path: Path
+    benchmark_subgraphs: dict[str, str], inventory_proxy: FaultProxy, tmp_path: Path
 ) -> None:
     """An error at ``_e1`` belongs to the second part's objects, a path-less one to every
     part; ``data: null`` leaves the fields null with the subgraph's errors saying why."""
@@ -109,13 +97,14 @@ async def test_a_batchs_errors_land_at_the_paths_of_their_own_part(
         ],
     }
     gateway = gateway_over(
-        {**subgraphs, "inventory": proxy.answering(answer, "batch-errors")}, tmp_path
+        {**benchmark_subgraphs, "inventory": inventory_proxy.answering(answer, "batch-errors")},
+        tmp_path,
     )
     try:
         result = await gateway.execute(PEOPLE, {"first": 1})
     finally:
         await gateway.close()
-    assert proxy.count("batch-errors") == 1
+    assert inventory_proxy.count("batch-errors") == 1
     errors = result["errors"]
     ledger = [e for e in errors if e["message"] == "stock ledger offline"]
     degraded = [e for e in errors if e["message"] == "inventory degraded"]

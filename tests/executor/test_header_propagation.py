@@ -8,7 +8,6 @@ all) does not, and ``authorization`` is always the gateway's identity token.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,8 +22,7 @@ from gateway.settings import Settings
 from gateway.supergraph import load_supergraph
 from tandem_shared.keys import load_or_create_dev_key
 from tandem_shared.tokens import Principal
-from tests.support.fault_proxy import FaultProxy, running_fault_proxy
-from tests.support.faulty_subgraph import FaultySubgraph
+from tests.support.fault_proxy import FaultProxy
 from tests.support.fixtures import write_supergraph
 from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
 
@@ -39,17 +37,6 @@ CLIENT = {
     "cookie": "tandem_session=secret",
 }
 _tags = itertools.count()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
-    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
-        yield running
 
 
 def gateway_with(proxy: FaultProxy, tmp_path: Path, rules: list[str]) -> tuple[Gateway, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,8 @@ from gateway.pipeline import Gateway
 from gateway.settings import Settings
 from gateway.supergraph import load_supergraph
 from tandem_shared.tokens import Principal
-from tests.support.fault_proxy import FaultProxy, running_fault_proxy
-from tests.support.faulty_subgraph import ANNOUNCEMENTS, FaultySubgraph
+from tests.support.fault_proxy import FaultProxy
+from tests.support.faulty_subgraph import ANNOUNCEMENTS
 from tests.support.fixtures import write_supergraph
 from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
 
@@ -31,17 +31,6 @@ _tags = itertools.count()
 
 ALICE = Principal(subject="emp-001", name="Alice", roles=("employee",))
 BOB = Principal(subject="emp-002", name="Bob", roles=("employee",))
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
-    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
-        yield running
 
 
 def held_gateway(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +22,13 @@ from gateway.executor.transport import AiohttpTransport
 from gateway.http import create_app
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
-from tests.support.fault_proxy import FaultProxy, running_fault_proxy
-from tests.support.faulty_subgraph import FaultySubgraph
+from tests.support.fault_proxy import FaultProxy
 from tests.support.fixtures import write_supergraph
 
 ALTERNATING = Path(__file__).parents[1] / "support" / "alternating_supergraph.graphql"
 MUTATION = "mutation { a: poke ping b: poke pong c: poke }"
 SUBGRAPH_TIMEOUT = 1.5
 _tags = itertools.count()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
-    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
-        yield running
 
 
 async def run(

@@ -30,8 +30,7 @@ from gateway.http.factory import check_settings
 from gateway.settings import SettingsError, load_settings
 from subgraphs.demo.people.data import people_store
 from tests.e2e.stack import eventually
-from tests.support.fault_proxy import FaultProxy, running_fault_proxy
-from tests.support.faulty_subgraph import FaultySubgraph
+from tests.support.fault_proxy import FaultProxy
 from tests.support.fixtures import write_supergraph
 from tests.support.gateway_process import running_gateway
 from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
@@ -42,17 +41,6 @@ HUGE = 64 * LIMIT
 EMPLOYEE = people_store().employees[0]
 QUERY = f'{{ employee(id: "{EMPLOYEE.id}") {{ name }} announcements }}'
 _tags = itertools.count()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # aiohttp runs on asyncio only
-
-
-@pytest.fixture(scope="module")
-def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
-    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
-        yield running
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from tests.support.benchmark_subgraphs import (
     BENCHMARKS,
     SUPERGRAPH,
     reference,
-    running_benchmark_subgraphs,
 )
 from tests.support.fixtures import write_supergraph
 
@@ -36,19 +34,8 @@ PRODUCTS_OF_REVIEWS = ("topProducts", "@", "reviews", "@", "author", "reviews", 
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def subgraphs() -> Iterator[dict[str, str]]:
-    with running_benchmark_subgraphs() as urls:
-        yield urls
-
-
-@pytest.fixture
-async def gateway(subgraphs: dict[str, str], tmp_path: Path) -> Any:
-    path = write_supergraph(subgraphs, tmp_path / "supergraph.graphql", source=SUPERGRAPH)
+async def gateway(benchmark_subgraphs: dict[str, str], tmp_path: Path) -> Any:
+    path = write_supergraph(benchmark_subgraphs, tmp_path / "supergraph.graphql", source=SUPERGRAPH)
     gateway = Gateway(load_supergraph(path), transport=AiohttpTransport())
     yield gateway
     await gateway.close()

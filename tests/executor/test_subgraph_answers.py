@@ -10,7 +10,7 @@ path: never a plausible null without an error, never a value of the wrong type.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,8 @@ from gateway.http import create_app
 from gateway.pipeline import Gateway
 from gateway.supergraph import load_supergraph
 from subgraphs.demo.people.data import people_store
-from tests.support.fault_proxy import FaultProxy, running_fault_proxy
-from tests.support.faulty_subgraph import ANNOUNCEMENTS, FaultySubgraph, nickname
+from tests.support.fault_proxy import FaultProxy
+from tests.support.faulty_subgraph import ANNOUNCEMENTS, nickname
 from tests.support.fixtures import write_supergraph
 from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
 from tests.support.processes import REPO_ROOT
@@ -34,17 +34,6 @@ PEOPLE = people_store()
 EMPLOYEE = PEOPLE.employees[0]
 TANDEM_SUPERGRAPH = REPO_ROOT / "subgraphs" / "supergraph.graphql"
 _tags = itertools.count()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # aiohttp runs on asyncio only
-
-
-@pytest.fixture(scope="module")
-def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
-    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
-        yield running
 
 
 def tag() -> str:

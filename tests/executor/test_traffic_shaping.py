@@ -9,7 +9,6 @@ breaker's cooldown runs on a clock the test moves, not on the wall clock.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,8 @@ from gateway.executor.transport import AiohttpTransport
 from gateway.pipeline import Gateway
 from gateway.settings import Settings
 from gateway.supergraph import load_supergraph
-from tests.support.fault_proxy import FaultProxy, running_fault_proxy
-from tests.support.faulty_subgraph import ANNOUNCEMENTS, FaultySubgraph
+from tests.support.fault_proxy import FaultProxy
+from tests.support.faulty_subgraph import ANNOUNCEMENTS
 from tests.support.fixtures import write_supergraph
 from tests.support.integration_fixtures import FAULTY_SUPERGRAPH
 
@@ -29,17 +28,6 @@ QUERY = "{ announcements }"
 MUTATION = "mutation { acknowledge(index: 0) }"
 ANSWER = {"data": {"announcements": list(ANNOUNCEMENTS)}}
 _tags = itertools.count()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def proxy(faulty_subgraph: FaultySubgraph) -> Iterator[FaultProxy]:
-    with running_fault_proxy(faulty_subgraph.url("healthy")) as running:
-        yield running
 
 
 class Clock:
