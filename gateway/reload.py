@@ -200,7 +200,10 @@ class SupergraphReloader:
             status = self.gateways.status
             try:
                 text = await self.source.read(client)
-                if text is None or text_hash(text) == status.sha256:
+                if text is None:  # a URL that answered 304
+                    return False
+                digest = text_hash(text)
+                if digest == status.sha256:
                     return False
                 supergraph = read_supergraph(text, source_name=self.source.location)
                 gateway = await asyncio.to_thread(self.build, supergraph)
@@ -213,7 +216,7 @@ class SupergraphReloader:
                 log.error("supergraph reload failed, still serving the previous one: %s", message)
                 return False
             self.gateways.current = gateway  # the old one shares transport and budgets
-            status.sha256 = text_hash(text)
+            status.sha256 = digest
             status.loaded_at = time.time()
             status.reloads += 1
             status.last_error = None

@@ -37,8 +37,6 @@ _COUNTED = frozenset({"SUBGRAPH_UNAVAILABLE", "SUBGRAPH_TIMEOUT"})
 """Failures that say a subgraph is not answering (the breaker counts them)."""
 _RETRIED = frozenset({"SUBGRAPH_UNAVAILABLE"})
 """Failures a read is tried again after."""
-_RETRIED_STATUS = UNAVAILABLE_STATUSES
-"""HTTP answers saying the subgraph is not there now: counted by the breaker, retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +154,7 @@ class Shaper:
                 if attempt == retries or error.code not in _RETRIED:
                     raise
             else:
-                if attempt == retries or answer[0] not in _RETRIED_STATUS:
+                if attempt == retries or answer[0] not in UNAVAILABLE_STATUSES:
                     return answer
             await asyncio.sleep(random.uniform(0, shaping.backoff * 2**attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -180,7 +178,7 @@ class Shaper:
         except BaseException:
             breaker.abandoned()
             raise
-        if answer[0] in _RETRIED_STATUS:
+        if answer[0] in UNAVAILABLE_STATUSES:  # counted by the breaker, retried
             breaker.failed()
         else:
             breaker.succeeded()

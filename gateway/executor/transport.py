@@ -40,6 +40,7 @@ __all__ = [
     "Transport",
     "decode_response",
     "encode_payload",
+    "read_answer",
 ]
 
 DEFAULT_MAX_RESPONSE_BYTES = 20_000_000
@@ -212,12 +213,7 @@ class AiohttpTransport(_Calls):
                 request.url, data=_payload(request), headers=headers, timeout=timeout
             ) as response:
                 limit = self.max_response_sizes.get(name, self.max_response_bytes)
-                # a compressed body's content-length says nothing of its decoded size
-                declared = None if _ENCODING in response.headers else response.content_length
-                if declared is not None and declared <= limit:
-                    content = await response.read()  # the usual case: one read, as before
-                else:
-                    content = await _read_at_most(response.content, name, limit, declared)
+                content = await read_answer(response, name, limit)
                 status = response.status
         except TimeoutError:
             raise SubgraphError(
@@ -233,6 +229,15 @@ class AiohttpTransport(_Calls):
         if self.session is not None:
             await self.session.close()
             self.session = None
+
+
+async def read_answer(response: aiohttp.ClientResponse, name: str, limit: int) -> bytes:
+    """An aiohttp answer's body, or :func:`too_large` once it passes ``limit`` bytes."""
+    # a compressed body's content-length says nothing of its decoded size
+    declared = None if _ENCODING in response.headers else response.content_length
+    if declared is not None and declared <= limit:
+        return await response.read()  # the usual case: one read
+    return await _read_at_most(response.content, name, limit, declared)
 
 
 async def _read_at_most(

@@ -29,7 +29,7 @@ import orjson
 
 from tandem_shared.tokens import multipart_binding
 
-from ..executor.transport import SubgraphError, SubgraphRequest, decode_response
+from ..executor.transport import SubgraphError, SubgraphRequest, decode_response, read_answer
 from .receive import UploadedFile, UploadRequest
 
 __all__ = ["CHUNK", "FileTransport", "MultipartBody"]
@@ -155,15 +155,7 @@ class FileTransport:
             async with self.session().post(
                 request.url, data=body.chunks(), headers=headers, timeout=self.timeout
             ) as response:
-                content = bytearray()
-                while chunk := await response.content.readany():
-                    content += chunk
-                    if len(content) > _MAX_ANSWER:
-                        raise SubgraphError(
-                            name,
-                            f"subgraph {name} answered more than {_MAX_ANSWER} bytes",
-                            "SUBGRAPH_RESPONSE_TOO_LARGE",
-                        )
+                content = await read_answer(response, name, _MAX_ANSWER)
                 status = response.status
         except TimeoutError:
             raise SubgraphError(
@@ -176,7 +168,7 @@ class FileTransport:
         if status == 413:
             raise SubgraphError(name, f"subgraph {name} refused the upload's size",
                                 "PAYLOAD_TOO_LARGE")  # fmt: skip
-        return decode_response(name, status, bytes(content))
+        return decode_response(name, status, content)
 
     async def close(self) -> None:
         if self._session is not None:
