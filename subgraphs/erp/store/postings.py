@@ -68,14 +68,7 @@ async def post_goods_receipt(
             PAYABLES_ACCOUNT[0], credit=order.total, memo=f"supplier {order.supplier_id}"
         ),
     ]
-    return await finance.post_journal_entry(
-        session,
-        entry_date=in_company_zone(utc_now()).date(),
-        memo=f"Goods receipt {order.order_no}",
-        currency=order.currency,
-        lines=lines,
-        actor=actor,
-    )
+    return await _post(session, f"Goods receipt {order.order_no}", order.currency, lines, actor)
 
 
 async def post_shipment(session: AsyncSession, order: SalesOrder, actor: str) -> JournalEntry:
@@ -101,11 +94,22 @@ async def post_shipment(session: AsyncSession, order: SalesOrder, actor: str) ->
             finance.LineSpec(COST_OF_GOODS_ACCOUNT[0], debit=cost, memo="at standard cost"),
             finance.LineSpec(INVENTORY_ACCOUNT[0], credit=cost, memo=f"shipped {order.order_no}"),
         ]
+    return await _post(session, f"Shipment {order.order_no}", order.currency, lines, actor)
+
+
+async def _post(
+    session: AsyncSession,
+    memo: str,
+    currency: str,
+    lines: list[finance.LineSpec],
+    actor: str,
+) -> JournalEntry:
+    """One balanced entry dated today in the company's zone."""
     return await finance.post_journal_entry(
         session,
         entry_date=in_company_zone(utc_now()).date(),
-        memo=f"Shipment {order.order_no}",
-        currency=order.currency,
+        memo=memo,
+        currency=currency,
         lines=lines,
         actor=actor,
     )
