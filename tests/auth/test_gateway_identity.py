@@ -74,20 +74,13 @@ def gateway_url(
         tmp_path_factory.mktemp("sg") / "supergraph.graphql",
         source=SUPERGRAPH,
     )
-    saved = dict(os.environ)
-    os.environ.update(
-        {
-            "TANDEM_DATA_DIR": str(data_dir),
-            "TANDEM_BEARER_ISSUER": oidc_provider.issuer,
-            "TANDEM_BEARER_AUDIENCES": GATEWAY_RESOURCE,
-        }
-    )
-    try:
-        with running_gateway(supergraph) as url:
-            yield url
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    env = {
+        "TANDEM_DATA_DIR": str(data_dir),
+        "TANDEM_BEARER_ISSUER": oidc_provider.issuer,
+        "TANDEM_BEARER_AUDIENCES": GATEWAY_RESOURCE,
+    }
+    with running_gateway(supergraph, env=env) as url:
+        yield url
 
 
 def _ask(url: str, token: str | None) -> httpx.Response:
@@ -198,23 +191,17 @@ def integrator_gateways(
             }
         ]
     }
-    saved = dict(os.environ)
-    for name in ("TANDEM_BEARER_ISSUER", "TANDEM_BEARER_AUDIENCES"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "TANDEM_DATA_DIR": str(data_dir),
-            "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
-            "TANDEM_REDIS_URL": "redis://127.0.0.1:6379/0",
-            "TANDEM_TRUSTED_DOCUMENTS_DIR": str(documents),
-        }
-    )
-    try:
-        with running_gateway(supergraph) as first, running_gateway(supergraph) as second:
-            yield first, second
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    env = {
+        "TANDEM_DATA_DIR": str(data_dir),
+        "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
+        "TANDEM_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "TANDEM_TRUSTED_DOCUMENTS_DIR": str(documents),
+    }
+    with (
+        running_gateway(supergraph, env=env) as first,
+        running_gateway(supergraph, env=env) as second,
+    ):
+        yield first, second
 
 
 def test_integrator_limits_are_shared_by_replicas_and_documents_are_trusted(
@@ -275,23 +262,15 @@ def batching_gateway(
             }
         ]
     }
-    saved = dict(os.environ)
-    for name in ("TANDEM_BEARER_ISSUER", "TANDEM_BEARER_AUDIENCES", "TANDEM_REDIS_URL"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "TANDEM_DATA_DIR": str(data_dir),
-            "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
-            "TANDEM_TRUSTED_DOCUMENTS_DIR": str(documents),
-            "TANDEM_BATCHING": "true",
-        }
-    )
-    try:
-        with running_gateway(supergraph) as url:
-            yield url
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    env = {
+        "TANDEM_DATA_DIR": str(data_dir),
+        "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
+        "TANDEM_TRUSTED_DOCUMENTS_DIR": str(documents),
+        "TANDEM_BATCHING": "true",
+        "TANDEM_REDIS_URL": None,  # this replica counts in its own memory
+    }
+    with running_gateway(supergraph, env=env) as url:
+        yield url
 
 
 def test_an_integrators_batch_runs_its_documents_by_id_and_counts_every_operation(

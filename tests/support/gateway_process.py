@@ -36,13 +36,15 @@ def running_gateway(
     *options: str,
     timeout: float = 30.0,
     attempts: int = 3,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> Iterator[str]:
     """Serve ``supergraph`` with ``tandem serve [options]`` on a free port; yield its URL.
 
     Ready once ``{ __typename }`` answers. A process that exits first (its port taken
     meanwhile, say) is started again on another port, up to ``attempts`` times. ``env``:
-    settings for it (``TANDEM_SUPERGRAPH_URL`` with ``supergraph`` None).
+    settings for it over this process's environment (``TANDEM_SUPERGRAPH_URL`` with
+    ``supergraph`` None); a None value leaves that variable out. Fixtures pass settings here
+    rather than change ``os.environ``, which tests in a random order would share.
     """
     with running_gateway_process(
         supergraph, *options, timeout=timeout, attempts=attempts, env=env
@@ -56,7 +58,7 @@ def running_gateway_process(
     *options: str,
     timeout: float = 30.0,
     attempts: int = 3,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> Iterator[tuple[str, Child]]:
     """:func:`running_gateway`, yielding the process as well (to signal it)."""
     urls: list[str] = []
@@ -68,6 +70,9 @@ def running_gateway_process(
         line = [*tandem_command(), "serve", *source, "--port", str(port), *options]
         return line, http_answers(urls[-1], json={"query": READY_QUERY}, expect=_answers_typename)
 
-    environ = {**os.environ, **env} if env is not None else None
+    environ = None
+    if env is not None:
+        merged = {**os.environ, **env}
+        environ = {name: value for name, value in merged.items() if value is not None}
     with running("tandem serve", command, timeout=timeout, attempts=attempts, env=environ) as child:
         yield urls[-1], child
