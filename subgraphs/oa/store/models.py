@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -98,6 +99,9 @@ class Department(Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("oa_departments.id"))
     manager_id: Mapped[str | None] = mapped_column(ForeignKey("oa_employees.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Grows with each change HR makes; its events carry it (``people_events.py``)."""
 
 
 class Employee(Base):
@@ -121,6 +125,8 @@ class Employee(Base):
     """The roles the demo identity provider gives this person; requests use the token's."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utc_now)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Grows with each change HR makes; its events carry it (``people_events.py``)."""
 
 
 # --- messages and announcements ---------------------------------------------------------

@@ -9,6 +9,7 @@ from subgraphs.erp.store.models.finance import (
     JournalLine,
 )
 from subgraphs.erp.store.models.inventory import Item, StockLevel, StockMovement, Warehouse
+from subgraphs.erp.store.models.people import DepartmentCopy, PersonCopy
 from subgraphs.erp.store.models.procurement import PurchaseOrder, PurchaseOrderLine, Supplier
 from subgraphs.erp.store.models.production import (
     BillOfMaterials,
@@ -26,10 +27,12 @@ __all__ = [
     "BomComponent",
     "Budget",
     "Customer",
+    "DepartmentCopy",
     "EmployeeSalary",
     "Item",
     "JournalEntry",
     "JournalLine",
+    "PersonCopy",
     "ProductionPlan",
     "PurchaseOrder",
     "PurchaseOrderLine",
