@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     true,
@@ -60,6 +62,9 @@ __all__ = [
     "MeetingRoom",
     "Message",
     "audit_log",
+    "erp_budgets",
+    "erp_items",
+    "erp_suppliers",
     "inbox",
     "new_id",
     "outbox",
@@ -413,6 +418,30 @@ outbox = outbox_table(OUTBOX_TABLE, Base.metadata)
 """Events the OA publishes (written by :mod:`subgraphs.oa.store.events`)."""
 inbox = processed_events_table(INBOX_TABLE, Base.metadata)
 """Events the OA consumed, once each (ERP's order and receipt notifications)."""
+
+# --- the ERP's reference data (subgraphs.oa.store.erp_copy) -------------------------------
+# Read-only copies kept from the ERP's events, for the checks at submission; Core tables
+# written by the event consumer only, bookkeeping like the inbox (not audited).
+
+erp_items = Table(
+    "oa_erp_items", Base.metadata,
+    Column("sku", ID, primary_key=True), Column("name", String(200), nullable=False),
+    Column("as_of", AwareDateTime(), nullable=False),
+)  # fmt: skip
+erp_suppliers = Table(
+    "oa_erp_suppliers", Base.metadata,
+    Column("id", ID, primary_key=True), Column("name", String(200), nullable=False),
+    Column("as_of", AwareDateTime(), nullable=False),
+)  # fmt: skip
+erp_budgets = Table(
+    "oa_erp_budgets", Base.metadata,
+    Column("department_id", ID, primary_key=True), Column("period", String(7), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount", DecimalAmount(), nullable=False),
+    Column("committed", DecimalAmount(), nullable=False),
+    Column("spent", DecimalAmount(), nullable=False),
+    Column("as_of", AwareDateTime(), nullable=False),
+)  # fmt: skip
 
 # --- the audit trail (subgraphs.common.audit) ----------------------------------------------
 
