@@ -2,7 +2,9 @@
 protection all read (so it lives in none of them).
 
 Named fragments are inlined, ``@skip``/``@include`` are evaluated (so plans are cached per
-document *and* the values of the variables those directives read), and the result is a small
+document *and* the values of the variables those directives read; ``@defer``'s ``if`` too: a
+fragment deferred carries a :class:`DeferMark`, one not deferred is an ordinary fragment), and
+the result is a small
 tree of :class:`FieldSelection` and :class:`InlineSelection` that ``collect_fields`` walks as the
 GraphQL spec's CollectFields algorithm does. :class:`NormalizedOperation` is that tree with what
 the phases after it need of the operation (kind, root type, variable types, introspection).
@@ -28,6 +30,7 @@ from graphql.language import (
 )
 
 __all__ = [
+    "DeferMark",
     "FieldSelection",
     "InlineSelection",
     "NormalizedOperation",
@@ -54,12 +57,25 @@ class FieldSelection:
         return (self.name, ",".join(print_ast(a) for a in self.arguments))
 
 
+@dataclass(frozen=True, slots=True)
+class DeferMark:
+    """A fragment the client marked ``@defer`` (its ``if`` true): ``id`` numbers the marks of
+    one operation (the planner's deferred nodes and the incremental
+    response's parts name them by it); ``label`` is the client's, returned with its part."""
+
+    id: int
+    label: str | None
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class InlineSelection:
-    """An inline fragment (or an inlined named fragment) with an optional type condition."""
+    """An inline fragment (or an inlined named fragment) with an optional type condition;
+    ``defer``: the client asked for it later (``@defer``), which a phase that rebuilds the
+    fragment keeps."""
 
     type_condition: str | None
     selections: tuple[Selection, ...]
+    defer: DeferMark | None = None
 
 
 Selection = FieldSelection | InlineSelection
@@ -80,7 +96,8 @@ class NormalizedOperation:
 def condition_variables(
     operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
 ) -> tuple[str, ...]:
-    """Names of the variables read by ``@skip``/``@include`` anywhere in the operation."""
+    """Names of the variables read by ``@skip``/``@include``/``@defer`` anywhere in the
+    operation (their values change its normalized form)."""
     names: set[str] = set()
     seen: set[str] = set()
 
@@ -89,7 +106,7 @@ def condition_variables(
             return
         for node in selection_set.selections:
             for directive in node.directives or ():
-                if directive.name.value in ("skip", "include"):
+                if directive.name.value in ("skip", "include", "defer"):
                     for argument in directive.arguments or ():
                         if isinstance(argument.value, VariableNode):
                             names.add(argument.value.name.value)
@@ -110,7 +127,26 @@ def normalize_operation(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
 ) -> tuple[Selection, ...]:
-    """Inline fragments and evaluate ``@skip``/``@include`` with ``variables``."""
+    """Inline fragments and evaluate ``@skip``/``@include`` with ``variables``; a fragment with
+    ``@defer`` whose ``if`` holds gets a :class:`DeferMark`."""
+    marks: list[DeferMark] = []
+
+    def deferred(directives: Sequence[DirectiveNode] | None) -> DeferMark | None:
+        for directive in directives or ():
+            if directive.name.value != "defer":
+                continue
+            arguments = {a.name.value: a.value for a in directive.arguments or ()}
+            condition = arguments.get("if")
+            if isinstance(condition, VariableNode):
+                active = variables.get(condition.name.value, True) is not False
+            else:
+                active = getattr(condition, "value", True) is not False
+            if not active:
+                return None
+            label = arguments.get("label")
+            marks.append(DeferMark(len(marks), getattr(label, "value", None)))
+            return marks[-1]
+        return None
 
     def included(directives: Sequence[DirectiveNode] | None) -> bool:
         for directive in directives or ():
@@ -152,6 +188,7 @@ def normalize_operation(
                         if node.type_condition
                         else None,
                         selections=convert(node.selection_set),
+                        defer=deferred(node.directives),
                     )
                 )
             else:
@@ -161,6 +198,7 @@ def normalize_operation(
                     InlineSelection(
                         type_condition=fragment.type_condition.name.value,
                         selections=convert(fragment.selection_set),
+                        defer=deferred(node.directives),
                     )
                 )
         return tuple(result)

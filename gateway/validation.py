@@ -6,6 +6,11 @@ from typing import Any
 
 from graphql import GraphQLError, ValidationRule
 from graphql.language import FieldNode, SelectionSetNode
+from graphql.validation import (
+    DeferStreamDirectiveLabel,
+    DeferStreamDirectiveOnRootField,
+    DeferStreamDirectiveOnValidOperationsRule,
+)
 
 __all__ = ["GATEWAY_RULES", "NonEmptySelectionSetRule", "ReservedTypenameKeyRule"]
 
@@ -36,4 +41,12 @@ class NonEmptySelectionSetRule(ValidationRule):
             self.report_error(GraphQLError("A selection set must select at least one field.", node))
 
 
-GATEWAY_RULES = (ReservedTypenameKeyRule, NonEmptySelectionSetRule)
+GATEWAY_RULES = (
+    ReservedTypenameKeyRule,
+    NonEmptySelectionSetRule,
+    # @defer (the incremental delivery RFC's rules): labels static and unique, not on a
+    # mutation's or subscription's root fields, not in a subscription unless its ``if`` is false
+    DeferStreamDirectiveLabel,
+    DeferStreamDirectiveOnRootField,
+    DeferStreamDirectiveOnValidOperationsRule,
+)

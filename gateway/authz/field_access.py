@@ -71,8 +71,8 @@ def authorize_selections(
             if isinstance(item, InlineSelection):
                 condition = item.type_condition or parent
                 inner, shown = walk(item.selections, condition, root, protect)
-                kept.append(InlineSelection(item.type_condition, inner))
-                client.append(InlineSelection(item.type_condition, shown))
+                kept.append(InlineSelection(item.type_condition, inner, item.defer))
+                client.append(InlineSelection(item.type_condition, shown, item.defer))
                 continue
             if item.name.startswith("__"):
                 kept.append(item)

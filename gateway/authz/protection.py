@@ -177,7 +177,9 @@ class EncryptedWalk:
             if isinstance(item, InlineSelection):
                 condition = item.type_condition or parent_name
                 kept.append(
-                    InlineSelection(item.type_condition, self.walk(item.selections, condition))
+                    InlineSelection(
+                        item.type_condition, self.walk(item.selections, condition), item.defer
+                    )
                 )
                 continue
             if self.removes(parent_name, item, keyed):

@@ -12,6 +12,14 @@ parallel.
 
 Fields the planner adds itself (keys, required fields) get response keys of their own when
 the client uses the same response key for something else, so data never collides.
+
+``@defer`` (``defer=True``, queries): a deferred fragment at the root is planned as root
+fetches of its own; one on an entity as an ``_entities`` fetch from the objects the first
+response fetched (their keys added there), with whatever that fragment needs further; each
+becomes a :class:`DeferredNode` run after the primary plan (as Apollo's ``DeferNode``). A
+fragment nested in a deferred one goes with it, and one on a value type the first response
+already carries (no key to fetch it by) is delivered with the first response: the incremental
+delivery RFC lets a server deliver deferred fields early.
 """
 
 from __future__ import annotations
@@ -25,9 +33,12 @@ from graphql.language import ArgumentNode, NameNode, SelectionSetNode, VariableN
 
 from ..errors import TandemError
 from ..operation import (
+    DeferMark,
     FieldSelection,
+    InlineSelection,
     Selection,
     collect_fields,
+    fragment_applies,
     merged_selections,
 )
 from ..supergraph import Supergraph
@@ -48,7 +59,7 @@ from .internal import (
     unwrap,
     without_keys,
 )
-from .plan import ContextRewrite, QueryPlan
+from .plan import ContextRewrite, DeferredNode, QueryPlan
 from .selection import SelectionBuilder
 from .shareable import PathGraphs
 from .splits import Splitter
@@ -70,9 +81,12 @@ def build_query_plan(
     variable_types: Mapping[str, str],
     *,
     capabilities: Capabilities | None = None,
+    defer: bool = False,
 ) -> QueryPlan:
-    """Plan ``selections`` (a normalized operation of ``operation_kind``)."""
+    """Plan ``selections`` (a normalized operation of ``operation_kind``); ``defer``: plan the
+    fragments marked ``@defer`` as deferred fetches (a query's; otherwise they are ordinary)."""
     builder = _PlanBuilder(supergraph, capabilities or Capabilities(supergraph), variable_types)
+    builder.deferring = defer and operation_kind == "query"
     return builder.build(operation_kind, selections)
 
 
@@ -95,6 +109,9 @@ class _PlanBuilder:
         self.splitter = Splitter(supergraph, caps, self.costs, self.schema)
         # the levels being planned whose type carries @context names, innermost last
         self.context_levels: list[ContextLevel] = []
+        self.deferring = False  # whether @defer fragments become deferred fetches
+        self.defer_mark: DeferMark | None = None  # the deferred fragment being planned
+        self.deferred: dict[int, tuple[DeferMark, tuple[str, ...], str]] = {}
 
     # -- entry -------------------------------------------------------------------------------
 
@@ -106,14 +123,45 @@ class _PlanBuilder:
         }.get(operation_kind)
         if root_type is None:
             raise PlanningError(f"the schema has no {operation_kind} type", status=400)
+        reserved = reserved_keys(collect_fields(self.schema, selections, root_type))
+        later: list[InlineSelection] = []
+        if self.deferring:
+            selections, later = self._deferred_fragments(selections, root_type)
         fields = collect_fields(self.schema, selections, root_type)
-        reserved = reserved_keys(fields)
         self.needed_roots = {
             candidates[0]
             for same_key in fields.values()
             if not same_key[0].name.startswith("__")
             and len(candidates := self.caps.field_graphs(root_type, same_key[0].name)) == 1
         }
+        self._plan_roots(operation_kind, root_type, fields, reserved)
+        for fragment in later:  # root fetches of their own
+            assert fragment.defer is not None
+            with self._deferred(fragment.defer, (), root_type):
+                fields = collect_fields(self.schema, fragment.selections, root_type)
+                self._plan_roots(operation_kind, root_type, fields, reserved)
+        emitter = PlanEmitter(self.groups, self.supergraph, self.variable_types)
+        primary = [group for group in self.groups if group.defer is None]
+        deferred = tuple(
+            DeferredNode(
+                mark.id,
+                mark.label,
+                path,
+                type_name,
+                emitter.emit("query", [g for g in self.groups if g.defer == mark.id]),
+            )
+            for mark, path, type_name in self.deferred.values()
+        )
+        return QueryPlan(node=emitter.emit(operation_kind, primary), deferred=deferred)
+
+    def _plan_roots(
+        self,
+        operation_kind: str,
+        root_type: str,
+        fields: Mapping[str, list[FieldSelection]],
+        reserved: Reserved,
+    ) -> None:
+        """Plan the root ``fields``: one root fetch per subgraph (a mutation's in order)."""
         current: FetchGroup | None = None
         roots: dict[str, FetchGroup] = {}
         for key, same_key in fields.items():
@@ -151,8 +199,98 @@ class _PlanBuilder:
                     graph, self._new_group(graph, root_type, (), False, None)
                 )
             self._plan_field(group, group.selection, root_type, key, same_key, (), None, reserved)
-        emitter = PlanEmitter(self.groups, self.supergraph, self.variable_types)
-        return QueryPlan(node=emitter.emit(operation_kind))
+
+    # -- @defer ------------------------------------------------------------------------------
+
+    def _deferred_fragments(
+        self, selections: Sequence[Selection], type_name: str
+    ) -> tuple[tuple[Selection, ...], list[InlineSelection]]:
+        """``selections`` without the ``@defer`` fragments that apply to ``type_name`` here
+        (outside any deferred fragment), and those fragments."""
+        if self.defer_mark is not None:
+            return tuple(selections), []  # a nested @defer goes with its enclosing fragment
+        kept: list[Selection] = []
+        later: list[InlineSelection] = []
+        for item in selections:
+            if (
+                isinstance(item, InlineSelection)
+                and item.defer is not None
+                and fragment_applies(self.schema, item.type_condition, type_name)
+            ):
+                later.append(item)
+            else:
+                kept.append(item)
+        return tuple(kept), later
+
+    @contextmanager
+    def _deferred(self, mark: DeferMark, path: tuple[str, ...], type_name: str) -> Iterator[None]:
+        """Groups made meanwhile are ``mark``'s deferred fetches."""
+        self.defer_mark = mark
+        self.deferred[mark.id] = (mark, path, type_name)
+        try:
+            yield
+        finally:
+            self.defer_mark = None
+
+    def _plan_deferred(
+        self,
+        group: FetchGroup,
+        builder: SelectionBuilder,
+        type_name: str,
+        selections: Sequence[Selection],
+        path: tuple[str, ...],
+        provided: SelectionSetNode | None,
+        reserved: Reserved,
+    ) -> Sequence[Selection]:
+        """Plan the ``@defer`` fragments on objects of entity type ``type_name`` as entity
+        fetches from ``group``'s objects; returns the selections left to plan here (with the
+        fragments no key can fetch later: they come with the first response)."""
+        selections, later = self._deferred_fragments(selections, type_name)
+        for fragment in later:
+            assert fragment.defer is not None
+            target = self._defer_target(group.graph, type_name, fragment.selections, provided)
+            if target is None:
+                selections = (
+                    *selections,
+                    InlineSelection(fragment.type_condition, fragment.selections),
+                )
+                continue
+            with self._deferred(fragment.defer, path, type_name):
+                entity = self._jump(
+                    group, builder, type_name, path, target, reserved, {type_name},
+                    kind=f"defer{fragment.defer.id}", provided=provided,
+                )  # fmt: skip
+                self._plan_selections(
+                    entity, entity.selection, entity.type_name, fragment.selections, path, None
+                )
+        return selections
+
+    def _defer_target(
+        self,
+        graph: str,
+        type_name: str,
+        selections: Sequence[Selection],
+        provided: SelectionSetNode | None,
+    ) -> str | None:
+        """The subgraph a deferred fragment's entity fetch goes to: one a key of the objects
+        in ``graph`` reaches that resolves most of its fields (``graph`` itself on a tie)."""
+        names = [
+            same_key[0].name
+            for same_key in collect_fields(self.schema, selections, type_name).values()
+        ]
+        reachable = [
+            g for g in self.caps.graph_ids if self.costs.jump(type_name, graph, g, provided) < INF
+        ]
+        if not reachable:
+            return None
+        return min(
+            reachable,
+            key=lambda g: (
+                -sum(self.caps.local(type_name, name, g) for name in names),
+                g != graph,
+                self.caps.graph_ids.index(g),
+            ),
+        )
 
     def _choose_root_graph(
         self, root_type: str, same_key: list[FieldSelection], roots: Mapping[str, FetchGroup]
@@ -190,6 +328,7 @@ class _PlanBuilder:
             parent=parent,
             step=self.step,
             kind=kind,
+            defer=self.defer_mark.id if self.defer_mark is not None else None,
         )
         if parent is not None:
             group.deps.add(parent)
@@ -205,7 +344,9 @@ class _PlanBuilder:
         accepts: set[str],
         kind: str = "",
     ) -> FetchGroup:
-        index_key = (graph, view, path, parent.id, kind)
+        # a deferred fragment's fetches are its own: the first response never waits for them
+        defer = self.defer_mark.id if self.defer_mark is not None else None
+        index_key = (graph, view, path, parent.id, kind, defer)
         group = self.index.get(index_key)
         if group is None:
             group = self._new_group(graph, view, path, True, parent, kind)
@@ -241,8 +382,15 @@ class _PlanBuilder:
         """Plan a selection set on objects of (possibly abstract) ``type_name`` in ``group``."""
         graph = group.graph
         if not self.caps.is_abstract(type_name):
+            reserved = None
+            if self.deferring and self.defer_mark is None:
+                # keys the planner adds avoid the client's keys, deferred ones included
+                reserved = reserved_keys(collect_fields(self.schema, selections, type_name))
+                selections = self._plan_deferred(
+                    group, builder, type_name, selections, path, provided, reserved
+                )
             fields = collect_fields(self.schema, selections, type_name)
-            self._plan_fields(group, builder, type_name, fields, path, provided)
+            self._plan_fields(group, builder, type_name, fields, path, provided, reserved)
             return
         meta = self.caps.meta(type_name)
         if meta is not None and meta.is_interface_object_in(graph):
@@ -459,7 +607,9 @@ class _PlanBuilder:
             cost += EPSILON * selection_size(same_key)
             if caps.requires(type_name, name, other) is not None:
                 cost += 1
-            existing = (other, caps.view(type_name, other), path, group.id, "") in self.index
+            defer = self.defer_mark.id if self.defer_mark is not None else None
+            view = caps.view(type_name, other)
+            existing = (other, view, path, group.id, "", defer) in self.index
             options.append((cost, 2 if existing else 3, "jump", other))
         if not options:
             raise PlanningError(

@@ -36,8 +36,11 @@ class PlanEmitter:
         self.supergraph = supergraph
         self.variable_types = variable_types
 
-    def emit(self, operation_kind: str) -> PlanNode | None:
-        groups = [g for g in self.groups if not (g.selection.is_empty() and not g.is_entity)]
+    def emit(self, operation_kind: str, subset: list[FetchGroup] | None = None) -> PlanNode | None:
+        """The plan of the groups (``subset`` of them: the first response's, or one deferred
+        fragment's, whose stages count the groups they depend on outside it)."""
+        chosen = self.groups if subset is None else subset
+        groups = [g for g in chosen if not (g.selection.is_empty() and not g.is_entity)]
         if not groups:
             return None
         depth: dict[int, int] = {}

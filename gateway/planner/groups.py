@@ -28,6 +28,7 @@ class FetchGroup:
     deps: set[FetchGroup] = field(default_factory=set)
     renames: dict[str, str] = field(default_factory=dict)
     context_rewrites: list[ContextRewrite] = field(default_factory=list)
+    defer: int | None = None  # the @defer mark whose deferred fetches it is one of
 
     def __hash__(self) -> int:
         return self.id

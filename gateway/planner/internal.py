@@ -231,7 +231,7 @@ def without_keys(selections: Sequence[Selection], keys: set[str]) -> tuple[Selec
         else:
             inner = without_keys(selection.selections, keys)
             if inner:
-                result.append(InlineSelection(selection.type_condition, inner))
+                result.append(InlineSelection(selection.type_condition, inner, selection.defer))
     return tuple(result)
 
 

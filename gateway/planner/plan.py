@@ -5,7 +5,9 @@ Node kinds follow Apollo's names: :class:`FetchNode` (one subgraph request),
 :class:`SequenceNode` and :class:`ParallelNode`. A :class:`FetchNode` of an entity fetch carries
 its ``requires``: how to build each ``representations`` entry from the objects at the path.
 :class:`BatchNode` (as Hive's planner does) sends the entity fetches of one subgraph that run
-at the same time, at different paths, as one request.
+at the same time, at different paths, as one request. A plan with ``deferred`` nodes (``@defer``,
+as Apollo's ``DeferNode``) runs ``node`` for the first response and each :class:`DeferredNode`
+after it, for its part of the incremental response.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "BatchNode",
     "ContextRewrite",
+    "DeferredNode",
     "FetchNode",
     "FlattenNode",
     "ParallelNode",
@@ -112,10 +115,26 @@ PlanNode = FetchNode | FlattenNode | BatchNode | SequenceNode | ParallelNode
 
 
 @dataclass(frozen=True, slots=True)
+class DeferredNode:
+    """The fetches of one ``@defer`` fragment (the operation's mark ``id``, its ``label``): run
+    once the first response's fetches have, on the objects of ``type_name`` at ``path`` (the
+    fragment's place; ``@`` steps into lists); ``node`` is None when the fields the fragment
+    asks for were all fetched already."""
+
+    id: int
+    label: str | None
+    path: tuple[str, ...]
+    type_name: str
+    node: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
 class QueryPlan:
-    """The plan of one operation; ``node`` is None when no subgraph needs to be called."""
+    """The plan of one operation; ``node`` is None when no subgraph needs to be called;
+    ``deferred``: the fragments delivered later (``@defer``), each run after ``node``."""
 
     node: PlanNode | None
+    deferred: tuple[DeferredNode, ...] = ()
 
     def __str__(self) -> str:
         from .printer import print_plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .plan import (
     BatchNode,
+    DeferredNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -22,10 +23,31 @@ _INDENT = "  "
 
 def print_plan(plan: QueryPlan) -> str:
     lines = ["QueryPlan {"]
-    if plan.node is not None:
+    if plan.deferred:
+        _defer(plan.node, plan.deferred, lines)
+    elif plan.node is not None:
         _node(plan.node, 1, lines)
     lines.append("}")
     return "\n".join(lines)
+
+
+def _defer(primary: PlanNode | None, deferred: tuple[DeferredNode, ...], lines: list[str]) -> None:
+    """``Defer { Primary { ... }, Deferred(...) { ... }, ... }``, as Apollo prints DeferNode."""
+    pad, inner = _INDENT, _INDENT * 2
+    lines.append(f"{pad}Defer {{")
+    lines.append(f"{inner}Primary {{")
+    if primary is not None:
+        _node(primary, 3, lines)
+    lines.append(f"{inner}}},")
+    for part in deferred:
+        label = f', label: "{part.label}"' if part.label is not None else ""
+        lines.append(
+            f'{inner}Deferred(path: "{".".join(part.path)}", type: "{part.type_name}"{label}) {{'
+        )
+        if part.node is not None:
+            _node(part.node, 3, lines)
+        lines.append(f"{inner}}},")
+    lines.append(f"{pad}}},")
 
 
 def _node(node: PlanNode, depth: int, lines: list[str]) -> None:

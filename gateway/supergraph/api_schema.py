@@ -2,7 +2,9 @@
 
 Removes every element of the linked specs (``join__*``, ``link__*``, ``@link``, ``@tag``,
 ``@inaccessible``) and every ``@inaccessible`` type, field, argument, enum value and input
-field, as the Federation spec's "API schema" section says.
+field, as the Federation spec's "API schema" section says; declares ``@defer`` (the incremental
+delivery RFC's definition, as Apollo Router's and Hive Gateway's API schemas do), which the
+gateway serves itself (``gateway/incremental``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, build_ast_schema, validate_schema
+from graphql import (
+    GraphQLDeferDirective,
+    GraphQLError,
+    GraphQLSchema,
+    build_ast_schema,
+    parse,
+    print_directive,
+    validate_schema,
+)
 from graphql.language import (
     DirectiveDefinitionNode,
     DocumentNode,
@@ -24,7 +34,10 @@ from graphql.language import (
 from ..errors import SupergraphError
 from .links import LinkedSpecs
 
-__all__ = ["build_api_schema"]
+__all__ = ["DEFER_DEFINITION", "build_api_schema"]
+
+DEFER_DEFINITION = parse(print_directive(GraphQLDeferDirective)).definitions[0]
+"""``directive @defer(if: Boolean! = true, label: String) on FRAGMENT_SPREAD | INLINE_FRAGMENT``"""
 
 
 def build_api_schema(document: DocumentNode, links: LinkedSpecs, source_name: str) -> GraphQLSchema:
@@ -104,6 +117,10 @@ def build_api_schema(document: DocumentNode, links: LinkedSpecs, source_name: st
                 t for t in node.interfaces if t.name.value not in hidden_types
             )
         definitions.append(dataclasses.replace(node, **changes) if changes else node)
+    if not any(
+        isinstance(d, DirectiveDefinitionNode) and d.name.value == "defer" for d in definitions
+    ):
+        definitions.append(DEFER_DEFINITION)
     api_document = DocumentNode(definitions=tuple(definitions))
     try:
         schema = build_ast_schema(api_document, assume_valid_sdl=True)
