@@ -38,17 +38,21 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
-    execute,
+    experimental_execute_incrementally,
     print_ast,
     specified_rules,
 )
 from graphql.execution.values import get_variable_values
 from graphql.language import (
+    REMOVE,
+    DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     SelectionSetNode,
+    Visitor,
+    visit,
 )
 from graphql.utilities import value_from_ast_untyped
 
@@ -79,6 +83,7 @@ from .planner.capabilities import Capabilities
 from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .subscriptions.batching import EntityBatcher
+from .subscriptions.fanout import Fanout
 from .subscriptions.run import completed_events, one_result, subscription_fetch
 from .subscriptions.sharing import SharedUpstreams
 from .supergraph import Supergraph
@@ -140,6 +145,7 @@ class Gateway:
         limits: CallerLimits | None = None,
         cache_bytes: int = 64 * 2**20,
         demand: DemandControl | None = None,
+        fanout: Fanout | None = None,
     ) -> None:
         self.supergraph = supergraph
         # operation costs (gateway/demand/): estimated, refused or charged before execution
@@ -204,6 +210,7 @@ class Gateway:
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         self.upstreams = SharedUpstreams()  # subscriptions to subgraphs (gateway/subscriptions)
+        self.fanout = fanout  # ... shared by replicas through Redis (subscriptions/fanout.py)
         # bounded in entries and in estimated bytes: documents a quarter, plans the rest
         self._documents: BoundedCache[str, _Document] = BoundedCache(cache_size, cache_bytes // 4)
         self._normalized: BoundedCache[tuple[Any, ...], NormalizedOperation] = BoundedCache(
@@ -504,7 +511,11 @@ class Gateway:
         introspection = None
         if prepared.introspection is not None:
             schema = self.visibility.schema_for(principal) if self.visibility else self.schema
-            result = execute(schema, prepared.introspection, variable_values=values)
+            # the schema declares @defer: graphql-core runs it only as its experimental
+            # executor (the document has no @defer: one result)
+            result = experimental_execute_incrementally(
+                schema, prepared.introspection, variable_values=values
+            )
             assert isinstance(result, ExecutionResult)  # introspection resolvers are sync
             introspection = result.data or {}
             errors.extend(dict(e.formatted) for e in result.errors or ())
@@ -740,7 +751,15 @@ def _introspection_document(
     reduced = dataclasses.replace(
         operation, selection_set=SelectionSetNode(selections=tuple(selections))
     )
-    return DocumentNode(definitions=(reduced, *parsed.fragments.values()))
+    # answered at once (introspection is the gateway's own): its @defer marks go
+    return visit(DocumentNode(definitions=(reduced, *parsed.fragments.values())), _NoDefer())
+
+
+class _NoDefer(Visitor):
+    """Removes ``@defer`` directives from a document."""
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> Any:
+        return REMOVE if node.name.value == "defer" else None
 
 
 _ = TandemError

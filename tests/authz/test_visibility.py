@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from graphql import (
     ExecutionResult,
+    GraphQLDeferDirective,
     GraphQLObjectType,
     GraphQLSchema,
     build_schema,
-    execute,
+    experimental_execute_incrementally,
     get_introspection_query,
     parse,
+    print_directive,
     print_schema,
     validate_schema,
 )
@@ -120,8 +122,9 @@ def test_mutation_fields_are_decided_with_write() -> None:
 
 def test_the_query_root_stays_when_nothing_is_visible_and_introspection_still_answers() -> None:
     schema = visible_schema(SCHEMA, allowing())
-    assert print_schema(schema).strip() == "type Query"
-    result = execute(schema, parse(get_introspection_query()))
+    # @defer stays declared: the gateway serves it whatever the caller may see
+    assert print_schema(schema).strip() == print_directive(GraphQLDeferDirective) + "\n\ntype Query"
+    result = experimental_execute_incrementally(schema, parse(get_introspection_query()))
     assert isinstance(result, ExecutionResult) and result.errors is None
     assert result.data is not None
     names = [t["name"] for t in result.data["__schema"]["types"] if not t["name"].startswith("__")]
@@ -242,7 +245,7 @@ def test_introspection_over_the_visible_schema_answers_the_callers_view(
 ) -> None:
     """What the gateway's introspection hook does: execute over ``schema_for(principal)``."""
     schema = SchemaVisibility(SCHEMA, enforcer).schema_for(p("e", "employee"))
-    result = execute(
+    result = experimental_execute_incrementally(
         schema,
         parse(
             '{ __type(name: "Employee") { fields { name } } '
