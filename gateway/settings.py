@@ -232,6 +232,18 @@ class Settings(BaseSettings):
         description="how often a running subscription's credentials are checked again: a "
         "logout, an expired session or token, a revoked integrator end it (close 4401)",
     )
+    subscription_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="with redis_url: how long a replica's lease on an upstream subscription "
+        "(whose events it publishes to the others) outlives it; another replica takes over then",
+    )
+    subscription_key_prefix: str = Field(
+        "tandem:subscriptions:",
+        min_length=1,
+        description="Redis key and channel prefix of the subscriptions' fan-out",
+    )
     subgraph_max_response_bytes: int = Field(
         20_000_000,
         ge=1024,

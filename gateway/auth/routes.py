@@ -32,7 +32,7 @@ import html
 import ipaddress
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -191,6 +191,9 @@ class SSO:
             revalidate=self.settings.revalidate_seconds,
         )
         self._callback_path = urlsplit(oidc.settings.redirect_uri).path or "/"
+        # told the subject of sessions ended here (None: not known), so that every replica
+        # ends their running subscriptions now (gateway/subscriptions/endings.py)
+        self.on_ended: Callable[[str | None], Awaitable[None]] | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> SSO | None:
@@ -308,6 +311,8 @@ class SSO:
             session = await self.sessions.end(session_id) if session_id else None
         except TandemError as error:  # the store is away: the session may still be live
             return _error(error)
+        if session is not None:
+            await self._ended(session.subject)
         target = self.oidc.settings.post_logout_redirect_uri or "/"
         if session is not None:
             with contextlib.suppress(TandemError):  # unreachable provider: still logged out here
@@ -342,7 +347,16 @@ class SSO:
             log.warning("back-channel logout refused: %s (%s)", error.code, error.message)
             return _error(error)
         log.info("back-channel logout: %d session(s) ended", ended)
+        if ended:
+            await self._ended(logout.sub if logout.sid is None else None)
         return Response(status_code=200, headers=_NO_STORE)
+
+    async def _ended(self, subject: str | None) -> None:
+        if self.on_ended is not None:
+            try:
+                await self.on_ended(subject)
+            except Exception:  # the subscriptions' own periodic checks still end them
+                log.exception("could not announce ended sessions")
 
     async def me(self, request: Request) -> Response:
         session_id = request.cookies.get(self.settings.cookie_name)

@@ -62,6 +62,7 @@ from ..planner.overrides import parse_label_header
 from ..reload import SupergraphReloader
 from ..shared_state import ServiceUnavailable
 from ..subscriptions import StreamingEndpoint, SubscriptionLimits, WebSocketEndpoint, framing_of
+from ..subscriptions.endings import Endings
 from ..telemetry import Observation, Telemetry, observing
 from ..uploads.downloads import download_route
 from ..uploads.receive import UploadRequest, is_multipart, read_upload_request
@@ -96,6 +97,7 @@ def create_app(
     subscription_limits: SubscriptionLimits | None = None,
     subscription_init_timeout: float = 10.0,
     subscription_recheck: float = 30.0,
+    subscription_endings: Endings | None = None,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
     ``override_label_header`` names the header carrying progressive-override labels;
@@ -109,7 +111,8 @@ def create_app(
     at ``path``), Server-Sent Events and multipart HTTP (``gateway/subscriptions``), whose
     WebSocket clients have
     ``subscription_init_timeout`` seconds to send ``connection_init``, and whose credentials
-    are checked again every ``subscription_recheck`` seconds."""
+    are checked again every ``subscription_recheck`` seconds, or at once when
+    ``subscription_endings`` (shared by replicas) announces their caller ended."""
     telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
@@ -161,6 +164,7 @@ def create_app(
         init_timeout=subscription_init_timeout,
         recheck=subscription_recheck,
         max_message_bytes=max_body_bytes,
+        endings=subscription_endings,
     )
     stream = StreamingEndpoint(
         current,
@@ -170,6 +174,7 @@ def create_app(
         lambda request, error: _refusal(request, error, GRAPHQL_RESPONSE),
         max_body_bytes=max_body_bytes,
         recheck=subscription_recheck,
+        endings=subscription_endings,
     )
 
     async def graphql(request: Request) -> Response:

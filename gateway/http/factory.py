@@ -69,6 +69,7 @@ from ..pipeline import Gateway
 from ..reload import Gateways, ReloadStatus, SupergraphReloader, SupergraphSource, text_hash
 from ..settings import Settings, SettingsError, load_settings
 from ..subscriptions import SubscriptionLimits
+from ..subscriptions.cluster import SubscriptionCluster
 from ..supergraph import Supergraph, load_supergraph, read_supergraph
 from ..telemetry import Telemetry
 from ..telemetry.logs import configure_logging
@@ -245,6 +246,14 @@ def build_app(
     except KeyringError as error:
         raise SettingsError(f"encrypted fields: {error}") from None
     demand = _demand_control(settings, supergraph)
+    # subscriptions across replicas: upstream events and ended callers through Redis
+    cluster = SubscriptionCluster.of(
+        settings.redis_url,
+        prefix=settings.subscription_key_prefix,
+        lease=settings.subscription_lease_seconds,
+    )
+    if sso is not None:
+        sso.on_ended = cluster.endings.ended
 
     def make_gateway(supergraph: Supergraph) -> Gateway:
         """A gateway for ``supergraph`` sharing what does not depend on it (the transport,
@@ -283,6 +292,7 @@ def build_app(
             demand=DemandControl(
                 CostSchema.of(supergraph.schema), settings.demand(), budget=demand.budget
             ),
+            fanout=cluster.fanout,
         )
 
     gateway = make_gateway(supergraph)
@@ -300,11 +310,13 @@ def build_app(
         ),
         subscription_init_timeout=settings.subscription_init_timeout,
         subscription_recheck=settings.subscription_recheck_seconds,
+        subscription_endings=cluster.endings,
         batching=Batching(settings.batching, settings.batching_max_size),
         reloader=_reloader(settings, gateway, make_gateway),
         telemetry=telemetry if telemetry is not None else telemetry_of(settings, sso),
         upload_max_bytes=settings.upload_max_bytes or None,
     )
+    _close_after(app, cluster.aclose)
     if runtime is not None:
         runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
     if crypto is not None:

@@ -3,7 +3,8 @@
 The plan of a subscription starts with one fetch of kind ``subscription`` to the subgraph
 that owns the root field; the rest of the plan (entity fetches to other subgraphs) is a
 query's. That first fetch becomes an upstream subscription (``upstream.py``; shared by the same
-caller's identical subscriptions, ``sharing.py``), and each of its
+caller's identical subscriptions, ``sharing.py``, and those of other replicas through Redis,
+``fanout.py``), and each of its
 events is completed by the rest of the plan exactly as a query's answer is
 (:meth:`gateway.pipeline.Gateway.complete_events`: fetch, merge, shape, protect); events that
 arrive together are completed together, their entity fetches joined (``batching.py``).
@@ -27,6 +28,7 @@ from tandem_shared.tokens import Principal
 
 from ..executor.transport import SubgraphError
 from ..planner.plan import FetchNode, QueryPlan, SequenceNode
+from .fanout import channel_name
 from .upstream import subscribe_upstream
 
 if TYPE_CHECKING:
@@ -79,9 +81,16 @@ async def completed_events(
             ssl_context=getattr(gateway.transport, "ssl_context", None),
         )
 
-    # the same caller's identical subscriptions share one (sharing.py)
+    # the same caller's identical subscriptions share one (sharing.py), across replicas
+    # through Redis when several run (fanout.py)
     key = (url, root.operation, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), principal)
-    events = gateway.upstreams.events(key, open_upstream)
+    fanout = gateway.fanout
+    name = channel_name(url, root.operation, variables, principal) if fanout else ""
+
+    def opener() -> AsyncGenerator[dict[str, Any], None]:
+        return open_upstream() if fanout is None else fanout.events(name, open_upstream)
+
+    events = gateway.upstreams.events(key, opener)
     try:
         async for arrived in events:
             current = prepare()  # the policy in force now decides these events

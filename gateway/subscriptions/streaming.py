@@ -17,7 +17,8 @@ GraphQL request is, with its status and coded errors, so no stream is opened for
 that goes away cancels its subscription. The credentials are checked again every ``recheck``
 seconds (at the next event or keep-alive after that): refused (a logout, an expired session
 or token, a revoked integrator), the stream ends with a last result carrying the refusal's
-coded error.
+coded error. A caller whose credentials some replica announces ended (``endings.py``) is
+checked at once (a keep-alive goes out with the check).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -35,6 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from ..auth.identify import Caller
 from ..errors import RequestError, TandemError
 from ..graphql_request import graphql_request_of, read_graphql_body
+from .endings import Endings
 from .limits import SubscriptionLimits
 from .websocket import Identify, Resolve, caller_key
 
@@ -97,6 +99,7 @@ class StreamingEndpoint:
         *,
         max_body_bytes: int,
         recheck: float = 30.0,
+        endings: Endings | None = None,
     ) -> None:
         self.current = current
         self.identify = identify
@@ -105,6 +108,7 @@ class StreamingEndpoint:
         self.refuse = refuse
         self.max_body_bytes = max_body_bytes
         self.recheck = recheck
+        self.endings = endings if endings is not None else Endings()
 
     async def __call__(self, request: Request, framing: Framing) -> Response:
         admitted: contextlib.ExitStack | None = None
@@ -136,8 +140,15 @@ class StreamingEndpoint:
             if (await self.identify(request, 0)).principal != caller.principal:
                 raise RequestError("the caller's identity changed", code="IDENTITY_CHANGED")
 
+        subject = caller.principal.subject if caller.principal is not None else None
+
+        async def announce() -> None:
+            await self.endings.ended(subject)
+
+        recheck = _Recheck(still_valid, self.recheck, now, announce=announce)
+        watch = self.endings.watch(subject)
         return StreamingResponse(
-            _stream(results, admitted, framing, _Recheck(still_valid, self.recheck, now)),
+            _stream(results, admitted, framing, recheck, watch),
             media_type=framing.media_type,
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
@@ -150,16 +161,23 @@ class _Recheck:
     check: Callable[[], Awaitable[None]]
     every: float
     last: float
+    announce: Callable[[], Awaitable[None]] | None = None
+    due: asyncio.Event = field(default_factory=asyncio.Event)  # set: check now
 
     async def refusal(self) -> TandemError | None:
-        """Why the caller may no longer receive results, when a check is due and fails."""
+        """Why the caller may no longer receive results, when a check is due and fails (one
+        the periodic check finds is announced to the other replicas)."""
         now = asyncio.get_running_loop().time()
-        if now - self.last < self.every:
+        announced = self.due.is_set()
+        if now - self.last < self.every and not announced:
             return None
         self.last = now
+        self.due.clear()
         try:
             await self.check()
         except TandemError as error:
+            if not announced and self.announce is not None:
+                await self.announce()
             return error
         return None
 
@@ -169,35 +187,44 @@ async def _stream(
     admitted: contextlib.ExitStack,
     framing: Framing,
     recheck: _Recheck,
+    watch: contextlib.AbstractAsyncContextManager[asyncio.Event],
 ) -> AsyncIterator[bytes]:
     every = min(framing.keep_alive_seconds, recheck.every)
     with admitted:
         try:
-            async for result in _kept_alive(results, every):
-                refused = await recheck.refusal()
-                if refused is not None:
-                    yield framing.next({"errors": [refused.to_graphql()]})
-                    break
-                if result is not None:
-                    yield framing.next(result)
-                else:
-                    yield framing.keep_alive
+            async with watch as due:
+                recheck.due = due
+                async for result in _kept_alive(results, every, due):
+                    refused = await recheck.refusal()
+                    if refused is not None:
+                        yield framing.next({"errors": [refused.to_graphql()]})
+                        break
+                    if result is not None:
+                        yield framing.next(result)
+                    else:
+                        yield framing.keep_alive
             yield framing.end
         finally:
             await results.aclose()
 
 
 async def _kept_alive(
-    results: AsyncGenerator[dict[str, Any], None], every: float
+    results: AsyncGenerator[dict[str, Any], None], every: float, due: asyncio.Event
 ) -> AsyncIterator[dict[str, Any] | None]:
-    """The results, with None whenever ``every`` seconds pass without one (a keep-alive)."""
+    """The results, with None whenever ``every`` seconds pass without one (a keep-alive) or
+    ``due`` is set (a check wanted now)."""
     pending: asyncio.Future[dict[str, Any]] | None = None
+    waking: asyncio.Future[Any] | None = None
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(results))
-            done, _ = await asyncio.wait((pending,), timeout=every)
-            if not done:
+            if waking is None or waking.done():
+                waking = asyncio.ensure_future(due.wait())
+            done, _ = await asyncio.wait(
+                (pending, waking), timeout=every, return_when="FIRST_COMPLETED"
+            )
+            if pending not in done:
                 yield None
                 continue
             try:
@@ -207,6 +234,8 @@ async def _kept_alive(
             pending = None
             yield result
     finally:
+        if waking is not None:
+            waking.cancel()
         if pending is not None and not pending.done():
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

@@ -45,6 +45,7 @@ from ..auth.browser_safety import CSRF_EXEMPT
 from ..auth.identify import Caller
 from ..errors import TandemError
 from ..graphql_request import GraphQLRequest, graphql_request_of
+from .endings import Endings
 from .limits import SubscriptionLimits
 from .protocol import (
     BAD_REQUEST,
@@ -95,6 +96,7 @@ class WebSocketEndpoint:
         init_timeout: float = 10.0,
         recheck: float = 30.0,
         max_message_bytes: int = 1_000_000,
+        endings: Endings | None = None,
     ) -> None:
         self.current = current
         self.identify = identify
@@ -104,6 +106,7 @@ class WebSocketEndpoint:
         self.init_timeout = init_timeout
         self.recheck = recheck
         self.max_message_bytes = max_message_bytes
+        self.endings = endings if endings is not None else Endings()
 
     async def serve(self, websocket: WebSocket) -> None:
         """One connection, from the upgrade to its close."""
@@ -181,19 +184,31 @@ class _Connection:
         return True
 
     async def _watch(self) -> None:
-        """Check the connection's credentials again every ``recheck`` seconds; close it when
-        they are refused or name someone else now."""
-        while not self.closed:
-            await asyncio.sleep(self.endpoint.recheck)
-            try:
-                caller = await self.endpoint.identify(self._request(self.credentials), 0)
-            except TandemError as error:
-                log.info("WebSocket connection ended: %s", error.code)
-                await self.close(UNAUTHORIZED if error.status == 401 else FORBIDDEN, error.code)
-                return
-            if caller.principal != self.caller.principal:
-                await self.close(UNAUTHORIZED, "IDENTITY_CHANGED")
-                return
+        """Check the connection's credentials again every ``recheck`` seconds, or at once
+        when some replica announces that its subject's ended (``endings.py``); close it when
+        they are refused or name someone else now. A refusal the periodic check finds (an
+        expired session, a revoked integrator) is announced to the other replicas."""
+        principal = self.caller.principal
+        subject = principal.subject if principal is not None else None
+        async with self.endpoint.endings.watch(subject) as due:
+            while not self.closed:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.endpoint.recheck):
+                        await due.wait()
+                announced = due.is_set()
+                due.clear()
+                try:
+                    caller = await self.endpoint.identify(self._request(self.credentials), 0)
+                except TandemError as error:
+                    log.info("WebSocket connection ended: %s", error.code)
+                    code = UNAUTHORIZED if error.status == 401 else FORBIDDEN
+                    await self.close(code, error.code)
+                    if not announced and subject is not None:
+                        await self.endpoint.endings.ended(subject)
+                    return
+                if caller.principal != principal:
+                    await self.close(UNAUTHORIZED, "IDENTITY_CHANGED")
+                    return
 
     def _request(self, payload: Mapping[str, Any]) -> Request:
         """The upgrade request as an HTTP request for the identifier, the payload's

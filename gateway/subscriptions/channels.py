@@ -1,0 +1,127 @@
+"""One Redis pub/sub connection per replica for the subscriptions' channels.
+
+Replicas tell each other about subscriptions through Redis pub/sub: the events of an upstream
+subscription one of them owns (``fanout.py``) and the callers whose credentials ended
+(``endings.py``). Each channel may have many listeners here; the replica subscribes to it
+once, on its first listener, and unsubscribes after its last, all over one connection read
+by one task, so that thousands of subscriptions cost one socket to Redis, not thousands.
+
+:meth:`Channels.listen` returns once Redis has confirmed the subscription: a message
+published after that reaches the listener (one published earlier does not: pub/sub keeps
+nothing). While Redis is away, messages are lost; redis-py subscribes the connection to its
+channels again when it reconnects, and the outage is logged once (``Outage``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from ..shared_state import REDIS_DOWN, Outage, redis_client
+
+__all__ = ["Channels", "Listener"]
+
+log = logging.getLogger("tandem.subscriptions")
+
+Listener = Callable[[bytes], None]
+"""Called with each message's data, in the order Redis delivered them (must not block)."""
+
+_CONFIRM_TIMEOUT = 5.0
+
+
+class Channels:
+    """The replica's pub/sub connection to Redis at ``url``, and a client for commands."""
+
+    def __init__(self, url: str, *, name: str = "tandem-subscriptions") -> None:
+        self.redis: Redis = redis_client(url, client_name=name)
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._listeners: dict[str, set[Listener]] = {}
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._outage = Outage("Redis (subscription channels)", log)
+
+    async def publish(self, channel: str, data: bytes) -> None:
+        await self.redis.publish(channel, data)
+
+    async def listen(self, channel: str, listener: Listener) -> None:
+        """Call ``listener`` with each message of ``channel`` from now on."""
+        listeners = self._listeners.setdefault(channel, set())
+        listeners.add(listener)
+        confirmed = self._confirmed.get(channel)
+        if confirmed is None:
+            confirmed = self._confirmed[channel] = asyncio.Event()
+            try:
+                await self._connection().subscribe(channel)
+            except BaseException:
+                await self.unlisten(channel, listener)
+                raise
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read())
+        async with asyncio.timeout(_CONFIRM_TIMEOUT):
+            await confirmed.wait()
+
+    async def unlisten(self, channel: str, listener: Listener) -> None:
+        """No more messages of ``channel`` for ``listener``."""
+        listeners = self._listeners.get(channel)
+        if listeners is None:
+            return
+        listeners.discard(listener)
+        if not listeners:
+            del self._listeners[channel]
+            self._confirmed.pop(channel, None)
+            if self._pubsub is not None:
+                with contextlib.suppress(*REDIS_DOWN):
+                    await self._pubsub.unsubscribe(channel)
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(*REDIS_DOWN):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self.redis.aclose()
+
+    def _connection(self) -> PubSub:
+        if self._pubsub is None:
+            self._pubsub = self.redis.pubsub()
+        return self._pubsub
+
+    async def _read(self) -> None:
+        pubsub = self._connection()
+        while True:
+            try:
+                message = await pubsub.get_message(timeout=1.0)
+            except REDIS_DOWN as error:
+                self._outage.failed(error)
+                await asyncio.sleep(0.5)  # redis-py reconnects (and resubscribes) on next read
+                continue
+            if message is not None:
+                self._outage.succeeded()
+                self._deliver(message)
+            elif not pubsub.subscribed and not self._listeners:
+                return
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        raw = message.get("channel")
+        channel = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if message.get("type") == "subscribe":
+            confirmed = self._confirmed.get(channel)
+            if confirmed is not None:
+                confirmed.set()
+            return
+        if message.get("type") != "message":
+            return
+        data = message.get("data")
+        for listener in list(self._listeners.get(channel, ())):
+            try:
+                listener(data if isinstance(data, bytes) else str(data).encode())
+            except Exception:
+                log.exception("a subscription channel's listener failed")

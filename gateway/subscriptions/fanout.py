@@ -1,0 +1,257 @@
+"""Identical upstream subscriptions of several replicas share one subgraph subscription,
+its events fanned out through Redis pub/sub.
+
+Within a replica, identical subscriptions already share one upstream (``sharing.py``); its
+key (subgraph URL, operation, variables and the caller's whole principal) is hashed here into
+the name of a Redis channel, so that only subscriptions that one replica would share share
+across replicas: two identities never receive each other's events.
+
+For each name, one replica *owns* the upstream subscription: the one that holds the lease
+``<prefix><name>:owner`` (``SET NX PX``, renewed every third of its length by a
+compare-and-extend). The owner reads the subgraph and publishes every event on
+``<prefix><name>:events``; every replica with subscribers (the owner too) reads that channel,
+so all of them see the same events in the same order. Replicas with subscribers register in
+``<prefix><name>:replicas`` (a sorted set of replica ids scored by when their interest
+lapses, renewed like the lease): the owner ends the upstream subscription when none remains,
+and a replica whose last subscriber leaves is not missed for long even if it dies.
+
+When the owner goes away (stopped, crashed, cut off from Redis), its lease lapses and a
+replica that still has subscribers takes it at its next attempt (every third of the lease)
+and subscribes upstream itself; events the subgraph produced between the two are not seen
+(pub/sub keeps nothing). The upstream's end and its failure are published too, so every
+replica ends its subscriptions as one would have. A replica that reads too slowly (more than
+``backlog`` events waiting here) ends its subscriptions with ``SUBSCRIPTION_OVERFLOW`` rather
+than hold events without bound: pub/sub cannot slow the owner down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from ..executor.transport import SubgraphError
+from ..shared_state import REDIS_DOWN
+from .channels import Channels
+
+__all__ = ["Fanout", "channel_name"]
+
+log = logging.getLogger("tandem.subscriptions")
+
+Open = Callable[[], AsyncGenerator[dict[str, Any], None]]
+OVERFLOW: Final = "SUBSCRIPTION_OVERFLOW"
+
+# extend the lease only while it is still ours (another replica may hold it by now)
+_EXTEND: Final = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE: Final = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+def channel_name(*parts: Any) -> str:
+    """The name shared by identical upstream subscriptions: a digest of ``parts`` (JSON)."""
+    encoded = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+    return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Keys:
+    events: str
+    owner: str
+    replicas: str
+
+    @classmethod
+    def of(cls, prefix: str, name: str) -> _Keys:
+        base = f"{prefix}{name}"
+        return cls(f"{base}:events", f"{base}:owner", f"{base}:replicas")
+
+
+@dataclass(eq=False)
+class _Local:
+    """This replica's reading of one channel."""
+
+    queue: asyncio.Queue[bytes]
+    ended: bool = False
+    overflowed: bool = False
+
+    def receive(self, data: bytes) -> None:
+        if not data.startswith(b'{"event"'):
+            self.ended = True  # the upstream's end or failure: nothing to take over
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class Fanout:
+    """The subscriptions' fan-out through Redis of one replica."""
+
+    def __init__(
+        self,
+        channels: Channels,
+        *,
+        prefix: str = "tandem:subscriptions:",
+        lease: float = 10.0,
+        backlog: int = 10_000,
+    ) -> None:
+        self.channels = channels
+        self.prefix = prefix
+        self.lease = lease
+        self.backlog = backlog
+        self.replica = uuid.uuid4().hex
+        self._owning: dict[str, asyncio.Task[None]] = {}
+        self._extend = channels.redis.register_script(_EXTEND)
+        self._release = channels.redis.register_script(_RELEASE)
+        self.upstreams_opened = 0  # by this replica (for tests and metrics)
+
+    @property
+    def owning(self) -> int:
+        """How many upstream subscriptions this replica owns now."""
+        return sum(not task.done() for task in self._owning.values())
+
+    async def events(self, name: str, open_upstream: Open) -> AsyncGenerator[dict[str, Any], None]:
+        """The events of the upstream subscription ``name``, whichever replica owns it; this
+        one takes it (with ``open_upstream``) when nobody does. Raises its
+        :class:`SubgraphError`."""
+        keys = _Keys.of(self.prefix, name)
+        local = _Local(asyncio.Queue(self.backlog))
+        await self.channels.listen(keys.events, local.receive)
+        keeper: asyncio.Task[None] | None = None
+        try:
+            await self._interested(keys)
+            keeper = asyncio.create_task(self._keep(keys, local, open_upstream))
+            while True:
+                data = await local.queue.get()
+                if local.overflowed:
+                    raise SubgraphError(
+                        "gateway", "the subscription fell too far behind its events", OVERFLOW
+                    )
+                message = orjson.loads(data)
+                if "event" in message:
+                    yield message["event"]
+                elif "error" in message:
+                    error = message["error"]
+                    raise SubgraphError(error["service"], error["message"], error["code"])
+                else:
+                    return
+        finally:
+            if keeper is not None:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
+            await self.channels.unlisten(keys.events, local.receive)
+            with contextlib.suppress(*REDIS_DOWN):
+                await self.channels.redis.zrem(keys.replicas, self.replica)
+                owner = self._owning.get(name)
+                if owner is not None and not await self._wanted(keys):
+                    owner.cancel()
+
+    async def aclose(self) -> None:
+        """Stop owning (the other replicas take over after the lease)."""
+        for task in list(self._owning.values()):
+            task.cancel()
+        for task in list(self._owning.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _keep(self, keys: _Keys, local: _Local, open_upstream: Open) -> None:
+        """While this replica has subscribers: renew its interest, and take the upstream
+        subscription whenever nobody owns it."""
+        name = keys.events.removeprefix(self.prefix).removesuffix(":events")
+        while not local.ended:
+            try:
+                await self._interested(keys)
+                owner = self._owning.get(name)
+                if owner is None or owner.done():
+                    await self._take(name, keys, local, open_upstream)
+            except REDIS_DOWN as error:
+                log.warning("subscription fan-out: Redis unavailable (%s)", type(error).__name__)
+            await asyncio.sleep(self.lease / 3)
+
+    async def _take(self, name: str, keys: _Keys, local: _Local, open_upstream: Open) -> None:
+        """Own the upstream subscription if its lease is free."""
+        if not await self.channels.redis.set(keys.owner, self.replica, nx=True, px=self._lease_ms):
+            return
+        await asyncio.sleep(0)  # an end delivered meanwhile wins: nothing to take over
+        if local.ended:
+            await self._release(keys=[keys.owner], args=[self.replica])
+            return
+        self._owning[name] = asyncio.create_task(self._own(name, keys, open_upstream))
+
+    async def _own(self, name: str, keys: _Keys, open_upstream: Open) -> None:
+        """Read the upstream subscription and publish its events while the lease is ours
+        and some replica wants them."""
+        self.upstreams_opened += 1
+        upstream = open_upstream()
+        holding = asyncio.create_task(self._hold(keys))
+        publishing = asyncio.create_task(self._publish(keys, upstream))
+        try:
+            await asyncio.wait((holding, publishing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (holding, publishing):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await upstream.aclose()
+            with contextlib.suppress(*REDIS_DOWN):
+                await self._release(keys=[keys.owner], args=[self.replica])
+            if self._owning.get(name) is asyncio.current_task():
+                del self._owning[name]
+
+    async def _publish(self, keys: _Keys, upstream: AsyncGenerator[dict[str, Any], None]) -> None:
+        try:
+            async for event in upstream:
+                await self.channels.publish(keys.events, orjson.dumps({"event": event}))
+        except SubgraphError as error:
+            failure = {"service": error.service_name, "message": error.message, "code": error.code}
+            await self.channels.publish(keys.events, orjson.dumps({"error": failure}))
+            return
+        await self.channels.publish(keys.events, b'{"end":true}')
+
+    async def _hold(self, keys: _Keys) -> None:
+        """Returns when the lease is lost or no replica wants the events any more."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self._extend(keys=[keys.owner], args=[self.replica, self._lease_ms]):
+                    log.warning("subscription fan-out: lost an upstream's lease")
+                    return
+                if not await self._wanted(keys):
+                    return
+            except REDIS_DOWN:
+                return  # the lease lapses meanwhile: another replica may own it by now
+
+    async def _interested(self, keys: _Keys) -> None:
+        until = time.time() + self.lease
+        async with self.channels.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(keys.replicas, {self.replica: until})
+            pipe.pexpire(keys.replicas, self._lease_ms * 2)
+            await pipe.execute()
+
+    async def _wanted(self, keys: _Keys) -> bool:
+        """Whether any replica's interest has not lapsed (lapsed ones are removed)."""
+        async with self.channels.redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(keys.replicas, "-inf", time.time())
+            pipe.zcard(keys.replicas)
+            _, count = await pipe.execute()
+        return bool(count)
+
+    @property
+    def _lease_ms(self) -> int:
+        return max(1, int(self.lease * 1000))
