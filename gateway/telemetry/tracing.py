@@ -177,6 +177,7 @@ class RequestTrace:
         "ids",
         "links",
         "parent",
+        "root",
         "root_id",
         "sampled",
         "spans",
@@ -204,6 +205,7 @@ class RequestTrace:
         self.sampled = sampled
         self.trace_state = trace_state
         self.root_id = self.ids.generate_span_id()
+        self.root = self.context(self.root_id)  # most spans' parent: built once
         self.started = time.time_ns()
         self.spans: list[ReadableSpan] = []
 
@@ -237,7 +239,7 @@ class RequestTrace:
             ReadableSpan(
                 name,
                 self.context(span_id),
-                self.context(parent_id),
+                self.root if parent_id == self.root_id else self.context(parent_id),
                 self.tracing.resource,
                 attributes or {},
                 kind=kind,
@@ -252,7 +254,7 @@ class RequestTrace:
         """The root span ends: it and its children go to the span processor."""
         root = ReadableSpan(
             name,
-            self.context(self.root_id),
+            self.root,
             self.parent,
             self.tracing.resource,
             attributes,
