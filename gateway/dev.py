@@ -41,13 +41,15 @@ from .errors import TandemError
 from .profiles import DEVELOPMENT
 from .settings import Settings
 
-__all__ = ["DEV_POLICIES", "DEV_SUPERGRAPH", "development_settings", "run_dev"]
+__all__ = ["DEV_CONSOLE", "DEV_POLICIES", "DEV_SUPERGRAPH", "development_settings", "run_dev"]
 
 _REPO = Path(__file__).resolve().parent.parent
 DEV_SUPERGRAPH = _REPO / "subgraphs" / "supergraph.graphql"
 """The OA + ERP supergraph, composed by ``subgraphs/compose.sh``."""
 DEV_POLICIES = _REPO / "policies"
 """The default policy, enforced by ``tandem dev`` as ``tandem serve --policy`` enforces it."""
+DEV_CONSOLE = _REPO / "console" / "dist"
+"""The web console as ``make console`` builds it (``gateway/http/console.py`` serves it)."""
 SUBGRAPH_HOST = "127.0.0.1"
 
 # Who to be, from the demo company of subgraphs/oa/seed.py: (id, what they can show).
@@ -156,7 +158,7 @@ def development_settings(
 ) -> Settings:
     """``settings`` with what the development profile fills in where nothing was configured:
     the committed supergraph, the default policy (its run-time store a scratch SQLite file),
-    the subgraphs where they were bound, the development identity headers."""
+    the subgraphs where they were bound, the development identity headers, the console."""
     changes: dict[str, Any] = {
         "subgraph_urls": {**subgraph_urls, **settings.subgraph_urls},
         "dev_identity": DEVELOPMENT.dev_identity_headers,
@@ -165,6 +167,8 @@ def development_settings(
         changes["supergraph"] = DEV_SUPERGRAPH
     if settings.policy_dir is None:
         changes["policy_dir"] = DEV_POLICIES
+    if settings.console_dir is None:
+        changes["console_dir"] = DEV_CONSOLE
     if (
         DEVELOPMENT.scratch_policy_database
         and settings.policy_database_url is None

@@ -430,6 +430,11 @@ class Settings(BaseSettings):
     cors_origins: StrList = Field(
         (), description="exact origins allowed to call with credentials (comma separated)"
     )
+    console_dir: Path | None = Field(
+        None,
+        description="serve the web console built into DIR (`make console`: console/dist) at `/` "
+        "(`tandem dev`: console/dist)",
+    )
 
     # -- field policy ------------------------------------------------------------------------
     policy_dir: Path | None = Field(

@@ -77,6 +77,7 @@ from ..telemetry.metrics import Metrics
 from ..telemetry.tracing import TraceParentTrust, Tracing, exporter_named
 from .app import create_app
 from .batching import Batching
+from .console import console_routes
 
 __all__ = [
     "SOURCES_VARIABLE",
@@ -302,7 +303,10 @@ def build_app(
         identifier=identifier,
         sso=sso,
         cors_origins=settings.cors_origins,
-        extra_routes=extra_routes,
+        extra_routes=[
+            *extra_routes,
+            *(console_routes(settings.console_dir) if settings.console_dir else ()),
+        ],
         override_label_header=settings.override_label_header,
         persisted=persisted_operations(settings, trusted_documents.lists),
         subscription_limits=SubscriptionLimits(
