@@ -1,7 +1,8 @@
 """``python -m subgraphs.erp [--port N]`` serves the ERP subgraph; ``... seed`` loads demo data;
 ``... audit verify`` checks the audit trail's hash chain (:mod:`subgraphs.common.audit_cli`);
 ``... events parked | retry ID | cancel ID`` works off parked events
-(:mod:`subgraphs.common.parked_cli`)."""
+(:mod:`subgraphs.common.parked_cli`); ``... reference snapshot`` publishes every item, supplier
+and budget for OA's copy (:mod:`subgraphs.erp.reference_cli`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ def main(argv: list[str]) -> None:
         from subgraphs.erp.worker import HANDLERS
 
         sys.exit(parked(NAME, OUTBOX_TABLE, HANDLERS, argv[1:]))
+    if argv[:1] == ["reference"]:
+        from subgraphs.erp.reference_cli import main as reference
+
+        sys.exit(reference(argv[1:]))
     if argv[:1] == ["seed"]:
         from subgraphs.erp.seed import main as seed
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.codes import CUSTOMER, next_code
 from subgraphs.common.settings import load_settings
 from subgraphs.erp import NAME
-from subgraphs.erp.store import finance, inventory, procurement, production, sales
+from subgraphs.erp.store import finance, inventory, procurement, production, reference, sales
 from subgraphs.erp.store.base import add_months, current_period, period_bounds
 from subgraphs.erp.store.finance import AccountType
 from subgraphs.erp.store.models import Asset, Customer, Item, Supplier, Warehouse
@@ -105,6 +105,7 @@ async def seed_demo_data(session: AsyncSession) -> None:
         await finance.set_salary(session, employee, salary, CNY)
     if await session.get(Supplier, SUPPLIERS[0][0]) is None:
         await _catalogue(session)
+        await reference.publish_snapshot(session)  # OA's copy for its submit-time checks
     if await session.get(Customer, CUSTOMERS[0][0]) is None:
         await _customers_and_orders(session)
 

@@ -11,6 +11,10 @@ topic                          direction    what happens
 ``erp.purchase_order.created``  published    re-published until the OA's group ``oa`` has
 ``erp.goods.received``                       confirmed it (the applicant's message committed)
 ``erp.expense.posted``
+``erp.item.changed``           published    the state of an item, a supplier or a budget
+``erp.supplier.changed``                     after each change, for OA's copy that checks
+``erp.budget.changed``                       purchase requests at submission
+                                            (:mod:`subgraphs.erp.store.reference`)
 ``erp.event.parked``           published    dead letters: an approval the ERP can never
                                             apply (unknown sku or supplier, amounts that do
                                             not add up, another kind); group ``oa`` marks
@@ -38,7 +42,7 @@ from subgraphs.common.service_events import EventOptions, parked_topic, parking
 from subgraphs.common.service_events import running_worker as _running_worker
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
-from subgraphs.erp.store import events
+from subgraphs.erp.store import events, reference
 from subgraphs.erp.store.processes import (
     create_purchase_order_from_request,
     post_expense_from_request,
@@ -95,6 +99,7 @@ def build_worker(
             events.GOODS_RECEIVED: [OA_GROUP],
             events.EXPENSE_POSTED: [OA_GROUP],
             PARKED: [OA_GROUP],
+            **{topic: [OA_GROUP] for topic in reference.TOPICS},
         },
         subscriptions=[Subscription(APPROVAL_APPROVED, GROUP, handler)],
         name=options.consumer,

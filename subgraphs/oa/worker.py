@@ -11,6 +11,10 @@ topic                          direction    what happens
 ``erp.expense.posted``                       receipts go back to the ERP's relay
 ``erp.event.parked``           consumed     group ``oa``: an approval the ERP parked fails
                                             (:mod:`subgraphs.oa.store.failures`)
+``erp.item.changed``           consumed     group ``oa``: OA's copy of the ERP's items,
+``erp.supplier.changed``                     suppliers and budgets, for the checks of a
+``erp.budget.changed``                       purchase request at submission
+                                            (:mod:`subgraphs.oa.store.erp_copy`)
 ``oa.event.parked``            published    dead letters: an ERP event the OA can never
                                             apply (e.g. it names no known employee)
 =============================  ===========  ===============================================
@@ -35,6 +39,7 @@ from subgraphs.common.service_events import EventOptions, parked_topic, parking
 from subgraphs.common.service_events import running_worker as _running_worker
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.oa import NAME
+from subgraphs.oa.store import erp_copy
 from subgraphs.oa.store.events import APPROVAL_APPROVED
 from subgraphs.oa.store.models import INBOX_TABLE, OUTBOX_TABLE
 from subgraphs.oa.store.notifications import HANDLERS
@@ -55,7 +60,7 @@ def build_worker(
     """The OA's relay (``oa_outbox``) and consumers (one per topic it handles), not started."""
     subscriptions = [
         Subscription(topic, GROUP, parking(handler, service=NAME, group=GROUP, outbox=OUTBOX_TABLE))
-        for topic, handler in HANDLERS.items()
+        for topic, handler in {**HANDLERS, **erp_copy.HANDLERS}.items()
     ]
     return EventWorker.for_service(
         sessions,

@@ -24,6 +24,7 @@ __all__ = [
     "messages",
     "order_of",
     "orders_in_database",
+    "stale_item_in_oa_copy",
     "submit_expense",
     "submit_purchase",
     "wait_for_orders",
@@ -187,3 +188,13 @@ def orders_in_database(stack: Stack, request_ids: list[str]) -> dict[str, list[s
     for row in rows:
         found[row["approval_request_id"]].append(row["order_no"])
     return found
+
+
+def stale_item_in_oa_copy(stack: Stack, sku: str) -> None:
+    """Make OA's copy of the ERP's items list ``sku``, which the ERP does not have (a copy
+    behind the ERP, restored from an old backup, ...): OA then accepts a purchase of it at
+    submission and the ERP refuses it only when the approval arrives."""
+    from tests.e2e.sqlite_stack import run_sql  # it imports this package's stack
+
+    run_sql(stack.oa_database, "INSERT INTO oa_erp_items (sku, name, as_of) "
+            "VALUES ($1, 'gone', '2000-01-01 00:00:00')", sku)  # fmt: skip

@@ -21,6 +21,7 @@ from tests.e2e.flows import (
     messages,
     order_of,
     orders_in_database,
+    stale_item_in_oa_copy,
     submit_purchase,
     wait_for_orders,
 )
@@ -131,6 +132,7 @@ def test_a_request_the_erp_can_never_apply_is_parked_and_the_next_one_goes_throu
 ) -> None:
     client = stack.client
     applicant = "emp-033"
+    stale_item_in_oa_copy(stack, "SKU-9999")  # else OA refuses it at submission
     unknown = submit_purchase(
         client, applicant, "Unobtainium", [item("SKU-9999", 5, "10.00")], "2030-12"
     )

@@ -16,13 +16,16 @@ from subgraphs.erp.store.base import current_period
 from tests.e2e.flows import (
     FINANCE,
     PURCHASING,
+    SUBMIT_PURCHASE,
     approve_fully,
     budget,
     item,
     messages,
+    stale_item_in_oa_copy,
     submit_purchase,
     wait_for_orders,
 )
+from tests.e2e.sqlite_stack import run_sql
 from tests.e2e.stack import Stack, eventually
 
 POSITION = """
@@ -152,6 +155,7 @@ def test_an_approval_the_erp_cannot_apply_fails_visibly_and_is_retried(any_stack
     client = any_stack.client
     applicant = "emp-031"
     sku = f"SKU-NEW-{uuid.uuid4().hex[:8].upper()}"
+    stale_item_in_oa_copy(any_stack, sku)  # else OA refuses it at submission
     request_id = submit_purchase(
         client, applicant, "New sensor", [item(sku, 2, "15.00", "sup-02")], current_period()
     )
@@ -195,3 +199,53 @@ def test_an_approval_the_erp_cannot_apply_fails_visibly_and_is_retried(any_stack
     status, listed = events_cli(any_stack, "parked")
     assert status == 0 and event_id not in listed, listed
     assert events_cli(any_stack, "cancel", event_id)[0] == 1  # no longer open
+
+
+def test_a_purchase_the_erp_cannot_carry_out_is_refused_at_submission(any_stack: Stack) -> None:
+    """Unknown item, unknown supplier and an overrun, each named, all at once, nothing stored;
+    an item the ERP adds is accepted once OA's copy has heard of it (issue 16, item 5)."""
+    client = any_stack.client
+    applicant, period, tag = "emp-031", current_period(), uuid.uuid4().hex[:8].upper()
+    sku, title = f"SKU-LATER-{tag}", f"Refused {tag}"
+
+    def refused() -> dict[str, Any]:
+        now = budget(client, "emp-029", "dept-06", period)
+        assert now is not None
+        available = now["amount"] - now["committed"] - now["spent"]
+        price = f"{max(available, Decimal(0)) + Decimal('100.00'):.2f}"
+        body = client.post(applicant, SUBMIT_PURCHASE, input={
+            "title": title, "budgetPeriod": period,
+            "items": [item(sku, 1, price, f"sup-nope-{tag}"),
+                      item("SKU-0013", 1, "1.00", "sup-02")],
+        })  # fmt: skip
+        errors = {e["extensions"]["field"]: e for e in body.get("errors") or []}
+        assert set(errors) == {"input.items.0.sku", "input.items.0.supplierId",
+                               "input.budgetPeriod"}, body  # fmt: skip
+        assert {e["extensions"]["code"] for e in errors.values()} == {"BAD_USER_INPUT"}
+        shown = errors["input.budgetPeriod"]["extensions"]["available"]
+        assert shown == {"amount": f"{available:.2f}", "currency": "CNY"}, (shown, now)
+        return body
+
+    body = eventually(refused)  # OA's copy follows the ERP's events: it may lag at first
+    assert (body.get("data") or {}).get("submitPurchaseRequest") is None
+    assert run_sql(any_stack.oa_database, "SELECT id FROM oa_approval_requests WHERE title = $1",
+                   title) == []  # fmt: skip
+
+    client.data(
+        PURCHASING,
+        "mutation ($i: CreateItemInput!) { createItem(input: $i) { sku } }",
+        i={"sku": sku, "name": "Later", "category": "parts",
+           "standardCost": {"amount": "1.00", "currency": "CNY"},
+           "listPrice": {"amount": "2.00", "currency": "CNY"}},
+    )  # fmt: skip
+
+    def accepted() -> str:
+        body = client.post(applicant, SUBMIT_PURCHASE, input={
+            "title": f"Accepted {tag}", "budgetPeriod": period,
+            "items": [item(sku, 1, "2.00", "sup-02")],
+        })  # fmt: skip
+        assert not body.get("errors"), body
+        request_id: str = body["data"]["submitPurchaseRequest"]["id"]
+        return request_id
+
+    assert eventually(accepted)

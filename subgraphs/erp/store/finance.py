@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.codes import next_code
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.money import format_amount, round_amount
+from subgraphs.erp.store import reference
 from subgraphs.erp.store.base import add_months, code_period, new_id, period_of
 from subgraphs.erp.store.checks import require_id, require_positive, require_text
 from subgraphs.erp.store.models import (
@@ -234,6 +235,7 @@ async def set_budget(
         raise BadUserInput(message, field="input.amount.currency")
     budget.amount = amount
     await session.flush()
+    await reference.budget_changed(session, budget)
     return budget
 
 
@@ -268,6 +270,7 @@ async def commit_budget(
         .execution_options(synchronize_session=False)
     )
     await session.refresh(budget)
+    await reference.budget_changed(session, budget)
     return budget, budget.committed + budget.spent > budget.amount
 
 
@@ -289,6 +292,7 @@ async def spend_budget(
         .execution_options(synchronize_session=False)
     )
     await session.refresh(budget)
+    await reference.budget_changed(session, budget)
     return budget
 
 

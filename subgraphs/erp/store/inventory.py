@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.erp.store import reference
 from subgraphs.erp.store.base import new_id
 from subgraphs.erp.store.checks import MAX_QUANTITY, require_positive, require_text
 from subgraphs.erp.store.models import Item, StockLevel, StockMovement, Supplier, Warehouse
@@ -109,6 +110,7 @@ async def create_item(
     )
     session.add(item)
     await session.flush()
+    await reference.item_changed(session, item)
     return item
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common import crypto_formats
 from subgraphs.common.codes import PURCHASE_ORDER, next_code
 from subgraphs.common.errors import BadUserInput, Conflict, InputChecks, NotFound
-from subgraphs.erp.store import events, finance, inventory, postings
+from subgraphs.erp.store import events, finance, inventory, postings, reference
 from subgraphs.erp.store.base import code_period, current_period, new_id
 from subgraphs.erp.store.checks import require_positive, require_text
 from subgraphs.erp.store.models import Item, PurchaseOrder, PurchaseOrderLine, Supplier
@@ -102,6 +102,7 @@ async def create_supplier(
     )
     session.add(supplier)
     await session.flush()
+    await reference.supplier_changed(session, supplier)
     return supplier
 
 

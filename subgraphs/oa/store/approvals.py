@@ -40,7 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, InputChecks, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
-from subgraphs.oa.store import events, notices
+from subgraphs.oa.store import erp_copy, events, notices
 from subgraphs.oa.store.approval_reads import (
     Action,
     Status,
@@ -152,6 +152,8 @@ async def submit_purchase(
                     supplier_id=supplier_id,
                 )
             )  # fmt: skip
+    lines = [(item.sku, item.supplier_id) for item in items]
+    await erp_copy.check_items(session, checks, lines)  # what the ERP does not know
     amount = sum((row.quantity * row.unit_price for row in rows), Decimal(0))
     return await _submit(session, actor, "PURCHASE", spec, rows, amount, currency, checks)
 
@@ -198,10 +200,15 @@ async def _submit(
         period = checks(check_period, period, field="input.budgetPeriod")
     elif kind in _KINDS_WITH_PERIOD:
         period = current_period(now)
+    applicant = await acting_employee(session, actor)
+    if kind == "PURCHASE" and period is not None and amount is not None and currency is not None:
+        await erp_copy.check_budget(
+            session, checks, department_id=applicant.department_id, period=period,
+            amount=amount, currency=currency,
+        )  # fmt: skip
     checks.done()
     assert title is not None and payload is not None
     description = description or None
-    applicant = await acting_employee(session, actor)
     flow = await require_active_flow(session, kind, field="kind")
     request = ApprovalRequest(
         id=new_id(), kind=kind, title=title, description=description,
