@@ -1,0 +1,346 @@
+"""Subscriptions across replicas: two (or three) ``tandem serve`` processes sharing the real
+Redis, under a key prefix of each test's own, in front of the stack's subgraphs.
+
+- identical upstream subscriptions of two replicas share one subgraph subscription, whose
+  events reach the clients of both (the ``clock`` subgraph counts the WebSockets it accepted);
+- two identities never share one, though they ask the same;
+- when the replica owning the upstream subscription dies (SIGKILL), its lease lapses and a
+  replica with subscribers subscribes upstream itself: its clients go on receiving;
+- a logout or a back-channel logout served by one replica closes the caller's WebSockets on
+  every replica with the same close code and reason, the periodic check being far off
+  (``subscription_recheck_seconds`` 300), so only the announcement can have done it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.auth.test_sso_support import delete_prefix, redis_url, session_cookie, sign_in
+from tests.subscriptions.conftest import POLICY, ROLES, SUPERGRAPH, Stack
+from tests.subscriptions.test_websocket import receive, session, subscribe, until_complete
+from tests.support.gateway_process import tandem_command
+from tests.support.oidc import browser
+from tests.support.oidc.fixture import OidcProvider
+from tests.support.processes import free_port
+from tests.support.spawn import REPO_ROOT, Child, http_answers, running
+
+__all__ = ["redis_url"]  # a fixture this module uses
+
+HELD = "subscription H($hold: String!) { ticks(count: 3, waitFor: $hold) { n label } }"
+WAIT = 30.0
+"""Seconds after which something awaited is taken for never coming (generous: a loaded
+machine is slow, a lost event never arrives)."""
+
+
+class Replica:
+    """One ``tandem serve`` process."""
+
+    def __init__(self, url: str, child: Child, stack: Stack) -> None:
+        self.url = url
+        self.child = child
+        self.stack = Stack(url, stack.clock, stack.labels, stack.key_file)
+
+    @property
+    def base(self) -> str:
+        return self.url.removesuffix("/graphql")
+
+
+@contextlib.contextmanager
+def replica(stack: Stack, env: Mapping[str, str], port: int | None = None) -> Iterator[Replica]:
+    port = port if port is not None else free_port()
+    url = f"http://127.0.0.1:{port}/graphql"
+
+    def command() -> tuple[list[str], Any]:
+        line = [*tandem_command(), "serve", "--supergraph", str(SUPERGRAPH), "--port", str(port)]
+        return line, http_answers(url, json={"query": "{ __typename }"})
+
+    with running(f"tandem serve :{port}", command, env={**os.environ, **env}) as child:
+        yield Replica(url, child, stack)
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    """This test's own Redis key prefix (its keys deleted afterwards)."""
+    name = f"tandem-test-subs-{uuid.uuid4().hex[:12]}:"
+    yield name
+    delete_prefix(redis_url, name)
+
+
+def settings(stack: Stack, redis_url: str, prefix: str, folder: Path) -> dict[str, str]:
+    """A replica's settings: subscriptions through Redis under ``prefix``, 1 s leases."""
+    return {
+        "TANDEM_SUBGRAPH_URLS": f"clock={stack.clock},labels={stack.labels}",
+        "TANDEM_GATEWAY_KEY_FILE": str(stack.key_file),
+        "TANDEM_DATA_DIR": str(folder / "data"),
+        "TANDEM_REDIS_URL": redis_url,
+        "TANDEM_SUBSCRIPTION_KEY_PREFIX": prefix,
+        "TANDEM_SUBSCRIPTION_LEASE_SECONDS": "1",
+        "TANDEM_SUBSCRIPTION_RECHECK_SECONDS": "300",
+    }
+
+
+@pytest.fixture
+def developer_settings(stack: Stack, redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    """Replicas with development identities and the stack's policy."""
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "model.conf").write_text((REPO_ROOT / "policies/model.conf").read_text())
+    (policy / "policy.csv").write_text(POLICY)
+    (policy / "roles.csv").write_text(ROLES)
+    return {
+        **settings(stack, redis_url, prefix, tmp_path),
+        "TANDEM_DEV_IDENTITY": "1",
+        "TANDEM_POLICY_DIR": str(policy),
+    }
+
+
+@pytest.fixture
+def two(stack: Stack, developer_settings: dict[str, str]) -> Iterator[tuple[Replica, Replica]]:
+    with replica(stack, developer_settings) as a, replica(stack, developer_settings) as b:
+        yield a, b
+
+
+def viewer(name: str) -> dict[str, str]:
+    return {"x-tandem-dev-user": name, "x-tandem-dev-roles": "viewer"}
+
+
+def connections_opened(stack: Stack) -> int:
+    answer = httpx.post(stack.clock, json={"query": "{ connectionsOpened }"}, timeout=10)
+    count: int = answer.json()["data"]["connectionsOpened"]
+    return count
+
+
+async def replicas_listening(redis_url: str, prefix: str, count: int) -> None:
+    """Wait until ``count`` replicas have registered for an upstream subscription under
+    ``prefix`` (each does once its Redis channel is subscribed)."""
+    client = Redis.from_url(redis_url)
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                keys = await asyncio.to_thread(
+                    lambda: list(client.scan_iter(f"{prefix}*:replicas"))
+                )
+                if any(client.zcard(key) >= count for key in keys):
+                    return
+                await asyncio.sleep(0.05)
+    finally:
+        client.close()
+
+
+def numbers(results: list[dict[str, Any]]) -> list[int]:
+    return [result["data"]["ticks"]["n"] for result in results]
+
+
+async def first_tick(ws: ClientConnection, ident: str) -> int:
+    async with asyncio.timeout(WAIT):
+        message = await receive(ws)
+    assert message["type"] == "next" and message["id"] == ident, message
+    n: int = message["payload"]["data"]["ticks"]["n"]
+    return n
+
+
+def test_identical_subscriptions_on_two_replicas_share_one_upstream_subscription(
+    two: tuple[Replica, Replica], stack: Stack, redis_url: str, prefix: str
+) -> None:
+    a, b = two
+    hold = f"share-{uuid.uuid4().hex[:8]}"
+    who = viewer(f"vera-{hold}")
+
+    async def scenario() -> tuple[int, list[int], list[int]]:
+        async with session(a.stack, who) as on_a, session(b.stack, who) as on_b:
+            assert await receive(on_a) == await receive(on_b) == {"type": "connection_ack"}
+            before = await asyncio.to_thread(connections_opened, stack)
+            await subscribe(on_a, "s", HELD, hold=hold)
+            assert await first_tick(on_a, "s") == 1
+            await subscribe(on_b, "s", HELD, hold=hold)
+            await replicas_listening(redis_url, prefix, 2)
+            await asyncio.to_thread(stack.release, hold)
+            async with asyncio.timeout(WAIT):
+                rest_a = numbers(await until_complete(on_a, "s"))
+                rest_b = numbers(await until_complete(on_b, "s"))
+            opened = await asyncio.to_thread(connections_opened, stack)
+            return opened - before, rest_a, rest_b
+
+    opened, rest_a, rest_b = asyncio.run(scenario())
+    assert (rest_a, rest_b) == ([2, 3], [2, 3])  # b joined after tick 1, as a local sharer would
+    assert opened == 1
+
+
+def test_two_identities_never_share_an_upstream_subscription_across_replicas(
+    two: tuple[Replica, Replica], stack: Stack, redis_url: str, prefix: str
+) -> None:
+    a, b = two
+    hold = f"apart-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> tuple[int, int, int]:
+        async with (
+            session(a.stack, viewer(f"vera-{hold}")) as on_a,
+            session(b.stack, viewer(f"victor-{hold}")) as on_b,
+        ):
+            await receive(on_a), await receive(on_b)
+            before = await asyncio.to_thread(connections_opened, stack)
+            await subscribe(on_a, "s", HELD, hold=hold)
+            first_a = await first_tick(on_a, "s")
+            await subscribe(on_b, "s", HELD, hold=hold)
+            first_b = await first_tick(on_b, "s")  # its own upstream's first tick
+            opened = await asyncio.to_thread(connections_opened, stack)
+            await asyncio.to_thread(stack.release, hold)
+            return opened - before, first_a, first_b
+
+    assert asyncio.run(scenario()) == (2, 1, 1)
+
+
+def test_when_the_owning_replica_dies_another_takes_the_upstream_subscription_over(
+    stack: Stack, developer_settings: dict[str, str], redis_url: str, prefix: str
+) -> None:
+    hold = f"takeover-{uuid.uuid4().hex[:8]}"
+    who = viewer(f"vera-{hold}")
+
+    async def scenario(a: Replica, b: Replica) -> tuple[int, int, list[int]]:
+        async with session(b.stack, who) as on_b:
+            on_a = await connect(a.stack.websocket, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+            await on_a.send(json.dumps({"type": "connection_init", "payload": who}))
+            assert await receive(on_a) == await receive(on_b) == {"type": "connection_ack"}
+            before = await asyncio.to_thread(connections_opened, stack)
+            await subscribe(on_a, "s", HELD, hold=hold)
+            assert await first_tick(on_a, "s") == 1  # a owns the upstream subscription
+            await subscribe(on_b, "s", HELD, hold=hold)
+            await replicas_listening(redis_url, prefix, 2)
+            a.child.kill()  # no goodbye: the lease must lapse
+            with contextlib.suppress(ConnectionClosed):
+                await on_a.wait_closed()
+            taken = await first_tick(on_b, "s")  # b's own upstream subscription's first tick
+            opened = await asyncio.to_thread(connections_opened, stack)
+            await asyncio.to_thread(stack.release, hold)
+            async with asyncio.timeout(WAIT):
+                rest = numbers(await until_complete(on_b, "s"))
+            return opened - before, taken, rest
+
+    with replica(stack, developer_settings) as b, replica(stack, developer_settings) as a:
+        assert asyncio.run(scenario(a, b)) == (2, 1, [2, 3])
+
+
+# -- ending a caller's subscriptions on every replica ---------------------------------------
+
+
+@pytest.fixture
+def signed_in_replicas(
+    stack: Stack, oidc_provider: OidcProvider, redis_url: str, prefix: str, tmp_path: Path
+) -> Iterator[tuple[Replica, Replica, str]]:
+    """Two replicas signing users in at the real OpenID provider, sessions in Redis; yields
+    them and the provider's client id. Sign-in goes through the first (its callback URL)."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    client = oidc_provider.register_web_client(
+        [f"{public}/auth/callback"],
+        post_logout_redirect_uris=[f"{public}/"],
+        backchannel_logout_uri=f"{public}/auth/backchannel-logout",
+    )
+    env = {
+        **settings(stack, redis_url, prefix, tmp_path),
+        "TANDEM_OIDC_ISSUER": oidc_provider.issuer,
+        "TANDEM_OIDC_CLIENT_ID": client.client_id,
+        "TANDEM_OIDC_CLIENT_SECRET": client.client_secret or "",
+        "TANDEM_OIDC_REDIRECT_URI": f"{public}/auth/callback",
+        "TANDEM_OIDC_ROLES_CLAIM": "roles",
+        "TANDEM_SESSION_INSECURE_LOCALHOST": "1",
+        "TANDEM_SESSION_KEY_PREFIX": f"{prefix}sessions:",
+    }
+    with replica(stack, env, port) as a, replica(stack, env) as b:
+        yield a, b, client.client_id
+
+
+@contextlib.asynccontextmanager
+async def browser_socket(target: Replica, cookie: str) -> AsyncIterator[ClientConnection]:
+    """A browser page's WebSocket to ``target``, its session cookie sent with the upgrade."""
+    headers = {"cookie": f"tandem_session={cookie}", "origin": target.base}
+    async with connect(
+        target.stack.websocket,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers=headers,
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert await receive(ws) == {"type": "connection_ack"}
+        yield ws
+
+
+async def closed_with(ws: ClientConnection) -> tuple[int, str]:
+    """The close code and reason ``ws`` ends with (nothing else may come before it)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(WAIT):
+            message = await ws.recv()
+            raise AssertionError(f"a message instead of the close: {message!r}")
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def ended_everywhere(
+    replicas: tuple[Replica, Replica],
+    stack: Stack,
+    cookie: str,
+    end: Any,
+) -> list[tuple[int, str]]:
+    """Hold a subscription of ``cookie``'s on each replica, call ``end()``; how each ended."""
+    a, b = replicas
+    holds = [f"end-{uuid.uuid4().hex[:8]}" for _ in replicas]
+
+    async def scenario() -> list[tuple[int, str]]:
+        async with browser_socket(a, cookie) as on_a, browser_socket(b, cookie) as on_b:
+            for ws, hold in zip((on_a, on_b), holds, strict=True):
+                await subscribe(ws, "s", HELD, hold=hold)
+                assert await first_tick(ws, "s") == 1
+            await asyncio.to_thread(end)
+            return [await closed_with(on_a), await closed_with(on_b)]
+
+    try:
+        return asyncio.run(scenario())
+    finally:
+        for hold in holds:
+            stack.release(hold)
+
+
+def test_a_logout_on_one_replica_closes_the_callers_websockets_on_every_replica(
+    signed_in_replicas: tuple[Replica, Replica, str], stack: Stack, oidc_provider: OidcProvider
+) -> None:
+    a, b, _ = signed_in_replicas
+    with browser.user_agent() as ua:
+        sign_in(ua, a.base, oidc_provider, "bob")
+        cookie = session_cookie(ua)
+        assert cookie is not None
+
+    def logout() -> None:  # the user logs out in another tab, served by the first replica
+        answer = httpx.post(f"{a.base}/auth/logout", cookies={"tandem_session": cookie})
+        assert answer.status_code == 303
+
+    closes = ended_everywhere((a, b), stack, cookie, logout)
+    assert closes == [(4401, "UNAUTHENTICATED"), (4401, "UNAUTHENTICATED")]
+
+
+def test_a_back_channel_logout_on_one_replica_closes_the_websockets_on_every_replica(
+    signed_in_replicas: tuple[Replica, Replica, str], stack: Stack, oidc_provider: OidcProvider
+) -> None:
+    a, b, client_id = signed_in_replicas
+    with browser.user_agent() as ua:
+        sign_in(ua, a.base, oidc_provider, "erin")
+        cookie = session_cookie(ua)
+        assert cookie is not None
+    sub = oidc_provider.user("erin").sub
+
+    def provider_logout() -> None:  # the provider posts a logout token to the first replica
+        oidc_provider.send_backchannel_logout(client_id, sub)
+
+    closes = ended_everywhere((a, b), stack, cookie, provider_logout)
+    assert closes == [(4401, "UNAUTHENTICATED"), (4401, "UNAUTHENTICATED")]
