@@ -1,10 +1,12 @@
 """Golden query plans: ``cases/<name>.graphql`` planned and printed must equal ``<name>.plan``.
 
 A case file starts with ``# key: value`` header lines: ``supergraph`` (required; a file in
-``supergraphs/``), ``variables`` (JSON), ``operationName`` and ``labels`` (the progressive
-``@override`` labels active for the request, comma-separated). A ``<name>.xfail`` file beside a
-case holds the reason the planner is known to get it wrong; its ``.plan`` then holds the plan
-it *should* print (written by hand) and the case is a strict xfail.
+``supergraphs/``), ``variables`` (JSON), ``operationName``, ``labels`` (the progressive
+``@override`` labels active for the request, comma-separated) and ``defer`` (``true``: planned
+for a client that reads incremental responses, ``@defer`` fragments as deferred fetches). A
+``<name>.xfail`` file beside a case holds the reason the planner is known to get it wrong;
+its ``.plan`` then holds the plan it *should* print (written by hand) and the case is a
+strict xfail.
 
 ``UPDATE_GOLDEN=1 pytest tests/planner`` rewrites the ``.plan`` files of the other cases: read
 every diff before committing it.
@@ -41,6 +43,7 @@ class Case:
     variables: dict[str, Any] | None
     operation_name: str | None
     labels: frozenset[str] = frozenset()
+    defer: bool = False
 
     @property
     def plan_path(self) -> Path:
@@ -65,6 +68,7 @@ def read_case(path: Path) -> Case:
         variables=json.loads(header["variables"]) if "variables" in header else None,
         operation_name=header.get("operationName"),
         labels=frozenset(parse_label_header(header.get("labels"))),
+        defer=header.get("defer") == "true",
     )
 
 
@@ -91,7 +95,7 @@ def case_params() -> list[Any]:
 def test_plan_matches_golden(path: Path) -> None:
     case = read_case(path)
     plan = gateway_for(case.supergraph).plan(
-        case.query, case.operation_name, case.variables, labels=case.labels
+        case.query, case.operation_name, case.variables, labels=case.labels, defer=case.defer
     )
     printed = str(plan) + "\n"
     if UPDATE and not path.with_suffix(".xfail").exists():
