@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -72,6 +72,13 @@ from .demand import CostSchema, DemandControl, DemandSettings, Estimate
 from .encrypted_inputs import plaintext_variables_rule
 from .errors import OperationError, TandemError
 from .executor.execute import DEFAULT_DEADLINE, HeadersFor, PlanExecutor, Send
+from .executor.incremental import (
+    DeferredPart,
+    entries,
+    fragment_keys,
+    merge_entries,
+    without_deferred,
+)
 from .executor.leaves import subgraph_owners
 from .executor.shape import Shaper
 from .executor.transport import AiohttpTransport, SubgraphRequest, Transport
@@ -121,6 +128,7 @@ class PreparedOperation:
     shaper: Shaper
     introspection: DocumentNode | None
     guarded: bool = False  # whether the protect phase has anything to do
+    deferred: tuple[DeferredPart, ...] = ()  # @defer fragments the plan delivers later
 
 
 class Gateway:
@@ -309,9 +317,11 @@ class Gateway:
         variables: Mapping[str, Any],
         principal: Principal | None = None,
         labels: frozenset[str] = frozenset(),
+        defer: bool = False,
     ) -> PreparedOperation:
         """The plan and shaper of ``operation`` for ``principal`` under the active override
-        ``labels`` (cached)."""
+        ``labels`` (cached); ``defer``: its ``@defer`` fragments planned as deferred fetches
+        (a client that reads incremental responses), else ordinary ones."""
         base_key, base = self.normalized(query, parsed, operation, variables)
         self._count_use((base_key, principal, labels))
         observed = observation()
@@ -319,7 +329,7 @@ class Gateway:
             decision = self.authorize(base, principal)
             if base.kind == "mutation":  # nothing runs whose result a denial would hide
                 refuse_hidden_mutation(self.schema, decision, base.root_type)
-        cache_key = (base_key, decision.signature, labels)
+        cache_key = (base_key, decision.signature, labels, defer)
         prepared = self._prepared.get(cache_key)
         observed.plan_cached = prepared is not None
         if prepared is not None:
@@ -332,21 +342,36 @@ class Gateway:
             decision.selections,
             base.variable_types,
             capabilities=self._capabilities_for(labels),
+            defer=defer,
         )
         guarded = decision.guarded
-        prepared = PreparedOperation(
-            kind=base.kind,
-            plan=plan,
-            shaper=Shaper(
+
+        def shaper(selections: tuple[Any, ...]) -> Shaper:
+            return Shaper(
                 self.schema,
-                decision.client,
+                selections,
                 base.root_type,
                 self.hidden_types,
                 guards=decision if guarded else None,
                 owners=self.owners,
-            ),
+            )
+
+        # with @defer: the first response without the deferred fragments, each part with its own
+        ids = frozenset(node.id for node in plan.deferred)
+        prepared = PreparedOperation(
+            kind=base.kind,
+            plan=plan,
+            shaper=shaper(without_deferred(decision.client, ids) if ids else decision.client),
             introspection=base.introspection,
             guarded=guarded,
+            deferred=tuple(
+                DeferredPart(
+                    node,
+                    fragment_keys(self.schema, decision.client, node.id, node.type_name),
+                    shaper(without_deferred(decision.client, ids, keep=node.id)),
+                )
+                for node in plan.deferred
+            ),
         )
         planning.end()
         return self._prepared.put(
@@ -461,7 +486,48 @@ class Gateway:
         ``override_labels``: the progressive-override labels the request names;
         ``client_headers``: the request's headers, for the header propagation rules;
         ``uploads``: the files of a multipart request, forwarded with the one fetch that
-        takes them (``gateway/uploads``)."""
+        takes them (``gateway/uploads``). ``@defer`` fragments are answered with the rest
+        (a client that reads incremental responses: :meth:`execute_incrementally`)."""
+        answer = await self._run(
+            query, variables, operation_name, principal, allowed_kinds, override_labels,
+            client_headers, uploads, defer=False,
+        )  # fmt: skip
+        assert isinstance(answer, dict)
+        return answer
+
+    async def execute_incrementally(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        principal: Principal | None = None,
+        allowed_kinds: tuple[str, ...] = ("query", "mutation"),
+        override_labels: Iterable[str] = (),
+        client_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | AsyncIterator[dict[str, Any]]:
+        """Run one GraphQL request for a client that reads incremental responses: a query
+        whose plan defers fragments (``@defer``) gives its results one by one
+        (``executor/incremental.py``: the first, then a part per deferred fragment, the last
+        with ``hasNext: false``); any other request its one answer, as :meth:`execute`."""
+        return await self._run(
+            query, variables, operation_name, principal, allowed_kinds, override_labels,
+            client_headers, None, defer=True,
+        )  # fmt: skip
+
+    async def _run(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        principal: Principal | None,
+        allowed_kinds: tuple[str, ...],
+        override_labels: Iterable[str],
+        client_headers: Mapping[str, str] | None,
+        uploads: UploadRequest | None,
+        *,
+        defer: bool,
+    ) -> dict[str, Any] | AsyncIterator[dict[str, Any]]:
         if self.visibility is not None and not self.visibility.ready(principal):
             # a new role set's schema takes the policy seconds to decide: not on the loop
             await asyncio.to_thread(self.visibility.schema_for, principal)
@@ -487,13 +553,18 @@ class Gateway:
             cost = await self.demand.admit(self.demand.estimate(base, values), principal)
             observed.cost = cost  # its estimate, and what measure mode would have refused
         # authorize, plan (each cached)
-        prepared = self.prepare(query, parsed, operation, values, principal, labels)
+        prepared = self.prepare(
+            query, parsed, operation, values, principal, labels, defer=defer and kind == "query"
+        )
         # execute
         propagated = (
             self.header_rules.for_request(client_headers)
             if self.header_rules and client_headers is not None
             else None
         )
+        if prepared.deferred:
+            measured = base if cost is not None else None  # demand control's, when active
+            return self._incremental(prepared, values, principal, propagated, cost, measured)
         data, errors = await self.executor.execute(
             prepared.plan,
             values,
@@ -534,6 +605,88 @@ class Gateway:
             if self.demand.settings.expose:
                 response["extensions"] = {"cost": cost.extension()}
         return response
+
+    async def _incremental(
+        self,
+        prepared: PreparedOperation,
+        values: dict[str, Any],
+        principal: Principal | None,
+        propagated: Mapping[str, Mapping[str, str]] | None,
+        cost: Any,
+        base: NormalizedOperation | None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The results of a query with deferred fragments: each part projected and protected
+        (its own protect phase, its plaintexts' audit written before it leaves) as a whole
+        answer is; the measured cost, over everything sent, with the last."""
+        runs = self.executor.execute_incrementally(
+            prepared.plan,
+            values,
+            self._subgraph_headers(principal, propagated),
+            caller=(principal, _frozen(propagated)) if propagated else principal,
+        )
+        parts = {part.node.id: part for part in prepared.deferred}
+        remaining = len(parts)
+        first: dict[str, Any] | None = None
+        sent: list[dict[str, Any]] = []  # errors sent so far (not reported twice)
+        introspection = None
+        try:
+            async for ident, data, errors in runs:
+                if ident is None:
+                    if prepared.introspection is not None:
+                        schema = (
+                            self.visibility.schema_for(principal)
+                            if self.visibility
+                            else self.schema
+                        )
+                        result = experimental_execute_incrementally(
+                            schema, prepared.introspection, variable_values=values
+                        )
+                        assert isinstance(result, ExecutionResult)
+                        introspection = result.data or {}
+                        errors.extend(dict(e.formatted) for e in result.errors or ())
+                    first = await self._shaped(prepared.shaper, data, errors, introspection,
+                                               principal, prepared.guarded)  # fmt: skip
+                    sent = list(errors)
+                    response: dict[str, Any] = {"data": first}
+                    if errors:
+                        response["errors"] = errors
+                    response["hasNext"] = True
+                    yield response
+                    continue
+                part = parts[ident]
+                known = [*sent, *errors]
+                shaped = await self._shaped(part.shaper, data, known, introspection, principal,
+                                            prepared.guarded)  # fmt: skip
+                own = [*errors, *known[len(sent) + len(errors) :]]
+                remaining -= 1
+                incremental = entries(part, first, shaped, own)
+                merge_entries(first, incremental)
+                response = {"incremental": incremental} if incremental else {}
+                response["hasNext"] = remaining > 0
+                if remaining == 0 and cost is not None and base is not None:
+                    measured = self.demand.measure(cost, base, values, first)
+                    if self.demand.settings.expose:
+                        response["extensions"] = {"cost": measured.extension()}
+                yield response
+        finally:
+            await runs.aclose()
+
+    async def _shaped(
+        self,
+        shaper: Shaper,
+        data: Mapping[str, Any],
+        errors: list[dict[str, Any]],
+        introspection: Mapping[str, Any] | None,
+        principal: Principal | None,
+        guarded: bool,
+    ) -> dict[str, Any] | None:
+        """``data`` projected by ``shaper``, guarded fields given their values by a protect
+        phase of their own, whose plaintexts' audit is written before this returns."""
+        protect = self._protect(principal) if guarded else None
+        shaped = shaper.shape(data, errors, introspection, protect)
+        if protect is not None:
+            await protect.flush()
+        return shaped
 
     async def subscribe(
         self,
@@ -678,13 +831,14 @@ class Gateway:
         variables: Mapping[str, Any] | None = None,
         principal: Principal | None = None,
         labels: frozenset[str] = frozenset(),
+        defer: bool = False,
     ) -> QueryPlan:
         """The plan ``principal`` would get with these override ``labels`` active (``tandem
-        plan``, tests)."""
+        plan``, tests); ``defer``: as for a client that reads incremental responses."""
         parsed = self.document(query, principal)
         operation = self.operation(parsed, operation_name)
         values = self.coerce_variables(operation, variables)
-        return self.prepare(query, parsed, operation, values, principal, labels).plan
+        return self.prepare(query, parsed, operation, values, principal, labels, defer).plan
 
     def estimate(
         self,
@@ -749,7 +903,10 @@ def _introspection_document(
         operation, selection_set=SelectionSetNode(selections=tuple(selections))
     )
     # answered at once (introspection is the gateway's own): its @defer marks go
-    return visit(DocumentNode(definitions=(reduced, *parsed.fragments.values())), _NoDefer())
+    return cast(
+        DocumentNode,
+        visit(DocumentNode(definitions=(reduced, *parsed.fragments.values())), _NoDefer()),
+    )
 
 
 class _NoDefer(Visitor):

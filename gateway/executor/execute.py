@@ -15,7 +15,7 @@ not one per sequential fetch (issue 11).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Mapping
 from typing import Any
 
 import orjson
@@ -112,6 +112,41 @@ class PlanExecutor:
             await run.node(plan.node)
         return run.data, run.errors
 
+    async def execute_incrementally(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers_for: HeadersFor | None = None,
+        *,
+        caller: Hashable = None,
+    ) -> AsyncGenerator[tuple[int | None, dict[str, Any], list[dict[str, Any]]], None]:
+        """Run a plan with deferred nodes (``@defer``, a query's): ``(None, data, errors)``
+        once the primary node has run, then ``(id, data, errors)`` as each deferred node
+        completes (they run at once, each on the objects the primary fetched), ``errors``
+        that node's own; ``data`` is the one merged result throughout. One deadline for all;
+        a subgraph that failed is not asked again by a later part. Closing the iterator
+        cancels the nodes still running."""
+        run = _Run(self, variables, headers_for, (caller,))
+        run.send = self.transport.send
+        run.deadline_at = asyncio.get_running_loop().time() + self.deadline
+        if plan.node is not None:
+            await run.node(plan.node)
+        yield None, run.data, run.errors
+        pending: dict[asyncio.Future[None], tuple[int, _Run]] = {}
+        for deferred in plan.deferred:
+            part = run.part()
+            pending[asyncio.ensure_future(part.nodes(deferred.node))] = (deferred.id, part)
+        try:
+            while pending:
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=lambda t: pending[t][0]):
+                    ident, part = pending.pop(task)
+                    task.result()
+                    yield ident, run.data, part.errors
+        finally:
+            for task in pending:
+                task.cancel()
+
 
 class _Run:
     send: Send
@@ -136,6 +171,20 @@ class _Run:
         self.deadline_at = 0.0
         self.failed: dict[str, SubgraphError] = {}  # service name -> why it is not asked again
         self.observed = observation()  # the request's telemetry notes
+
+    def part(self) -> _Run:
+        """A run of a deferred node: this run's data, deadline and failed subgraphs, its own
+        errors (they go with its part of the response)."""
+        part = _Run(self.executor, self.variables, self.headers_for, self.share_as)
+        part.send = self.send
+        part.deadline_at = self.deadline_at
+        part.data = self.data
+        part.failed = self.failed
+        return part
+
+    async def nodes(self, node: PlanNode | None) -> None:
+        if node is not None:
+            await self.node(node)
 
     async def node(self, node: PlanNode) -> None:
         match node:

@@ -69,6 +69,7 @@ from ..uploads.receive import UploadRequest, is_multipart, read_upload_request
 from .batching import Batching
 from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
+from .incremental import accepts_incremental, incremental_response
 
 __all__ = ["create_app"]
 
@@ -148,6 +149,26 @@ def create_app(
         await documents.remember(resolved)  # an APQ registration, once it has validated
         return result
 
+    async def run_incremental(
+        request: Request, caller: Caller, asked: GraphQLRequest
+    ) -> dict[str, Any] | AsyncIterator[dict[str, Any]]:
+        """``run`` for a client that reads incremental responses (``@defer``,
+        ``incremental.py``): a query with deferred fragments gives its results one by one."""
+        resolved = await documents.resolve(asked, caller.trusted_documents)
+        result = await current().execute_incrementally(
+            resolved.query,
+            asked.variables,
+            asked.operation_name,
+            principal=caller.principal,
+            allowed_kinds=("query",) if request.method == "GET" else ("query", "mutation"),
+            override_labels=parse_label_header(request.headers.get(override_label_header))
+            if override_label_header
+            else (),
+            client_headers=request.headers,
+        )
+        await documents.remember(resolved)
+        return result
+
     async def identify(request: Request, operations: int) -> Caller:
         return await identifier.caller(request, operations) if identifier else Caller(None)
 
@@ -205,7 +226,15 @@ def create_app(
             asked = graphql_request_of(body, persisted=True)
             caller = await identifier.caller(request) if identifier else Caller(None)
             observed.subject = caller.principal.subject if caller.principal else None
-            result = await run(request, caller, asked)
+            if accepts_incremental(request):
+                answer = await run_incremental(request, caller, asked)
+                if not isinstance(answer, dict):  # deferred fragments: a multipart answer
+                    first = await anext(answer)
+                    observed.answered(first)
+                    return incremental_response(first, answer), True
+                result = answer
+            else:
+                result = await run(request, caller, asked)
         except TandemError as error:
             observed.refused(error.code)
             return _refusal(request, error, media_type), True
