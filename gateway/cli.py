@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from .errors import TandemError
@@ -107,13 +110,35 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     del app  # each worker builds its own from the same sources
     os.environ[SOURCES_VARIABLE] = worker_sources(args.config, overrides)
-    uvicorn.run(
-        "gateway.http.factory:app_from_environment",
-        factory=True,
-        workers=settings.workers,
-        **options,
-    )
+    with worker_metrics_directory():
+        uvicorn.run(
+            "gateway.http.factory:app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            **options,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def worker_metrics_directory() -> Iterator[None]:
+    """Where the workers write their metrics, so that a scrape reaching any of them counts
+    all (``gateway/telemetry/metrics.py``): the operator's ``PROMETHEUS_MULTIPROC_DIR``, its
+    files of an earlier run removed, else a temporary folder removed at exit."""
+    from .telemetry.metrics import MULTIPROCESS_DIRECTORY
+
+    given = os.environ.get(MULTIPROCESS_DIRECTORY)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="tandem-metrics-") as folder:
+        os.environ[MULTIPROCESS_DIRECTORY] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIRECTORY]
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -737,6 +737,10 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"{' and '.join(missing)} required with oidc_issuer")
+            if self.workers > 1 and not self.redis_url:
+                # each worker process would keep its own sign-in sessions: a person signed in
+                # by one worker would be a stranger to the next
+                raise ValueError("redis_url required with oidc_issuer and more than one worker")
         if (
             self.oidc_scopes is not None
             and self.oidc_protocol == "oidc"

@@ -8,20 +8,31 @@ kinds, outcomes, subgraph names, error codes and schema coordinates. Never a var
 a token, a caller's identity or a decrypted value.
 
 Counters and histograms cost a lock and an addition each; one request records about ten.
+
+With several worker processes (``tandem serve --workers N``) a scrape reaches one of them, so
+each worker writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's
+multiprocess mode, which ``tandem serve`` turns on for its workers) and ``/metrics`` answers
+the sum over all of them, whichever worker the scrape reaches.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
     from .observation import Observation
 
-__all__ = ["CONTENT_TYPE_LATEST", "OPERATION_NAMES_KEPT", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROCESS_DIRECTORY", "OPERATION_NAMES_KEPT", "Metrics"]
+
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's variable: where each worker process writes its values (read once, when
+the client is imported, so it is set before the workers start)."""
 
 OPERATION_NAMES_KEPT = 500
 """Distinct operation names labelled as themselves; later ones are ``(other)``."""
@@ -109,14 +120,22 @@ class Metrics:
         # label sets seen, with their children (``labels()`` validates and locks each time)
         self._operations: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self._subgraphs: dict[str, Any] = {}
+        self._gauges: list[tuple[Gauge, Callable[[], float]]] = []
+        self.directory = os.environ.get(MULTIPROCESS_DIRECTORY) or None
 
     def sessions(self, count: Callable[[], float]) -> None:
-        """Report the active browser sessions as ``count()`` says at each scrape."""
-        Gauge(
+        """Report the active browser sessions as ``count()`` says at each scrape (every worker
+        counts the same shared store: the one that answers the scrape says)."""
+        gauge = Gauge(
             "tandem_sessions_active",
             "Browser sessions alive in this gateway's session store",
             registry=self.registry,
-        ).set_function(count)
+            multiprocess_mode="mostrecent",
+        )
+        if self.directory is None:
+            gauge.set_function(count)
+        else:  # a worker's value lives in its file: written when a scrape reaches it
+            self._gauges.append((gauge, count))
 
     def operation_label(self, name: str | None) -> str:
         if name is None:
@@ -169,5 +188,12 @@ class Metrics:
             self.decryptions.labels(coordinate).inc()
 
     def exposition(self) -> bytes:
-        """The registry in Prometheus' text format."""
-        return generate_latest(self.registry)
+        """The registry in Prometheus' text format (every worker's, summed, in multiprocess
+        mode)."""
+        if self.directory is None:
+            return generate_latest(self.registry)
+        for gauge, count in self._gauges:
+            gauge.set(count())
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, self.directory)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
