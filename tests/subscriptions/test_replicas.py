@@ -8,7 +8,10 @@ Redis, under a key prefix of each test's own, in front of the stack's subgraphs.
   replica with subscribers subscribes upstream itself: its clients go on receiving;
 - a logout or a back-channel logout served by one replica closes the caller's WebSockets on
   every replica with the same close code and reason, the periodic check being far off
-  (``subscription_recheck_seconds`` 300), so only the announcement can have done it.
+  (``subscription_recheck_seconds`` 300), so only the announcement can have done it;
+- a policy change made through one replica's admin API (policy in PostgreSQL, announced
+  through Redis, no polling) re-plans the running subscriptions of the other: the next event
+  comes with the field denied.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.auth.test_sso_support import delete_prefix, redis_url, session_cookie, sign_in
+from tests.authz.policy_support import scratch_postgres
 from tests.subscriptions.conftest import POLICY, ROLES, SUPERGRAPH, Stack
 from tests.subscriptions.test_websocket import receive, session, subscribe, until_complete
 from tests.support.gateway_process import tandem_command
@@ -344,3 +348,87 @@ def test_a_back_channel_logout_on_one_replica_closes_the_websockets_on_every_rep
 
     closes = ended_everywhere((a, b), stack, cookie, provider_logout)
     assert closes == [(4401, "UNAUTHENTICATED"), (4401, "UNAUTHENTICATED")]
+
+
+# -- a policy change made on one replica, in force on the other's running subscriptions -----
+
+AUDITOR_SECRET = {"subject": "auditor", "object": "Tick.secret", "action": "read", "effect": "deny"}
+ADD_RULE = """mutation($rule: PolicyRuleInput!) {
+  addPolicyRule(rule: $rule) { status version { version } } }"""
+ADMIN = {"x-tandem-dev-user": "sec-001", "x-tandem-dev-roles": "security_admin"}
+
+
+@pytest.fixture
+def policy_replicas(
+    stack: Stack, developer_settings: dict[str, str], prefix: str
+) -> Iterator[tuple[Replica, Replica]]:
+    """Two replicas whose policy lives in one PostgreSQL database, changes announced through
+    Redis only (no polling), security_admin allowed to change it."""
+    policy = Path(developer_settings["TANDEM_POLICY_DIR"])
+    with (policy / "policy.csv").open("a") as rules:
+        rules.write("p, security_admin, *, Policy*.*, read, allow\n")
+        rules.write("p, security_admin, *, Mutation.*Polic*, write, allow\n")
+    with (policy / "roles.csv").open("a") as roles:
+        roles.write("security_admin, changes the policy\n")
+    with scratch_postgres() as database:
+        env = {
+            **developer_settings,
+            "TANDEM_POLICY_STORE": "database",
+            "TANDEM_POLICY_DATABASE_URL": database,
+            "TANDEM_POLICY_CHANNEL": f"{prefix}policy",
+            "TANDEM_POLICY_POLL_SECONDS": "0",
+        }
+        with replica(stack, env) as a, replica(stack, env) as b:
+            yield a, b
+
+
+async def secret_denied(target: Replica, who: Mapping[str, str]) -> None:
+    """Wait until a new subscription on ``target`` gets ``secret`` denied: the change is in
+    force there."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            async with session(target.stack, who) as probe:
+                await receive(probe)
+                await subscribe(probe, "p", "subscription { ticks(count: 1) { secret } }")
+                payload = (await receive(probe))["payload"]
+                if any(e["extensions"]["code"] == "FORBIDDEN" for e in payload.get("errors", ())):
+                    return
+            await asyncio.sleep(0.1)
+
+
+def test_a_policy_change_made_on_one_replica_reaches_the_running_subscriptions_of_another(
+    policy_replicas: tuple[Replica, Replica], stack: Stack
+) -> None:
+    a, b = policy_replicas
+    hold = f"policy-{uuid.uuid4().hex[:8]}"
+    auditor = {"x-tandem-dev-user": f"audrey-{hold}", "x-tandem-dev-roles": "auditor"}
+    # with `label` the labels subgraph is asked either way: re-planned, not ended
+    query = "subscription H($hold: String!) { ticks(count: 2, waitFor: $hold) { n label secret } }"
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with session(b.stack, auditor) as ws:
+            await receive(ws)
+            await subscribe(ws, "s", query, hold=hold)
+            async with asyncio.timeout(WAIT):
+                first = await receive(ws)
+            changed = await asyncio.to_thread(
+                httpx.post,
+                f"{a.base}/admin/graphql",
+                json={"query": ADD_RULE, "variables": {"rule": AUDITOR_SECRET}},
+                headers=ADMIN,
+                timeout=30,
+            )
+            assert changed.json()["data"]["addPolicyRule"]["status"] == "APPLIED", changed.text
+            await secret_denied(b, auditor)
+            await asyncio.to_thread(stack.release, hold)
+            async with asyncio.timeout(WAIT):
+                return first["payload"], (await receive(ws))["payload"]
+
+    first, after = asyncio.run(scenario())
+    assert first == {
+        "data": {"ticks": {"n": 1, "label": "label of tick-1", "secret": "secret of tick-1"}}
+    }
+    assert after["data"] == {"ticks": {"n": 2, "label": "label of tick-2", "secret": None}}
+    assert [(e["path"], e["extensions"]["code"]) for e in after["errors"]] == [
+        (["ticks", "secret"], "FORBIDDEN")
+    ]
