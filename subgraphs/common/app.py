@@ -1,5 +1,8 @@
 """A subgraph's ASGI app (guarded ``POST /graphql``, open ``GET /health``) and ``serve``.
 
+A schema with a ``Subscription`` type is also served over ``graphql-transport-ws`` at
+``/graphql``, each WebSocket admitted by :mod:`subgraphs.common.subscription_gate`.
+
 A subgraph package exposes ``build_app(settings) -> ASGIApp`` and a ``__main__`` of two lines::
 
     from subgraphs.common.app import serve
@@ -26,11 +29,12 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Lifespan
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
@@ -72,6 +76,12 @@ class _SubgraphGraphQL(GraphQL[dict[str, Any], None]):
             "principal": principal_from_scope(request.scope),
         }
 
+    async def on_ws_connect(self, context: dict[str, Any]) -> None:
+        """The principal the subscription gate admitted at ``connection_init``
+        (``subscription_gate.py``): the context was made when the socket opened, before it."""
+        context["principal"] = principal_from_scope(context["request"].scope)
+        return None
+
 
 def create_subgraph_app(
     schema: Schema,
@@ -96,11 +106,13 @@ def create_subgraph_app(
     if provider is not None:
         schema = traced_schema(schema, provider)
         lifespan = traced_lifespan(lifespan, provider)
+    subscriptions = schema.subscription is not None
     graphql = _SubgraphGraphQL(
         schema,
         graphql_ide=None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=uploads is not None,  # spooled and verified first (identity)
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL] if subscriptions else [],
     )
 
     async def health(_: Request) -> Response:
@@ -109,6 +121,7 @@ def create_subgraph_app(
     app = Starlette(
         routes=[
             Route(GRAPHQL_PATH, graphql, methods=["POST"]),
+            *([WebSocketRoute(GRAPHQL_PATH, graphql)] if subscriptions else []),
             Route(HEALTH_PATH, health, methods=["GET"]),
             metrics_route(),  # the event bus's lag (subgraphs/common/telemetry.py)
             *routes,
@@ -123,6 +136,7 @@ def create_subgraph_app(
         public_paths=PUBLIC_PATHS | {METRICS_PATH},
         guard=operation_guard(schema, settings),
         uploads=uploads,
+        subscriptions=subscriptions,
     )
 
 

@@ -17,6 +17,10 @@ other way in is the composition credential: the static secret in the
 ``X-Tandem-Composition-Key`` header (compared in constant time) admits exactly the query
 ``{ _service { sdl } }``, so a composer can read the SDL without a user.
 
+A WebSocket is closed (1008) unless the app serves subscriptions; then
+:mod:`subgraphs.common.subscription_gate` admits it with the same checks, made on its
+``connection_init`` and ``subscribe`` messages.
+
 Refusals are HTTP 401 with a GraphQL body whose ``extensions.code`` is ``UNAUTHENTICATED``;
 the reason goes to the log (never the token). An admitted request carries its
 :class:`Principal` in the ASGI scope, from which the app puts it into the strawberry context
@@ -39,6 +43,7 @@ from strawberry.types import Info
 
 from subgraphs.common.coarse_policy import OperationGuard
 from subgraphs.common.errors import Forbidden, Unauthenticated, graphql_error_body
+from subgraphs.common.subscription_gate import SubscriptionGate
 from subgraphs.common.uploads import (
     ReplayedBody,
     UploadLimits,
@@ -124,6 +129,7 @@ class GatewayIdentityMiddleware:
         public_paths: Iterable[str] = PUBLIC_PATHS,
         guard: OperationGuard | None = None,
         uploads: UploadLimits | None = None,
+        subscriptions: bool = False,
     ) -> None:
         self.app = app
         self.uploads = uploads  # None: multipart bodies are refused
@@ -133,10 +139,25 @@ class GatewayIdentityMiddleware:
         self.replays = ReplayCache()
         self.composition_secret = composition_secret.encode() if composition_secret else None
         self.public_paths = frozenset(public_paths)
+        self.gate = (
+            SubscriptionGate(
+                app,
+                audience=audience,
+                public_key=public_key,
+                replays=self.replays,
+                scope_key=PRINCIPAL_SCOPE_KEY,
+                guard=guard,
+            )
+            if subscriptions
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket" and self.gate is not None:
+            await self.gate(scope, receive, send)  # graphql-transport-ws, subscription_gate.py
             return
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1008})
@@ -270,9 +291,11 @@ def require_gateway_identity(
     public_paths: Iterable[str] = PUBLIC_PATHS,
     guard: OperationGuard | None = None,
     uploads: UploadLimits | None = None,
+    subscriptions: bool = False,
 ) -> ASGIApp:
     """``app`` behind :class:`GatewayIdentityMiddleware` for subgraph ``audience``;
-    ``uploads``: where multipart bodies are spooled, and their limit (None: refused)."""
+    ``uploads``: where multipart bodies are spooled, and their limit (None: refused);
+    ``subscriptions``: admit WebSockets through :mod:`subgraphs.common.subscription_gate`."""
     return GatewayIdentityMiddleware(
         app,
         audience=audience,
@@ -281,6 +304,7 @@ def require_gateway_identity(
         public_paths=public_paths,
         guard=guard,
         uploads=uploads,
+        subscriptions=subscriptions,
     )
 
 

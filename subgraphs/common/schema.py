@@ -38,6 +38,7 @@ def create_schema(
     *,
     query: type,
     mutation: type | None = None,
+    subscription: type | None = None,
     types: Iterable[type] = (),
     extensions: Iterable[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> SubgraphSchema:
@@ -46,6 +47,7 @@ def create_schema(
     return SubgraphSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=list(types),
         extensions=[MaskInternalErrors, AuditContextExtension, *extensions],
         config=StrawberryConfig(scalar_map=dict(SCALAR_MAP)),

@@ -18,10 +18,12 @@ from starlette.types import ASGIApp
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.events import EventBus
+from subgraphs.common.live import FEED_CONTEXT_KEY, running_feed
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
 from subgraphs.erp.migrations import VERSION_TABLE
 from subgraphs.erp.schema import schema
+from subgraphs.erp.store.events import LIVE_TOPICS, OUTBOX_TABLE
 from subgraphs.erp.worker import running_worker
 from tandem_shared.db import create_engine, create_session_factory, transaction, upgrade_to_head
 
@@ -59,8 +61,16 @@ def build_app(
 
                 async with transaction(sessions) as db:
                     await seed_demo_data(db)
-            async with running_worker(sessions, settings, bus=bus) as worker:
-                yield {"sessions": sessions, "engine": engine, "events": worker}
+            async with (
+                running_worker(sessions, settings, bus=bus) as worker,
+                running_feed(sessions, OUTBOX_TABLE, LIVE_TOPICS) as feed,
+            ):
+                yield {
+                    "sessions": sessions,
+                    "engine": engine,
+                    "events": worker,
+                    FEED_CONTEXT_KEY: feed,  # the subscriptions' (api/live.py)
+                }
         finally:
             await engine.dispose()
 

@@ -13,6 +13,7 @@ from subgraphs.erp.api import (
     finance,
     inventory,
     procurement,
+    live,
     production,
     sales,
 )
@@ -50,3 +51,4 @@ schema: SubgraphSchema = create_schema(
     mutation=Mutation,
     types=[entities.Employee, entities.Department, entities.ApprovalRequest],
 )
+    subscription=live.Subscription,

@@ -18,13 +18,16 @@ from starlette.types import ASGIApp
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.events import EventBus
+from subgraphs.common.live import FEED_CONTEXT_KEY, running_feed
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.common.uploads import UploadLimits
 from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
 from subgraphs.oa.downloads import download_route
 from subgraphs.oa.schema import schema
 from subgraphs.oa.seed import seed_demo_data
+from subgraphs.oa.store.events import LIVE_TOPICS
 from subgraphs.oa.store.files import FileStore
+from subgraphs.oa.store.models import OUTBOX_TABLE
 from subgraphs.oa.worker import running_worker
 from tandem_shared.db import create_engine, create_session_factory, upgrade_to_head
 
@@ -62,8 +65,17 @@ def build_app(
         try:
             if load_demo:
                 await seed_demo_data(sessions)
-            async with running_worker(sessions, settings, bus=bus) as worker:
-                yield {"sessions": sessions, "engine": engine, "events": worker, "files": files}
+            async with (
+                running_worker(sessions, settings, bus=bus) as worker,
+                running_feed(sessions, OUTBOX_TABLE, LIVE_TOPICS) as feed,
+            ):
+                yield {
+                    "sessions": sessions,
+                    "engine": engine,
+                    "events": worker,
+                    "files": files,
+                    FEED_CONTEXT_KEY: feed,  # the subscriptions' (resolvers/live.py)
+                }
         finally:
             await engine.dispose()
 

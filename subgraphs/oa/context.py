@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
 from subgraphs.common.identity import current_principal
+from subgraphs.common.live import notify_feed
 from subgraphs.oa.loaders import Loaders
 from subgraphs.oa.store.files import FileStore
 from subgraphs.oa.store.people import Actor
 from tandem_shared.db import transaction
 
-__all__ = ["actor", "change", "files", "loaders", "sessions"]
+__all__ = ["actor", "change", "files", "fresh_loaders", "loaders", "sessions"]
 
 _LOADERS = "oa.loaders"
 
@@ -47,6 +48,12 @@ def loaders(info: Info[Any, Any]) -> Loaders:
     return found
 
 
+def fresh_loaders(info: Info[Any, Any]) -> None:
+    """Forget this context's loaders: a subscription's context lives as long as its socket,
+    and each event must read the rows as they are now, not as the first event cached them."""
+    info.context.pop(_LOADERS, None)
+
+
 @asynccontextmanager
 async def change(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
     """The transaction of a mutation. The request's loaders are dropped first, so the fields
@@ -55,3 +62,4 @@ async def change(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
     info.context.pop(_LOADERS, None)
     async with transaction(sessions(info)) as session:
         yield session
+    notify_feed(info)  # the subscriptions read what it recorded now (common/live.py)

@@ -10,13 +10,14 @@ from subgraphs.oa.resolvers.approvals import ApprovalsMutation, ApprovalsQuery
 from subgraphs.oa.resolvers.audit import AuditQuery
 from subgraphs.oa.resolvers.documents import DocumentsMutation, DocumentsQuery
 from subgraphs.oa.resolvers.identity import IdentityMutation, IdentityQuery
+from subgraphs.oa.resolvers.live import LiveSubscription
 from subgraphs.oa.resolvers.meetings import MeetingsMutation, MeetingsQuery
 from subgraphs.oa.resolvers.messages import MessagesMutation, MessagesQuery
 from subgraphs.oa.resolvers.people import PeopleQuery
 from subgraphs.oa.types.approvals import ApprovalRequest
 from subgraphs.oa.types.people import Department, Employee
 
-__all__ = ["Mutation", "Query", "schema"]
+__all__ = ["Mutation", "Query", "Subscription", "schema"]
 
 Query = merge_types(
     "Query",
@@ -36,6 +37,11 @@ Mutation = merge_types(
     (MessagesMutation, DocumentsMutation, ApprovalsMutation, MeetingsMutation, IdentityMutation),
 )
 
+Subscription = merge_types("Subscription", (LiveSubscription,))
+
 schema: SubgraphSchema = create_schema(
-    query=Query, mutation=Mutation, types=[Employee, Department, ApprovalRequest]
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Employee, Department, ApprovalRequest],
 )

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
-from subgraphs.erp.store import reference
+from subgraphs.erp.store import events, reference
 from subgraphs.erp.store.base import new_id
 from subgraphs.erp.store.checks import MAX_QUANTITY, require_positive, require_text
 from subgraphs.erp.store.models import Item, StockLevel, StockMovement, Supplier, Warehouse
@@ -202,6 +202,7 @@ async def move_stock(
         )
     )
     await session.flush()
+    await events.stock_changed(session, sku, warehouse_id, kind.value)
     return await _level(session, sku, warehouse_id)
 
 
@@ -221,6 +222,7 @@ async def reserve(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         await _refuse(session, sku, warehouse_id, quantity, field)
+    await events.stock_changed(session, sku, warehouse_id, "RESERVED")
 
 
 async def release(session: AsyncSession, sku: str, warehouse_id: str, quantity: int) -> None:
@@ -231,6 +233,7 @@ async def release(session: AsyncSession, sku: str, warehouse_id: str, quantity: 
         .values(reserved=StockLevel.reserved - quantity, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
+    await events.stock_changed(session, sku, warehouse_id, "RELEASED")
 
 
 async def issue_reserved(
@@ -268,6 +271,7 @@ async def issue_reserved(
         )
     )
     await session.flush()
+    await events.stock_changed(session, sku, warehouse_id, MovementKind.SHIPMENT.value)
 
 
 async def _level(session: AsyncSession, sku: str, warehouse_id: str) -> StockLevel:

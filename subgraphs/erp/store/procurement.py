@@ -216,6 +216,7 @@ async def create_purchase_order(
         )
         order.budget_exceeded = exceeded
         await session.flush()
+    await _status_changed(session, order, None)
     return order, True
 
 
@@ -281,6 +282,7 @@ async def cancel_purchase_order(session: AsyncSession, id: str) -> PurchaseOrder
     order = await get_purchase_order(session, id, lock=True)
     if order.status not in (PurchaseOrderStatus.CREATED, PurchaseOrderStatus.SENT):
         raise Conflict(f"A {order.status} purchase order cannot be cancelled.")
+    previous = order.status
     order.status = PurchaseOrderStatus.CANCELLED.value
     if order.department_id is not None and order.budget_period is not None:
         await finance.spend_budget(
@@ -292,6 +294,7 @@ async def cancel_purchase_order(session: AsyncSession, id: str) -> PurchaseOrder
             release_committed=order.total,
         )
     await session.flush()
+    await _status_changed(session, order, previous)
     return order
 
 
@@ -324,4 +327,18 @@ async def _transition(
             f"Purchase order {order.order_no} is {order.status}, not {source.value}.",
             extensions={"status": order.status},
         )
+    await _status_changed(session, order, source.value)
     return order
+
+
+async def _status_changed(
+    session: AsyncSession, order: PurchaseOrder, previous: str | None
+) -> None:
+    await events.purchase_order_status_changed(
+        session,
+        order_id=order.id,
+        order_no=order.order_no,
+        status=order.status,
+        previous=previous,
+        requested_by=order.requested_by,
+    )

@@ -232,6 +232,8 @@ async def _submit(
         first.status = StepStatus.PENDING
         request.current_step = first.position
     await session.flush()
+    after = events.inbox_slot(first if request.status == Status.PENDING else None)
+    await events.approval_changed(session, request, Action.SUBMITTED, before=None, after=after)
     if request.status == Status.APPROVED:
         await _approved(session, request, items)
     return request
@@ -322,6 +324,7 @@ async def approve(
     request = await _locked(session, request_id)
     steps = await _steps(session, request)
     current = _check_current_approver(request, steps, actor, step)
+    before = events.inbox_slot(current)
     now = utc_now()
     _decide(current, me.id, StepStatus.APPROVED, note or None, now)
     session.add(_action(request, current.position, me.id, Action.APPROVED, note or None, now))
@@ -338,6 +341,8 @@ async def approve(
         request.current_step = following.position
     request.updated_at = now
     await _flush(session)
+    after = events.inbox_slot(following)
+    await events.approval_changed(session, request, Action.APPROVED, before=before, after=after)
     if request.status == Status.APPROVED:
         await _approved(session, request, await _items(session, request))
     return request
@@ -352,6 +357,7 @@ async def reject(
     request = await _locked(session, request_id)
     steps = await _steps(session, request)
     current = _check_current_approver(request, steps, actor, step)
+    before = events.inbox_slot(current)
     now = utc_now()
     _decide(current, me.id, StepStatus.REJECTED, note, now)
     _cancel_waiting(steps)
@@ -361,6 +367,7 @@ async def reject(
     request.decided_at = now
     request.updated_at = now
     await _flush(session)
+    await events.approval_changed(session, request, Action.REJECTED, before=before, after=None)
     await notices.request_rejected(session, request, me, note)
     return request
 
@@ -374,6 +381,7 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: str) -> Appr
     if request.status != Status.PENDING:
         raise Conflict(f"The request is {request.status.lower()} already.")
     steps = await _steps(session, request)
+    before = events.inbox_slot(next((s for s in steps if s.position == request.current_step), None))
     now = utc_now()
     _cancel_waiting(steps)
     session.add(_action(request, request.current_step, me.id, Action.WITHDRAWN, None, now))
@@ -382,6 +390,7 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: str) -> Appr
     request.decided_at = now
     request.updated_at = now
     await _flush(session)
+    await events.approval_changed(session, request, Action.WITHDRAWN, before=before, after=None)
     return request
 
 
@@ -406,6 +415,7 @@ async def transfer(
         raise BadUserInput("The step is yours already.", field="toEmployeeId")
     if to.id == request.applicant_id:
         raise BadUserInput("The applicant cannot approve their own request.", field="toEmployeeId")
+    before = events.inbox_slot(current)
     now = utc_now()
     current.assignee_id = to.id
     action = _action(request, current.position, me.id, Action.TRANSFERRED, note or None, now)
@@ -413,6 +423,8 @@ async def transfer(
     session.add(action)
     request.updated_at = now
     await _flush(session)
+    after = events.inbox_slot(current)
+    await events.approval_changed(session, request, Action.TRANSFERRED, before=before, after=after)
     return request
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput
+from subgraphs.oa.store import events
 from subgraphs.oa.store.approval_reads import Action, Status
 from subgraphs.oa.store.messages import deliver_system_message
 from subgraphs.oa.store.models import ApprovalAction, ApprovalRequest, Employee
@@ -61,6 +62,7 @@ async def mark_failed(session: AsyncSession, parked: Mapping[str, Any]) -> str |
                        action=Action.FAILED, comment=reason, at=now)
     )  # fmt: skip
     await session.flush()
+    await events.approval_changed(session, request, Action.FAILED, before=None, after=None)
     subject = f"Request failed: {request.title}"[:200]
     body = (
         f"The approved {request.kind.lower()} request {request.id} ({request.title}) could not "
@@ -83,6 +85,7 @@ async def recovered(session: AsyncSession, request_id: str) -> None:
     request.status = Status.APPROVED
     request.updated_at = utc_now()
     await session.flush()
+    await events.approval_changed(session, request, "RECOVERED", before=None, after=None)
 
 
 async def _owners(session: AsyncSession, kind: str) -> list[str]:

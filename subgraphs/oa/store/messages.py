@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 
 from subgraphs.common.errors import NotFound
 from subgraphs.common.pagination import Page, paginate
+from subgraphs.oa.store import events
 from subgraphs.oa.store.models import Employee, MailboxEntry, Message, new_id
 from subgraphs.oa.store.people import (
     Actor,
@@ -80,7 +81,8 @@ async def send(
         sent_at=now,
     )
     session.add(sent)
-    session.add_all(_inbox_entry(message, recipient.id) for recipient in recipients)
+    inbox = [_inbox_entry(message, recipient.id) for recipient in recipients]
+    session.add_all(inbox)
     await session.flush()
     return sent
 
@@ -88,6 +90,7 @@ async def send(
 async def deliver_system_message(
     session: AsyncSession, recipient_id: str, subject: str, body: str, dedupe_key: str
 ) -> str:
+    await events.message_sent(session, message.id, [(e.owner_id, e.id) for e in inbox])
     """Put a system message (no sender) into ``recipient_id``'s inbox, once per ``dedupe_key``.
 
     Returns the message id; a second delivery with the same key (a redelivered event, a
@@ -113,7 +116,8 @@ async def deliver_system_message(
         assert existing is not None, key
         return existing
     message = await session.get_one(Message, inserted)
-    session.add(_inbox_entry(message, recipient_id))
+    delivered = _inbox_entry(message, recipient_id)
+    session.add(delivered)
     await session.flush()
     return inserted
 
@@ -121,6 +125,7 @@ async def deliver_system_message(
 async def entry(
     session: AsyncSession, actor: Actor, entry_id: str, *, field: str = "id"
 ) -> MailboxEntry:
+    await events.message_sent(session, message.id, [(recipient_id, delivered.id)])
     """An entry of ``actor``'s mailbox, with its message; ``NOT_FOUND`` for anyone else's."""
     check_id(entry_id, field=field)
     statement = (

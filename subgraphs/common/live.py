@@ -1,0 +1,69 @@
+"""What a subgraph's subscription resolvers share: the process's outbox feed, read for the
+caller, with its failures as coded GraphQL errors.
+
+A subgraph's lifespan opens one :class:`~subgraphs.common.events.feed.OutboxFeed` over its
+outbox (:func:`running_feed`) and puts it into the context as ``feed``; a subscription field
+iterates :func:`follow` and keeps the events its caller may see. Each event's ``cursor`` (its
+outbox id) is what a reconnecting client passes as ``after`` to get what it missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info
+
+from subgraphs.common.errors import BadUserInput, Conflict
+from subgraphs.common.events.feed import OutboxFeed, SlowSubscriber, UnknownCursor
+from subgraphs.common.events.outbox import OutboxEvent
+from subgraphs.common.identity import current_principal
+
+__all__ = ["FEED_CONTEXT_KEY", "follow", "notify_feed", "running_feed"]
+
+FEED_CONTEXT_KEY: Final = "feed"
+
+
+@asynccontextmanager
+async def running_feed(
+    sessions: async_sessionmaker[AsyncSession], table: str, topics: Iterable[str]
+) -> AsyncIterator[OutboxFeed]:
+    """The feed of ``topics`` in outbox ``table`` while the app runs; closed on exit (which
+    ends every running subscription)."""
+    feed = OutboxFeed(sessions, table, topics)
+    try:
+        yield feed
+    finally:
+        await feed.close()
+
+
+def notify_feed(info: Info[Any, Any]) -> None:
+    """Tell this process's feed that a transaction with events committed (read it now)."""
+    feed = info.context.get(FEED_CONTEXT_KEY) if isinstance(info.context, dict) else None
+    if isinstance(feed, OutboxFeed):
+        feed.notify()
+
+
+async def follow(
+    info: Info[Any, Any], topics: Iterable[str], after: str | None
+) -> AsyncIterator[OutboxEvent]:
+    """The events of ``topics`` after cursor ``after`` (None: from now on), then live ones,
+    for a signed-in caller (``UNAUTHENTICATED`` otherwise). An unknown cursor is
+    ``BAD_USER_INPUT`` (field ``after``); a subscriber far behind its events ends with
+    ``CONFLICT``, to resubscribe from its last cursor."""
+    current_principal(info)
+    feed: OutboxFeed = info.context[FEED_CONTEXT_KEY]
+    try:
+        async for event in feed.follow(topics, after=after):
+            yield event
+    except UnknownCursor:
+        raise BadUserInput(
+            "No event has this cursor (unknown, or pruned): subscribe again without `after`.",
+            field="after",
+        ) from None
+    except SlowSubscriber:
+        raise Conflict(
+            "The subscription fell too far behind its events; resubscribe with the last cursor.",
+        ) from None
