@@ -4,7 +4,7 @@ A client that reads incremental responses says so in ``Accept``:
 ``multipart/mixed;deferSpec=20220824`` (what Apollo Client sends, with ``application/json``
 beside it). Its query, when the plan defers fragments, is answered with
 ``multipart/mixed;boundary="graphql";deferSpec=20220824``: each result (``executor/
-incremental.py``) a JSON part after the boundary, then the closing boundary once a result says
+incremental.py``) a JSON part between boundaries, the last boundary closing once a result says
 ``hasNext: false``. Any other answer (no fragment deferred, a refusal) is the ordinary JSON one,
 and a client that does not accept multipart gets the deferred fragments in its one JSON answer,
 as Apollo Router does.
@@ -27,8 +27,10 @@ __all__ = ["DEFER_SPEC", "MEDIA_TYPE", "accepts_incremental", "incremental_respo
 
 DEFER_SPEC = "deferspec=20220824"
 MEDIA_TYPE = 'multipart/mixed;boundary="graphql";deferSpec=20220824'
-_PART = b"\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
-_END = b"\r\n--graphql--\r\n"
+_HEAD = b"\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+_BOUNDARY = b"\r\n--graphql"
+"""Each part is followed at once by the next boundary (``--`` after the last), so a client
+reads a part whole as soon as it arrives (as Apollo Router frames it)."""
 
 
 def accepts_incremental(request: Request) -> bool:
@@ -55,10 +57,10 @@ async def _parts(
     first: dict[str, Any], rest: AsyncIterator[dict[str, Any]]
 ) -> AsyncIterator[bytes]:
     try:
-        yield _PART + orjson.dumps(first)
+        yield _BOUNDARY + _HEAD + orjson.dumps(first) + _BOUNDARY
         async for result in rest:
-            yield _PART + orjson.dumps(result)
-        yield _END
+            yield _HEAD + orjson.dumps(result) + _BOUNDARY
+        yield b"--\r\n"
     finally:
         close = getattr(rest, "aclose", None)
         if close is not None:
