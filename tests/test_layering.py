@@ -130,7 +130,8 @@ def _demo_type_names() -> frozenset[str]:
     names = set()
     for name, gql_type in schema.type_map.items():
         node = gql_type.ast_node
-        if node is None or name.startswith("_") or name in ("Query", "Mutation", *SPEC_TYPES):
+        roots = ("Query", "Mutation", "Subscription")
+        if node is None or name.startswith("_") or name in (*roots, *SPEC_TYPES):
             continue
         if any(d.name.value == "join__type" for d in node.directives or ()):
             names.add(name)

@@ -12,8 +12,8 @@ from subgraphs.erp.api import (
     events_admin,
     finance,
     inventory,
-    procurement,
     live,
+    procurement,
     production,
     sales,
 )
@@ -49,6 +49,6 @@ Mutation = merge_types(
 schema: SubgraphSchema = create_schema(
     query=Query,
     mutation=Mutation,
+    subscription=live.Subscription,
     types=[entities.Employee, entities.Department, entities.ApprovalRequest],
 )
-    subscription=live.Subscription,

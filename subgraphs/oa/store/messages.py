@@ -84,13 +84,13 @@ async def send(
     inbox = [_inbox_entry(message, recipient.id) for recipient in recipients]
     session.add_all(inbox)
     await session.flush()
+    await events.message_sent(session, message.id, [(e.owner_id, e.id) for e in inbox])
     return sent
 
 
 async def deliver_system_message(
     session: AsyncSession, recipient_id: str, subject: str, body: str, dedupe_key: str
 ) -> str:
-    await events.message_sent(session, message.id, [(e.owner_id, e.id) for e in inbox])
     """Put a system message (no sender) into ``recipient_id``'s inbox, once per ``dedupe_key``.
 
     Returns the message id; a second delivery with the same key (a redelivered event, a
@@ -119,13 +119,13 @@ async def deliver_system_message(
     delivered = _inbox_entry(message, recipient_id)
     session.add(delivered)
     await session.flush()
+    await events.message_sent(session, message.id, [(recipient_id, delivered.id)])
     return inserted
 
 
 async def entry(
     session: AsyncSession, actor: Actor, entry_id: str, *, field: str = "id"
 ) -> MailboxEntry:
-    await events.message_sent(session, message.id, [(recipient_id, delivered.id)])
     """An entry of ``actor``'s mailbox, with its message; ``NOT_FOUND`` for anyone else's."""
     check_id(entry_id, field=field)
     statement = (
