@@ -9,6 +9,14 @@ export default defineConfig({
     assetsDir: "assets",
     sourcemap: false,
     chunkSizeWarningLimit: 2000, // the Explorer's GraphiQL chunk, loaded on that page only
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // GraphiQL's UI libraries mark modules "use client" (React Server Components): no
+        // meaning in a client-only bundle, one warning per module otherwise
+        if (warning.code === "MODULE_LEVEL_DIRECTIVE") return;
+        warn(warning);
+      },
+    },
   },
   esbuild: { jsx: "automatic" },
 });

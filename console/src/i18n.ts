@@ -98,6 +98,9 @@ const en = {
   explorerIntro:
     "Run GraphQL operations as yourself: the schema shown is the one the gateway lets you see.",
   notFound: "There is no such page.",
+  editorOperation: "GraphQL operation",
+  editorVariables: "Variables (JSON)",
+  editorResult: "Result",
 } as const;
 
 type Messages = Record<keyof typeof en, string>;
@@ -192,6 +195,9 @@ const zh: Messages = {
   explorerTitle: "接口浏览器",
   explorerIntro: "以您本人的身份运行 GraphQL 操作：显示的是网关允许您看到的接口。",
   notFound: "页面不存在。",
+  editorOperation: "GraphQL 操作",
+  editorVariables: "变量（JSON）",
+  editorResult: "结果",
 };
 
 const CATALOGUES: Record<Locale, Messages> = { en, "zh-CN": zh };

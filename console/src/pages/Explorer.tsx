@@ -4,9 +4,9 @@
 // A link may carry the operation to open: /explorer?query=...
 import { GraphiQL } from "graphiql";
 import "graphiql/style.css";
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { postGraphQL } from "../api";
-import { useI18n } from "../i18n";
+import { useI18n, type MessageKey } from "../i18n";
 
 type FetcherParams = { query: string; operationName?: string | null; variables?: unknown };
 
@@ -15,8 +15,36 @@ async function fetcher(params: FetcherParams): Promise<unknown> {
   return response.json();
 }
 
+// GraphiQL's editors (CodeMirror) take input through textareas without a label: name each one
+// for screen readers by the editor it belongs to, whenever GraphiQL (re)creates them.
+const EDITORS: [string, MessageKey][] = [
+  [".graphiql-query-editor", "editorOperation"],
+  [".graphiql-editor-tool", "editorVariables"],
+  [".result-window", "editorResult"],
+];
+
+function useEditorLabels(frame: React.RefObject<HTMLDivElement | null>, t: (k: MessageKey) => string) {
+  useEffect(() => {
+    const root = frame.current;
+    if (!root) return;
+    const label = () => {
+      for (const [within, key] of EDITORS) {
+        root.querySelectorAll(`${within} textarea`).forEach((area) => {
+          if (area.getAttribute("aria-label") !== t(key)) area.setAttribute("aria-label", t(key));
+        });
+      }
+    };
+    label();
+    const observer = new MutationObserver(label);
+    observer.observe(root, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [frame, t]);
+}
+
 export default function Explorer() {
   const { t } = useI18n();
+  const frame = useRef<HTMLDivElement>(null);
+  useEditorLabels(frame, t);
   const linked = useMemo(() => new URLSearchParams(window.location.search).get("query"), []);
   useEffect(() => {
     document.title = `${t("explorerTitle")} · ${t("appName")}`;
@@ -25,7 +53,7 @@ export default function Explorer() {
     <section aria-labelledby="explorer-title" className="explorer">
       <h1 id="explorer-title">{t("explorerTitle")}</h1>
       <p>{t("explorerIntro")}</p>
-      <div className="graphiql-frame">
+      <div className="graphiql-frame" ref={frame}>
         <GraphiQL
           fetcher={fetcher}
           query={linked ?? undefined}
