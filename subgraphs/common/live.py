@@ -9,7 +9,7 @@ outbox id) is what a reconnecting client passes as ``after`` to get what it miss
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -48,7 +48,7 @@ def notify_feed(info: Info[Any, Any]) -> None:
 
 async def follow(
     info: Info[Any, Any], topics: Iterable[str], after: str | None
-) -> AsyncIterator[OutboxEvent]:
+) -> AsyncGenerator[OutboxEvent, None]:
     """The events of ``topics`` after cursor ``after`` (None: from now on), then live ones,
     for a signed-in caller (``UNAUTHENTICATED`` otherwise). An unknown cursor is
     ``BAD_USER_INPUT`` (field ``after``); a subscriber far behind its events ends with

@@ -9,6 +9,7 @@ import subgraphs.common.events as events
 MODULES = [
     "bus",
     "consumer",
+    "feed",
     "inbox",
     "loops",
     "memory_bus",

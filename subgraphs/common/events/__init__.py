@@ -22,6 +22,8 @@ module             what it holds
 ``consumer``       :class:`EventConsumer`: read, handle once, send the receipt, ack
 ``worker``         :class:`EventWorker` (relay + consumers, start/stop), :func:`open_bus`
 ``loops``          :class:`Backoff` and the retrying loop the others run in
+``feed``           ``OutboxFeed``: the outbox read as a live feed, after a cursor (the
+                   subgraphs' GraphQL subscriptions, ``subgraphs/common/live.py``)
 =================  =========================================================================
 
 **The guarantee.** An event added with :func:`add_event` exists if and only if the

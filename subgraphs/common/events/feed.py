@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from subgraphs.common.events.outbox import OutboxEvent, outbox_table
 from tandem_shared.db import transaction
 
-__all__ = ["OutboxFeed", "UnknownCursor"]
+__all__ = ["QUEUE_LIMIT", "OutboxFeed", "SlowSubscriber", "UnknownCursor"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class OutboxFeed:
 
     async def follow(
         self, topics: Iterable[str], *, after: str | None = None
-    ) -> AsyncIterator[OutboxEvent]:
+    ) -> AsyncGenerator[OutboxEvent, None]:
         """The events of ``topics`` after the event ``after`` (its outbox id; None: from now),
         then every new one as it commits, until the caller stops iterating.
 
@@ -174,10 +174,19 @@ class OutboxFeed:
             self._started.set()
 
     async def _newest(self) -> tuple[datetime, uuid.UUID]:
+        """Where the tail starts: after the newest row; the rows of the grace window already
+        visible are history too (noted as seen), so only rows that commit from now on are
+        handed out, late ones included."""
         table = self._table
         async with transaction(self.sessions) as session:
             newest = await session.scalar(select(func.max(table.c.created_at)))
-        start = newest if newest is not None else datetime(1970, 1, 1).astimezone()
+            start = newest if newest is not None else datetime(1970, 1, 1).astimezone()
+            visible = await session.execute(
+                select(table.c.id, table.c.created_at).where(
+                    table.c.created_at > start - self.grace
+                )
+            )
+            self._recent = {row.id: row.created_at for row in visible}
         return start, uuid.UUID(int=(1 << 128) - 1)  # after every row of that instant
 
     async def _poll(self) -> bool:
