@@ -210,7 +210,7 @@ async def test_my_meetings_are_those_i_organize_or_attend(
         (2, 1, {}, "BAD_USER_INPUT", "input.end"),
         (1, 1, {}, "BAD_USER_INPUT", "input.end"),
         (1, 14, {}, "BAD_USER_INPUT", "input.end"),
-        (-100, 1, {}, "BAD_USER_INPUT", "input.start"),
+        (-100, -99, {}, "BAD_USER_INPUT", "input.start"),
         (1, 2, {"title": ""}, "BAD_USER_INPUT", "input.title"),
         (1, 2, {"roomId": "room-x"}, "NOT_FOUND", "input.roomId"),
         (1, 2, {"attendeeIds": ["emp-ghost"]}, "NOT_FOUND", "input.attendeeIds.0"),

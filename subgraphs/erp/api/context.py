@@ -13,11 +13,11 @@ from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput, NotFound
 from subgraphs.common.identity import current_principal
-from subgraphs.common.money import Money, MoneyInput, parse_money
+from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput, parse_money
 from subgraphs.common.pagination import Connection, paginate
 from tandem_shared.db import transaction
 
-__all__ = ["actor", "connection", "found", "money", "money_input", "session"]
+__all__ = ["UNREAD", "actor", "connection", "found", "money", "money_input", "session"]
 
 NodeT = TypeVar("NodeT")
 
@@ -47,6 +47,11 @@ def actor(info: Info[Any, Any]) -> str:
 def money(value: Decimal, currency: str) -> Money:
     """A stored amount as ``Money`` (stored amounts never exceed the currency's places)."""
     return Money.of(value, currency)
+
+
+UNREAD: tuple[Decimal, str] = (Decimal(0), DEFAULT_CURRENCY)
+"""What a resolver passes on for an amount it could not read: its error is kept in the
+mutation's ``InputChecks``, which the store raises with its own before using any value."""
 
 
 def money_input(

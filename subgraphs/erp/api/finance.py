@@ -13,10 +13,18 @@ from sqlalchemy.orm import selectinload
 from strawberry.types import Info
 
 from subgraphs.common.company_time import company_zone
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import InputChecks
 from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput, validate_currency
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
+from subgraphs.erp.api.context import (
+    UNREAD,
+    actor,
+    connection,
+    found,
+    money,
+    money_input,
+    session,
+)
 from subgraphs.erp.store import finance
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.base import parse_period
@@ -360,21 +368,22 @@ class Mutation:
 
     @strawberry.mutation(description="Post a journal entry; unbalanced ones are BAD_USER_INPUT.")
     async def post_journal_entry(self, info: Info, input: PostJournalEntryInput) -> JournalEntry:
+        checks = InputChecks()  # with the entry's own checks: every invalid field at once
         lines, currencies = [], set()
         for index, line in enumerate(input.lines):
             field = f"input.lines.{index}"
             debit = credit = finance.ZERO
             if line.debit is not None:
-                debit, currency = money_input(line.debit, f"{field}.debit")
+                debit, currency = checks(money_input, line.debit, f"{field}.debit") or UNREAD
                 currencies.add(currency)
             if line.credit is not None:
-                credit, currency = money_input(line.credit, f"{field}.credit")
+                credit, currency = checks(money_input, line.credit, f"{field}.credit") or UNREAD
                 currencies.add(currency)
             code = line.account_code.strip()
             lines.append(finance.LineSpec(code, debit, credit, line.memo))
         if len(currencies) > 1:
-            raise BadUserInput("All lines of an entry use one currency.", field="input.lines")
-        currency = currencies.pop() if currencies else DEFAULT_CURRENCY
+            checks.fail("All lines of an entry use one currency.", field="input.lines")
+        currency = currencies.pop() if len(currencies) == 1 else DEFAULT_CURRENCY
         async with session(info) as db:
             entry = await finance.post_journal_entry(
                 db,
@@ -383,6 +392,7 @@ class Mutation:
                 currency=currency,
                 lines=lines,
                 actor=actor(info),
+                checks=checks,
             )
             row = await _journal_entry(db, entry.id)
             assert row is not None
@@ -390,21 +400,27 @@ class Mutation:
 
     @strawberry.mutation(description="Set a department's budget amount for a period.")
     async def set_budget(self, info: Info, input: SetBudgetInput) -> Budget:
-        period = parse_period(input.period, field="input.period")
-        amount, currency = money_input(input.amount, "input.amount")
-        department = require_id(input.department_id, "input.departmentId")
+        checks = InputChecks()
+        period = checks(parse_period, input.period, field="input.period")
+        amount, currency = checks(money_input, input.amount, "input.amount") or UNREAD
+        department = checks(require_id, input.department_id, "input.departmentId")
+        checks.done()
+        assert period is not None and department is not None
         async with session(info) as db:
             return Budget.of(await finance.set_budget(db, department, period, amount, currency))
 
     @strawberry.mutation
     async def register_asset(self, info: Info, input: RegisterAssetInput) -> Asset:
-        cost, currency = money_input(input.cost, "input.cost")
+        checks = InputChecks()  # with the asset's own checks: every invalid field at once
+        read = checks(money_input, input.cost, "input.cost")
+        cost, currency = read or UNREAD
         salvage = finance.ZERO
         if input.salvage_value is not None:
-            salvage, _ = money_input(input.salvage_value, "input.salvageValue", currency=currency)
+            salvage, _ = checks(money_input, input.salvage_value, "input.salvageValue",
+                                currency=read and currency) or UNREAD  # fmt: skip
         department = None
         if input.department_id is not None:
-            department = require_id(input.department_id, "input.departmentId")
+            department = checks(require_id, input.department_id, "input.departmentId")
         async with session(info) as db:
             row = await finance.register_asset(
                 db,
@@ -416,6 +432,7 @@ class Mutation:
                 acquisition_date=input.acquisition_date,
                 useful_life_months=input.useful_life_months,
                 department_id=department,
+                checks=checks,
             )
             return Asset.of(row)
 

@@ -10,9 +10,18 @@ import strawberry
 from sqlalchemy import func, or_, select
 from strawberry.types import Info
 
+from subgraphs.common.errors import InputChecks
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
+from subgraphs.erp.api.context import (
+    UNREAD,
+    actor,
+    connection,
+    found,
+    money,
+    money_input,
+    session,
+)
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.checks import require_text
@@ -266,8 +275,11 @@ class Query:
 class Mutation:
     @strawberry.mutation
     async def create_item(self, info: Info, input: CreateItemInput) -> Item:
-        cost, currency = money_input(input.standard_cost, "input.standardCost")
-        price, _ = money_input(input.list_price, "input.listPrice", currency=currency)
+        checks = InputChecks()  # with the item's own checks: every invalid field at once
+        read = checks(money_input, input.standard_cost, "input.standardCost")
+        cost, currency = read or UNREAD
+        price, _ = checks(money_input, input.list_price, "input.listPrice",
+                          currency=read and currency) or UNREAD  # fmt: skip
         async with session(info) as db:
             row = await inventory.create_item(
                 db,
@@ -282,6 +294,7 @@ class Mutation:
                 if input.preferred_supplier_id is None
                 else str(input.preferred_supplier_id),
                 reorder_level=input.reorder_level,
+                checks=checks,
             )
             return Item.of(row)
 

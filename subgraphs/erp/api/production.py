@@ -12,10 +12,18 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import BadUserInput, InputChecks
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
+from subgraphs.erp.api.context import (
+    UNREAD,
+    actor,
+    connection,
+    found,
+    money,
+    money_input,
+    session,
+)
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store import production
@@ -299,8 +307,9 @@ class Mutation:
     async def set_bill_of_materials(
         self, info: Info, input: SetBillOfMaterialsInput
     ) -> BillOfMaterials:
-        rate, currency = money_input(input.labour_rate, "input.labourRate")
-        hours = _hours(input.labour_hours)
+        checks = InputChecks()  # with the bill's own checks: every invalid field at once
+        rate, currency = checks(money_input, input.labour_rate, "input.labourRate") or UNREAD
+        hours = checks(_hours, input.labour_hours) or Decimal(0)
         components = [(str(c.sku), c.quantity) for c in input.components]
         async with session(info) as db:
             row = await production.set_bom(
@@ -310,6 +319,7 @@ class Mutation:
                 labour_hours=hours,
                 labour_rate=rate,
                 currency=currency,
+                checks=checks,
             )
             fresh = await production.get_bom(db, row.product_sku)
             assert fresh is not None
@@ -319,11 +329,12 @@ class Mutation:
     async def create_production_plan(
         self, info: Info, input: CreateProductionPlanInput
     ) -> ProductionPlan:
-        period = parse_period(input.period, field="input.period")
+        checks = InputChecks()  # with the plan's own checks: every invalid field at once
+        period = checks(parse_period, input.period, field="input.period") or ""
         lines = [(str(line.sku), line.quantity) for line in input.lines]
         async with session(info) as db:
             row = await production.create_production_plan(
-                db, name=input.name, period=period, lines=lines, actor=actor(info)
+                db, name=input.name, period=period, lines=lines, actor=actor(info), checks=checks
             )
         return ProductionPlan.of(row)
 

@@ -11,10 +11,18 @@ from sqlalchemy import Select, func, or_, select
 from strawberry.types import Info
 
 from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import BadUserInput, InputChecks
 from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
+from subgraphs.erp.api.context import (
+    UNREAD,
+    actor,
+    connection,
+    found,
+    money,
+    money_input,
+    session,
+)
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import analytics, inventory, sales
 from subgraphs.erp.store import models as m
@@ -284,11 +292,13 @@ class Query:
 class Mutation:
     @strawberry.mutation
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> Customer:
-        limit, currency = money_input(input.credit_limit, "input.creditLimit")
+        checks = InputChecks()  # with the customer's own checks: every invalid field at once
+        limit, currency = checks(money_input, input.credit_limit, "input.creditLimit") or UNREAD
         async with session(info) as db:
             row = await sales.create_customer(
-                db, name=input.name, phone=input.phone, credit_limit=limit, currency=currency
-            )
+                db, name=input.name, phone=input.phone, credit_limit=limit, currency=currency,
+                checks=checks,
+            )  # fmt: skip
             return Customer.of(row)
 
     @strawberry.mutation(description="Checks credit and stock (CONFLICT), reserves the stock.")

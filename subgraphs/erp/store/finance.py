@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.codes import next_code
-from subgraphs.common.errors import BadUserInput, Conflict
+from subgraphs.common.errors import BadUserInput, Conflict, InputChecks
 from subgraphs.common.money import format_amount, round_amount
 from subgraphs.erp.store import reference
 from subgraphs.erp.store.base import add_months, code_period, new_id, period_of
@@ -99,10 +99,15 @@ class DepreciationLine:
 
 async def create_account(session: AsyncSession, code: str, name: str, type: AccountType) -> Account:
     """Add an account to the chart; ``CONFLICT`` if the code is taken."""
-    code = require_text(code, "input.code", max_length=20)
+    checks = InputChecks()
+    checked_code = checks(require_text, code, "input.code", max_length=20)
+    checked_name = checks(require_text, name, "input.name")
+    checks.done()
+    assert checked_code is not None and checked_name is not None
+    code = checked_code
     if await session.get(Account, code) is not None:
         raise Conflict(f"Account {code} already exists.")
-    account = Account(code=code, name=require_text(name, "input.name"), type=type.value)
+    account = Account(code=code, name=checked_name, type=type.value)
     session.add(account)
     await session.flush()
     return account
@@ -128,27 +133,37 @@ async def post_journal_entry(
     lines: Sequence[LineSpec],
     actor: str,
     source_request_id: str | None = None,
+    checks: InputChecks | None = None,
 ) -> JournalEntry:
     """Post a balanced entry; ``BAD_USER_INPUT`` naming the line or ``input.lines`` otherwise.
 
     Rules: at least two lines; each line debits or credits (not both, not neither) a
-    positive amount to an existing account; total debits equal total credits.
+    positive amount to an existing account; total debits equal total credits. Every invalid
+    field is reported at once, with those of ``checks`` (the caller's: amounts it could not
+    read; their lines' amounts are not checked again, nor is the balance).
     """
-    memo = require_text(memo, "input.memo", max_length=500)
+    checks = checks or InputChecks()
+    unreadable = {error.field.rsplit(".", 2)[0] for error in checks.errors}
+    checked_memo = checks(require_text, memo, "input.memo", max_length=500)
     if len(lines) < 2:
-        raise BadUserInput("A journal entry has at least two lines.", field="input.lines")
+        checks.fail("A journal entry has at least two lines.", field="input.lines")
     codes = {line.account_code for line in lines}
     known = set((await session.scalars(select(Account.code).where(Account.code.in_(codes)))).all())
     for index, line in enumerate(lines):
         field = f"input.lines.{index}"
         if line.account_code not in known:
-            raise BadUserInput(f"No account {line.account_code!r}.", field=f"{field}.accountCode")
+            checks.fail(f"No account {line.account_code!r}.", field=f"{field}.accountCode")
+        if field in unreadable:
+            continue
         if line.debit < 0 or line.credit < 0:
-            raise BadUserInput("Amounts must not be negative.", field=f"{field}.debit")
-        if (line.debit > 0) == (line.credit > 0):
-            raise BadUserInput("A line has either a debit or a credit.", field=f"{field}.debit")
+            checks.fail("Amounts must not be negative.", field=f"{field}.debit")
+        elif (line.debit > 0) == (line.credit > 0):
+            checks.fail("A line has either a debit or a credit.", field=f"{field}.debit")
     debits = sum((line.debit for line in lines), ZERO)
     credits = sum((line.credit for line in lines), ZERO)
+    checks.done()
+    assert checked_memo is not None
+    memo = checked_memo
     if debits != credits:
         raise BadUserInput(
             f"The entry is unbalanced: debits {debits} != credits {credits}.",
@@ -333,23 +348,31 @@ async def register_asset(
     acquisition_date: date,
     useful_life_months: int,
     department_id: str | None,
+    checks: InputChecks | None = None,
 ) -> Asset:
-    """Add a fixed asset; its cost must be positive and its salvage value at most the cost."""
-    if cost <= 0:
-        raise BadUserInput("The cost must be positive.", field="input.cost.amount")
-    if salvage_value > cost:
-        raise BadUserInput("The salvage value exceeds the cost.", field="input.salvageValue")
+    """Add a fixed asset; its cost must be positive and its salvage value at most the cost.
+    Every invalid field is reported at once, with those of ``checks`` (the caller's: amounts
+    it could not read are not compared again)."""
+    checks = checks or InputChecks()
+    unreadable = {error.field.split(".")[1] for error in checks.errors}  # input's fields
+    if "cost" not in unreadable and cost <= 0:
+        checks.fail("The cost must be positive.", field="input.cost.amount")
+    elif not unreadable & {"cost", "salvageValue"} and salvage_value > cost:
+        checks.fail("The salvage value exceeds the cost.", field="input.salvageValue")
+    name = checks(require_text, name, "input.name") or ""
+    category = checks(require_text, category, "input.category", max_length=100) or ""
+    months = checks(require_positive, useful_life_months, "input.usefulLifeMonths", maximum=1200)
+    checks.done()
+    assert months is not None
     asset = Asset(
         id=new_id("ast"),
-        name=require_text(name, "input.name"),
-        category=require_text(category, "input.category", max_length=100),
+        name=name,
+        category=category,
         cost=cost,
         salvage_value=salvage_value,
         currency=currency,
         acquisition_date=acquisition_date,
-        useful_life_months=require_positive(
-            useful_life_months, "input.usefulLifeMonths", maximum=1200
-        ),
+        useful_life_months=months,
         department_id=department_id,
         created_at=utc_now(),
     )

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.errors import Conflict, InputChecks, NotFound
 from subgraphs.erp.store import events, reference
 from subgraphs.erp.store.base import new_id
 from subgraphs.erp.store.checks import MAX_QUANTITY, require_positive, require_text
@@ -58,16 +58,17 @@ class MovementKind(StrEnum):
 
 async def create_warehouse(session: AsyncSession, code: str, name: str, location: str) -> Warehouse:
     """Add a warehouse; ``CONFLICT`` if the code is taken."""
-    code = require_text(code, "input.code", max_length=20)
+    checks = InputChecks()
+    checked_code = checks(require_text, code, "input.code", max_length=20)
+    checked_name = checks(require_text, name, "input.name")
+    checked_location = checks(require_text, location, "input.location")
+    checks.done()
+    assert checked_code is not None and checked_name is not None and checked_location is not None
+    code = checked_code
     taken = await session.scalar(select(Warehouse.id).where(Warehouse.code == code))
     if taken is not None:
         raise Conflict(f"Warehouse {code} already exists.")
-    warehouse = Warehouse(
-        id=new_id("wh"),
-        code=code,
-        name=require_text(name, "input.name"),
-        location=require_text(location, "input.location"),
-    )
+    warehouse = Warehouse(id=new_id("wh"), code=code, name=checked_name, location=checked_location)
     session.add(warehouse)
     await session.flush()
     return warehouse
@@ -85,11 +86,20 @@ async def create_item(
     list_price: Decimal,
     preferred_supplier_id: str | None = None,
     reorder_level: int | None = None,
+    checks: InputChecks | None = None,
 ) -> Item:
-    """Add an item; ``CONFLICT`` if the sku is taken."""
+    """Add an item; ``CONFLICT`` if the sku is taken. Every invalid field is reported at
+    once, with those of ``checks`` (the caller's, e.g. the prices it read)."""
+    checks = checks or InputChecks()
     if reorder_level is not None and not 0 <= reorder_level <= MAX_QUANTITY:
-        raise BadUserInput("A reorder level is 0 or more.", field="input.reorderLevel")
-    sku = require_text(sku, "input.sku", max_length=40)
+        checks.fail("A reorder level is 0 or more.", field="input.reorderLevel")
+    checked_sku = checks(require_text, sku, "input.sku", max_length=40)
+    name = checks(require_text, name, "input.name") or ""
+    unit = checks(require_text, unit, "input.unit", max_length=20) or ""
+    category = checks(require_text, category, "input.category", max_length=100) or ""
+    checks.done()
+    assert checked_sku is not None
+    sku = checked_sku
     if await session.get(Item, sku) is not None:
         raise Conflict(f"Item {sku} already exists.")
     if (
@@ -99,9 +109,9 @@ async def create_item(
         raise NotFound("No such supplier.", extensions={"field": "input.preferredSupplierId"})
     item = Item(
         sku=sku,
-        name=require_text(name, "input.name"),
-        unit=require_text(unit, "input.unit", max_length=20),
-        category=require_text(category, "input.category", max_length=100),
+        name=name,
+        unit=unit,
+        category=category,
         currency=currency,
         standard_cost=standard_cost,
         list_price=list_price,

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.codes import next_code
-from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, InputChecks, NotFound
 from subgraphs.common.money import round_amount
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store.base import code_period, current_period, new_id
@@ -96,21 +96,26 @@ async def set_bom(
     labour_hours: Decimal,
     labour_rate: Decimal,
     currency: str,
+    checks: InputChecks | None = None,
 ) -> BillOfMaterials:
-    """Create or replace the bill of materials of ``product_sku``."""
-    product = await inventory.get_item(session, product_sku, field="input.sku")
+    """Create or replace the bill of materials of ``product_sku``. Every invalid field is
+    reported at once, with those of ``checks`` (the caller's); unknown items after them."""
+    checks = checks or InputChecks()
     if not components:
-        raise BadUserInput("A bill of materials has components.", field="input.components")
+        checks.fail("A bill of materials has components.", field="input.components")
     seen = set()
     for index, (sku, quantity) in enumerate(components):
         field = f"input.components.{index}"
-        if sku == product.sku or sku in seen:
-            raise BadUserInput("A component appears once and is not the product.", field=field)
-        await inventory.get_item(session, sku, field=f"{field}.sku")
-        require_positive(quantity, f"{field}.quantity")
+        if sku == product_sku or sku in seen:
+            checks.fail("A component appears once and is not the product.", field=field)
+        checks(require_positive, quantity, f"{field}.quantity")
         seen.add(sku)
     if labour_hours < 0:
-        raise BadUserInput("Hours are not negative.", field="input.labourHours")
+        checks.fail("Hours are not negative.", field="input.labourHours")
+    checks.done()
+    product = await inventory.get_item(session, product_sku, field="input.sku")
+    for index, (sku, _) in enumerate(components):
+        await inventory.get_item(session, sku, field=f"input.components.{index}.sku")
     bom = await get_bom(session, product.sku)
     if bom is None:
         bom = BillOfMaterials(id=new_id("bom"), product_sku=product.sku)
@@ -152,14 +157,26 @@ async def create_work_order(
 
 
 async def create_production_plan(
-    session: AsyncSession, *, name: str, period: str, lines: Sequence[tuple[str, int]], actor: str
+    session: AsyncSession,
+    *,
+    name: str,
+    period: str,
+    lines: Sequence[tuple[str, int]],
+    actor: str,
+    checks: InputChecks | None = None,
 ) -> ProductionPlan:
-    """A plan for ``period`` with one PLANNED work order per line."""
+    """A plan for ``period`` with one PLANNED work order per line. Every invalid field is
+    reported at once, with those of ``checks`` (the caller's); unknown items after them."""
+    checks = checks or InputChecks()
     if not lines:
-        raise BadUserInput("A plan makes something.", field="input.lines")
+        checks.fail("A plan makes something.", field="input.lines")
+    name = checks(require_text, name, "input.name") or ""
+    for index, (_, quantity) in enumerate(lines):
+        checks(require_positive, quantity, f"input.lines.{index}.quantity")
+    checks.done()
     plan = ProductionPlan(
         id=new_id("plan"),
-        name=require_text(name, "input.name"),
+        name=name,
         period=period,
         created_by=actor,
         created_at=utc_now(),

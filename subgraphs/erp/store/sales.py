@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import crypto_formats
 from subgraphs.common.codes import CUSTOMER, SALES_ORDER, next_code
-from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, InputChecks, NotFound
 from subgraphs.common.money import format_amount
 from subgraphs.erp.store import inventory, postings
 from subgraphs.erp.store.base import code_period, new_id, period_of
@@ -66,14 +66,26 @@ class SalesLineSpec:
 
 
 async def create_customer(
-    session: AsyncSession, *, name: str, phone: str | None, credit_limit: Decimal, currency: str
+    session: AsyncSession,
+    *,
+    name: str,
+    phone: str | None,
+    credit_limit: Decimal,
+    currency: str,
+    checks: InputChecks | None = None,
 ) -> Customer:
-    """Add a customer numbered ``CUS-NNNNNN``."""
+    """Add a customer numbered ``CUS-NNNNNN``. Every invalid field is reported at once, with
+    those of ``checks`` (the caller's, e.g. the credit limit it read)."""
+    checks = checks or InputChecks()
+    name = checks(require_text, name, "input.name") or ""
+    if phone is not None:
+        phone = checks(crypto_formats.phone_number, phone, "input.phone")
+    checks.done()
     customer = Customer(
         id=new_id("cus"),
         customer_no=await next_code(session, CUSTOMER),
-        name=require_text(name, "input.name"),
-        phone=None if phone is None else crypto_formats.phone_number(phone, "input.phone"),
+        name=name,
+        phone=phone,
         currency=currency,
         credit_limit=credit_limit,
         created_at=utc_now(),

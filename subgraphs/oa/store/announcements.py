@@ -13,7 +13,7 @@ from typing import Final
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import Forbidden, NotFound
+from subgraphs.common.errors import Forbidden, InputChecks, NotFound
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.oa.store.models import Announcement, AnnouncementAudience, Department, new_id
 from subgraphs.oa.store.people import Actor, acting_employee, department_chain
@@ -37,10 +37,14 @@ async def publish(
     author = await acting_employee(session, actor)
     if not actor.has_role(*PUBLISHER_ROLES):
         raise Forbidden("Only HR and managers may publish announcements.")
-    title = check_text(title, field="input.title", max_length=200)
-    body = check_text(body, field="input.body", max_length=20_000, multiline=True)
+    checks = InputChecks()
+    checked_title = checks(check_text, title, field="input.title", max_length=200)
+    checked_body = checks(check_text, body, field="input.body", max_length=20_000, multiline=True)
     field = "input.audienceDepartmentIds"
-    audience = check_ids(audience_department_ids, field=field)
+    audience = checks(check_ids, audience_department_ids, field=field)
+    checks.done()
+    assert checked_title is not None and checked_body is not None and audience is not None
+    title, body = checked_title, checked_body
     found = set(await session.scalars(select(Department.id).where(Department.id.in_(audience))))
     for index, department_id in enumerate(audience):
         if department_id not in found:

@@ -21,7 +21,7 @@ from typing import Final
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
+from subgraphs.common.errors import BadUserInput, Forbidden, InputChecks, NotFound
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.oa.store.files import Stored
 from subgraphs.oa.store.models import (
@@ -139,10 +139,14 @@ async def create(
 ) -> Document:
     """A new document owned by ``actor``, with version 1 if ``content`` is given."""
     owner = await acting_employee(session, actor)
-    title = check_text(title, field="input.title", max_length=200)
-    folder = check_folder(folder, field="input.folder")
-    tag_list = check_tags(tags, field="input.tags")
-    decoded = None if content is None else content.decode("input.content")
+    checks = InputChecks()
+    checked_title = checks(check_text, title, field="input.title", max_length=200)
+    checked_folder = checks(check_folder, folder, field="input.folder")
+    tag_list = checks(check_tags, tags, field="input.tags")
+    decoded = None if content is None else checks(content.decode, "input.content")
+    checks.done()
+    assert checked_title is not None and checked_folder is not None and tag_list is not None
+    title, folder = checked_title, checked_folder
     now = utc_now()
     document = Document(
         id=new_id(), title=title, owner_id=owner.id, folder=folder, latest_version=0,

@@ -23,7 +23,7 @@ from typing import Final
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
+from subgraphs.common.errors import Forbidden, InputChecks, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
 from subgraphs.oa.store.models import ApprovalFlow, ApprovalFlowStep, new_id
 from subgraphs.oa.store.people import Actor, require_employee
@@ -73,11 +73,15 @@ async def define_flow(
     """The new active flow of ``kind`` (``actor`` None: the system, e.g. the demo seed)."""
     if actor is not None and not actor.has_role(*DEFINER_ROLES):
         raise Forbidden("Only HR and security administrators define approval flows.")
-    kind = check_kind(kind, field="input.kind")
-    name = check_text(name, field="input.name", max_length=200)
+    checks = InputChecks()
+    checked_kind = checks(check_kind, kind, field="input.kind")
+    checked_name = checks(check_text, name, field="input.name", max_length=200)
     if not 0 < len(steps) <= MAX_STEPS:
-        raise BadUserInput(f"A flow has 1 to {MAX_STEPS} steps.", field="input.steps")
-    rows = [await _step(session, index, spec) for index, spec in enumerate(steps)]
+        checks.fail(f"A flow has 1 to {MAX_STEPS} steps.", field="input.steps")
+    rows = [await _step(session, index, spec, checks) for index, spec in enumerate(steps)]
+    checks.done()
+    assert checked_kind is not None and checked_name is not None
+    kind, name = checked_kind, checked_name
     latest = await session.scalar(
         select(func.max(ApprovalFlow.version)).where(ApprovalFlow.kind == kind)
     )
@@ -139,31 +143,39 @@ async def steps_by_flow(
     return found
 
 
-async def _step(session: AsyncSession, index: int, spec: StepSpec) -> ApprovalFlowStep:
+async def _step(
+    session: AsyncSession, index: int, spec: StepSpec, checks: InputChecks
+) -> ApprovalFlowStep:
+    """The step's row; its invalid fields are kept in ``checks`` (the row is then unusable:
+    the caller raises them before storing anything)."""
     field = f"input.steps.{index}"
     role: str | None = None
     employee_id: str | None = None
     if spec.rule is Rule.ROLE:
-        role = check_role(spec.role, field=f"{field}.role")
+        role = checks(check_role, spec.role, field=f"{field}.role")
     elif spec.role is not None:
-        raise BadUserInput("Only a ROLE step names a role.", field=f"{field}.role")
+        checks.fail("Only a ROLE step names a role.", field=f"{field}.role")
     if spec.rule is Rule.EMPLOYEE:
         if spec.employee_id is None:
-            raise BadUserInput("An EMPLOYEE step names the employee.", field=f"{field}.employeeId")
-        employee = await require_employee(session, spec.employee_id, field=f"{field}.employeeId")
-        employee_id = employee.id
+            checks.fail("An EMPLOYEE step names the employee.", field=f"{field}.employeeId")
+        else:
+            employee = await require_employee(
+                session, spec.employee_id, field=f"{field}.employeeId"
+            )
+            employee_id = employee.id
     elif spec.employee_id is not None:
-        raise BadUserInput("Only an EMPLOYEE step names an employee.", field=f"{field}.employeeId")
+        checks.fail("Only an EMPLOYEE step names an employee.", field=f"{field}.employeeId")
     min_amount: Decimal | None = None
     currency: str | None = None
     if spec.min_amount is not None:
-        min_amount, currency = parse_money(spec.min_amount, field=f"{field}.minAmount.amount")
+        money = checks(parse_money, spec.min_amount, field=f"{field}.minAmount.amount")
+        min_amount, currency = (None, None) if money is None else money
     default_name = {
         Rule.ROLE: f"Approval by {role}",
         Rule.DEPARTMENT_MANAGER: "Department manager",
         Rule.EMPLOYEE: "Named approver",
     }[spec.rule]
-    name = check_text(spec.name or default_name, field=f"{field}.name", max_length=200)
+    name = checks(check_text, spec.name or default_name, field=f"{field}.name", max_length=200)
     return ApprovalFlowStep(
         position=index + 1,
         name=name,

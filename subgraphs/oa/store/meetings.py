@@ -24,7 +24,7 @@ from typing import Final
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, InputChecks, NotFound
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.oa.store import notices
 from subgraphs.oa.store.models import Employee, Meeting, MeetingAttendee, MeetingRoom, new_id
@@ -83,11 +83,15 @@ async def create_room(
     """A new meeting room (``actor`` None: the system, e.g. the demo seed)."""
     if actor is not None and not actor.has_role(*ROOM_ADMIN_ROLES):
         raise Forbidden("Only HR adds meeting rooms.")
-    name = check_text(name, field="input.name", max_length=100)
+    checks = InputChecks()
+    checked_name = checks(check_text, name, field="input.name", max_length=100)
     if isinstance(capacity, bool) or not 0 < capacity <= 1000:
-        raise BadUserInput("A capacity is 1 to 1000.", field="input.capacity")
-    items = check_tags(equipment, field="input.equipment")
-    place = check_text(location, field="input.location", max_length=200, required=False) or None
+        checks.fail("A capacity is 1 to 1000.", field="input.capacity")
+    items = checks(check_tags, equipment, field="input.equipment")
+    place = checks(check_text, location, field="input.location", max_length=200, required=False)
+    checks.done()
+    assert checked_name is not None and items is not None
+    name, place = checked_name, place or None
     if await session.scalar(select(MeetingRoom.id).where(MeetingRoom.name == name)) is not None:
         raise Conflict(f"A room is named {name} already.", extensions={"field": "input.name"})
     room = MeetingRoom(id=new_id(), name=name, capacity=capacity, equipment=items, location=place)
@@ -112,20 +116,25 @@ async def book(
     The attendees get an invitation in their OA inbox (``notices.py``).
     """
     organizer = await acting_employee(session, actor)
-    title = check_text(title, field="input.title", max_length=200)
-    agenda = check_text(
-        agenda, field="input.agenda", max_length=10_000, required=False, multiline=True
+    checks = InputChecks()
+    checked_title = checks(check_text, title, field="input.title", max_length=200)
+    agenda = checks(
+        check_text, agenda, field="input.agenda", max_length=10_000, required=False,
+        multiline=True,
     ) or None  # fmt: skip
     start, end = require_aware(start), require_aware(end)
     now = utc_now()
     if start < now - START_GRACE:
-        raise BadUserInput("A meeting cannot start in the past.", field="input.start")
+        checks.fail("A meeting cannot start in the past.", field="input.start")
     if start > now + MAX_AHEAD:
-        raise BadUserInput("Book at most a year ahead.", field="input.start")
+        checks.fail("Book at most a year ahead.", field="input.start")
     if end <= start:
-        raise BadUserInput("A meeting ends after it starts.", field="input.end")
-    if end - start > MAX_DURATION:
-        raise BadUserInput(f"A meeting lasts at most {MAX_DURATION}.", field="input.end")
+        checks.fail("A meeting ends after it starts.", field="input.end")
+    elif end - start > MAX_DURATION:
+        checks.fail(f"A meeting lasts at most {MAX_DURATION}.", field="input.end")
+    checks.done()
+    assert checked_title is not None
+    title = checked_title
     attendees = [
         employee
         for employee in await require_employees(session, attendee_ids, field="input.attendeeIds")

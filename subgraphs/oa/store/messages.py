@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from subgraphs.common.errors import NotFound
+from subgraphs.common.errors import InputChecks, NotFound
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.oa.store import events
 from subgraphs.oa.store.models import Employee, MailboxEntry, Message, new_id
@@ -26,7 +26,7 @@ from subgraphs.oa.store.people import (
     require_employee,
     require_employees,
 )
-from subgraphs.oa.store.validation import check_id, check_text
+from subgraphs.oa.store.validation import check_id, check_ids, check_text
 from tandem_shared.timestamps import utc_now
 
 __all__ = [
@@ -64,8 +64,14 @@ async def send(
 ) -> MailboxEntry:
     """Send a message from ``actor`` to ``to``; the sender's ``SENT`` entry is returned."""
     sender = await acting_employee(session, actor)
-    subject = check_text(subject, field="input.subject", max_length=MAX_SUBJECT)
-    body = check_text(body, field="input.body", max_length=MAX_BODY, multiline=True)
+    checks = InputChecks()
+    checked_subject = checks(check_text, subject, field="input.subject", max_length=MAX_SUBJECT)
+    checked_body = checks(check_text, body, field="input.body", max_length=MAX_BODY,
+                          multiline=True)  # fmt: skip
+    checks(check_ids, to, field="input.to", min_items=1)
+    checks.done()
+    assert checked_subject is not None and checked_body is not None
+    subject, body = checked_subject, checked_body
     recipients = await require_employees(session, to, field="input.to", min_items=1)
     now = utc_now()
     message = Message(id=new_id(), sender_id=sender.id, subject=subject, body=body, sent_at=now)
