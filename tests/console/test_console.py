@@ -193,6 +193,10 @@ def test_the_sign_in_page_speaks_the_browsers_language_and_switches(
         screenshot(page, console.shots, "signin")
         page.reload()  # the choice is kept
         assert page.locator("h1").inner_text() == "Sign in to Tandem"
+        page.keyboard.press("Tab")  # the keyboard's first stop skips to the content
+        assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("() => document.activeElement.id") == "main"
     finally:
         context.close()
 
@@ -217,6 +221,16 @@ def test_an_employee_sees_her_requests_where_each_waits_and_her_own_pay(
         seconds = timed_load(page, f"{console.base}/", f'tr[data-request-id="{request_id}"]')
         report_load("home", seconds)
         screenshot(page, console.shots, "home")
+
+        page.get_by_label("Language").select_option("zh-CN")  # money and dates follow
+        assert page.locator("h1").inner_text() == "欢迎\uff0cYing Xu"  # a full-width comma
+        assert row.locator("td").first.inner_text() == "¥300.00"
+        assert row.locator("td").nth(2).inner_text() == "审批中"
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, no
+        assert page.evaluate(  # sideways scrolling of the page (wide tables scroll alone)
+            "() => document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        screenshot(page, console.shots, "home-phone-zh")
 
 
 def test_an_employee_never_sees_another_persons_salary(browser: Any, console: Console) -> None:

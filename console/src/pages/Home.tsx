@@ -70,7 +70,7 @@ export function Home({ me }: { me: Me }) {
       {home.failure && <Failure message={home.failure} retry={home.reload} />}
       {home.data?.me?.salary && (
         <p className="pay">
-          {t("myPay")}: <strong data-testid="my-salary">{i18n.money(home.data.me.salary)}</strong>
+          {t("myPay")} <strong data-testid="my-salary">{i18n.money(home.data.me.salary)}</strong>
         </p>
       )}
       <div className="grid">
