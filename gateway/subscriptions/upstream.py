@@ -64,6 +64,10 @@ async def subscribe_upstream(
             open_timeout=OPEN_TIMEOUT,
             ssl=ssl_context if target.startswith("wss://") else None,
             max_size=2**24,
+            # no permessage-deflate: its zlib state costs about 300 KB per connection (2,000
+            # upstream subscriptions held 1.3 GB) and CPU per event, for traffic that stays
+            # on the internal network
+            compression=None,
         ) as socket:
             await socket.send(encode("connection_init", payload=init))
             await _acknowledged(service_name, socket)
