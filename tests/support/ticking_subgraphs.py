@@ -4,11 +4,13 @@
 ``python -m tests.support.ticking_subgraphs clock|labels --port P [--gateway-key-file F]``.
 ``ticks(count)`` yields ``count`` ticks, then ends; ``ticks(count, waitFor: "x")`` waits
 after the first tick until ``Mutation.release(name: "x")`` is called (so a test sees a
-subscription running without sleeping). With a gateway public key, ``clock`` accepts a
-WebSocket only when its ``connection_init`` carries a valid gateway identity token (the
-payload's ``authorization``), the way every OA/ERP request carries one; ``Query.lastCaller``
-says whom the last one named (the test's proof that the identity went upstream), and
-``Query.connectionsOpened`` how many it accepted.
+subscription running without sleeping); ``ticks(count, every: s)`` yields one every ``s``
+seconds (on a fixed schedule: no drift), ``Tick.at`` the time it was produced (epoch
+seconds: the benchmark's "commit"), ``tag`` only tells identical subscriptions apart.
+With a gateway public key, ``clock`` accepts a WebSocket only when its ``connection_init``
+carries a valid gateway identity token (the payload's ``authorization``), the way every OA/ERP
+request carries one; ``Query.lastCaller`` says whom the last one named (the test's proof
+that the identity went upstream), and ``Query.connectionsOpened`` how many it accepted.
 ``Tick.secret`` is for authorization tests to deny.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ def _release_event(name: str) -> asyncio.Event:
 class Tick:
     id: strawberry.ID
     n: int
+    at: float
 
 
 @strawberry.type
@@ -67,11 +71,20 @@ class ClockMutation:
 @strawberry.type
 class ClockSubscription:
     @strawberry.subscription
-    async def ticks(self, count: int, wait_for: str | None = None) -> AsyncGenerator[Tick, None]:
+    async def ticks(
+        self,
+        count: int,
+        wait_for: str | None = None,
+        every: float | None = None,
+        tag: str | None = None,
+    ) -> AsyncGenerator[Tick, None]:
+        start = asyncio.get_running_loop().time()
         for n in range(1, count + 1):
-            yield Tick(id=strawberry.ID(f"tick-{n}"), n=n)
+            yield Tick(id=strawberry.ID(f"tick-{n}"), n=n, at=time.time())
             if n == 1 and wait_for is not None:
                 await _release_event(wait_for).wait()
+            if every is not None and n < count:
+                await asyncio.sleep(max(0.0, start + n * every - asyncio.get_running_loop().time()))
 
 
 @strawberry.federation.type(keys=["id"], name="Tick")
@@ -168,14 +181,60 @@ def labels_app() -> GraphQL:  # type: ignore[type-arg]
     return _LabelsApp(schema)
 
 
+class _Memo:
+    """Answers a POST whose body it answered before from memory (``--memo``: the benchmark's
+    labels, static data), so that the subgraph, which takes milliseconds per request, does
+    not stand in for the gateway being measured."""
+
+    def __init__(self, app: Any, size: int = 10_000) -> None:
+        self.app = app
+        self.size = size
+        self.answers: dict[bytes, tuple[dict[str, Any], bytes]] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        known = self.answers.get(body)
+        if known is not None:
+            await send(known[0])
+            await send({"type": "http.response.body", "body": known[1]})
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, replay, capture)
+        if start.get("status") == 200 and len(self.answers) < self.size:
+            self.answers[body] = (start, b"".join(chunks))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", choices=["clock", "labels"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--gateway-key-file", type=Path)
+    parser.add_argument("--memo", action="store_true", help="answer a repeated POST from memory")
     args = parser.parse_args()
     key = args.gateway_key_file.read_text() if args.gateway_key_file else None
-    app = clock_app(key) if args.name == "clock" else labels_app()
+    app: Any = clock_app(key) if args.name == "clock" else labels_app()
+    if args.memo:
+        app = _Memo(app)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
