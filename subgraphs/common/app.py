@@ -35,6 +35,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.federation import Schema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
@@ -76,11 +77,11 @@ class _SubgraphGraphQL(GraphQL[dict[str, Any], None]):
             "principal": principal_from_scope(request.scope),
         }
 
-    async def on_ws_connect(self, context: dict[str, Any]) -> None:
+    async def on_ws_connect(self, context: dict[str, Any]) -> UnsetType | dict[str, object] | None:
         """The principal the subscription gate admitted at ``connection_init``
         (``subscription_gate.py``): the context was made when the socket opened, before it."""
         context["principal"] = principal_from_scope(context["request"].scope)
-        return None
+        return await super().on_ws_connect(context)  # an acknowledgement without payload
 
 
 def create_subgraph_app(

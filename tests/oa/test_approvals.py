@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.events.bus import Event
 from subgraphs.common.money import MoneyInput
+from subgraphs.oa.store.events import APPROVAL_APPROVED, APPROVAL_CHANGED
 from subgraphs.oa.store.flows import Rule, StepSpec, define_flow
 from subgraphs.oa.store.models import outbox
 from subgraphs.oa.store.notifications import HANDLERS
@@ -77,10 +78,13 @@ async def flows(sessions: async_sessionmaker[AsyncSession]) -> None:
         await define_flow(session, None, kind="LEAVE", name="Leave", steps=[manager])
 
 
-async def events(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
+async def events(
+    sessions: async_sessionmaker[AsyncSession], topic: str = APPROVAL_APPROVED
+) -> list[Any]:
+    """The outbox rows of ``topic`` (default: the event the ERP acts on), oldest first."""
     async with transaction(sessions) as session:
-        rows = await session.execute(select(outbox).order_by(outbox.c.created_at))
-        return list(rows)
+        statement = select(outbox).where(outbox.c.topic == topic).order_by(outbox.c.created_at)
+        return list(await session.execute(statement))
 
 
 def purchase(*prices: str, currency: str = "CNY", **fields: Any) -> dict[str, Any]:
@@ -332,6 +336,29 @@ async def test_concurrent_decisions_one_wins(
     decided = [s for s in final["steps"] if s["decision"] is not None]
     assert len(decided) == 2
     assert len(await events(sessions)) == (1 if final["status"] == "APPROVED" else 0)
+    changes = [e.payload["action"] for e in await events(sessions, APPROVAL_CHANGED)]
+    assert changes == ["SUBMITTED", "APPROVED", "APPROVED" if final["status"] == "APPROVED"
+                       else "REJECTED"]  # fmt: skip
+
+
+async def test_each_change_records_whose_inbox_the_request_leaves_and_enters(
+    oa: OAClient, flows: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """``oa.approval.changed`` (the subscriptions' source): from the manager's inbox to
+    finance's (a role), then out of every inbox."""
+    request = await submit_purchase(oa, BOB, "6000.00")
+    await decide(oa, ALICE, APPROVE, id=request["id"])
+    await decide(oa, FIONA, APPROVE, id=request["id"])
+
+    changes = [e.payload for e in await events(sessions, APPROVAL_CHANGED)]
+    manager = {"assigneeId": ALICE.subject, "role": None}
+    finance = {"assigneeId": None, "role": "finance"}
+    assert [(c["action"], c["status"], c["inboxBefore"], c["inboxAfter"]) for c in changes] == [
+        ("SUBMITTED", "PENDING", None, manager),
+        ("APPROVED", "PENDING", manager, finance),
+        ("APPROVED", "APPROVED", finance, None),
+    ]
+    assert {(c["requestId"], c["applicantId"]) for c in changes} == {(request["id"], BOB.subject)}
 
 
 async def test_inbox_and_my_requests_page(oa: OAClient, flows: None) -> None:
