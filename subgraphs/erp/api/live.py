@@ -74,22 +74,16 @@ class Subscription:
                 continue
             if warehouse is not None and payload.get("warehouseId") != warehouse:
                 continue
-            async with session(info) as db:
+            async with session(info) as db:  # read, then yield outside the transaction
                 item = Item.of(await inventory.get_item(db, str(payload["sku"])))
-                level = next(
-                    (
-                        row
-                        for row in await inventory.stock_levels(db, item.sku)
-                        if row.warehouse_id == payload["warehouseId"]
-                    ),
-                    None,
-                )
-                if level is None:
-                    continue
+                levels = [
+                    StockLevel.of(row, item)
+                    for row in await inventory.stock_levels(db, item.sku)
+                    if row.warehouse_id == payload["warehouseId"]
+                ]
+            for level in levels:
                 yield StockLevelEvent(
-                    cursor=strawberry.ID(event.id),
-                    change=str(payload["change"]),
-                    level=StockLevel.of(level, item),
+                    cursor=strawberry.ID(event.id), change=str(payload["change"]), level=level
                 )
 
     @strawberry.subscription(
