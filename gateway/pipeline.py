@@ -28,6 +28,7 @@ dictionary look-ups before its fetches go out.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -627,6 +628,7 @@ class Gateway:
         parts = {part.node.id: part for part in prepared.deferred}
         remaining = len(parts)
         first: dict[str, Any] | None = None
+        whole: dict[str, Any] | None = None  # all parts merged, for the measured cost
         sent: list[dict[str, Any]] = []  # errors sent so far (not reported twice)
         introspection = None
         try:
@@ -647,6 +649,7 @@ class Gateway:
                     first = await self._shaped(prepared.shaper, data, errors, introspection,
                                                principal, prepared.guarded)  # fmt: skip
                     sent = list(errors)
+                    whole = copy.deepcopy(first) if cost is not None else None
                     response: dict[str, Any] = {"data": first}
                     if errors:
                         response["errors"] = errors
@@ -660,11 +663,11 @@ class Gateway:
                 own = [*errors, *known[len(sent) + len(errors) :]]
                 remaining -= 1
                 incremental = entries(part, first, shaped, own)
-                merge_entries(first, incremental)
+                merge_entries(whole, incremental)
                 response = {"incremental": incremental} if incremental else {}
                 response["hasNext"] = remaining > 0
                 if remaining == 0 and cost is not None and base is not None:
-                    measured = self.demand.measure(cost, base, values, first)
+                    measured = self.demand.measure(cost, base, values, whole)
                     if self.demand.settings.expose:
                         response["extensions"] = {"cost": measured.extension()}
                 yield response
