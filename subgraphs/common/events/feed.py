@@ -147,31 +147,34 @@ class OutboxFeed:
                 listener.overflowed = True
 
     async def _ensure_tail(self) -> None:
-        """Start the tail on first use; return once its starting point is set, so every event
+        """Start the tail unless it runs; return once its starting point is set, so every event
         that commits after the caller registered reaches the caller's queue."""
         if self._tail is None or self._tail.done():
             self._started = asyncio.Event()
             self._tail = asyncio.create_task(self._run(), name=f"feed {self._table.name}")
         await self._started.wait()
+        if self._tail.done() and not self._tail.cancelled():
+            error = self._tail.exception()
+            if error is not None:  # it could not even start (the database is away)
+                raise error
 
     async def _run(self) -> None:
+        """Tail the table while anyone listens; a later subscriber starts it afresh."""
         try:
-            if self._watermark is None:
-                self._watermark = await self._newest()
-            self._started.set()
-            while True:
-                try:
-                    full = await self._poll()
-                except Exception:  # the database is away for a moment: keep the feed alive
-                    logger.warning("reading %s failed; retrying", self._table.name, exc_info=True)
-                    full = False
-                if full:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                self._wake.clear()
+            self._watermark = await self._newest()
         finally:
             self._started.set()
+        while self._listeners:
+            try:
+                full = await self._poll()
+            except Exception:  # the database is away for a moment: keep the feed alive
+                logger.warning("reading %s failed; retrying", self._table.name, exc_info=True)
+                full = False
+            if full:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
 
     async def _newest(self) -> tuple[datetime, uuid.UUID]:
         """Where the tail starts: after the newest row; the rows of the grace window already
