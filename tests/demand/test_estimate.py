@@ -90,6 +90,12 @@ BOOKS_CASES: list[tuple[str, dict[str, Any] | None, int, str]] = [
         2,
         "a skipped field costs nothing",
     ),
+    (
+        "{ book(id: 1) { id ... @defer { rating } } ... @defer { expensive } }",
+        None,
+        31,
+        "deferred fragments cost what they would inline: 2 + 4 + 25",
+    ),
 ]
 
 
