@@ -39,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument(
         "--list-size", type=int, default=None, help="items assumed in a list without @listSize"
     )
+    plan.add_argument(
+        "--defer",
+        action="store_true",
+        help="plan @defer fragments as a client reading incremental responses gets them",
+    )
     plan.add_argument("query", help="the GraphQL operation text, or @FILE")
 
     from .config_cli import add_config_parser, run_config
@@ -91,9 +96,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     supergraph = check_settings(settings)
     app = build_app(settings, supergraph=supergraph)  # every start-up error before serving
-    print(
-        f"tandem: serving GraphQL at http://{settings.host}:{settings.port}/graphql", flush=True
-    )
+    print(f"tandem: serving GraphQL at http://{settings.host}:{settings.port}/graphql", flush=True)
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -162,7 +165,7 @@ def _plan(args: argparse.Namespace) -> int:
         raise TandemError(f"--variables is not JSON: {error}", code="BAD_USER_INPUT") from None
     if variables is not None and not isinstance(variables, dict):
         raise TandemError("--variables must be a JSON object", code="BAD_USER_INPUT")
-    print(gateway.plan(query, args.operation_name, variables))
+    print(gateway.plan(query, args.operation_name, variables, defer=args.defer))
     estimate = gateway.estimate(query, args.operation_name, variables)
     print(f"Estimated cost: {estimate.cost} (default list size {demand.default_list_size})")
     for problem in estimate.problems:

@@ -130,6 +130,15 @@ def test_cli_plan_prints_the_plan(
     )
 
 
+def test_cli_plan_prints_the_deferred_plan_with_defer(capsys: pytest.CaptureFixture[str]) -> None:
+    query = "{ orders { id ... @defer { total } } }"
+    argv = ["plan", "--supergraph", str(SUPERGRAPHS / "company.graphql"), "--defer", query]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"{gateway_for('company').plan(query, defer=True)}\n")
+    assert 'Deferred(path: "orders.@", type: "Order")' in printed
+
+
 def test_cli_plan_reports_planning_errors(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["plan", "--supergraph", str(SUPERGRAPHS / "gaps.graphql"), "{ badges { colour } }"]
     assert main(argv) == 2
