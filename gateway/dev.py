@@ -250,6 +250,11 @@ async def _serve(settings: Settings) -> None:
             await _banner(settings.host, front.port, urls, service_settings["oa"].database_url),
             flush=True,
         )
+        console = gateway_settings.console_dir
+        if console is not None and (console / "index.html").is_file():
+            print(f"  The console: {base_url}/ (sign in as a demo user below)", flush=True)
+        elif console is not None:
+            print(f"  The console is not built ({console}): make console", flush=True)
         if idp is not None:
             print(
                 f"  Or sign in through the built-in OpenID provider: {base_url}/auth/login\n"

@@ -98,7 +98,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             printed = service.output()
             return printed if "Development sign-in" in printed else None
 
-        passwords = dict(_LOGIN_LINE.findall(eventually(banner)))
+        printed = eventually(banner)
+        assert f"The console: {service.base_url}/" in printed
+        passwords = dict(_LOGIN_LINE.findall(printed))
         assert {"employee", "manager"} <= passwords.keys(), service.output()
         wanted = os.environ.get("TANDEM_CONSOLE_SCREENSHOTS")
         shots = Path(wanted) if wanted else folder / "screenshots"
@@ -231,6 +233,10 @@ def test_an_employee_sees_her_requests_where_each_waits_and_her_own_pay(
             "() => document.documentElement.scrollWidth <= window.innerWidth"
         )
         screenshot(page, console.shots, "home-phone-zh")
+
+        page.get_by_role("button", name="退出登录").click()  # sign out: session ended
+        page.wait_for_url(re.compile(r"/signin"))
+        assert page.request.get(f"{console.base}/auth/me").status == 401
 
 
 def test_an_employee_never_sees_another_persons_salary(browser: Any, console: Console) -> None:
