@@ -78,6 +78,7 @@ from .executor.incremental import (
     entries,
     fragment_keys,
     merge_entries,
+    towards,
     without_deferred,
 )
 from .executor.leaves import subgraph_owners
@@ -357,7 +358,7 @@ class Gateway:
                 owners=self.owners,
             )
 
-        # with @defer: the first response without the deferred fragments, each part with its own
+        # with @defer: the first response without the deferred fragments, each part only its own
         ids = frozenset(node.id for node in plan.deferred)
         prepared = PreparedOperation(
             kind=base.kind,
@@ -369,7 +370,7 @@ class Gateway:
                 DeferredPart(
                     node,
                     fragment_keys(self.schema, decision.client, node.id, node.type_name),
-                    shaper(without_deferred(decision.client, ids, keep=node.id)),
+                    shaper(towards(decision.client, node.id)),
                 )
                 for node in plan.deferred
             ),

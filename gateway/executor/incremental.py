@@ -7,10 +7,11 @@ without the deferred fragments, then one result per deferred fragment that compl
 applies to (``path`` the object's, with list indexes), the last one ``hasNext: false``.
 
 Each part is projected as the whole response is (``shape.py``): the first with the client's
-selections minus the deferred fragments, a deferred fragment's with the client's selections
-minus the *other* deferred fragments, so authorization decisions, masks, decryption, null
-propagation and error paths apply to a deferred field exactly as to any other; the entry's
-``data`` is then the fragment's fields of the object at its path.
+selections minus the deferred fragments, a deferred fragment's with only the fields on the way
+to it and the fragment itself (:func:`towards`: nothing the first part carried is decrypted,
+audited or reported twice), so authorization decisions, masks, decryption, null propagation
+and error paths apply to a deferred field exactly as to any other; the entry's ``data`` is then
+the fragment's fields of the object at its path.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from graphql import GraphQLSchema
 from ..operation import FieldSelection, InlineSelection, Selection, collect_fields
 from ..planner.plan import DeferredNode
 
-__all__ = ["DeferredPart", "entries", "fragment_keys", "merge_entries", "without_deferred"]
+__all__ = [
+    "DeferredPart",
+    "entries",
+    "fragment_keys",
+    "merge_entries",
+    "towards",
+    "without_deferred",
+]
 
 Path = list[str | int]
 
@@ -42,25 +50,41 @@ class DeferredPart:
 
 
 def without_deferred(
-    selections: Sequence[Selection], deferred: frozenset[int], keep: int | None = None
+    selections: Sequence[Selection], deferred: frozenset[int]
 ) -> tuple[Selection, ...]:
-    """``selections`` without the fragments of the ``deferred`` marks, but ``keep``'s."""
+    """``selections`` without the fragments of the ``deferred`` marks."""
     result: list[Selection] = []
     for item in selections:
         if isinstance(item, FieldSelection):
             if item.selections is not None and _has_marks(item.selections, deferred):
-                inner = without_deferred(item.selections, deferred, keep)
+                inner = without_deferred(item.selections, deferred)
                 item = _with_selections(item, inner)
             result.append(item)
             continue
         mark = item.defer
-        if mark is not None and mark.id in deferred and mark.id != keep:
+        if mark is not None and mark.id in deferred:
             continue
         result.append(
             InlineSelection(
-                item.type_condition, without_deferred(item.selections, deferred, keep), item.defer
+                item.type_condition, without_deferred(item.selections, deferred), item.defer
             )
         )
+    return tuple(result)
+
+
+def towards(selections: Sequence[Selection], mark: int) -> tuple[Selection, ...]:
+    """Only what leads to the fragment of ``mark`` (the fields on the way) and the fragment."""
+    result: list[Selection] = []
+    for item in selections:
+        if isinstance(item, InlineSelection):
+            if item.defer is not None and item.defer.id == mark:
+                result.append(item)
+            elif _find(item.selections, mark) is not None:
+                result.append(
+                    InlineSelection(item.type_condition, towards(item.selections, mark), item.defer)
+                )
+        elif item.selections is not None and _find(item.selections, mark) is not None:
+            result.append(_with_selections(item, towards(item.selections, mark)))
     return tuple(result)
 
 
