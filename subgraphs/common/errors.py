@@ -18,6 +18,8 @@ and answered as ``INTERNAL`` with a fixed message (strawberry's ``MaskErrors`` i
 every invalid argument at once (:class:`BadUserInputs`, answered as one error per argument).
 An argument value its type cannot parse (a literal or a variable) is answered as
 ``BAD_USER_INPUT`` naming the argument (:mod:`subgraphs.common.input_errors`).
+A principal HR deactivated is refused before anything runs, ``EMPLOYEE_DEACTIVATED``
+(:mod:`subgraphs.common.standing`).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ErrorCode(StrEnum):
     BAD_USER_INPUT = "BAD_USER_INPUT"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
+    EMPLOYEE_DEACTIVATED = "EMPLOYEE_DEACTIVATED"
     INTERNAL = "INTERNAL"
 
 

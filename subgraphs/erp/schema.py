@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from subgraphs.common.schema import SubgraphSchema, create_schema
+from subgraphs.common.standing import refuse_deactivated
 from subgraphs.erp.api import (
     audit,
     dashboards,
@@ -16,6 +17,7 @@ from subgraphs.erp.api import (
     procurement,
     production,
     sales,
+    standing,
 )
 
 __all__ = ["schema"]
@@ -51,4 +53,5 @@ schema: SubgraphSchema = create_schema(
     mutation=Mutation,
     subscription=live.Subscription,
     types=[entities.Employee, entities.Department, entities.ApprovalRequest],
+    extensions=[refuse_deactivated(standing.is_deactivated)],
 )

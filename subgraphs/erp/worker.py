@@ -15,6 +15,8 @@ topic                          direction    what happens
 ``erp.supplier.changed``                     after each change, for OA's copy that checks
 ``erp.budget.changed``                       purchase requests at submission
                                             (:mod:`subgraphs.erp.store.reference`)
+``oa.employee.changed``        consumed     group ``erp``: the ERP's copy of OA's people
+``oa.department.changed``                    and departments (:mod:`subgraphs.erp.store.people`)
 ``erp.event.parked``           published    dead letters: an approval the ERP can never
                                             apply (unknown sku or supplier, amounts that do
                                             not add up, another kind); group ``oa`` marks
@@ -43,6 +45,7 @@ from subgraphs.common.service_events import running_worker as _running_worker
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
 from subgraphs.erp.store import events, reference
+from subgraphs.erp.store.people import HANDLERS as PEOPLE_HANDLERS
 from subgraphs.erp.store.processes import (
     create_purchase_order_from_request,
     post_expense_from_request,
@@ -81,7 +84,10 @@ async def on_request_approved(session: AsyncSession, event: Event) -> None:
                            field="kind")  # fmt: skip
 
 
-HANDLERS: Final[Mapping[str, Handler]] = {APPROVAL_APPROVED: on_request_approved}
+HANDLERS: Final[Mapping[str, Handler]] = {
+    APPROVAL_APPROVED: on_request_approved,
+    **PEOPLE_HANDLERS,
+}
 """Topic -> handler (unwrapped), for the worker and for retrying parked events."""
 
 
@@ -101,7 +107,17 @@ def build_worker(
             PARKED: [OA_GROUP],
             **{topic: [OA_GROUP] for topic in reference.TOPICS},
         },
-        subscriptions=[Subscription(APPROVAL_APPROVED, GROUP, handler)],
+        subscriptions=[
+            Subscription(APPROVAL_APPROVED, GROUP, handler),
+            *(  # OA's people: the ERP's copy (subgraphs/erp/store/people.py)
+                Subscription(
+                    topic,
+                    GROUP,
+                    parking(each, service=NAME, group=GROUP, outbox=events.OUTBOX_TABLE),
+                )
+                for topic, each in PEOPLE_HANDLERS.items()
+            ),
+        ],
         name=options.consumer,
         inbox_table=events.PROCESSED_EVENTS_TABLE,
         **options.relay_options(),

@@ -6,6 +6,8 @@ topic                          direction    what happens
 ``oa.approval.approved``       published    re-published until the ERP's group ``erp`` has
                                             confirmed it (its purchase order or journal
                                             entry committed)
+``oa.employee.changed``        published    HR changed a person or a department; group
+``oa.department.changed``                    ``erp`` keeps its copy (people_events.py)
 ``erp.purchase_order.created``  consumed     group ``oa``: a message to the applicant
 ``erp.goods.received``                       (:mod:`subgraphs.oa.store.notifications`);
 ``erp.expense.posted``                       receipts go back to the ERP's relay
@@ -43,6 +45,7 @@ from subgraphs.oa.store import erp_copy
 from subgraphs.oa.store.events import APPROVAL_APPROVED
 from subgraphs.oa.store.models import INBOX_TABLE, OUTBOX_TABLE
 from subgraphs.oa.store.notifications import HANDLERS
+from subgraphs.oa.store.people_events import DEPARTMENT_CHANGED, EMPLOYEE_CHANGED
 
 __all__ = ["ERP_GROUP", "GROUP", "PARKED", "build_worker", "running_worker"]
 
@@ -66,7 +69,11 @@ def build_worker(
         sessions,
         bus,
         outbox_table=OUTBOX_TABLE,
-        subscribers={APPROVAL_APPROVED: [ERP_GROUP]},
+        subscribers={
+            APPROVAL_APPROVED: [ERP_GROUP],
+            EMPLOYEE_CHANGED: [ERP_GROUP],
+            DEPARTMENT_CHANGED: [ERP_GROUP],
+        },
         subscriptions=subscriptions,
         name=options.consumer,
         inbox_table=INBOX_TABLE,

@@ -35,7 +35,7 @@ TYPES = {
     "WorkOrder": ["item", "quantity", "progress", "status"],
     "BillOfMaterials": ["components"],
     "QualityInspection": ["passed", "defects"],
-    "Employee": ["id", "salary", "purchaseOrders"],
+    "Employee": ["id", "salary", "purchaseOrders", "costCenter"],
     "Department": ["id", "budget"],
     "ApprovalRequest": ["id", "purchaseOrder"],
 }  # fmt: skip
@@ -95,7 +95,7 @@ def test_oa_entities_carry_only_their_key_and_the_erp_fields() -> None:
         for name in ("Employee", "Department", "ApprovalRequest")
     }
     assert fields == {
-        "Employee": ["id", "salary", "purchaseOrders"],
+        "Employee": ["id", "salary", "purchaseOrders", "costCenter"],
         "Department": ["id", "budget"],
         # what budgetPosition @requires of OA's request, declared @external
         "ApprovalRequest": [

@@ -132,7 +132,11 @@ MUTATIONS: dict[str, frozenset[str]] = {
             "recordMinutes",
         ),
         ("manager", "hr"): ("publishAnnouncement",),
-        ("hr",): ("updateEmployeeIdentity", "defineApprovalFlow", "createMeetingRoom"),
+        ("hr",): (
+            "updateEmployeeIdentity", "defineApprovalFlow", "createMeetingRoom",
+            "createEmployee", "updateEmployee", "transferEmployee", "deactivateEmployee",
+            "createDepartment", "updateDepartment", "deactivateDepartment",
+        ),
         ("finance",): (
             "createAccount", "postJournalEntry", "setBudget", "registerAsset", "setSalary",
             "closeSalesOrder",

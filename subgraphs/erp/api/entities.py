@@ -17,7 +17,7 @@ from subgraphs.common.money import Money, MoneyInput
 from subgraphs.common.pagination import Connection
 from subgraphs.erp.api.context import money, money_input, session
 from subgraphs.erp.api.finance import Budget
-from subgraphs.erp.store import budget_positions, finance, procurement
+from subgraphs.erp.store import budget_positions, finance, people, procurement
 from subgraphs.erp.store.base import parse_period
 from subgraphs.erp.store.checks import require_id
 
@@ -49,6 +49,16 @@ class Employee:
 
         statement = filtered_orders(PurchaseOrderFilter(requested_by=self.id))
         return await order_page(info, statement, first, after)
+
+    @strawberry.field(
+        description="The department the ERP books this employee's purchases and costs to, as "
+        "OA last announced it (oa.employee.changed); null until OA has announced them."
+    )
+    async def cost_center(self, info: Info) -> Department | None:
+        async with session(info) as db:
+            found = await people.people_by_ids(db, [str(self.id)])
+        person = found.get(str(self.id))
+        return None if person is None else Department(id=strawberry.ID(person.department_id))
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Self:

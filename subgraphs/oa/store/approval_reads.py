@@ -73,6 +73,8 @@ class Action(StrEnum):
     WITHDRAWN = "WITHDRAWN"
     TRANSFERRED = "TRANSFERRED"
     FAILED = "FAILED"
+    REASSIGNED = "REASSIGNED"
+    """The step's approver was deactivated; it moved to their manager (``handover.py``)."""
 
 
 def can_decide(request: ApprovalRequest, step: ApprovalStep | None, actor: Actor) -> bool:

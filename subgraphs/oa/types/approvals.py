@@ -86,6 +86,7 @@ class ApprovalActionKind(Enum):
     WITHDRAWN = "WITHDRAWN"
     TRANSFERRED = "TRANSFERRED"
     FAILED = "FAILED"
+    REASSIGNED = "REASSIGNED"
 
 
 def _money(amount: Any, currency: str | None) -> Money | None:

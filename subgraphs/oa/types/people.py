@@ -34,6 +34,9 @@ class Employee:
     roles: list[str] = strawberry.field(
         description="Roles the company's identity provider grants (what tokens will carry)."
     )
+    active: bool = strawberry.field(
+        description="False once HR deactivated them: they can no longer sign in or approve."
+    )
     department_id: strawberry.Private[str]
     manager_id: strawberry.Private[str | None]
 
@@ -64,6 +67,7 @@ class Employee:
             phone=row.phone,
             id_card_number=row.id_card_number,
             roles=list(row.roles),
+            active=bool(row.active),
             department_id=row.department_id,
             manager_id=row.manager_id,
         )
@@ -79,6 +83,7 @@ class Department:
     id: strawberry.ID
     code: str
     name: str
+    active: bool = strawberry.field(description="False once HR deactivated it.")
     parent_id: strawberry.Private[str | None]
     manager_id: strawberry.Private[str | None]
 
@@ -107,6 +112,7 @@ class Department:
             id=strawberry.ID(row.id),
             code=row.code,
             name=row.name,
+            active=bool(row.active),
             parent_id=row.parent_id,
             manager_id=row.manager_id,
         )

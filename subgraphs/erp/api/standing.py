@@ -1,0 +1,24 @@
+"""The ERP's answer to "is this principal a deactivated employee?"
+(:mod:`subgraphs.common.standing`): its copy of OA's people, kept by OA's events, decides.
+
+A person OA has not announced yet (the demo company's, older than the events) is not
+refused here; the copy knows everyone HR has changed since.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subgraphs.erp.store import people
+from tandem_shared.db import transaction
+
+__all__ = ["is_deactivated"]
+
+
+async def is_deactivated(context: dict[str, Any], subject: str) -> bool:
+    """True if ``subject`` is an employee OA announced as deactivated."""
+    sessions: async_sessionmaker[AsyncSession] = context["sessions"]
+    async with transaction(sessions) as session:
+        return await people.is_deactivated(session, subject)
