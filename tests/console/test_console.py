@@ -145,10 +145,10 @@ def signed_in(browser: Any, console: Console, login: str, locale: str = "en-US")
         context.close()
 
 
-def submit(console: Console, title: str) -> str:
-    """A purchase request of the employee's (2 x 150.00 CNY), waiting for her manager."""
+def submit(console: Console, title: str, price: str = "150.00") -> str:
+    """A purchase request of the employee's (2 x ``price`` CNY), waiting for her manager."""
     return submit_purchase(
-        console.api, EMPLOYEE, title, [item("SKU-0001", 2, "150.00")], current_period()
+        console.api, EMPLOYEE, title, [item("SKU-0001", 2, price)], current_period()
     )
 
 
@@ -313,3 +313,28 @@ def test_the_page_and_its_assets_are_served_as_a_console_should(console: Console
         missing = client.get("/assets/..%2Fpackage.json")
         assert missing.status_code == 404
         assert missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_a_manager_rejects_only_with_a_reason(browser: Any, console: Console) -> None:
+    title = f"Console lamps {uuid.uuid4().hex[:6]}"
+    request_id = submit(console, title, price="2100.50")
+    with signed_in(browser, console, "manager") as page:
+        page.goto(f"{console.base}/approvals/{request_id}")
+        budget = page.locator("#budget")
+        budget.get_by_text("Within budget.").wait_for()
+        assert "CN¥4,201.00" in budget.inner_text()
+        page.get_by_role("button", name="Reject").click()
+        page.get_by_role("alert").get_by_text("Write a comment to reject.").wait_for()
+        assert console.api.data(EMPLOYEE, STATUS, id=request_id)["approvalRequest"] == {
+            "status": "PENDING",
+            "history": [{"action": "SUBMITTED"}],
+        }  # nothing was sent
+        page.get_by_label("Comment (required to reject)").fill("Not this quarter")
+        page.get_by_role("button", name="Reject").click()
+        page.get_by_role("status").get_by_text("Your decision was recorded: Rejected.").wait_for()
+        history = page.locator("#history")
+        history.get_by_text("Rejected Hui Yang").wait_for()
+        assert "Not this quarter" in history.inner_text()
+        assert page.get_by_text("This request is not waiting for your decision.").count() == 0
+    status = console.api.data(EMPLOYEE, STATUS, id=request_id)["approvalRequest"]
+    assert status["status"] == "REJECTED", status
