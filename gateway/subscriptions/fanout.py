@@ -21,7 +21,9 @@ and subscribes upstream itself; events the subgraph produced between the two are
 (pub/sub keeps nothing). The upstream's end and its failure are published too, so every
 replica ends its subscriptions as one would have. A replica that reads too slowly (more than
 ``backlog`` events waiting here) ends its subscriptions with ``SUBSCRIPTION_OVERFLOW`` rather
-than hold events without bound: pub/sub cannot slow the owner down.
+than hold events without bound: pub/sub cannot slow the owner down. A subscription that
+cannot reach Redis when it starts ends at once with ``SERVICE_UNAVAILABLE`` (fail closed);
+one running while Redis goes away misses the events published meanwhile.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ log = logging.getLogger("tandem.subscriptions")
 
 Open = Callable[[], AsyncGenerator[dict[str, Any], None]]
 OVERFLOW: Final = "SUBSCRIPTION_OVERFLOW"
+UNAVAILABLE: Final = "SERVICE_UNAVAILABLE"
 
 # extend the lease only while it is still ours (another replica may hold it by now)
 _EXTEND: Final = """
@@ -131,10 +134,18 @@ class Fanout:
         :class:`SubgraphError`."""
         keys = _Keys.of(self.prefix, name)
         local = _Local(asyncio.Queue(self.backlog))
-        await self.channels.listen(keys.events, local.receive)
         keeper: asyncio.Task[None] | None = None
         try:
-            await self._interested(keys)
+            try:
+                await self.channels.listen(keys.events, local.receive)
+                await self._interested(keys)
+            except (*REDIS_DOWN, TimeoutError) as error:  # fail closed, with a code
+                raise SubgraphError(
+                    "gateway",
+                    f"the replicas' shared state is unavailable ({type(error).__name__}): "
+                    "subscribe again shortly",
+                    UNAVAILABLE,
+                ) from None
             keeper = asyncio.create_task(self._keep(keys, local, open_upstream))
             while True:
                 data = await local.queue.get()
@@ -146,8 +157,8 @@ class Fanout:
                 if "event" in message:
                     yield message["event"]
                 elif "error" in message:
-                    error = message["error"]
-                    raise SubgraphError(error["service"], error["message"], error["code"])
+                    failure = message["error"]
+                    raise SubgraphError(failure["service"], failure["message"], failure["code"])
                 else:
                     return
         finally:
@@ -155,8 +166,8 @@ class Fanout:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
-            await self.channels.unlisten(keys.events, local.receive)
             with contextlib.suppress(*REDIS_DOWN):
+                await self.channels.unlisten(keys.events, local.receive)
                 await self.channels.redis.zrem(keys.replicas, self.replica)
                 owner = self._owning.get(name)
                 if owner is not None and not await self._wanted(keys):

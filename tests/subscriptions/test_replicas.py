@@ -4,6 +4,7 @@ Redis, under a key prefix of each test's own, in front of the stack's subgraphs.
 - identical upstream subscriptions of two replicas share one subgraph subscription, whose
   events reach the clients of both (the ``clock`` subgraph counts the WebSockets it accepted);
 - two identities never share one, though they ask the same;
+- a replica that cannot reach Redis ends a new subscription at once with a coded error;
 - when the replica owning the upstream subscription dies (SIGKILL), its lease lapses and a
   replica with subscribers subscribes upstream itself: its clients go on receiving;
 - a logout or a back-channel logout served by one replica closes the caller's WebSockets on
@@ -205,6 +206,24 @@ def test_two_identities_never_share_an_upstream_subscription_across_replicas(
             return opened - before, first_a, first_b
 
     assert asyncio.run(scenario()) == (2, 1, 1)
+
+
+def test_without_redis_a_subscription_ends_at_once_with_service_unavailable(
+    stack: Stack, developer_settings: dict[str, str]
+) -> None:
+    nobody = f"redis://127.0.0.1:{free_port()}/0"  # a port nothing listens on
+
+    async def scenario(gateway: Replica) -> list[dict[str, Any]]:
+        async with session(gateway.stack, viewer("vera-no-redis")) as ws:
+            await receive(ws)
+            await subscribe(ws, "s", HELD, hold="never")
+            async with asyncio.timeout(WAIT):
+                return await until_complete(ws, "s")
+
+    with replica(stack, {**developer_settings, "TANDEM_REDIS_URL": nobody}) as gateway:
+        results = asyncio.run(scenario(gateway))
+    assert [r["data"] for r in results] == [None]
+    assert [e["extensions"]["code"] for e in results[0]["errors"]] == ["SERVICE_UNAVAILABLE"]
 
 
 def test_when_the_owning_replica_dies_another_takes_the_upstream_subscription_over(
