@@ -128,10 +128,19 @@ def browser(console: Console) -> Iterator[Any]:
 @contextlib.contextmanager
 def signed_in(browser: Any, console: Console, login: str, locale: str = "en-US") -> Iterator[Any]:
     """A fresh browser (its own cookies) signed in as the demo user ``login`` through the
-    console's sign-in page and the provider's form; its page is on Home."""
+    console's sign-in page and the provider's form; its page is on Home. Whatever the test
+    does there, the browser must report no Content-Security-Policy violation (the console's
+    policy allows no inline script, no eval, no other origin)."""
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    refused: list[str] = []
     try:
         page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         page.goto(f"{console.base}/")
         page.wait_for_url(re.compile(r"/signin"))  # no session: the sign-in page
         page.get_by_role("link", name=re.compile("Sign in|登录")).click()
@@ -141,6 +150,7 @@ def signed_in(browser: Any, console: Console, login: str, locale: str = "en-US")
         page.wait_for_url(f"{console.base}/")
         page.locator("#my-requests, #mine-title").first.wait_for()
         yield page
+        assert not refused, refused
     finally:
         context.close()
 
