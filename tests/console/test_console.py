@@ -299,7 +299,9 @@ def test_a_manager_approves_with_budget_and_history_in_view(browser: Any, consol
         report_load("approval", seconds)
 
         page.get_by_label("Comment (required to reject)").fill("Fine by me")
-        page.get_by_role("button", name="Approve").click()
+        page.keyboard.press("Tab")  # by keyboard: the comment's next stop is Approve
+        assert page.evaluate("() => document.activeElement.textContent") == "Approve"
+        page.keyboard.press("Enter")
         page.get_by_role("status").get_by_text("Your decision was recorded").wait_for()
         history.get_by_text("Approved Hui Yang").wait_for()
         status = console.api.data(EMPLOYEE, STATUS, id=request_id)["approvalRequest"]
