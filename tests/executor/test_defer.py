@@ -5,12 +5,16 @@
 decides when its answers come (only the first test here asks it anything); ``inventory``
 points at a port nothing listens on, so a deferred fragment that needs it fails. A client
 that sends ``Accept: multipart/mixed;deferSpec=20220824`` gets the incremental format Apollo
-clients read, parsed here part by part as it streams.
+clients read, parsed here part by part as it streams, and read by Apollo Client itself
+(``js/client.mjs``; installed into ``js/node_modules`` on first use, git-ignored, no lock file).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from tests.support.processes import free_port
 from tests.support.spawn import REPO_ROOT
 
 INCREMENTAL = "multipart/mixed;deferSpec=20220824,application/json"
+CLIENT = Path(__file__).parent / "js"
 SHOPPER = {"x-tandem-dev-user": "sam", "x-tandem-dev-roles": "shopper"}
 POLICY = """\
 p, shopper, *, Query.*, read, allow
@@ -198,3 +203,50 @@ def test_labels_must_be_unique(gateway: str) -> None:
     assert "data" not in answer.json()
     assert error["message"] == "Defer/Stream directive label argument must be unique."
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed for Apollo Client")
+    if not (CLIENT / "node_modules" / "@apollo" / "client").exists():
+        subprocess.run(
+            [npm, "install", "--no-package-lock", "--no-audit", "--no-fund"],
+            cwd=CLIENT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return node
+
+
+def test_apollo_client_reads_the_deferred_answer(node: str, gateway: str) -> None:
+    query = (
+        "query Deferred { topProducts(first: 2) { upc name"
+        ' ... @defer(label: "later") { price category { id } } } }'
+    )
+    done = subprocess.run(
+        [node, "client.mjs", gateway, json.dumps({"query": query}), json.dumps(SHOPPER)],
+        cwd=CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    whole = _json(gateway, {"query": query}).json()
+    assert "errors" not in whole
+    # first what the first part carried, then everything once the deferred part came
+    assert [r["dataState"] for r in results] == ["streaming", "complete"]
+    assert results[0]["data"] == {
+        "topProducts": [
+            {"__typename": "Product", "upc": p["upc"], "name": p["name"]}
+            for p in whole["data"]["topProducts"]
+        ]
+    }
+    assert results[1]["data"]["topProducts"] == [
+        {"__typename": "Product", **p, "category": {"__typename": "Category", **p["category"]}}
+        for p in whole["data"]["topProducts"]
+    ]
