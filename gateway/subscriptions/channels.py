@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 
 from ..shared_state import REDIS_DOWN, Outage, redis_client
@@ -38,8 +38,19 @@ _CONFIRM_TIMEOUT = 5.0
 class Channels:
     """The replica's pub/sub connection to Redis at ``url``, and a client for commands."""
 
-    def __init__(self, url: str, *, name: str = "tandem-subscriptions") -> None:
-        self.redis: Redis = redis_client(url, client_name=name)
+    def __init__(
+        self, url: str, *, name: str = "tandem-subscriptions", connections: int = 64
+    ) -> None:
+        configured = redis_client(url, client_name=name).connection_pool
+        # thousands of subscriptions renew their leases together: a command waits (up to 5 s)
+        # for one of ``connections`` pooled connections instead of failing at once
+        pool = BlockingConnectionPool(
+            max_connections=connections,
+            timeout=5,
+            connection_class=configured.connection_class,
+            **configured.connection_kwargs,
+        )
+        self.redis: Redis = Redis.from_pool(pool)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._listeners: dict[str, set[Listener]] = {}
