@@ -79,3 +79,27 @@ async def test_median_and_p90_interpolate_as_percentile_cont(
             duration_stats(table, ["g"])
         )}  # fmt: skip
     assert found == {"a": expected, "b": DurationStats.empty()}
+
+
+async def test_postgresqls_percentile_cont_gives_the_same_floats(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """``ordered=True`` (PostgreSQL's ``percentile_cont``, rounded) answers exactly what the
+    ranked interpolation does, also where the unrounded one is off in the last bit (the
+    p90 of 0 and 13: 11.700000000000001)."""
+    groups = {"a": [1309, 3159, 2843, 7, 3160, 5800, 6444, 11], "b": [4, 4, 4], "c": [1, 2],
+              "e": [13, 0]}  # fmt: skip
+    rows = [select(literal(g, String).label("g"), literal(n, Integer).label("seconds"))
+            for g, numbers in groups.items() for n in numbers]  # fmt: skip
+    rows.append(select(literal("d", String).label("g"), cast(null(), Integer).label("seconds")))
+    table = union_all(*rows).subquery("v")
+    async with transaction(sessions) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("percentile_cont is PostgreSQL's")
+        answers = [
+            {row.g: DurationStats.of(row)
+             for row in await session.execute(duration_stats(table, ["g"], ordered=ordered))}
+            for ordered in (False, True)
+        ]  # fmt: skip
+    assert answers[0] == answers[1]
+    assert answers[1]["e"] == DurationStats(2, 6.5, 11.7, 13) and answers[1]["d"].count == 0

@@ -39,6 +39,7 @@ from subgraphs.common.sql_stats import (
     DurationStats,
     duration_stats,
     elapsed_seconds,
+    ordered_stats_columns,
     rank_columns,
     stats_columns,
     week_starting,
@@ -237,9 +238,10 @@ async def flow_figures(session: AsyncSession, selection: AnalyticsFilter) -> lis
         .subquery("cycles")
     )
     names = select(ApprovalFlow.kind, ApprovalFlow.name).where(ApprovalFlow.active.is_(True))
+    ordered = _ordered(session)
     stats = {
         row.kind: DurationStats.of(row)
-        for row in await session.execute(duration_stats(cycles, ["kind"]))
+        for row in await session.execute(duration_stats(cycles, ["kind"], ordered=ordered))
     }
     flow_names = {row.kind: row.name for row in await session.execute(names)}
     return [
@@ -334,7 +336,8 @@ async def step_figures(
     query: each step ranked once for its waiting time and once for its age)."""
     timed = _step_times(selection, now)
     keys = ["kind", "position", "name", "rule", "role"]
-    statement = _figures(timed, [timed.c[key] for key in keys]).order_by("kind", "position")
+    group = [timed.c[key] for key in keys]
+    statement = _figures(timed, group, _ordered(session)).order_by("kind", "position")
     return [
         StepFigures(
             kind=row.kind,
@@ -367,7 +370,7 @@ async def approver_figures(
         .where(approver.is_not(None))
         .subquery("people")
     )
-    statement = _figures(people, [people.c.approver]).order_by("approver")
+    statement = _figures(people, [people.c.approver], _ordered(session)).order_by("approver")
     return [
         ApproverFigures(
             approver_id=row.approver,
@@ -383,25 +386,36 @@ async def approver_figures(
     ]
 
 
-def _figures(steps: Any, group: list[Any]) -> Select[Any]:
+def _ordered(session: AsyncSession) -> bool:
+    """Whether the database has ``percentile_cont`` (PostgreSQL): the statistics then come
+    from it rather than from ranking every row twice (:mod:`subgraphs.common.sql_stats`)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _figures(steps: Any, group: list[Any], ordered: bool) -> Select[Any]:
     """Per ``group`` of timed steps: decisions and backlog counted, waiting times and ages
-    as :class:`DurationStats` columns (``seconds_*``, ``age_*``)."""
-    ranked = select(
-        steps,
-        *rank_columns(steps.c.seconds, "seconds", group),
-        *rank_columns(steps.c.age, "age", group),
-    ).subquery("ranked")
-    keys = [ranked.c[column.key] for column in group]
-    status = ranked.c.status
+    as :class:`DurationStats` columns (``seconds_*``, ``age_*``); ``ordered``: with
+    ``percentile_cont`` straight from the steps, else over the steps ranked."""
+    if ordered:
+        rows = steps
+        stats = [*ordered_stats_columns(steps, "seconds"), *ordered_stats_columns(steps, "age")]
+    else:
+        rows = select(
+            steps,
+            *rank_columns(steps.c.seconds, "seconds", group),
+            *rank_columns(steps.c.age, "age", group),
+        ).subquery("ranked")
+        stats = [*stats_columns(rows, "seconds"), *stats_columns(rows, "age")]
+    keys = [rows.c[column.key] for column in group]
+    status = rows.c.status
     return select(
         *keys,
-        func.count(ranked.c.seconds).label("decided"),
+        func.count(rows.c.seconds).label("decided"),
         func.sum(case((status == StepStatus.APPROVED, 1), else_=0)).label("approved"),
         func.sum(case((status == StepStatus.REJECTED, 1), else_=0)).label("rejected"),
-        func.count(ranked.c.age).label("backlog"),
-        func.min(case((ranked.c.age.is_not(None), ranked.c.since))).label("oldest"),
-        *stats_columns(ranked, "seconds"),
-        *stats_columns(ranked, "age"),
+        func.count(rows.c.age).label("backlog"),
+        func.min(case((rows.c.age.is_not(None), rows.c.since))).label("oldest"),
+        *stats,
     ).group_by(*keys)
 
 
