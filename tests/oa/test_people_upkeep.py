@@ -204,6 +204,11 @@ async def test_deactivation_hands_pending_approvals_to_the_manager_and_shuts_the
     assert {k: seen["history"][-1][k] for k in ("step", "actor", "toEmployee")} == {
         "step": 1, "actor": None, "toEmployee": {"id": "emp-ceo"},
     }  # fmt: skip
+    handed = (await events(sessions, "oa.approval.changed"))[-1]  # approvalInboxChanged's
+    assert (handed["action"], handed["inboxBefore"], handed["inboxAfter"]) == (
+        "REASSIGNED", {"assigneeId": "emp-alice", "role": None},
+        {"assigneeId": "emp-ceo", "role": None},
+    )  # fmt: skip
     [notice] = (await oa.data(CEO, NOTICES))["messages"]["edges"]
     assert notice["node"]["system"] is True
     assert request_id in notice["node"]["body"]

@@ -16,8 +16,8 @@ topic                      payload
 ``oa.approval.changed``    any change of a request's state: ``{requestId, applicantId,
                            action, status, inboxBefore, inboxAfter}``; ``action`` is the
                            history entry's (SUBMITTED, APPROVED, REJECTED, WITHDRAWN,
-                           TRANSFERRED, FAILED; RECOVERED when a failed one is approved
-                           again); ``inboxBefore``/``inboxAfter``: whose inbox the request
+                           TRANSFERRED, REASSIGNED, FAILED; RECOVERED when a failed one
+                           is approved again); ``inboxBefore``/``inboxAfter``: whose inbox the request
                            was in before and is in after, ``{assigneeId, role}`` of the
                            pending step or null; key ``approval:<request id>``
 ``oa.message.sent``        a message reached inboxes: ``{messageId, recipients: [{employeeId,

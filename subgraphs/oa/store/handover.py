@@ -7,7 +7,8 @@ manager, else the nearest manager of their department chain; never the request's
 Each reassignment is a ``REASSIGNED`` entry of the request's history (no actor: the system
 acted, on HR's deactivation; ``toEmployee`` the successor), and the successor gets a system
 message per request (dedupe key ``oa.approval.reassigned:<request>:<step>:<successor>``).
-All of it happens in the deactivation's transaction.
+All of it happens in the deactivation's transaction, with an ``oa.approval.changed`` event
+per reassignment (the subscriptions', ``store/events.py``).
 
 A deactivation that would leave a pending step with nobody to take it is ``CONFLICT``: HR
 appoints a manager first (fail closed: a step assigned to a deactivated person could never
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import Conflict
+from subgraphs.oa.store import events
 from subgraphs.oa.store.approval_reads import Action, Status, StepStatus
 from subgraphs.oa.store.messages import deliver_system_message
 from subgraphs.oa.store.models import (
@@ -74,6 +76,8 @@ async def hand_over_approvals(
                 f"{employee.id}; appoint a manager first.",
                 extensions={"field": "id", "requestId": request.id},
             )
+        current = step.position == request.current_step
+        before = events.inbox_slot(step) if current else None
         step.assignee_id = to.id
         request.updated_at = now
         session.add(
@@ -83,6 +87,10 @@ async def hand_over_approvals(
                 comment=f"{employee.name} was deactivated; the step moved to {to.name}.",
             )
         )  # fmt: skip
+        after = events.inbox_slot(step) if current else None
+        await events.approval_changed(
+            session, request, Action.REASSIGNED, before=before, after=after
+        )  # approvalInboxChanged: the step left the deactivated employee's inbox
         await deliver_system_message(
             session,
             to.id,

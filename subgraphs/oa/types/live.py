@@ -26,7 +26,8 @@ class ApprovalInboxEvent:
     cursor: strawberry.ID = strawberry.field(description=CURSOR)
     change: InboxChange
     action: str = strawberry.field(
-        description="What happened: SUBMITTED, APPROVED, REJECTED, WITHDRAWN, TRANSFERRED."
+        description="What happened: SUBMITTED, APPROVED, REJECTED, WITHDRAWN, TRANSFERRED, "
+        "REASSIGNED."
     )
     request: ApprovalRequest
 
@@ -36,7 +37,7 @@ class ApprovalRequestEvent:
     cursor: strawberry.ID = strawberry.field(description=CURSOR)
     action: str = strawberry.field(
         description="What happened: SUBMITTED, APPROVED (a step or the request), REJECTED, "
-        "WITHDRAWN, TRANSFERRED, FAILED, RECOVERED."
+        "WITHDRAWN, TRANSFERRED, REASSIGNED, FAILED, RECOVERED."
     )
     request: ApprovalRequest
 
