@@ -17,9 +17,9 @@ topic                      payload
                            action, status, inboxBefore, inboxAfter}``; ``action`` is the
                            history entry's (SUBMITTED, APPROVED, REJECTED, WITHDRAWN,
                            TRANSFERRED, REASSIGNED, FAILED; RECOVERED when a failed one
-                           is approved again); ``inboxBefore``/``inboxAfter``: whose inbox the request
-                           was in before and is in after, ``{assigneeId, role}`` of the
-                           pending step or null; key ``approval:<request id>``
+                           is approved again); ``inboxBefore``/``inboxAfter``: whose inbox
+                           the request was in before and is in after, ``{assigneeId,
+                           role}`` of the pending step or null; key ``approval:<request id>``
 ``oa.message.sent``        a message reached inboxes: ``{messageId, recipients: [{employeeId,
                            entryId}]}`` (the recipients' mailbox entries); key
                            ``message:<message id>``
