@@ -120,3 +120,17 @@ async def test_an_event_without_its_fields_is_refused_for_parking(
     with pytest.raises(BadUserInput) as refused:
         await deliver(sessions, erp_copy.ITEM_CHANGED, sku="SKU-1", name="Board", asOf="soon")
     assert refused.value.field == "asOf"
+
+
+async def test_a_month_without_a_planned_budget_is_not_checked(
+    oa: OAClient, purchase_flow: None, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The ERP creates a budget of 0 when it books an order into an unplanned month: that
+    month stays unchecked rather than refusing every later request."""
+    t = "2031-04-01T08:00:00+00:00"
+    await deliver(sessions, erp_copy.BUDGET_CHANGED, **budget("0.00", "12.50", t))
+
+    submitted = await oa.data(BOB, PURCHASE, input={
+        "title": "Unplanned", "budgetPeriod": PERIOD, "items": [line("SKU-1", 1, "25.00")],
+    })  # fmt: skip
+    assert submitted["submitPurchaseRequest"]["status"] == "PENDING"

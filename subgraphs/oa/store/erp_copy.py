@@ -13,9 +13,11 @@ it with ``BAD_USER_INPUT`` naming ``input.items.N.sku``, ``input.items.N.supplie
 The copy is eventually consistent, and the ERP's own checks when it applies an approval stay
 the last word (a request they refuse fails visibly: :mod:`subgraphs.oa.store.failures`).
 Hence what the copy cannot know is not refused: an OA whose copy holds no item (no supplier)
-at all has never heard from the ERP and checks none, and a month without a budget in the copy
-is not checked (the ERP books the order and flags the overrun). The budget check compares the
-request with what the ERP shows available now; requests still pending in OA are not counted.
+at all has never heard from the ERP and checks none, and a month without a budget in the copy,
+or with a budget of 0 (none planned: the ERP creates one at 0 when it books an order into such
+a month), is not checked (the ERP books the order and flags the overrun). The budget check
+compares the request with what the ERP shows available now; requests still pending in OA are
+not counted.
 """
 
 from __future__ import annotations
@@ -161,8 +163,8 @@ async def check_budget(
             )
         )
     ).one_or_none()
-    if row is None or row.currency != currency:
-        return
+    if row is None or row.currency != currency or row.amount <= 0:
+        return  # no budget planned: the ERP books the order and flags the overrun
     available: Decimal = row.amount - row.committed - row.spent
     if amount <= available:
         return
