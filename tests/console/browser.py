@@ -79,9 +79,10 @@ def axe_violations(
     return found
 
 
-def timed_load(page: Any, url: str, ready: str, timeout_ms: float = 30_000) -> float:
-    """Navigate to ``url`` and wait until the ``ready`` selector is visible; the seconds it
-    took (navigation, scripts, the API's answers and rendering together)."""
+def timed_load(page: Any, url: str, ready: str, timeout_ms: float | None = None) -> float:
+    """Navigate to ``url`` and wait until the ``ready`` selector is visible (at most
+    ``timeout_ms``, default: the page's); the seconds it took (navigation, scripts, the API's
+    answers and rendering together)."""
     started = time.perf_counter()
     page.goto(url)
     page.locator(ready).first.wait_for(state="visible", timeout=timeout_ms)

@@ -55,6 +55,7 @@ STATUS = "query ($id: ID!) { approvalRequest(id: $id) { status history { action 
 # GraphiQL 4's own markup: a tab (role=tab) holding its close button, and CodeMirror's scroll
 # area (tabindex=-1) beside its input; not ours to fix, so not checked inside the IDE only.
 GRAPHIQL_KNOWN = {".graphiql-container": ("nested-interactive", "scrollable-region-focusable")}
+WAIT_MS = 60_000  # how long a page may take to show something: generous, a loaded CI is slow
 _LOGIN_LINE = re.compile(r"^\s+(\w+)\s+password\s+(\S+)\s+roles", re.MULTILINE)
 
 
@@ -138,6 +139,7 @@ def signed_in(browser: Any, console: Console, login: str, locale: str = "en-US")
     does there, the browser must report no Content-Security-Policy violation (the console's
     policy allows no inline script, no eval, no other origin)."""
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     refused: list[str] = []
     try:
         page = context.new_page()
@@ -197,6 +199,7 @@ def test_the_sign_in_page_speaks_the_browsers_language_and_switches(
     browser: Any, console: Console
 ) -> None:
     context = browser.new_context(locale="zh-CN")
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         seconds = timed_load(page, f"{console.base}/", "h1")
