@@ -32,7 +32,7 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,7 @@ async def _serve(settings: Settings) -> None:
                 base_url,
                 users=await _idp_users(service_settings["oa"].database_url),
                 environ=gateway_settings.environ(),  # refuses env = production
+                admit=_still_active(service_settings["oa"].database_url),
             )
             gateway_settings = gateway_settings.updated(**idp.sso_settings())
             routes.append(idp.routes())
@@ -360,6 +361,30 @@ async def _idp_users(oa_database: str) -> tuple[Any, ...]:
             )
         )
     return tuple(users)
+
+
+def _still_active(oa_database: str) -> Callable[[Any], Awaitable[bool]]:
+    """The built-in provider's check at each sign-in: the login's employee is not one HR
+    deactivated in the OA database (read afresh each time; a subject OA does not know is
+    let through, as the subgraphs let it through)."""
+
+    async def admit(user: Any) -> bool:
+        from sqlalchemy import select
+
+        from subgraphs.oa.store.models import Employee
+        from tandem_shared.db import create_engine, create_session_factory, transaction
+
+        engine = create_engine(oa_database)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                active = await session.scalar(
+                    select(Employee.active).where(Employee.id == user.subject)
+                )
+        finally:
+            await engine.dispose()
+        return active is not False
+
+    return admit
 
 
 async def _demo_logins(oa_database: str) -> dict[str, tuple[str, str]]:

@@ -5,7 +5,10 @@ with a login form (authorization code, PKCE S256 required, nonce required), a to
 (code and rotating refresh tokens), userinfo and RP-initiated end_session. It keeps
 everything in memory, signs ID tokens with an RSA key made at start-up, and knows the users it
 is given (``tandem dev`` gives it one per demo role, ``gateway/demo.py``), with the passwords
-that ``banner()`` prints. It refuses to exist when ``TANDEM_ENV=production``.
+that ``banner()`` prints. It refuses to exist when ``TANDEM_ENV=production``. With ``admit``
+(``tandem dev`` asks the OA database whether the person is still active) a user it refuses
+cannot sign in (``EMPLOYEE_DEACTIVATED`` on the login page); the subgraphs refuse such a
+person's requests whatever signed them in (``subgraphs/common/standing.py``).
 
 This module and ``oidc.py`` are the two that import authlib: this one its server side, for
 development only; nothing on a production request path imports it.
@@ -18,7 +21,7 @@ import html
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qsl
@@ -214,6 +217,7 @@ class DevProvider:
         users: tuple[DemoUser, ...],
         access_token_ttl: int = 300,
         environ: Mapping[str, str],
+        admit: Callable[[DemoUser], Awaitable[bool]] | None = None,
     ) -> None:
         env = environ
         if env.get("TANDEM_ENV", "development").strip().lower() == "production":
@@ -223,6 +227,7 @@ class DevProvider:
         self.client = _Client(client_id, secret, redirect_uris, post_logout_redirect_uris)
         self.users = {u.username: u for u in users}
         self.access_token_ttl = access_token_ttl
+        self.admit = admit
         self.key = RSAKey.generate_key(2048, {"use": "sig", "alg": "RS256"}, auto_kid=True)
         self.codes: dict[str, _Code] = {}
         self.tokens: dict[str, _Token] = {}
@@ -302,6 +307,11 @@ class DevProvider:
         password = fields.get("password", "").encode()
         if user is None or not hmac.compare_digest(password, user.password.encode()):
             return self._login_form(oauth_request.payload.data, "Wrong user name or password.")
+        if self.admit is not None and not await self.admit(user):
+            return self._login_form(
+                oauth_request.payload.data,
+                "This employee has been deactivated and cannot sign in (EMPLOYEE_DEACTIVATED).",
+            )
         response: Response = self.server.create_authorization_response(
             oauth_request, grant_user=user, grant=grant
         )

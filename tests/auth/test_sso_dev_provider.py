@@ -3,15 +3,17 @@ every demo user, over real HTTP, with both mounted on one app as ``tandem dev`` 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from gateway.auth.dev_provider import DevProvider
+from gateway.auth.dev_provider import DemoUser, DevProvider
 from gateway.auth.routes import SSO
 from gateway.demo import DEMO_ROLES, demo_users
 from gateway.errors import TandemError
@@ -115,3 +117,63 @@ def test_discovery_names_the_mounted_issuer(stack: DevStack) -> None:
     assert document["code_challenge_methods_supported"] == ["S256"]
     keys = httpx.get(document["jwks_uri"]).json()["keys"]
     assert keys and all("d" not in key for key in keys)  # public keys only
+
+
+def test_a_user_the_provider_does_not_admit_cannot_sign_in() -> None:
+    """``tandem dev`` gives the provider a check of the OA database: a deactivated employee's
+    right password still gets no session, and the page names EMPLOYEE_DEACTIVATED."""
+    asked: list[str] = []
+
+    async def admit(user: DemoUser) -> bool:
+        asked.append(user.subject)
+        return user.username != "sales"
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    provider = DevProvider.for_gateway(base, users=demo_users(), environ={}, admit=admit)
+    sso = SSO.from_environ(provider.sso_environ())
+    assert sso is not None
+    app = gateway_app(sso)
+    app.router.routes.append(provider.routes())
+    refused_user, admitted = provider.users["sales"], provider.users["hr"]
+    with serve(app, port), browser.user_agent() as ua:
+        login = f"{base}/auth/login"
+        page = browser.login_refused(login, "sales", refused_user.password, client=ua)
+        assert page.status_code == 401
+        assert "EMPLOYEE_DEACTIVATED" in page.text
+        assert session_cookie(ua) is None
+        callback = browser.login(login, "hr", admitted.password, client=ua)
+        assert ua.get(callback).status_code == 303
+    assert asked == [refused_user.subject, admitted.subject]
+
+
+def test_tandem_dev_admits_whom_the_oa_database_does_not_hold_deactivated(tmp_path: Path) -> None:
+    from gateway.dev import _still_active
+    from subgraphs.oa.app import migrate
+    from subgraphs.oa.store.models import Department, Employee
+    from tandem_shared.db import create_engine, create_session_factory, transaction
+
+    url = f"sqlite:///{tmp_path / 'oa.db'}"
+
+    async def prepare() -> None:
+        await migrate(url)
+        engine = create_engine(url)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                session.add(Department(id="dept-1", code="ONE", name="One"))
+                await session.flush()
+                for n, active in ((1, True), (2, False)):
+                    session.add(Employee(id=f"emp-{n}", employee_no=f"EMP-00000{n}", name=f"P{n}",
+                                         email=f"p{n}@x.example", title="T", department_id="dept-1",
+                                         roles=["employee"], active=active))  # fmt: skip
+        finally:
+            await engine.dispose()
+
+    asyncio.run(prepare())
+    admit = _still_active(url)
+    user = demo_users()[0]
+    verdicts = {
+        subject: asyncio.run(admit(replace(user, subject=subject)))
+        for subject in ("emp-1", "emp-2", "client-7")
+    }
+    assert verdicts == {"emp-1": True, "emp-2": False, "client-7": True}
