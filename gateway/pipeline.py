@@ -92,6 +92,7 @@ from .planner.capabilities import Capabilities
 from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .subscriptions.batching import EntityBatcher
+from .subscriptions.fanout import Fanout
 from .subscriptions.run import completed_events, one_result, subscription_fetch
 from .subscriptions.sharing import SharedUpstreams
 from .supergraph import Supergraph
@@ -154,6 +155,7 @@ class Gateway:
         limits: CallerLimits | None = None,
         cache_bytes: int = 64 * 2**20,
         demand: DemandControl | None = None,
+        fanout: Fanout | None = None,
     ) -> None:
         self.supergraph = supergraph
         # operation costs (gateway/demand/): estimated, refused or charged before execution
@@ -218,6 +220,7 @@ class Gateway:
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         self.upstreams = SharedUpstreams()  # subscriptions to subgraphs (gateway/subscriptions)
+        self.fanout = fanout  # ... shared by replicas through Redis (subscriptions/fanout.py)
         # bounded in entries and in estimated bytes: documents a quarter, plans the rest
         self._documents: BoundedCache[str, _Document] = BoundedCache(cache_size, cache_bytes // 4)
         self._normalized: BoundedCache[tuple[Any, ...], NormalizedOperation] = BoundedCache(
