@@ -191,10 +191,12 @@ async def _stream(
 ) -> AsyncIterator[bytes]:
     every = min(framing.keep_alive_seconds, recheck.every)
     with admitted:
+        ticking: AsyncGenerator[dict[str, Any] | None, None] | None = None
         try:
             async with watch as due:
                 recheck.due = due
-                async for result in _kept_alive(results, every, due):
+                ticking = _kept_alive(results, every, due)
+                async for result in ticking:
                     refused = await recheck.refusal()
                     if refused is not None:
                         yield framing.next({"errors": [refused.to_graphql()]})
@@ -205,12 +207,14 @@ async def _stream(
                         yield framing.keep_alive
             yield framing.end
         finally:
+            if ticking is not None:  # first: it may be waiting for the next result
+                await ticking.aclose()
             await results.aclose()
 
 
 async def _kept_alive(
     results: AsyncGenerator[dict[str, Any], None], every: float, due: asyncio.Event
-) -> AsyncIterator[dict[str, Any] | None]:
+) -> AsyncGenerator[dict[str, Any] | None, None]:
     """The results, with None whenever ``every`` seconds pass without one (a keep-alive) or
     ``due`` is set (a check wanted now)."""
     pending: asyncio.Future[dict[str, Any]] | None = None

@@ -9,7 +9,8 @@ Redis, under a key prefix of each test's own, in front of the stack's subgraphs.
   replica with subscribers subscribes upstream itself: its clients go on receiving;
 - a logout or a back-channel logout served by one replica closes the caller's WebSockets on
   every replica with the same close code and reason, the periodic check being far off
-  (``subscription_recheck_seconds`` 300), so only the announcement can have done it;
+  (``subscription_recheck_seconds`` 300), so only the announcement can have done it; an
+  event stream (SSE) on another replica ends with the coded error;
 - a policy change made through one replica's admin API (policy in PostgreSQL, announced
   through Redis, no polling) re-plans the running subscriptions of the other: the next event
   comes with the field denied.
@@ -345,7 +346,7 @@ def test_a_logout_on_one_replica_closes_the_callers_websockets_on_every_replica(
         assert cookie is not None
 
     def logout() -> None:  # the user logs out in another tab, served by the first replica
-        answer = httpx.post(f"{a.base}/auth/logout", cookies={"tandem_session": cookie})
+        answer = httpx.post(f"{a.base}/auth/logout", headers={"cookie": f"tandem_session={cookie}"})
         assert answer.status_code == 303
 
     closes = ended_everywhere((a, b), stack, cookie, logout)
@@ -367,6 +368,45 @@ def test_a_back_channel_logout_on_one_replica_closes_the_websockets_on_every_rep
 
     closes = ended_everywhere((a, b), stack, cookie, provider_logout)
     assert closes == [(4401, "UNAUTHENTICATED"), (4401, "UNAUTHENTICATED")]
+
+
+def test_a_logout_on_one_replica_ends_the_callers_event_stream_on_another(
+    signed_in_replicas: tuple[Replica, Replica, str], stack: Stack, oidc_provider: OidcProvider
+) -> None:
+    a, b, _ = signed_in_replicas
+    hold = f"sse-{uuid.uuid4().hex[:8]}"
+    with browser.user_agent() as ua:
+        sign_in(ua, a.base, oidc_provider, "carol")
+        cookie = session_cookie(ua)
+        assert cookie is not None
+
+    async def scenario() -> list[dict[str, Any]]:
+        """The stream's results on ``b``: the first, then what the logout on ``a`` brings."""
+        results: list[dict[str, Any]] = []
+        headers = {"accept": "text/event-stream", "cookie": f"tandem_session={cookie}"}
+        body = {"query": HELD, "variables": {"hold": hold}}
+        async with (
+            httpx.AsyncClient(timeout=WAIT) as client,
+            client.stream("POST", b.url, json=body, headers=headers) as stream,
+        ):
+            assert stream.status_code == 200
+            async for line in stream.aiter_lines():
+                if line.startswith("data: {"):
+                    results.append(json.loads(line.removeprefix("data: ")))
+                    if len(results) == 1:  # the user logs out in another tab, on a
+                        answer = await client.post(
+                            f"{a.base}/auth/logout", headers={"cookie": headers["cookie"]}
+                        )
+                        assert answer.status_code == 303
+        return results
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        stack.release(hold)
+    assert results[0] == {"data": {"ticks": {"n": 1, "label": "label of tick-1"}}}
+    assert [e["extensions"]["code"] for e in results[1]["errors"]] == ["UNAUTHENTICATED"]
+    assert len(results) == 2  # then the stream completed
 
 
 # -- a policy change made on one replica, in force on the other's running subscriptions -----
