@@ -45,7 +45,7 @@ from typing import Any, Final, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.common.errors import BadUserInput, NotFound, SubgraphError
+from subgraphs.common.errors import BadUserInput, BadUserInputs, NotFound, SubgraphError
 from subgraphs.common.events import (
     Event,
     EventBus,
@@ -74,7 +74,7 @@ class _QuietClosedInProcessBus(logging.Filter):
 
 logging.getLogger("subgraphs.common.events.loops").addFilter(_QuietClosedInProcessBus())
 
-PERMANENT_ERRORS: Final = (BadUserInput, NotFound)
+PERMANENT_ERRORS: Final = (BadUserInput, BadUserInputs, NotFound)
 """Handler errors no retry can cure: the event is parked."""
 
 WorkerFactory = Callable[[async_sessionmaker[AsyncSession], EventBus, "EventOptions"], EventWorker]

@@ -145,6 +145,16 @@ ERP_CASES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
         {"name": " ", "period": "202611", "lines": [{"sku": "SKU-0035", "quantity": -4}]},
         {"input.name", "input.period", "input.lines.0.quantity"},
     ),
+    (
+        "createSalesOrder", "emp-040",
+        "mutation ($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { id } }",
+        {"customerId": "cus-01", "warehouseId": " ",
+         "lines": [{"sku": "SKU-0001", "quantity": 0, "unitPrice": {"amount": "-1.00",
+                                                                     "currency": "CNY"}},
+                   {"sku": "SKU-0002", "quantity": -3}]},
+        {"input.warehouseId", "input.lines.0.quantity", "input.lines.0.unitPrice.amount",
+         "input.lines.1.quantity"},
+    ),
 ]  # fmt: skip
 
 
@@ -174,5 +184,5 @@ def _erp_rows(stack: Stack) -> list[Any]:
         run_sql(stack.erp_database, f"SELECT count(*) AS n FROM {table}")[0]["n"]
         for table in ("erp_items", "erp_warehouses", "erp_assets", "erp_customers",
                       "erp_journal_entries WHERE posted_by = 'emp-005'", "erp_production_plans",
-                      "erp_bom_components")
+                      "erp_bom_components", "erp_sales_orders")
     ]  # fmt: skip

@@ -12,10 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from subgraphs.common.crypto_schema import Encrypted, EncryptedInput
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import InputChecks
 from subgraphs.common.money import DEFAULT_CURRENCY, Money, MoneyInput
 from subgraphs.common.pagination import Connection
-from subgraphs.erp.api.context import actor, connection, found, money, money_input, session
+from subgraphs.erp.api.context import (
+    UNREAD,
+    actor,
+    connection,
+    found,
+    money,
+    money_input,
+    session,
+)
 from subgraphs.erp.api.entities import ApprovalRequest, Department, Employee
 from subgraphs.erp.api.inventory import Item, Warehouse
 from subgraphs.erp.store import models as m
@@ -255,19 +263,22 @@ class Mutation:
     async def create_purchase_order(
         self, info: Info, input: CreatePurchaseOrderInput
     ) -> PurchaseOrder:
+        checks = InputChecks()  # with the order's own checks: every invalid field at once
         currencies, lines = set(), []
         for index, line in enumerate(input.lines):
-            price, currency = money_input(line.unit_price, f"input.lines.{index}.unitPrice")
+            field = f"input.lines.{index}.unitPrice"
+            price, currency = checks(money_input, line.unit_price, field) or UNREAD
             currencies.add(currency)
             lines.append(procurement.OrderLineSpec(str(line.sku), line.quantity, price))
         if len(currencies) > 1:
-            raise BadUserInput("All lines of an order use one currency.", field="input.lines")
+            checks.fail("All lines of an order use one currency.", field="input.lines")
         department = period = None
         if input.department_id is not None:
-            department = require_id(input.department_id, "input.departmentId")
+            department = checks(require_id, input.department_id, "input.departmentId")
             if input.budget_period is None:
-                raise BadUserInput("Name the budget's period.", field="input.budgetPeriod")
-            period = parse_period(input.budget_period, field="input.budgetPeriod")
+                checks.fail("Name the budget's period.", field="input.budgetPeriod")
+            else:
+                period = checks(parse_period, input.budget_period, field="input.budgetPeriod")
         async with session(info) as db:
             row, _ = await procurement.create_purchase_order(
                 db,
@@ -278,6 +289,7 @@ class Mutation:
                 requested_by=actor(info),
                 department_id=department,
                 budget_period=period,
+                checks=checks,
             )
             return await _order(db, row)
 

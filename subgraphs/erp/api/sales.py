@@ -303,16 +303,18 @@ class Mutation:
 
     @strawberry.mutation(description="Checks credit and stock (CONFLICT), reserves the stock.")
     async def create_sales_order(self, info: Info, input: CreateSalesOrderInput) -> SalesOrder:
+        checks = InputChecks()  # with the order's own checks: every invalid field at once
         lines = []
         for index, line in enumerate(input.lines):
             price = None
             if line.unit_price is not None:
                 field = f"input.lines.{index}.unitPrice"
-                price, _ = money_input(line.unit_price, field)  # currency: the customer's
+                read = checks(money_input, line.unit_price, field)  # currency: the customer's
+                price = None if read is None else read[0]
             lines.append(sales.SalesLineSpec(str(line.sku), line.quantity, price))
         warehouse = None
         if input.warehouse_id is not None:
-            warehouse = require_id(input.warehouse_id, "input.warehouseId")
+            warehouse = checks(require_id, input.warehouse_id, "input.warehouseId")
         async with session(info) as db:
             row = await sales.create_sales_order(
                 db,
@@ -320,6 +322,7 @@ class Mutation:
                 lines=lines,
                 warehouse_id=warehouse,
                 actor=actor(info),
+                checks=checks,
             )
             return SalesOrder.of(await sales.get_sales_order(db, row.id))
 

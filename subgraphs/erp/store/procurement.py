@@ -147,6 +147,7 @@ async def create_purchase_order(
     budget_period: str | None = None,
     approval_request_id: str | None = None,
     field: str = "input",
+    checks: InputChecks | None = None,
 ) -> tuple[PurchaseOrder, bool]:
     """Create an order; returns it and whether it was created now (False: the request's).
 
@@ -154,8 +155,20 @@ async def create_purchase_order(
     is inserted in a savepoint, and a unique violation on the request id (another
     transaction created it first) rolls the savepoint back and returns that order instead.
     With ``department_id`` and ``budget_period`` the total is committed against the budget
-    (see :func:`subgraphs.erp.store.finance.commit_budget` for overruns).
+    (see :func:`subgraphs.erp.store.finance.commit_budget` for overruns). Every invalid
+    field of the lines is reported at once, with those of ``checks`` (the caller's: prices it
+    could not read are not checked again); unknown suppliers and items after them.
     """
+    checks = checks or InputChecks()
+    unreadable = {error.field.rsplit(".", 1)[0] for error in checks.errors}
+    if not lines:
+        checks.fail("An order has at least one line.", field=f"{field}.lines")
+    for index, line in enumerate(lines):
+        line_field = f"{field}.lines.{index}"
+        checks(require_positive, line.quantity, f"{line_field}.quantity")
+        if f"{line_field}.unitPrice" not in unreadable and line.unit_price <= 0:
+            checks.fail("A price is positive.", field=f"{line_field}.unitPrice.amount")
+    checks.done()
     if approval_request_id is not None:
         existing = await purchase_order_for_request(session, approval_request_id)
         if existing is not None:

@@ -139,13 +139,24 @@ async def create_sales_order(
     warehouse_id: str | None,
     actor: str,
     at: datetime | None = None,
+    checks: InputChecks | None = None,
 ) -> SalesOrder:
     """Check credit and stock, reserve the stock, and confirm the order (``SO-YYYYMM-NNNN``).
 
     Over the credit limit, or not enough stock available: ``CONFLICT``. Without a
     warehouse, each line reserves from the warehouse with the most available stock.
-    ``at`` back-dates the order (demo data, history for forecasts).
+    ``at`` back-dates the order (demo data, history for forecasts). Every invalid field of
+    the lines is reported at once, with those of ``checks`` (the caller's); unknown
+    customers, warehouses and items after them.
     """
+    checks = checks or InputChecks()
+    if not lines:
+        checks.fail("An order has at least one line.", field="input.lines")
+    for index, line in enumerate(lines):
+        checks(require_positive, line.quantity, f"input.lines.{index}.quantity")
+        if line.unit_price is not None and line.unit_price <= 0:
+            checks.fail("A price is positive.", field=f"input.lines.{index}.unitPrice.amount")
+    checks.done()
     customer = await get_customer(session, customer_id, lock=True, field="input.customerId")
     if warehouse_id is not None:
         await inventory.get_warehouse(session, warehouse_id, field="input.warehouseId")
