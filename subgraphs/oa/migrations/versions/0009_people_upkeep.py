@@ -17,13 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("oa_departments") as batch:
-        batch.add_column(
-            sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
+    # plain ADD COLUMN (SQLite has it): a batch copy of oa_departments would drop the table
+    # the employees' foreign keys point at
+    true = sa.true()
+    op.add_column(
+        "oa_departments", sa.Column("active", sa.Boolean(), nullable=False, server_default=true)
+    )
+    for table in ("oa_departments", "oa_employees"):
+        op.add_column(
+            table, sa.Column("revision", sa.Integer(), nullable=False, server_default="0")
         )
-        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
-    with op.batch_alter_table("oa_employees") as batch:
-        batch.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
