@@ -18,7 +18,7 @@ from subgraphs.oa.store.models import audit_log, outbox
 from tandem_shared.db import transaction
 from tandem_shared.tokens import Principal
 from tests.oa.client import OAClient
-from tests.oa.org import ALICE, BOB, CEO, HELEN
+from tests.oa.org import ALICE, BOB, CEO, FRANK, HELEN
 
 pytestmark = pytest.mark.anyio
 
@@ -279,3 +279,21 @@ async def test_departments_are_created_reorganised_and_deactivated(
     announced = [(e["id"], e["active"], e["revision"])
                  for e in await events(sessions, "oa.department.changed")]  # fmt: skip
     assert announced == [(ops["id"], True, 1), ("dept-eng", True, 1), (ops["id"], False, 2)]
+
+
+async def test_a_flow_naming_a_deactivated_approver_gives_new_requests_to_their_manager(
+    oa: OAClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with transaction(sessions) as session:
+        await define_flow(session, None, kind="TRAVEL", name="Travel",
+                          steps=[StepSpec(Rule.EMPLOYEE, employee_id="emp-fiona")])  # fmt: skip
+    await oa.data(HELEN, DEACTIVATE, id="emp-fiona")
+    submit = """
+    mutation { submitApprovalRequest(kind: "TRAVEL", input: {title: "Expo"}) {
+      steps { status approver { id } } } }"""
+
+    request = (await oa.data(BOB, submit))["submitApprovalRequest"]
+
+    assert request["steps"] == [{"status": "PENDING", "approver": {"id": "emp-frank"}}]
+    own = (await oa.data(FRANK, submit))["submitApprovalRequest"]  # not Frank for his own
+    assert own["steps"] == [{"status": "PENDING", "approver": {"id": "emp-ceo"}}]

@@ -40,7 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, InputChecks, NotFound
 from subgraphs.common.money import MoneyInput, parse_money
-from subgraphs.oa.store import erp_copy, events, notices
+from subgraphs.oa.store import erp_copy, events, handover, notices
 from subgraphs.oa.store.approval_reads import (
     Action,
     Status,
@@ -278,8 +278,8 @@ async def _steps_for(
         elif flow_step.rule == Rule.EMPLOYEE:
             if flow_step.employee_id == applicant.id:
                 status = StepStatus.SKIPPED
-            else:
-                assignee = flow_step.employee_id
+            else:  # a deactivated approver's successor stands in (handover.py)
+                assignee = await handover.stand_in(session, flow_step.employee_id, applicant.id)
         steps.append(
             ApprovalStep(
                 request_id=request.id, position=len(steps) + 1, name=flow_step.name,

@@ -12,7 +12,8 @@ per reassignment (the subscriptions', ``store/events.py``).
 
 A deactivation that would leave a pending step with nobody to take it is ``CONFLICT``: HR
 appoints a manager first (fail closed: a step assigned to a deactivated person could never
-be decided).
+be decided). Likewise a flow naming a deactivated approver (rule ``EMPLOYEE``) gives new
+requests' step to that person's nearest active manager (:func:`stand_in`), or refuses them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from subgraphs.oa.store.models import (
 from subgraphs.oa.store.people import managers_of
 from tandem_shared.timestamps import utc_now
 
-__all__ = ["REASSIGNED", "hand_over_approvals", "successor"]
+__all__ = ["REASSIGNED", "hand_over_approvals", "stand_in", "successor"]
 
 REASSIGNED: Final = "oa.approval.reassigned"
 
@@ -46,6 +47,22 @@ async def successor(session: AsyncSession, employee: Employee) -> Employee | Non
     manager of their department chain; None if there is nobody."""
     candidates = await _managers(session, employee, exclude=frozenset())
     return candidates[0] if candidates else None
+
+
+async def stand_in(session: AsyncSession, approver_id: str | None, applicant_id: str) -> str | None:
+    """Who decides a step a flow gives to ``approver_id`` (rule ``EMPLOYEE``) on a new request:
+    the approver, or if HR deactivated them their nearest active manager who is not the
+    applicant; ``CONFLICT`` when there is none (the flow must be changed first)."""
+    approver = None if approver_id is None else await session.get(Employee, approver_id)
+    if approver is None or approver.active:
+        return approver_id
+    others = await _managers(session, approver, exclude=frozenset({applicant_id}))
+    if not others:
+        raise Conflict(
+            f"The approval flow names {approver_id}, who is deactivated and has no manager to "
+            "stand in; HR changes the flow first."
+        )
+    return others[0].id
 
 
 async def hand_over_approvals(
