@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e.stack import Stack, sql
+from tests.e2e.sqlite_stack import run_sql
+from tests.e2e.stack import Stack
 
 __all__ = ["EVENT_TIMEOUT", "Subscription", "newest_cursor", "subscription"]
 
@@ -65,11 +67,13 @@ async def subscription(
 
 
 def newest_cursor(database: str, table: str, topics: Collection[str]) -> str | None:
-    """The id of the newest event of ``topics`` in outbox ``table`` (None: there is none)."""
-    rows = sql(
+    """The id of the newest event of ``topics`` in outbox ``table`` (None: there is none), on
+    PostgreSQL or SQLite."""
+    marks = ", ".join(f"${n}" for n in range(1, len(topics) + 1))
+    rows = run_sql(
         database,
-        f"SELECT id::text AS id FROM {table} WHERE topic = ANY($1::text[]) "
-        "ORDER BY created_at DESC, id DESC LIMIT 1",
-        list(topics),
+        f"SELECT id FROM {table} WHERE topic IN ({marks}) ORDER BY created_at DESC, id DESC "
+        "LIMIT 1",
+        *topics,
     )
-    return rows[0]["id"] if rows else None
+    return str(uuid.UUID(str(rows[0]["id"]))) if rows else None

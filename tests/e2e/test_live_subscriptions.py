@@ -145,9 +145,10 @@ async def next_about(subscription: Any, field: str, request_id: str) -> dict[str
             return event
 
 
-def test_a_message_arrives_on_message_received_and_only_there(stack: Stack) -> None:
+def test_a_message_arrives_on_message_received_and_only_there(any_stack: Stack) -> None:
     """emp-041 gets the message sent to them; emp-042's subscription skips it: the first
-    event emp-042 receives is the message sent to them afterwards."""
+    event emp-042 receives is the message sent to them afterwards (PostgreSQL and SQLite)."""
+    stack = any_stack
     reader, other = "emp-041", "emp-042"
     sender = stack.person("emp-040").name
     send_message(stack, "emp-001", [reader], "probe")
@@ -173,11 +174,12 @@ def test_a_message_arrives_on_message_received_and_only_there(stack: Stack) -> N
 
 
 def test_resuming_after_a_restart_with_the_last_cursor_gets_exactly_the_missed_events(
-    stack: Stack,
+    any_stack: Stack,
 ) -> None:
     """A reader sees message 1, disconnects; OA restarts; messages 2 and 3 are sent; the reader
     resubscribes with message 1's cursor and gets 2 and 3, then the live message 4: none
-    twice, none lost."""
+    twice, none lost (PostgreSQL and SQLite)."""
+    stack = any_stack
     reader = "emp-044"
     send_message(stack, "emp-001", [reader], "probe")
     after = oa_cursor(stack)
