@@ -36,6 +36,8 @@ export function App() {
       const back = window.location.pathname + window.location.search;
       navigate(`/signin?return_to=${encodeURIComponent(back)}`);
     }
+    // Signed in on the sign-in page (back button, a bookmark): Home.
+    if (session.state === "in" && route.page === "signin") navigate("/");
   }, [session, route.page]);
 
   const { t } = i18n;

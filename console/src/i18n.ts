@@ -240,6 +240,7 @@ export function translator(locale: Locale): Translator {
   const messages = CATALOGUES[locale];
   const dates = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
   const numbers = new Intl.NumberFormat(locale);
+  const currencies = new Map<string, Intl.NumberFormat>();
   return {
     locale,
     t(key, values) {
@@ -255,8 +256,12 @@ export function translator(locale: Locale): Translator {
     },
     money(value) {
       if (!value) return "—";
+      let format = currencies.get(value.currency);
+      if (!format) {
+        format = new Intl.NumberFormat(locale, { style: "currency", currency: value.currency });
+        currencies.set(value.currency, format);
+      }
       // Decimal strings, never floats in the API; Intl formats a numeric string exactly.
-      const format = new Intl.NumberFormat(locale, { style: "currency", currency: value.currency });
       return format.format(value.amount as unknown as number);
     },
     dateTime(iso) {

@@ -191,8 +191,7 @@ function Decide({ request, done }: { request: Detail; done: () => void }) {
   const [outcome, setOutcome] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
-  async function decide(event: FormEvent<HTMLFormElement>, approve: boolean) {
-    event.preventDefault();
+  async function decide(approve: boolean) {
     setProblem(null);
     if (!approve && !comment.trim()) {
       setProblem(t("rejectNeedsComment"));
@@ -230,7 +229,12 @@ function Decide({ request, done }: { request: Detail; done: () => void }) {
         </p>
       )}
       {request.canDecide ? (
-        <form onSubmit={(e) => decide(e, true)}>
+        <form
+          onSubmit={(event: FormEvent<HTMLFormElement>) => {
+            event.preventDefault();
+            void decide(true);
+          }}
+        >
           <label htmlFor="decision-comment">{t("comment")}</label>
           <textarea
             id="decision-comment"
@@ -245,7 +249,7 @@ function Decide({ request, done }: { request: Detail; done: () => void }) {
             <button
               type="button"
               disabled={busy}
-              onClick={(e) => decide(e as unknown as FormEvent<HTMLFormElement>, false)}
+              onClick={() => void decide(false)}
             >
               {t("reject")}
             </button>

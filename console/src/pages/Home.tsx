@@ -87,7 +87,7 @@ export function Home({ me }: { me: Me }) {
             />
           )}
           {home.updatedAt && (
-            <p className="muted" aria-live="polite">
+            <p className="muted">
               {t("inboxRefreshed", { time: home.updatedAt.toLocaleTimeString(i18n.locale) })}
             </p>
           )}
