@@ -67,6 +67,7 @@ from tandem_shared.tokens import Principal
 from ..errors import TandemError
 from ..graphql_request import MAX_BODY_BYTES, read_graphql_request
 from ..shared_state import RETRY_AFTER, ServiceUnavailable
+from .admin_preview import PolicyPreviewer
 from .admin_schema import SDL
 from .approvals import STATUSES, ChangeRequest, FourEyes, Outcome
 from .enforcer import PolicyEnforcer
@@ -99,10 +100,17 @@ class PolicyAdminAPI:
     """The schema and its resolvers over a store, a replica's sync and its enforcer."""
 
     def __init__(
-        self, store: PolicyStore, sync: PolicySync, *, four_eyes: FourEyes | None = None
+        self,
+        store: PolicyStore,
+        sync: PolicySync,
+        *,
+        four_eyes: FourEyes | None = None,
+        previewer: PolicyPreviewer | None = None,
     ) -> None:
         self.store = store
         self.sync = sync
+        self.previewer = previewer
+        """Dry runs and explanations (they need the API schema); None: those fields refuse."""
         self.four_eyes = four_eyes or FourEyes(store, SensitiveCoordinates.load())
         self.enforcer: PolicyEnforcer = sync.enforcer
         self.schema = build_schema(SDL)
@@ -215,6 +223,8 @@ class PolicyAdminAPI:
                 "policyAudit": self._audit,
                 "policyChangeRequests": self._requests,
                 "policyChangeRequest": self._request,
+                "previewPolicyChange": self._preview,
+                "explainPolicy": self._explain,
             },
             "Mutation": {
                 "addPolicyRule": self._add,
@@ -332,6 +342,35 @@ class PolicyAdminAPI:
 
     async def _request(self, _root: object, _info: Info, id: str) -> ChangeRequest | None:
         return await self.four_eyes.get(_request_id(id))
+
+    async def _preview(
+        self, _root: object, info: Info, add: list[Any], remove: list[Any]
+    ) -> dict[str, Any]:
+        snapshot = await self._snapshot(info)
+        preview = self._previewer().preview(
+            snapshot.lines, [_rule(rule) for rule in add], [_rule(rule) for rule in remove]
+        )
+        return {"baseVersion": snapshot.version, **vars(preview)}
+
+    async def _explain(
+        self,
+        _root: object,
+        _info: Info,
+        subject: str,
+        roles: list[str],
+        coordinate: str,
+        action: str,
+        department: str | None = None,
+    ) -> dict[str, Any]:
+        principal = Principal(subject, subject, tuple(roles), department or None)
+        return self._previewer().explain(principal, coordinate, action)
+
+    def _previewer(self) -> PolicyPreviewer:
+        if self.previewer is None:
+            raise TandemError(
+                "this gateway serves no API schema to preview against", code="NOT_CONFIGURED"
+            )
+        return self.previewer
 
     async def _add(self, _root: object, info: Info, **args: Any) -> Outcome:
         return await self._apply(info, "add", list(_rule(args["rule"]).values), args)

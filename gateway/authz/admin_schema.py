@@ -29,6 +29,68 @@ type PolicyAdmin {
   policyChangeRequests(first: Int! = 20, after: String, status: String): PolicyChangeRequestPage!
   "One request, or null if there is no such request."
   policyChangeRequest(id: ID!): PolicyChangeRequest
+  """A dry run of a change: what adding and removing these rules would do, made nowhere (the
+  lint problems it brings, the policy test cases on it, who gains or loses what)."""
+  previewPolicyChange(
+    add: [PolicyRuleInput!]! = [], remove: [PolicyRuleInput!]! = []
+  ): PolicyPreview!
+  """Whether a person (subject, roles, department) may act on a coordinate (Type.field)
+  under the policy in force, and the rule that decides."""
+  explainPolicy(
+    subject: String!, roles: [String!]!, department: String, coordinate: String!,
+    action: String! = "read"
+  ): PolicyExplanation!
+}
+
+"What a change would do (previewPolicyChange)."
+type PolicyPreview {
+  "The version previewed on: apply with it as expectedVersion."
+  baseVersion: Int!
+  added: [PolicyRule!]!
+  removed: [PolicyRule!]!
+  "Lint problems of the changed policy that the policy in force does not have."
+  problems: [PolicyProblem!]!
+  """The policy test cases (the policy folder's tests/) whose operations reach a changed
+  coordinate, run on the changed policy; the others cannot change."""
+  tests: [PolicyTestResult!]!
+  "How many test cases the policy folder has."
+  testCaseCount: Int!
+  "Who would gain or lose what."
+  effects: [PolicyEffect!]!
+}
+
+type PolicyProblem {
+  "The line, as policy.csv writes it."
+  rule: String!
+  kind: String!
+  message: String!
+}
+
+type PolicyTestResult {
+  name: String!
+  passed: Boolean!
+  failures: [String!]!
+}
+
+"A role (on its own) that gains or loses an action on a coordinate."
+type PolicyEffect {
+  role: String!
+  "GAIN or LOSE."
+  change: String!
+  coordinate: String!
+  action: String!
+  "On related objects only (role@relation rules: employee@self, the caller's own record)."
+  related: Boolean!
+}
+
+type PolicyExplanation {
+  allowed: Boolean!
+  "The deciding rule, as policy.csv writes it, or the gateway's default."
+  rule: String!
+  "No rule matched: the gateway's default decided."
+  byDefault: Boolean!
+  "Rules that allow it on related objects only (employee@self: the caller's own record)."
+  relatedOnly: [String!]!
 }
 
 "A policy line: p, subject, domain, object, action, effect."

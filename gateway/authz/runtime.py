@@ -22,15 +22,17 @@ directory's ``sensitive.csv`` (else ``policies/sensitive.csv``); ``TANDEM_POLICY
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLSchema
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from .admin import Identify, PolicyAdminAPI, admin_route
+from .admin_preview import PolicyPreviewer
 from .approvals import FourEyes
 from .enforcer import PolicyEnforcer
 from .sensitive import DEFAULT_SENSITIVE_FILE, SensitiveCoordinates
@@ -164,8 +166,17 @@ class PolicyRuntime:
         """The admin API's route; none for a file policy (edit the files instead)."""
         return [] if self.api is None else [admin_route(self.api, identify, path=path)]
 
-    def install(self, app: Starlette, identify: Identify) -> None:
-        """Add the admin route to ``app`` and run this runtime inside ``app``'s lifespan."""
+    def install(
+        self,
+        app: Starlette,
+        identify: Identify,
+        *,
+        schema_of: Callable[[], GraphQLSchema] | None = None,
+    ) -> None:
+        """Add the admin route to ``app`` and run this runtime inside ``app``'s lifespan;
+        ``schema_of``, the API schema, lets the admin API preview changes and explain."""
+        if self.api is not None and schema_of is not None:
+            self.api.previewer = PolicyPreviewer(self.enforcer, schema_of, self.validator)
         app.router.routes.extend(self.routes(identify))
         inner = app.router.lifespan_context
 

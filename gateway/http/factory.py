@@ -322,7 +322,8 @@ def build_app(
     )
     _close_after(app, cluster.aclose)
     if runtime is not None:
-        runtime.install(app, identifier.identify)  # /admin/graphql, store sync, watcher
+        # /admin/graphql, store sync, watcher; dry runs against the served API schema
+        runtime.install(app, identifier.identify, schema_of=lambda: supergraph.api_schema)
     if crypto is not None:
         app.router.routes.extend(crypto.routes(identifier.identify))  # /admin/crypto/graphql
         _close_after(app, crypto.close)  # the audit database's connections

@@ -158,7 +158,7 @@ def build_replica(
         poll_interval=poll_interval,
     )
     runtime = PolicyRuntime(enforcer, settings, watcher=watcher)
-    runtime.install(app, identifier.identify)
+    runtime.install(app, identifier.identify, schema_of=lambda: loaded.api_schema)
     return GatewayReplica(app, enforcer, runtime)
 
 
