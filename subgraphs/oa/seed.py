@@ -23,6 +23,12 @@ Everyone has the role ``employee``; the first employee of each department manage
 has ``manager``. Meeting rooms, the approval flows (PURCHASE: department manager, then
 finance from 10 000.00 CNY; EXPENSE, LEAVE: department manager; CONTRACT: department
 manager, then finance from 50 000.00 CNY), an announcement, and five open requests.
+
+The departments and employees are announced to the ERP (``oa.department.changed``,
+``oa.employee.changed`` at revision 1) through the outbox in the seed's transaction, so the
+ERP's copy of people is complete once its worker has caught up; a database seeded before
+that is announced by the next seed run (or ``python -m subgraphs.oa people announce``):
+:func:`subgraphs.oa.store.people_events.announce_unannounced` says why this way.
 """
 
 from __future__ import annotations
@@ -36,7 +42,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.codes import EMPLOYEE, format_code
 from subgraphs.common.money import MoneyInput
-from subgraphs.oa.store import announcements, approvals, flows, meetings, messages
+from subgraphs.oa.store import (
+    announcements,
+    approvals,
+    flows,
+    meetings,
+    messages,
+    people_events,
+)
 from subgraphs.oa.store.models import Department, Employee
 from subgraphs.oa.store.people import Actor
 from tandem_shared.db import transaction
@@ -160,6 +173,7 @@ async def seed_demo_data(sessions: async_sessionmaker[AsyncSession]) -> bool:
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
         if await session.get(Department, DEPARTMENTS[0].id) is not None:
+            await people_events.announce_unannounced(session)  # seeded before announcements
             return False
         await _people(session)
         await _rooms(session)
@@ -183,6 +197,7 @@ async def _people(session: AsyncSession) -> None:
         department = await session.get_one(Department, spec.id)
         department.manager_id = employee_id(spec.first)
     await session.flush()
+    await people_events.announce_unannounced(session)
 
 
 async def _rooms(session: AsyncSession) -> None:

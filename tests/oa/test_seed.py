@@ -6,9 +6,10 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.common.settings import SubgraphSettings
@@ -20,7 +21,9 @@ from subgraphs.oa.store.models import (
     Department,
     Employee,
     MeetingRoom,
+    outbox,
 )
+from subgraphs.oa.store.people_events import announce_unannounced
 from tandem_shared.db import create_engine, create_session_factory, transaction
 from tandem_shared.keys import public_key_of
 from tandem_shared.tokens import Principal
@@ -103,3 +106,47 @@ async def test_the_demo_company_answers_through_the_app(
     assert production["approvalInbox"]["edges"][0]["node"]["amount"] == {"amount": "3850.00"}
     assert len(departments["departments"]) == 8
     assert [e["node"]["title"] for e in news["announcements"]["edges"]] == ["Welcome to Tandem"]
+
+
+async def test_the_company_is_announced_to_the_erp_once_also_when_seeded_before(
+    empty: async_sessionmaker[AsyncSession],
+) -> None:
+    await seed_demo_data(empty)
+    first = await _announced(empty)
+
+    assert sorted(topic for _, topic, _ in first) == (
+        ["oa.department.changed"] * 8 + ["oa.employee.changed"] * 50
+    )
+    assert {revision for _, _, revision in first} == {1}
+    ceo = next(p for p, _, _ in first if p["id"] == "emp-001")
+    assert (ceo["departmentId"], ceo["managerId"], ceo["active"]) == ("dept-01", None, True)
+    qa = next(p for p, _, _ in first if p["id"] == "dept-08")
+    assert (qa["parentId"], qa["managerId"]) == ("dept-06", "emp-047")
+
+    # a database seeded before the announcements existed: nobody announced, revision 0
+    async with transaction(empty) as session:
+        await session.execute(delete(outbox))
+        await session.execute(update(Employee).values(revision=0))
+        await session.execute(update(Department).values(revision=0))
+        hired = await session.get_one(Employee, "emp-050")
+        hired.revision = 4  # HR changed this one since: announced already, left alone
+    assert await seed_demo_data(empty) is False
+    assert await seed_demo_data(empty) is False  # the second run announces nobody
+    async with transaction(empty) as session:
+        assert await announce_unannounced(session) == (0, 0)  # nor does the operator's command
+
+    again = await _announced(empty)
+    assert len(again) == 57 and "emp-050" not in {p["id"] for p, _, _ in again}
+    assert {revision for _, _, revision in again} == {1}
+
+
+async def _announced(
+    sessions: async_sessionmaker[AsyncSession],
+) -> list[tuple[dict[str, Any], str, int]]:
+    """The people events in the OA outbox: (payload, topic, revision)."""
+    topics = ("oa.employee.changed", "oa.department.changed")
+    async with transaction(sessions) as session:
+        rows = await session.execute(
+            select(outbox.c.payload, outbox.c.topic).where(outbox.c.topic.in_(topics))
+        )
+        return [(dict(r.payload), r.topic, r.payload["revision"]) for r in rows]
