@@ -155,6 +155,12 @@ ERP_CASES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
         {"input.warehouseId", "input.lines.0.quantity", "input.lines.0.unitPrice.amount",
          "input.lines.1.quantity"},
     ),
+    (
+        "adjustStock", PURCHASING,
+        "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { quantity } }",
+        {"sku": "SKU-0001", "warehouseId": "wh-bj", "quantity": 0, "reason": " "},
+        {"input.quantity", "input.reason"},
+    ),
 ]  # fmt: skip
 
 
@@ -184,5 +190,6 @@ def _erp_rows(stack: Stack) -> list[Any]:
         run_sql(stack.erp_database, f"SELECT count(*) AS n FROM {table}")[0]["n"]
         for table in ("erp_items", "erp_warehouses", "erp_assets", "erp_customers",
                       "erp_journal_entries WHERE posted_by = 'emp-005'", "erp_production_plans",
-                      "erp_bom_components", "erp_sales_orders")
+                      "erp_bom_components", "erp_sales_orders",
+                      "erp_stock_movements WHERE actor = 'emp-023'")
     ]  # fmt: skip

@@ -154,3 +154,16 @@ async def test_bom_input_is_validated(
     value["components"] = [{**c, "sku": names.get(c["sku"], c["sku"])} for c in value["components"]]
     error = await erp.error(SET_BOM, {"i": value})
     assert (error["code"], error["field"]) == (code, field)
+
+
+async def test_an_inspection_reports_every_invalid_count_at_once(erp: ErpClient) -> None:
+    catalog, _, order = await factory(erp)
+    await erp.data(RELEASE, {"id": order, "wh": catalog.warehouse})
+    await erp.data(PROGRESS, {"id": order, "q": 2})
+    inspect = "mutation ($i: RecordInspectionInput!) { recordInspection(input: $i) { passed } }"
+
+    body = await erp.post(inspect, {"i": {"workOrderId": order, "inspected": 3, "defects": -1}})
+
+    assert sorted((e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]) == [
+        ("BAD_USER_INPUT", "input.defects"), ("BAD_USER_INPUT", "input.inspected"),
+    ]  # fmt: skip

@@ -24,7 +24,7 @@ from subgraphs.erp.api.context import (
 )
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store import models as m
-from subgraphs.erp.store.checks import require_text
+from subgraphs.erp.store.checks import require_positive, require_text
 
 if TYPE_CHECKING:
     from subgraphs.erp.api.actors import Actor
@@ -306,7 +306,11 @@ class Mutation:
 
     @strawberry.mutation(description="Count, loss or correction; stock never goes negative.")
     async def adjust_stock(self, info: Info, input: AdjustStockInput) -> StockLevel:
-        reason = require_text(input.reason, "input.reason", max_length=500)
+        checks = InputChecks()  # every invalid field at once, before looking anything up
+        reason = checks(require_text, input.reason, "input.reason", max_length=500)
+        checks(require_positive, abs(input.quantity), "input.quantity")
+        checks.done()
+        assert reason is not None
         async with session(info) as db:
             item = Item.of(await inventory.get_item(db, str(input.sku), field="input.sku"))
             await inventory.get_warehouse(db, str(input.warehouse_id), field="input.warehouseId")

@@ -271,9 +271,13 @@ async def record_inspection(
     order = await get_work_order(session, work_order_id, lock=True)
     if order.completed == 0:
         raise Conflict(f"Work order {order.order_no} has made nothing to inspect yet.")
-    inspected = require_positive(inspected, "input.inspected", maximum=order.completed)
-    if not 0 <= defects <= inspected:
-        raise BadUserInput("Defects are between 0 and the units inspected.", field="input.defects")
+    checks = InputChecks()  # every invalid field at once
+    counted = checks(require_positive, inspected, "input.inspected", maximum=order.completed)
+    if defects < 0 or (counted is not None and defects > counted):
+        checks.fail("Defects are between 0 and the units inspected.", field="input.defects")
+    checks.done()
+    assert counted is not None
+    inspected = counted
     inspection = QualityInspection(
         id=new_id("qi"),
         work_order_id=order.id,
