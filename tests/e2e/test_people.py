@@ -135,6 +135,26 @@ def test_deactivation_blocks_sign_in_and_approvals_and_hands_them_to_the_manager
     assert approved["status"] == "APPROVED"
 
 
+def test_the_demo_company_is_in_the_erps_copy(any_stack: Stack) -> None:
+    """The seed announced every demo department and employee (issue 16, item 4): the ERP's
+    copy holds them all, each once, so costCenter answers for people HR never touched."""
+    client = any_stack.client
+    lookup = "query ($id: ID!) { employee(id: $id) { costCenter { id } } }"
+    for person, department in (("emp-001", "dept-01"), ("emp-048", "dept-08")):
+        assert eventually(
+            lambda p=person: client.data(HR, lookup, id=p)["employee"]["costCenter"]
+        ) == {"id": department}
+    eventually(any_stack.settled)
+    demo = run_sql(any_stack.erp_database,
+                   "SELECT count(*) AS n, min(revision) AS low FROM erp_people "
+                   "WHERE id LIKE 'emp-0%' AND length(id) = 7")  # fmt: skip
+    assert (demo[0]["n"], demo[0]["low"]) == (50, 1)
+    [row] = run_sql(any_stack.erp_database,
+                    "SELECT code, parent_id, manager_id FROM erp_departments WHERE id = $1",
+                    "dept-08")  # fmt: skip
+    assert dict(row) == {"code": "QA", "parent_id": "dept-06", "manager_id": "emp-047"}
+
+
 def test_nobody_but_hr_changes_people(any_stack: Stack) -> None:
     client = any_stack.client
     given = {"name": "Nobody", "email": "nobody@people.tandem.example", "title": "None",
