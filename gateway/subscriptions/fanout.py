@@ -34,6 +34,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -119,6 +120,8 @@ class Fanout:
         self.backlog = backlog
         self.replica = uuid.uuid4().hex
         self._owning: dict[str, asyncio.Task[None]] = {}
+        # readers here per name: two during a supergraph reload (the old gateway's, the new's)
+        self._reading: Counter[str] = Counter()
         self._extend = channels.redis.register_script(_EXTEND)
         self._release = channels.redis.register_script(_RELEASE)
         self.upstreams_opened = 0  # by this replica (for tests and metrics)
@@ -135,6 +138,7 @@ class Fanout:
         keys = _Keys.of(self.prefix, name)
         local = _Local(asyncio.Queue(self.backlog))
         keeper: asyncio.Task[None] | None = None
+        self._reading[name] += 1
         try:
             try:
                 await self.channels.listen(keys.events, local.receive)
@@ -166,12 +170,23 @@ class Fanout:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
+            self._reading[name] -= 1
+            last = self._reading[name] <= 0
+            if last:
+                del self._reading[name]
             with contextlib.suppress(*REDIS_DOWN):
                 await self.channels.unlisten(keys.events, local.receive)
-                await self.channels.redis.zrem(keys.replicas, self.replica)
-                owner = self._owning.get(name)
-                if owner is not None and not await self._wanted(keys):
-                    owner.cancel()
+            if last:  # else another reader here still wants the events
+                await self._leave(name, keys)
+
+    async def _leave(self, name: str, keys: _Keys) -> None:
+        """This replica wants ``name``'s events no more: so says Redis, and, owning it with
+        no other replica wanting them either, it ends the upstream subscription now."""
+        with contextlib.suppress(*REDIS_DOWN):
+            await self.channels.redis.zrem(keys.replicas, self.replica)
+            owner = self._owning.get(name)
+            if owner is not None and not await self._wanted(keys):
+                owner.cancel()
 
     async def aclose(self) -> None:
         """Stop owning (the other replicas take over after the lease)."""
