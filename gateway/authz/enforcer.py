@@ -54,6 +54,13 @@ DECISIONS_KEPT = 100_000
 SUBJECTS_KEPT = 1_000
 """Narrowed casbin enforcers kept per policy version (one per subject or role asked about)."""
 
+_CASBIN = threading.RLock()
+"""Held around every call into casbin. casbin compiles matchers with ``ast.parse`` on each
+evaluation, and CPython 3.11 (before 3.11.8) fails ``ast`` work done in two threads at once
+(``SystemError: AST constructor recursion depth mismatch``): visible schemas are built in
+worker threads while the event loop decides fields. Reentrant: building a narrowed enforcer
+happens inside a held evaluation."""
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -248,8 +255,9 @@ class PolicyEnforcer:
         return grants
 
     def _build(self, lines: tuple[PolicyLine, ...]) -> Any:
-        enforcer = casbin.Enforcer(self.model_path, _LinesAdapter(lines))
-        enforcer.add_function("globMatch", glob_match)  # the same function, remembered
+        with _CASBIN:
+            enforcer = casbin.Enforcer(self.model_path, _LinesAdapter(lines))
+            enforcer.add_function("globMatch", glob_match)  # the same function, remembered
         return enforcer
 
 
@@ -260,13 +268,14 @@ def _answer(
     key = (subject, domain, coordinate, action)
     found = state.answers.get(key)
     if found is None:
-        enforcer = state.enforcer_for(subject)
-        if enforcer is False:  # no rule names the subject or a role it has
-            found = (False, "", False)
-        else:
-            allowed, rule = enforcer.enforce_ex(subject, domain, coordinate, action)
-            denied = bool(rule) and rule[-1] == "deny"
-            found = (bool(allowed), ", ".join(rule) if rule else "", denied)
+        with _CASBIN:
+            enforcer = state.enforcer_for(subject)
+            if enforcer is False:  # no rule names the subject or a role it has
+                found = (False, "", False)
+            else:
+                allowed, rule = enforcer.enforce_ex(subject, domain, coordinate, action)
+                denied = bool(rule) and rule[-1] == "deny"
+                found = (bool(allowed), ", ".join(rule) if rule else "", denied)
         state.answers.put(key, found)
     return found
 
@@ -290,7 +299,8 @@ def _reachable(subject: str, lines: tuple[PolicyLine, ...]) -> set[str]:
 
 def read_policy_file(model_path: str | Path, policy_path: str | Path) -> tuple[PolicyLine, ...]:
     """The lines of a casbin CSV policy file, as casbin's file adapter reads them."""
-    enforcer = casbin.Enforcer(str(model_path), str(policy_path))
+    with _CASBIN:
+        enforcer = casbin.Enforcer(str(model_path), str(policy_path))
     model = enforcer.get_model()
     lines: list[PolicyLine] = []
     for section in ("p", "g"):
