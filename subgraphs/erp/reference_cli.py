@@ -44,7 +44,8 @@ def main(argv: Sequence[str]) -> int:
                                      description=__doc__)  # fmt: skip
     parser.add_argument("--database-url", help="default: TANDEM_ERP_DATABASE_URL")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("snapshot", help="publish every item, supplier and budget once")
+    snapshot = commands.add_parser("snapshot", help="publish every item, supplier and budget once")
+    snapshot.add_argument("--database-url", default=argparse.SUPPRESS, help="as above")
     args = parser.parse_args(argv)
     try:
         count = asyncio.run(run(args.database_url or load_settings(NAME).database_url))

@@ -4,9 +4,14 @@ transaction; ``reference snapshot`` publishes every row once."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +21,7 @@ from subgraphs.erp.store import events as erp_events
 from subgraphs.erp.store import finance, reference
 from subgraphs.erp.store.models import Budget, Item, Supplier
 from tandem_shared.db import transaction
+from tests.e2e.stack import service_env
 from tests.erp.catalog import make_catalog
 from tests.erp.harness import ErpClient
 from tests.erp.util import fresh
@@ -81,3 +87,23 @@ async def test_the_snapshot_publishes_every_item_supplier_and_budget(
     async with transaction(erp.sessions) as db:
         after = await db.scalar(select(func.count()).select_from(table)) or 0
     assert published == rows and after - before == rows
+
+
+async def test_the_snapshot_command_prints_its_count_or_why_it_cannot_run(
+    erp: ErpClient, database_url: str, tmp_path: Path
+) -> None:
+    """(``erp``: the session's database is migrated.)"""
+
+    def snapshot_command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "subgraphs.erp", "reference", "snapshot", *args],
+            capture_output=True, text=True, check=False, env=service_env(),
+        )  # fmt: skip
+
+    done = await anyio.to_thread.run_sync(snapshot_command, "--database-url", database_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.fullmatch(r"published \d+ reference events\n", done.stdout), done.stdout
+    missing = await anyio.to_thread.run_sync(
+        snapshot_command, "--database-url", f"sqlite:///{tmp_path}/none/erp.db"
+    )
+    assert missing.returncode == 2 and "cannot run" in missing.stdout, missing.stdout
