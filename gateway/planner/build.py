@@ -335,6 +335,21 @@ class _PlanBuilder:
         self.groups.append(group)
         return group
 
+    def _group_key(
+        self,
+        graph: str,
+        view: str | None,
+        path: tuple[str, ...],
+        parent: FetchGroup,
+        kind: str,
+    ) -> tuple[object, ...]:
+        """The key of ``self.index`` an entity group is filed under: every lookup builds it
+        here, so a lookup never misses a group for want of a part (``@requires`` keeps fetches
+        whose representations would clash apart by looking here)."""
+        # a deferred fragment's fetches are its own: the first response never waits for them
+        defer = self.defer_mark.id if self.defer_mark is not None else None
+        return (graph, view, path, parent.id, kind, defer)
+
     def _entity_group(
         self,
         graph: str,
@@ -344,9 +359,7 @@ class _PlanBuilder:
         accepts: set[str],
         kind: str = "",
     ) -> FetchGroup:
-        # a deferred fragment's fetches are its own: the first response never waits for them
-        defer = self.defer_mark.id if self.defer_mark is not None else None
-        index_key = (graph, view, path, parent.id, kind, defer)
+        index_key = self._group_key(graph, view, path, parent, kind)
         group = self.index.get(index_key)
         if group is None:
             group = self._new_group(graph, view, path, True, parent, kind)
@@ -607,9 +620,8 @@ class _PlanBuilder:
             cost += EPSILON * selection_size(same_key)
             if caps.requires(type_name, name, other) is not None:
                 cost += 1
-            defer = self.defer_mark.id if self.defer_mark is not None else None
             view = caps.view(type_name, other)
-            existing = (other, view, path, group.id, "", defer) in self.index
+            existing = self._group_key(other, view, path, group, "") in self.index
             options.append((cost, 2 if existing else 3, "jump", other))
         if not options:
             raise PlanningError(
@@ -876,7 +888,7 @@ class _PlanBuilder:
         kind = "requires"
         for attempt in range(len(self.groups) + 1):
             kind = f"requires{attempt}"
-            existing = self.index.get((target, view, path, group.id, kind))
+            existing = self.index.get(self._group_key(target, view, path, group, kind))
             if existing is None or not representation_conflicts(existing.representation, required):
                 break
         entity = self._jump(
