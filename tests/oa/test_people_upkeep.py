@@ -297,3 +297,36 @@ async def test_a_flow_naming_a_deactivated_approver_gives_new_requests_to_their_
     assert request["steps"] == [{"status": "PENDING", "approver": {"id": "emp-frank"}}]
     own = (await oa.data(FRANK, submit))["submitApprovalRequest"]  # not Frank for his own
     assert own["steps"] == [{"status": "PENDING", "approver": {"id": "emp-ceo"}}]
+
+
+async def test_the_head_of_the_company_waited_for_stays_until_hr_appoints_a_successor(
+    oa: OAClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Cheng heads the company: nobody is above him to take the step Alice's own request
+    waits at, so his deactivation is CONFLICT saying what to do; once HR appoints a new head
+    of his department (a successor), the step moves to them and he is deactivated."""
+    async with transaction(sessions) as session:
+        await define_flow(session, None, kind="PURCHASE", name="Purchase",
+                          steps=[StepSpec(Rule.DEPARTMENT_MANAGER)])  # fmt: skip
+    items = [{"sku": "SKU-1", "quantity": 1, "unitPrice": {"amount": "80.00", "currency": "CNY"}}]
+    own = await oa.data(ALICE, PURCHASE, input={"title": "Desk", "items": items})
+    request_id = own["submitPurchaseRequest"]["id"]
+    assert own["submitPurchaseRequest"]["steps"][0]["approver"] == {"id": "emp-ceo"}
+
+    refused = await oa.error(HELEN, DEACTIVATE, id="emp-ceo")
+
+    assert (refused["code"], refused["field"], refused["requestId"]) == (
+        "CONFLICT", "id", request_id,
+    )  # fmt: skip
+    assert "Appoint a manager or a successor first" in refused["message"]
+    assert "transferEmployee" in refused["message"] and "updateDepartment" in refused["message"]
+    assert (await oa.data(HELEN, '{ employee(id: "emp-ceo") { active } }'))["employee"] == {
+        "active": True
+    }  # nothing of the refused deactivation stayed
+
+    await oa.data(HELEN, UPDATE_DEPARTMENT, id="dept-hq", input={"managerId": "emp-frank"})
+    gone = (await oa.data(HELEN, DEACTIVATE, id="emp-ceo"))["deactivateEmployee"]
+
+    assert gone["active"] is False
+    moved = (await oa.data(FRANK, REQUEST, id=request_id))["approvalRequest"]
+    assert moved["currentStep"] == {"number": 1, "approver": {"id": "emp-frank"}}

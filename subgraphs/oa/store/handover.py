@@ -10,10 +10,12 @@ message per request (dedupe key ``oa.approval.reassigned:<request>:<step>:<succe
 All of it happens in the deactivation's transaction, with an ``oa.approval.changed`` event
 per reassignment (the subscriptions', ``store/events.py``).
 
-A deactivation that would leave a pending step with nobody to take it is ``CONFLICT``: HR
-appoints a manager first (fail closed: a step assigned to a deactivated person could never
-be decided). Likewise a flow naming a deactivated approver (rule ``EMPLOYEE``) gives new
-requests' step to that person's nearest active manager (:func:`stand_in`), or refuses them.
+A deactivation that would leave a pending step with nobody to take it (the head of the
+company, whose department heads' requests wait for them) is ``CONFLICT`` saying what to do:
+HR appoints a manager or a successor first (fail closed: a step assigned to a deactivated
+person could never be decided). Likewise a flow naming a deactivated approver (rule
+``EMPLOYEE``) gives new requests' step to that person's nearest active manager
+(:func:`stand_in`), or refuses them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ from tandem_shared.timestamps import utc_now
 __all__ = ["REASSIGNED", "hand_over_approvals", "stand_in", "successor"]
 
 REASSIGNED: Final = "oa.approval.reassigned"
+_NOBODY: Final = (
+    "Nobody can take over step {step} of request {request} ({title}) from {who}: they have no "
+    "active manager above them (the head of the company, or everyone above deactivated). "
+    "Appoint a manager or a successor first: transferEmployee with a managerId gives {who} "
+    "a manager to take over, or updateDepartment's managerId a new head of their "
+    "department; or have the request decided or withdrawn. Then deactivate {who} again."
+)
+"""The refusal of a deactivation that would leave a pending step with nobody to decide it."""
 
 
 async def successor(session: AsyncSession, employee: Employee) -> Employee | None:
@@ -88,11 +98,9 @@ async def hand_over_approvals(
             others = await _managers(session, employee, exclude=frozenset({request.applicant_id}))
             to = others[0] if others else None
         if to is None:
-            raise Conflict(
-                f"Nobody can take over step {step.position} of request {request.id} from "
-                f"{employee.id}; appoint a manager first.",
-                extensions={"field": "id", "requestId": request.id},
-            )
+            raise Conflict(_NOBODY.format(step=step.position, request=request.id,
+                                          title=request.title, who=employee.id),
+                           extensions={"field": "id", "requestId": request.id})  # fmt: skip
         current = step.position == request.current_step
         before = events.inbox_slot(step) if current else None
         step.assignee_id = to.id
