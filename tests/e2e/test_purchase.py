@@ -58,9 +58,7 @@ def test_a_purchase_request_becomes_one_linked_order_a_commitment_and_a_message(
     assert before is not None
 
     items = [item("SKU-0013", 300, "37.00", "sup-02"), item("SKU-0014", 100, "35.00", "sup-02")]
-    request_id = submit_purchase(
-        client, applicant, "Controller boards", items, period
-    )
+    request_id = submit_purchase(client, applicant, "Controller boards", items, period)
 
     # the applicant may not decide their own request; the manager decides the first step
     refused = client.post(applicant, APPROVE, id=request_id, step=1)
