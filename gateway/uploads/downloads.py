@@ -7,7 +7,9 @@ to that path (``tandem_shared/tokens.py``), so the subgraph decides whether this
 read it. The answer is streamed back a chunk at a time, with its type, length and
 ``Content-Disposition``, and ``Cache-Control: private, no-store`` (a document is one caller's
 to see). A file that does not exist, one the caller may not read, an unknown subgraph and an
-anonymous caller all get the same 404 ``NOT_FOUND``: nothing tells them apart.
+anonymous caller all get the same 404 ``NOT_FOUND``: nothing tells them apart. A subgraph's
+403 naming a code (an employee HR deactivated: ``EMPLOYEE_DEACTIVATED``, whatever they ask
+for) is passed on as 403 with that code and message, so the caller learns why.
 
 CSRF: a cookie session may download with a plain link (no ``X-Tandem-CSRF`` header): a
 download changes nothing, and a cross-site page cannot read the answer (no CORS headers for
@@ -40,6 +42,7 @@ __all__ = ["DOWNLOAD_PATH", "PRIVATE", "download_route"]
 DOWNLOAD_PATH: Final = "/files/{subgraph}/{file_id}"
 PRIVATE: Final = {"cache-control": "private, no-store", "x-content-type-options": "nosniff"}
 _FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_REFUSAL_BYTES: Final = 4096
 _PASSED: Final = ("content-type", "content-length", "content-disposition", "x-tandem-sha256")
 
 
@@ -74,8 +77,9 @@ def download_route(current: Callable[[], Gateway], identifier: Identifier | None
         except (aiohttp.ClientError, TimeoutError):
             return _coded(502, "SUBGRAPH_UNAVAILABLE", f"subgraph {name} is unreachable")
         if response.status != 200:
+            refused = await _refusal(response) if response.status == 403 else None
             response.release()
-            return _not_found()
+            return _not_found() if refused is None else _coded(403, *refused)
         passed = {key: response.headers[key] for key in _PASSED if key in response.headers}
         return StreamingResponse(
             _streamed(response), status_code=200, headers={**passed, **PRIVATE}
@@ -91,6 +95,23 @@ async def _streamed(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         response.release()
+
+
+async def _refusal(response: aiohttp.ClientResponse) -> tuple[str, str] | None:
+    """The code and message of a subgraph's coded refusal (its JSON error body, at most
+    :data:`_REFUSAL_BYTES` long); None if it is anything else."""
+    length = response.content_length
+    if length is None or length > _REFUSAL_BYTES:
+        return None
+    try:
+        body = orjson.loads(await response.read())
+        error = body["errors"][0]
+        code, message = error["extensions"]["code"], error["message"]
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError, LookupError, TypeError):
+        return None
+    if not isinstance(code, str) or not isinstance(message, str):
+        return None
+    return code, message
 
 
 def _not_found() -> Response:

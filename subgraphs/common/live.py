@@ -20,6 +20,7 @@ from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.events.feed import OutboxFeed, SlowSubscriber, UnknownCursor
 from subgraphs.common.events.outbox import OutboxEvent
 from subgraphs.common.identity import current_principal
+from subgraphs.common.standing import refuse_if_deactivated
 
 __all__ = ["FEED_CONTEXT_KEY", "follow", "notify_feed", "running_feed"]
 
@@ -52,11 +53,14 @@ async def follow(
     """The events of ``topics`` after cursor ``after`` (None: from now on), then live ones,
     for a signed-in caller (``UNAUTHENTICATED`` otherwise). An unknown cursor is
     ``BAD_USER_INPUT`` (field ``after``); a subscriber far behind its events ends with
-    ``CONFLICT``, to resubscribe from its last cursor."""
-    current_principal(info)
+    ``CONFLICT``, to resubscribe from its last cursor. A caller HR deactivates ends with
+    ``EMPLOYEE_DEACTIVATED`` at the next event (:mod:`subgraphs.common.standing`)."""
+    principal = current_principal(info)
+    await refuse_if_deactivated(info.context, principal)
     feed: OutboxFeed = info.context[FEED_CONTEXT_KEY]
     try:
         async for event in feed.follow(topics, after=after):
+            await refuse_if_deactivated(info.context, principal)
             yield event
     except UnknownCursor:
         raise BadUserInput(

@@ -16,12 +16,20 @@ employee). A subject the subgraph does not know (an integrator's client, someone
 announced to the ERP) is not refused here; the resolvers decide what a non-employee may do.
 The refusal is ``extensions.code`` ``EMPLOYEE_DEACTIVATED`` on each root field asked (its
 resolver never runs), from one lookup per operation.
+
+**What the root-field check does not see.** A subscription's operation runs once, then lives
+as long as its socket: a person deactivated meanwhile would go on receiving events. The
+extension therefore leaves its lookup in the operation's context (:data:`LOOKUP_KEY`), and
+:func:`subgraphs.common.live.follow` asks :func:`refuse_if_deactivated` afresh when the
+subscription starts and before each event it hands on, ending the stream with
+``EMPLOYEE_DEACTIVATED`` on the first event after the deactivation. Routes outside GraphQL
+(OA's ``GET /files/...``) call the subgraph's lookup themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from inspect import isawaitable
 from typing import Any, Final
 
@@ -30,7 +38,14 @@ from strawberry.extensions import SchemaExtension
 from subgraphs.common.errors import ErrorCode, SubgraphError
 from tandem_shared.tokens import Principal
 
-__all__ = ["DEACTIVATED_MESSAGE", "EmployeeDeactivated", "Lookup", "refuse_deactivated"]
+__all__ = [
+    "DEACTIVATED_MESSAGE",
+    "LOOKUP_KEY",
+    "EmployeeDeactivated",
+    "Lookup",
+    "refuse_deactivated",
+    "refuse_if_deactivated",
+]
 
 Lookup = Callable[[dict[str, Any], str], Awaitable[bool]]
 """``(the operation's context, the principal's subject) -> deactivated?``"""
@@ -39,6 +54,9 @@ DEACTIVATED_MESSAGE: Final = (
 )
 _VERDICT: Final = "tandem.standing"
 """Where an operation's context keeps its one lookup, shared by its root fields."""
+LOOKUP_KEY: Final = "tandem.standing.lookup"
+"""Where an operation's context keeps the subgraph's :data:`Lookup`, for the checks that run
+after its root fields (a subscription's events)."""
 
 
 class EmployeeDeactivated(SubgraphError):
@@ -52,6 +70,12 @@ def refuse_deactivated(is_deactivated: Lookup) -> Callable[[], SchemaExtension]:
     principals ``is_deactivated`` names; one lookup per operation."""
 
     class RefuseDeactivated(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            context = self.execution_context.context
+            if isinstance(context, dict):
+                context[LOOKUP_KEY] = is_deactivated
+            yield
+
         def resolve(
             self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
         ) -> Any:
@@ -80,3 +104,12 @@ def refuse_deactivated(is_deactivated: Lookup) -> Callable[[], SchemaExtension]:
         return await result if isawaitable(result) else result
 
     return RefuseDeactivated
+
+
+async def refuse_if_deactivated(context: Any, principal: Principal) -> None:
+    """Raise :class:`EmployeeDeactivated` if the lookup the operation's extension left in
+    ``context`` names ``principal`` (a fresh lookup each call: no verdict is kept). A context
+    without a lookup (a schema without the extension) refuses nobody."""
+    lookup = context.get(LOOKUP_KEY) if isinstance(context, dict) else None
+    if lookup is not None and await lookup(context, principal.subject):
+        raise EmployeeDeactivated(DEACTIVATED_MESSAGE, extensions={"subject": principal.subject})

@@ -4,6 +4,8 @@ The gateway serves ``DocumentVersion.downloadUrl`` (``/files/oa/<version id>``) 
 this route with an identity token naming the caller and bound to the path
 (``subgraphs/common/identity.py``), and streams the answer back. A version that does not
 exist and one the caller may not read get the same 404 ``NOT_FOUND``, so nothing is revealed.
+An employee HR deactivated gets 403 ``EMPLOYEE_DEACTIVATED`` whatever they ask for (the
+root-field check of :mod:`subgraphs.common.standing` does not see this route).
 Uploaded files are streamed from the file store (``store/files.py``), never read whole;
 content given as text or base64 (at most 5 MB) comes from the database.
 """
@@ -18,8 +20,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from subgraphs.common.errors import BadUserInput, NotFound
+from subgraphs.common.errors import BadUserInput, ErrorCode, NotFound
 from subgraphs.common.identity import principal_from_scope
+from subgraphs.common.standing import DEACTIVATED_MESSAGE
+from subgraphs.oa.standing import is_deactivated
 from subgraphs.oa.store import documents
 from subgraphs.oa.store.files import FileStore
 from subgraphs.oa.store.models import DocumentVersion
@@ -42,6 +46,8 @@ async def download(request: Request) -> Response:
     principal = principal_from_scope(request.scope)
     if principal is None:
         return _not_found()
+    if await is_deactivated({"sessions": request.state.sessions}, principal.subject):
+        return _coded(403, ErrorCode.EMPLOYEE_DEACTIVATED, DEACTIVATED_MESSAGE)
     actor = Actor(employee_id=principal.subject, roles=frozenset(principal.roles))
     store: FileStore = request.state.files
     try:
@@ -70,8 +76,12 @@ async def _content(session: AsyncSession, version: DocumentVersion) -> bytes:
 
 
 def _not_found() -> Response:
+    return _coded(404, ErrorCode.NOT_FOUND, "No such file.")
+
+
+def _coded(status: int, code: str, message: str) -> Response:
     return JSONResponse(
-        {"errors": [{"message": "No such file.", "extensions": {"code": "NOT_FOUND"}}]},
-        status_code=404,
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
         headers=dict(PRIVATE_HEADERS),
     )

@@ -140,10 +140,12 @@ def test_the_demo_company_is_in_the_erps_copy(any_stack: Stack) -> None:
     copy holds them all, each once, so costCenter answers for people HR never touched."""
     client = any_stack.client
     lookup = "query ($id: ID!) { employee(id: $id) { costCenter { id } } }"
-    for person, department in (("emp-001", "dept-01"), ("emp-048", "dept-08")):
-        assert eventually(
-            lambda p=person: client.data(HR, lookup, id=p)["employee"]["costCenter"]
-        ) == {"id": department}
+
+    def cost_center(person: str) -> Any:
+        return client.data(HR, lookup, id=person)["employee"]["costCenter"]
+
+    assert eventually(lambda: cost_center("emp-001")) == {"id": "dept-01"}
+    assert eventually(lambda: cost_center("emp-048")) == {"id": "dept-08"}
     eventually(any_stack.settled)
     demo = run_sql(any_stack.erp_database,
                    "SELECT count(*) AS n, min(revision) AS low FROM erp_people "
