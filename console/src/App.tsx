@@ -7,8 +7,11 @@ import { navigate, onLinkClick, useRoute, type Route } from "./router";
 import { Approval } from "./pages/Approval";
 import { Home } from "./pages/Home";
 import { SignIn } from "./pages/SignIn";
+import { AdminNav } from "./pages/AdminNav";
 
 const Explorer = lazy(() => import("./pages/Explorer")); // GraphiQL: loaded on its page only
+const Policy = lazy(() => import("./pages/Policy")); // the security team's
+const Audit = lazy(() => import("./pages/Audit")); // the auditors'
 
 type Session = { state: "loading" } | { state: "out" } | { state: "in"; me: Me };
 
@@ -67,6 +70,7 @@ export function App() {
                   {t("navExplorer")}
                 </a>
               </li>
+              <AdminNav me={session.me} page={route.page} />
             </ul>
           </nav>
         )}
@@ -112,6 +116,13 @@ function Page({ route, me }: { route: Route; me: Me | null }) {
       return (
         <Suspense fallback={<p role="status">{t("loading")}</p>}>
           <Explorer />
+        </Suspense>
+      );
+    case "policy":
+    case "audit":
+      return (
+        <Suspense fallback={<p role="status">{t("loading")}</p>}>
+          {route.page === "policy" ? <Policy /> : <Audit />}
         </Suspense>
       );
     default:

@@ -1,5 +1,6 @@
 // A small history router: the console's pages are the paths the gateway serves the app at
-// (CLIENT_ROUTES in gateway/http/console.py): /, /signin, /explorer, /approvals/<id>.
+// (CLIENT_ROUTES in gateway/http/console.py): /, /signin, /explorer, /approvals/<id>,
+// /policy, /audit.
 import { useEffect, useState } from "react";
 
 export type Route =
@@ -7,12 +8,16 @@ export type Route =
   | { page: "signin" }
   | { page: "explorer" }
   | { page: "approval"; id: string }
+  | { page: "policy" }
+  | { page: "audit" }
   | { page: "notFound" };
 
 export function parse(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { page: "home" };
   if (pathname === "/signin") return { page: "signin" };
   if (pathname === "/explorer") return { page: "explorer" };
+  if (pathname === "/policy") return { page: "policy" };
+  if (pathname === "/audit") return { page: "audit" };
   const approval = /^\/approvals\/([^/]+)$/.exec(pathname);
   if (approval) return { page: "approval", id: decodeURIComponent(approval[1]) };
   return { page: "notFound" };

@@ -36,7 +36,9 @@ __all__ = ["ASSET_CACHE", "CLIENT_ROUTES", "console_routes"]
 
 log = logging.getLogger("tandem.http")
 
-CLIENT_ROUTES: Final = ("/", "/signin", "/explorer", "/approvals/{request_id}")
+CLIENT_ROUTES: Final = (
+    "/", "/signin", "/explorer", "/approvals/{request_id}", "/policy", "/audit",
+)  # fmt: skip
 """The console's own pages (``console/src/router.ts`` knows the same)."""
 ASSET_CACHE: Final = "public, max-age=31536000, immutable"
 _ASSET_NAME: Final = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$")
