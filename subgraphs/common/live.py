@@ -21,8 +21,9 @@ from subgraphs.common.events.feed import OutboxFeed, SlowSubscriber, UnknownCurs
 from subgraphs.common.events.outbox import OutboxEvent
 from subgraphs.common.identity import current_principal
 from subgraphs.common.standing import refuse_if_deactivated
+from tandem_shared.tokens import Principal
 
-__all__ = ["FEED_CONTEXT_KEY", "follow", "notify_feed", "running_feed"]
+__all__ = ["FEED_CONTEXT_KEY", "admitted", "follow", "notify_feed", "running_feed"]
 
 FEED_CONTEXT_KEY: Final = "feed"
 
@@ -45,6 +46,15 @@ def notify_feed(info: Info[Any, Any]) -> None:
     feed = info.context.get(FEED_CONTEXT_KEY) if isinstance(info.context, dict) else None
     if isinstance(feed, OutboxFeed):
         feed.notify()
+
+
+async def admitted(info: Info[Any, Any]) -> Principal:
+    """The caller of a subscription that reads anything before :func:`follow` (a request's
+    visibility, an order): ``UNAUTHENTICATED`` or ``EMPLOYEE_DEACTIVATED`` before that read,
+    so a deactivated person cannot tell what exists from what the read answers."""
+    principal = current_principal(info)
+    await refuse_if_deactivated(info.context, principal)
+    return principal
 
 
 async def follow(

@@ -25,6 +25,8 @@ from tests.e2e.test_people import DEACTIVATE, HR, codes, hire
 
 MESSAGES = """
 subscription ($after: ID) { messageReceived(after: $after) { cursor message { subject } } }"""
+REQUEST_UPDATED = """
+subscription ($id: ID!) { approvalRequestUpdated(id: $id) { cursor } }"""
 STOCK = """
 subscription ($sku: ID, $after: ID) { stockLevelChanged(sku: $sku, after: $after) { cursor } }"""
 SEND_MESSAGE = """
@@ -62,7 +64,7 @@ def test_a_running_oa_subscription_ends_when_hr_deactivates_its_subscriber(stack
     person = hire(stack, "Hao Lin", "dept-06")["id"]
     after = newest_cursor(stack.oa_database, "oa_outbox", OA_TOPICS)
 
-    async def scenario() -> tuple[str, list[str], list[str]]:
+    async def scenario() -> tuple[str, list[str], list[str], list[str]]:
         async with subscription(stack, person, MESSAGES, after=after) as inbox:
             await call(client.data, HR, SEND_MESSAGE, to=[person], subject="before")
             first = (await inbox.next())["messageReceived"]["message"]["subject"]
@@ -71,13 +73,17 @@ def test_a_running_oa_subscription_ends_when_hr_deactivates_its_subscriber(stack
             ended = await refusal(inbox)
         async with subscription(stack, person, MESSAGES) as again:
             refused = await refusal(again)
-        return first, ended, refused
+        unknown = str(uuid.uuid4())  # refused before the lookup could say NOT_FOUND
+        async with subscription(stack, person, REQUEST_UPDATED, id=unknown) as probe:
+            probed = await refusal(probe)
+        return first, ended, refused, probed
 
-    first, ended, refused = asyncio.run(scenario())
+    first, ended, refused, probed = asyncio.run(scenario())
 
     assert first == "before"
     assert ended[0] == "EMPLOYEE_DEACTIVATED"
     assert refused[0] == "EMPLOYEE_DEACTIVATED"
+    assert probed[0] == "EMPLOYEE_DEACTIVATED" and "NOT_FOUND" not in probed
 
 
 def test_a_running_erp_subscription_ends_once_the_erp_learns_of_the_deactivation(

@@ -15,8 +15,7 @@ from typing import Annotated, Final
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.common.identity import current_principal
-from subgraphs.common.live import follow
+from subgraphs.common.live import admitted, follow
 from subgraphs.erp.api.context import found, session
 from subgraphs.erp.api.inventory import Item, StockLevel
 from subgraphs.erp.api.procurement import PurchaseOrder, PurchaseOrderStatus
@@ -63,6 +62,7 @@ class Subscription:
         ] = None,
         after: Annotated[strawberry.ID | None, strawberry.argument(description=AFTER)] = None,
     ) -> AsyncGenerator[StockLevelEvent, None]:
+        await admitted(info)
         async with session(info) as db:  # unknown ones are NOT_FOUND, as for `stock`
             if sku is not None:
                 await inventory.get_item(db, str(sku))
@@ -96,7 +96,7 @@ class Subscription:
         id: strawberry.ID | None = None,
         after: Annotated[strawberry.ID | None, strawberry.argument(description=AFTER)] = None,
     ) -> AsyncGenerator[PurchaseOrderStatusEvent, None]:
-        principal = current_principal(info)
+        principal = await admitted(info)
         everyone = bool(ORDER_READER_ROLES & set(principal.roles))
         if id is not None:
             found(await PurchaseOrder.resolve_reference(info, id), "purchase order", str(id))

@@ -20,7 +20,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.errors import NotFound
-from subgraphs.common.live import follow
+from subgraphs.common.live import admitted, follow
 from subgraphs.oa.context import actor, fresh_loaders, sessions
 from subgraphs.oa.store import messages
 from subgraphs.oa.store.events import APPROVAL_CHANGED, MESSAGE_SENT
@@ -77,6 +77,7 @@ class LiveSubscription:
         id: strawberry.ID,
         after: Annotated[strawberry.ID | None, strawberry.argument(description=AFTER)] = None,
     ) -> AsyncGenerator[ApprovalRequestEvent, None]:
+        await admitted(info)
         request_id = check_id(id, field="id")
         if await visible_request(info, request_id) is None:
             raise NotFound(f"No approval request {id}.", extensions={"field": "id", "id": id})
