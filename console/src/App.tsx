@@ -8,10 +8,12 @@ import { Approval } from "./pages/Approval";
 import { Home } from "./pages/Home";
 import { SignIn } from "./pages/SignIn";
 import { AdminNav } from "./pages/AdminNav";
+import { DashboardsNav } from "./pages/DashboardsNav";
 
 const Explorer = lazy(() => import("./pages/Explorer")); // GraphiQL: loaded on its page only
 const Policy = lazy(() => import("./pages/Policy")); // the security team's
 const Audit = lazy(() => import("./pages/Audit")); // the auditors'
+const Dashboards = lazy(() => import("./pages/Dashboards")); // management and process figures
 
 type Session = { state: "loading" } | { state: "out" } | { state: "in"; me: Me };
 
@@ -70,6 +72,7 @@ export function App() {
                   {t("navExplorer")}
                 </a>
               </li>
+              <DashboardsNav me={session.me} page={route.page} />
               <AdminNav me={session.me} page={route.page} />
             </ul>
           </nav>
@@ -123,6 +126,12 @@ function Page({ route, me }: { route: Route; me: Me | null }) {
       return (
         <Suspense fallback={<p role="status">{t("loading")}</p>}>
           {route.page === "policy" ? <Policy /> : <Audit />}
+        </Suspense>
+      );
+    case "dashboards":
+      return (
+        <Suspense fallback={<p role="status">{t("loading")}</p>}>
+          <Dashboards />
         </Suspense>
       );
     default:

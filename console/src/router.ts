@@ -1,6 +1,6 @@
 // A small history router: the console's pages are the paths the gateway serves the app at
 // (CLIENT_ROUTES in gateway/http/console.py): /, /signin, /explorer, /approvals/<id>,
-// /policy, /audit.
+// /policy, /audit, /dashboards.
 import { useEffect, useState } from "react";
 
 export type Route =
@@ -10,6 +10,7 @@ export type Route =
   | { page: "approval"; id: string }
   | { page: "policy" }
   | { page: "audit" }
+  | { page: "dashboards" }
   | { page: "notFound" };
 
 export function parse(pathname: string): Route {
@@ -18,6 +19,7 @@ export function parse(pathname: string): Route {
   if (pathname === "/explorer") return { page: "explorer" };
   if (pathname === "/policy") return { page: "policy" };
   if (pathname === "/audit") return { page: "audit" };
+  if (pathname === "/dashboards") return { page: "dashboards" };
   const approval = /^\/approvals\/([^/]+)$/.exec(pathname);
   if (approval) return { page: "approval", id: decodeURIComponent(approval[1]) };
   return { page: "notFound" };

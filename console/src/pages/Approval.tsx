@@ -44,17 +44,22 @@ interface Detail {
   history: { action: string; step: number | null; comment: string | null; at: string; actor: { name: string } | null }[];
 }
 
+/** A request's budget position as {@link BUDGET_POSITION} asks it. */
+export type BudgetPosition = Detail["budgetPosition"];
+
 const M = "{ amount currency }";
+/** The fields of a BudgetPosition that {@link Budget} shows (Home's request form asks them too). */
+export const BUDGET_POSITION = `{
+  period budgetSet budget ${M} committed ${M} spent ${M} available ${M} requested ${M}
+  availableAfter ${M} exceeded booked
+}`;
 const DETAIL = `query ConsoleApproval($id: ID!) {
   approvalRequest(id: $id) {
     id title kind status description submittedAt canDecide amount ${M}
     applicant { name department { name } }
     items { sku description quantity unitPrice ${M} amount ${M} }
     steps { number name status decision comment decidedAt role approver { name } }
-    budgetPosition {
-      period budgetSet budget ${M} committed ${M} spent ${M} available ${M} requested ${M}
-      availableAfter ${M} exceeded booked
-    }
+    budgetPosition ${BUDGET_POSITION}
     history { action step comment at actor { name } }
   }
 }`;
@@ -146,7 +151,14 @@ function Items({ request, i18n }: { request: Detail; i18n: Translator }) {
   );
 }
 
-function Budget({ request, i18n }: { request: Detail; i18n: Translator }) {
+/** Where a request stands against its department's budget (the approver's and the applicant's). */
+export function Budget({
+  request,
+  i18n,
+}: {
+  request: { budgetPosition: BudgetPosition };
+  i18n: Translator;
+}) {
   const { t } = i18n;
   const b = request.budgetPosition;
   return (

@@ -1,10 +1,15 @@
-// Home: my approvals inbox (polled), my requests and where each one waits, my messages.
+// Home: my approvals inbox (polled), my requests and where each one waits, my messages, a
+// new purchase or expense request, my meetings with room booking, my documents.
 import { useEffect } from "react";
 import type { Me } from "../api";
 import { Failure, Loading, StatusBadge } from "../components";
 import { useI18n, type Translator } from "../i18n";
 import { onLinkClick } from "../router";
 import { useQuery } from "../useQuery";
+import { Documents } from "./Documents";
+import { Meetings } from "./Meetings";
+import { RequestForm } from "./RequestForm";
+import "./home.css";
 
 export const INBOX_POLL_SECONDS = 10;
 
@@ -108,7 +113,10 @@ export function Home({ me }: { me: Me }) {
           <h2 id="messages-title">{t("messagesTitle")}</h2>
           {home.loading ? <Loading /> : <Messages data={home.data} i18n={i18n} />}
         </section>
+        <Meetings />
+        <Documents />
       </div>
+      <RequestForm onSubmitted={home.reload} />
     </>
   );
 }
