@@ -1,7 +1,7 @@
 """A person HR deactivates is refused on the paths the root-field check does not see (issue 16,
-item 4), through the gateway with OA and ERP as processes: a running OA or ERP subscription
-ends with ``EMPLOYEE_DEACTIVATED`` at its next event, a new one is refused at once, and their
-document downloads and uploads are refused.
+item 4), through the gateway with OA and ERP as processes on PostgreSQL and SQLite: a running
+OA or ERP subscription ends with ``EMPLOYEE_DEACTIVATED`` at its next event, a new one is
+refused at once, and their document downloads and uploads are refused.
 
 Each test hires and deactivates its own person (``tests/e2e/test_people.py``'s ``hire``), so
 the demo company stays as the other tests expect it. Whether an event ends a subscription is
@@ -59,7 +59,10 @@ async def refusal(subscribed: Subscription) -> list[str]:
     return found
 
 
-def test_a_running_oa_subscription_ends_when_hr_deactivates_its_subscriber(stack: Stack) -> None:
+def test_a_running_oa_subscription_ends_when_hr_deactivates_its_subscriber(
+    any_stack: Stack,
+) -> None:
+    stack = any_stack
     client = stack.client
     person = hire(stack, "Hao Lin", "dept-06")["id"]
     after = newest_cursor(stack.oa_database, "oa_outbox", OA_TOPICS)
@@ -87,8 +90,9 @@ def test_a_running_oa_subscription_ends_when_hr_deactivates_its_subscriber(stack
 
 
 def test_a_running_erp_subscription_ends_once_the_erp_learns_of_the_deactivation(
-    stack: Stack,
+    any_stack: Stack,
 ) -> None:
+    stack = any_stack
     client = stack.client
     person = hire(stack, "Yu Shen", "dept-06")["id"]
     eventually(lambda: client.data(person, "{ me { costCenter { id } } }")["me"]["costCenter"])
@@ -133,7 +137,8 @@ def upload(stack: Stack, who: str, document_id: str, content: bytes) -> dict[str
     return answer
 
 
-def test_a_deactivated_person_neither_downloads_nor_uploads_documents(stack: Stack) -> None:
+def test_a_deactivated_person_neither_downloads_nor_uploads_documents(any_stack: Stack) -> None:
+    stack = any_stack
     client = stack.client
     person = hire(stack, "Qing Ren", "dept-06")["id"]
     document_id = client.data(person, CREATE_DOCUMENT, title="Notes")["createDocument"]["id"]
