@@ -1,8 +1,9 @@
 """The ERP's answer to "is this principal a deactivated employee?"
 (:mod:`subgraphs.common.standing`): its copy of OA's people, kept by OA's events, decides.
 
-A person OA has not announced yet (the demo company's, older than the events) is not
-refused here; the copy knows everyone HR has changed since.
+A person OA has not announced yet is not refused here; OA announces everyone it holds (its
+demo seed, and ``python -m subgraphs.oa people announce`` for older databases), and the copy
+knows everyone HR has changed since.
 """
 
 from __future__ import annotations
