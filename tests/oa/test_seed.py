@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +31,7 @@ from tandem_shared.db import create_engine, create_session_factory, transaction
 from tandem_shared.keys import public_key_of
 from tandem_shared.tokens import Principal
 from tests.common.lifespan import running
+from tests.e2e.stack import service_env
 from tests.oa.client import OAClient
 
 pytestmark = pytest.mark.anyio
@@ -150,3 +154,29 @@ async def _announced(
             select(outbox.c.payload, outbox.c.topic).where(outbox.c.topic.in_(topics))
         )
         return [(dict(r.payload), r.topic, r.payload["revision"]) for r in rows]
+
+
+async def test_the_announce_command_tells_the_erp_of_everyone_once(
+    empty: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """``python -m subgraphs.oa people announce`` on a company nobody announced yet."""
+    await seed_demo_data(empty)
+    async with transaction(empty) as session:
+        await session.execute(delete(outbox))
+        await session.execute(update(Employee).values(revision=0))
+        await session.execute(update(Department).values(revision=0))
+
+    def announce() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "subgraphs.oa", "people", "announce"],
+            capture_output=True, text=True, check=False,
+            env=service_env(TANDEM_OA_DATABASE_URL=database_url),
+        )  # fmt: skip
+
+    first = await anyio.to_thread.run_sync(announce)
+    second = await anyio.to_thread.run_sync(announce)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout == "Announced 8 departments and 50 employees to the ERP.\n"
+    assert second.stdout == "Announced 0 departments and 0 employees to the ERP.\n"
+    assert len(await _announced(empty)) == 58
