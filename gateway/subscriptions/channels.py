@@ -55,6 +55,9 @@ class Channels:
         self._reader: asyncio.Task[None] | None = None
         self._listeners: dict[str, set[Listener]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
+        # one (un)subscribe at a time: redis-py's PubSub opens its connection on the first
+        # command, and two at once each opened one, the first's channel then never read
+        self._commands = asyncio.Lock()
         self._outage = Outage("Redis (subscription channels)", log)
 
     async def publish(self, channel: str, data: bytes) -> None:
@@ -68,7 +71,8 @@ class Channels:
         if confirmed is None:
             confirmed = self._confirmed[channel] = asyncio.Event()
             try:
-                await self._connection().subscribe(channel)
+                async with self._commands:
+                    await self._connection().subscribe(channel)
             except BaseException:
                 await self.unlisten(channel, listener)
                 raise
@@ -88,7 +92,8 @@ class Channels:
             self._confirmed.pop(channel, None)
             if self._pubsub is not None:
                 with contextlib.suppress(*REDIS_DOWN):
-                    await self._pubsub.unsubscribe(channel)
+                    async with self._commands:
+                        await self._pubsub.unsubscribe(channel)
 
     async def aclose(self) -> None:
         if self._reader is not None:

@@ -94,7 +94,7 @@ class Endings:
             self._started = asyncio.ensure_future(self.channels.listen(self.channel, self._receive))
         try:
             await asyncio.shield(self._started)
-        except (*REDIS_DOWN, TimeoutError) as error:
+        except Exception as error:  # the periodic checks still end what must end
             self._started = None  # tried again with the next connection
             log.warning("ended callers not heard from Redis (%s)", type(error).__name__)
 
