@@ -87,6 +87,50 @@ def test_oa_mutations_report_every_invalid_field_at_once(
     assert _oa_rows(any_stack) == before  # nothing stored
 
 
+ARGUMENT_CASES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
+    (
+        "addDocumentVersion", EMPLOYEE,
+        "mutation ($d: ID!, $c: DocumentContentInput!) "
+        "{ addDocumentVersion(documentId: $d, content: $c) { id } }",
+        {"d": "x" * 65, "c": {"base64": "%%%", "contentType": "not a type"}},
+        {"documentId", "content.base64", "content.contentType"},
+    ),
+    (
+        "shareDocument", EMPLOYEE,
+        "mutation ($d: ID!, $e: [ID!]!) { shareDocument(documentId: $d, employeeIds: $e) { id } }",
+        {"d": "DOCUMENT", "e": ["", EMPLOYEE]},
+        {"employeeIds.0", "employeeIds.1"},  # blank, and the owner themselves
+    ),
+    (
+        "transfer", EMPLOYEE,
+        "mutation ($id: ID!, $to: ID!, $c: String) "
+        "{ transfer(id: $id, toEmployeeId: $to, comment: $c) { id } }",
+        {"id": "x" * 65, "to": "", "c": "x" * 2001},
+        {"id", "toEmployeeId", "comment"},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "who", "mutation", "variables", "fields"), ARGUMENT_CASES,
+                         ids=[case[0] for case in ARGUMENT_CASES])  # fmt: skip
+def test_oa_mutations_with_plain_arguments_report_every_invalid_one_at_once(
+    any_stack: Stack,
+    name: str,
+    who: str,
+    mutation: str,
+    variables: dict[str, Any],
+    fields: set[str],
+) -> None:
+    if variables.get("d") == "DOCUMENT":  # one of mine
+        create = "mutation ($i: CreateDocumentInput!) { createDocument(input: $i) { id } }"
+        created = any_stack.client.data(who, create, i={"title": f"{name} test"})
+        variables = {**variables, "d": created["createDocument"]["id"]}
+    before = _oa_rows(any_stack)
+
+    assert refused(any_stack, who, mutation, **variables) == fields, name
+    assert _oa_rows(any_stack) == before  # nothing stored
+
+
 ERP_CASES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
     (
         "createItem", PURCHASING,
@@ -161,6 +205,12 @@ ERP_CASES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
         {"sku": "SKU-0001", "warehouseId": "wh-bj", "quantity": 0, "reason": " "},
         {"input.quantity", "input.reason"},
     ),
+    (
+        "receiveGoods", PURCHASING,
+        "mutation ($i: ReceiveGoodsInput!) { receiveGoods(input: $i) { status } }",
+        {"purchaseOrderId": " ", "warehouseId": "wh bj"},
+        {"input.purchaseOrderId", "input.warehouseId"},
+    ),
 ]  # fmt: skip
 
 
@@ -180,7 +230,9 @@ def _oa_rows(stack: Stack) -> list[Any]:
     return [
         run_sql(stack.oa_database, f"SELECT count(*) AS n FROM {table}")[0]["n"]
         for table in ("oa_meetings", "oa_meeting_rooms", "oa_announcements", "oa_documents",
-                      "oa_approval_flows", "oa_messages WHERE sender_id = 'emp-031'")
+                      "oa_approval_flows", "oa_messages WHERE sender_id = 'emp-031'",
+                      "oa_document_versions", "oa_document_shares",
+                      "oa_approval_actions WHERE action = 'TRANSFERRED'")
     ]  # fmt: skip
 
 
@@ -191,5 +243,6 @@ def _erp_rows(stack: Stack) -> list[Any]:
         for table in ("erp_items", "erp_warehouses", "erp_assets", "erp_customers",
                       "erp_journal_entries WHERE posted_by = 'emp-005'", "erp_production_plans",
                       "erp_bom_components", "erp_sales_orders",
-                      "erp_stock_movements WHERE actor = 'emp-023'")
+                      "erp_stock_movements WHERE actor = 'emp-023'",
+                      "erp_purchase_orders WHERE received_at IS NOT NULL")
     ]  # fmt: skip

@@ -270,6 +270,24 @@ async def test_the_current_approver_transfers_the_step(oa: OAClient, flows: None
     ]
 
 
+async def test_a_transfer_reports_every_invalid_argument_once_the_request_is_known(
+    oa: OAClient, flows: None
+) -> None:
+    request = await submit_purchase(oa, BOB, "100.00")
+    transfer = (
+        "mutation ($id: ID!, $to: ID!, $c: String) "
+        "{ transfer(id: $id, toEmployeeId: $to, comment: $c) { id } }"
+    )
+
+    to_me = await oa.post(ALICE, transfer, id=request["id"], to="emp-alice", c="x" * 2001)
+    not_mine = await oa.error(CAROL, transfer, id=request["id"], to="emp-carol", c="x" * 2001)
+
+    assert sorted((e["extensions"]["code"], e["extensions"]["field"]) for e in to_me["errors"]) == [
+        ("BAD_USER_INPUT", "comment"), ("BAD_USER_INPUT", "toEmployeeId"),
+    ]  # fmt: skip
+    assert not_mine["code"] == "FORBIDDEN"  # not the approver: nothing said about arguments
+
+
 async def test_managers_requests_go_to_the_manager_above(oa: OAClient, flows: None) -> None:
     alices = await submit_purchase(oa, ALICE, "100.00")
     ceos = await submit_purchase(oa, CEO, "100.00")

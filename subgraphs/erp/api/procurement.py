@@ -300,10 +300,13 @@ class Mutation:
 
     @strawberry.mutation(description="SENT -> RECEIVED: the goods go into the warehouse.")
     async def receive_goods(self, info: Info, input: ReceiveGoodsInput) -> PurchaseOrder:
+        checks = InputChecks()  # every invalid id at once, before looking anything up
+        order_id = checks(require_id, input.purchase_order_id, "input.purchaseOrderId")
+        warehouse_id = checks(require_id, input.warehouse_id, "input.warehouseId")
+        checks.done()
+        assert order_id is not None and warehouse_id is not None
         async with session(info) as db:
-            receipt = await procurement.receive_goods(
-                db, str(input.purchase_order_id), str(input.warehouse_id), actor(info)
-            )
+            receipt = await procurement.receive_goods(db, order_id, warehouse_id, actor(info))
             return await _order(db, receipt.order)
 
     @strawberry.mutation(description="CREATED or SENT -> CANCELLED; releases the budget.")

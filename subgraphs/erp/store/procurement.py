@@ -249,7 +249,7 @@ async def receive_goods(
     Records ``erp.goods.received`` in the outbox when the order has an applicant, and
     returns what the applicant's notification needs.
     """
-    await inventory.get_warehouse(session, warehouse_id)
+    await inventory.get_warehouse(session, warehouse_id, field="input.warehouseId")
     order = await _transition(session, id, PurchaseOrderStatus.SENT, PurchaseOrderStatus.RECEIVED)
     for line in sorted(order.lines, key=lambda line: line.sku):
         await inventory.move_stock(

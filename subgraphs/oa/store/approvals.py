@@ -402,19 +402,29 @@ async def transfer(
     *,
     comment: str | None = None,
 ) -> ApprovalRequest:
-    """The current approver hands the current step over to another employee."""
+    """The current approver hands the current step over to another employee.
+
+    Every invalid argument is reported together; whether the new assignee may take the step
+    is one of them, asked once the request is known (``NOT_FOUND``, ``CONFLICT`` and
+    ``FORBIDDEN`` come first: they say nothing about the arguments)."""
     me = await acting_employee(session, actor)
-    note = check_text(
-        comment, field="comment", max_length=MAX_COMMENT, required=False, multiline=True
-    )
-    to = await require_employee(session, to_employee_id, field="toEmployeeId")
+    checks = InputChecks()
+    note = checks(
+        check_text, comment, field="comment", max_length=MAX_COMMENT, required=False,
+        multiline=True,
+    )  # fmt: skip
+    to_id = checks(check_id, to_employee_id, field="toEmployeeId")
+    if checks(check_id, request_id, field="id") is None:
+        checks.done()  # nothing to look up
     request = await _locked(session, request_id)
     steps = await _steps(session, request)
     current = _check_current_approver(request, steps, actor, None)
-    if to.id == me.id:
-        raise BadUserInput("The step is yours already.", field="toEmployeeId")
-    if to.id == request.applicant_id:
-        raise BadUserInput("The applicant cannot approve their own request.", field="toEmployeeId")
+    if to_id == me.id:
+        checks.fail("The step is yours already.", field="toEmployeeId")
+    elif to_id == request.applicant_id:
+        checks.fail("The applicant cannot approve their own request.", field="toEmployeeId")
+    checks.done()
+    to = await require_employee(session, to_employee_id, field="toEmployeeId")
     before = events.inbox_slot(current)
     now = utc_now()
     current.assignee_id = to.id

@@ -33,7 +33,7 @@ from subgraphs.oa.store.models import (
     new_id,
 )
 from subgraphs.oa.store.people import Actor, acting_employee, require_employees
-from subgraphs.oa.store.validation import check_id, check_tags, check_text
+from subgraphs.oa.store.validation import check_id, check_ids, check_tags, check_text
 from tandem_shared.timestamps import utc_now
 
 __all__ = [
@@ -86,21 +86,28 @@ class Content:
         """``(bytes, content type)``; ``BAD_USER_INPUT`` naming ``field`` or a part of it."""
         if (self.text is None) == (self.base64 is None):
             raise BadUserInput("Give exactly one of text and base64.", field=field)
+        checks = InputChecks()  # bad base64 and a bad media type reported together
+        data: bytes | None
         if self.text is not None:
             data, default_type = self.text.encode("utf-8"), TEXT_TYPE
         else:
             assert self.base64 is not None
-            try:
-                data = base64.b64decode(self.base64, validate=True)
-            except (binascii.Error, ValueError):
-                raise BadUserInput("Not valid base64.", field=f"{field}.base64") from None
-            default_type = BINARY_TYPE
-        if len(data) > MAX_CONTENT_BYTES:
-            raise BadUserInput(f"At most {MAX_CONTENT_BYTES} bytes.", field=field)
-        content_type = (self.content_type or default_type).strip().lower()
-        if len(content_type) > 100 or _CONTENT_TYPE.match(content_type) is None:
-            raise BadUserInput("Not a media type.", field=f"{field}.contentType")
+            data, default_type = checks(_from_base64, self.base64, f"{field}.base64"), BINARY_TYPE
+        if data is not None and len(data) > MAX_CONTENT_BYTES:
+            checks.fail(f"At most {MAX_CONTENT_BYTES} bytes.", field=field)
+        content_type = checks(
+            check_content_type, self.content_type or default_type, field=f"{field}.contentType"
+        )
+        checks.done()
+        assert data is not None and content_type is not None
         return data, content_type
+
+
+def _from_base64(value: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadUserInput("Not valid base64.", field=field) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +172,12 @@ async def add_version(
     session: AsyncSession, actor: Actor, document_id: str, content: Content
 ) -> DocumentVersion:
     """A new version of a document the actor owns or may edit; numbered after the newest."""
-    data, content_type = content.decode("content")
+    checks = InputChecks()  # every invalid argument at once, before looking anything up
+    checks(check_id, document_id, field="documentId")
+    decoded = checks(content.decode, "content")
+    checks.done()
+    assert decoded is not None
+    data, content_type = decoded
     author = await acting_employee(session, actor)
     document = await _locked(session, document_id, field="documentId")
     access = await _access(session, document, actor)
@@ -248,10 +260,22 @@ async def share(
     employee_ids: Sequence[str],
     permission: Access,
 ) -> Document:
-    """Share a document with employees (``READ`` or ``EDIT``; sharing again changes it)."""
+    """Share a document with employees (``READ`` or ``EDIT``; sharing again changes it).
+
+    Every invalid argument is reported together; naming the owner is one of them, found once
+    the document is known (``NOT_FOUND`` and ``FORBIDDEN`` come first: they say nothing about
+    the arguments)."""
+    checks = InputChecks()
     if permission is Access.OWNER:
-        raise BadUserInput("Share to READ or EDIT.", field="permission")
+        checks.fail("Share to READ or EDIT.", field="permission")
+    checks(check_ids, employee_ids, field="employeeIds", min_items=1)
+    if checks(check_id, document_id, field="documentId") is None:
+        checks.done()  # nothing to look up
     document = await _owned(session, actor, document_id)
+    for index, employee_id in enumerate(employee_ids):
+        if employee_id == document.owner_id:
+            checks.fail("The owner has the document already.", field=f"employeeIds.{index}")
+    checks.done()
     employees = await require_employees(session, employee_ids, field="employeeIds", min_items=1)
     existing = {
         row.employee_id: row
@@ -260,9 +284,7 @@ async def share(
         )
     }
     now = utc_now()
-    for index, employee in enumerate(employees):
-        if employee.id == document.owner_id:
-            raise BadUserInput("The owner has the document already.", field=f"employeeIds.{index}")
+    for employee in employees:
         row = existing.get(employee.id)
         if row is None:
             session.add(
