@@ -273,7 +273,9 @@ class _PlanBuilder:
         provided: SelectionSetNode | None,
     ) -> str | None:
         """The subgraph a deferred fragment's entity fetch goes to: one a key of the objects
-        in ``graph`` reaches that resolves most of its fields (``graph`` itself on a tie)."""
+        in ``graph`` reaches that resolves most of its fields (``graph`` itself on a tie). A
+        field with ``@requires`` there does not count: it always takes an entity fetch of its
+        own after its requirements, so choosing its subgraph would only add a fetch of keys."""
         names = [
             same_key[0].name
             for same_key in collect_fields(self.schema, selections, type_name).values()
@@ -286,7 +288,11 @@ class _PlanBuilder:
         return min(
             reachable,
             key=lambda g: (
-                -sum(self.caps.local(type_name, name, g) for name in names),
+                -sum(
+                    self.caps.local(type_name, name, g)
+                    and self.caps.requires(type_name, name, g) is None
+                    for name in names
+                ),
                 g != graph,
                 self.caps.graph_ids.index(g),
             ),
