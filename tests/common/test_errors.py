@@ -19,6 +19,7 @@ from subgraphs.common.errors import (
     Unauthenticated,
 )
 from subgraphs.common.schema import create_schema
+from subgraphs.common.standing import EmployeeDeactivated
 
 RAISED: dict[str, Exception] = {
     "unauthenticated": Unauthenticated("Sign in."),
@@ -107,7 +108,9 @@ def test_graphql_validation_errors_pass_unchanged() -> None:
 
 def test_the_codes_are_the_documented_set() -> None:
     assert [code.value for code in ErrorCode] == [
-        "UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "INTERNAL",
+        "UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT",
+        "EMPLOYEE_DEACTIVATED", "INTERNAL",
     ]  # fmt: skip
     assert {cls.code for cls in SubgraphError.__subclasses__()} == set(ErrorCode)
+    assert EmployeeDeactivated.code == ErrorCode.EMPLOYEE_DEACTIVATED  # (standing.py's own)
     assert Unauthenticated.status == 401
