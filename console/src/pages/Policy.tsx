@@ -238,20 +238,35 @@ function AuditRow({ entry, names }: { entry: AuditEntry; names: Record<string, s
       <td className="num">{entry.version ?? "—"}</td>
       <td>{entry.comment}</td>
       <td>
-        <ul className="lines">
-          {entry.before.map((line) => (
-            <li key={`-${line}`} className="removed">
-              − {line}
-            </li>
-          ))}
-          {entry.after.map((line) => (
-            <li key={`+${line}`} className="added">
-              + {line}
-            </li>
-          ))}
-        </ul>
+        <Lines entry={entry} />
       </td>
     </tr>
+  );
+}
+
+const LINES_SHOWN = 6; // a seed or a rollback lists hundreds: the rest behind "more"
+
+function Lines({ entry }: { entry: AuditEntry }) {
+  const { t } = useAdminText();
+  const lines = [
+    ...entry.before.map((line) => ({ line, sign: "−", kind: "removed" })),
+    ...entry.after.map((line) => ({ line, sign: "+", kind: "added" })),
+  ];
+  const item = (l: (typeof lines)[number]) => (
+    <li key={`${l.sign}${l.line}`} className={l.kind}>
+      {l.sign} {l.line}
+    </li>
+  );
+  return (
+    <>
+      <ul className="lines">{lines.slice(0, LINES_SHOWN).map(item)}</ul>
+      {lines.length > LINES_SHOWN && (
+        <details>
+          <summary>{t("moreLines", { count: lines.length - LINES_SHOWN })}</summary>
+          <ul className="lines">{lines.slice(LINES_SHOWN).map(item)}</ul>
+        </details>
+      )}
+    </>
   );
 }
 

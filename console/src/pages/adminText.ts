@@ -81,6 +81,7 @@ const en = {
   colWho: "Who",
   colKind: "Kind",
   colLines: "Lines",
+  moreLines: "{count} more lines",
   older: "Older entries",
   auditPageTitle: "Audit",
   auditIntro:
@@ -194,6 +195,7 @@ const zh: Record<AdminKey, string> = {
   colWho: "操作人",
   colKind: "类型",
   colLines: "规则行",
+  moreLines: "另外 {count} 行",
   older: "更早的记录",
   auditPageTitle: "审计",
   auditIntro: "谁在 OA 和 ERP 中修改了什么，谁以明文读取了加密字段。可筛选、翻页并导出 CSV。",
