@@ -251,17 +251,22 @@ class Fanout:
         await self.channels.publish(keys.events, b'{"end":true}')
 
     async def _hold(self, keys: _Keys) -> None:
-        """Returns when the lease is lost or no replica wants the events any more."""
+        """Returns when the lease is lost or no replica wants the events any more. A renewal
+        that fails (Redis slow or away) is tried again while the lease surely still holds:
+        giving up at once restarted the upstream subscription under load."""
+        held_until = time.monotonic() + self.lease
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
                 if not await self._extend(keys=[keys.owner], args=[self.replica, self._lease_ms]):
                     log.warning("subscription fan-out: lost an upstream's lease")
                     return
+                held_until = time.monotonic() + self.lease
                 if not await self._wanted(keys):
                     return
             except REDIS_DOWN:
-                return  # the lease lapses meanwhile: another replica may own it by now
+                if time.monotonic() + self.lease / 3 >= held_until:
+                    return  # it may lapse before the next try: another replica may take it
 
     async def _interested(self, keys: _Keys) -> None:
         until = time.time() + self.lease
