@@ -93,7 +93,7 @@ from .planner.overrides import OverrideLabels
 from .planner.plan import QueryPlan
 from .subscriptions.batching import EntityBatcher
 from .subscriptions.fanout import Fanout
-from .subscriptions.run import completed_events, one_result, subscription_fetch
+from .subscriptions.run import completed_events, event_at_root, one_result, subscription_fetch
 from .subscriptions.sharing import SharedUpstreams
 from .supergraph import Supergraph
 from .telemetry.observation import observation
@@ -743,7 +743,7 @@ class Gateway:
         async def complete(event: Mapping[str, Any]) -> dict[str, Any]:
             async def send(request: SubgraphRequest) -> dict[str, Any]:
                 if root is not None and request.query == root.operation:
-                    return dict(event)
+                    return event_at_root(event, root)
                 return await forward(request)
 
             data, errors = await self.executor.execute(

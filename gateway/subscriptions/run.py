@@ -34,7 +34,7 @@ from .upstream import subscribe_upstream
 if TYPE_CHECKING:
     from ..pipeline import Gateway, PreparedOperation
 
-__all__ = ["completed_events", "one_result", "subscription_fetch"]
+__all__ = ["completed_events", "event_at_root", "one_result", "subscription_fetch"]
 
 POLICY_CHANGED = "SUBSCRIPTION_POLICY_CHANGED"
 
@@ -47,6 +47,32 @@ def subscription_fetch(plan: QueryPlan) -> FetchNode | None:
     if isinstance(node, FetchNode) and node.operation_kind == "subscription":
         return node
     return None
+
+
+def event_at_root(event: Mapping[str, Any], root: FetchNode) -> dict[str, Any]:
+    """``event`` with its path-less errors at the root field, when the field has no value.
+
+    A subscription has one root field (GraphQL spec, 5.2.3.1 Single root field), so an event
+    with no value for it and errors without a path is that field's failure: what a subgraph
+    sends when its resolver refuses before the first event (OA's ``NOT_FOUND`` for a request
+    the subscriber may not see). Placed at the field, the error explains its null, which
+    propagates as GraphQL says, and the shaper adds no ``INVALID_SUBGRAPH_RESPONSE``. A
+    query's root fetch is left as it is: it may answer several root fields, and a path-less
+    error names none of them."""
+    errors = event.get("errors")
+    if len(root.root_keys) != 1 or not isinstance(errors, list) or not errors:
+        return dict(event)
+    (key,) = root.root_keys
+    data = event.get("data")
+    if isinstance(data, dict) and data.get(key) is not None:
+        return dict(event)
+    placed = [
+        {**error, "path": [key]}
+        if isinstance(error, dict) and not isinstance(error.get("path"), list)
+        else error
+        for error in errors
+    ]
+    return {**event, "errors": placed}
 
 
 async def one_result(result: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:

@@ -230,3 +230,36 @@ def test_a_message_over_the_request_body_limit_closes_4400(stack: Stack) -> None
     closed = run(scenario())
     assert closed.rcvd is not None and closed.rcvd.code == 4400
     assert "larger than" in closed.rcvd.reason
+
+
+@pytest.mark.parametrize(
+    ("fail_at", "expected"),
+    [
+        (0, [{"data": None, "errors": [("No ticks.", ["ticks"], "NOT_FOUND")]}]),
+        (2, [{"data": {"ticks": {"n": 1, "label": "label of tick-1"}}},
+             {"data": None, "errors": [("No tick 2.", ["ticks"], "NOT_FOUND")]},
+             {"data": {"ticks": {"n": 3, "label": "label of tick-3"}}}]),
+    ],
+    ids=["refused-before-the-first-event", "one-event-an-error"],
+)  # fmt: skip
+def test_an_event_the_subgraph_answers_with_an_error_carries_only_that_error(
+    stack: Stack, fail_at: int, expected: list[dict[str, Any]]
+) -> None:
+    """The clock answers an event ``{"data": null, "errors": [NOT_FOUND]}`` (with the field's
+    path, or none when it refuses before the first event, as OA does): the gateway passes that
+    one error on at the field, ``data`` null (the non-null root propagates), and adds no
+    ``INVALID_SUBGRAPH_RESPONSE`` of its own."""
+    query = f"subscription {{ ticks(count: 3, failAt: {fail_at}) {{ n label }} }}"
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with session(stack, VIEWER) as ws:
+            await receive(ws)
+            await subscribe(ws, "f", query)
+            return await until_complete(ws, "f")
+
+    events = run(scenario())
+    assert [
+        {**event, "errors": [(e["message"], e.get("path"), e["extensions"]["code"])
+                             for e in event["errors"]]} if "errors" in event else event
+        for event in events
+    ] == expected, events  # fmt: skip

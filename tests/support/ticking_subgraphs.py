@@ -6,7 +6,10 @@
 after the first tick until ``Mutation.release(name: "x")`` is called (so a test sees a
 subscription running without sleeping); ``ticks(count, every: s)`` yields one every ``s``
 seconds (on a fixed schedule: no drift), ``Tick.at`` the time it was produced (epoch
-seconds: the benchmark's "commit"), ``tag`` only tells identical subscriptions apart.
+seconds: the benchmark's "commit"), ``tag`` only tells identical subscriptions apart;
+``ticks(count, failAt: n)``'s event ``n`` is a ``NOT_FOUND`` error on the (non-null) field
+instead of a tick; ``failAt: 0`` refuses before the first tick, as an OA subscription refuses
+a request its subscriber may not see (one event: ``data: null`` and a path-less error).
 With a gateway public key, ``clock`` accepts a WebSocket only when its ``connection_init``
 carries a valid gateway identity token (the payload's ``authorization``), the way every OA/ERP
 request carries one; ``Query.lastCaller`` says whom the last one named (the test's proof
@@ -26,6 +29,7 @@ from typing import Any
 import orjson
 import strawberry
 import uvicorn
+from graphql import GraphQLError
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.federation import Schema
@@ -77,10 +81,16 @@ class ClockSubscription:
         wait_for: str | None = None,
         every: float | None = None,
         tag: str | None = None,
+        fail_at: int | None = None,
     ) -> AsyncGenerator[Tick, None]:
+        if fail_at == 0:
+            raise GraphQLError("No ticks.", extensions={"code": "NOT_FOUND"})
         start = asyncio.get_running_loop().time()
         for n in range(1, count + 1):
-            yield Tick(id=strawberry.ID(f"tick-{n}"), n=n, at=time.time())
+            if n == fail_at:  # graphql-core completes an error as the field's error
+                yield GraphQLError(f"No tick {n}.", extensions={"code": "NOT_FOUND"})  # type: ignore[misc]
+            else:
+                yield Tick(id=strawberry.ID(f"tick-{n}"), n=n, at=time.time())
             if n == 1 and wait_for is not None:
                 await _release_event(wait_for).wait()
             if every is not None and n < count:
