@@ -330,3 +330,24 @@ async def test_the_head_of_the_company_waited_for_stays_until_hr_appoints_a_succ
     assert gone["active"] is False
     moved = (await oa.data(FRANK, REQUEST, id=request_id))["approvalRequest"]
     assert moved["currentStep"] == {"number": 1, "approver": {"id": "emp-frank"}}
+
+
+async def test_a_vacancy_above_refuses_a_request_nobody_could_approve(
+    oa: OAClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """With the head of the company gone and nobody appointed, a department head's request
+    has no manager above to approve its step: CONFLICT saying what to do, never a step skipped
+    into an approval; once HR appoints a head, the step goes to them."""
+    async with transaction(sessions) as session:
+        await define_flow(session, None, kind="PURCHASE", name="Purchase",
+                          steps=[StepSpec(Rule.DEPARTMENT_MANAGER)])  # fmt: skip
+    assert (await oa.data(HELEN, DEACTIVATE, id="emp-ceo"))["deactivateEmployee"]["active"] is False
+    items = [{"sku": "SKU-1", "quantity": 1, "unitPrice": {"amount": "80.00", "currency": "CNY"}}]
+
+    refused = await oa.error(ALICE, PURCHASE, input={"title": "Desk", "items": items})
+
+    assert refused["code"] == "CONFLICT"
+    assert "updateDepartment" in refused["message"]
+    await oa.data(HELEN, UPDATE_DEPARTMENT, id="dept-hq", input={"managerId": "emp-frank"})
+    own = await oa.data(ALICE, PURCHASE, input={"title": "Desk", "items": items})
+    assert own["submitPurchaseRequest"]["steps"][0]["approver"] == {"id": "emp-frank"}

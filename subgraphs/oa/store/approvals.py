@@ -58,7 +58,13 @@ from subgraphs.oa.store.models import (
     Employee,
     new_id,
 )
-from subgraphs.oa.store.people import Actor, acting_employee, managers_of, require_employee
+from subgraphs.oa.store.people import (
+    Actor,
+    acting_employee,
+    heads_the_company,
+    managers_of,
+    require_employee,
+)
 from subgraphs.oa.store.validation import (
     check_id,
     check_kind,
@@ -273,8 +279,14 @@ async def _steps_for(
             managers = await managers_of(session, applicant) if managers is None else managers
             if managers:
                 assignee = managers[0]
-            else:
-                status = StepStatus.SKIPPED
+            elif await heads_the_company(session, applicant):
+                status = StepStatus.SKIPPED  # nobody is above the head of the company
+            else:  # a vacancy above: never approve a step nobody could decide
+                raise Conflict(
+                    "No manager above the applicant can approve this request: a department "
+                    "above theirs has no manager. HR appoints one (updateDepartment's managerId) "
+                    "first."
+                )
         elif flow_step.rule == Rule.EMPLOYEE:
             if flow_step.employee_id == applicant.id:
                 status = StepStatus.SKIPPED

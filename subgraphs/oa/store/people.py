@@ -176,6 +176,13 @@ async def managers_of(session: AsyncSession, employee: Employee) -> list[str]:
     return managers
 
 
+async def heads_the_company(session: AsyncSession, employee: Employee) -> bool:
+    """Whether ``employee`` manages the top of their department chain: the one person a
+    department manager's approval step has nobody above to go to."""
+    chain = await department_chain(session, employee.department_id)
+    return bool(chain) and chain[-1].parent_id is None and chain[-1].manager_id == employee.id
+
+
 def _employee_query(filter: EmployeeFilter) -> Select[Employee]:
     statement = select(Employee).where(Employee.active.is_(True))
     if filter.department_id is not None:
