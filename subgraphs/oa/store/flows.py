@@ -4,7 +4,9 @@ A step's approver rule is one of
 
 - ``ROLE`` *role*: anyone whose token carries the role (``finance``);
 - ``DEPARTMENT_MANAGER``: the manager of the applicant's department; when the applicant
-  manages it themself, the manager of the department above (and so on up);
+  manages it themself, the manager of the department above (and so on up); with nobody
+  above, the step is skipped for the head of the company and anyone else's request is
+  refused (CONFLICT) until HR appoints a manager: a step nobody decides never approves;
 - ``EMPLOYEE`` *id*: that employee.
 
 A step with a minimum amount applies only to requests of at least that amount (in the
