@@ -62,7 +62,8 @@ export function BarChart({
           </g>
         ))}
       </svg>
-      <div className="scroll">
+      {/* focusable: a table wider than a phone scrolls by keyboard too */}
+      <div className="scroll" tabIndex={0} role="region" aria-label={caption}>
         <table className="chart-table">
           <thead>
             <tr>

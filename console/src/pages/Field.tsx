@@ -5,6 +5,8 @@ import { describe, errorsFor, type FieldedError } from "./homeApi";
 
 export function Field(
   props: {
+    /** The form's name: the input's id is unique on the page, two forms may name input.title. */
+    form: string;
     label: string;
     field: string;
     errors: FieldedError[];
@@ -12,8 +14,8 @@ export function Field(
     onValue: (value: string) => void;
   } & Omit<InputHTMLAttributes<HTMLInputElement>, "value" | "onChange">,
 ) {
-  const { label, field, errors, value, onValue, ...input } = props;
-  const id = `f-${field.replaceAll(".", "-")}`;
+  const { form, label, field, errors, value, onValue, ...input } = props;
+  const id = `${form}-${field.replaceAll(".", "-")}`;
   const mine = errorsFor(errors, field);
   return (
     <div className="field">

@@ -1,5 +1,6 @@
 // Home's meetings: the ones I organize or attend from now on, and booking a room (OA's
-// bookMeeting; a room taken at that time answers CONFLICT, shown with its code).
+// bookMeeting; a room taken at that time answers CONFLICT naming input.roomId, shown with its
+// code beside the room).
 import { useState, type FormEvent } from "react";
 import { NotSignedIn } from "../api";
 import { Failure, Loading } from "../components";
@@ -138,12 +139,13 @@ function BookRoom({
           {t("booked", { title: done })}
         </p>
       )}
-      <Field label={t("meetingTitle")} field="input.title" errors={errors} value={title}
+      <Field form="book" label={t("meetingTitle")} field="input.title" errors={errors} value={title}
         onValue={setTitle} autoComplete="off" />
       <div className="field">
-        <label htmlFor="f-input-roomId">{t("room")}</label>
-        <select id="f-input-roomId" value={roomId} onChange={(e) => setRoomId(e.target.value)}
-          aria-invalid={roomErrors.length > 0 ? true : undefined}>
+        <label htmlFor="book-input-roomId">{t("room")}</label>
+        <select id="book-input-roomId" value={roomId} onChange={(e) => setRoomId(e.target.value)}
+          aria-invalid={roomErrors.length > 0 ? true : undefined}
+          aria-describedby={roomErrors.length > 0 ? "book-input-roomId-error" : undefined}>
           <option value="">{t("chooseRoom")}</option>
           {rooms.map((r) => (
             <option key={r.id} value={r.id}>
@@ -151,11 +153,15 @@ function BookRoom({
             </option>
           ))}
         </select>
-        {roomErrors.length > 0 && <p className="field-error alert">{roomErrors.map(describe).join(" ")}</p>}
+        {roomErrors.length > 0 && (
+          <p className="field-error alert" id="book-input-roomId-error" data-field="input.roomId">
+            {roomErrors.map(describe).join(" ")}
+          </p>
+        )}
       </div>
-      <Field label={t("start")} field="input.start" errors={errors} value={start}
+      <Field form="book" label={t("start")} field="input.start" errors={errors} value={start}
         onValue={setStart} type="datetime-local" />
-      <Field label={t("end")} field="input.end" errors={errors} value={end} onValue={setEnd}
+      <Field form="book" label={t("end")} field="input.end" errors={errors} value={end} onValue={setEnd}
         type="datetime-local" />
       <button type="submit" className="primary" disabled={busy}>
         {t("bookButton")}

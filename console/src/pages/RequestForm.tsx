@@ -135,26 +135,26 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
               ))}
             </div>
           )}
-          <Field label={t("requestTitle")} field="input.title" errors={errors} value={title}
+          <Field form="request" label={t("requestTitle")} field="input.title" errors={errors} value={title}
             onValue={setTitle} required autoComplete="off" />
-          <Field label={t("budgetMonth")} field="input.budgetPeriod" errors={errors}
+          <Field form="request" label={t("budgetMonth")} field="input.budgetPeriod" errors={errors}
             value={period} onValue={setPeriod} type="month" />
           {kind === "PURCHASE" ? (
             lines.map((line, n) => (
               <fieldset key={n} className="line">
                 <legend>{t("itemLine", { number: n + 1 })}</legend>
-                <Field label={t("sku")} field={`input.items.${n}.sku`} errors={errors}
+                <Field form="request" label={t("sku")} field={`input.items.${n}.sku`} errors={errors}
                   value={line.sku} onValue={(sku) => setLine(n, { sku })} autoComplete="off" />
-                <Field label={t("quantity")} field={`input.items.${n}.quantity`} errors={errors}
+                <Field form="request" label={t("quantity")} field={`input.items.${n}.quantity`} errors={errors}
                   value={line.quantity} onValue={(quantity) => setLine(n, { quantity })}
                   type="number" min={1} step={1} inputMode="numeric" />
-                <Field label={t("unitPrice", { currency: CURRENCY })}
+                <Field form="request" label={t("unitPrice", { currency: CURRENCY })}
                   field={`input.items.${n}.unitPrice`} errors={errors} value={line.unitPrice}
                   onValue={(unitPrice) => setLine(n, { unitPrice })} inputMode="decimal" />
               </fieldset>
             ))
           ) : (
-            <Field label={t("expenseAmount", { currency: CURRENCY })} field="input.amount"
+            <Field form="request" label={t("expenseAmount", { currency: CURRENCY })} field="input.amount"
               errors={errors} value={amount} onValue={setAmount} inputMode="decimal" />
           )}
           <div className="actions">
