@@ -72,7 +72,8 @@ def test_a_security_admin_removes_a_read_the_employees_open_page_follows_and_rol
         page.get_by_label("Search rules").fill("employee Query.messages")
         row = page.locator(f'#rules tr[data-rule="{MESSAGES_RULE}"]')
         assert page.locator("#rules tbody tr").count() == 1  # the search narrows to the rule
-        row.get_by_role("button", name=f"Remove {MESSAGES_RULE}").click()
+        row.get_by_role("button", name=f"Remove {MESSAGES_RULE}").focus()
+        page.keyboard.press("Enter")  # by keyboard
         preview = page.locator("#preview")
         effects = preview.locator("#effects")
         effects.wait_for()
@@ -119,6 +120,21 @@ def test_a_security_admin_removes_a_read_the_employees_open_page_follows_and_rol
         audit = page.locator("#policy-audit tbody tr").first
         audit.get_by_text("change · rollback", exact=True).wait_for()
         assert f"+ {MESSAGES_RULE}" in audit.inner_text()
+
+        # an edit is a removal and an addition, previewed together; discarded here
+        announcements = "p, employee, *, Query.announcements, read, allow"
+        page.get_by_label("Search rules").fill("employee Query.announcements")
+        page.get_by_role("button", name=f"Edit {announcements}").click()
+        assert page.get_by_label("Object", exact=True).input_value() == "Query.announcements"
+        page.get_by_role("combobox", name=re.compile("^Effect")).select_option("deny")
+        page.get_by_role("button", name="Add to the change").click()
+        lines = page.locator("#change-lines").inner_text()
+        assert f"Remove: {announcements}" in lines
+        assert "Add: p, employee, *, Query.announcements, read, deny" in lines
+        effects.get_by_text("Query.announcements").wait_for()
+        assert effects.locator("tbody tr").count() == 1, effects.inner_text()
+        page.get_by_role("button", name="Discard the change").click()
+        page.get_by_text("No change yet").wait_for()
 
         page.get_by_label("Language").select_option("zh-CN")
         assert page.locator("h1").inner_text() == "权限策略编辑"
