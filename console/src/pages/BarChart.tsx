@@ -51,7 +51,7 @@ export function BarChart({
         {rows.map((row, r) => (
           <g key={row.label} transform={`translate(0 ${r * group + 6})`}>
             <text x={LABEL - 6} y={(group - 12) / 2 + 4} textAnchor="end" fontSize="12">
-              {row.label.length > 20 ? `${row.label.slice(0, 19)}…` : row.label}
+              {row.label.length > 18 ? `${row.label.slice(0, 17)}…` : row.label}
             </text>
             {row.values.slice(0, drawn).map((value, n) =>
               value == null ? null : (
