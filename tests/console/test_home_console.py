@@ -3,7 +3,8 @@
 
 The employee submits a purchase request from Home: the department's budget position appears
 beside the form and the request under "My requests", as the API lists it; an unknown SKU is
-the server's BAD_USER_INPUT, shown next to the SKU input it names, and nothing is submitted.
+the server's BAD_USER_INPUT, shown next to the SKU input it names, and nothing is submitted;
+so is an expense claim without an amount, and one with an amount is submitted.
 She books a room (her meetings list it, as the API does) and booking it again at that time
 shows the server's CONFLICT beside the room; a document of hers is listed. The manager of
 the Executive Office opens the dashboards: every chart's table holds the figures the API
@@ -113,9 +114,25 @@ def test_an_employee_submits_a_purchase_request_and_sees_coded_errors_where_they
         mine = console.api.data(EMPLOYEE, MY_REQUESTS)["myApprovalRequests"]["edges"]
         assert not [e for e in mine if e["node"]["title"] == unknown]  # nothing was submitted
 
+        form.get_by_label("Expense claim").check()  # an expense claim: no amount is coded too
+        claim = f"{title} (taxi)"
+        form.get_by_label("Title").fill(claim)
+        form.get_by_role("button", name="Submit request").click()
+        missing = form.locator('[data-field="input.amount"]')
+        missing.wait_for()
+        assert missing.inner_text().startswith("BAD_USER_INPUT: "), missing.inner_text()
+        form.get_by_label("Amount (CNY)").fill("88.00")
+        form.get_by_role("button", name="Submit request").click()
+        form.locator("#request-submitted").get_by_text(claim).wait_for()
+        assert "CN¥88.00" in form.locator("#budget").inner_text()
+        mine = console.api.data(EMPLOYEE, MY_REQUESTS)["myApprovalRequests"]["edges"]
+        (expense,) = [e["node"] for e in mine if e["node"]["title"] == claim]
+        page.locator(f'#my-requests tr[data-request-id="{expense["id"]}"]').wait_for()
+
         page.get_by_label("Language").select_option("zh-CN")
         assert form.get_by_role("button", name="提交申请").is_visible()
-        assert form.get_by_label("物料编码").get_attribute("aria-invalid") == "true"
+        amount = form.get_by_label("金额\uff08CNY\uff09")  # full-width brackets
+        assert amount.is_visible()
 
 
 def test_an_employee_books_a_room_a_clash_is_a_coded_conflict_and_sees_her_documents(
