@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { Failure, Loading } from "../components";
 import { useI18n, type Translator } from "../i18n";
-import { useQuery } from "../useQuery";
+import { useQuery, type QueryState } from "../useQuery";
 import { BarChart, type ChartRow } from "./BarChart";
 import { thisMonth } from "./homeApi";
 import { useHomeText, type HomeKey } from "./homeText";
@@ -82,29 +82,31 @@ export default function Dashboards() {
   );
 }
 
-/** A dashboard card: its heading, and the chart once its query answered (or why not). */
-function Card<T>(props: {
+/** A dashboard card: its heading, and the chart once its query answered, or why not (the
+ * policy refused the figures: said so; anything else: the failure with its codes). */
+function Card<T, V>(props: {
   id: string;
   title: HomeKey;
-  query: { data: T | null; failure: string | null; loading: boolean; reload: () => void };
-  children: (data: T) => React.ReactNode;
+  query: QueryState<T>;
+  pick: (data: T) => V | null | undefined;
+  children: (value: V) => React.ReactNode;
 }) {
   const { t } = useHomeText();
-  const { data, failure, loading, reload } = props.query;
+  const { data, errors, failure, loading, reload } = props.query;
+  const value = data ? props.pick(data) : null;
+  const codes = failure ?? errors.map((e) => e.extensions?.code ?? e.message).join(", ");
   return (
     <section aria-labelledby={`${props.id}-title`} className="card" data-chart={props.id}>
       <h3 id={`${props.id}-title`}>{t(props.title)}</h3>
       {loading ? (
         <Loading />
-      ) : failure ? (
-        failure.includes("FORBIDDEN") ? (
-          <p className="muted">{t("notForYou")}</p>
-        ) : (
-          <Failure message={failure} retry={reload} />
-        )
-      ) : data ? (
-        props.children(data)
-      ) : null}
+      ) : value != null ? (
+        props.children(value)
+      ) : codes.includes("FORBIDDEN") ? (
+        <p className="muted">{t("notForYou")}</p>
+      ) : (
+        <Failure message={codes} retry={reload} />
+      )}
     </section>
   );
 }
@@ -116,11 +118,11 @@ function SalesChart({ period }: { period: string }) {
   const i18n = useI18n();
   const query = useQuery<Sales>(SALES, { period });
   return (
-    <Card id="sales" title="salesTitle" query={query}>
-      {(data) => (
+    <Card id="sales" title="salesTitle" query={query} pick={(d) => d.salesAgainstForecast}>
+      {(sales) => (
         <BarChart id="sales-chart" caption={t("salesCaption", { period })}
           series={[t("sold"), t("forecast")]}
-          rows={data.salesAgainstForecast.map((row) => {
+          rows={sales.map((row) => {
             const forecast = row.forecastQuantity == null ? null : Number.parseFloat(row.forecastQuantity);
             return {
               label: row.label,
@@ -138,11 +140,11 @@ function BudgetChart({ period }: { period: string }) {
   const i18n = useI18n();
   const query = useQuery<BudgetUse>(BUDGET, { period });
   return (
-    <Card id="budget-use" title="budgetUseTitle" query={query}>
-      {(data) => (
+    <Card id="budget-use" title="budgetUseTitle" query={query} pick={(d) => d.budgetUse}>
+      {(use) => (
         <BarChart id="budget-chart" caption={t("budgetCaption", { period })}
           series={[t("budget"), t("committed"), t("spent"), t("available")]}
-          rows={data.budgetUse.flatMap((row) =>
+          rows={use.flatMap((row) =>
             row === null
               ? [] // another department's: the policy's null
               : [{
@@ -161,10 +163,10 @@ function StockChart() {
   const i18n = useI18n();
   const query = useQuery<Stock>(STOCK, {});
   return (
-    <Card id="stock" title="stockTitle" query={query}>
-      {(data) => (
+    <Card id="stock" title="stockTitle" query={query} pick={(d) => d.stockValue}>
+      {(stock) => (
         <BarChart id="stock-chart" caption={t("stockCaption")} series={[t("stockValue"), t("units")]} drawn={1}
-          rows={data.stockValue.map((row) => ({
+          rows={stock.map((row) => ({
             label: row.warehouseName,
             values: [amount(row.value), null],
             texts: [i18n.money(row.value), i18n.number(row.units)],
@@ -180,11 +182,11 @@ function YieldChart({ period }: { period: string }) {
   const percent = usePercent(i18n);
   const query = useQuery<Production>(PRODUCTION, { period });
   return (
-    <Card id="yield" title="yieldTitle" query={query}>
-      {(data) => (
+    <Card id="yield" title="yieldTitle" query={query} pick={(d) => d.productionSummary}>
+      {(output) => (
         <BarChart id="yield-chart" caption={t("yieldCaption", { period })}
           series={[t("yieldRate"), t("inspected")]} drawn={1}
-          rows={data.productionSummary.map((row) => ({
+          rows={output.map((row) => ({
             label: row.item.name,
             values: [row.yieldRate == null ? null : row.yieldRate * 100, null],
             texts: [row.yieldRate == null ? "—" : percent.format(row.yieldRate), i18n.number(row.inspected)],
@@ -222,32 +224,32 @@ function ProcessCharts() {
   const step = (s: { kind: string; number: number; name: string }) => `${s.kind} ${s.number}. ${s.name}`;
   return (
     <div className="grid">
-      <Card id="cycle" title="cycleTitle" query={query}>
-        {(data) => (
+      <Card id="cycle" title="cycleTitle" query={query} pick={(d) => d.approvalAnalytics}>
+        {(analytics) => (
           <BarChart id="cycle-chart" caption={t("cycleCaption")} series={[t("median"), t("p90")]}
-            rows={data.approvalAnalytics.flows.map((f): ChartRow => ({
+            rows={analytics.flows.map((f): ChartRow => ({
               label: f.kind,
               values: [h(f.cycleTime.median), h(f.cycleTime.p90)],
               texts: [hours(f.cycleTime.median), hours(f.cycleTime.p90)],
             }))} />
         )}
       </Card>
-      <Card id="bottlenecks" title="bottleneckTitle" query={query}>
-        {(data) => (
+      <Card id="bottlenecks" title="bottleneckTitle" query={query} pick={(d) => d.approvalAnalytics}>
+        {(analytics) => (
           <BarChart id="bottleneck-chart" caption={t("bottleneckCaption")}
             series={[t("median"), t("p90")]}
-            rows={data.approvalAnalytics.slowestSteps.map((s) => ({
+            rows={analytics.slowestSteps.map((s) => ({
               label: step(s),
               values: [h(s.waiting.median), h(s.waiting.p90)],
               texts: [hours(s.waiting.median), hours(s.waiting.p90)],
             }))} />
         )}
       </Card>
-      <Card id="backlog" title="backlogTitle" query={query}>
-        {(data) => (
+      <Card id="backlog" title="backlogTitle" query={query} pick={(d) => d.approvalAnalytics}>
+        {(analytics) => (
           <BarChart id="backlog-chart" caption={t("backlogCaption")}
             series={[t("oldest"), t("median"), t("waitingNow")]} drawn={2}
-            rows={data.approvalAnalytics.steps
+            rows={analytics.steps
               .filter((s) => s.backlog > 0)
               .map((s) => ({
                 label: step(s),
