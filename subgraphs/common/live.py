@@ -23,9 +23,25 @@ from subgraphs.common.identity import current_principal
 from subgraphs.common.standing import refuse_if_deactivated
 from tandem_shared.tokens import Principal
 
-__all__ = ["FEED_CONTEXT_KEY", "admitted", "follow", "notify_feed", "running_feed"]
+__all__ = [
+    "AFTER_DESCRIPTION",
+    "CURSOR_DESCRIPTION",
+    "FEED_CONTEXT_KEY",
+    "admitted",
+    "follow",
+    "notify_feed",
+    "running_feed",
+]
 
 FEED_CONTEXT_KEY: Final = "feed"
+CURSOR_DESCRIPTION: Final = (
+    "This event's cursor: pass it as `after` when resubscribing to get what came since."
+)
+"""The schema description of every subscription event's ``cursor`` field."""
+AFTER_DESCRIPTION: Final = (
+    "Resume after this event cursor (the last one received); omit to start from now."
+)
+"""The schema description of every subscription field's ``after`` argument."""
 
 
 @asynccontextmanager

@@ -15,6 +15,8 @@ from typing import Annotated, Final
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.common.live import AFTER_DESCRIPTION as AFTER
+from subgraphs.common.live import CURSOR_DESCRIPTION as CURSOR
 from subgraphs.common.live import admitted, follow
 from subgraphs.erp.api.context import found, session
 from subgraphs.erp.api.inventory import Item, StockLevel
@@ -25,8 +27,6 @@ from subgraphs.erp.store.events import PURCHASE_ORDER_STATUS_CHANGED, STOCK_CHAN
 __all__ = ["ORDER_READER_ROLES", "Subscription"]
 
 ORDER_READER_ROLES: Final = frozenset({"procurement", "finance", "auditor"})
-CURSOR = "This event's cursor: pass it as `after` when resubscribing to get what came since."
-AFTER = "Resume after this event cursor (the last one received); omit to start from now."
 
 
 @strawberry.type(description="An item's stock in a warehouse changed.")

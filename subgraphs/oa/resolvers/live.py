@@ -20,6 +20,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.errors import NotFound
+from subgraphs.common.live import AFTER_DESCRIPTION as AFTER
 from subgraphs.common.live import admitted, follow
 from subgraphs.oa.context import actor, fresh_loaders, sessions
 from subgraphs.oa.store import messages
@@ -37,8 +38,6 @@ from subgraphs.oa.types.messages import Message
 from tandem_shared.db import transaction
 
 __all__ = ["LiveSubscription", "inbox_change"]
-
-AFTER = "Resume after this event cursor (the last one received); omit to start from now."
 
 
 @strawberry.type

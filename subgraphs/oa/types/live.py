@@ -6,12 +6,11 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.common.live import CURSOR_DESCRIPTION as CURSOR
 from subgraphs.oa.types.approvals import ApprovalRequest
 from subgraphs.oa.types.messages import Message
 
 __all__ = ["ApprovalInboxEvent", "ApprovalRequestEvent", "InboxChange", "MessageEvent"]
-
-CURSOR = "This event's cursor: pass it as `after` when resubscribing to get what came since."
 
 
 @strawberry.enum(description="How a change moved a request with respect to my inbox.")
