@@ -10,8 +10,8 @@ so the worker parks it (``erp.event.parked``) instead of retrying for ever.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,50 +31,64 @@ __all__ = [
     "people_by_ids",
 ]
 
+_Copy = TypeVar("_Copy", PersonCopy, DepartmentCopy)
+"""A copy kept by :func:`_apply`: both have ``id`` and ``revision``."""
+
 
 async def apply_person(session: AsyncSession, event: Mapping[str, Any]) -> bool:
     """Bring the copy of one employee to ``event``'s state; False if it was as new already."""
-    person_id = _text(event, "id")
-    revision = _revision(event)
-    row = await session.get(PersonCopy, person_id, with_for_update=True)
-    if row is not None and row.revision >= revision:
-        return False
-    values = {
-        "employee_no": _text(event, "employeeNo"),
-        "name": _text(event, "name"),
-        "department_id": _text(event, "departmentId"),
-        "manager_id": _optional_text(event, "managerId"),
-        "active": _flag(event, "active"),
-        "revision": revision,
-        "updated_at": utc_now(),
-    }
-    if row is None:
-        session.add(PersonCopy(id=person_id, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    await session.flush()
-    return True
+    return await _apply(
+        session,
+        PersonCopy,
+        event,
+        lambda: {
+            "employee_no": _text(event, "employeeNo"),
+            "name": _text(event, "name"),
+            "department_id": _text(event, "departmentId"),
+            "manager_id": _optional_text(event, "managerId"),
+        },
+    )
 
 
 async def apply_department(session: AsyncSession, event: Mapping[str, Any]) -> bool:
     """Bring the copy of one department to ``event``'s state; False if it was as new already."""
-    department_id = _text(event, "id")
+    return await _apply(
+        session,
+        DepartmentCopy,
+        event,
+        lambda: {
+            "code": _text(event, "code"),
+            "name": _text(event, "name"),
+            "parent_id": _optional_text(event, "parentId"),
+            "manager_id": _optional_text(event, "managerId"),
+        },
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    model: type[_Copy],
+    event: Mapping[str, Any],
+    fields: Callable[[], dict[str, Any]],
+) -> bool:
+    """Insert or update ``model``'s row ``event["id"]`` with ``fields()`` and the event's
+    ``active`` and ``revision``, unless the row is at that revision or newer (then False).
+
+    ``fields`` is read only after that check: an event the copy is already past is left
+    alone even if malformed, as a re-delivery must be."""
+    row_id = _text(event, "id")
     revision = _revision(event)
-    row = await session.get(DepartmentCopy, department_id, with_for_update=True)
+    row = await session.get(model, row_id, with_for_update=True)
     if row is not None and row.revision >= revision:
         return False
     values = {
-        "code": _text(event, "code"),
-        "name": _text(event, "name"),
-        "parent_id": _optional_text(event, "parentId"),
-        "manager_id": _optional_text(event, "managerId"),
+        **fields(),
         "active": _flag(event, "active"),
         "revision": revision,
         "updated_at": utc_now(),
     }
     if row is None:
-        session.add(DepartmentCopy(id=department_id, **values))
+        session.add(model(id=row_id, **values))
     else:
         for name, value in values.items():
             setattr(row, name, value)
