@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,13 @@ from tests.authz.policy_support import (
     admin_headers,
     build_replica,
     identity,
-    scratch_postgres,
 )
 from tests.support.fixtures import DEMO_SUPERGRAPH
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_RULES = sum(  # p rules in the default policy file the store is seeded from
-    1 for line in (REPO / "policies" / "policy.csv").read_text().splitlines()
+    1
+    for line in (REPO / "policies" / "policy.csv").read_text().splitlines()
     if line.startswith("p,")
 )
 
@@ -50,17 +50,6 @@ SECOND_ADMIN = identity("sec-002", "employee", "security_admin")
 RULES = """query($subject: String, $object: String) {
   currentVersion
   rules(subject: $subject, object: $object) { subject domain object action effect text } }"""
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    with scratch_postgres() as url:
-        yield url
 
 
 @contextlib.asynccontextmanager

@@ -4,13 +4,13 @@ on it and its effect is listed, and nothing is applied; bad input gets a coded e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.authz.policy_support import admin_headers, build_replica, identity, scratch_postgres
+from tests.authz.policy_support import admin_headers, build_replica, identity
 from tests.support.spawn import REPO_ROOT
 
 pytestmark = pytest.mark.anyio
@@ -27,17 +27,6 @@ EXPLAIN = """query($s: String!, $r: [String!]!, $d: String, $c: String!, $a: Str
   explainPolicy(subject: $s, roles: $r, department: $d, coordinate: $c, action: $a) {
     allowed rule byDefault relatedOnly } }"""
 MESSAGES = {"subject": "employee", "object": "Query.messages", "action": "read"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    with scratch_postgres() as url:
-        yield url
 
 
 @pytest.fixture

@@ -50,11 +50,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def policy_file(tmp_path: Path) -> Path:
     path = tmp_path / "policy.csv"
     path.write_text(POLICY, encoding="utf-8")
@@ -269,9 +264,7 @@ async def test_department_relation_reads_the_department_from_the_data(
     policy = tmp_path / "relational.csv"
     policy.write_text(RELATIONAL)
     async for gateway in _gateway(demo_supergraph, policy):
-        everyone = await gateway.execute(
-            "{ departments { id members { id } } }", principal=BOSS
-        )
+        everyone = await gateway.execute("{ departments { id members { id } } }", principal=BOSS)
         department = everyone["data"]["departments"][0]
         colleague = department["members"][0]["id"]
         outsider_department = everyone["data"]["departments"][1]

@@ -6,7 +6,7 @@ by default). The whole journey through a production gateway is ``tests/security`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from gateway.authz.sensitive import SensitiveCoordinates, globs_overlap
 from gateway.authz.store import PolicyConflict, PolicyNotFound, PolicyStore
 from gateway.authz.validation import PolicyRule
 from gateway.errors import TandemError
-from tests.authz.policy_support import MODEL, POLICY, scratch_postgres
+from tests.authz.policy_support import MODEL, POLICY
 
 pytestmark = pytest.mark.anyio
 
@@ -77,17 +77,6 @@ def test_a_malformed_sensitive_file_stops_the_gateway(tmp_path: Path) -> None:
         SensitiveCoordinates.load(path)
     with pytest.raises(TandemError, match="cannot read"):
         SensitiveCoordinates.load(tmp_path / "missing.csv")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    with scratch_postgres() as url:
-        yield url
 
 
 @pytest.fixture

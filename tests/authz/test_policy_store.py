@@ -28,11 +28,6 @@ HR_SALARY = PolicyRule("hr", "dept-02", "Employee.salary", "read")
 EMPLOYEE = Principal(subject="emp-001", name="E", roles=("employee",), department="dept-01")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

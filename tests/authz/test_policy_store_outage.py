@@ -39,11 +39,6 @@ EMPLOYEE = Principal(subject="emp-001", name="E", roles=("employee",), departmen
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def database() -> Iterator[tuple[str, TcpCut]]:
     """A scratch database's URL through a forwarder, and the forwarder."""
     with scratch_postgres() as direct:

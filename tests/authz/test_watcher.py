@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -34,7 +34,6 @@ from tests.authz.policy_support import (
     identity,
     new_channel,
     redis_available,
-    scratch_postgres,
     served,
 )
 from tests.support.processes import free_port
@@ -48,17 +47,6 @@ machine does not fail the tests; that it came by announcement and not by polling
 show with polling off."""
 EMAIL_DENY = PolicyRule("employee", "*", "Employee.email", "read", "deny")
 EMPLOYEE = Principal(subject="emp-001", name="E", roles=("employee",), department="dept-01")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    with scratch_postgres() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

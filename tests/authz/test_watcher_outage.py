@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from gateway.authz.watcher import LocalWatcher, RedisWatcher
-from tests.authz.policy_support import new_channel, scratch_postgres
+from tests.authz.policy_support import new_channel
 from tests.authz.test_watcher import EMAIL_DENY, replica_sync, until
 from tests.support.redis_server import RedisServer, redis_server_binary
 
@@ -22,17 +22,6 @@ pytestmark = [
     pytest.mark.anyio,
     pytest.mark.skipif(redis_server_binary() is None, reason="needs redis-server"),
 ]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    with scratch_postgres() as url:
-        yield url
 
 
 @pytest.fixture
