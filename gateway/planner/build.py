@@ -275,13 +275,20 @@ class _PlanBuilder:
         """The subgraph a deferred fragment's entity fetch goes to: one a key of the objects
         in ``graph`` reaches that resolves most of its fields (``graph`` itself on a tie). A
         field with ``@requires`` there does not count: it always takes an entity fetch of its
-        own after its requirements, so choosing its subgraph would only add a fetch of keys."""
+        own after its requirements, so choosing its subgraph would only add a fetch of keys.
+        A subgraph from which some field of the fragment cannot be planned is never chosen
+        (difftest: ``category { name }`` went to a subgraph whose categories have no key); with
+        none left, ``None``: the fragment comes with the first response, planned from there."""
         names = [
             same_key[0].name
             for same_key in collect_fields(self.schema, selections, type_name).values()
         ]
+        fragment = tuple(selections)
         reachable = [
-            g for g in self.caps.graph_ids if self.costs.jump(type_name, graph, g, provided) < INF
+            g
+            for g in self.caps.graph_ids
+            if self.costs.jump(type_name, graph, g, provided) < INF
+            and self.costs.selections(type_name, g, fragment, None) < INF
         ]
         if not reachable:
             return None
