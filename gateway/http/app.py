@@ -28,7 +28,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from graphql import print_schema
@@ -37,6 +37,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from tandem_shared.tokens import Principal
 
 from ..auth.bearer import AuthenticationError
 from ..auth.browser_safety import CORSAllowList, check_preflight
@@ -77,6 +79,16 @@ log = logging.getLogger("tandem.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+
+
+class _RunOptions(TypedDict):
+    """The keyword arguments ``Gateway.execute`` and ``execute_incrementally`` share, as one
+    request gives them (``options`` in :func:`create_app`)."""
+
+    principal: Principal | None
+    allowed_kinds: tuple[str, ...]
+    override_labels: tuple[str, ...]
+    client_headers: Mapping[str, str]
 
 
 def create_app(
@@ -125,6 +137,18 @@ def create_app(
         """The gateway for a request starting now."""
         return gateways.current if gateways is not None else gateway
 
+    def options(request: Request, caller: Caller) -> _RunOptions:
+        """What each operation of ``request`` runs with: ``caller``'s principal, only queries
+        over GET, the progressive-override labels its header names, its headers."""
+        return _RunOptions(
+            principal=caller.principal,
+            allowed_kinds=("query",) if request.method == "GET" else ("query", "mutation"),
+            override_labels=parse_label_header(request.headers.get(override_label_header))
+            if override_label_header
+            else (),
+            client_headers=request.headers,
+        )
+
     async def run(
         request: Request,
         caller: Caller,
@@ -138,12 +162,7 @@ def create_app(
             resolved.query,
             asked.variables,
             asked.operation_name,
-            principal=caller.principal,
-            allowed_kinds=("query",) if request.method == "GET" else ("query", "mutation"),
-            override_labels=parse_label_header(request.headers.get(override_label_header))
-            if override_label_header
-            else (),
-            client_headers=request.headers,
+            **options(request, caller),
             uploads=uploads,
         )
         await documents.remember(resolved)  # an APQ registration, once it has validated
@@ -156,15 +175,7 @@ def create_app(
         ``incremental.py``): a query with deferred fragments gives its results one by one."""
         resolved = await documents.resolve(asked, caller.trusted_documents)
         result = await current().execute_incrementally(
-            resolved.query,
-            asked.variables,
-            asked.operation_name,
-            principal=caller.principal,
-            allowed_kinds=("query",) if request.method == "GET" else ("query", "mutation"),
-            override_labels=parse_label_header(request.headers.get(override_label_header))
-            if override_label_header
-            else (),
-            client_headers=request.headers,
+            resolved.query, asked.variables, asked.operation_name, **options(request, caller)
         )
         await documents.remember(resolved)
         return result
