@@ -9,7 +9,8 @@ A subgraph package exposes ``build_app(settings) -> ASGIApp`` and a ``__main__``
     serve(build_app, "oa", default_port=4201)   # python -m subgraphs.oa --port 4201
 
 Whatever the app's ``lifespan`` yields (a dict: an engine, a session factory) is added to
-every GraphQL context, next to ``request``, ``response`` and ``principal``.
+every GraphQL context, next to ``request``, ``response`` and ``principal``; a subgraph with a
+database and an outbox builds that lifespan with :func:`database_lifespan`.
 
 With a policy directory in the settings (``TANDEM_SUBGRAPH_POLICY``; production's default),
 the guard also runs the coarse policy check (:mod:`subgraphs.common.coarse_policy`). With a
@@ -22,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -39,6 +42,7 @@ from strawberry.types.unset import UnsetType
 
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
+from subgraphs.common.live import FEED_CONTEXT_KEY, running_feed
 from subgraphs.common.settings import (
     SettingsError,
     SubgraphSettings,
@@ -55,8 +59,17 @@ from subgraphs.common.telemetry import (
 )
 from subgraphs.common.uploads import UploadLimits
 from tandem_shared.crypto_keys import KeyringError
+from tandem_shared.db import create_engine, create_session_factory
 
-__all__ = ["GRAPHQL_PATH", "HEALTH_PATH", "HOST", "create_subgraph_app", "operation_guard", "serve"]
+__all__ = [
+    "GRAPHQL_PATH",
+    "HEALTH_PATH",
+    "HOST",
+    "create_subgraph_app",
+    "database_lifespan",
+    "operation_guard",
+    "serve",
+]
 
 GRAPHQL_PATH: Final = "/graphql"
 HEALTH_PATH: Final = "/health"
@@ -139,6 +152,48 @@ def create_subgraph_app(
         uploads=uploads,
         subscriptions=subscriptions,
     )
+
+
+def database_lifespan(
+    database_url: str,
+    *,
+    migrate: Callable[[str], Awaitable[None]],
+    seed: Callable[[async_sessionmaker[AsyncSession]], Awaitable[object]] | None,
+    worker: Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[object]],
+    outbox_table: str,
+    live_topics: Iterable[str],
+    state: Mapping[str, Any] | None = None,
+) -> Lifespan[Starlette]:
+    """The lifespan of a subgraph with a database: ``migrate`` it, open an engine and a session
+    factory, ``seed`` it (if given), then run the event ``worker`` and the subscriptions' feed
+    of ``live_topics`` in ``outbox_table`` while the app runs; the engine is disposed on exit.
+
+    Its state (so every GraphQL context) holds ``sessions``, ``engine``, ``events`` (the
+    worker), the feed (:data:`~subgraphs.common.live.FEED_CONTEXT_KEY`) and ``state``."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
+        await migrate(database_url)
+        engine = create_engine(database_url)
+        sessions = create_session_factory(engine)
+        try:
+            if seed is not None:
+                await seed(sessions)
+            async with (
+                worker(sessions) as events,
+                running_feed(sessions, outbox_table, live_topics) as feed,
+            ):
+                yield {
+                    **(state or {}),
+                    "sessions": sessions,
+                    "engine": engine,
+                    "events": events,
+                    FEED_CONTEXT_KEY: feed,  # the subscriptions' (subgraphs/common/live.py)
+                }
+        finally:
+            await engine.dispose()
+
+    return lifespan
 
 
 def operation_guard(schema: Schema, settings: SubgraphSettings) -> OperationGuard | None:

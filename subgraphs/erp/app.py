@@ -9,23 +9,19 @@ migrating.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
-from starlette.applications import Starlette
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp
 
-from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.app import create_subgraph_app, database_lifespan
 from subgraphs.common.events import EventBus
-from subgraphs.common.live import FEED_CONTEXT_KEY, running_feed
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
 from subgraphs.erp.migrations import VERSION_TABLE
 from subgraphs.erp.schema import schema
 from subgraphs.erp.store.events import LIVE_TOPICS, OUTBOX_TABLE
 from subgraphs.erp.worker import running_worker
-from tandem_shared.db import create_engine, create_session_factory, transaction, upgrade_to_head
+from tandem_shared.db import transaction, upgrade_to_head
 
 __all__ = ["MIGRATIONS", "SEED_VARIABLE", "build_app", "migrate"]
 
@@ -50,30 +46,22 @@ def build_app(
     settings name (Redis with ``TANDEM_REDIS_URL``, else a private in-process bus)."""
     load_demo = os.environ.get(SEED_VARIABLE) == "1" if seed is None else seed
 
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
-        await migrate(settings.database_url)
-        engine = create_engine(settings.database_url)
-        sessions = create_session_factory(engine)
-        try:
-            if load_demo:
-                from subgraphs.erp.seed import seed_demo_data
-
-                async with transaction(sessions) as db:
-                    await seed_demo_data(db)
-            async with (
-                running_worker(sessions, settings, bus=bus) as worker,
-                running_feed(sessions, OUTBOX_TABLE, LIVE_TOPICS) as feed,
-            ):
-                yield {
-                    "sessions": sessions,
-                    "engine": engine,
-                    "events": worker,
-                    FEED_CONTEXT_KEY: feed,  # the subscriptions' (api/live.py)
-                }
-        finally:
-            await engine.dispose()
-
+    lifespan = database_lifespan(
+        settings.database_url,
+        migrate=migrate,
+        seed=_seed if load_demo else None,
+        worker=lambda sessions: running_worker(sessions, settings, bus=bus),
+        outbox_table=OUTBOX_TABLE,
+        live_topics=LIVE_TOPICS,  # the subscriptions' (api/live.py)
+    )
     return create_subgraph_app(
         schema, NAME, settings=settings, public_key=public_key, lifespan=lifespan
     )
+
+
+async def _seed(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Load the demo data in one transaction (imported only when asked for)."""
+    from subgraphs.erp.seed import seed_demo_data
+
+    async with transaction(sessions) as db:
+        await seed_demo_data(db)

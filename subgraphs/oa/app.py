@@ -9,16 +9,12 @@ migrating.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Final
 
-from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.app import create_subgraph_app, database_lifespan
 from subgraphs.common.events import EventBus
-from subgraphs.common.live import FEED_CONTEXT_KEY, running_feed
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.common.uploads import UploadLimits
 from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
@@ -29,7 +25,7 @@ from subgraphs.oa.store.events import LIVE_TOPICS
 from subgraphs.oa.store.files import FileStore
 from subgraphs.oa.store.models import OUTBOX_TABLE
 from subgraphs.oa.worker import running_worker
-from tandem_shared.db import create_engine, create_session_factory, upgrade_to_head
+from tandem_shared.db import upgrade_to_head
 
 __all__ = ["SEED_VARIABLE", "build_app", "migrate"]
 
@@ -57,28 +53,15 @@ def build_app(
     files = FileStore(settings.files_dir / "store", settings.upload_max_bytes)
     uploads = UploadLimits(settings.files_dir / "spool", settings.upload_max_bytes)
 
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
-        await migrate(settings.database_url)
-        engine = create_engine(settings.database_url)
-        sessions = create_session_factory(engine)
-        try:
-            if load_demo:
-                await seed_demo_data(sessions)
-            async with (
-                running_worker(sessions, settings, bus=bus) as worker,
-                running_feed(sessions, OUTBOX_TABLE, LIVE_TOPICS) as feed,
-            ):
-                yield {
-                    "sessions": sessions,
-                    "engine": engine,
-                    "events": worker,
-                    "files": files,
-                    FEED_CONTEXT_KEY: feed,  # the subscriptions' (resolvers/live.py)
-                }
-        finally:
-            await engine.dispose()
-
+    lifespan = database_lifespan(
+        settings.database_url,
+        migrate=migrate,
+        seed=seed_demo_data if load_demo else None,
+        worker=lambda sessions: running_worker(sessions, settings, bus=bus),
+        outbox_table=OUTBOX_TABLE,
+        live_topics=LIVE_TOPICS,  # the subscriptions' (resolvers/live.py)
+        state={"files": files},
+    )
     return create_subgraph_app(
         schema,
         NAME,
