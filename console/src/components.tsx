@@ -1,4 +1,4 @@
-// Small pieces the pages share: a status badge, a load failure, a money cell.
+// Small pieces the pages share: a status badge, a load failure, a table's column headings.
 import { useI18n } from "./i18n";
 
 export function StatusBadge({ status }: { status: string }) {
@@ -21,4 +21,20 @@ export function Failure({ message, retry }: { message: string; retry: () => void
 export function Loading() {
   const { t } = useI18n();
   return <p role="status">{t("loading")}</p>;
+}
+
+/** A table's header row: one column heading (`<th scope="col">`) per label, in order. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((label, index) => (
+          // a fixed row of headings: its order is its identity (two labels may read the same)
+          <th scope="col" key={index}>
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
 }

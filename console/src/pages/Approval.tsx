@@ -2,7 +2,7 @@
 // approve or reject with a comment.
 import { useEffect, useState, type FormEvent } from "react";
 import { graphql } from "../api";
-import { Failure, Loading, StatusBadge } from "../components";
+import { Failure, Loading, StatusBadge, TableHead } from "../components";
 import { useI18n, type Translator } from "../i18n";
 import { onLinkClick } from "../router";
 import { useQuery } from "../useQuery";
@@ -128,14 +128,7 @@ function Items({ request, i18n }: { request: Detail; i18n: Translator }) {
     <div className="scroll">
       <table>
         <caption>{t("items")}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t("colSku")}</th>
-            <th scope="col">{t("colQuantity")}</th>
-            <th scope="col">{t("colUnitPrice")}</th>
-            <th scope="col">{t("colAmount")}</th>
-          </tr>
-        </thead>
+        <TableHead columns={[t("colSku"), t("colQuantity"), t("colUnitPrice"), t("colAmount")]} />
         <tbody>
           {request.items.map((item, index) => (
             <tr key={index}>

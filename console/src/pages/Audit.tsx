@@ -3,6 +3,7 @@
 // filters, cursor pagination ("load more") and a CSV export of the rows loaded.
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
+import { TableHead } from "../components";
 import { adminGraphql, CRYPTO_AUDIT, namesOf, publicGraphql, who } from "./adminApi";
 import { useAdminText, type AdminKey } from "./adminText";
 import { download, toCsv } from "./csv";
@@ -296,16 +297,16 @@ export default function Audit() {
         {rows.length > 0 && (
           <div className="scroll">
             <table id="audit-rows" aria-busy={loading}>
-              <thead>
-                <tr>
-                  <th scope="col">{t("colAt")}</th>
-                  <th scope="col">{t("colActor")}</th>
-                  <th scope="col">{t("colOperation")}</th>
-                  <th scope="col">{t("kind")}</th>
-                  <th scope="col">{decryption ? t("coordinate") : t("colEntity")}</th>
-                  <th scope="col">{decryption ? t("colRule") : t("colChanges")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("colAt"),
+                  t("colActor"),
+                  t("colOperation"),
+                  t("kind"),
+                  decryption ? t("coordinate") : t("colEntity"),
+                  decryption ? t("colRule") : t("colChanges"),
+                ]}
+              />
               <tbody>
                 {rows.map((r) => (
                   <tr key={r.id} data-entity-id={r.entityId}>

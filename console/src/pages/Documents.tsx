@@ -1,6 +1,6 @@
 // Home's documents: those I own or that are shared with me, last changed first, each with a
 // link to its newest version's content (served by the gateway to those who may read it).
-import { Failure, Loading } from "../components";
+import { Failure, Loading, TableHead } from "../components";
 import { useI18n } from "../i18n";
 import { useQuery } from "../useQuery";
 import { useHomeText } from "./homeText";
@@ -42,14 +42,14 @@ export function Documents() {
       ) : (
         <div className="scroll">
           <table id="my-documents">
-            <thead>
-              <tr>
-                <th scope="col">{t("colDocument")}</th>
-                <th scope="col">{t("colFolder")}</th>
-                <th scope="col">{t("colOwner")}</th>
-                <th scope="col">{t("colChanged")}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("colDocument"),
+                t("colFolder"),
+                t("colOwner"),
+                t("colChanged"),
+              ]}
+            />
             <tbody>
               {list.map((d) => (
                 <tr key={d.id} data-document-id={d.id}>

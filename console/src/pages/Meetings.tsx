@@ -3,7 +3,7 @@
 // code beside the room).
 import { useState, type FormEvent } from "react";
 import { NotSignedIn } from "../api";
-import { Failure, Loading } from "../components";
+import { Failure, Loading, TableHead } from "../components";
 import { useI18n } from "../i18n";
 import { useQuery } from "../useQuery";
 import { Field } from "./Field";
@@ -51,15 +51,15 @@ export function Meetings() {
       ) : (
         <div className="scroll">
           <table id="my-meetings">
-            <thead>
-              <tr>
-                <th scope="col">{t("colMeeting")}</th>
-                <th scope="col">{t("colRoom")}</th>
-                <th scope="col">{t("colStart")}</th>
-                <th scope="col">{t("colEnd")}</th>
-                <th scope="col">{t("colOrganizer")}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("colMeeting"),
+                t("colRoom"),
+                t("colStart"),
+                t("colEnd"),
+                t("colOrganizer"),
+              ]}
+            />
             <tbody>
               {list.map((m) => (
                 <tr key={m.id} data-meeting-id={m.id}>

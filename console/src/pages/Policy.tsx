@@ -4,7 +4,7 @@
 // with rollback; the change audit with who, when and what.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { FormEvent } from "react";
-import { Failure, Loading } from "../components";
+import { Failure, Loading, TableHead } from "../components";
 import { adminGraphql, ApiError, namesOf, POLICY_ADMIN, who } from "./adminApi";
 import { useAdminText } from "./adminText";
 import "./admin.css";
@@ -197,16 +197,16 @@ export default function Policy() {
             <h2 id="policy-audit-title">{t("auditTitle")}</h2>
             <div className="scroll">
               <table id="policy-audit">
-                <thead>
-                  <tr>
-                    <th scope="col">{t("colWhen")}</th>
-                    <th scope="col">{t("colWho")}</th>
-                    <th scope="col">{t("colKind")}</th>
-                    <th scope="col">{t("colVersion")}</th>
-                    <th scope="col">{t("colComment")}</th>
-                    <th scope="col">{t("colLines")}</th>
-                  </tr>
-                </thead>
+                <TableHead
+                  columns={[
+                    t("colWhen"),
+                    t("colWho"),
+                    t("colKind"),
+                    t("colVersion"),
+                    t("colComment"),
+                    t("colLines"),
+                  ]}
+                />
                 <tbody>
                   {audit.map((entry) => (
                     <AuditRow key={entry.id} entry={entry} names={names} />
@@ -310,16 +310,16 @@ function RulesTable(props: {
       </p>
       <div className="scroll rules">
         <table id="rules">
-          <thead>
-            <tr>
-              <th scope="col">{t("colSubject")}</th>
-              <th scope="col">{t("colDomain")}</th>
-              <th scope="col">{t("colObject")}</th>
-              <th scope="col">{t("colAction")}</th>
-              <th scope="col">{t("colEffect")}</th>
-              <th scope="col">{t("colActions")}</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              t("colSubject"),
+              t("colDomain"),
+              t("colObject"),
+              t("colAction"),
+              t("colEffect"),
+              t("colActions"),
+            ]}
+          />
           <tbody>
             {shown.map((rule) => (
               <tr key={rule.text} data-rule={rule.text} className={staged.has(rule.text) ? "staged" : undefined}>
@@ -587,14 +587,14 @@ function PreviewView({ preview }: { preview: Preview }) {
       ) : (
         <div className="scroll">
           <table id="effects">
-            <thead>
-              <tr>
-                <th scope="col">{t("colRole")}</th>
-                <th scope="col">{t("colChange")}</th>
-                <th scope="col">{t("colCoordinate")}</th>
-                <th scope="col">{t("colAction")}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("colRole"),
+                t("colChange"),
+                t("colCoordinate"),
+                t("colAction"),
+              ]}
+            />
             <tbody>
               {preview.effects.map((e) => (
                 <tr key={`${e.role}-${e.coordinate}-${e.action}`}>
