@@ -2,12 +2,11 @@
 // bookMeeting; a room taken at that time answers CONFLICT naming input.roomId, shown with its
 // code beside the room).
 import { useState, type FormEvent } from "react";
-import { NotSignedIn } from "../api";
 import { Failure, Loading, TableHead } from "../components";
 import { useI18n } from "../i18n";
 import { useQuery } from "../useQuery";
 import { Field } from "./Field";
-import { describe, localToIso, mutate, otherErrors, type FieldedError } from "./homeApi";
+import { describe, localToIso, mutate, otherErrors, unsent, type FieldedError } from "./homeApi";
 import { useHomeText } from "./homeText";
 
 interface Meeting {
@@ -115,8 +114,7 @@ function BookRoom({
         booked();
       }
     } catch (error) {
-      if (error instanceof NotSignedIn) window.location.assign("/signin?return_to=%2F");
-      setErrors([{ message: String((error as Error).message) }]);
+      setErrors(unsent(error));
     } finally {
       setBusy(false);
     }

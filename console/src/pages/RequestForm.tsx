@@ -3,12 +3,11 @@
 // answer's budget position (ERP: the department's month as the request meets it) is shown
 // beside the form; the server's coded errors beside the inputs they name.
 import { useState, type FormEvent } from "react";
-import { NotSignedIn } from "../api";
 import { useI18n } from "../i18n";
 import { onLinkClick } from "../router";
 import { Budget, BUDGET_POSITION, type BudgetPosition } from "./Approval";
 import { Field } from "./Field";
-import { describe, mutate, otherErrors, thisMonth, type FieldedError } from "./homeApi";
+import { describe, mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
 import { useHomeText } from "./homeText";
 
 const SUBMITTED = `{ id title status budgetPosition ${BUDGET_POSITION} }`;
@@ -94,8 +93,7 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
         onSubmitted();
       }
     } catch (error) {
-      if (error instanceof NotSignedIn) window.location.assign("/signin?return_to=%2F");
-      setErrors([{ message: String((error as Error).message) }]);
+      setErrors(unsent(error));
     } finally {
       setBusy(false);
     }

@@ -18,6 +18,13 @@ export async function mutate<T>(
   return { data: result.data ?? null, errors: (result.errors ?? []) as FieldedError[] };
 }
 
+/** What a form shows when its mutation could not be sent (``mutate`` threw); a caller whose
+ * session has ended is sent to sign in, coming back to Home. */
+export function unsent(error: unknown): FieldedError[] {
+  if (error instanceof NotSignedIn) window.location.assign("/signin?return_to=%2F");
+  return [{ message: String((error as Error).message) }];
+}
+
 /** How an error reads on the page: its code and the server's words. */
 export function describe(error: FieldedError): string {
   const code = error.extensions?.code;
