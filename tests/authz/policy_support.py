@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,7 @@ __all__ = [
     "identity",
     "new_channel",
     "redis_available",
+    "running",
     "scratch_postgres",
     "served",
 ]
@@ -174,6 +175,14 @@ class Served:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(15)
+
+
+@contextlib.asynccontextmanager
+async def running(supergraph: Path, database_url: str) -> AsyncIterator[GatewayReplica]:
+    """A replica through its app's whole lifespan (``ASGITransport`` runs none of its own)."""
+    replica = build_replica(supergraph, database_url)
+    async with replica.app.router.lifespan_context(replica.app):
+        yield replica
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ errors, and the API guarding itself with the policy."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tests.authz.policy_support import (
     admin_headers,
     build_replica,
     identity,
+    running,
 )
 from tests.support.fixtures import DEMO_SUPERGRAPH
 
@@ -50,14 +50,6 @@ SECOND_ADMIN = identity("sec-002", "employee", "security_admin")
 RULES = """query($subject: String, $object: String) {
   currentVersion
   rules(subject: $subject, object: $object) { subject domain object action effect text } }"""
-
-
-@contextlib.asynccontextmanager
-async def running(supergraph: Path, database_url: str) -> AsyncIterator[GatewayReplica]:
-    """A replica through its app's whole lifespan (``ASGITransport`` runs none of its own)."""
-    replica = build_replica(supergraph, database_url)
-    async with replica.app.router.lifespan_context(replica.app):
-        yield replica
 
 
 @pytest.fixture

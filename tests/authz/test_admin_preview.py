@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.authz.policy_support import admin_headers, build_replica, identity
+from tests.authz.policy_support import admin_headers, identity, running
 from tests.support.spawn import REPO_ROOT
 
 pytestmark = pytest.mark.anyio
@@ -31,8 +31,7 @@ MESSAGES = {"subject": "employee", "object": "Query.messages", "action": "read"}
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    replica = build_replica(SUPERGRAPH, database_url)
-    async with replica.app.router.lifespan_context(replica.app):
+    async with running(SUPERGRAPH, database_url) as replica:
         transport = httpx.ASGITransport(app=replica.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://replica") as client:
             yield client
