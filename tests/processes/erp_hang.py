@@ -2,7 +2,7 @@
 
 ``python -m tests.processes.erp_hang --port N`` serves ``subgraphs.erp.app.build_app`` with
 the usual settings (``TANDEM_*``), on the usual bus wrapped so that the first receipt the
-ERP's consumer sends for an OA event (which it does after the transaction holding the
+ERP's consumer sends for an OA approval (which it does after the transaction holding the
 purchase order committed, before it acknowledges the delivery) never leaves: the process
 prints ``HUNG <event id>`` and waits to be killed. The test SIGKILLs it there: between
 creating the order and acknowledging the event.
@@ -21,14 +21,17 @@ from subgraphs.common.settings import load_settings
 from subgraphs.erp.app import build_app
 
 RECEIPTS_FOR_OA = "oa_outbox.receipts"
+APPROVALS = "oa.approval.approved"  # not the people events the ERP also reads from the OA
 
 
 class HangBeforeFirstReceipt:
-    """An :class:`EventBus` that blocks forever on the first receipt to the OA's relay."""
+    """An :class:`EventBus` that blocks forever on the first receipt to the OA's relay for
+    an approval it delivered."""
 
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
         self.hung = False
+        self.approvals: set[str] = set()  # ids of the approval events read
 
     async def publish(
         self,
@@ -39,7 +42,7 @@ class HangBeforeFirstReceipt:
         key: str = "",
         reply_to: str | None = None,
     ) -> str:
-        if topic == RECEIPTS_FOR_OA and not self.hung:
+        if topic == RECEIPTS_FOR_OA and not self.hung and payload["event_id"] in self.approvals:
             self.hung = True
             print(f"HUNG {payload['event_id']}", flush=True)
             await asyncio.Event().wait()  # until SIGKILL
@@ -48,7 +51,10 @@ class HangBeforeFirstReceipt:
     async def read(
         self, topic: str, group: str, consumer: str, *, count: int = 16, block: float = 1.0
     ) -> list[Delivery]:
-        return await self.bus.read(topic, group, consumer, count=count, block=block)
+        deliveries = await self.bus.read(topic, group, consumer, count=count, block=block)
+        if topic == APPROVALS:
+            self.approvals.update(delivery.event.id for delivery in deliveries)
+        return deliveries
 
     async def ack(self, delivery: Delivery) -> None:
         await self.bus.ack(delivery)
