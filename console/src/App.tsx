@@ -9,11 +9,18 @@ import { Home } from "./pages/Home";
 import { SignIn } from "./pages/SignIn";
 import { AdminNav } from "./pages/AdminNav";
 import { DashboardsNav } from "./pages/DashboardsNav";
+import { WorkNav } from "./pages/WorkNav";
 
 const Explorer = lazy(() => import("./pages/Explorer")); // GraphiQL: loaded on its page only
 const Policy = lazy(() => import("./pages/Policy")); // the security team's
 const Audit = lazy(() => import("./pages/Audit")); // the auditors'
 const Dashboards = lazy(() => import("./pages/Dashboards")); // management and process figures
+const WORK = { // each department's daily work
+  sales: lazy(() => import("./pages/Sales")),
+  warehouse: lazy(() => import("./pages/Warehouse")),
+  production: lazy(() => import("./pages/Production")),
+  people: lazy(() => import("./pages/People")),
+};
 
 type Session = { state: "loading" } | { state: "out" } | { state: "in"; me: Me };
 
@@ -73,6 +80,7 @@ export function App() {
                 </a>
               </li>
               <DashboardsNav me={session.me} page={route.page} />
+              <WorkNav me={session.me} page={route.page} />
               <AdminNav me={session.me} page={route.page} />
             </ul>
           </nav>
@@ -134,6 +142,17 @@ function Page({ route, me }: { route: Route; me: Me | null }) {
           <Dashboards />
         </Suspense>
       );
+    case "sales":
+    case "warehouse":
+    case "production":
+    case "people": {
+      const Work = WORK[route.page];
+      return (
+        <Suspense fallback={<p role="status">{t("loading")}</p>}>
+          <Work />
+        </Suspense>
+      );
+    }
     default:
       return <h1>{t("notFound")}</h1>;
   }

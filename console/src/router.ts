@@ -1,6 +1,6 @@
 // A small history router: the console's pages are the paths the gateway serves the app at
 // (CLIENT_ROUTES in gateway/http/console.py): /, /signin, /explorer, /approvals/<id>,
-// /policy, /audit, /dashboards.
+// /policy, /audit, /dashboards, and the work pages /sales, /warehouse, /production, /people.
 import { useEffect, useState } from "react";
 
 export type Route =
@@ -11,7 +11,12 @@ export type Route =
   | { page: "policy" }
   | { page: "audit" }
   | { page: "dashboards" }
+  | { page: WorkPage }
   | { page: "notFound" };
+
+/** The pages of a department's daily work (WorkNav shows each to the roles it is for). */
+export const WORK_PAGES = ["sales", "warehouse", "production", "people"] as const;
+export type WorkPage = (typeof WORK_PAGES)[number];
 
 export function parse(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { page: "home" };
@@ -20,6 +25,8 @@ export function parse(pathname: string): Route {
   if (pathname === "/policy") return { page: "policy" };
   if (pathname === "/audit") return { page: "audit" };
   if (pathname === "/dashboards") return { page: "dashboards" };
+  const work = WORK_PAGES.find((page) => pathname === `/${page}`);
+  if (work) return { page: work };
   const approval = /^\/approvals\/([^/]+)$/.exec(pathname);
   if (approval) return { page: "approval", id: decodeURIComponent(approval[1]) };
   return { page: "notFound" };

@@ -38,7 +38,7 @@ log = logging.getLogger("tandem.http")
 
 CLIENT_ROUTES: Final = (
     "/", "/signin", "/explorer", "/approvals/{request_id}", "/policy", "/audit",
-    "/dashboards",
+    "/dashboards", "/sales", "/warehouse", "/production", "/people",
 )  # fmt: skip
 """The console's own pages (``console/src/router.ts`` knows the same)."""
 ASSET_CACHE: Final = "public, max-age=31536000, immutable"
