@@ -12,185 +12,28 @@ each page's load time is printed (not asserted); screenshots go to a temporary f
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import subprocess
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 
-from subgraphs.erp.store.base import current_period
-from tests.console.browser import (
-    axe_violations,
-    chromium_executable,
-    screenshot,
-    timed_load,
+from tests.console.browser import screenshot, timed_load
+from tests.console.session import (
+    EMPLOYEE,
+    MANAGER,
+    STATUS,
+    WAIT_MS,
+    Console,
+    assert_accessible,
+    introspection,
+    report_load,
+    salary_of,
+    signed_in,
+    submit,
 )
-from tests.e2e.flows import item, submit_purchase
-from tests.e2e.stack import Gateway, Person, Service, eventually, service_env
-from tests.support.gateway_process import tandem_command
-from tests.support.processes import free_port
-from tests.support.spawn import REPO_ROOT
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-
-PEOPLE = {
-    "emp-002": Person("emp-002", "Ying Xu", ("employee",), "dept-01"),
-    "emp-001": Person("emp-001", "Hui Yang", ("employee", "manager"), "dept-01"),
-    "emp-005": Person("emp-005", "Yan Ma", ("employee", "manager", "finance"), "dept-02"),
-}
-EMPLOYEE, MANAGER, FINANCE = "emp-002", "emp-001", "emp-005"
-SALARY = "query ($id: ID!) { employee(id: $id) { salary { amount currency } } }"
-STATUS = "query ($id: ID!) { approvalRequest(id: $id) { status history { action } } }"
-# GraphiQL 4's own markup: a tab (role=tab) holding its close button, and CodeMirror's scroll
-# area (tabindex=-1) beside its input; not ours to fix, so not checked inside the IDE only.
-GRAPHIQL_KNOWN = {".graphiql-container": ("nested-interactive", "scrollable-region-focusable")}
-WAIT_MS = 60_000  # how long a page may take to show something: generous, a loaded CI is slow
-_LOGIN_LINE = re.compile(r"^\s+(\w+)\s+password\s+(\S+)\s+roles", re.MULTILINE)
-
-
-@dataclass
-class Console:
-    """``tandem dev`` serving the console; the demo users' passwords; the API as anyone."""
-
-    service: Service
-    passwords: dict[str, str]
-    api: Gateway
-    shots: Path
-
-    @property
-    def base(self) -> str:
-        return self.service.base_url
-
-
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    if shutil.which("npm") is None:
-        pytest.skip("the console's tests need npm to build it (make console)")
-    built = subprocess.run(["make", "--no-print-directory", "console"], cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=900)  # fmt: skip
-    assert built.returncode == 0, built.stdout + built.stderr
-    folder = tmp_path_factory.mktemp("console")
-    port = free_port()
-    env = service_env(TANDEM_DATA_DIR=str(folder), TANDEM_DEV_OA_PORT="0", TANDEM_DEV_ERP_PORT="0")
-    service = Service(
-        "tandem-dev",
-        [*tandem_command(), "dev", "--port", str(port)],
-        env,
-        port,
-        folder,
-        lambda client, base: client.get(f"{base}/health").status_code == 200,
-    )
-    api = Gateway(f"http://127.0.0.1:{port}/graphql", PEOPLE.__getitem__)
-    try:
-        service.start(timeout=180)
-
-        def banner() -> str | None:
-            printed = service.output()
-            return printed if "Development sign-in" in printed else None
-
-        printed = eventually(banner)
-        assert f"The console: {service.base_url}/" in printed
-        passwords = dict(_LOGIN_LINE.findall(printed))
-        assert {"employee", "manager"} <= passwords.keys(), service.output()
-        wanted = os.environ.get("TANDEM_CONSOLE_SCREENSHOTS")
-        shots = Path(wanted) if wanted else folder / "screenshots"
-        yield Console(service, passwords, api, shots)
-    finally:
-        api.close()
-        service.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(console: Console) -> Iterator[Any]:
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip("no Chromium here: install Debian's chromium (apt-get install, as root)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@contextlib.contextmanager
-def signed_in(browser: Any, console: Console, login: str, locale: str = "en-US") -> Iterator[Any]:
-    """A fresh browser (its own cookies) signed in as the demo user ``login`` through the
-    console's sign-in page and the provider's form; its page is on Home. Whatever the test
-    does there, the browser must report no Content-Security-Policy violation (the console's
-    policy allows no inline script, no eval, no other origin)."""
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(WAIT_MS)
-    refused: list[str] = []
-    try:
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda message: (
-                refused.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
-        page.goto(f"{console.base}/")
-        page.wait_for_url(re.compile(r"/signin"))  # no session: the sign-in page
-        page.get_by_role("link", name=re.compile("Sign in|登录")).click()
-        page.get_by_label("User").fill(login)
-        page.get_by_label("Password").fill(console.passwords[login])
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{console.base}/")
-        page.locator("#my-requests, #mine-title").first.wait_for()
-        try:
-            yield page
-        except BaseException:  # what the page showed, for the failure's report
-            picture = screenshot(page, console.shots, f"failed-{login}")
-            print(f"{login}'s page at {page.url} ({picture}):\n{page.inner_text('body')}")
-            raise
-        assert not refused, refused
-    finally:
-        context.close()
-
-
-def submit(console: Console, title: str, price: str = "150.00") -> str:
-    """A purchase request of the employee's (2 x ``price`` CNY), waiting for her manager."""
-    return submit_purchase(
-        console.api, EMPLOYEE, title, [item("SKU-0001", 2, price)], current_period()
-    )
-
-
-def salary_of(console: Console, employee: str) -> str:
-    """The salary as Finance reads it in plaintext (the figure that must not leak)."""
-    data = console.api.data(FINANCE, SALARY, id=employee)
-    amount: str = data["employee"]["salary"]["amount"]
-    return amount
-
-
-def _introspection(response: Any) -> bool:
-    request = response.request
-    return (
-        request.method == "POST"
-        and response.url.endswith("/graphql")
-        and "IntrospectionQuery" in (request.post_data or "")
-    )
-
-
-def assert_accessible(page: Any, name: str) -> None:
-    violations = axe_violations(page, known=GRAPHIQL_KNOWN)
-    assert not violations, f"{name}: " + "\n".join(violations)
-
-
-def report_load(name: str, seconds: float) -> None:
-    print(f"console page load: {name} {seconds * 1000:.0f} ms")
 
 
 def test_the_sign_in_page_speaks_the_browsers_language_and_switches(
@@ -265,7 +108,7 @@ def test_an_employee_never_sees_another_persons_salary(browser: Any, console: Co
         home = page.content()
         query = '{ employee(id: "emp-001") { name salary { amount currency } } }'
         url = f"{console.base}/explorer?query={quote(query)}"
-        with page.expect_response(_introspection):  # GraphiQL reads her schema first
+        with page.expect_response(introspection):  # GraphiQL reads her schema first
             seconds = timed_load(page, url, ".graphiql-container")
         report_load("explorer", seconds)
         page.locator(".graphiql-query-editor").get_by_text("emp-001").wait_for()

@@ -23,19 +23,15 @@ from typing import Any
 
 from subgraphs.erp.store.base import current_period
 from tests.console.browser import screenshot, timed_load
-from tests.console.test_console import (
+from tests.console.session import (
     EMPLOYEE,
     FINANCE,
     MANAGER,
     Console,
     assert_accessible,
-    browser,
-    console,
     report_load,
     signed_in,
 )
-
-__all__ = ["browser", "console"]  # the fixtures, shared with test_console
 
 MY_REQUESTS = (
     "{ myApprovalRequests(first: 50) { edges { node { id title status amount { amount } } } } }"

@@ -21,21 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from tests.console.browser import screenshot, timed_load
-from tests.console.test_console import (
+from tests.console.session import (
     EMPLOYEE,
     FINANCE,
     MANAGER,
     WAIT_MS,
     Console,
     assert_accessible,
-    browser,
-    console,
     report_load,
     salary_of,
     signed_in,
 )
-
-__all__ = ["browser", "console"]  # the fixtures, shared with test_console
 
 MESSAGES_RULE = "p, employee, *, Query.messages, read, allow"
 SEND = """mutation ($input: SendMessageInput!) { sendMessage(input: $input) { id } }"""
