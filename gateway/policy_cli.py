@@ -200,8 +200,10 @@ def _check(args: argparse.Namespace, schema: GraphQLSchema, model: Path, policy:
     coordinates = schema_coordinates(schema)
     if args.admin_api:
         from .authz.admin import SDL
+        from .authz.plan_permission import GATEWAY_COORDINATES
 
         coordinates.update(schema_coordinates(build_schema(SDL)))
+        coordinates.update(GATEWAY_COORDINATES)  # POST /plan's (authz/plan_permission.py)
     for extra in args.extra_sdl:
         try:
             coordinates.update(schema_coordinates(build_schema(_read(Path(extra)))))

@@ -46,6 +46,7 @@ from ..auth.dev_identity import DevIdentity
 from ..auth.identify import Caller, Identifier
 from ..auth.integrators import RateLimited
 from ..auth.routes import SSO
+from ..authz.plan_permission import MayPlan
 from ..errors import RequestError, TandemError
 from ..graphql_request import (
     MAX_BODY_BYTES,
@@ -72,6 +73,7 @@ from .batching import Batching
 from .guard import RequestGuard, http_exception, request_id_of
 from .home import home_route
 from .incremental import accepts_incremental, incremental_response
+from .plan import plan_route
 
 __all__ = ["create_app"]
 
@@ -111,6 +113,7 @@ def create_app(
     subscription_init_timeout: float = 10.0,
     subscription_recheck: float = 30.0,
     subscription_endings: Endings | None = None,
+    plan_permission: MayPlan | None = None,
 ) -> Starlette:
     """Build the ASGI app serving ``gateway``; ``identifier`` says who each request is;
     ``override_label_header`` names the header carrying progressive-override labels;
@@ -125,7 +128,8 @@ def create_app(
     WebSocket clients have
     ``subscription_init_timeout`` seconds to send ``connection_init``, and whose credentials
     are checked again every ``subscription_recheck`` seconds, or at once when
-    ``subscription_endings`` (shared by replicas) announces their caller ended."""
+    ``subscription_endings`` (shared by replicas) announces their caller ended;
+    ``plan_permission``: who may ask ``POST /plan`` for plans (``plan.py``; None: nobody)."""
     telemetry = telemetry if telemetry is not None else Telemetry()
     if identifier is None and dev_identity is not None:
         identifier = Identifier(dev_identity=dev_identity)
@@ -366,6 +370,9 @@ def create_app(
             Route(path, graphql, methods=["GET", "POST"]),
             WebSocketRoute(path, websocket.serve),  # graphql-transport-ws (gateway/subscriptions)
             Route("/schema", schema, methods=["GET"]),
+            plan_route(
+                current, identifier, plan_permission or _nobody, max_body_bytes=max_body_bytes
+            ),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             *([download_route(current, identifier)] if upload_max_bytes is not None else []),
@@ -379,6 +386,11 @@ def create_app(
         app.add_middleware(CORSAllowList, origins=list(cors_origins))
     app.add_middleware(RequestGuard)  # outermost: request ids, coded 500s (guard.py)
     return app
+
+
+def _nobody(principal: Principal) -> bool:
+    """No plans (``POST /plan``) for anyone."""
+    return False
 
 
 def _refusal(request: Request, error: TandemError, media_type: str) -> Response:

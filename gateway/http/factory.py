@@ -44,6 +44,7 @@ from ..authz.arguments import SearchedFields
 from ..authz.authorizer import Authorizer
 from ..authz.dry_run import DryRunAuthorizer
 from ..authz.enforcer import PolicyEnforcer
+from ..authz.plan_permission import policy_permission
 from ..authz.relations import FILE_NAME as RELATIONS_FILE
 from ..authz.relations import Relations, RelationsError
 from ..authz.runtime import PolicyRuntime, PolicySettings
@@ -319,6 +320,7 @@ def build_app(
         reloader=_reloader(settings, gateway, make_gateway),
         telemetry=telemetry if telemetry is not None else telemetry_of(settings, sso),
         upload_max_bytes=settings.upload_max_bytes or None,
+        plan_permission=policy_permission(enforcer),  # POST /plan, by the policy
     )
     _close_after(app, cluster.aclose)
     if runtime is not None:

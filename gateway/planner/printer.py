@@ -16,7 +16,7 @@ from .plan import (
     SequenceNode,
 )
 
-__all__ = ["print_plan"]
+__all__ = ["print_plan", "print_requires"]
 
 _INDENT = "  "
 
@@ -90,6 +90,11 @@ def _fetch(node: FetchNode, depth: int, lines: list[str]) -> None:
         source = ".".join((*rewrite.ancestor_path, *rewrite.keys))
         lines.append(f"{inner}${rewrite.variable} <= {source}")
     lines.append(f"{pad}}},")
+
+
+def print_requires(requires: tuple[RepresentationFragment, ...]) -> list[str]:
+    """An entity fetch's ``requires``, one line per fragment, as the plan prints them."""
+    return [_rep_item(fragment) for fragment in requires]
 
 
 def _rep_item(item: RepresentationItem) -> str:
