@@ -1,5 +1,6 @@
-// Run a GraphQL query for a page, again every ``pollSeconds`` (the approvals inbox polls until
-// the gateway's subscriptions serve it) and when asked (after a decision).
+// Run a GraphQL query for a page, again every ``pollSeconds`` (Home's inbox when its live
+// subscriptions are not available) and when asked (after a decision); ``patch`` changes the
+// answer in place (an event a subscription brought).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { graphql, NotSignedIn, type GraphQLError } from "./api";
 
@@ -10,6 +11,7 @@ export interface QueryState<T> {
   loading: boolean;
   updatedAt: Date | null;
   reload: () => void;
+  patch: (change: (data: T) => T) => void;
 }
 
 export function useQuery<T>(
@@ -17,7 +19,7 @@ export function useQuery<T>(
   variables: Record<string, unknown>,
   pollSeconds = 0,
 ): QueryState<T> {
-  const [state, setState] = useState<Omit<QueryState<T>, "reload">>({
+  const [state, setState] = useState<Omit<QueryState<T>, "reload" | "patch">>({
     data: null,
     errors: [],
     failure: null,
@@ -51,8 +53,12 @@ export function useQuery<T>(
     );
   }, [query, key]);
 
+  const patch = useCallback((change: (data: T) => T) => {
+    setState((s) => (s.data === null ? s : { ...s, data: change(s.data), updatedAt: new Date() }));
+  }, []);
+
+  useEffect(load, [load]);
   useEffect(() => {
-    load();
     if (pollSeconds <= 0) return;
     const timer = window.setInterval(load, pollSeconds * 1000);
     const onFocus = () => load();
@@ -63,5 +69,5 @@ export function useQuery<T>(
     };
   }, [load, pollSeconds]);
 
-  return { ...state, reload: load };
+  return { ...state, reload: load, patch };
 }

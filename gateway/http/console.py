@@ -7,7 +7,8 @@ the session cookie signs its requests in, and it sends ``X-Tandem-CSRF: 1`` with
 - the page (``index.html``) at ``/`` and at each client route (:data:`CLIENT_ROUTES`, the
   same paths the console's router knows), so a reload or a shared link lands on the right
   page; ``Cache-Control: no-cache`` (a rebuild shows at once), a Content-Security-Policy
-  allowing scripts, styles and connections to this origin only, no framing;
+  allowing scripts, styles and connections to this origin only (``connect-src 'self'``, which
+  in CSP Level 3 also covers ``ws:``/``wss:`` to this host: Home's subscriptions), no framing;
 - ``/assets/<name>``: the bundles, whose names carry a hash of their content, so they are
   cached for a year (``immutable``). Only files directly in the assets folder: no directory
   listing, nothing outside it (a name with a slash or dots is a coded 404).

@@ -5,9 +5,10 @@ People sign in through the console's sign-in page and the provider's form, as a 
 would. The employee (Ying Xu, emp-002) sees her requests and where each waits, and her own
 salary, never another person's; the manager of her department (Hui Yang, emp-001) decides
 her request with the budget position and history in view, and her open page shows the
-decision on its next poll. Every page passes axe-core with no serious or critical violation;
-each page's load time is printed (not asserted); screenshots go to a temporary folder, or to
-``TANDEM_CONSOLE_SCREENSHOTS`` (the README's come from ``docs/screenshots``).
+decision as it happens (a subscription: ``test_live_console.py``). Every page passes axe-core
+with no serious or critical violation; each page's load time is printed (not asserted);
+screenshots go to a temporary folder, or to ``TANDEM_CONSOLE_SCREENSHOTS`` (the README's come
+from ``docs/screenshots``).
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def test_a_manager_approves_with_budget_and_history_in_view(browser: Any, consol
         history.get_by_text("Approved Hui Yang").wait_for()
         status = console.api.data(EMPLOYEE, STATUS, id=request_id)["approvalRequest"]
         assert status["status"] == "APPROVED", status
-        # her open Home shows the decision on its next poll (every 10 s), no reload
+        # her open Home shows the decision, no reload (live: test_live_console.py)
         waiting.get_by_text("Approved").wait_for(timeout=60_000)
 
 

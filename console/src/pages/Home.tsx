@@ -1,70 +1,50 @@
-// Home: my approvals inbox (polled), my requests and where each one waits, my messages, a
-// new purchase or expense request, my meetings with room booking, my documents.
-import { useEffect } from "react";
+// Home: my approvals inbox, my requests and where each one waits, my messages (all three kept
+// current by subscriptions, or polled when those are unavailable), a new purchase or expense
+// request, my meetings with room booking, my documents.
+import { useEffect, useState } from "react";
 import type { Me } from "../api";
 import { Failure, Loading, StatusBadge } from "../components";
 import { useI18n, type Translator } from "../i18n";
 import { onLinkClick } from "../router";
-import { useQuery } from "../useQuery";
+import { useQuery, type QueryState } from "../useQuery";
+import { useConnection, useSubscription } from "../useSubscription";
 import { Documents } from "./Documents";
 import { Meetings } from "./Meetings";
+import {
+  followed,
+  HOME,
+  INBOX_CHANGED,
+  inboxChanged,
+  MESSAGE_RECEIVED,
+  messageReceived,
+  REQUEST_UPDATED,
+  requestUpdated,
+  type HomeData,
+  type InboxChanged,
+  type MessageReceived,
+  type Request,
+  type RequestUpdated,
+  type Step,
+} from "./homeData";
+import { useLiveText } from "./liveText";
 import { RequestForm } from "./RequestForm";
 import "./home.css";
 
 export const INBOX_POLL_SECONDS = 10;
 
-type Money = { amount: string; currency: string };
-interface Step {
-  name: string;
-  role: string | null;
-  approver: { name: string } | null;
-}
-interface Request {
-  id: string;
-  title: string;
-  kind: string;
-  status: string;
-  submittedAt: string;
-  amount: Money | null;
-  applicant?: { name: string };
-  currentStep: Step | null;
-}
-interface HomeData {
-  me: { name: string; salary: Money | null } | null;
-  approvalInbox: { edges: { node: Request }[] } | null;
-  myApprovalRequests: { edges: { node: Request }[] } | null;
-  messages: {
-    edges: {
-      node: {
-        id: string;
-        subject: string;
-        sentAt: string;
-        readAt: string | null;
-        system: boolean;
-        sender: { name: string } | null;
-      };
-    }[];
-  } | null;
-}
-
-const STEP = "currentStep { name role approver { name } }";
-const HOME = `query ConsoleHome {
-  me { name salary { amount currency } }
-  approvalInbox(first: 20) {
-    edges { node { id title kind status submittedAt amount { amount currency } applicant { name } ${STEP} } }
-  }
-  myApprovalRequests(first: 20) {
-    edges { node { id title kind status submittedAt amount { amount currency } ${STEP} } }
-  }
-  messages(first: 10) {
-    edges { node { id subject sentAt readAt system sender { name } } }
-  }
-}`;
-
 export function Home({ me }: { me: Me }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const home = useQuery<HomeData>(HOME, {}, INBOX_POLL_SECONDS);
+  const liveText = useLiveText();
+  // live until a subscription ends (refused, failed, never connected): polling from then on
+  const [liveEnded, setLiveEnded] = useState(false);
+  const connection = useConnection(!liveEnded);
+  const live = !liveEnded && connection.state === "live";
+  const home = useQuery<HomeData>(HOME, {}, live ? 0 : INBOX_POLL_SECONDS);
+  const { reload } = home;
+  useEffect(() => {
+    if (connection.reconnections > 0) reload(); // catch up with what the break missed
+  }, [connection.reconnections, reload]);
   useEffect(() => {
     document.title = `${t("homeTitle")} · ${t("appName")}`;
   }, [t]);
@@ -73,6 +53,14 @@ export function Home({ me }: { me: Me }) {
     <>
       <h1>{t("welcome", { name: home.data?.me?.name ?? me.name })}</h1>
       {home.failure && <Failure message={home.failure} retry={home.reload} />}
+      {!liveEnded && <LiveUpdates home={home} onEnd={() => setLiveEnded(true)} />}
+      <p role="status" id="live-status" className="muted" data-live={live ? "on" : "off"}>
+        {liveEnded
+          ? liveText("liveOff", { seconds: INBOX_POLL_SECONDS })
+          : live
+            ? liveText("liveOn")
+            : ""}
+      </p>
       {home.data?.me?.salary && (
         <p className="pay">
           {t("myPay")} <strong data-testid="my-salary">{i18n.money(home.data.me.salary)}</strong>
@@ -119,6 +107,43 @@ export function Home({ me }: { me: Me }) {
       <RequestForm onSubmitted={home.reload} />
     </>
   );
+}
+
+/** Home's subscriptions: my inbox, my messages, and each of my requests that can still
+ * change; each event patches what is shown (no query). */
+function LiveUpdates({ home, onEnd }: { home: QueryState<HomeData>; onEnd: () => void }) {
+  const { patch } = home;
+  const end = (why: string) => {
+    console.info(`live updates ended (${why}): polling every ${INBOX_POLL_SECONDS} s`);
+    onEnd();
+  };
+  useSubscription<InboxChanged>(INBOX_CHANGED, {}, {
+    onData: (event) => patch(inboxChanged(event)),
+    onEnd: end,
+  });
+  useSubscription<MessageReceived>(MESSAGE_RECEIVED, {}, {
+    onData: (event) => patch(messageReceived(event)),
+    onEnd: end,
+  });
+  return (
+    <>
+      {followed(home.data).map((id) => (
+        <FollowRequest key={id} id={id} patch={patch} onEnd={end} />
+      ))}
+    </>
+  );
+}
+
+function FollowRequest(props: {
+  id: string;
+  patch: QueryState<HomeData>["patch"];
+  onEnd: (why: string) => void;
+}) {
+  useSubscription<RequestUpdated>(REQUEST_UPDATED, { id: props.id }, {
+    onData: (event) => props.patch(requestUpdated(event)),
+    onEnd: props.onEnd,
+  });
+  return null;
 }
 
 function waitsFor(step: Step | null, i18n: Translator): string {
