@@ -63,13 +63,15 @@ class PlaintextRead:
 
 @dataclass(frozen=True, slots=True)
 class ReadFilter:
-    """Exact matches on the given fields; ``since`` inclusive; ``before``: ids below it."""
+    """Exact matches on the given fields; ``since`` inclusive, ``until`` exclusive (as the
+    subgraphs' audit trails take ``from`` and ``to``); ``before``: ids below it."""
 
     subject: str | None = None
     coordinate: str | None = None
     entity_id: str | None = None
     since: datetime | None = None
     before: int | None = None
+    until: datetime | None = None
 
     def matches(self, read: PlaintextRead) -> bool:
         return (
@@ -77,6 +79,7 @@ class ReadFilter:
             and (self.coordinate is None or read.coordinate == self.coordinate)
             and (self.entity_id is None or read.entity_id == self.entity_id)
             and (self.since is None or read.at >= self.since)
+            and (self.until is None or read.at < self.until)
             and (self.before is None or (read.id or 0) < self.before)
         )
 
@@ -174,6 +177,8 @@ class SqlAuditLog:
             conditions.append(_reads.c.entity_id == where.entity_id)
         if where.since is not None:
             conditions.append(_reads.c.at >= where.since)
+        if where.until is not None:
+            conditions.append(_reads.c.at < where.until)
         if where.before is not None:
             conditions.append(_reads.c.id < where.before)
         if conditions:

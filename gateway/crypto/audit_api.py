@@ -58,9 +58,9 @@ schema { query: CryptoAudit }
 
 "Who read encrypted fields in plaintext. Every field is itself decided by the policy."
 type CryptoAudit {
-  "Plaintext reads, newest first; the filters match exactly (since: ISO 8601, inclusive)."
+  "Newest first; exact filters; since inclusive, until exclusive (ISO 8601 with an offset)."
   plaintextReads(subject: String, coordinate: String, entityId: String, since: String,
-                 first: Int! = 50, after: String): PlaintextReadPage!
+                 until: String, first: Int! = 50, after: String): PlaintextReadPage!
 }
 
 "One plaintext the gateway returned."
@@ -141,7 +141,7 @@ class AuditAPI:
                 {
                     "message": e.message,
                     "path": e.path,
-                    "extensions": {"code": (e.extensions or {}).get("code", "BAD_USER_INPUT")},
+                    "extensions": _extensions(e),
                 }
                 for e in result.errors
             ]
@@ -179,23 +179,48 @@ class AuditAPI:
         coordinate: str | None = None,
         entityId: str | None = None,
         since: str | None = None,
+        until: str | None = None,
         after: str | None = None,
     ) -> dict[str, Any]:
         if not 0 < first <= MAX_PAGE:
-            raise GraphQLError(f"first is 1 to {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"})
+            raise _bad_input(f"first is 1 to {MAX_PAGE}", "first")
+        start, stop = _instant(since, "since"), _instant(until, "until")
+        if start is not None and stop is not None and start >= stop:
+            raise _bad_input("until must be after since", "until")
         try:
-            start: datetime | None = parse_iso8601(since) if since else None
             before = int(after) if after else None
         except ValueError:
-            raise GraphQLError(
-                "since is an ISO 8601 date-time with an offset; after, an endCursor",
-                extensions={"code": "BAD_USER_INPUT"},
-            ) from None
-        where = ReadFilter(subject, coordinate, entityId, start, before)
+            raise _bad_input("after is an endCursor of an earlier page", "after") from None
+        where = ReadFilter(subject, coordinate, entityId, start, before, stop)
         found: list[PlaintextRead] = await self.audit.query(where, first + 1)
         nodes = found[:first]
         end = str(nodes[-1].id) if nodes else None
         return {"nodes": nodes, "pageInfo": {"hasNextPage": len(found) > first, "endCursor": end}}
+
+
+def _instant(value: str | None, argument: str) -> datetime | None:
+    """``value`` as an aware date-time, or a coded error naming ``argument``."""
+    if not value:
+        return None
+    try:
+        return parse_iso8601(value)
+    except ValueError:
+        raise _bad_input(
+            f"{argument} is an ISO 8601 date-time with an offset (2026-05-01T00:00:00Z)", argument
+        ) from None
+
+
+def _bad_input(message: str, argument: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "field": argument})
+
+
+def _extensions(error: GraphQLError) -> dict[str, Any]:
+    """An error's code (BAD_USER_INPUT unless it has one) and the argument it names, if any."""
+    given = error.extensions or {}
+    extensions: dict[str, Any] = {"code": given.get("code", "BAD_USER_INPUT")}
+    if "field" in given:
+        extensions["field"] = given["field"]
+    return extensions
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

@@ -107,6 +107,48 @@ def test_bad_requests_to_the_log(stack: Stack) -> None:
     assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+def test_until_bounds_the_log_from_above_exclusively(stack: Stack) -> None:
+    stack.execute("hr", '{ employee(id: "emp-035") { idCardNumber } }')
+    stack.execute("hr", '{ employee(id: "emp-036") { idCardNumber } }')
+    query = """query ($until: String, $since: String) {
+      plaintextReads(coordinate: "Employee.idCardNumber", since: $since, until: $until,
+                     first: 500) { nodes { at entityId } } }"""
+
+    def reads(**bounds: str) -> list[dict[str, str]]:
+        answer = _post(stack, "auditor", {"query": query, "variables": bounds}).json()
+        nodes: list[dict[str, str]] = answer["data"]["plaintextReads"]["nodes"]
+        return nodes
+
+    newest, earlier = reads()[:2]
+    assert (newest["entityId"], earlier["entityId"]) == ("emp-036", "emp-035")
+    assert newest["at"] > earlier["at"]
+    before = reads(until=newest["at"])
+    assert before[0] == earlier  # the read at ``until`` itself is left out
+    assert all(n["at"] < newest["at"] for n in before)
+    assert reads(since=earlier["at"], until=newest["at"]) == [earlier]
+
+
+@pytest.mark.parametrize(
+    ("bounds", "field"),
+    [
+        ({"until": "tomorrow"}, "until"),
+        ({"until": "2026-05-01T00:00:00"}, "until"),  # no offset: whose midnight?
+        ({"since": "2026-05-02T00:00:00Z", "until": "2026-05-01T00:00:00Z"}, "until"),
+        ({"since": "2026-05-01T00:00:00Z", "until": "2026-05-01T00:00:00Z"}, "until"),
+        ({"since": "yesterday"}, "since"),
+    ],
+)
+def test_a_bad_bound_is_bad_user_input_naming_it(
+    stack: Stack, bounds: dict[str, str], field: str
+) -> None:
+    query = """query ($since: String, $until: String) {
+      plaintextReads(since: $since, until: $until) { nodes { id } } }"""
+    answer = _post(stack, "auditor", {"query": query, "variables": bounds})
+    assert answer.status_code == 200, answer.text
+    (error,) = answer.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, error
+
+
 class _Broken:
     async def record(self, reads: Sequence[PlaintextRead]) -> None:
         raise OSError("the audit database is down")
