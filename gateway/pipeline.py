@@ -220,6 +220,10 @@ class Gateway:
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         self.upstreams = SharedUpstreams()  # subscriptions to subgraphs (gateway/subscriptions)
+        # their events' entity fetches, joined per caller and signed as sent (batching.py)
+        self.entity_batcher = EntityBatcher(
+            self.transport.send, lambda principal: self._subgraph_headers(principal, None)
+        )
         self.fanout = fanout  # ... shared by replicas through Redis (subscriptions/fanout.py)
         # bounded in entries and in estimated bytes: documents a quarter, plans the rest
         self._documents: BoundedCache[str, _Document] = BoundedCache(cache_size, cache_bytes // 4)
@@ -730,29 +734,20 @@ class Gateway:
     ) -> list[dict[str, Any]]:
         """Subscription events completed as a query's answer would be: the plan's
         subscription fetch answered by each event, every other fetch sent (entity fields of
-        other subgraphs, joined across the events, ``subscriptions/batching.py``), then shaped
+        other subgraphs, joined across the caller's events of one turn of the event loop and
+        signed once per request sent, ``subscriptions/batching.py``), then shaped
         and protected under ``prepared``'s decision."""
         root = subscription_fetch(prepared.plan)
-        headers_for = self._subgraph_headers(principal, None)
-        forward = (
-            EntityBatcher(self.transport.send, headers_for).send
-            if len(events) > 1
-            else self.transport.send
-        )
+        send = self.entity_batcher.sender(principal)  # signs what it sends
 
         async def complete(event: Mapping[str, Any]) -> dict[str, Any]:
-            async def send(request: SubgraphRequest) -> dict[str, Any]:
-                if root is not None and request.query == root.operation:
-                    return event_at_root(event, root)
-                return await forward(request)
-
             data, errors = await self.executor.execute(
                 prepared.plan,
                 values,
-                headers_for,
                 shared=True,  # entity fetches of many subscribers' same event share calls
                 caller=principal,
                 send=send,
+                answered=(root, event_at_root(event, root)) if root is not None else None,
             )
             protect = self._protect(principal) if prepared.guarded else None
             shaped = prepared.shaper.shape(data, errors, None, protect)

@@ -97,6 +97,7 @@ class PlanExecutor:
         shared: bool = False,
         caller: Hashable = None,
         send: Send | None = None,
+        answered: tuple[FetchNode, Mapping[str, Any]] | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Run ``plan``; ``headers_for(service_name, body)`` gives extra headers per request.
 
@@ -104,9 +105,12 @@ class PlanExecutor:
         with identical ones in flight; ``caller``: everything of the caller its subgraph
         requests carry (the principal its identity tokens name): only equal callers share;
         ``send``: sends the requests instead of the transport (an upload's multipart
-        forwarding, ``gateway/uploads``)."""
+        forwarding, ``gateway/uploads``); ``answered``: a root fetch of the plan whose
+        answer is already here (a subscription's event), read as if its subgraph had just
+        sent it, with nothing encoded, signed or sent for it."""
         run = _Run(self, variables, headers_for, (caller,) if shared else None)
         run.send = send if send is not None else self.transport.send
+        run.answered = answered
         run.deadline_at = asyncio.get_running_loop().time() + self.deadline
         if plan.node is not None:
             await run.node(plan.node)
@@ -150,6 +154,7 @@ class PlanExecutor:
 
 class _Run:
     send: Send
+    answered: tuple[FetchNode, Mapping[str, Any]] | None = None
     _walks: dict[Any, Any] | None = None
     """What was read of ``data`` since an answer last changed it: the objects at a path and
     their grouping into a fetch's representations. Fetches of one stage at the same path (on
@@ -290,7 +295,11 @@ class _Run:
         def root_paths() -> list[Path]:
             return [[key] for key in fetch.root_keys]
 
-        body = await self._send(fetch, self._variables(fetch), root_paths)
+        answered = self.answered
+        if answered is not None and answered[0] is fetch:
+            body: dict[str, Any] | None = dict(answered[1])
+        else:
+            body = await self._send(fetch, self._variables(fetch), root_paths)
         if body is None:
             return
         name = fetch.service_name
