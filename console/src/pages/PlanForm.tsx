@@ -1,0 +1,132 @@
+// A new production plan (createProductionPlan): a name, the month it is for (YYYY-MM, as the
+// API wants it) and lines of item and quantity, each becoming a PLANNED work order. The
+// server's coded errors are shown beside the inputs they name (input.lines.0.sku, ...).
+import { useState, type FormEvent } from "react";
+import { useQuery } from "../useQuery";
+import { Field } from "./Field";
+import { describe, mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
+import { useProductionText } from "./productionText";
+
+const CREATE_PLAN = `mutation ConsoleCreatePlan($input: CreateProductionPlanInput!) {
+  createProductionPlan(input: $input) { id name period workOrders { id orderNo } }
+}`;
+const ITEMS = `query ConsolePlanItems { items(first: 200) { edges { node { sku name } } } }`;
+
+interface Line {
+  sku: string;
+  quantity: string;
+}
+interface Created {
+  name: string;
+  workOrders: { orderNo: string }[];
+}
+const NEW_LINE: Line = { sku: "", quantity: "1" };
+
+export function PlanForm({ onCreated }: { onCreated: () => void }) {
+  const { t } = useProductionText();
+  const items = useQuery<{ items: { edges: { node: { sku: string; name: string } }[] } | null }>(
+    ITEMS,
+    {},
+  );
+  const [name, setName] = useState("");
+  const [period, setPeriod] = useState(thisMonth);
+  const [lines, setLines] = useState<Line[]>([{ ...NEW_LINE }]);
+  const [errors, setErrors] = useState<FieldedError[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<Created | null>(null);
+  const fields = [
+    "input.name",
+    "input.period",
+    ...lines.flatMap((_, n) => [`input.lines.${n}.sku`, `input.lines.${n}.quantity`]),
+  ];
+
+  function setLine(index: number, change: Partial<Line>) {
+    setLines((all) => all.map((line, n) => (n === index ? { ...line, ...change } : line)));
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setErrors([]);
+    setDone(null);
+    const input = {
+      name,
+      period,
+      lines: lines.map((line) => ({
+        sku: line.sku.trim(),
+        quantity: Number.parseInt(line.quantity, 10) || 0,
+      })),
+    };
+    try {
+      const answer = await mutate<{ createProductionPlan: Created | null }>(CREATE_PLAN, { input });
+      setErrors(answer.errors);
+      if (answer.data?.createProductionPlan) {
+        setDone(answer.data.createProductionPlan);
+        setName("");
+        setLines([{ ...NEW_LINE }]);
+        onCreated();
+      }
+    } catch (error) {
+      setErrors(unsent(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const general = otherErrors(errors, fields); // "A plan makes something" among them
+  return (
+    <section aria-labelledby="plan-title" className="card">
+      <h2 id="plan-title">{t("planTitle")}</h2>
+      <form onSubmit={submit} noValidate aria-describedby="plan-hint">
+        <p className="muted" id="plan-hint">
+          {t("planHint")}
+        </p>
+        {general.length > 0 && (
+          <div role="alert" className="alert" id="plan-errors">
+            {general.map((e, n) => (
+              <p key={n}>{describe(e)}</p>
+            ))}
+          </div>
+        )}
+        {done && (
+          <p role="status" className="ok" id="plan-created">
+            {t("planCreated", {
+              name: done.name,
+              orders: done.workOrders.map((o) => o.orderNo).join(", "),
+            })}
+          </p>
+        )}
+        <Field form="plan" label={t("planName")} field="input.name" errors={errors} value={name}
+          onValue={setName} autoComplete="off" />
+        <Field form="plan" label={t("planPeriod")} field="input.period" errors={errors}
+          value={period} onValue={setPeriod} type="month" />
+        <datalist id="plan-items">
+          {(items.data?.items?.edges ?? []).map(({ node }) => (
+            <option key={node.sku} value={node.sku}>
+              {node.name}
+            </option>
+          ))}
+        </datalist>
+        {lines.map((line, n) => (
+          <fieldset key={n} className="line">
+            <legend>{t("planLine", { number: n + 1 })}</legend>
+            <Field form="plan" label={t("sku")} field={`input.lines.${n}.sku`} errors={errors}
+              value={line.sku} onValue={(sku) => setLine(n, { sku })} list="plan-items"
+              autoComplete="off" />
+            <Field form="plan" label={t("quantity")} field={`input.lines.${n}.quantity`}
+              errors={errors} value={line.quantity} onValue={(quantity) => setLine(n, { quantity })}
+              type="number" min={1} step={1} inputMode="numeric" />
+          </fieldset>
+        ))}
+        <div className="actions">
+          <button type="button" onClick={() => setLines((all) => [...all, { ...NEW_LINE }])}>
+            {t("addLine")}
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {t("createPlan")}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
