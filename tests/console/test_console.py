@@ -119,7 +119,7 @@ def test_an_employee_never_sees_another_persons_salary(browser: Any, console: Co
         shown = result.inner_text()
         assert '"name": "Hui Yang"' in shown and '"salary": null' in shown, shown
         assert_accessible(page, "explorer")
-        screenshot(page, console.shots, "explorer")
+        screenshot(page, console.shots, "explorer-employee")
         for text in (home, page.content(), shown):
             assert not any(figure in text for figure in figures)
 
