@@ -1,17 +1,21 @@
 """Throughput with telemetry on (every trace sampled and exported over OTLP, metrics on)
 against telemetry off, in one run.
 
-    .venv/bin/python benchmarks/telemetry.py [--duration 15] [--rounds 2] [--query storefront]
-                                             [--logs]
+    .venv/bin/python benchmarks/telemetry.py [--duration 10] [--rounds 6] [--query storefront]
+                                             [--logs] [--metrics-only]
 
-Starts the benchmark subgraphs once, and an OTLP/HTTP sink in this process (it reads each
-export and answers 200, as a collector would, without decoding it), then alternates two
-``tandem serve`` gateways on them (rounds x each): ``off`` (``TANDEM_METRICS=0``, no tracing)
-and ``on`` (``TANDEM_TRACING=otlp`` with ``OTEL_TRACES_SAMPLER=always_on`` to the sink,
-metrics on; ``--logs`` adds the JSON request line at ``info``, written to the log file).
-Both answer the same response, checked before loading; ``on`` must have exported spans and
-served ``/metrics``. Prints RPS and the gateway's CPU per request per round, the means, the
-throughput loss (bar: under 10 %) and the added CPU per request.
+Starts the benchmark subgraphs, an OTLP/HTTP sink (``otlp_sink.py``: a process of its own at
+the lowest CPU priority, counting each export without decoding it, as a collector on another
+host would cost this one nothing) and two ``tandem serve`` gateways on them: ``off``
+(``TANDEM_METRICS=0``, no tracing) and ``on`` (``TANDEM_TRACING=otlp`` with
+``OTEL_TRACES_SAMPLER=always_on`` to the sink, metrics on; ``--logs`` adds the JSON request
+line at ``info``, written to the log file). Both answer the same response, checked before a
+warm-up of each. The rounds then load one gateway at a time, in ABBA order (off, on, on,
+off, ...), so that the machine's changing load weighs on both alike. ``on`` must have
+exported spans, dropped none (a full queue would spare its exporter work) and served
+``/metrics``. Prints RPS and the gateway's CPU per request (from ``/proc``: all its threads,
+the exporter's included) per round, the means, the throughput loss (bar: under 10 %), each
+round's loss against its neighbour and the added CPU per request.
 """
 
 from __future__ import annotations
@@ -21,11 +25,8 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -43,39 +44,6 @@ from run import (  # noqa: E402
     spawn,
     wait_graphql_ready,
 )
-
-
-class Sink:
-    """An OTLP/HTTP endpoint that takes every export (counted, not decoded)."""
-
-    def __init__(self) -> None:
-        sink = self
-        self.exports = 0
-        self.bytes = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                size = int(self.headers.get("content-length") or 0)
-                self.rfile.read(size)
-                sink.exports += 1
-                sink.bytes += size
-                self.send_response(200)
-                self.send_header("content-type", "application/x-protobuf")
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def run_gateway(
@@ -96,10 +64,38 @@ def run_gateway(
     return proc, url
 
 
+def start_sink(log_dir: Path) -> tuple[Proc, str]:
+    """The OTLP sink (``otlp_sink.py``) in a process of its own, at the lowest priority."""
+    port = free_port()
+    proc = spawn("otlp-sink", [sys.executable, str(HERE / "otlp_sink.py"), str(port)], log_dir)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/stats", timeout=2).raise_for_status()
+            return proc, base
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or not proc.alive():
+                raise SystemExit(f"the OTLP sink did not start:\n{proc.tail()}") from None
+            time.sleep(0.2)
+
+
+def dropped_spans(proc: Proc) -> bool:
+    """Whether the gateway's batch span processor dropped spans (its queue was full): its
+    exporter then did less work than the requests asked for, and the comparison is void."""
+    return "dropping Span" in proc.log_path.read_text(errors="replace")
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per round")
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--query", default="storefront")
     parser.add_argument("--logs", action="store_true", help="add the JSON request line")
@@ -112,75 +108,94 @@ def main() -> int:
     variables_file = HERE / "queries" / f"{args.query}.variables.json"
     variables = json.loads(variables_file.read_text()) if variables_file.exists() else None
     body = json.dumps({"query": query, "variables": variables})
-    sink = Sink()
-    on = {
-        "TANDEM_TRACING": "otlp",
-        "OTEL_TRACES_SAMPLER": "always_on",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": sink.endpoint,
-        "TANDEM_METRICS": "1",
-    }
-    if args.logs:
-        on |= {"TANDEM_LOG_LEVEL": "info", "TANDEM_LOG_FORMAT": "json"}
-    variants = {"off": {"TANDEM_METRICS": "0", "TANDEM_TRACING": "off"}, "on": on}
-    if args.metrics_only:
-        variants["metrics"] = {"TANDEM_METRICS": "1", "TANDEM_TRACING": "off"}
-    results: dict[str, list[float]] = {label: [] for label in variants}
-    cpu: dict[str, list[float]] = {label: [] for label in variants}  # ms per request
+    headers = {"content-type": "application/json", **HEADERS}
+    results: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}  # the gateway's ms of CPU per request, per round
+    sink_cpu = 0.0
     with tempfile.TemporaryDirectory(prefix="tandem-telemetry-") as folder:
         tmp = Path(folder)
         sub_procs, supergraph = start_subgraphs(tmp)
+        sink, sink_url = start_sink(tmp)
+        on = {
+            "TANDEM_TRACING": "otlp",
+            "OTEL_TRACES_SAMPLER": "always_on",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{sink_url}/v1/traces",
+            "TANDEM_METRICS": "1",
+        }
+        if args.logs:
+            on |= {"TANDEM_LOG_LEVEL": "info", "TANDEM_LOG_FORMAT": "json"}
+        variants = {"off": {"TANDEM_METRICS": "0", "TANDEM_TRACING": "off"}, "on": on}
+        if args.metrics_only:
+            variants["metrics"] = {"TANDEM_METRICS": "1", "TANDEM_TRACING": "off"}
+        gateways: dict[str, tuple[Proc, str]] = {}
         try:
             reference = None
+            for label, settings in variants.items():
+                proc, url = gateways[label] = run_gateway(supergraph, label, settings, tmp)
+                answer = httpx.post(url, content=body, headers=headers, timeout=30).json()
+                if "errors" in answer:
+                    raise SystemExit(f"{label}: errors: {answer['errors'][:3]}")
+                if reference is None:
+                    reference = answer
+                elif answer != reference:
+                    raise SystemExit(f"{label}: a different response")
+                wrk_rps(wrk, url, body, 3, args.connections, tmp)  # warm-up
+                results[label], cpu[label] = [], []
+            labels = list(variants)
             for round_no in range(args.rounds):
-                for label, settings in variants.items():
-                    proc, url = run_gateway(supergraph, label, settings, tmp)
-                    try:
-                        headers = {"content-type": "application/json", **HEADERS}
-                        answer = httpx.post(url, content=body, headers=headers, timeout=30).json()
-                        if "errors" in answer:
-                            raise SystemExit(f"{label}: errors: {answer['errors'][:3]}")
-                        if reference is None:
-                            reference = answer
-                        elif answer != reference:
-                            raise SystemExit(f"{label}: a different response")
-                        exports = sink.exports
-                        wrk_rps(wrk, url, body, 3, args.connections, tmp)  # warm-up
-                        before = cpu_seconds([proc.popen.pid])
-                        rps = wrk_rps(wrk, url, body, args.duration, args.connections, tmp)
-                        used = cpu_seconds([proc.popen.pid]) - before
-                        cpu[label].append(1000 * used / (rps * args.duration))
-                        metrics = httpx.get(url.replace("/graphql", "/metrics"), timeout=10)
-                        if label == "on" and sink.exports == exports:
-                            raise SystemExit("on: no spans exported")
-                        if (metrics.status_code == 200) != (label != "off"):
-                            raise SystemExit(f"{label}: /metrics answered {metrics.status_code}")
-                        results[label].append(rps)
-                        log(
-                            f"round {round_no + 1}: {label:4s} {rps:8.1f} RPS, "
-                            f"{cpu[label][-1]:.2f} ms CPU per request"
-                        )
-                    finally:
-                        proc.stop()
-                        time.sleep(0.5)
+                # ABBA: every other round in the reverse order, so that a drift in the
+                # machine's load weighs on every gateway alike
+                for label in labels if round_no % 2 == 0 else labels[::-1]:
+                    proc, url = gateways[label]
+                    pids = [proc.popen.pid]
+                    before, sink_before = cpu_seconds(pids), cpu_seconds([sink.popen.pid])
+                    rps = wrk_rps(wrk, url, body, args.duration, args.connections, tmp)
+                    used = cpu_seconds(pids) - before
+                    if label == "on":
+                        sink_cpu += cpu_seconds([sink.popen.pid]) - sink_before
+                    results[label].append(rps)
+                    cpu[label].append(1000 * used / (rps * args.duration))
+                    log(
+                        f"round {round_no + 1}: {label:7s} {rps:8.1f} RPS, "
+                        f"{cpu[label][-1]:.2f} ms CPU per request"
+                    )
+            for label, (_, url) in gateways.items():
+                metrics = httpx.get(url.replace("/graphql", "/metrics"), timeout=10)
+                if (metrics.status_code == 200) != (label != "off"):
+                    raise SystemExit(f"{label}: /metrics answered {metrics.status_code}")
+            stats = httpx.get(f"{sink_url}/stats", timeout=10).json()
+            if stats["exports"] == 0:
+                raise SystemExit("on: no spans exported")
+            if dropped_spans(gateways["on"][0]):
+                raise SystemExit("on: the batch span processor dropped spans (queue full)")
         finally:
-            for proc in sub_procs:
+            for proc, _ in gateways.values():
                 proc.stop()
-            sink.close()
+            for proc in [*sub_procs, sink]:
+                proc.stop()
     mean = {k: sum(v) / len(v) for k, v in results.items()}
     cpu_mean = {k: sum(v) / len(v) for k, v in cpu.items()}
     loss = 100 * (1 - mean["on"] / mean["off"])
+    paired = [100 * (1 - on / off) for on, off in zip(results["on"], results["off"], strict=True)]
+    on_requests = sum(results["on"]) * args.duration
     print(
         f"\nquery {args.query!r}, {args.connections} connections, {args.duration}s x "
-        f"{args.rounds} rounds each; spans exported: {sink.exports} exports, "
-        f"{sink.bytes / 1e6:.1f} MB{'; request log lines on' if args.logs else ''}"
+        f"{args.rounds} rounds each (ABBA); spans exported: {stats['exports']} exports, "
+        f"{stats['bytes'] / 1e6:.1f} MB, none dropped; the sink's CPU (not the gateway's, "
+        f"nice 19): {1000 * sink_cpu / on_requests:.3f} ms per request"
+        f"{'; request log lines on' if args.logs else ''}"
     )
     for label in variants:
         added = 100 * (cpu_mean[label] / cpu_mean["off"] - 1)
         print(
-            f"telemetry {label:7s}: {mean[label]:8.1f} RPS  {results[label]}; "
-            f"{cpu_mean[label]:.2f} ms gateway CPU per request ({added:+.1f} %)"
+            f"telemetry {label:7s}: {mean[label]:8.1f} RPS (median {median(results[label]):.1f}) "
+            f"{[round(r, 1) for r in results[label]]}; {cpu_mean[label]:.2f} ms gateway CPU "
+            f"per request ({added:+.1f} %) {[round(c, 2) for c in cpu[label]]}"
         )
-    print(f"throughput loss (on): {loss:5.1f} %  (bar: under 10 %)")
+    print(
+        f"throughput loss (on): {loss:5.1f} % of the means (bar: under 10 %); per round "
+        f"{[round(p, 1) for p in paired]}, median {median(paired):.1f} %"
+    )
     return 0 if loss < 10 else 1
 
 
