@@ -291,3 +291,72 @@ def test_an_integrators_batch_runs_its_documents_by_id_and_counts_every_operatio
     if statuses[0] == 200:
         statuses.append(httpx.post(batching_gateway, json=pair, headers=headers).status_code)
     assert statuses[-1] == 429, statuses
+
+
+# -- the plan API (POST /plan) for an integrator client -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planning_gateway(
+    sample_subgraph: str,
+    data_dir: Path,
+    oidc_provider: OidcProvider,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The integrator client maps to the subject ``integrator-dev``, whom the policy lets read
+    ``me`` and see plans (``Gateway.queryPlan``)."""
+    folder = tmp_path_factory.mktemp("planning")
+    supergraph = write_supergraph(
+        {"sample": sample_subgraph}, folder / "supergraph.graphql", source=SUPERGRAPH
+    )
+    policy = folder / "policy"
+    policy.mkdir()
+    (policy / "model.conf").write_text((REPO_ROOT / "policies/model.conf").read_text())
+    (policy / "policy.csv").write_text(
+        "p, integrator-dev, *, Gateway.queryPlan, read, allow\n"
+        "p, integrator-dev, *, Query.me, read, allow\n"
+    )
+    (policy / "roles.csv").write_text("integrator-dev, the test's integrator client\n")
+    client_id = oidc_provider.integrator_client.client_id
+    providers = {
+        "providers": [
+            {
+                "issuer": oidc_provider.issuer,
+                "audiences": [GATEWAY_RESOURCE],
+                "clients": {client_id: {"subject": "integrator-dev"}},
+            }
+        ]
+    }
+    env = {
+        "TANDEM_DATA_DIR": str(data_dir),
+        "TANDEM_BEARER_PROVIDERS": json.dumps(providers),
+        "TANDEM_POLICY_DIR": str(policy),
+        "TANDEM_REDIS_URL": None,
+    }
+    with running_gateway(supergraph, env=env) as url:
+        yield url.removesuffix("/graphql")
+
+
+def test_an_integrator_client_the_policy_allows_gets_plans_by_bearer_token(
+    planning_gateway: str, oidc_provider: OidcProvider
+) -> None:
+    token = oidc_provider.client_credentials_token()["access_token"]
+    response = httpx.post(f"{planning_gateway}/plan", json={"query": "{ me }"}, timeout=10,
+                          headers={"authorization": f"Bearer {token}"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()["subgraphs"] == ["sample"]
+
+
+def test_plans_are_refused_with_a_bad_token_or_without_a_policy(
+    planning_gateway: str, gateway_url: str, oidc_provider: OidcProvider
+) -> None:
+    bad = httpx.post(f"{planning_gateway}/plan", json={"query": "{ me }"}, timeout=10,
+                     headers={"authorization": "Bearer not-a-token"})  # fmt: skip
+    assert bad.status_code == 401
+    assert "www-authenticate" in bad.headers
+    token = oidc_provider.client_credentials_token()["access_token"]
+    unpoliced = httpx.post(gateway_url.removesuffix("/graphql") + "/plan", timeout=10,
+                           json={"query": "{ me }"},
+                           headers={"authorization": f"Bearer {token}"})  # fmt: skip
+    assert unpoliced.status_code == 403  # no policy: nobody sees plans
+    assert unpoliced.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
