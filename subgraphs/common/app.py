@@ -41,6 +41,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from subgraphs.common.coarse_policy import CoarsePolicy, OperationGuard, PolicyFileError, key_fields
+from subgraphs.common.events.feed import Standing
 from subgraphs.common.identity import PUBLIC_PATHS, principal_from_scope, require_gateway_identity
 from subgraphs.common.live import FEED_CONTEXT_KEY, running_feed
 from subgraphs.common.settings import (
@@ -162,11 +163,13 @@ def database_lifespan(
     worker: Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[object]],
     outbox_table: str,
     live_topics: Iterable[str],
+    standing: Standing | None = None,
     state: Mapping[str, Any] | None = None,
 ) -> Lifespan[Starlette]:
     """The lifespan of a subgraph with a database: ``migrate`` it, open an engine and a session
     factory, ``seed`` it (if given), then run the event ``worker`` and the subscriptions' feed
-    of ``live_topics`` in ``outbox_table`` while the app runs; the engine is disposed on exit.
+    of ``live_topics`` in ``outbox_table`` while the app runs, reading ``standing`` with its
+    events (when a subscriber's standing must be read again); the engine is disposed on exit.
 
     Its state (so every GraphQL context) holds ``sessions``, ``engine``, ``events`` (the
     worker), the feed (:data:`~subgraphs.common.live.FEED_CONTEXT_KEY`) and ``state``."""
@@ -181,7 +184,7 @@ def database_lifespan(
                 await seed(sessions)
             async with (
                 worker(sessions) as events,
-                running_feed(sessions, outbox_table, live_topics) as feed,
+                running_feed(sessions, outbox_table, live_topics, standing) as feed,
             ):
                 yield {
                     **(state or {}),

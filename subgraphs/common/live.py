@@ -9,7 +9,7 @@ outbox id) is what a reconnecting client passes as ``after`` to get what it miss
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput, Conflict
-from subgraphs.common.events.feed import OutboxFeed, SlowSubscriber, UnknownCursor
+from subgraphs.common.events.feed import (
+    UNKNOWN_STANDING,
+    OutboxFeed,
+    SlowSubscriber,
+    Standing,
+    UnknownCursor,
+)
 from subgraphs.common.events.outbox import OutboxEvent
 from subgraphs.common.identity import current_principal
 from subgraphs.common.standing import refuse_if_deactivated
@@ -46,11 +52,15 @@ AFTER_DESCRIPTION: Final = (
 
 @asynccontextmanager
 async def running_feed(
-    sessions: async_sessionmaker[AsyncSession], table: str, topics: Iterable[str]
+    sessions: async_sessionmaker[AsyncSession],
+    table: str,
+    topics: Iterable[str],
+    standing: Standing | None = None,
 ) -> AsyncIterator[OutboxFeed]:
-    """The feed of ``topics`` in outbox ``table`` while the app runs; closed on exit (which
-    ends every running subscription)."""
-    feed = OutboxFeed(sessions, table, topics)
+    """The feed of ``topics`` in outbox ``table`` while the app runs, reading ``standing``
+    with its events (:mod:`subgraphs.common.events.feed`); closed on exit (which ends every
+    running subscription)."""
+    feed = OutboxFeed(sessions, table, topics, standing=standing)
     try:
         yield feed
     finally:
@@ -80,13 +90,19 @@ async def follow(
     for a signed-in caller (``UNAUTHENTICATED`` otherwise). An unknown cursor is
     ``BAD_USER_INPUT`` (field ``after``); a subscriber far behind its events ends with
     ``CONFLICT``, to resubscribe from its last cursor. A caller HR deactivates ends with
-    ``EMPLOYEE_DEACTIVATED`` at the next event (:mod:`subgraphs.common.standing`)."""
+    ``EMPLOYEE_DEACTIVATED`` at the next event (:mod:`subgraphs.common.standing`): the
+    caller's standing is read again when the standing the feed read with an event differs
+    from the one of the last check (anyone's changed, or the feed reads none), not for every
+    event, which cost every subscriber a database read per event."""
     principal = current_principal(info)
     await refuse_if_deactivated(info.context, principal)
     feed: OutboxFeed = info.context[FEED_CONTEXT_KEY]
+    checked: Hashable = UNKNOWN_STANDING  # the first event's standing is read after the check
     try:
-        async for event in feed.follow(topics, after=after):
-            await refuse_if_deactivated(info.context, principal)
+        async for event, standing in feed.follow_stamped(topics, after=after):
+            if standing is UNKNOWN_STANDING or standing != checked:
+                await refuse_if_deactivated(info.context, principal)
+                checked = standing
             yield event
     except UnknownCursor:
         raise BadUserInput(

@@ -17,6 +17,7 @@ from subgraphs.common.app import create_subgraph_app, database_lifespan
 from subgraphs.common.events import EventBus
 from subgraphs.common.settings import SubgraphSettings
 from subgraphs.erp import NAME
+from subgraphs.erp.api import standing
 from subgraphs.erp.migrations import VERSION_TABLE
 from subgraphs.erp.schema import schema
 from subgraphs.erp.store.events import LIVE_TOPICS, OUTBOX_TABLE
@@ -53,6 +54,7 @@ def build_app(
         worker=lambda sessions: running_worker(sessions, settings, bus=bus),
         outbox_table=OUTBOX_TABLE,
         live_topics=LIVE_TOPICS,  # the subscriptions' (api/live.py)
+        standing=standing.standing_stamp,
     )
     return create_subgraph_app(
         schema, NAME, settings=settings, public_key=public_key, lifespan=lifespan

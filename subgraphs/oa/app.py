@@ -21,6 +21,7 @@ from subgraphs.oa import MIGRATIONS, NAME, VERSION_TABLE
 from subgraphs.oa.downloads import download_route
 from subgraphs.oa.schema import schema
 from subgraphs.oa.seed import seed_demo_data
+from subgraphs.oa.standing import standing_stamp
 from subgraphs.oa.store.events import LIVE_TOPICS
 from subgraphs.oa.store.files import FileStore
 from subgraphs.oa.store.models import OUTBOX_TABLE
@@ -60,6 +61,7 @@ def build_app(
         worker=lambda sessions: running_worker(sessions, settings, bus=bus),
         outbox_table=OUTBOX_TABLE,
         live_topics=LIVE_TOPICS,  # the subscriptions' (resolvers/live.py)
+        standing=standing_stamp,
         state={"files": files},
     )
     return create_subgraph_app(

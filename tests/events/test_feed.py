@@ -1,6 +1,7 @@
 """The outbox as a live feed (``subgraphs/common/events/feed.py``), on PostgreSQL and SQLite:
 events after a cursor then live ones, none twice, none of other topics; a late commit within
-the grace window still delivered; an unknown cursor refused.
+the grace window still delivered; an unknown cursor refused; each event with the standing
+read after it.
 
 Each test follows ``after`` a cursor it made, so no event can pass before the feed listens.
 """
@@ -8,13 +9,16 @@ Each test follows ``after`` a cursor it made, so no event can pass before the fe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Hashable
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.events import add_event
-from subgraphs.common.events.feed import OutboxFeed, UnknownCursor
-from subgraphs.common.events.outbox import OutboxEvent
+from subgraphs.common.events.feed import UNKNOWN_STANDING, OutboxFeed, UnknownCursor
+from subgraphs.common.events.outbox import outbox_table
 from tandem_shared.db import transaction
 from tests.events.conftest import MakeDatabase
 from tests.events.shop import OUTBOX, TOPIC, Sessions, approve
@@ -25,7 +29,7 @@ OTHER = "purchase.rejected"
 TIMEOUT = 30.0  # a bound on failure, not a measure
 
 
-async def take(events: AsyncGenerator[OutboxEvent, None], count: int) -> list[OutboxEvent]:
+async def take(events: AsyncGenerator[Any, None], count: int) -> list[Any]:
     return [await asyncio.wait_for(anext(events), TIMEOUT) for _ in range(count)]
 
 
@@ -112,3 +116,41 @@ async def test_an_unknown_cursor_is_refused(make_database: MakeDatabase) -> None
                 await anext(events)
     finally:
         await feed.close()
+
+
+async def test_each_event_comes_with_the_standing_read_after_it(
+    make_database: MakeDatabase,
+) -> None:
+    """What a subscription rechecks its caller by (``subgraphs/common/live.py``): a change
+    committed before an event is in that event's standing, replayed or live; events with no
+    change between them share one. Here the standing counts the events of another topic."""
+    database = await make_database()
+    table = outbox_table(OUTBOX)
+
+    async def standing(session: AsyncSession) -> Hashable:
+        return await session.scalar(select(func.count()).where(table.c.topic == OTHER))
+
+    feed = OutboxFeed(database.sessions, OUTBOX, [TOPIC], poll_interval=0.05, standing=standing)
+    cursor = await approve(database.sessions, "PR-0")
+    await other_event(database.sessions, "change-1")
+    await approve(database.sessions, "PR-1")
+    events = feed.follow_stamped([TOPIC], after=cursor)
+    try:
+        (replayed,) = await take(events, 1)
+        await approve(database.sessions, "PR-2")
+        (unchanged,) = await take(events, 1)
+        await other_event(database.sessions, "change-2")
+        await approve(database.sessions, "PR-3")
+        (changed,) = await take(events, 1)
+    finally:
+        await events.aclose()
+        await feed.close()
+    assert [event.key for event, _ in (replayed, unchanged, changed)] == ["PR-1", "PR-2", "PR-3"]
+    assert [standing for _, standing in (replayed, unchanged, changed)] == [1, 1, 2]
+    without = OutboxFeed(database.sessions, OUTBOX, [TOPIC])
+    plain = without.follow_stamped([TOPIC], after=cursor)
+    try:
+        assert (await take(plain, 1))[0][1] is UNKNOWN_STANDING  # ask every time
+    finally:
+        await plain.aclose()
+        await without.close()

@@ -20,6 +20,14 @@ after the cursor's ``created_at``, so a row that committed more than ``grace`` l
 than the cursor is not replayed. Confirmed rows pruned by
 :meth:`~subgraphs.common.events.relay.OutboxRelay.prune` are gone: a cursor naming one is
 unknown (:class:`UnknownCursor`), and the subscriber must start afresh.
+
+Standing: a subscriber whom HR deactivates must receive nothing committed after that. Rather
+than every subscriber asking the database about its caller at every event, a feed given a
+``standing`` read (a value that changes whenever anyone's standing may have: who is active)
+takes it once per read of new rows, after them, and hands it on with each of those events
+(:meth:`OutboxFeed.follow_stamped`): a deactivation committed before an event's commit is
+seen by a read made after that event was, so a subscriber asks again about its caller only
+when the value differs from the one of its last check (``subgraphs/common/live.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +36,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Sequence,
+)
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -38,12 +54,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from subgraphs.common.events.outbox import OutboxEvent, outbox_table
 from tandem_shared.db import transaction
 
-__all__ = ["QUEUE_LIMIT", "OutboxFeed", "SlowSubscriber", "UnknownCursor"]
+__all__ = [
+    "QUEUE_LIMIT",
+    "UNKNOWN_STANDING",
+    "OutboxFeed",
+    "SlowSubscriber",
+    "Standing",
+    "UnknownCursor",
+]
 
 logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT: Final = 10_000
 """Events a subscriber may fall behind by before its subscription is ended (SlowSubscriber)."""
+Standing = Callable[[AsyncSession], Awaitable[Hashable]]
+"""Reads a value that differs whenever anyone's standing (active or deactivated) may differ."""
+UNKNOWN_STANDING: Final[Hashable] = object()
+"""The stamp of an event when the feed reads no standing: ask about the caller every time."""
+_Stamped = tuple[OutboxEvent, Hashable]
 
 
 class UnknownCursor(ValueError):
@@ -57,14 +85,14 @@ class SlowSubscriber(RuntimeError):
 class _Listener:
     def __init__(self, topics: frozenset[str]) -> None:
         self.topics = topics
-        self.queue: asyncio.Queue[OutboxEvent | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.queue: asyncio.Queue[_Stamped | None] = asyncio.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
-    def offer(self, event: OutboxEvent) -> None:
+    def offer(self, event: OutboxEvent, standing: Hashable) -> None:
         if event.topic not in self.topics or self.overflowed:
             return
         try:
-            self.queue.put_nowait(event)
+            self.queue.put_nowait((event, standing))
         except asyncio.QueueFull:
             self.overflowed = True
 
@@ -81,6 +109,7 @@ class OutboxFeed:
         poll_interval: float = 0.1,
         grace: float = 2.0,
         batch_size: int = 500,
+        standing: Standing | None = None,
     ) -> None:
         if poll_interval <= 0 or grace < 0 or batch_size < 1:
             raise ValueError("poll_interval and batch_size must be positive, grace not negative")
@@ -89,6 +118,7 @@ class OutboxFeed:
         self.poll_interval = poll_interval
         self.grace = timedelta(seconds=grace)
         self.batch_size = batch_size
+        self._standing = standing
         self._table: Table = outbox_table(table)
         self._listeners: set[_Listener] = set()
         self._wake = asyncio.Event()
@@ -110,6 +140,14 @@ class OutboxFeed:
         Raises :class:`UnknownCursor` for an ``after`` that names no event of the outbox, and
         :class:`SlowSubscriber` when the caller stops reading for too long.
         """
+        async for event, _ in self.follow_stamped(topics, after=after):
+            yield event
+
+    async def follow_stamped(
+        self, topics: Iterable[str], *, after: str | None = None
+    ) -> AsyncGenerator[_Stamped, None]:
+        """:meth:`follow`'s events, each with the standing read after it was
+        (:data:`UNKNOWN_STANDING` when the feed reads none)."""
         wanted = frozenset(topics) & self.topics
         cursor = None if after is None else await self._cursor(after)
         listener = _Listener(wanted)
@@ -118,16 +156,16 @@ class OutboxFeed:
             await self._ensure_tail()
             replayed: set[uuid.UUID] = set()
             if cursor is not None:
-                async for event in self._since(cursor, wanted):
-                    replayed.add(uuid.UUID(event.id))
-                    yield event
+                async for stamped in self._since(cursor, wanted):
+                    replayed.add(uuid.UUID(stamped[0].id))
+                    yield stamped
             while True:
                 if listener.overflowed and listener.queue.empty():
                     raise SlowSubscriber("the subscriber fell too far behind its events")
                 live = await listener.queue.get()
                 if live is None:
                     return
-                if replayed and uuid.UUID(live.id) in replayed:
+                if replayed and uuid.UUID(live[0].id) in replayed:
                     continue
                 yield live
         finally:
@@ -217,16 +255,21 @@ class OutboxFeed:
                         .order_by(table.c.created_at, table.c.id)
                     )
                 ).all()
+            standing = await self._standing_now(session) if rows else UNKNOWN_STANDING
         for row in rows:
             self._recent[row.id] = row.created_at
             event = OutboxEvent.from_row(row)
             for listener in list(self._listeners):
-                listener.offer(event)
+                listener.offer(event, standing)
             if (row.created_at, row.id) > self._watermark:
                 self._watermark = (row.created_at, row.id)
         horizon = self._watermark[0] - self.grace
         self._recent = {key: at for key, at in self._recent.items() if at > horizon}
         return len(new) > self.batch_size
+
+    async def _standing_now(self, session: AsyncSession) -> Hashable:
+        """The standing, read after the rows just read (module docstring)."""
+        return UNKNOWN_STANDING if self._standing is None else await self._standing(session)
 
     async def _cursor(self, after: str) -> tuple[datetime, uuid.UUID]:
         try:
@@ -246,8 +289,9 @@ class OutboxFeed:
 
     async def _since(
         self, cursor: tuple[datetime, uuid.UUID], topics: frozenset[str]
-    ) -> AsyncIterator[OutboxEvent]:
-        """The committed events of ``topics`` after ``cursor``, in pages, oldest first."""
+    ) -> AsyncIterator[_Stamped]:
+        """The committed events of ``topics`` after ``cursor``, in pages, oldest first, each
+        with the standing read after its page."""
         table = self._table
         position = cursor
         while True:
@@ -263,8 +307,9 @@ class OutboxFeed:
                         .limit(self.batch_size)
                     )
                 ).all()
+                standing = await self._standing_now(session) if rows else UNKNOWN_STANDING
             for row in rows:
-                yield OutboxEvent.from_row(row)
+                yield OutboxEvent.from_row(row), standing
             if len(rows) < self.batch_size:
                 return
             position = (rows[-1].created_at, rows[-1].id)

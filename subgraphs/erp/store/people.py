@@ -10,10 +10,10 @@ so the worker parks it (``erp.event.parked``) instead of retrying for ever.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.errors import BadUserInput
@@ -29,6 +29,7 @@ __all__ = [
     "apply_person",
     "is_deactivated",
     "people_by_ids",
+    "standing_stamp",
 ]
 
 _Copy = TypeVar("_Copy", PersonCopy, DepartmentCopy)
@@ -108,6 +109,22 @@ async def is_deactivated(session: AsyncSession, subject: str) -> bool:
     """True if OA announced ``subject`` as a deactivated employee."""
     active = await session.scalar(select(PersonCopy.active).where(PersonCopy.id == subject))
     return active is False
+
+
+async def standing_stamp(session: AsyncSession) -> Hashable:
+    """A value that changes whenever the copy takes anyone's change: how many people it
+    holds, how many are inactive, and the sum of their revisions (each applied change raises
+    one, :func:`_apply`)."""
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(PersonCopy.active.is_(False)),
+                func.coalesce(func.sum(PersonCopy.revision), 0),
+            ).select_from(PersonCopy)
+        )
+    ).one()
+    return tuple(row)
 
 
 def _text(event: Mapping[str, Any], key: str) -> str:
