@@ -8,6 +8,12 @@ body of an HTTP fetch would be (:func:`gateway.executor.transport.encode_payload
 payload is sent as those bytes. A subgraph therefore checks one token per subscription, the
 same way it checks one per request.
 
+Opening is tried again (``OPEN_ATTEMPTS``, after a short random pause, with a fresh token)
+when the subgraph cannot be reached or does not acknowledge in time: nothing was asked of it
+yet, so nothing is lost or doubled, and a subgraph slow under a burst of new subscriptions
+(2,000 at once on the benchmark) delays some of them instead of failing them. A refusal (an
+HTTP answer instead of the upgrade) is not tried again.
+
 Failures are :class:`SubgraphError`: the connection refused or lost (``SUBGRAPH_UNAVAILABLE``),
 the subgraph's ``error`` message (``SUBGRAPH_SUBSCRIPTION_FAILED``) or a close before
 ``complete`` (``SUBGRAPH_SUBSCRIPTION_CLOSED``).
@@ -15,6 +21,8 @@ the subgraph's ``error`` message (``SUBGRAPH_SUBSCRIPTION_FAILED``) or a close b
 
 from __future__ import annotations
 
+import asyncio
+import random
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any
@@ -32,6 +40,10 @@ Authorize = Callable[[bytes], str | None]
 _ID = "1"
 OPEN_TIMEOUT = 10.0
 """Seconds to open the WebSocket and be acknowledged."""
+OPEN_ATTEMPTS = 3
+"""Tries at opening it (module docstring)."""
+OPEN_BACKOFF = 0.5
+"""Seconds: the first new try waits up to this long, each next one up to twice as long."""
 
 
 def websocket_url(url: str) -> str:
@@ -54,27 +66,15 @@ async def subscribe_upstream(
 ) -> AsyncGenerator[dict[str, Any], None]:
     """The events (GraphQL results) of one subscription to subgraph ``service_name``."""
     body = encode_payload(query, variables)
-    authorization = authorize(body)
-    init = {"authorization": authorization} if authorization is not None else None
-    target = websocket_url(url)
     try:
-        async with connect(
-            target,
-            subprotocols=[PROTOCOL],  # type: ignore[list-item]
-            open_timeout=OPEN_TIMEOUT,
-            ssl=ssl_context if target.startswith("wss://") else None,
-            max_size=2**24,
-            # no permessage-deflate: its zlib state costs about 300 KB per connection (2,000
-            # upstream subscriptions held 1.3 GB) and CPU per event, for traffic that stays
-            # on the internal network
-            compression=None,
-        ) as socket:
-            await socket.send(encode("connection_init", payload=init))
-            await _acknowledged(service_name, socket)
+        socket = await _opened(service_name, websocket_url(url), body, authorize, ssl_context)
+        try:
             # the payload as the very bytes the token is bound to
             await socket.send(b'{"type":"subscribe","id":"1","payload":' + body + b"}", text=True)
             async for event in _events(service_name, socket):
                 yield event
+        finally:
+            await socket.close()
     except (OSError, InvalidHandshake, TimeoutError) as error:
         raise SubgraphError(
             service_name,
@@ -87,6 +87,56 @@ async def subscribe_upstream(
             f"subgraph {service_name} closed the subscription ({reason or 'no reason'})",
             "SUBGRAPH_SUBSCRIPTION_CLOSED",
         ) from None
+
+
+async def _opened(
+    service_name: str,
+    target: str,
+    body: bytes,
+    authorize: Authorize,
+    ssl_context: ssl.SSLContext | None,
+) -> ClientConnection:
+    """A WebSocket to ``target``, acknowledged for a caller whose token is bound to ``body``
+    (tried again as the module docstring says)."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return await _open(service_name, target, body, authorize, ssl_context)
+        except (OSError, TimeoutError):
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+        await asyncio.sleep(random.uniform(0, OPEN_BACKOFF * 2**attempt))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def _open(
+    service_name: str,
+    target: str,
+    body: bytes,
+    authorize: Authorize,
+    ssl_context: ssl.SSLContext | None,
+) -> ClientConnection:
+    authorization = authorize(body)  # a token of its own for each try
+    init = {"authorization": authorization} if authorization is not None else None
+    async with asyncio.timeout(OPEN_TIMEOUT):
+        socket = await connect(
+            target,
+            subprotocols=[PROTOCOL],  # type: ignore[list-item]
+            open_timeout=None,  # the timeout above bounds the acknowledgement too
+            ssl=ssl_context if target.startswith("wss://") else None,
+            max_size=2**24,
+            # no permessage-deflate: its zlib state costs about 300 KB per connection (2,000
+            # upstream subscriptions held 1.3 GB) and CPU per event, for traffic that stays
+            # on the internal network
+            compression=None,
+            proxy=None,  # straight to the subgraph, as its HTTP requests go (trust_env off)
+        )
+        try:
+            await socket.send(encode("connection_init", payload=init))
+            await _acknowledged(service_name, socket)
+        except BaseException:
+            await socket.close()
+            raise
+    return socket
 
 
 async def _acknowledged(service_name: str, socket: ClientConnection) -> None:
