@@ -24,6 +24,7 @@ from tests.console.session import Console, assert_accessible, report_load, salar
 
 HR = "emp-020"  # the "hr" login: the plainest holder of the role
 COLLEAGUE = "emp-002"  # an executive assistant: her salary is not HR's to read
+HR_DEPARTMENT, HR_COLLEAGUE_NAME = "dept-04", "Na Li"  # Human Resources; emp-021
 PAGE_SIZE = 25
 PERSON = """id employeeNo name title email phone active department { id name } manager { name }
   salary { amount currency }"""
@@ -95,6 +96,18 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         body = page.inner_text("body")
         assert plain not in body and f"{Decimal(plain):,.2f}" not in body
 
+        # a department's people, one of them opened: pay and phone as HR reads them
+        page.locator("#people-department").select_option(HR_DEPARTMENT)
+        page.get_by_role("button", name="Search", exact=True).click()
+        in_hr = employees(console, departmentId=HR_DEPARTMENT)
+        page.locator(f'#employees tr[data-employee-id="{COLLEAGUE}"]').wait_for(state="detached")
+        assert table(page, "#employees") == [as_row(p) for p in in_hr]
+        page.get_by_role("button", name=HR_COLLEAGUE_NAME, exact=True).click()
+        panel = page.locator("#person")
+        panel.get_by_role("heading", name=HR_COLLEAGUE_NAME).wait_for()
+        screenshot(page, console.shots, "people")
+        page.locator("#people-department").select_option("")
+
         hire = page.locator("section", has=page.locator("#hire-section"))
         hire.get_by_label("Name").fill(name)
         hire.get_by_label("E-mail").fill("not-an-address")
@@ -118,7 +131,6 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         assert (hired["name"], hired["department"], hired["active"]) == (
             name, {"id": "dept-06", "name": hired["department"]["name"]}, True)  # fmt: skip
         assert hired["employeeNo"] in hire.locator("#hire-saved").inner_text()
-        panel = page.locator("#person")
         panel.get_by_role("heading", name=f"{name} ({hired['employeeNo']})").wait_for()
 
         page.get_by_label("Search (name, e-mail or employee number)").fill(tag)
@@ -143,7 +155,6 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         page.locator("#employees").get_by_text(moved["department"]["name"]).wait_for()
         assert table(page, "#employees") == [as_row(moved)]
         assert_accessible(page, "people with a person opened")
-        screenshot(page, console.shots, "people")
 
         panel.get_by_role("button", name=f"Deactivate {name}").click()
         panel.get_by_role("button", name="Yes, deactivate").click()

@@ -5,11 +5,12 @@
 The planner plans a work order of a product of the test's own (made for it by the buyer, its
 bill of materials set by the planner through the API): a zero quantity is the server's
 BAD_USER_INPUT beside the quantity and plans nothing; a good plan lists its work order as the
-API does. Opened, the order is released from a warehouse, its output recorded (too much is
-BAD_USER_INPUT beside the units made), then it is inspected: status, output, yield and cost
-shown are the API's, and so is the month's output and yield. What the policy keeps from
-production (a customer's name, the other departments' pages) is not on the page. Axe-core in
-English and Chinese; the load time reported; ``production.png`` for the README.
+API does. Opened, the order is refused release from a warehouse short of a component
+(CONFLICT beside the warehouse), released from one that has them, its output recorded (too
+much is BAD_USER_INPUT beside the units made), then it is inspected: status, output, yield
+and cost shown are the API's, and so is the month's output and yield. What the policy keeps
+from production (a customer's name, the other departments' pages) is not on the page.
+Axe-core in English and Chinese; the load time reported; ``production.png`` for the README.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.e2e.flows import PURCHASING
 
 PLANNER = "emp-030"  # the "production" login: the plainest holder of the role
 SALES_REP = "emp-040"
-WAREHOUSE = "wh-sh"
+WAREHOUSE, SHORT = "wh-sh", "wh-bj"  # the components are in Shanghai, not in Beijing
 COMPONENTS = [{"sku": "SKU-0001", "quantity": 2}, {"sku": "SKU-0013", "quantity": 1}]
 CREATE_ITEM = "mutation ($i: CreateItemInput!) { createItem(input: $i) { sku name } }"
 SET_BOM = "mutation ($i: SetBillOfMaterialsInput!) { setBillOfMaterials(input: $i) { id } }"
@@ -38,9 +39,10 @@ WORK_ORDER = """query ($id: ID!) {
     perUnit { amount } }
 }"""
 SUMMARY = """query ($period: String!) {
-  productionSummary(period: $period) { item { sku name } workOrders planned completed inspected
-    defects yieldRate }
+  productionSummary(period: $period) { item { sku name } workOrders completed inspected defects
+    yieldRate }
 }"""
+STOCK = "query ($sku: ID!) { stock(sku: $sku) { warehouse { id } available } }"
 CUSTOMER = '{ customer(id: "cus-01") { name } }'
 
 
@@ -124,7 +126,20 @@ def test_the_planner_plans_releases_makes_and_inspects_a_work_order(
         assert [r.locator("th").inner_text().split(" · ")[0] for r in bom.all()] == [
             c["sku"] for c in COMPONENTS
         ]
-        panel.get_by_label("Warehouse").select_option(WAREHOUSE)
+        choice = panel.get_by_label("Warehouse")
+        choice.select_option(SHORT)  # the seed put no SKU-0001 there
+        levels = console.api.data(PLANNER, STOCK, sku="SKU-0001")["stock"]
+        assert not [s for s in levels if s["warehouse"]["id"] == SHORT and s["available"] >= 8]
+        panel.get_by_role("button", name="Release").click()
+        short = panel.locator('[data-field="warehouseId"]')
+        short.wait_for()
+        assert short.inner_text().startswith("CONFLICT: "), short.inner_text()
+        assert "SKU-0001" in short.inner_text()
+        assert choice.get_attribute("aria-describedby") == short.get_attribute("id")
+        assert console.api.data(PLANNER, WORK_ORDER, id=order["id"])["workOrder"]["status"] == (
+            "PLANNED"
+        )
+        choice.select_option(WAREHOUSE)
         panel.get_by_role("button", name="Release").click()
         panel.locator("#work-order-status").get_by_text("Released").wait_for()
         released = console.api.data(PLANNER, WORK_ORDER, id=order["id"])["workOrder"]
@@ -172,7 +187,7 @@ def test_the_planner_plans_releases_makes_and_inspects_a_work_order(
         (mine,) = [r for r in summary["productionSummary"] if r["item"]["sku"] == product["sku"]]
         shown = page.locator(f'#production-summary tr[data-sku="{product["sku"]}"]')
         assert [c.strip() for c in shown.locator("th, td").all_inner_texts()] == [
-            f"{product['sku']} · {product['name']}", str(mine["workOrders"]), str(mine["planned"]),
+            f"{product['sku']} · {product['name']}", str(mine["workOrders"]),
             str(mine["completed"]), str(mine["inspected"]), str(mine["defects"]), "75%",
         ]  # fmt: skip
 

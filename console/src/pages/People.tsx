@@ -112,7 +112,7 @@ export default function People() {
                     <td>{p.department.name}</td>
                     <td>{p.manager?.name ?? t("noValue")}</td>
                     <td>{p.email}</td>
-                    <td>{p.phone ?? t("noValue")}</td>
+                    <td className="nowrap">{p.phone ?? t("noValue")}</td>
                     <td className="num">{salaryText(p.salary, i18n) ?? t("noValue")}</td>
                   </tr>
                 ))}

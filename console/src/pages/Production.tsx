@@ -26,7 +26,6 @@ interface ProductionData {
 interface Output {
   item: { sku: string; name: string };
   workOrders: number;
-  planned: number;
   completed: number;
   inspected: number;
   defects: number;
@@ -45,7 +44,7 @@ const PRODUCTION = `query ConsoleProduction($plans: Int!) {
 }`;
 const SUMMARY = `query ConsoleProductionSummary($period: String!) {
   productionSummary(period: $period) {
-    item { sku name } workOrders planned completed inspected defects yieldRate
+    item { sku name } workOrders completed inspected defects yieldRate
   }
 }`;
 
@@ -140,14 +139,13 @@ function Summary({ rows, period }: { rows: Output[]; period: string }) {
     <div className="scroll" tabIndex={0} aria-labelledby="summary-caption">
       <table id="production-summary">
         <caption id="summary-caption">{t("summaryCaption", { period })}</caption>
-        <TableHead columns={[t("colItem"), t("colOrders"), t("colPlanned"), t("colCompleted"),
-          t("colInspected"), t("colDefects"), t("colYield")]} />
+        <TableHead columns={[t("colItem"), t("colOrders"), t("colCompleted"), t("colInspected"),
+          t("colDefects"), t("colYield")]} />
         <tbody>
           {rows.map((row) => (
             <tr key={row.item.sku} data-sku={row.item.sku}>
               <th scope="row">{row.item.sku} · {row.item.name}</th>
               <td className="num">{i18n.number(row.workOrders)}</td>
-              <td className="num">{i18n.number(row.planned)}</td>
               <td className="num">{i18n.number(row.completed)}</td>
               <td className="num">{i18n.number(row.inspected)}</td>
               <td className="num">{i18n.number(row.defects)}</td>
