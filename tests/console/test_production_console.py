@@ -203,3 +203,9 @@ def test_the_planner_plans_releases_makes_and_inspects_a_work_order(
         page.get_by_role("heading", name="生产工单").wait_for()
         assert panel.locator("#work-order-status").inner_text() == "已完工"
         assert_accessible(page, "production (zh-CN)")
+        panel.get_by_role("button", name="关闭").click()  # focus goes back to the order's row
+        page.wait_for_function(
+            "id => document.activeElement?.closest('tr')?.dataset.workOrderId === id",
+            arg=order["id"],
+        )
+        assert panel.count() == 0

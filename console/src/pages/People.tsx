@@ -6,6 +6,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Failure, Loading, TableHead } from "../components";
 import { useQuery } from "../useQuery";
 import { EmployeePanel } from "./EmployeePanel";
+import { backTo } from "./focus";
 import { HireForm } from "./HireForm";
 import "./home.css";
 import { EMPLOYEE_FIELDS, salaryText, type Department, type Person } from "./peopleData";
@@ -134,7 +135,10 @@ export default function People() {
       </section>
       {opened && (
         <EmployeePanel key={opened.id} person={opened} departments={activeDepartments}
-          onChanged={changed} onClose={() => setOpened(null)} />
+          onChanged={changed} onClose={() => {
+            setOpened(null);
+            backTo(`#employees tr[data-employee-id="${opened.id}"] button`);
+          }} />
       )}
       <div className="grid work-grid">
         <HireForm departments={activeDepartments} onHired={(person) => {

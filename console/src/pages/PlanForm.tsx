@@ -10,7 +10,7 @@ import { useProductionText } from "./productionText";
 const CREATE_PLAN = `mutation ConsoleCreatePlan($input: CreateProductionPlanInput!) {
   createProductionPlan(input: $input) { id name period workOrders { id orderNo } }
 }`;
-const ITEMS = `query ConsolePlanItems { items(first: 200) { edges { node { sku name } } } }`;
+const ITEMS = `query ConsolePlanItems { items(first: 100) { edges { node { sku name } } } }`;
 
 interface Line {
   sku: string;

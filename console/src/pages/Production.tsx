@@ -5,13 +5,14 @@
 import { useEffect, useState } from "react";
 import { Failure, Loading, TableHead } from "../components";
 import { useQuery } from "../useQuery";
+import { backTo } from "./focus";
 import { thisMonth } from "./homeApi";
 import "./home.css";
 import { PlanForm } from "./PlanForm";
-import { useProductionText } from "./productionText";
-import { WorkOrderPanel } from "./WorkOrderPanel";
 import "./production.css";
 import { percent, yieldOf, type WorkOrderRow } from "./productionFigures";
+import { useProductionText } from "./productionText";
+import { WorkOrderPanel } from "./WorkOrderPanel";
 
 interface Plan {
   id: string;
@@ -113,7 +114,10 @@ export default function Production() {
       </section>
       {opened && (
         <WorkOrderPanel key={opened.id} order={opened} warehouses={warehouses}
-          onChanged={changed} onClose={() => setOpened(null)} />
+          onChanged={changed} onClose={() => {
+            setOpened(null);
+            backTo(`#work-orders tr[data-work-order-id="${opened.id}"] button`);
+          }} />
       )}
       <div className="grid work-grid">
         <PlanForm onCreated={changed} />
