@@ -87,9 +87,11 @@ export default function Explorer() {
     pause.current = window.setTimeout(() => askPlan({ ...editing.current }), PLAN_PAUSE_MS);
   }, [askPlan]);
   useEffect(() => {
-    askPlan({ ...editing.current }); // the operation the page opens with
+    // a linked operation is the one in the editor; else GraphiQL may restore another tab's,
+    // so the plan waits for the first edit or run
+    if (linked) askPlan({ ...editing.current });
     return () => window.clearTimeout(pause.current);
-  }, [askPlan]);
+  }, [askPlan, linked]);
   const fetcher = useCallback<ComponentProps<typeof GraphiQL>["fetcher"]>(
     async (params) => {
       if (params.operationName !== "IntrospectionQuery") {
