@@ -5,10 +5,11 @@ The sales rep (the demo login ``sales``: Qiang Yang, emp-040) does, in the page,
 ``tests/e2e/test_personas.py::test_a_sales_reps_order_from_customer_to_shipment`` does
 through the API: adds a customer with a credit limit, is refused an order beyond the credit
 (CONFLICT beside the customer) and one of an unknown item (NOT_FOUND beside the SKU), places
-one within it and ships it. The customers and orders shown are what the API answers the rep
-for the same query; the customer's phone shows masked, as the policy gives it to a rep, and
-its plaintext is nowhere on the page; closing a paid order is Finance's and is not offered.
-The page passes axe-core in English and Chinese; its load time is printed; ``sales.png``.
+one within it and ships it, places one at the list price and cancels it (its stock is
+released). The customers and orders shown are what the API answers the rep for the same
+query; the customer's phone shows masked, as the policy gives it to a rep, and its plaintext
+is nowhere on the page; closing a paid order is Finance's and is not offered. The page
+passes axe-core in English and Chinese; its load time is printed; ``sales.png``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ORDERS = """query ($first: Int!) {
     customer { id name } lines { item { sku } quantity warehouse { code } } } } }
 }"""
 STOCK = '{ stock(sku: "SKU-0037") { warehouse { id } quantity reserved } }'
+PRICE = '{ item(sku: "SKU-0037") { listPrice { amount } } }'
 
 
 def cny(amount: str) -> str:
@@ -164,6 +166,25 @@ def test_a_sales_rep_adds_a_customer_places_an_order_within_credit_and_ships_it(
         assert order.get_by_role("button").count() == 0
         stock = {s["warehouse"]["id"]: s for s in console.api.data(REP, STOCK)["stock"]}
         assert stock["wh-sh"]["quantity"] == reserved["wh-sh"]["quantity"] - 3
+
+        # another at the list price (no unit price given), cancelled: its stock released
+        price = console.api.data(REP, PRICE)["item"]["listPrice"]["amount"]
+        form.get_by_label("SKU").fill("SKU-0037")
+        form.get_by_label("Quantity").fill("2")
+        form.get_by_role("button", name="Place order").click()
+        total = cny(str(Decimal(price) * 2))  # 1,806.00 in the demo: not the first order's
+        placed.get_by_text(f": {total}, Confirmed.").wait_for()
+        second = re.search(r"SO-\d{6}-\d{4}", placed.inner_text())
+        assert second and second[0] != order_no[0], placed.inner_text()
+        held = {s["warehouse"]["id"]: s for s in console.api.data(REP, STOCK)["stock"]}
+        assert held["wh-sh"]["reserved"] == stock["wh-sh"]["reserved"] + 2  # the form's choice
+        cancelled = page.locator("#sales-orders tbody tr", has_text=second[0])
+        cancelled.get_by_role("button", name=f"Cancel {second[0]}").click()
+        page.locator("#order-moved").get_by_text(f"{second[0]} is now Cancelled.").wait_for()
+        cancelled.get_by_text("Cancelled", exact=True).wait_for()
+        released = {s["warehouse"]["id"]: s for s in console.api.data(REP, STOCK)["stock"]}
+        assert released["wh-sh"]["reserved"] == stock["wh-sh"]["reserved"]
+
         shown = page.locator("#sales-orders tbody tr").count()
         assert [r[:5] for r in rows(page, "sales-orders")] == order_rows(console, shown)
         assert PHONE not in page.inner_text("body")
