@@ -39,7 +39,10 @@ export function EmployeePanel(props: {
 
   /** Send a change; its answer (the employee as stored now) is what the panel shows. */
   async function change(query: string, variables: Record<string, unknown>): Promise<Answer> {
-    const answer = await mutate<Record<string, Person | null>>(query, { id: person.id, ...variables });
+    const answer = await mutate<Record<string, Person | null>>(query, {
+      id: person.id,
+      ...variables,
+    });
     const changed = Object.values(answer.data ?? {})[0];
     if (changed) setPerson(changed);
     return answer;
@@ -88,18 +91,21 @@ export function EmployeePanel(props: {
             {(errors) => (
               <>
                 <Field form="edit" label={t("name")} field="input.name" errors={errors}
-                  value={edit.name} onValue={(name) => setEdit({ ...edit, name })} autoComplete="off" />
+                  value={edit.name} onValue={(name) => setEdit({ ...edit, name })}
+                  autoComplete="off" />
                 <Field form="edit" label={t("email")} field="input.email" errors={errors}
                   value={edit.email} onValue={(email) => setEdit({ ...edit, email })} type="email"
                   autoComplete="off" />
                 <Field form="edit" label={t("jobTitle")} field="input.title" errors={errors}
-                  value={edit.title} onValue={(title) => setEdit({ ...edit, title })} autoComplete="off" />
+                  value={edit.title} onValue={(title) => setEdit({ ...edit, title })}
+                  autoComplete="off" />
               </>
             )}
           </StepForm>
           <div>
             <StepForm name="transfer" title={t("transferTitle")} hint={t("transferHint")}
-              button={t("transferButton")} saved={t("transferred", { department: person.department.name })}
+              button={t("transferButton")}
+              saved={t("transferred", { department: person.department.name })}
               fields={["departmentId"]} done={props.onChanged}
               send={() => change(TRANSFER, { departmentId })}>
               {(errors) => (

@@ -35,7 +35,8 @@ export function HireForm(props: { departments: Department[]; onHired: (person: P
     <section aria-labelledby="hire-section" className="card">
       <h2 id="hire-section">{t("hireTitle")}</h2>
       <p className="muted">{t("hireHint")}</p>
-      <StepForm name="hire" labelledBy="hire-section" button={t("hireButton")} send={send} done={() => undefined}
+      <StepForm name="hire" labelledBy="hire-section" button={t("hireButton")} send={send}
+        done={() => undefined}
         saved={hired ? t("hired", { name: hired.name, number: hired.employeeNo }) : t("saved")}
         fields={["input.name", "input.email", "input.title", "input.departmentId"]}>
         {(errors) => (
@@ -43,7 +44,8 @@ export function HireForm(props: { departments: Department[]; onHired: (person: P
             <Field form="hire" label={t("name")} field="input.name" errors={errors}
               value={input.name} onValue={(name) => set({ name })} autoComplete="off" />
             <Field form="hire" label={t("email")} field="input.email" errors={errors}
-              value={input.email} onValue={(email) => set({ email })} type="email" autoComplete="off" />
+              value={input.email} onValue={(email) => set({ email })} type="email"
+              autoComplete="off" />
             <Field form="hire" label={t("jobTitle")} field="input.title" errors={errors}
               value={input.title} onValue={(title) => set({ title })} autoComplete="off" />
             <ChoiceField form="hire" label={t("department")} field="input.departmentId"

@@ -47,6 +47,7 @@ export default function People() {
 
   const list = employees.data?.employees?.edges.map((e) => e.node) ?? [];
   const pageInfo = employees.data?.employees?.pageInfo;
+  const next = pageInfo?.hasNextPage ? pageInfo.endCursor : null;
   const allDepartments = departments.data?.departments ?? [];
   const activeDepartments = allDepartments.filter((d) => d.active);
 
@@ -126,9 +127,11 @@ export default function People() {
             onClick={() => setCursors((all) => all.slice(0, -1))}>
             {t("previous")}
           </button>
-          <span className="muted" aria-live="polite">{t("page", { number: cursors.length + 1 })}</span>
-          <button type="button" disabled={!pageInfo?.hasNextPage}
-            onClick={() => pageInfo?.endCursor && setCursors((all) => [...all, pageInfo.endCursor as string])}>
+          <span className="muted" aria-live="polite">
+            {t("page", { number: cursors.length + 1 })}
+          </span>
+          <button type="button" disabled={!next}
+            onClick={() => next && setCursors((all) => [...all, next])}>
             {t("next")}
           </button>
         </div>
@@ -147,7 +150,9 @@ export default function People() {
         }} />
         <section aria-labelledby="departments-title" className="card">
           <h2 id="departments-title">{t("departmentsTitle")}</h2>
-          {departments.failure && <Failure message={departments.failure} retry={departments.reload} />}
+          {departments.failure && (
+            <Failure message={departments.failure} retry={departments.reload} />
+          )}
           {departments.loading ? <Loading /> : (
             <div className="scroll" tabIndex={0} aria-labelledby="departments-title">
               <table id="departments">

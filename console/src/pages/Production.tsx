@@ -102,7 +102,11 @@ export default function Production() {
                       {t("made", { completed: order.completed, quantity: order.quantity,
                         progress: order.progress })}
                     </td>
-                    <td><span className={`badge badge-${order.status.toLowerCase()}`}>{status(order.status)}</span></td>
+                    <td>
+                      <span className={`badge badge-${order.status.toLowerCase()}`}>
+                        {status(order.status)}
+                      </span>
+                    </td>
                     <td>{order.warehouse?.name ?? t("noValue")}</td>
                     <td className="num">{percent(i18n.locale, yieldOf(order.inspections))}</td>
                   </tr>
@@ -129,7 +133,11 @@ export default function Production() {
               onChange={(e) => e.target.value && setPeriod(e.target.value)} />
           </div>
           {summary.failure && <Failure message={summary.failure} retry={summary.reload} />}
-          {summary.loading ? <Loading /> : <Summary rows={summary.data?.productionSummary ?? []} period={period} />}
+          {summary.loading ? (
+            <Loading />
+          ) : (
+            <Summary rows={summary.data?.productionSummary ?? []} period={period} />
+          )}
         </section>
       </div>
     </>

@@ -1,16 +1,13 @@
 // One work order opened from the Production page: its progress, bill of materials (with what
-// the chosen warehouse has), inspections, yield and cost; and the next step its status allows:
-// release it from a warehouse (PLANNED), record output (RELEASED, IN_PROGRESS), record an
-// inspection (once something is made). Coded errors beside the inputs they name.
+// the chosen warehouse has), inspections, yield and cost; and the steps its status allows
+// (WorkOrderSteps): release it from a warehouse (PLANNED), record output (RELEASED,
+// IN_PROGRESS), record an inspection (once something is made).
 import { useEffect, useRef, useState } from "react";
 import { Failure, Loading, TableHead } from "../components";
 import { useQuery } from "../useQuery";
-import { ChoiceField } from "./ChoiceField";
-import { Field } from "./Field";
-import { mutate } from "./homeApi";
 import { percent, yieldOf, type WorkOrderRow } from "./productionFigures";
 import { useProductionText } from "./productionText";
-import { StepForm } from "./StepForm";
+import { InspectStep, OutputStep, ReleaseStep } from "./WorkOrderSteps";
 
 type Money = { amount: string; currency: string };
 interface Detail {
@@ -60,15 +57,6 @@ const DETAIL = `query ConsoleWorkOrder($id: ID!, $sku: ID!) {
   billOfMaterials(sku: $sku) {
     components { quantity item { sku name stockLevels { warehouse { id } available } } }
   }
-}`;
-const RELEASE = `mutation ConsoleRelease($id: ID!, $warehouseId: ID!) {
-  releaseWorkOrder(id: $id, warehouseId: $warehouseId) { orderNo status }
-}`;
-const PROGRESS = `mutation ConsoleProgress($id: ID!, $quantity: Int!) {
-  reportProgress(workOrderId: $id, quantity: $quantity) { orderNo status }
-}`;
-const INSPECT = `mutation ConsoleInspect($input: RecordInspectionInput!) {
-  recordInspection(input: $input) { id }
 }`;
 
 export function WorkOrderPanel(props: {
@@ -132,7 +120,8 @@ export function WorkOrderPanel(props: {
               {bom ? (
                 <table id="work-order-bom">
                   <TableHead columns={[t("colComponent"), t("colPerUnit"), t("colNeeded"),
-                    ...(shownWarehouse ? [t("colAvailable", { warehouse: warehouseName })] : [])]} />
+                    ...(shownWarehouse ? [t("colAvailable", { warehouse: warehouseName })] : [])]}
+                  />
                   <tbody>
                     {bom.components.map((c) => (
                       <tr key={c.item.sku}>
@@ -141,8 +130,7 @@ export function WorkOrderPanel(props: {
                         <td className="num">{i18n.number(c.quantity * order.quantity)}</td>
                         {shownWarehouse && (
                           <td className="num">
-                            {i18n.number(c.item.stockLevels.find((s) => s.warehouse.id === shownWarehouse)
-                              ?.available ?? 0)}
+                            {i18n.number(availableIn(c.item.stockLevels, shownWarehouse))}
                           </td>
                         )}
                       </tr>
@@ -155,27 +143,16 @@ export function WorkOrderPanel(props: {
             </div>
             <div>
               {order.status === "PLANNED" && bom && (
-                <StepForm saved={t("saved")} title={t("releaseTitle")} button={t("releaseButton")} done={changed}
-                  fields={["warehouseId"]} hint={t("releaseHint")} name="release"
-                  send={() => warehouse
-                    ? mutate(RELEASE, { id: order.id, warehouseId: warehouse })
-                    : Promise.resolve({ data: null, errors: [
-                        { message: t("needWarehouse"), extensions: { field: "warehouseId" } }] })}>
-                  {(errors) => (
-                    <ChoiceField form="release" label={t("warehouse")} field="warehouseId"
-                      errors={errors} value={warehouse} onValue={setWarehouse}>
-                      <option value="">{t("chooseWarehouse")}</option>
-                      {props.warehouses.map((w) => (
-                        <option key={w.id} value={w.id}>{w.code} · {w.name}</option>
-                      ))}
-                    </ChoiceField>
-                  )}
-                </StepForm>
+                <ReleaseStep id={order.id} warehouses={props.warehouses} warehouse={warehouse}
+                  onWarehouse={setWarehouse} done={changed} />
               )}
               {(order.status === "RELEASED" || order.status === "IN_PROGRESS") && (
-                <OutputStep id={order.id} remaining={order.quantity - order.completed} done={changed} />
+                <OutputStep id={order.id} remaining={order.quantity - order.completed}
+                  done={changed} />
               )}
-              {order.completed > 0 && <InspectStep id={order.id} made={order.completed} done={changed} />}
+              {order.completed > 0 && (
+                <InspectStep id={order.id} made={order.completed} done={changed} />
+              )}
             </div>
           </div>
           <Inspections inspections={order.inspections} />
@@ -200,50 +177,17 @@ export function WorkOrderPanel(props: {
   );
 }
 
-function OutputStep({ id, remaining, done }: { id: string; remaining: number; done: () => void }) {
-  const { t } = useProductionText();
-  const [quantity, setQuantity] = useState(String(remaining));
-  return (
-    <StepForm saved={t("saved")} name="output" title={t("outputTitle")} button={t("outputButton")} fields={["quantity"]}
-      done={done} send={() => mutate(PROGRESS, { id, quantity: Number.parseInt(quantity, 10) || 0 })}>
-      {(errors) => (
-        <Field form="output" label={t("outputQuantity")} field="quantity" errors={errors}
-          value={quantity} onValue={setQuantity} type="number" min={1} step={1} inputMode="numeric" />
-      )}
-    </StepForm>
-  );
+/** Units of a component available in ``warehouse`` (none when it holds none). */
+function availableIn(
+  levels: { warehouse: { id: string }; available: number }[],
+  warehouse: string,
+): number {
+  return levels.find((level) => level.warehouse.id === warehouse)?.available ?? 0;
 }
 
-function InspectStep({ id, made, done }: { id: string; made: number; done: () => void }) {
-  const { t } = useProductionText();
-  const [inspected, setInspected] = useState(String(made));
-  const [defects, setDefects] = useState("0");
-  const [notes, setNotes] = useState("");
-  const input = () => ({
-    workOrderId: id,
-    inspected: Number.parseInt(inspected, 10) || 0,
-    defects: Number.parseInt(defects, 10) || 0,
-    notes: notes.trim() || null,
-  });
-  return (
-    <StepForm saved={t("saved")} name="inspect" title={t("inspectTitle")} button={t("inspectButton")}
-      fields={["input.inspected", "input.defects", "input.notes"]} done={done}
-      send={() => mutate(INSPECT, { input: input() })}>
-      {(errors) => (
-        <>
-          <Field form="inspect" label={t("inspected")} field="input.inspected" errors={errors}
-            value={inspected} onValue={setInspected} type="number" min={1} step={1} inputMode="numeric" />
-          <Field form="inspect" label={t("defects")} field="input.defects" errors={errors}
-            value={defects} onValue={setDefects} type="number" min={0} step={1} inputMode="numeric" />
-          <Field form="inspect" label={t("notes")} field="input.notes" errors={errors} value={notes}
-            onValue={setNotes} autoComplete="off" />
-        </>
-      )}
-    </StepForm>
-  );
-}
+type Inspection = NonNullable<Detail["workOrder"]>["inspections"][number];
 
-function Inspections({ inspections }: { inspections: NonNullable<Detail["workOrder"]>["inspections"] }) {
+function Inspections({ inspections }: { inspections: Inspection[] }) {
   const { t, i18n } = useProductionText();
   return (
     <>
