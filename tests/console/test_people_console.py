@@ -2,14 +2,14 @@
 session's fixtures: the default policy, the built-in sign-in), as HR (login ``hr``) keeps the
 company's people, the work of ``tests/e2e/test_people.py`` and the personas' HR journey.
 
-HR opens People from the navigation: the employees and departments shown are what the API
-answers HR for the same queries, salaries as the policy gives them to HR (masked; her own in
-plain), and a colleague's salary as Finance reads it is nowhere on the page. She hires someone
-of the test's own: an e-mail address that is none is BAD_USER_INPUT beside the e-mail input and
-hires nobody; then she finds the new person by a search, changes their title, transfers them
-and deactivates them, each change as the API then answers it. The demo people other tests use
-are left as they are. Axe-core in English and Chinese; the load time reported; ``people.png``
-for the README.
+HR opens People from the navigation: the employees and departments shown (and those found by
+a department's name) are what the API answers HR for the same queries, salaries as the policy
+gives them to HR (masked; her own in plain), and a colleague's salary as Finance reads it is
+nowhere on the page. She hires someone of the test's own: an e-mail address that is none is
+BAD_USER_INPUT beside the e-mail input and hires nobody; then she finds the new person by a
+search, changes their title, transfers them and deactivates them, each change as the API then
+answers it. The demo people other tests use are left as they are. Axe-core in English and
+Chinese; the load time reported; ``people.png`` for the README.
 """
 
 from __future__ import annotations
@@ -86,6 +86,12 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
              (d["manager"] or {}).get("name", "—"), "Active" if d["active"] else "Inactive"]
             for d in departments
         ]  # fmt: skip
+
+        page.get_by_label("Find a department (code or name)").fill("quality")
+        page.wait_for_function("document.querySelectorAll('#departments tbody tr').length === 1")
+        (qa,) = [d for d in departments if "quality" in f"{d['code']} {d['name']}".lower()]
+        assert table(page, "#departments")[0][:2] == [qa["code"], qa["name"]]
+        page.get_by_label("Find a department (code or name)").fill("")
 
         # pay as the policy gives it to HR: a colleague's masked, never as Finance reads it
         colleague = console.api.data(HR, ONE, id=COLLEAGUE)["employee"]

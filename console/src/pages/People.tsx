@@ -5,6 +5,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Failure, Loading, TableHead } from "../components";
 import { useQuery } from "../useQuery";
+import { DepartmentList } from "./DepartmentList";
 import { EmployeePanel } from "./EmployeePanel";
 import { backTo } from "./focus";
 import { HireForm } from "./HireForm";
@@ -148,35 +149,8 @@ export default function People() {
           changed();
           setOpened(person);
         }} />
-        <section aria-labelledby="departments-title" className="card">
-          <h2 id="departments-title">{t("departmentsTitle")}</h2>
-          {departments.failure && (
-            <Failure message={departments.failure} retry={departments.reload} />
-          )}
-          {departments.loading ? <Loading /> : (
-            <div className="scroll" tabIndex={0} aria-labelledby="departments-title">
-              <table id="departments">
-                <TableHead columns={[t("colCode"), t("colName"), t("colParent"), t("colManager"),
-                  t("colActive")]} />
-                <tbody>
-                  {allDepartments.map((d) => (
-                    <tr key={d.id} data-department-id={d.id}>
-                      <th scope="row">{d.code}</th>
-                      <td>{d.name}</td>
-                      <td>{d.parent?.name ?? t("noValue")}</td>
-                      <td>{d.manager?.name ?? t("noValue")}</td>
-                      <td>
-                        <span className={`badge badge-${d.active ? "active" : "inactive"}`}>
-                          {t(d.active ? "active" : "inactive")}
-                        </span>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </section>
+        <DepartmentList departments={allDepartments} loading={departments.loading}
+          failure={departments.failure} retry={departments.reload} />
       </div>
     </>
   );
