@@ -196,3 +196,8 @@ def test_a_sales_rep_adds_a_customer_places_an_order_within_credit_and_ships_it(
         assert form.get_by_role("button", name="下单").is_visible()
         assert order.get_by_text("已发货").is_visible()
         assert_accessible(page, "sales (zh-CN)")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the wide tables
+        assert page.evaluate(  # scroll alone (by keyboard too), never the page sideways
+            "() => document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        assert_accessible(page, "sales (zh-CN, phone)")

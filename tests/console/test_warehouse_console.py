@@ -179,3 +179,8 @@ def test_a_buyer_sends_and_receives_an_order_and_the_stock_shown_moves(
         page.get_by_role("heading", name="库存调整").wait_for()
         assert page.locator("#stock thead").get_by_text("再订货点").is_visible()
         assert_accessible(page, "warehouse (zh-CN)")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the wide tables
+        assert page.evaluate(  # scroll alone (by keyboard too), never the page sideways
+            "() => document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        assert_accessible(page, "warehouse (zh-CN, phone)")

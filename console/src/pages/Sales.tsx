@@ -103,7 +103,7 @@ function Customers({ customers }: { customers: Customer[] }) {
   const { t, i18n } = useSalesText();
   if (customers.length === 0) return <p>{t("customersEmpty")}</p>;
   return (
-    <div className="scroll">
+    <div className="scroll" tabIndex={0} role="region" aria-labelledby="customers-title">
       <table id="customers">
         <TableHead
           columns={[
@@ -165,7 +165,7 @@ function Orders({ orders, moved }: { orders: Order[]; moved: () => void }) {
       <p role="status" className="ok" id="order-moved">
         {done}
       </p>
-      <div className="scroll">
+      <div className="scroll" tabIndex={0} role="region" aria-labelledby="orders-title">
         <table id="sales-orders">
           <caption className="muted">{t("ordersNewest", { count: String(ORDERS_SHOWN) })}</caption>
           <TableHead

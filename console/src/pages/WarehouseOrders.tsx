@@ -84,7 +84,7 @@ export function OpenOrders(props: { orders: PurchaseOrder[]; places: Place[]; mo
       {props.orders.length === 0 ? (
         <p>{t("ordersEmpty")}</p>
       ) : (
-        <div className="scroll">
+        <div className="scroll" tabIndex={0} role="region" aria-labelledby="open-orders-title">
           <table id="open-orders">
             <TableHead
               columns={[
