@@ -95,6 +95,7 @@ from .subscriptions.batching import EntityBatcher
 from .subscriptions.fanout import Fanout
 from .subscriptions.run import completed_events, event_at_root, one_result, subscription_fetch
 from .subscriptions.sharing import SharedUpstreams
+from .subscriptions.upstream import Openings
 from .supergraph import Supergraph
 from .telemetry.observation import observation
 from .uploads.forward import FileTransport
@@ -220,6 +221,7 @@ class Gateway:
         )
         self.owners = subgraph_owners(supergraph)  # names a subgraph in INVALID_SUBGRAPH_RESPONSE
         self.upstreams = SharedUpstreams()  # subscriptions to subgraphs (gateway/subscriptions)
+        self.openings = Openings()  # ... opened a few at a time per subgraph (upstream.py)
         # their events' entity fetches, joined per caller and signed as sent (batching.py)
         self.entity_batcher = EntityBatcher(
             self.transport.send, lambda principal: self._subgraph_headers(principal, None)
@@ -758,6 +760,8 @@ class Gateway:
                 response["errors"] = errors
             return response
 
+        if len(events) == 1:  # the usual case: no task to gather
+            return [await complete(events[0])]
         return list(await asyncio.gather(*(complete(event) for event in events)))
 
     def upstream_authorization(

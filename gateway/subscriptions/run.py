@@ -105,6 +105,7 @@ async def completed_events(
             variables or None,
             gateway.upstream_authorization(principal, root.service_name),
             ssl_context=getattr(gateway.transport, "ssl_context", None),
+            turns=gateway.openings.of(root.service_name),
         )
 
     # the same caller's identical subscriptions share one (sharing.py), across replicas

@@ -8,11 +8,14 @@ body of an HTTP fetch would be (:func:`gateway.executor.transport.encode_payload
 payload is sent as those bytes. A subgraph therefore checks one token per subscription, the
 same way it checks one per request.
 
-Opening is tried again (``OPEN_ATTEMPTS``, after a short random pause, with a fresh token)
-when the subgraph cannot be reached or does not acknowledge in time: nothing was asked of it
-yet, so nothing is lost or doubled, and a subgraph slow under a burst of new subscriptions
-(2,000 at once on the benchmark) delays some of them instead of failing them. A refusal (an
-HTTP answer instead of the upgrade) is not tried again.
+A burst of new subscriptions (2,000 at once on the benchmark) would have the subgraph shake
+hands with all of them at once, each waiting behind the others until its timeout ran out:
+at most ``OPENING_AT_ONCE`` open at a time per subgraph (:class:`Openings`), the others wait
+in the gateway, and the timeout counts from a subscription's turn, so it measures the
+subgraph, not the queue. Opening is tried again (``OPEN_ATTEMPTS``, after a short random
+pause, with a fresh token) when the subgraph cannot be reached or does not acknowledge in
+time: nothing was asked of it yet, so nothing is lost or doubled. A refusal (an HTTP answer
+instead of the upgrade) is not tried again.
 
 Failures are :class:`SubgraphError`: the connection refused or lost (``SUBGRAPH_UNAVAILABLE``),
 the subgraph's ``error`` message (``SUBGRAPH_SUBSCRIPTION_FAILED``) or a close before
@@ -44,6 +47,22 @@ OPEN_ATTEMPTS = 3
 """Tries at opening it (module docstring)."""
 OPEN_BACKOFF = 0.5
 """Seconds: the first new try waits up to this long, each next one up to twice as long."""
+OPENING_AT_ONCE = 32
+"""Upstream subscriptions a gateway opens to one subgraph at a time (module docstring)."""
+
+
+class Openings:
+    """The turns of the upstream subscriptions being opened, one queue per subgraph."""
+
+    def __init__(self, at_once: int = OPENING_AT_ONCE) -> None:
+        self.at_once = at_once
+        self._turns: dict[str, asyncio.Semaphore] = {}
+
+    def of(self, service_name: str) -> asyncio.Semaphore:
+        turns = self._turns.get(service_name)
+        if turns is None:
+            turns = self._turns[service_name] = asyncio.Semaphore(self.at_once)
+        return turns
 
 
 def websocket_url(url: str) -> str:
@@ -63,11 +82,19 @@ async def subscribe_upstream(
     authorize: Authorize,
     *,
     ssl_context: ssl.SSLContext | None = None,
+    turns: asyncio.Semaphore | None = None,
 ) -> AsyncGenerator[dict[str, Any], None]:
-    """The events (GraphQL results) of one subscription to subgraph ``service_name``."""
+    """The events (GraphQL results) of one subscription to subgraph ``service_name``, opened
+    in one of ``turns`` (:class:`Openings`; None: at once)."""
     body = encode_payload(query, variables)
     try:
-        socket = await _opened(service_name, websocket_url(url), body, authorize, ssl_context)
+        if turns is None:
+            socket = await _opened(service_name, websocket_url(url), body, authorize, ssl_context)
+        else:
+            async with turns:
+                socket = await _opened(
+                    service_name, websocket_url(url), body, authorize, ssl_context
+                )
         try:
             # the payload as the very bytes the token is bound to
             await socket.send(b'{"type":"subscribe","id":"1","payload":' + body + b"}", text=True)

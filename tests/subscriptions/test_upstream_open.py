@@ -1,8 +1,8 @@
-"""Opening an upstream subscription is tried again when the subgraph does not acknowledge
-in time (``gateway/subscriptions/upstream.py``): nothing was asked yet, so the subscription
-gets all its events instead of failing with ``SUBGRAPH_UNAVAILABLE``. In front of the real
-``clock`` subgraph stands a relay that holds its first connection silent (a subgraph too busy
-to answer) and pipes every later one through."""
+"""Opening an upstream subscription (``gateway/subscriptions/upstream.py``) is tried again
+when the subgraph does not acknowledge in time: nothing was asked yet, so the subscription
+gets all its events instead of failing with ``SUBGRAPH_UNAVAILABLE``; opens take turns, each
+timed from its own. In front of the real ``clock`` subgraph stands a relay that holds its
+first connection silent (a subgraph too busy to answer) and pipes every later one through."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from gateway.auth.subgraph_tokens import SubgraphTokens
 from gateway.subscriptions import upstream
-from gateway.subscriptions.upstream import subscribe_upstream
+from gateway.subscriptions.upstream import Openings, subscribe_upstream
 from tandem_shared.tokens import Principal
 from tests.subscriptions.conftest import Stack
 
@@ -78,3 +78,37 @@ def test_an_upstream_that_does_not_acknowledge_in_time_is_asked_again(
     events, accepted = asyncio.run(scenario())
     assert events == [{"data": {"ticks": {"n": 1}}}, {"data": {"ticks": {"n": 2}}}]
     assert accepted == [1, 2]
+
+
+def test_opens_take_turns_and_the_timeout_counts_from_a_subscriptions_turn(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One open at a time: the second subscription waits while the first's silent attempt
+    times out and its second attempt opens, longer than the timeout, and still opens."""
+    monkeypatch.setattr(upstream, "OPEN_TIMEOUT", 1.0)
+    monkeypatch.setattr(upstream, "OPEN_BACKOFF", 0.0)
+    tokens = SubgraphTokens(Path(stack.key_file).read_text())
+
+    async def scenario() -> tuple[list[list[Any]], list[int]]:
+        turns = Openings(at_once=1).of("clock")
+        clock = stack.clock.removeprefix("http://").split("/")[0]
+
+        async def ticks(url: str) -> list[Any]:
+            events = subscribe_upstream(
+                "clock",
+                url,
+                "subscription { ticks(count: 2) { n } }",
+                None,
+                lambda body: tokens.authorization(VERA, "clock", body),
+                turns=turns,
+            )
+            return [event async for event in events]
+
+        async with relay(clock) as (url, accepted):
+            both = await asyncio.gather(ticks(url), ticks(url))
+            return list(both), accepted
+
+    both, accepted = asyncio.run(scenario())
+    expected = [{"data": {"ticks": {"n": 1}}}, {"data": {"ticks": {"n": 2}}}]
+    assert both == [expected, expected]
+    assert accepted == [1, 2, 3]  # the silent one, then one each
