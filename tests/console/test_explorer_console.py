@@ -55,6 +55,12 @@ def test_the_integrator_sees_the_answer_and_the_plan_naming_the_subgraph(
         assert re.match(r"^\d[\d,]* \(maximum ", panel.get_by_test_id("plan-cost").inner_text())
         assert_accessible(page, "explorer (integrator)")
         screenshot(page, console.shots, "explorer")
+        # an edit is planned once typing pauses, without running it
+        page.locator(".graphiql-query-editor .CodeMirror").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text("{ warehouses(first: 2) { edges { node { code } } } }")
+        plan.get_by_text("warehouses(first: 2)").wait_for()
+        assert "SKU-0001" in result.inner_text()  # the answer is still the last run's
 
 
 def test_the_plan_panel_in_chinese_passes_axe(browser: Any, console: Console) -> None:
