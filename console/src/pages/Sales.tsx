@@ -60,9 +60,10 @@ const MOVE = {
 export default function Sales() {
   const { t, i18n } = useSalesText();
   const sales = useQuery<SalesData>(SALES, { orders: ORDERS_SHOWN });
+  const title = `${t("salesTitle")} · ${i18n.t("appName")}`;
   useEffect(() => {
-    document.title = `${t("salesTitle")} · ${i18n.t("appName")}`;
-  }, [t, i18n]);
+    document.title = title;
+  }, [title]);
   const customers = sales.data?.customers?.edges.map((e) => e.node) ?? [];
   const warehouses = sales.data?.warehouses?.edges.map((e) => e.node) ?? [];
   const customerChoices: Choice[] = customers.map((c) => ({

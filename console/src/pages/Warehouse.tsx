@@ -57,9 +57,10 @@ function below(item: Item): boolean {
 export default function Warehouse() {
   const { t, i18n } = useWarehouseText();
   const stock = useQuery<WarehouseData>(WAREHOUSE, { items: ITEMS_SHOWN });
+  const title = `${t("warehouseTitle")} · ${i18n.t("appName")}`;
   useEffect(() => {
-    document.title = `${t("warehouseTitle")} · ${i18n.t("appName")}`;
-  }, [t, i18n]);
+    document.title = title;
+  }, [title]);
   const places = stock.data?.warehouses?.edges.map((e) => e.node) ?? [];
   const orders = [
     ...(stock.data?.sent?.edges.map((e) => e.node) ?? []),
