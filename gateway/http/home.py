@@ -101,7 +101,9 @@ def render_home(
         f'<li>GraphQL: <code>POST <a href="{e(graphql_path)}">{e(graphql_path)}</a></code> '
         "(from a browser with your session: send <code>content-type: application/json</code> "
         "or <code>X-Tandem-CSRF: 1</code>)</li>"
-        '<li>Schema you may see (SDL): <a href="/schema"><code>/schema</code></a></li></ul>'
+        '<li>Schema you may see (SDL): <a href="/schema"><code>/schema</code></a></li>'
+        "<li>Query plans, for developers the policy allows: <code>POST /plan</code> with a "
+        "GraphQL request (the plan and estimated cost; nothing runs)</li></ul>"
     )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
