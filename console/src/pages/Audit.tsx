@@ -1,153 +1,30 @@
-// The auditors' page: the mutation audit trails of OA and ERP (oaAuditTrail, erpAuditTrail
-// through /graphql) and the decryption audit (plaintext reads, /admin/crypto/graphql), with
-// filters, cursor pagination ("load more") and a CSV export of the rows loaded.
-import { useCallback, useEffect, useState } from "react";
+// The auditors' page: the mutation audit trails of OA and ERP and the decryption audit
+// (auditData.ts), with filters (a bad one is the server's coded error beside its input),
+// cursor pagination ("load more") and a CSV export of every row the filters match.
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
 import { TableHead } from "../components";
-import { adminGraphql, CRYPTO_AUDIT, namesOf, publicGraphql, who } from "./adminApi";
+import { ApiError, namesOf, who } from "./adminApi";
 import { useAdminText, type AdminKey } from "./adminText";
+import {
+  EXPORT_CAP,
+  fetchAll,
+  fetchPage,
+  KINDS,
+  NO_FILTERS,
+  TRAILS,
+  type Filters,
+  type Row,
+  type Trail,
+} from "./auditData";
 import { download, toCsv } from "./csv";
 import "./admin.css";
 
-type Trail = "oa" | "erp" | "decryption";
-const TRAILS: Trail[] = ["oa", "erp", "decryption"];
-const KINDS = ["CREATE", "UPDATE", "DELETE"];
-const PAGE = 50;
-
-interface Filters {
-  actor: string;
-  entityType: string;
-  entityId: string;
-  kind: string;
-  from: string;
-  to: string;
-}
-const NO_FILTERS: Filters = { actor: "", entityType: "", entityId: "", kind: "", from: "", to: "" };
-
-/** One row of either kind of trail, as shown and exported. */
-interface Row {
-  id: string;
-  at: string;
-  actor: string;
-  operation: string;
-  kind: string;
-  entityType: string;
-  entityId: string;
-  detail: string;
-}
-interface Page {
-  rows: Row[];
-  next: string | null;
-}
-
-const RECORD = `seq recordedAt subject clientId operation kind entityType entityId
-  changes { field old new encrypted }`;
-
-const trailQuery = (field: string) => `query ConsoleAuditTrail($filter: AuditFilter, $first: Int, $after: String) {
-  ${field}(filter: $filter, first: $first, after: $after) {
-    edges { node { ${RECORD} } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-const READS = `query ConsoleDecryptions($subject: String, $coordinate: String, $entityId: String,
-  $since: String, $first: Int!, $after: String) {
-  plaintextReads(subject: $subject, coordinate: $coordinate, entityId: $entityId, since: $since,
-    first: $first, after: $after) {
-    nodes { id at subject clientId coordinate entityId rule keyId }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-interface AuditRecord {
-  seq: number;
-  recordedAt: string;
-  subject: string;
-  clientId: string | null;
-  operation: string | null;
-  kind: string;
-  entityType: string;
-  entityId: string;
-  changes: { field: string; old: string | null; new: string | null; encrypted: boolean }[];
-}
-interface Read {
-  id: string;
-  at: string;
-  subject: string;
-  clientId: string | null;
-  coordinate: string;
-  entityId: string;
-  rule: string;
-  keyId: string;
-}
-
-const isoOf = (local: string) => (local ? new Date(local).toISOString() : null);
-
-async function fetchPage(trail: Trail, filters: Filters, after: string | null): Promise<Page> {
-  if (trail === "decryption") {
-    const data = await adminGraphql<{
-      plaintextReads: { nodes: Read[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-    }>(CRYPTO_AUDIT, READS, {
-      subject: filters.actor || null,
-      coordinate: filters.entityType || null,
-      entityId: filters.entityId || null,
-      since: isoOf(filters.from),
-      first: PAGE,
-      after,
-    });
-    const until = isoOf(filters.to);
-    const page = data.plaintextReads;
-    return {
-      // the decryption audit has no upper bound: rows after "until" are left out here
-      rows: page.nodes
-        .filter((r) => !until || new Date(r.at) < new Date(until))
-        .map((r) => ({
-          id: r.id,
-          at: r.at,
-          actor: r.clientId ? `${r.subject} via ${r.clientId}` : r.subject,
-          operation: "read_plain",
-          kind: "DECRYPT",
-          entityType: r.coordinate,
-          entityId: r.entityId,
-          detail: `${r.rule} · key ${r.keyId}`,
-        })),
-      next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
-    };
-  }
-  const field = trail === "oa" ? "oaAuditTrail" : "erpAuditTrail";
-  const filter = {
-    subject: filters.actor || null,
-    entityType: filters.entityType || null,
-    entityId: filters.entityId || null,
-    kind: filters.kind || null,
-    from: isoOf(filters.from),
-    to: isoOf(filters.to),
-  };
-  type Connection = {
-    edges: { node: AuditRecord }[];
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  };
-  const data = await publicGraphql<Record<string, Connection>>(trailQuery(field), {
-    filter,
-    first: PAGE,
-    after,
-  });
-  const page = data[field];
-  return {
-    rows: page.edges.map(({ node }) => ({
-      id: `${trail}-${node.seq}`,
-      at: node.recordedAt,
-      actor: node.clientId ? `${node.subject} via ${node.clientId}` : node.subject,
-      operation: node.operation ?? "",
-      kind: node.kind,
-      entityType: node.entityType,
-      entityId: node.entityId,
-      detail: node.changes
-        .map((c) => (c.encrypted ? `${c.field}: (encrypted)` : `${c.field}: ${c.old ?? "∅"} → ${c.new ?? "∅"}`))
-        .join("; "),
-    })),
-    next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
-  };
-}
+/** The filter a coded error names (the trails' filter.to, the decryption audit's until...). */
+const FILTER_OF: Record<string, keyof Filters> = {
+  "filter.from": "from", since: "from", "filter.to": "to", until: "to",
+}; // prettier-ignore
+const CSV_HEADER = ["at", "actor", "actor_name", "operation", "kind", "entity_type", "entity_id", "detail"];
 
 export default function Audit() {
   const { t, i18n } = useAdminText();
@@ -157,15 +34,20 @@ export default function Audit() {
   const [rows, setRows] = useState<Row[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | Error | null>(null);
   const [names, setNames] = useState<Record<string, string>>({});
+  const [exported, setExported] = useState<{ count: number; done: boolean; capped?: boolean } | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
 
+  const generation = useRef(0);
   const load = useCallback(
     async (after: string | null) => {
+      const mine = ++generation.current; // an answer to older filters is dropped
       setLoading(true);
       setError(null);
       try {
         const page = await fetchPage(trail, filters, after);
+        if (mine !== generation.current) return;
         setRows((shown) => (after ? [...shown, ...page.rows] : page.rows));
         setNext(page.next);
         namesOf(page.rows.map((r) => r.actor)).then(
@@ -173,11 +55,11 @@ export default function Audit() {
           () => undefined,
         );
       } catch (e) {
+        if (mine !== generation.current) return;
         if (!after) setRows([]);
-        setError((e as Error).message);
-      } finally {
-        setLoading(false);
+        setError(e as Error);
       }
+      setLoading(false);
     },
     [trail, filters],
   );
@@ -187,6 +69,7 @@ export default function Audit() {
   }, [t]);
   useEffect(() => {
     void load(null);
+    setExported(null); // an export's words were about the filters before
   }, [load]);
 
   const submit = (event: FormEvent) => {
@@ -199,14 +82,35 @@ export default function Audit() {
   });
   const kindLabel = (kind: string) =>
     KINDS.includes(kind) ? t(`kind_${kind}` as AdminKey) : kind;
-  const exportCsv = () => {
-    const header = ["at", "actor", "actor_name", "operation", "kind", "entity_type", "entity_id", "detail"];
-    const data = rows.map((r) => [
-      r.at, r.actor, names[r.actor] ?? "", r.operation, r.kind, r.entityType, r.entityId, r.detail,
-    ]);
-    download(`tandem-audit-${trail}.csv`, toCsv(header, data));
+  const exportCsv = async () => {
+    setExportError(null);
+    setExported({ count: 0, done: false });
+    try {
+      const all = await fetchAll(trail, filters, (count) => setExported({ count, done: false }));
+      const known = { ...names, ...(await namesOf(all.rows.map((r) => r.actor)).catch(() => ({}))) };
+      const data = all.rows.map((r) => [
+        r.at, r.actor, known[r.actor] ?? "", r.operation, r.kind, r.entityType, r.entityId, r.detail,
+      ]); // prettier-ignore
+      download(`tandem-audit-${trail}.csv`, toCsv(CSV_HEADER, data));
+      setExported({ count: all.rows.length, done: true, capped: all.capped });
+    } catch (e) {
+      setExported(null);
+      setExportError((e as Error).message);
+    }
   };
+  const exporting = exported !== null && !exported.done;
   const decryption = trail === "decryption";
+  const badFilter = error instanceof ApiError && error.field ? FILTER_OF[error.field] : undefined;
+  const invalid = (name: keyof Filters) =>
+    badFilter === name
+      ? { "aria-invalid": true as const, "aria-describedby": `${name}-error` }
+      : {};
+  const filterError = (name: keyof Filters) =>
+    badFilter === name && (
+      <p className="field-error alert" id={`${name}-error`} data-field={name}>
+        {error?.message}
+      </p>
+    );
 
   return (
     <>
@@ -256,14 +160,20 @@ export default function Audit() {
               </select>
             </label>
           )}
-          <label className="field">
-            <span>{t("from")}</span>
-            <input type="datetime-local" {...field("from")} />
-          </label>
-          <label className="field">
-            <span>{t("to")}</span>
-            <input type="datetime-local" {...field("to")} />
-          </label>
+          <div>
+            <label className="field">
+              <span>{t("from")}</span>
+              <input type="datetime-local" step={1} {...field("from")} {...invalid("from")} />
+            </label>
+            {filterError("from")}
+          </div>
+          <div>
+            <label className="field">
+              <span>{t("to")}</span>
+              <input type="datetime-local" step={1} {...field("to")} {...invalid("to")} />
+            </label>
+            {filterError("to")}
+          </div>
           <button type="submit" className="primary">
             {t("applyFilters")}
           </button>
@@ -281,16 +191,34 @@ export default function Audit() {
       <section aria-labelledby="trail-title" className="card stack">
         <h2 id="trail-title">{t(`trail_${trail}` as AdminKey)}</h2>
         <div className="actions">
-          <button type="button" onClick={exportCsv} disabled={rows.length === 0}>
+          <button
+            type="button"
+            onClick={() => void exportCsv()}
+            disabled={rows.length === 0 || exporting}
+          >
             {t("exportCsv")}
           </button>
           <p className="muted" aria-live="polite" id="rows-loaded">
             {t("rowsLoaded", { count: rows.length })}
           </p>
         </div>
-        {error && (
+        <p role="status" id="export-status" className={exported?.capped ? "alert" : "muted"}>
+          {exported === null
+            ? ""
+            : !exported.done
+              ? t("exporting", { count: exported.count })
+              : exported.capped
+                ? t("exportCapped", { count: EXPORT_CAP })
+                : t("exported", { count: exported.count })}
+        </p>
+        {exportError && (
           <p role="alert" className="alert">
-            {error}
+            {exportError}
+          </p>
+        )}
+        {error && !badFilter && (
+          <p role="alert" className="alert">
+            {error.message}
           </p>
         )}
         {!loading && !error && rows.length === 0 && <p>{t("noRows")}</p>}

@@ -2,7 +2,7 @@
 // (/admin/graphql) and the decryption audit (/admin/crypto/graphql), same origin, the session
 // cookie, X-Tandem-CSRF: 1 and JSON. Each is guarded by the policy itself: a refused field
 // refuses the operation (FORBIDDEN), shown as the error's code and message.
-import { graphql, NotSignedIn, type GraphQLError } from "../api";
+import { graphql, NotSignedIn, postGraphQL, type GraphQLError, type GraphQLResult } from "../api";
 
 export const POLICY_ADMIN = "/admin/graphql";
 export const CRYPTO_AUDIT = "/admin/crypto/graphql";
@@ -11,15 +11,17 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly code: string,
+    /** The argument a BAD_USER_INPUT is about (extensions.field: "filter.to", "until"). */
+    readonly field: string | null = null,
   ) {
     super(message);
   }
 }
 
 function refusal(errors: GraphQLError[]): ApiError {
-  const first = errors[0];
+  const first = errors[0] as (GraphQLError & { extensions?: { field?: string } }) | undefined;
   const code = first?.extensions?.code ?? "ERROR";
-  return new ApiError(`${code}: ${first?.message ?? ""}`, code);
+  return new ApiError(`${code}: ${first?.message ?? ""}`, code, first?.extensions?.field ?? null);
 }
 
 /** One operation on an admin endpoint; its data, or an ApiError with the first error's code. */
@@ -41,14 +43,18 @@ export async function adminGraphql<T>(
   return body.data;
 }
 
-/** The public API's operation for pages that need all of it (an error refuses it all). */
+/** The public API's operation for pages that need all of it (an error refuses it all, with
+ * the argument it names: a BAD_USER_INPUT of a non-null field leaves no data). */
 export async function publicGraphql<T>(
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
-  const result = await graphql<T>(query, variables);
+  const response = await postGraphQL({ query, variables });
+  if (response.status === 401) throw new NotSignedIn("the session has ended");
+  const result = (await response.json()) as GraphQLResult<T>;
   if (result.errors?.length) throw refusal(result.errors);
-  return result.data as T;
+  if (result.data == null) throw new ApiError(`HTTP ${response.status}`, "ERROR");
+  return result.data;
 }
 
 /** Display names of employee ids (emp-012 -> "Wei Lu"), read through /graphql as the caller
