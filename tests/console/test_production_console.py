@@ -186,6 +186,7 @@ def test_the_planner_plans_releases_makes_and_inspects_a_work_order(
         summary = console.api.data(PLANNER, SUMMARY, period=current_period())
         (mine,) = [r for r in summary["productionSummary"] if r["item"]["sku"] == product["sku"]]
         shown = page.locator(f'#production-summary tr[data-sku="{product["sku"]}"]')
+        shown.get_by_text("75%").wait_for()  # reloaded after the inspection
         assert [c.strip() for c in shown.locator("th, td").all_inner_texts()] == [
             f"{product['sku']} · {product['name']}", str(mine["workOrders"]),
             str(mine["completed"]), str(mine["inspected"]), str(mine["defects"]), "75%",
