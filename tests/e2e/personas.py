@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.stack import Gateway, Person, Service, Stack, service_env, tandem_command
+from tests.e2e.stack import Gateway, Person, Service, Stack, service_env
+from tests.support.gateway_process import tandem_command
 from tests.support.processes import REPO_ROOT, free_port
 
 __all__ = [
