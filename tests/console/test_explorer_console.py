@@ -24,7 +24,7 @@ ITEMS = "{ items(first: 3) { edges { node { sku name } } } }"
 
 
 def _plan_answer(response: Any) -> bool:
-    return response.request.method == "POST" and response.url.endswith("/plan")
+    return bool(response.request.method == "POST" and response.url.endswith("/plan"))
 
 
 def _open(page: Any, console: Console, query: str, word: str = "items") -> float:
