@@ -22,6 +22,7 @@ from subgraphs.erp.api.context import (
     money_input,
     session,
 )
+from subgraphs.erp.api.loaders import loaders
 from subgraphs.erp.store import inventory
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.checks import require_positive, require_text
@@ -66,14 +67,13 @@ class Item:
 
         if self.preferred_supplier_id is None:
             return None
-        async with session(info) as db:
-            row = await db.get(m.Supplier, self.preferred_supplier_id)
+        row = await loaders(info).supplier.load(self.preferred_supplier_id)
         return None if row is None else Supplier.of(row)
 
     @strawberry.field(description="Stock per warehouse.")
     async def stock_levels(self, info: Info) -> list[StockLevel]:
-        async with session(info) as db:
-            return [StockLevel.of(row, self) for row in await inventory.stock_levels(db, self.sku)]
+        rows = await loaders(info).stock_levels.load(str(self.sku))
+        return [StockLevel.of(row, self) for row in rows]
 
     @strawberry.field(description="Units on hand in every warehouse.")
     async def on_hand(self, info: Info) -> int:
@@ -98,8 +98,7 @@ class Item:
 
     @classmethod
     async def resolve_reference(cls, info: Info, sku: strawberry.ID) -> Self | None:
-        async with session(info) as db:
-            row = await db.get(m.Item, str(sku))
+        row = await loaders(info).item.load(str(sku))
         return None if row is None else cls.of(row)
 
 

@@ -26,6 +26,7 @@ from subgraphs.erp.api.context import (
 )
 from subgraphs.erp.api.entities import ApprovalRequest, Department, Employee
 from subgraphs.erp.api.inventory import Item, Warehouse
+from subgraphs.erp.api.loaders import loaders
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store import procurement
 from subgraphs.erp.store.base import parse_period
@@ -60,8 +61,7 @@ class Supplier:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        async with session(info) as db:
-            row = await db.get(m.Supplier, str(id))
+        row = await loaders(info).supplier.load(str(id))
         return None if row is None else cls.of(row)
 
 

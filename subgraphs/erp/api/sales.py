@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Self
 
@@ -24,6 +25,7 @@ from subgraphs.erp.api.context import (
     session,
 )
 from subgraphs.erp.api.inventory import Item, Warehouse
+from subgraphs.erp.api.loaders import loaders
 from subgraphs.erp.store import analytics, inventory, sales
 from subgraphs.erp.store import models as m
 from subgraphs.erp.store.checks import require_id
@@ -42,9 +44,8 @@ class Customer:
 
     @strawberry.field(description="Total of CONFIRMED and SHIPPED (unpaid) orders.")
     async def open_balance(self, info: Info) -> Money:
-        async with session(info) as db:
-            owed = await sales.exposure(db, str(self.id))
-        return money(owed, self.credit_limit.currency)
+        owed = await loaders(info).exposure.load(str(self.id))
+        return money(owed or Decimal(0), self.credit_limit.currency)
 
     @strawberry.field(description="creditLimit - openBalance.")
     async def available_credit(self, info: Info) -> Money:
