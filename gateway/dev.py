@@ -190,6 +190,7 @@ async def _serve(settings: Settings) -> None:
     from subgraphs.common.settings import load_settings
     from subgraphs.erp.app import build_app as erp_app
     from subgraphs.oa.app import build_app as oa_app
+    from tandem_shared.tokens import Principal
 
     from .auth.dev_provider import DevProvider
     from .http.factory import build_app, check_settings
@@ -231,10 +232,14 @@ async def _serve(settings: Settings) -> None:
         gateway_settings = development_settings(settings, urls, base_url)
         routes = []
         idp = None
+        warm: list[Principal] = []
         if gateway_settings.oidc_issuer is None and DEVELOPMENT.builtin_provider:
+            users = await _idp_users(service_settings["oa"].database_url)
+            # the demo logins' visible schemas are built from the start, in the background
+            warm = [Principal(u.subject, u.name, u.roles, u.department) for u in users]
             idp = DevProvider.for_gateway(
                 base_url,
-                users=await _idp_users(service_settings["oa"].database_url),
+                users=users,
                 environ=gateway_settings.environ(),  # refuses env = production
                 admit=_still_active(service_settings["oa"].database_url),
             )
@@ -242,7 +247,7 @@ async def _serve(settings: Settings) -> None:
             routes.append(idp.routes())
         supergraph = check_settings(gateway_settings)
         front.server.config.app = build_app(
-            gateway_settings, supergraph=supergraph, extra_routes=routes
+            gateway_settings, supergraph=supergraph, extra_routes=routes, warm=warm
         )
         front.start()
         running.insert(0, front)

@@ -17,12 +17,20 @@ do not leak either.
 decisions are asked for the caller's roles and department under a reserved subject, so a rule
 written for one user's subject id does not show in that user's schema (a caller never sees more
 than their roles show; enforcement is unchanged). ``per_subject=True`` keys by subject too.
+
+Building one asks the policy about every field (a fraction of a second to seconds), which the
+first request of a role set would wait for. :meth:`SchemaVisibility.warm` builds given callers'
+schemas on a background thread (``tandem dev``: its demo logins', at start); and the first
+build under a new policy version rebuilds the role sets seen lately (at most
+:data:`RECENT_ROLE_SETS`) the same way, so a policy change does not make each of them wait again.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from graphql import GraphQLSchema, build_ast_schema, parse, print_schema
@@ -47,9 +55,10 @@ from ..caching import BoundedCache
 from .arguments import SearchedFields, decide_argument
 from .enforcer import Decision, PolicySource
 
-__all__ = ["VISIBILITY_SUBJECT", "SchemaVisibility", "visible_schema"]
+__all__ = ["RECENT_ROLE_SETS", "VISIBILITY_SUBJECT", "SchemaVisibility", "visible_schema"]
 
 VISIBILITY_SUBJECT: Final = "tandem:schema-visibility"  # never name it in a policy
+RECENT_ROLE_SETS: Final = 32  # rebuilt after a policy change, the latest built first
 
 Decide = Callable[[str, str], Decision]  # (coordinate, action) -> decision
 _Fields = InterfaceTypeDefinitionNode | ObjectTypeDefinitionNode
@@ -76,6 +85,11 @@ class SchemaVisibility:
         self._cache: BoundedCache[tuple[Any, ...], tuple[GraphQLSchema, list[str]]] = (
             BoundedCache(cache_size)
         )
+        self._recent: OrderedDict[tuple[Any, ...], Principal | None] = OrderedDict()
+        self._version: Any = None
+        self._lock = threading.Lock()
+        self._building: dict[tuple[Any, ...], threading.Lock] = {}
+        self.warming: threading.Thread | None = None  # the latest warm()'s thread
 
     def schema_for(self, principal: Principal | None) -> GraphQLSchema:
         """The schema ``principal`` may see (introspection answers from it)."""
@@ -92,6 +106,20 @@ class SchemaVisibility:
         """Whether ``principal``'s schema is built (building one asks the policy about every
         field: seconds for a new role; the pipeline then builds it off the event loop)."""
         return self._key(principal)[0] in self._cache
+
+    def warm(self, principals: Iterable[Principal | None]) -> threading.Thread:
+        """Build these callers' schemas on a daemon thread (requests meanwhile are served:
+        one asking for a schema not built yet builds it itself)."""
+        callers = list(principals)
+
+        def build() -> None:
+            for principal in callers:
+                self._entry(principal)
+
+        thread = threading.Thread(target=build, name="schema-visibility-warm", daemon=True)
+        self.warming = thread
+        thread.start()
+        return thread
 
     def _key(self, principal: Principal | None) -> tuple[tuple[Any, ...], Principal | None]:
         asked = principal
@@ -112,15 +140,42 @@ class SchemaVisibility:
         entry = self._cache.get(key)
         if entry is not None:
             return entry
-        schema = _filtered(
-            self.schema,
-            self._document,
-            lambda coordinate, action: self._decide(asked, coordinate, action),
-            lambda coordinate: decide_argument(
-                lambda c, a: self.policy.decide(asked, c, a), self.searched, coordinate
-            ).allowed,
-        )
-        return self._cache.put(key, (schema, []))
+        with self._lock:  # one build per key: a request waits for the warming thread's
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            entry = self._cache.get(key)
+            if entry is not None:
+                return entry
+            self._seen(key, asked)
+            schema = _filtered(
+                self.schema,
+                self._document,
+                lambda coordinate, action: self._decide(asked, coordinate, action),
+                lambda coordinate: (
+                    decide_argument(
+                        lambda c, a: self.policy.decide(asked, c, a), self.searched, coordinate
+                    ).allowed
+                ),
+            )
+            entry = self._cache.put(key, (schema, []))
+        with self._lock:
+            self._building.pop(key, None)
+        return entry
+
+    def _seen(self, key: tuple[Any, ...], asked: Principal | None) -> None:
+        """Remember ``asked``'s role set as recent; the first one of a new policy version
+        rebuilds the others seen lately (:meth:`warm`)."""
+        version, role_set = key[0], key[1:]
+        with self._lock:
+            self._recent[role_set] = asked
+            self._recent.move_to_end(role_set)
+            while len(self._recent) > RECENT_ROLE_SETS:
+                self._recent.popitem(last=False)
+            changed = self._version is not None and version != self._version
+            self._version = version
+            again = [p for k, p in reversed(self._recent.items()) if k != role_set]
+        if changed and again:
+            self.warm(again)
 
     def _decide(self, asked: Principal | None, coordinate: str, action: str) -> Decision:
         """Allowed, or allowed on related objects only (a default denial with a grant)."""

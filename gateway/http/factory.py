@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from tandem_shared.crypto_keys import KeyringError
+from tandem_shared.tokens import Principal
 
 from ..auth import (
     BearerAuthenticator,
@@ -185,9 +186,12 @@ def build_app(
     supergraph: Supergraph | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     telemetry: Telemetry | None = None,
+    warm: Sequence[Principal] = (),
 ) -> Starlette:
     """The gateway's ASGI app, as ``settings`` describe it (``telemetry``: instead of the
-    one the settings describe; tests pass one exporting to memory)."""
+    one the settings describe; tests pass one exporting to memory; ``warm``: callers whose
+    visible schemas are built in the background from the start, e.g. ``tandem dev``'s demo
+    logins, so their first pages do not wait for them)."""
     supergraph = supergraph if supergraph is not None else check_settings(settings)
     env = settings.environ()
     transport = AiohttpTransport(
@@ -268,6 +272,8 @@ def build_app(
             searched = _searched_fields(settings, supergraph)
             if settings.schema_visibility == "filtered":
                 visibility = SchemaVisibility(supergraph.api_schema, enforcer, searched=searched)
+                if warm:
+                    visibility.warm(warm)
             authorizer = (DryRunAuthorizer if settings.authz_mode == "dry-run" else Authorizer)(
                 supergraph.api_schema,
                 enforcer,

@@ -210,6 +210,31 @@ def test_schemas_are_cached_per_policy_version_roles_and_department(enforcer: Co
     assert {a.subject for a in enforcer.asked if a is not None} == {VISIBILITY_SUBJECT}
 
 
+def test_warming_builds_the_callers_schemas_in_the_background(enforcer: Counting) -> None:
+    visibility = SchemaVisibility(SCHEMA, enforcer)
+    callers = [p("f", "employee", "finance"), p("h", "employee", "hr", department="dept-04")]
+    assert not any(visibility.ready(c) for c in callers)
+    visibility.warm(callers).join(timeout=120)
+    assert all(visibility.ready(c) for c in callers)
+    asked = len(enforcer.asked)
+    assert "salary" in fields(visibility.schema_for(p("x", "finance", "employee")))["Employee"]
+    assert len(enforcer.asked) == asked  # built already: the policy is not asked again
+
+
+def test_a_policy_change_rebuilds_the_role_sets_seen_lately(enforcer: Counting) -> None:
+    visibility = SchemaVisibility(SCHEMA, enforcer)
+    finance, hr = p("f", "employee", "finance"), p("h", "employee", "hr")
+    visibility.schema_for(finance)
+    visibility.schema_for(hr)
+    assert visibility.warming is None  # nothing to rebuild before any change
+    enforcer.reload()
+    assert not visibility.ready(finance) and not visibility.ready(hr)
+    visibility.schema_for(p("e", "employee"))  # the first build under the new version
+    assert visibility.warming is not None
+    visibility.warming.join(timeout=120)
+    assert visibility.ready(finance) and visibility.ready(hr)
+
+
 def test_the_sdl_is_the_visible_schema_printed_once(enforcer: Counting) -> None:
     visibility = SchemaVisibility(SCHEMA, enforcer)
     sdl = visibility.sdl_for(p("e", "employee"))
