@@ -2,7 +2,7 @@
 against telemetry off, in one run.
 
     .venv/bin/python benchmarks/telemetry.py [--duration 10] [--rounds 6] [--query storefront]
-                                             [--logs] [--metrics-only]
+                                             [--logs] [--metrics-only] [--together]
 
 Starts the benchmark subgraphs, an OTLP/HTTP sink (``otlp_sink.py``: a process of its own at
 the lowest CPU priority, counting each export without decoding it, as a collector on another
@@ -11,7 +11,9 @@ host would cost this one nothing) and two ``tandem serve`` gateways on them: ``o
 ``OTEL_TRACES_SAMPLER=always_on`` to the sink, metrics on; ``--logs`` adds the JSON request
 line at ``info``, written to the log file). Both answer the same response, checked before a
 warm-up of each. The rounds then load one gateway at a time, in ABBA order (off, on, on,
-off, ...), so that the machine's changing load weighs on both alike. ``on`` must have
+off, ...), so that the machine's changing load weighs on both alike; ``--together`` loads all
+of them at once instead (a wrk each), so that they share the same moments of the machine: on a
+busy shared machine their CPU per request is compared under the same load. ``on`` must have
 exported spans, dropped none (a full queue would spare its exporter work) and served
 ``/metrics``. Prints RPS and the gateway's CPU per request (from ``/proc``: all its threads,
 the exporter's included) per round, the means, the throughput loss (bar: under 10 %), each
@@ -26,6 +28,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -100,6 +103,9 @@ def main() -> int:
     parser.add_argument("--query", default="storefront")
     parser.add_argument("--logs", action="store_true", help="add the JSON request line")
     parser.add_argument(
+        "--together", action="store_true", help="load the gateways at once, not one at a time"
+    )
+    parser.add_argument(
         "--metrics-only", action="store_true", help="a third gateway: metrics on, no tracing"
     )
     args = parser.parse_args()
@@ -141,24 +147,39 @@ def main() -> int:
                     raise SystemExit(f"{label}: a different response")
                 wrk_rps(wrk, url, body, 3, args.connections, tmp)  # warm-up
                 results[label], cpu[label] = [], []
+
+            def load(label: str) -> tuple[float, float, float]:
+                """One round of ``label``'s gateway: RPS, its ms of CPU per request and the
+                sink's seconds of CPU meanwhile."""
+                proc, url = gateways[label]
+                folder = tmp / label  # wrk's script, one per gateway (--together runs them at once)
+                folder.mkdir(exist_ok=True)
+                pids = [proc.popen.pid]
+                before, sink_before = cpu_seconds(pids), cpu_seconds([sink.popen.pid])
+                rps = wrk_rps(wrk, url, body, args.duration, args.connections, folder)
+                used = cpu_seconds(pids) - before
+                return (
+                    rps,
+                    1000 * used / (rps * args.duration),
+                    cpu_seconds([sink.popen.pid]) - sink_before,
+                )
+
             labels = list(variants)
             for round_no in range(args.rounds):
-                # ABBA: every other round in the reverse order, so that a drift in the
-                # machine's load weighs on every gateway alike
-                for label in labels if round_no % 2 == 0 else labels[::-1]:
-                    proc, url = gateways[label]
-                    pids = [proc.popen.pid]
-                    before, sink_before = cpu_seconds(pids), cpu_seconds([sink.popen.pid])
-                    rps = wrk_rps(wrk, url, body, args.duration, args.connections, tmp)
-                    used = cpu_seconds(pids) - before
+                if args.together:
+                    with ThreadPoolExecutor(len(labels)) as pool:
+                        loaded = dict(zip(labels, pool.map(load, labels), strict=True))
+                else:
+                    # ABBA: every other round in the reverse order, so that a drift in the
+                    # machine's load weighs on every gateway alike
+                    order = labels if round_no % 2 == 0 else labels[::-1]
+                    loaded = {label: load(label) for label in order}
+                for label, (rps, ms, sink_seconds) in loaded.items():
                     if label == "on":
-                        sink_cpu += cpu_seconds([sink.popen.pid]) - sink_before
+                        sink_cpu += sink_seconds
                     results[label].append(rps)
-                    cpu[label].append(1000 * used / (rps * args.duration))
-                    log(
-                        f"round {round_no + 1}: {label:7s} {rps:8.1f} RPS, "
-                        f"{cpu[label][-1]:.2f} ms CPU per request"
-                    )
+                    cpu[label].append(ms)
+                    log(f"round {round_no + 1}: {label:7s} {rps:8.1f} RPS, {ms:.2f} ms CPU/request")
             for label, (_, url) in gateways.items():
                 metrics = httpx.get(url.replace("/graphql", "/metrics"), timeout=10)
                 if (metrics.status_code == 200) != (label != "off"):
@@ -180,7 +201,8 @@ def main() -> int:
     on_requests = sum(results["on"]) * args.duration
     print(
         f"\nquery {args.query!r}, {args.connections} connections, {args.duration}s x "
-        f"{args.rounds} rounds each (ABBA); spans exported: {stats['exports']} exports, "
+        f"{args.rounds} rounds each ({'together' if args.together else 'ABBA'}); "
+        f"spans exported: {stats['exports']} exports, "
         f"{stats['bytes'] / 1e6:.1f} MB, none dropped; the sink's CPU (not the gateway's, "
         f"nice 19): {1000 * sink_cpu / on_requests:.3f} ms per request"
         f"{'; request log lines on' if args.logs else ''}"
