@@ -1,6 +1,6 @@
 // Languages of the console: Simplified Chinese and English, chosen from the browser and
 // switchable (kept in localStorage); money, dates and numbers formatted by Intl for the locale.
-import { createContext, useContext } from "react";
+import { createContext, useContext, useMemo } from "react";
 
 export type Locale = "en" | "zh-CN";
 export const LOCALES: readonly Locale[] = ["en", "zh-CN"];
@@ -244,11 +244,7 @@ export function translator(locale: Locale): Translator {
   return {
     locale,
     t(key, values) {
-      let text: string = messages[key];
-      for (const [name, value] of Object.entries(values ?? {})) {
-        text = text.replaceAll(`{${name}}`, value);
-      }
-      return text;
+      return interpolate(messages[key], values);
     },
     code(prefix, code) {
       const key = `${prefix}${code}`;
@@ -275,3 +271,45 @@ export function translator(locale: Locale): Translator {
 
 export const I18n = createContext<Translator>(translator("en"));
 export const useI18n = (): Translator => useContext(I18n);
+
+/** Fill each `{name}` of a message with its value. */
+export function interpolate(text: string, values?: Record<string, string | number>): string {
+  for (const [name, value] of Object.entries(values ?? {})) {
+    text = text.replaceAll(`{${name}}`, String(value));
+  }
+  return text;
+}
+
+/** A page's words, in the console's language. */
+export interface PageText<K extends string> {
+  t(key: K, values?: Record<string, string | number>): string;
+  /** A status code in words, from the page's `status_<CODE>` words (the code itself when unknown). */
+  status(code: string): string;
+  /** The shared catalogue and the locale's formats (money, dates, numbers). */
+  i18n: Translator;
+}
+
+/**
+ * The hook of a page's own words (kept beside the page, so that this catalogue stays small):
+ * the Chinese catalogue must name every key of the English one. The answer stays the same
+ * object until the language changes, so effects that depend on it run once per language.
+ */
+export function pageText<K extends string>(
+  en: Record<K, string>,
+  zh: Record<NoInfer<K>, string>,
+): () => PageText<K> {
+  return function usePageText(): PageText<K> {
+    const i18n = useI18n();
+    return useMemo(() => {
+      const messages: Record<K, string> = i18n.locale === "zh-CN" ? zh : en;
+      return {
+        t: (key, values) => interpolate(messages[key], values),
+        status: (code) => {
+          const key = `status_${code}`;
+          return key in messages ? messages[key as K] : code;
+        },
+        i18n,
+      };
+    }, [i18n]);
+  };
+}

@@ -1,6 +1,6 @@
 // The words of the Explorer's plan panel, in English and Simplified Chinese; kept beside the
 // page so that the shared catalogue (i18n.ts) stays small. The language is the console's.
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   planTitle: "Query plan",
@@ -47,15 +47,4 @@ const zh: Record<ExplorerKey, string> = {
 };
 
 /** ``t`` for the Explorer's plan panel, in the console's language. */
-export function useExplorerText() {
-  const i18n = useI18n();
-  const messages: Record<ExplorerKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  const t = (key: ExplorerKey, values?: Record<string, string | number>): string => {
-    let text = messages[key];
-    for (const [name, value] of Object.entries(values ?? {})) {
-      text = text.replaceAll(`{${name}}`, String(value));
-    }
-    return text;
-  };
-  return { t, i18n };
-}
+export const useExplorerText = pageText(en, zh);

@@ -1,6 +1,6 @@
 // The words of the People page (employees, departments, hiring, changes), in English and
 // Simplified Chinese; kept beside the page so that the shared catalogue (i18n.ts) stays small.
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   title: "People",
@@ -117,15 +117,4 @@ const zh: Record<PeopleKey, string> = {
 };
 
 /** ``t`` for the People page, in the console's language. */
-export function usePeopleText() {
-  const i18n = useI18n();
-  const messages: Record<PeopleKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  const t = (key: PeopleKey, values?: Record<string, string | number>): string => {
-    let text = messages[key];
-    for (const [name, value] of Object.entries(values ?? {})) {
-      text = text.replaceAll(`{${name}}`, String(value));
-    }
-    return text;
-  };
-  return { t, i18n };
-}
+export const usePeopleText = pageText(en, zh);

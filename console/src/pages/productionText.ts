@@ -1,6 +1,6 @@
 // The words of the Production page (plans, work orders, output and yield), in English and
 // Simplified Chinese; kept beside the page so that the shared catalogue (i18n.ts) stays small.
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   title: "Production",
@@ -165,18 +165,4 @@ const zh: Record<ProductionKey, string> = {
 };
 
 /** ``t`` for the Production page, in the console's language. */
-export function useProductionText() {
-  const i18n = useI18n();
-  const messages: Record<ProductionKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  const t = (key: ProductionKey, values?: Record<string, string | number>): string => {
-    let text = messages[key];
-    for (const [name, value] of Object.entries(values ?? {})) {
-      text = text.replaceAll(`{${name}}`, String(value));
-    }
-    return text;
-  };
-  /** A work order's status in words (the code itself when unknown). */
-  const status = (code: string): string =>
-    `status_${code}` in messages ? messages[`status_${code}` as ProductionKey] : code;
-  return { t, status, i18n };
-}
+export const useProductionText = pageText(en, zh);

@@ -1,6 +1,6 @@
 // The words of the Sales page, in English and Simplified Chinese, kept beside it so that the
 // shared catalogue (i18n.ts) stays small. The language is the console's (useI18n).
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   salesTitle: "Sales",
@@ -109,22 +109,4 @@ const zh: Record<SalesKey, string> = {
   status_CANCELLED: "已取消",
 };
 
-export function useSalesText() {
-  const i18n = useI18n();
-  const messages: Record<SalesKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  return {
-    t(key: SalesKey, values?: Record<string, string>): string {
-      let text = messages[key];
-      for (const [name, value] of Object.entries(values ?? {})) {
-        text = text.replaceAll(`{${name}}`, value);
-      }
-      return text;
-    },
-    /** A sales order's status in words (the code itself when unknown). */
-    status(code: string): string {
-      const key = `status_${code}`;
-      return key in messages ? messages[key as SalesKey] : code;
-    },
-    i18n,
-  };
-}
+export const useSalesText = pageText(en, zh);

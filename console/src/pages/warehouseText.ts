@@ -1,6 +1,6 @@
 // The words of the Warehouse page, in English and Simplified Chinese, kept beside it so that
 // the shared catalogue (i18n.ts) stays small. The language is the console's (useI18n).
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   warehouseTitle: "Warehouse",
@@ -101,22 +101,4 @@ const zh: Record<WarehouseKey, string> = {
   status_CANCELLED: "已取消",
 };
 
-export function useWarehouseText() {
-  const i18n = useI18n();
-  const messages: Record<WarehouseKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  return {
-    t(key: WarehouseKey, values?: Record<string, string>): string {
-      let text = messages[key];
-      for (const [name, value] of Object.entries(values ?? {})) {
-        text = text.replaceAll(`{${name}}`, value);
-      }
-      return text;
-    },
-    /** A purchase order's status in words (the code itself when unknown). */
-    status(code: string): string {
-      const key = `status_${code}`;
-      return key in messages ? messages[key as WarehouseKey] : code;
-    },
-    i18n,
-  };
-}
+export const useWarehouseText = pageText(en, zh);

@@ -1,7 +1,7 @@
 // The words the work pages share (their navigation entries), in English and Simplified
 // Chinese; each work page keeps its own words beside it (salesText.ts, ...), so that the
 // shared catalogue (i18n.ts) stays small. The language is the console's (useI18n).
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   navSales: "Sales",
@@ -19,8 +19,4 @@ const zh: Record<WorkKey, string> = {
   navPeople: "人员",
 };
 
-export function useWorkText() {
-  const i18n = useI18n();
-  const messages: Record<WorkKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  return { t: (key: WorkKey): string => messages[key], i18n };
-}
+export const useWorkText = pageText(en, zh);
