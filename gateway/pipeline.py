@@ -736,8 +736,8 @@ class Gateway:
     ) -> list[dict[str, Any]]:
         """Subscription events completed as a query's answer would be: the plan's
         subscription fetch answered by each event, every other fetch sent (entity fields of
-        other subgraphs, joined across the caller's events of one turn of the event loop and
-        signed once per request sent, ``subscriptions/batching.py``), then shaped
+        other subgraphs, joined across the caller's events of a few milliseconds and signed
+        once per request sent, ``subscriptions/batching.py``), then shaped
         and protected under ``prepared``'s decision."""
         root = subscription_fetch(prepared.plan)
         send = self.entity_batcher.sender(principal)  # signs what it sends
