@@ -283,7 +283,7 @@ export function interpolate(text: string, values?: Record<string, string | numbe
 /** A page's words, in the console's language. */
 export interface PageText<K extends string> {
   t(key: K, values?: Record<string, string | number>): string;
-  /** A status code in words, from the page's `status_<CODE>` words (the code itself when unknown). */
+  /** A status code in words: the page's `status_<CODE>` (the code itself when unknown). */
   status(code: string): string;
   /** The shared catalogue and the locale's formats (money, dates, numbers). */
   i18n: Translator;

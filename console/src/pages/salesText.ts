@@ -1,8 +1,10 @@
 // The words of the Sales page, in English and Simplified Chinese, kept beside it so that the
 // shared catalogue (i18n.ts) stays small. The language is the console's (useI18n).
 import { pageText } from "../i18n";
+import { ORDER_WORDS } from "./workText";
 
 const en = {
+  ...ORDER_WORDS.en,
   salesTitle: "Sales",
   salesIntro: "Customers and their credit, sales orders from confirmation to shipment.",
   customersTitle: "Customers",
@@ -16,13 +18,8 @@ const en = {
   ordersTitle: "Sales orders",
   ordersEmpty: "No sales orders yet.",
   ordersNewest: "The {count} newest, newest first.",
-  colOrderNo: "Order",
-  colLines: "Lines",
-  colTotal: "Total",
-  colStatus: "Status",
   colCreated: "Created",
   colShipped: "Shipped",
-  colActions: "Actions",
   lineText: "{sku} × {quantity} from {warehouse}",
   ship: "Ship {order}",
   cancel: "Cancel {order}",
@@ -51,13 +48,12 @@ const en = {
   customerCreated: "Added {customer} ({number}).",
   status_CONFIRMED: "Confirmed",
   status_SHIPPED: "Shipped",
-  status_CLOSED: "Closed",
-  status_CANCELLED: "Cancelled",
 };
 
 export type SalesKey = keyof typeof en;
 
 const zh: Record<SalesKey, string> = {
+  ...ORDER_WORDS.zh,
   salesTitle: "销售",
   salesIntro: "客户及其信用额度，销售订单从确认到发货。",
   customersTitle: "客户",
@@ -71,13 +67,8 @@ const zh: Record<SalesKey, string> = {
   ordersTitle: "销售订单",
   ordersEmpty: "还没有销售订单。",
   ordersNewest: "最新的 {count} 张，按时间倒序。",
-  colOrderNo: "订单",
-  colLines: "明细",
-  colTotal: "合计",
-  colStatus: "状态",
   colCreated: "创建时间",
   colShipped: "发货时间",
-  colActions: "操作",
   lineText: "{sku} × {quantity}，出自 {warehouse}",
   ship: "发货 {order}",
   cancel: "取消 {order}",
@@ -105,8 +96,6 @@ const zh: Record<SalesKey, string> = {
   customerCreated: "已添加 {customer}（{number}）。",
   status_CONFIRMED: "已确认",
   status_SHIPPED: "已发货",
-  status_CLOSED: "已关闭",
-  status_CANCELLED: "已取消",
 };
 
 export const useSalesText = pageText(en, zh);

@@ -1,8 +1,10 @@
 // The words of the Warehouse page, in English and Simplified Chinese, kept beside it so that
 // the shared catalogue (i18n.ts) stays small. The language is the console's (useI18n).
 import { pageText } from "../i18n";
+import { ORDER_WORDS } from "./workText";
 
 const en = {
+  ...ORDER_WORDS.en,
   warehouseTitle: "Warehouse",
   warehouseIntro:
     "Stock on hand per warehouse, open purchase orders to send and receive, stock counts.",
@@ -20,13 +22,8 @@ const en = {
   noItems: "No items.",
   ordersTitle: "Open purchase orders",
   ordersEmpty: "No purchase order is waiting to be sent or received.",
-  colOrderNo: "Order",
   colSupplier: "Supplier",
-  colLines: "Lines",
-  colTotal: "Total",
   colRequestedBy: "Requested by",
-  colStatus: "Status",
-  colActions: "Actions",
   payTo: "Paid to {account}",
   lineText: "{sku} × {quantity}",
   send: "Send {order}",
@@ -47,13 +44,12 @@ const en = {
   status_CREATED: "Created",
   status_SENT: "Sent",
   status_RECEIVED: "Received",
-  status_CLOSED: "Closed",
-  status_CANCELLED: "Cancelled",
 };
 
 export type WarehouseKey = keyof typeof en;
 
 const zh: Record<WarehouseKey, string> = {
+  ...ORDER_WORDS.zh,
   warehouseTitle: "仓库",
   warehouseIntro: "各仓库的现有库存，待发送和待收货的采购订单，库存盘点。",
   stockTitle: "库存",
@@ -70,13 +66,8 @@ const zh: Record<WarehouseKey, string> = {
   noItems: "没有物料。",
   ordersTitle: "未完成的采购订单",
   ordersEmpty: "没有待发送或待收货的采购订单。",
-  colOrderNo: "订单",
   colSupplier: "供应商",
-  colLines: "明细",
-  colTotal: "合计",
   colRequestedBy: "申请人",
-  colStatus: "状态",
-  colActions: "操作",
   payTo: "付款账户 {account}",
   lineText: "{sku} × {quantity}",
   send: "发送 {order}",
@@ -97,8 +88,6 @@ const zh: Record<WarehouseKey, string> = {
   status_CREATED: "已创建",
   status_SENT: "已发送",
   status_RECEIVED: "已收货",
-  status_CLOSED: "已关闭",
-  status_CANCELLED: "已取消",
 };
 
 export const useWarehouseText = pageText(en, zh);
