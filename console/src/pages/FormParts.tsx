@@ -1,5 +1,7 @@
-// Small pieces of the work pages' forms: a select's options from a list of choices, and the
-// errors of a form that name none of its inputs (shown above it, with their codes).
+// Small pieces of the work pages' forms: a select's options from a list of choices, the
+// errors of a form that name none of its inputs (shown above it, with their codes), and the
+// lines of an order-like form (one fieldset each, a line added by a button).
+import { useState } from "react";
 import { describe, type FieldedError } from "./homeApi";
 
 export type Choice = { value: string; label: string };
@@ -33,4 +35,30 @@ export function Errors({ id, errors }: { id: string; errors: FieldedError[] }) {
 export function whole(text: string): number {
   const value = Number.parseInt(text, 10);
   return Number.isNaN(value) ? 0 : value;
+}
+
+/**
+ * The lines a form edits (a plan's, an order's, a purchase request's items), starting with
+ * one blank line: each changed in place, one added at the end, all cleared once sent.
+ */
+export function useLines<Line extends object>(blank: Line) {
+  const [lines, setLines] = useState<Line[]>([{ ...blank }]);
+  return {
+    lines,
+    setLine(index: number, change: Partial<Line>) {
+      setLines((all) => all.map((line, n) => (n === index ? { ...line, ...change } : line)));
+    },
+    addLine() {
+      setLines((all) => [...all, { ...blank }]);
+    },
+    clearLines() {
+      setLines([{ ...blank }]);
+    },
+  };
+}
+
+/** The fields the server may name in a form's lines: `<prefix>.<n>.<name>` for each line. */
+export function lineFields(prefix: string, count: number, names: readonly string[]): string[] {
+  const one = (n: number) => names.map((name) => `${prefix}.${n}.${name}`);
+  return Array.from({ length: count }, (_, n) => one(n)).flat();
 }

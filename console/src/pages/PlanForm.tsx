@@ -4,7 +4,8 @@
 import { useState, type FormEvent } from "react";
 import { useQuery } from "../useQuery";
 import { Field } from "./Field";
-import { describe, mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
+import { Errors, lineFields, useLines, whole } from "./FormParts";
+import { mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
 import { useProductionText } from "./productionText";
 
 const CREATE_PLAN = `mutation ConsoleCreatePlan($input: CreateProductionPlanInput!) {
@@ -30,19 +31,15 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
   );
   const [name, setName] = useState("");
   const [period, setPeriod] = useState(thisMonth);
-  const [lines, setLines] = useState<Line[]>([{ ...NEW_LINE }]);
+  const { lines, setLine, addLine, clearLines } = useLines(NEW_LINE);
   const [errors, setErrors] = useState<FieldedError[]>([]);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<Created | null>(null);
   const fields = [
     "input.name",
     "input.period",
-    ...lines.flatMap((_, n) => [`input.lines.${n}.sku`, `input.lines.${n}.quantity`]),
+    ...lineFields("input.lines", lines.length, ["sku", "quantity"]),
   ];
-
-  function setLine(index: number, change: Partial<Line>) {
-    setLines((all) => all.map((line, n) => (n === index ? { ...line, ...change } : line)));
-  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -54,7 +51,7 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
       period,
       lines: lines.map((line) => ({
         sku: line.sku.trim(),
-        quantity: Number.parseInt(line.quantity, 10) || 0,
+        quantity: whole(line.quantity),
       })),
     };
     try {
@@ -63,7 +60,7 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
       if (answer.data?.createProductionPlan) {
         setDone(answer.data.createProductionPlan);
         setName("");
-        setLines([{ ...NEW_LINE }]);
+        clearLines();
         onCreated();
       }
     } catch (error) {
@@ -81,13 +78,7 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
         <p className="muted" id="plan-hint">
           {t("planHint")}
         </p>
-        {general.length > 0 && (
-          <div role="alert" className="alert" id="plan-errors">
-            {general.map((e, n) => (
-              <p key={n}>{describe(e)}</p>
-            ))}
-          </div>
-        )}
+        <Errors id="plan-errors" errors={general} />
         {done && (
           <p role="status" className="ok" id="plan-created">
             {t("planCreated", {
@@ -119,7 +110,7 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
           </fieldset>
         ))}
         <div className="actions">
-          <button type="button" onClick={() => setLines((all) => [...all, { ...NEW_LINE }])}>
+          <button type="button" onClick={addLine}>
             {t("addLine")}
           </button>
           <button type="submit" className="primary" disabled={busy}>

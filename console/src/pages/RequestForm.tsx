@@ -7,7 +7,8 @@ import { useI18n } from "../i18n";
 import { onLinkClick } from "../router";
 import { Budget, BUDGET_POSITION, type BudgetPosition } from "./Approval";
 import { Field } from "./Field";
-import { describe, mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
+import { Errors, lineFields, useLines } from "./FormParts";
+import { mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
 import { useHomeText } from "./homeText";
 
 const SUBMITTED = `{ id title status budgetPosition ${BUDGET_POSITION} }`;
@@ -39,7 +40,7 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
   const [kind, setKind] = useState<Kind>("PURCHASE");
   const [title, setTitle] = useState("");
   const [period, setPeriod] = useState(thisMonth);
-  const [lines, setLines] = useState<Line[]>([{ ...NEW_LINE }]);
+  const { lines, setLine, addLine, clearLines } = useLines(NEW_LINE);
   const [amount, setAmount] = useState("");
   const [errors, setErrors] = useState<FieldedError[]>([]);
   const [busy, setBusy] = useState(false);
@@ -49,17 +50,9 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
     "input.title",
     "input.budgetPeriod",
     ...(kind === "PURCHASE"
-      ? lines.flatMap((_, n) => [
-          `input.items.${n}.sku`,
-          `input.items.${n}.quantity`,
-          `input.items.${n}.unitPrice`,
-        ])
+      ? lineFields("input.items", lines.length, ["sku", "quantity", "unitPrice"])
       : ["input.amount"]),
   ];
-
-  function setLine(index: number, change: Partial<Line>) {
-    setLines((all) => all.map((line, n) => (n === index ? { ...line, ...change } : line)));
-  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -88,7 +81,7 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
       if (submitted) {
         setDone(submitted);
         setTitle("");
-        setLines([{ ...NEW_LINE }]);
+        clearLines();
         setAmount("");
         onSubmitted();
       }
@@ -126,13 +119,7 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
               </label>
             ))}
           </fieldset>
-          {general.length > 0 && (
-            <div role="alert" className="alert" id="request-errors">
-              {general.map((e, n) => (
-                <p key={n}>{describe(e)}</p>
-              ))}
-            </div>
-          )}
+          <Errors id="request-errors" errors={general} />
           <Field form="request" label={t("requestTitle")} field="input.title" errors={errors} value={title}
             onValue={setTitle} required autoComplete="off" />
           <Field form="request" label={t("budgetMonth")} field="input.budgetPeriod" errors={errors}
@@ -157,7 +144,7 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
           )}
           <div className="actions">
             {kind === "PURCHASE" && (
-              <button type="button" onClick={() => setLines((all) => [...all, { ...NEW_LINE }])}>
+              <button type="button" onClick={addLine}>
                 {t("addLine")}
               </button>
             )}

@@ -6,7 +6,7 @@
 import { useState, type FormEvent } from "react";
 import { ChoiceField } from "./ChoiceField";
 import { Field } from "./Field";
-import { Errors, Options, whole, type Choice } from "./FormParts";
+import { Errors, lineFields, Options, useLines, whole, type Choice } from "./FormParts";
 import { mutate, otherErrors, unsent, type FieldedError } from "./homeApi";
 import { useSalesText } from "./salesText";
 
@@ -30,23 +30,15 @@ export function OrderForm(props: { customers: Choice[]; warehouses: Choice[]; pl
   const { t, status, i18n } = useSalesText();
   const [customer, setCustomer] = useState("");
   const [warehouse, setWarehouse] = useState("");
-  const [lines, setLines] = useState<Line[]>([{ ...NEW_LINE }]);
+  const { lines, setLine, addLine, clearLines } = useLines(NEW_LINE);
   const [errors, setErrors] = useState<FieldedError[]>([]);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
   const fields = [
     "input.customerId",
     "input.warehouseId",
-    ...lines.flatMap((_, n) => [
-      `input.lines.${n}.sku`,
-      `input.lines.${n}.quantity`,
-      `input.lines.${n}.unitPrice`,
-    ]),
+    ...lineFields("input.lines", lines.length, ["sku", "quantity", "unitPrice"]),
   ];
-
-  function setLine(index: number, change: Partial<Line>) {
-    setLines((all) => all.map((line, n) => (n === index ? { ...line, ...change } : line)));
-  }
 
   async function place(event: FormEvent) {
     event.preventDefault();
@@ -77,7 +69,7 @@ export function OrderForm(props: { customers: Choice[]; warehouses: Choice[]; pl
             status: status(order.status),
           }),
         );
-        setLines([{ ...NEW_LINE }]);
+        clearLines();
         props.placed();
       }
     } catch (error) {
@@ -117,7 +109,7 @@ export function OrderForm(props: { customers: Choice[]; warehouses: Choice[]; pl
           </fieldset>
         ))}
         <div className="actions">
-          <button type="button" onClick={() => setLines((all) => [...all, { ...NEW_LINE }])}>
+          <button type="button" onClick={addLine}>
             {t("addLine")}
           </button>
           <button type="submit" className="primary" disabled={busy}>
