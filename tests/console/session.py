@@ -1,7 +1,8 @@
 """What the console's browser tests share: ``tandem dev`` serving the console (the
 :class:`Console`), a browser signed in as a demo person through the sign-in page
-(:func:`signed_in`), the accessibility check and the load-time report. The fixtures that
-start them once for all the console's tests are in ``conftest.py``.
+(:func:`signed_in`), the accessibility check, the load-time report, and a table's rows and
+an amount as pages show them. The fixtures that start them once for all the console's tests
+are in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +30,23 @@ __all__ = [
     "PEOPLE",
     "SALARY",
     "STATUS",
+    "TIMES",
     "WAIT_MS",
     "Console",
     "assert_accessible",
+    "cny",
     "introspection",
     "report_load",
     "salary_of",
     "signed_in",
     "submit",
+    "table_rows",
 ]
 
 EMPLOYEE, MANAGER, FINANCE = "emp-002", "emp-001", "emp-005"
 SALARY = "query ($id: ID!) { employee(id: $id) { salary { amount currency } } }"
 STATUS = "query ($id: ID!) { approvalRequest(id: $id) { status history { action } } }"
+TIMES = "\N{MULTIPLICATION SIGN}"  # between an order line's SKU and quantity
 # GraphiQL 4's own markup: a tab (role=tab) holding its close button, and CodeMirror's scroll
 # area (tabindex=-1) beside its input; not ours to fix, so not checked inside the IDE only.
 GRAPHIQL_KNOWN = {".graphiql-container": ("nested-interactive", "scrollable-region-focusable")}
@@ -128,3 +134,18 @@ def assert_accessible(page: Any, name: str) -> None:
 
 def report_load(name: str, seconds: float) -> None:
     print(f"console page load: {name} {seconds * 1000:.0f} ms")
+
+
+def cny(amount: str) -> str:
+    """A CNY amount as the console shows it in English (CN¥1,234.50, -CN¥5.00)."""
+    value = Decimal(amount)
+    return f"{'-' if value < 0 else ''}CN¥{abs(value):,.2f}"
+
+
+def table_rows(page: Any, table: str) -> list[list[str]]:
+    """The cells of a table's body as shown, row by row (``table``: a CSS selector)."""
+    body = page.locator(f"{table} tbody tr")
+    return [
+        [cell.strip() for cell in body.nth(n).locator("th, td").all_inner_texts()]
+        for n in range(body.count())
+    ]

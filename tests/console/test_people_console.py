@@ -20,7 +20,14 @@ from decimal import Decimal
 from typing import Any
 
 from tests.console.browser import screenshot, timed_load
-from tests.console.session import Console, assert_accessible, report_load, salary_of, signed_in
+from tests.console.session import (
+    Console,
+    assert_accessible,
+    report_load,
+    salary_of,
+    signed_in,
+    table_rows,
+)
 
 HR = "emp-020"  # the "hr" login: the plainest holder of the role
 COLLEAGUE = "emp-002"  # an executive assistant: her salary is not HR's to read
@@ -52,14 +59,6 @@ def as_row(person: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
-def table(page: Any, selector: str) -> list[list[str]]:
-    rows = page.locator(f"{selector} tbody tr")
-    return [
-        [cell.strip() for cell in rows.nth(n).locator("th, td").all_inner_texts()]
-        for n in range(rows.count())
-    ]
-
-
 def employees(console: Console, **filter: str) -> list[dict[str, Any]]:
     answer = console.api.data(HR, EMPLOYEES, filter=filter or None, first=PAGE_SIZE)
     return [edge["node"] for edge in answer["employees"]["edges"]]
@@ -79,9 +78,9 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         page.locator("#departments").wait_for()
 
         listed = employees(console)
-        assert table(page, "#employees") == [as_row(p) for p in listed]
+        assert table_rows(page, "#employees") == [as_row(p) for p in listed]
         departments = console.api.data(HR, DEPARTMENTS)["departments"]
-        assert table(page, "#departments") == [
+        assert table_rows(page, "#departments") == [
             [d["code"], d["name"], (d["parent"] or {}).get("name", "—"),
              (d["manager"] or {}).get("name", "—"), "Active" if d["active"] else "Inactive"]
             for d in departments
@@ -90,7 +89,7 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         page.get_by_label("Find a department (code or name)").fill("quality")
         page.wait_for_function("document.querySelectorAll('#departments tbody tr').length === 1")
         (qa,) = [d for d in departments if "quality" in f"{d['code']} {d['name']}".lower()]
-        assert table(page, "#departments")[0][:2] == [qa["code"], qa["name"]]
+        assert table_rows(page, "#departments")[0][:2] == [qa["code"], qa["name"]]
         page.get_by_label("Find a department (code or name)").fill("")
 
         # pay as the policy gives it to HR: a colleague's masked, never as Finance reads it
@@ -107,7 +106,7 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         page.get_by_role("button", name="Search", exact=True).click()
         in_hr = employees(console, departmentId=HR_DEPARTMENT)
         page.locator(f'#employees tr[data-employee-id="{COLLEAGUE}"]').wait_for(state="detached")
-        assert table(page, "#employees") == [as_row(p) for p in in_hr]
+        assert table_rows(page, "#employees") == [as_row(p) for p in in_hr]
         page.get_by_role("button", name=HR_COLLEAGUE_NAME, exact=True).click()
         panel = page.locator("#person")
         panel.get_by_role("heading", name=HR_COLLEAGUE_NAME).wait_for()
@@ -143,7 +142,7 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         page.get_by_role("button", name="Search", exact=True).click()
         page.locator(f'#employees tr[data-employee-id="{hired["id"]}"]').wait_for()
         page.wait_for_function("document.querySelectorAll('#employees tbody tr').length === 1")
-        assert table(page, "#employees") == [as_row(hired)]
+        assert table_rows(page, "#employees") == [as_row(hired)]
 
         panel.get_by_label("Title", exact=True).fill("Senior technician")
         panel.get_by_role("button", name="Save changes").click()
@@ -159,7 +158,7 @@ def test_hr_sees_people_as_the_policy_allows_and_hires_changes_transfers_and_dea
         assert moved["department"]["id"] == "dept-07"
         assert panel.locator("#person-department").inner_text() == moved["department"]["name"]
         page.locator("#employees").get_by_text(moved["department"]["name"]).wait_for()
-        assert table(page, "#employees") == [as_row(moved)]
+        assert table_rows(page, "#employees") == [as_row(moved)]
         assert_accessible(page, "people with a person opened")
 
         panel.get_by_role("button", name=f"Deactivate {name}").click()

@@ -16,12 +16,11 @@ Axe-core in English and Chinese; the load time reported; ``production.png`` for 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from subgraphs.erp.store.base import current_period
 from tests.console.browser import screenshot, timed_load
-from tests.console.session import Console, assert_accessible, report_load, signed_in
+from tests.console.session import Console, assert_accessible, cny, report_load, signed_in
 from tests.e2e.flows import PURCHASING
 
 PLANNER = "emp-030"  # the "production" login: the plainest holder of the role
@@ -44,10 +43,6 @@ SUMMARY = """query ($period: String!) {
 }"""
 STOCK = "query ($sku: ID!) { stock(sku: $sku) { warehouse { id } available } }"
 CUSTOMER = '{ customer(id: "cus-01") { name } }'
-
-
-def cny(amount: str) -> str:
-    return f"CN¥{Decimal(amount):,.2f}"
 
 
 def product_of_its_own(console: Console) -> dict[str, str]:

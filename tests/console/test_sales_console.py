@@ -20,11 +20,18 @@ from decimal import Decimal
 from typing import Any
 
 from tests.console.browser import screenshot, timed_load
-from tests.console.session import Console, assert_accessible, report_load, signed_in
+from tests.console.session import (
+    TIMES,
+    Console,
+    assert_accessible,
+    cny,
+    report_load,
+    signed_in,
+    table_rows,
+)
 
 REP = "emp-040"  # the demo login "sales": the plainest holder of the role
 PHONE = "021-5550-0199"
-TIMES = "\N{MULTIPLICATION SIGN}"  # between an order line's SKU and quantity
 MONEY = "{ amount currency }"
 CUSTOMERS = f"""{{
   customers(first: 100) {{ edges {{ node {{ id customerNo name phone creditLimit {MONEY}
@@ -36,20 +43,6 @@ ORDERS = """query ($first: Int!) {
 }"""
 STOCK = '{ stock(sku: "SKU-0037") { warehouse { id } quantity reserved } }'
 PRICE = '{ item(sku: "SKU-0037") { listPrice { amount } } }'
-
-
-def cny(amount: str) -> str:
-    """A CNY amount as the console shows it in English (CN¥1,234.50)."""
-    return f"CN¥{Decimal(amount):,.2f}"
-
-
-def rows(page: Any, table: str) -> list[list[str]]:
-    """The cells of a table's body as shown, row by row."""
-    body = page.locator(f"#{table} tbody tr")
-    return [
-        [cell.strip() for cell in body.nth(n).locator("th, td").all_inner_texts()]
-        for n in range(body.count())
-    ]
 
 
 def customer_rows(console: Console) -> list[list[str]]:
@@ -93,7 +86,7 @@ def test_a_sales_rep_adds_a_customer_places_an_order_within_credit_and_ships_it(
         page.wait_for_url(f"{console.base}/sales")
         seconds = timed_load(page, f"{console.base}/sales", "#customers")
         report_load("sales", seconds)
-        assert rows(page, "customers") == customer_rows(console)
+        assert table_rows(page, "#customers") == customer_rows(console)
 
         # a new customer: the rep reads its phone masked, the plaintext is nowhere
         adding = page.locator("section.new-customer")
@@ -111,7 +104,7 @@ def test_a_sales_rep_adds_a_customer_places_an_order_within_credit_and_ships_it(
         assert re.fullmatch(r"\*+0199", customer["phone"]), customer["phone"]
         row = page.locator(f'#customers tr[data-customer-id="{customer["id"]}"]')
         assert row.locator("td").nth(1).inner_text() == customer["phone"]
-        assert rows(page, "customers") == customer_rows(console)
+        assert table_rows(page, "#customers") == customer_rows(console)
         assert PHONE not in page.inner_text("body")
 
         # beyond the credit: CONFLICT beside the customer, nothing placed
@@ -152,12 +145,12 @@ def test_a_sales_rep_adds_a_customer_places_an_order_within_credit_and_ships_it(
         assert order_no and "Confirmed" in placed.inner_text(), placed.inner_text()
         order = page.locator("#sales-orders tbody tr", has_text=order_no[0])
         order.get_by_text("Confirmed").wait_for()
-        assert rows(page, "sales-orders")[0][:5] == [
+        assert table_rows(page, "#sales-orders")[0][:5] == [
             order_no[0], name, f"SKU-0037 {TIMES} 3 from SH", "CN¥300.00", "Confirmed"]  # fmt: skip
         stock = {s["warehouse"]["id"]: s for s in console.api.data(REP, STOCK)["stock"]}
         assert stock["wh-sh"]["reserved"] == reserved["wh-sh"]["reserved"] + 3
         row.locator("td").nth(4).get_by_text("CN¥4,700.00").wait_for()  # available credit
-        assert rows(page, "customers") == customer_rows(console)
+        assert table_rows(page, "#customers") == customer_rows(console)
 
         # shipped: as far as a rep may take it (closing is Finance's: not offered)
         order.get_by_role("button", name=f"Ship {order_no[0]}").click()
@@ -186,7 +179,7 @@ def test_a_sales_rep_adds_a_customer_places_an_order_within_credit_and_ships_it(
         assert released["wh-sh"]["reserved"] == stock["wh-sh"]["reserved"]
 
         shown = page.locator("#sales-orders tbody tr").count()
-        assert [r[:5] for r in rows(page, "sales-orders")] == order_rows(console, shown)
+        assert [r[:5] for r in table_rows(page, "#sales-orders")] == order_rows(console, shown)
         assert PHONE not in page.inner_text("body")
         assert_accessible(page, "sales (en)")
         screenshot(page, console.shots, "sales")

@@ -17,7 +17,6 @@ passes axe-core in English and Chinese; its load time is printed; ``warehouse.pn
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from subgraphs.erp.store.base import current_period
@@ -25,16 +24,18 @@ from tests.console.browser import screenshot, timed_load
 from tests.console.session import (
     EMPLOYEE,
     FINANCE,
+    TIMES,
     Console,
     assert_accessible,
+    cny,
     report_load,
     signed_in,
+    table_rows,
 )
 from tests.e2e.flows import approve_fully, item, submit_purchase, wait_for_orders
 
 BUYER = "emp-024"  # the demo login "procurement": the plainest holder of the role
 SKU, QUANTITY, WAREHOUSE = "SKU-0009", 7, "wh-sh"
-TIMES = "\N{MULTIPLICATION SIGN}"  # between an order line's SKU and quantity
 STOCK = """{
   warehouses(first: 50) { edges { node { id code } } }
   items(first: 100) { edges { node { sku name reorderLevel available
@@ -49,20 +50,6 @@ ORDER = """query ($id: ID!) {
 }"""
 BANK_ACCOUNT = "query ($id: ID!) { supplier(id: $id) { bankAccount } }"
 ON_HAND = "query ($sku: ID!) { stock(sku: $sku) { warehouse { id } quantity } }"
-
-
-def cny(amount: str) -> str:
-    """A CNY amount as the console shows it in English (CN¥1,234.50)."""
-    return f"CN¥{Decimal(amount):,.2f}"
-
-
-def rows(page: Any, table: str) -> list[list[str]]:
-    """The cells of a table's body as shown, row by row."""
-    body = page.locator(f"#{table} tbody tr")
-    return [
-        [cell.strip() for cell in body.nth(n).locator("th, td").all_inner_texts()]
-        for n in range(body.count())
-    ]
 
 
 def stock_rows(console: Console) -> tuple[list[list[str]], set[str]]:
@@ -116,7 +103,7 @@ def test_a_buyer_sends_and_receives_an_order_and_the_stock_shown_moves(
         report_load("warehouse", seconds)
 
         table, low = stock_rows(console)
-        assert rows(page, "stock") == table
+        assert table_rows(page, "#stock") == table
         marked = page.locator("#stock tbody tr.below th").all_inner_texts()
         assert set(marked) == low and low, (marked, low)  # the demo has items to reorder
         assert (
@@ -158,7 +145,7 @@ def test_a_buyer_sends_and_receives_an_order_and_the_stock_shown_moves(
         assert on_hand(console, SKU) == before + QUANTITY
         cell = page.locator(f'#stock tr[data-sku="{SKU}"] td[data-warehouse-id="{WAREHOUSE}"]')
         cell.get_by_text(f"{before + QUANTITY:,}", exact=True).wait_for()  # the stock moved
-        assert rows(page, "stock") == stock_rows(console)[0]
+        assert table_rows(page, "#stock") == stock_rows(console)[0]
 
         # a count below zero: CONFLICT beside the quantity, the stock unchanged
         count = page.locator("section.adjust")
