@@ -90,8 +90,10 @@ def test_a_security_admin_removes_a_read_the_employees_open_page_follows_and_rol
             f"Applied: the policy is now version {version + 1}."
         ).wait_for()
 
-        # her open page, on its next poll (no reload, no new sign-in): the gateway refuses her
-        # Home's query now that it asks for what she may no longer read
+        # her open page, on its next request (she goes to the Explorer and back to Home, in
+        # the app: no reload, no new sign-in; Home is live and asks nothing until then): the
+        # gateway refuses her Home's query now that it asks for what she may no longer read
+        _next_request_from_home(mine)
         refused = mine.get_by_role("alert").get_by_text("Could not load: FORBIDDEN")
         refused.wait_for(timeout=WAIT_MS)
 
@@ -111,8 +113,9 @@ def test_a_security_admin_removes_a_read_the_employees_open_page_follows_and_rol
         page.locator("#policy-outcome").get_by_text(
             f"Rolled back: the policy is now version {version + 2}."
         ).wait_for()
-        refused.wait_for(state="detached", timeout=WAIT_MS)  # her next poll reads them again
-        assert messages.get_by_text(subject).is_visible()
+        _next_request_from_home(mine)
+        refused.wait_for(state="detached", timeout=WAIT_MS)  # her next request reads them again
+        messages.get_by_text(subject).wait_for()  # her inbox is back
         audit = page.locator("#policy-audit tbody tr").first
         audit.get_by_text("change · rollback", exact=True).wait_for()
         assert f"+ {MESSAGES_RULE}" in audit.inner_text()
@@ -136,6 +139,16 @@ def test_a_security_admin_removes_a_read_the_employees_open_page_follows_and_rol
         assert page.locator("h1").inner_text() == "权限策略编辑"
         assert_accessible(page, "policy editor (zh-CN)")
         page.get_by_label("语言").select_option("en")
+
+
+def _next_request_from_home(page: Any) -> None:
+    """The employee leaves Home for the Explorer and comes back through the navigation: Home
+    asks the API for its lists again (the app's own navigation, no reload)."""
+    navigation = page.get_by_role("navigation")
+    navigation.get_by_role("link", name="Explorer").click()
+    page.wait_for_url(re.compile(r"/explorer$"))
+    navigation.get_by_role("link", name="Home").click()
+    page.wait_for_url(re.compile(r"/$"))
 
 
 def _local(page: Any, offset_minutes: int) -> str:
