@@ -252,6 +252,9 @@ async def _serve(settings: Settings) -> None:
         front.start()
         running.insert(0, front)
         await _started([front])
+        await _reference_copy_caught_up(
+            service_settings["oa"].database_url, service_settings["erp"].database_url
+        )
         print(
             await _banner(settings.host, front.port, urls, service_settings["oa"].database_url),
             flush=True,
@@ -327,6 +330,44 @@ async def _banner(host: str, port: int, urls: Mapping[str, str], oa_database: st
         "",
     ]
     return "\n".join(lines)
+
+
+async def _reference_copy_caught_up(
+    oa_database: str, erp_database: str, timeout: float = 60.0
+) -> None:
+    """Wait until OA's copy of the ERP's items and suppliers (kept by the ERP's events,
+    ``subgraphs/oa/store/erp_copy.py``) holds as many as the freshly seeded ERP, so that the
+    demo is consistent when the banner invites people in: a purchase request naming a seeded
+    item is then never refused for an item OA has not heard of yet. After ``timeout`` the
+    banner comes anyway, with a note (the events still arrive; the check catches up)."""
+    from sqlalchemy import func, select
+
+    from subgraphs.erp.store.models.inventory import Item
+    from subgraphs.erp.store.models.procurement import Supplier
+    from subgraphs.oa.store.models import erp_items, erp_suppliers
+    from tandem_shared.db import create_engine, create_session_factory, transaction
+
+    async def counts(database: str, *tables: Any) -> list[int]:
+        engine = create_engine(database)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                return [
+                    int(await session.scalar(select(func.count()).select_from(t)) or 0)
+                    for t in tables
+                ]
+        finally:
+            await engine.dispose()
+
+    wanted = await counts(erp_database, Item, Supplier)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        copied = await counts(oa_database, erp_items, erp_suppliers)
+        if all(have >= need for have, need in zip(copied, wanted, strict=True)):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            print("  OA has not yet heard of every ERP item and supplier; it catches up.")
+            return
+        await asyncio.sleep(0.2)
 
 
 async def _idp_users(oa_database: str) -> tuple[Any, ...]:
