@@ -1,4 +1,6 @@
-// Small pieces the pages share: a status badge, a load failure, a table's column headings.
+// Small pieces the pages share: a status badge, a load failure, a table's column headings, a
+// wide table's scrolling region.
+import type { ReactNode } from "react";
 import { useI18n } from "./i18n";
 
 export function StatusBadge({ status }: { status: string }) {
@@ -36,5 +38,19 @@ export function TableHead({ columns }: { columns: string[] }) {
         ))}
       </tr>
     </thead>
+  );
+}
+
+/**
+ * A wide table's box, scrolled sideways on a narrow screen: focusable so that a keyboard can
+ * scroll it, a named region (named by the table's heading) so that a screen reader says what
+ * it holds when it gets the focus.
+ */
+export function ScrollRegion(props: { labelledBy: string; children: ReactNode }) {
+  const { labelledBy, children } = props;
+  return (
+    <div className="scroll" tabIndex={0} role="region" aria-labelledby={labelledBy}>
+      {children}
+    </div>
   );
 }

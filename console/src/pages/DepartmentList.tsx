@@ -1,7 +1,7 @@
 // The People page's departments: every one (a company has few, the API answers them at once),
 // narrowed as HR types by a part of their code or name.
 import { useState } from "react";
-import { Failure, Loading, TableHead } from "../components";
+import { Failure, Loading, ScrollRegion, TableHead } from "../components";
 import type { Department } from "./peopleData";
 import { usePeopleText } from "./peopleText";
 
@@ -37,7 +37,7 @@ export function DepartmentList(props: {
       ) : shown.length === 0 ? (
         <p id="departments-empty">{t("departmentsEmpty")}</p>
       ) : (
-        <div className="scroll" tabIndex={0} aria-labelledby="departments-title">
+        <ScrollRegion labelledBy="departments-title">
           <table id="departments">
             <TableHead columns={[t("colCode"), t("colName"), t("colParent"), t("colManager"),
               t("colActive")]} />
@@ -57,7 +57,7 @@ export function DepartmentList(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

@@ -3,7 +3,7 @@
 // transfer or deactivate (EmployeePanel). Everything through the public API: what HR sees of
 // pay is what the policy gives the hr role (salaries masked), never more.
 import { useEffect, useState, type FormEvent } from "react";
-import { Failure, Loading, TableHead } from "../components";
+import { Failure, Loading, ScrollRegion, TableHead } from "../components";
 import { useQuery } from "../useQuery";
 import { DepartmentList } from "./DepartmentList";
 import { EmployeePanel } from "./EmployeePanel";
@@ -96,7 +96,7 @@ export default function People() {
         ) : list.length === 0 ? (
           <p id="employees-empty">{t("employeesEmpty")}</p>
         ) : (
-          <div className="scroll" tabIndex={0} aria-labelledby="employees-title">
+          <ScrollRegion labelledBy="employees-title">
             <table id="employees">
               <TableHead columns={[t("colNumber"), t("colName"), t("colTitle"), t("colDepartment"),
                 t("colManager"), t("colEmail"), t("colPhone"), t("colSalary")]} />
@@ -121,7 +121,7 @@ export default function People() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
         <div className="actions pager">
           <button type="button" disabled={cursors.length === 0}

@@ -3,7 +3,7 @@
 // output and yield (productionSummary). Everything through the public API, as the policy
 // lets the signed-in person see it (the production role: plans, work orders, inspections).
 import { useEffect, useState } from "react";
-import { Failure, Loading, TableHead } from "../components";
+import { Failure, Loading, ScrollRegion, TableHead } from "../components";
 import { useQuery } from "../useQuery";
 import { backTo } from "./focus";
 import { thisMonth } from "./homeApi";
@@ -79,7 +79,7 @@ export default function Production() {
         ) : rows.length === 0 ? (
           <p>{t("ordersEmpty")}</p>
         ) : (
-          <div className="scroll" tabIndex={0} aria-labelledby="orders-title">
+          <ScrollRegion labelledBy="orders-title">
             <table id="work-orders">
               <TableHead columns={[t("colOrder"), t("colPlan"), t("colItem"), t("colQuantity"),
                 t("colMade"), t("colStatus"), t("colWarehouse"), t("colYield")]} />
@@ -113,7 +113,7 @@ export default function Production() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
       </section>
       {opened && (
@@ -148,7 +148,7 @@ function Summary({ rows, period }: { rows: Output[]; period: string }) {
   const { t, i18n } = useProductionText();
   if (rows.length === 0) return <p id="production-summary">{t("summaryEmpty")}</p>;
   return (
-    <div className="scroll" tabIndex={0} aria-labelledby="summary-caption">
+    <ScrollRegion labelledBy="summary-caption">
       <table id="production-summary">
         <caption id="summary-caption">{t("summaryCaption", { period })}</caption>
         <TableHead columns={[t("colItem"), t("colOrders"), t("colCompleted"), t("colInspected"),
@@ -166,6 +166,6 @@ function Summary({ rows, period }: { rows: Output[]; period: string }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

@@ -4,7 +4,7 @@
 // Everything goes through the public API, so the policy decides what shows (a customer's
 // phone comes masked to a rep).
 import { useEffect, useState } from "react";
-import { Failure, Loading, TableHead } from "../components";
+import { Failure, Loading, ScrollRegion, TableHead } from "../components";
 import { useQuery } from "../useQuery";
 import { mutate, unsent, type FieldedError } from "./homeApi";
 import { Errors, type Choice } from "./FormParts";
@@ -104,7 +104,7 @@ function Customers({ customers }: { customers: Customer[] }) {
   const { t, i18n } = useSalesText();
   if (customers.length === 0) return <p>{t("customersEmpty")}</p>;
   return (
-    <div className="scroll" tabIndex={0} role="region" aria-labelledby="customers-title">
+    <ScrollRegion labelledBy="customers-title">
       <table id="customers">
         <TableHead
           columns={[
@@ -129,7 +129,7 @@ function Customers({ customers }: { customers: Customer[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -166,7 +166,7 @@ function Orders({ orders, moved }: { orders: Order[]; moved: () => void }) {
       <p role="status" className="ok" id="order-moved">
         {done}
       </p>
-      <div className="scroll" tabIndex={0} role="region" aria-labelledby="orders-title">
+      <ScrollRegion labelledBy="orders-title">
         <table id="sales-orders">
           <caption className="muted">{t("ordersNewest", { count: String(ORDERS_SHOWN) })}</caption>
           <TableHead
@@ -221,7 +221,7 @@ function Orders({ orders, moved }: { orders: Order[]; moved: () => void }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </>
   );
 }

@@ -4,7 +4,7 @@
 // stock adjustment. Everything goes through the public API, so the policy decides what shows
 // (a supplier's bank account comes masked to Procurement).
 import { useEffect } from "react";
-import { Failure, Loading } from "../components";
+import { Failure, Loading, ScrollRegion } from "../components";
 import { useQuery } from "../useQuery";
 import { AdjustForm, OpenOrders, type PurchaseOrder } from "./WarehouseOrders";
 import { useWarehouseText } from "./warehouseText";
@@ -109,7 +109,7 @@ function Stock({ items, more, places }: { items: Item[]; more: boolean; places: 
           : t("noneBelow")}
       </p>
       {more && <p className="muted">{t("stockMore", { count: String(ITEMS_SHOWN) })}</p>}
-      <div className="scroll" tabIndex={0} role="region" aria-labelledby="stock-title">
+      <ScrollRegion labelledBy="stock-title">
         <table id="stock">
           <caption className="muted">{t("stockCaption")}</caption>
           <thead>
@@ -151,7 +151,7 @@ function Stock({ items, more, places }: { items: Item[]; more: boolean; places: 
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </>
   );
 }

@@ -3,7 +3,7 @@
 // adjustment (adjustStock: stock never goes negative, CONFLICT on the quantity). The server's
 // coded errors are shown beside the input they name, or above the table or form.
 import { useState, type FormEvent } from "react";
-import { TableHead } from "../components";
+import { ScrollRegion, TableHead } from "../components";
 import { ChoiceField } from "./ChoiceField";
 import { Field } from "./Field";
 import { Errors, Options, whole } from "./FormParts";
@@ -84,7 +84,7 @@ export function OpenOrders(props: { orders: PurchaseOrder[]; places: Place[]; mo
       {props.orders.length === 0 ? (
         <p>{t("ordersEmpty")}</p>
       ) : (
-        <div className="scroll" tabIndex={0} role="region" aria-labelledby="open-orders-title">
+        <ScrollRegion labelledBy="open-orders-title">
           <table id="open-orders">
             <TableHead
               columns={[
@@ -144,7 +144,7 @@ export function OpenOrders(props: { orders: PurchaseOrder[]; places: Place[]; mo
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </>
   );
