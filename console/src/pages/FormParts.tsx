@@ -1,8 +1,9 @@
 // Small pieces of the work pages' forms: a select's options from a list of choices, the
 // errors of a form that name none of its inputs (shown above it, with their codes), and the
-// lines of an order-like form (one fieldset each, a line added by a button).
+// lines of an order-like form (one fieldset each, a line added by a button), and the sending
+// of a form's mutation.
 import { useState } from "react";
-import { describe, type FieldedError } from "./homeApi";
+import { describe, mutate, unsent, type FieldedError } from "./homeApi";
 
 export type Choice = { value: string; label: string };
 
@@ -61,4 +62,29 @@ export function useLines<Line extends object>(blank: Line) {
 export function lineFields(prefix: string, count: number, names: readonly string[]): string[] {
   const one = (n: number) => names.map((name) => `${prefix}.${n}.${name}`);
   return Array.from({ length: count }, (_, n) => one(n)).flat();
+}
+
+/**
+ * A form's mutation as it is sent: busy meanwhile, then the server's coded errors (or why it
+ * could not be sent) to show beside the inputs they name. ``send`` answers the data, null
+ * when there is none.
+ */
+export function useSending() {
+  const [errors, setErrors] = useState<FieldedError[]>([]);
+  const [busy, setBusy] = useState(false);
+  async function send<T>(query: string, variables: Record<string, unknown>): Promise<T | null> {
+    setBusy(true);
+    setErrors([]);
+    try {
+      const answer = await mutate<T>(query, variables);
+      setErrors(answer.errors);
+      return answer.data;
+    } catch (error) {
+      setErrors(unsent(error));
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { errors, setErrors, busy, send };
 }

@@ -4,8 +4,8 @@
 import { useState, type FormEvent } from "react";
 import { useQuery } from "../useQuery";
 import { Field } from "./Field";
-import { Errors, lineFields, useLines, whole } from "./FormParts";
-import { mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
+import { Errors, lineFields, useLines, useSending, whole } from "./FormParts";
+import { otherErrors, thisMonth } from "./homeApi";
 import { useProductionText } from "./productionText";
 
 const CREATE_PLAN = `mutation ConsoleCreatePlan($input: CreateProductionPlanInput!) {
@@ -32,8 +32,7 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState("");
   const [period, setPeriod] = useState(thisMonth);
   const { lines, setLine, addLine, clearLines } = useLines(NEW_LINE);
-  const [errors, setErrors] = useState<FieldedError[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, busy, send } = useSending();
   const [done, setDone] = useState<Created | null>(null);
   const fields = [
     "input.name",
@@ -43,8 +42,6 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setErrors([]);
     setDone(null);
     const input = {
       name,
@@ -54,19 +51,12 @@ export function PlanForm({ onCreated }: { onCreated: () => void }) {
         quantity: whole(line.quantity),
       })),
     };
-    try {
-      const answer = await mutate<{ createProductionPlan: Created | null }>(CREATE_PLAN, { input });
-      setErrors(answer.errors);
-      if (answer.data?.createProductionPlan) {
-        setDone(answer.data.createProductionPlan);
-        setName("");
-        clearLines();
-        onCreated();
-      }
-    } catch (error) {
-      setErrors(unsent(error));
-    } finally {
-      setBusy(false);
+    const data = await send<{ createProductionPlan: Created | null }>(CREATE_PLAN, { input });
+    if (data?.createProductionPlan) {
+      setDone(data.createProductionPlan);
+      setName("");
+      clearLines();
+      onCreated();
     }
   }
 

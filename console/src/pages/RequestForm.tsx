@@ -7,8 +7,8 @@ import { useI18n } from "../i18n";
 import { onLinkClick } from "../router";
 import { Budget, BUDGET_POSITION, type BudgetPosition } from "./Approval";
 import { Field } from "./Field";
-import { Errors, lineFields, useLines } from "./FormParts";
-import { mutate, otherErrors, thisMonth, unsent, type FieldedError } from "./homeApi";
+import { Errors, lineFields, useLines, useSending } from "./FormParts";
+import { otherErrors, thisMonth } from "./homeApi";
 import { useHomeText } from "./homeText";
 
 const SUBMITTED = `{ id title status budgetPosition ${BUDGET_POSITION} }`;
@@ -42,8 +42,7 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
   const [period, setPeriod] = useState(thisMonth);
   const { lines, setLine, addLine, clearLines } = useLines(NEW_LINE);
   const [amount, setAmount] = useState("");
-  const [errors, setErrors] = useState<FieldedError[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, busy, send } = useSending();
   const [done, setDone] = useState<Submitted | null>(null);
 
   const fields = [
@@ -56,8 +55,6 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setErrors([]);
     setDone(null);
     const input =
       kind === "PURCHASE"
@@ -71,24 +68,17 @@ export function RequestForm({ onSubmitted }: { onSubmitted: () => void }) {
             })),
           }
         : { title, budgetPeriod: period, amount: { amount: amount.trim(), currency: CURRENCY } };
-    try {
-      const answer = await mutate<{
-        submitPurchaseRequest?: Submitted;
-        submitApprovalRequest?: Submitted;
-      }>(kind === "PURCHASE" ? SUBMIT_PURCHASE : SUBMIT_EXPENSE, { input });
-      const submitted = answer.data?.submitPurchaseRequest ?? answer.data?.submitApprovalRequest;
-      setErrors(answer.errors);
-      if (submitted) {
-        setDone(submitted);
-        setTitle("");
-        clearLines();
-        setAmount("");
-        onSubmitted();
-      }
-    } catch (error) {
-      setErrors(unsent(error));
-    } finally {
-      setBusy(false);
+    const data = await send<{
+      submitPurchaseRequest?: Submitted;
+      submitApprovalRequest?: Submitted;
+    }>(kind === "PURCHASE" ? SUBMIT_PURCHASE : SUBMIT_EXPENSE, { input });
+    const submitted = data?.submitPurchaseRequest ?? data?.submitApprovalRequest;
+    if (submitted) {
+      setDone(submitted);
+      setTitle("");
+      clearLines();
+      setAmount("");
+      onSubmitted();
     }
   }
 

@@ -6,8 +6,8 @@
 import { useState, type FormEvent } from "react";
 import { ChoiceField } from "./ChoiceField";
 import { Field } from "./Field";
-import { Errors, lineFields, Options, useLines, whole, type Choice } from "./FormParts";
-import { mutate, otherErrors, unsent, type FieldedError } from "./homeApi";
+import { Errors, lineFields, Options, useLines, useSending, whole, type Choice } from "./FormParts";
+import { otherErrors } from "./homeApi";
 import { useSalesText } from "./salesText";
 
 interface Line {
@@ -31,8 +31,7 @@ export function OrderForm(props: { customers: Choice[]; warehouses: Choice[]; pl
   const [customer, setCustomer] = useState("");
   const [warehouse, setWarehouse] = useState("");
   const { lines, setLine, addLine, clearLines } = useLines(NEW_LINE);
-  const [errors, setErrors] = useState<FieldedError[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, busy, send } = useSending();
   const [done, setDone] = useState<string | null>(null);
   const fields = [
     "input.customerId",
@@ -42,8 +41,6 @@ export function OrderForm(props: { customers: Choice[]; warehouses: Choice[]; pl
 
   async function place(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setErrors([]);
     setDone(null);
     const input = {
       customerId: customer,
@@ -56,26 +53,19 @@ export function OrderForm(props: { customers: Choice[]; warehouses: Choice[]; pl
           : null,
       })),
     };
-    try {
-      type Placed = { orderNo: string; status: string; total: Money } | null;
-      const answer = await mutate<{ createSalesOrder: Placed }>(CREATE_ORDER, { input });
-      setErrors(answer.errors);
-      const order = answer.data?.createSalesOrder;
-      if (order) {
-        setDone(
-          t("orderPlaced", {
-            order: order.orderNo,
-            total: i18n.money(order.total),
-            status: status(order.status),
-          }),
-        );
-        clearLines();
-        props.placed();
-      }
-    } catch (error) {
-      setErrors(unsent(error));
-    } finally {
-      setBusy(false);
+    type Placed = { orderNo: string; status: string; total: Money } | null;
+    const data = await send<{ createSalesOrder: Placed }>(CREATE_ORDER, { input });
+    const order = data?.createSalesOrder;
+    if (order) {
+      setDone(
+        t("orderPlaced", {
+          order: order.orderNo,
+          total: i18n.money(order.total),
+          status: status(order.status),
+        }),
+      );
+      clearLines();
+      props.placed();
     }
   }
 
@@ -129,37 +119,27 @@ export function CustomerForm({ created }: { created: () => void }) {
   const [name, setName] = useState("");
   const [phone, setPhone] = useState("");
   const [limit, setLimit] = useState("");
-  const [errors, setErrors] = useState<FieldedError[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, busy, send } = useSending();
   const [done, setDone] = useState<string | null>(null);
   const fields = ["input.name", "input.phone", "input.creditLimit"];
 
   async function create(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setErrors([]);
     setDone(null);
     const input = {
       name,
       phone: phone.trim() || null,
       creditLimit: { amount: limit.trim(), currency: CURRENCY },
     };
-    try {
-      type Created = { customerNo: string; name: string } | null;
-      const answer = await mutate<{ createCustomer: Created }>(CREATE_CUSTOMER, { input });
-      setErrors(answer.errors);
-      const customer = answer.data?.createCustomer;
-      if (customer) {
-        setDone(t("customerCreated", { customer: customer.name, number: customer.customerNo }));
-        setName("");
-        setPhone("");
-        setLimit("");
-        created();
-      }
-    } catch (error) {
-      setErrors(unsent(error));
-    } finally {
-      setBusy(false);
+    type Created = { customerNo: string; name: string } | null;
+    const data = await send<{ createCustomer: Created }>(CREATE_CUSTOMER, { input });
+    const customer = data?.createCustomer;
+    if (customer) {
+      setDone(t("customerCreated", { customer: customer.name, number: customer.customerNo }));
+      setName("");
+      setPhone("");
+      setLimit("");
+      created();
     }
   }
 

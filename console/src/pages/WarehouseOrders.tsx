@@ -6,7 +6,7 @@ import { useState, type FormEvent } from "react";
 import { ScrollRegion, TableHead } from "../components";
 import { ChoiceField } from "./ChoiceField";
 import { Field } from "./Field";
-import { Errors, Options, whole } from "./FormParts";
+import { Errors, Options, useSending, whole } from "./FormParts";
 import { mutate, otherErrors, unsent, type FieldedError } from "./homeApi";
 import type { Place } from "./Warehouse";
 import { useWarehouseText } from "./warehouseText";
@@ -156,38 +156,28 @@ export function AdjustForm({ places, adjusted }: { places: Place[]; adjusted: ()
   const [warehouse, setWarehouse] = useState("");
   const [quantity, setQuantity] = useState("");
   const [reason, setReason] = useState("");
-  const [errors, setErrors] = useState<FieldedError[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, busy, send } = useSending();
   const [done, setDone] = useState<string | null>(null);
   const fields = ["input.sku", "input.warehouseId", "input.quantity", "input.reason"];
 
   async function adjust(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setErrors([]);
     setDone(null);
     const input = { sku: sku.trim(), warehouseId: warehouse, quantity: whole(quantity), reason };
-    try {
-      type Level = { item: { sku: string }; warehouse: { code: string }; quantity: number } | null;
-      const answer = await mutate<{ adjustStock: Level }>(ADJUST, { input });
-      setErrors(answer.errors);
-      const level = answer.data?.adjustStock;
-      if (level) {
-        setDone(
-          t("adjusted", {
-            sku: level.item.sku,
-            warehouse: level.warehouse.code,
-            quantity: i18n.number(level.quantity),
-          }),
-        );
-        setQuantity("");
-        setReason("");
-        adjusted();
-      }
-    } catch (error) {
-      setErrors(unsent(error));
-    } finally {
-      setBusy(false);
+    type Level = { item: { sku: string }; warehouse: { code: string }; quantity: number } | null;
+    const data = await send<{ adjustStock: Level }>(ADJUST, { input });
+    const level = data?.adjustStock;
+    if (level) {
+      setDone(
+        t("adjusted", {
+          sku: level.item.sku,
+          warehouse: level.warehouse.code,
+          quantity: i18n.number(level.quantity),
+        }),
+      );
+      setQuantity("");
+      setReason("");
+      adjusted();
     }
   }
 
