@@ -10,6 +10,12 @@ by one task, so that thousands of subscriptions cost one socket to Redis, not th
 published after that reaches the listener (one published earlier does not: pub/sub keeps
 nothing). While Redis is away, messages are lost; redis-py subscribes the connection to its
 channels again when it reconnects, and the outage is logged once (``Outage``).
+
+:meth:`Channels.publish` hands its message to one publishing task, which sends those waiting
+together in one pipeline: hundreds of upstream subscriptions each publishing an event a second
+took one pooled connection per message, and the pool, busy with them and the leases'
+renewals, made some wait past its timeout (the benchmark's stalls, ``fanout.py``). One
+caller's messages are published in the order it sent them.
 """
 
 from __future__ import annotations
@@ -33,20 +39,27 @@ Listener = Callable[[bytes], None]
 """Called with each message's data, in the order Redis delivered them (must not block)."""
 
 _CONFIRM_TIMEOUT = 5.0
+_BATCH = 500
+"""Messages published in one pipeline at most."""
 
 
 class Channels:
     """The replica's pub/sub connection to Redis at ``url``, and a client for commands."""
 
     def __init__(
-        self, url: str, *, name: str = "tandem-subscriptions", connections: int = 64
+        self,
+        url: str,
+        *,
+        name: str = "tandem-subscriptions",
+        connections: int = 64,
+        wait: float = 5.0,
     ) -> None:
         configured = redis_client(url, client_name=name).connection_pool
-        # thousands of subscriptions renew their leases together: a command waits (up to 5 s)
-        # for one of ``connections`` pooled connections instead of failing at once
+        # thousands of subscriptions renew their leases together: a command waits (up to
+        # ``wait`` s) for one of ``connections`` pooled connections instead of failing at once
         pool = BlockingConnectionPool(
             max_connections=connections,
-            timeout=5,
+            timeout=wait,
             connection_class=configured.connection_class,
             **configured.connection_kwargs,
         )
@@ -59,9 +72,41 @@ class Channels:
         # command, and two at once each opened one, the first's channel then never read
         self._commands = asyncio.Lock()
         self._outage = Outage("Redis (subscription channels)", log)
+        self._outbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[None]]] = asyncio.Queue()
+        self._publisher: asyncio.Task[None] | None = None
 
     async def publish(self, channel: str, data: bytes) -> None:
-        await self.redis.publish(channel, data)
+        """Publish ``data`` on ``channel``; returns once Redis has it, raises what an
+        unreachable Redis raises (``REDIS_DOWN``) when it could not be sent."""
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outbox.put_nowait((channel, data, sent))
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish())
+        await sent
+
+    async def _publish(self) -> None:
+        """Send the messages waiting, in pipelines, until none is left."""
+        while not self._outbox.empty():
+            batch = [self._outbox.get_nowait()]
+            while len(batch) < _BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for channel, data, _ in batch:
+                        pipe.publish(channel, data)
+                    await pipe.execute()
+            except Exception as error:  # each caller decides (REDIS_DOWN: try again)
+                for _, _, sent in batch:
+                    if not sent.done():
+                        sent.set_exception(error)
+                continue
+            except BaseException:
+                for _, _, sent in batch:
+                    sent.cancel()
+                raise
+            for _, _, sent in batch:
+                if not sent.done():
+                    sent.set_result(None)
 
     async def listen(self, channel: str, listener: Listener) -> None:
         """Call ``listener`` with each message of ``channel`` from now on."""
@@ -96,6 +141,10 @@ class Channels:
                         await self._pubsub.unsubscribe(channel)
 
     async def aclose(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,7 +19,13 @@ When the owner goes away (stopped, crashed, cut off from Redis), its lease lapse
 replica that still has subscribers takes it at its next attempt (every third of the lease)
 and subscribes upstream itself; events the subgraph produced between the two are not seen
 (pub/sub keeps nothing). The upstream's end and its failure are published too, so every
-replica ends its subscriptions as one would have. A replica that reads too slowly (more than
+replica ends its subscriptions as one would have; the owner then marks the name ended
+(``<prefix><name>:ended``, for three leases) so that a replica that has not read the end yet
+(its events still queued on its pub/sub connection) does not take the lease and open the
+upstream subscription again from its start; a subscription that starts afresh clears the
+mark. A publish or a renewal that Redis refuses for a moment (its connections all busy) is
+tried again: only a lease that lapses ends the owner's upstream subscription, since opening
+it again would deliver its events twice. A replica that reads too slowly (more than
 ``backlog`` events waiting here) ends its subscriptions with ``SUBSCRIPTION_OVERFLOW`` rather
 than hold events without bound: pub/sub cannot slow the owner down. A subscription that
 cannot reach Redis when it starts ends at once with ``SERVICE_UNAVAILABLE`` (fail closed);
@@ -60,6 +66,18 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# take the lease unless the upstream subscription ended (a replica behind its events)
+_TAKE: Final = """
+if redis.call('exists', KEYS[2]) == 1 then
+  return 0
+end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0
+"""
+_RETRY: Final = 0.1
+"""Seconds before a publish Redis refused is tried again."""
 _RELEASE: Final = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
@@ -79,11 +97,12 @@ class _Keys:
     events: str
     owner: str
     replicas: str
+    ended: str
 
     @classmethod
     def of(cls, prefix: str, name: str) -> _Keys:
         base = f"{prefix}{name}"
-        return cls(f"{base}:events", f"{base}:owner", f"{base}:replicas")
+        return cls(f"{base}:events", f"{base}:owner", f"{base}:replicas", f"{base}:ended")
 
 
 @dataclass(eq=False)
@@ -124,6 +143,7 @@ class Fanout:
         self._reading: Counter[str] = Counter()
         self._extend = channels.redis.register_script(_EXTEND)
         self._release = channels.redis.register_script(_RELEASE)
+        self._claim = channels.redis.register_script(_TAKE)
         self.upstreams_opened = 0  # by this replica (for tests and metrics)
 
     @property
@@ -142,7 +162,7 @@ class Fanout:
         try:
             try:
                 await self.channels.listen(keys.events, local.receive)
-                await self._interested(keys)
+                await self._interested(keys, afresh=True)
             except (*REDIS_DOWN, TimeoutError) as error:  # fail closed, with a code
                 raise SubgraphError(
                     "gateway",
@@ -212,7 +232,9 @@ class Fanout:
 
     async def _take(self, name: str, keys: _Keys, local: _Local, open_upstream: Open) -> None:
         """Own the upstream subscription if its lease is free."""
-        if not await self.channels.redis.set(keys.owner, self.replica, nx=True, px=self._lease_ms):
+        if not await self._claim(
+            keys=[keys.owner, keys.ended], args=[self.replica, self._lease_ms]
+        ):
             return
         await asyncio.sleep(0)  # an end delivered meanwhile wins: nothing to take over
         if local.ended:
@@ -227,8 +249,14 @@ class Fanout:
         upstream = open_upstream()
         holding = asyncio.create_task(self._hold(keys))
         publishing = asyncio.create_task(self._publish(keys, upstream))
+        ended = False
         try:
             await asyncio.wait((holding, publishing), return_when=asyncio.FIRST_COMPLETED)
+            ended = publishing.done() and not publishing.cancelled() and not publishing.exception()
+            if publishing.done() and not publishing.cancelled() and publishing.exception():
+                log.error(
+                    "subscription fan-out: an upstream failed", exc_info=publishing.exception()
+                )
         finally:
             for task in (holding, publishing):
                 task.cancel()
@@ -236,6 +264,8 @@ class Fanout:
                     await task
             await upstream.aclose()
             with contextlib.suppress(*REDIS_DOWN):
+                if ended:  # published: nobody opens it again from its start
+                    await self.channels.redis.set(keys.ended, b"1", px=3 * self._lease_ms)
                 await self._release(keys=[keys.owner], args=[self.replica])
             if self._owning.get(name) is asyncio.current_task():
                 del self._owning[name]
@@ -243,12 +273,23 @@ class Fanout:
     async def _publish(self, keys: _Keys, upstream: AsyncGenerator[dict[str, Any], None]) -> None:
         try:
             async for event in upstream:
-                await self.channels.publish(keys.events, orjson.dumps({"event": event}))
+                await self._send(keys, orjson.dumps({"event": event}))
         except SubgraphError as error:
             failure = {"service": error.service_name, "message": error.message, "code": error.code}
-            await self.channels.publish(keys.events, orjson.dumps({"error": failure}))
+            await self._send(keys, orjson.dumps({"error": failure}))
             return
-        await self.channels.publish(keys.events, b'{"end":true}')
+        await self._send(keys, b'{"end":true}')
+
+    async def _send(self, keys: _Keys, data: bytes) -> None:
+        """Publish ``data``, tried again while Redis refuses it (``_hold`` ends the owner
+        when the lease may lapse meanwhile)."""
+        while True:
+            try:
+                await self.channels.publish(keys.events, data)
+                return
+            except REDIS_DOWN as error:
+                log.warning("subscription fan-out: publish refused (%s)", type(error).__name__)
+            await asyncio.sleep(_RETRY)
 
     async def _hold(self, keys: _Keys) -> None:
         """Returns when the lease is lost or no replica wants the events any more. A renewal
@@ -268,11 +309,15 @@ class Fanout:
                 if time.monotonic() + self.lease / 3 >= held_until:
                     return  # it may lapse before the next try: another replica may take it
 
-    async def _interested(self, keys: _Keys) -> None:
+    async def _interested(self, keys: _Keys, *, afresh: bool = False) -> None:
+        """Renew this replica's interest; ``afresh``: a subscription starting, which wants
+        the upstream subscription opened again if it ended."""
         until = time.time() + self.lease
         async with self.channels.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(keys.replicas, {self.replica: until})
             pipe.pexpire(keys.replicas, self._lease_ms * 2)
+            if afresh:
+                pipe.delete(keys.ended)
             await pipe.execute()
 
     async def _wanted(self, keys: _Keys) -> bool:
