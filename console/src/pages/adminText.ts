@@ -1,7 +1,7 @@
 // The words of the security team's and the auditors' pages (policy editor, audit trails), in
 // English and Simplified Chinese; kept beside those pages so that the console's shared
 // catalogue (i18n.ts) stays the other pages'. The language is the console's (useI18n).
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   navPolicy: "Policy",
@@ -238,15 +238,4 @@ const zh: Record<AdminKey, string> = {
 };
 
 /** ``t`` for these pages, in the console's language; the shared translator beside it. */
-export function useAdminText() {
-  const i18n = useI18n();
-  const messages: Record<AdminKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  const t = (key: AdminKey, values?: Record<string, string | number>): string => {
-    let text = messages[key];
-    for (const [name, value] of Object.entries(values ?? {})) {
-      text = text.replaceAll(`{${name}}`, String(value));
-    }
-    return text;
-  };
-  return { t, i18n };
-}
+export const useAdminText = pageText(en, zh);

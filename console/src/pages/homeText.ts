@@ -1,7 +1,7 @@
 // The words of Home's forms (new request, meetings, documents) and of the dashboards, in
 // English and Simplified Chinese; kept beside those pages so that the shared catalogue
 // (i18n.ts) stays small. The language is the console's (useI18n).
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   navDashboards: "Dashboards",
@@ -166,15 +166,4 @@ const zh: Record<HomeKey, string> = {
 };
 
 /** ``t`` for these pages, in the console's language. */
-export function useHomeText() {
-  const i18n = useI18n();
-  const messages: Record<HomeKey, string> = i18n.locale === "zh-CN" ? zh : en;
-  const t = (key: HomeKey, values?: Record<string, string | number>): string => {
-    let text = messages[key];
-    for (const [name, value] of Object.entries(values ?? {})) {
-      text = text.replaceAll(`{${name}}`, String(value));
-    }
-    return text;
-  };
-  return { t, i18n };
-}
+export const useHomeText = pageText(en, zh);

@@ -1,6 +1,6 @@
 // The words of Home's live updates (subscriptions, or polling when they are unavailable), in
 // English and Simplified Chinese, in the console's language (useI18n).
-import { useI18n } from "../i18n";
+import { pageText } from "../i18n";
 
 const en = {
   liveOn: "Live: changes appear as they happen.",
@@ -13,15 +13,9 @@ const zh: Record<LiveKey, string> = {
   liveOff: "实时更新暂不可用，本页每 {seconds} 秒检查一次变化。",
 };
 
+const useLiveWords = pageText(en, zh);
+
 /** ``t`` for Home's live status, in the console's language. */
-export function useLiveText() {
-  const { locale } = useI18n();
-  const messages = locale === "zh-CN" ? zh : en;
-  return (key: LiveKey, values?: Record<string, string | number>): string => {
-    let text = messages[key];
-    for (const [name, value] of Object.entries(values ?? {})) {
-      text = text.replaceAll(`{${name}}`, String(value));
-    }
-    return text;
-  };
+export function useLiveText(): (key: LiveKey, values?: Record<string, string | number>) => string {
+  return useLiveWords().t;
 }
