@@ -29,8 +29,10 @@ from tests.console.session import (
     MANAGER,
     Console,
     assert_accessible,
+    cny,
     report_load,
     signed_in,
+    table_rows,
 )
 
 MY_REQUESTS = (
@@ -52,19 +54,9 @@ PRODUCTION = "query ($period: String!) { productionSummary(period: $period) { it
 PROCESS = "{ approvalAnalytics { flows { kind } slowestSteps(first: 5) { kind number name } } }"
 
 
-def cny(amount: str) -> str:
-    """A CNY amount as the console shows it in English (en: CN¥1,234.50, -CN¥5.00)."""
-    value = Decimal(amount)
-    return f"{'-' if value < 0 else ''}CN¥{abs(value):,.2f}"
-
-
-def table_rows(page: Any, chart: str) -> list[list[str]]:
+def chart_rows(page: Any, chart: str) -> list[list[str]]:
     """The rows of a chart's text alternative: its name, then the figures as shown."""
-    rows = page.locator(f"#{chart} .chart-table tbody tr")
-    return [
-        [cell.strip() for cell in rows.nth(n).locator("th, td").all_inner_texts()]
-        for n in range(rows.count())
-    ]
+    return table_rows(page, f"#{chart} .chart-table")
 
 
 def test_an_employee_submits_a_purchase_request_and_sees_coded_errors_where_they_belong(
@@ -182,12 +174,12 @@ def test_a_manager_sees_the_apis_figures_on_the_dashboards(browser: Any, console
             page.locator(answered).first.wait_for()
 
         sales = console.api.data(MANAGER, SALES, period=period)["salesAgainstForecast"]
-        assert table_rows(page, "sales-chart") == [
+        assert chart_rows(page, "sales-chart") == [
             [row["label"], f"{row['quantity']:,}", _forecast(row["forecastQuantity"])]
             for row in sales
         ]
         budget = console.api.data(MANAGER, BUDGET_USE, period=period)["budgetUse"]
-        assert table_rows(page, "budget-chart") == [
+        assert chart_rows(page, "budget-chart") == [
             [row["department"]["name"]]
             + [cny(row[f]["amount"]) for f in ("amount", "committed", "spent", "available")]
             for row in budget
@@ -195,17 +187,17 @@ def test_a_manager_sees_the_apis_figures_on_the_dashboards(browser: Any, console
         ]
         stock = console.api.data(MANAGER, STOCK)["stockValue"]
         assert stock, "the demo company has stock"
-        assert table_rows(page, "stock-chart") == [
+        assert chart_rows(page, "stock-chart") == [
             [row["warehouseName"], cny(row["value"]["amount"]), f"{row['units']:,}"]
             for row in stock
         ]
         items = console.api.data(MANAGER, PRODUCTION, period=period)["productionSummary"]
-        assert [r[0] for r in table_rows(page, "yield-chart")] == [i["item"]["name"] for i in items]
+        assert [r[0] for r in chart_rows(page, "yield-chart")] == [i["item"]["name"] for i in items]
         process = console.api.data(MANAGER, PROCESS)["approvalAnalytics"]
-        assert [r[0] for r in table_rows(page, "cycle-chart")] == [
+        assert [r[0] for r in chart_rows(page, "cycle-chart")] == [
             f["kind"] for f in process["flows"]
         ]
-        assert [r[0] for r in table_rows(page, "bottleneck-chart")] == [
+        assert [r[0] for r in chart_rows(page, "bottleneck-chart")] == [
             f"{s['kind']} {s['number']}. {s['name']}" for s in process["slowestSteps"]
         ]
         assert page.locator("svg[aria-hidden='true']").count() >= 3  # drawn, tables beside
@@ -231,7 +223,7 @@ def test_finance_sees_the_overview_it_may_and_is_told_what_it_may_not(
         production.get_by_text("Not available to you.").wait_for()
         assert production.locator("table").count() == 0
         budget = console.api.data(FINANCE, BUDGET_USE, period=current_period())["budgetUse"]
-        names = [r[0] for r in table_rows(page, "budget-chart")]
+        names = [r[0] for r in chart_rows(page, "budget-chart")]
         assert names == [row["department"]["name"] for row in budget if row is not None]
     with signed_in(browser, console, "employee") as page:  # no dashboards in her navigation
         nav = page.get_by_role("navigation")
