@@ -247,7 +247,7 @@ class Fanout:
         and some replica wants them."""
         self.upstreams_opened += 1
         upstream = open_upstream()
-        holding = asyncio.create_task(self._hold(keys))
+        holding = asyncio.create_task(self._hold(name, keys))
         publishing = asyncio.create_task(self._publish(keys, upstream))
         ended = False
         try:
@@ -291,10 +291,12 @@ class Fanout:
                 log.warning("subscription fan-out: publish refused (%s)", type(error).__name__)
             await asyncio.sleep(_RETRY)
 
-    async def _hold(self, keys: _Keys) -> None:
-        """Returns when the lease is lost or no replica wants the events any more. A renewal
-        that fails (Redis slow or away) is tried again while the lease surely still holds:
-        giving up at once restarted the upstream subscription under load."""
+    async def _hold(self, name: str, keys: _Keys) -> None:
+        """Returns when the lease is lost or no replica wants the events any more (this one
+        does while it has readers, whatever Redis says: its interest lapsed there when its
+        renewals were refused for a while, and the upstream subscription was restarted).
+        A renewal that fails (Redis slow or away) is tried again while the lease surely
+        still holds: giving up at once restarted the upstream subscription under load."""
         held_until = time.monotonic() + self.lease
         while True:
             await asyncio.sleep(self.lease / 3)
@@ -303,7 +305,7 @@ class Fanout:
                     log.warning("subscription fan-out: lost an upstream's lease")
                     return
                 held_until = time.monotonic() + self.lease
-                if not await self._wanted(keys):
+                if name not in self._reading and not await self._wanted(keys):
                     return
             except REDIS_DOWN:
                 if time.monotonic() + self.lease / 3 >= held_until:
