@@ -1,7 +1,11 @@
-"""The console's browser tests share one ``tandem dev`` (as ``make run`` starts it: the
-default policy, the built-in OpenID provider, the console built first) and one headless
-Chromium for the whole session: starting them is most of these tests' time. Tests leave the
-policy as they found it (a rule change is rolled back in the test that makes it).
+"""The console's browser tests share one ``tandem dev`` for the whole session (as ``make run``
+starts it: the default policy, the built-in OpenID provider, the console built first):
+starting it is most of these tests' time. Tests leave the policy as they found it (a rule
+change is rolled back in the test that makes it).
+
+The headless Chromium lives for one module only: Playwright's synchronous API keeps an
+event loop running in the main thread while it is open, and every other test that starts
+one of its own (``asyncio.run``, pytest-asyncio) would fail beside it.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         service.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(console: Console) -> Iterator[Any]:
     executable = chromium_executable()
     if executable is None:
