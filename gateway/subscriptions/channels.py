@@ -15,7 +15,8 @@ channels again when it reconnects, and the outage is logged once (``Outage``).
 together in one pipeline: hundreds of upstream subscriptions each publishing an event a second
 took one pooled connection per message, and the pool, busy with them and the leases'
 renewals, made some wait past its timeout (the benchmark's stalls, ``fanout.py``). One
-caller's messages are published in the order it sent them.
+caller's messages are published in the order it sent them. A message may carry a note, a
+key set in the same transaction (the cursor of the event it publishes, ``fanout.py``).
 """
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ from redis.asyncio.client import PubSub
 
 from ..shared_state import REDIS_DOWN, Outage, redis_client
 
-__all__ = ["Channels", "Listener"]
+__all__ = ["Channels", "Listener", "Note"]
 
 log = logging.getLogger("tandem.subscriptions")
 
 Listener = Callable[[bytes], None]
 """Called with each message's data, in the order Redis delivered them (must not block)."""
+
+Note = tuple[str, bytes, int]
+"""A key set with a message: its name, its value and how many milliseconds it lasts."""
 
 _CONFIRM_TIMEOUT = 5.0
 _BATCH = 500
@@ -72,14 +76,18 @@ class Channels:
         # command, and two at once each opened one, the first's channel then never read
         self._commands = asyncio.Lock()
         self._outage = Outage("Redis (subscription channels)", log)
-        self._outbox: asyncio.Queue[tuple[str, bytes, asyncio.Future[None]]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, bytes, Note | None, asyncio.Future[None]]] = (
+            asyncio.Queue()
+        )
         self._publisher: asyncio.Task[None] | None = None
 
-    async def publish(self, channel: str, data: bytes) -> None:
-        """Publish ``data`` on ``channel``; returns once Redis has it, raises what an
-        unreachable Redis raises (``REDIS_DOWN``) when it could not be sent."""
+    async def publish(self, channel: str, data: bytes, note: Note | None = None) -> None:
+        """Publish ``data`` on ``channel``, and set ``note`` (a key, its value and how many
+        milliseconds it lasts) with it, atomically: both or neither; returns once Redis has
+        them, raises what an unreachable Redis raises (``REDIS_DOWN``) when they could not be
+        sent."""
         sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._outbox.put_nowait((channel, data, sent))
+        self._outbox.put_nowait((channel, data, note, sent))
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._publish())
         await sent
@@ -90,21 +98,26 @@ class Channels:
             batch = [self._outbox.get_nowait()]
             while len(batch) < _BATCH and not self._outbox.empty():
                 batch.append(self._outbox.get_nowait())
+            noted = any(note is not None for _, _, note, _ in batch)
             try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for channel, data, _ in batch:
+                # MULTI/EXEC when a note goes with a message: a publisher killed mid-send
+                # must not leave one without the other
+                async with self.redis.pipeline(transaction=noted) as pipe:
+                    for channel, data, note, _ in batch:
                         pipe.publish(channel, data)
+                        if note is not None:
+                            pipe.set(note[0], note[1], px=note[2])
                     await pipe.execute()
             except Exception as error:  # each caller decides (REDIS_DOWN: try again)
-                for _, _, sent in batch:
+                for _, _, _, sent in batch:
                     if not sent.done():
                         sent.set_exception(error)
                 continue
             except BaseException:
-                for _, _, sent in batch:
+                for _, _, _, sent in batch:
                     sent.cancel()
                 raise
-            for _, _, sent in batch:
+            for _, _, _, sent in batch:
                 if not sent.done():
                     sent.set_result(None)
 

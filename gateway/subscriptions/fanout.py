@@ -18,14 +18,24 @@ and a replica whose last subscriber leaves is not missed for long even if it die
 When the owner goes away (stopped, crashed, cut off from Redis), its lease lapses and a
 replica that still has subscribers takes it at its next attempt (every third of the lease)
 and subscribes upstream itself; events the subgraph produced between the two are not seen
-(pub/sub keeps nothing). The upstream's end and its failure are published too, so every
-replica ends its subscriptions as one would have; the owner then marks the name ended
-(``<prefix><name>:ended``, for three leases) so that a replica that has not read the end yet
-(its events still queued on its pub/sub connection) does not take the lease and open the
-upstream subscription again from its start; a subscription that starts afresh clears the
-mark. A publish or a renewal that Redis refuses for a moment (its connections all busy) is
-tried again: only a lease that lapses ends the owner's upstream subscription, since opening
-it again would deliver its events twice. A replica that reads too slowly (more than
+(pub/sub keeps nothing) unless the subscription resumes (below). The upstream's end and its
+failure are published too, so every replica ends its subscriptions as one would have; the
+owner then marks the name ended (``<prefix><name>:ended``, for three leases) so that a
+replica that has not read the end yet (its events still queued on its pub/sub connection)
+does not take the lease and open the upstream subscription again from its start; a
+subscription that starts afresh clears the mark.
+
+Where events carry a cursor (``cursor_of``, ``resume.py``), the owner records the last one it
+published in ``<prefix><name>:cursor``, in the same transaction as the publish (lasting three
+leases, renewed with the lease), and a replica taking the lease over opens the upstream
+subscription after it: the events produced in between come then, none twice. The record is
+dropped when the upstream subscription ends or nobody wants it any more, and by a
+subscription that starts while nobody owns the name, so that a new subscription is not
+handed events from before an earlier one ended.
+
+A publish or a renewal that Redis refuses for a moment (its connections all busy) is tried
+again: only a lease that lapses ends the owner's upstream subscription, since opening it
+again would deliver its events twice. A replica that reads too slowly (more than
 ``backlog`` events waiting here) ends its subscriptions with ``SUBSCRIPTION_OVERFLOW`` rather
 than hold events without bound: pub/sub cannot slow the owner down. A subscription that
 cannot reach Redis when it starts ends at once with ``SERVICE_UNAVAILABLE`` (fail closed);
@@ -49,30 +59,42 @@ import orjson
 
 from ..executor.transport import SubgraphError
 from ..shared_state import REDIS_DOWN
-from .channels import Channels
+from .channels import Channels, Note
 
 __all__ = ["Fanout", "channel_name"]
 
 log = logging.getLogger("tandem.subscriptions")
 
-Open = Callable[[], AsyncGenerator[dict[str, Any], None]]
+Open = Callable[[str | None], AsyncGenerator[dict[str, Any], None]]
+"""Opens the upstream subscription, after a cursor (None: from now on)."""
+CursorOf = Callable[[dict[str, Any]], str | None]
 OVERFLOW: Final = "SUBSCRIPTION_OVERFLOW"
 UNAVAILABLE: Final = "SERVICE_UNAVAILABLE"
 
-# extend the lease only while it is still ours (another replica may hold it by now)
+# extend the lease only while it is still ours (another replica may hold it by now), and
+# the record of the last cursor published with it
 _EXTEND: Final = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
+  redis.call('pexpire', KEYS[2], 3 * ARGV[2])
   return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
 """
-# take the lease unless the upstream subscription ended (a replica behind its events)
+# a subscription starting while nobody owns the name: no earlier cursor is to be resumed
+_FORGET: Final = """
+if redis.call('exists', KEYS[1]) == 0 then
+  redis.call('del', KEYS[2])
+end
+return 0
+"""
+# take the lease unless the upstream subscription ended (a replica behind its events);
+# taken: the last cursor published ('' if none)
 _TAKE: Final = """
 if redis.call('exists', KEYS[2]) == 1 then
   return 0
 end
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 1
+  return redis.call('get', KEYS[3]) or ''
 end
 return 0
 """
@@ -98,11 +120,14 @@ class _Keys:
     owner: str
     replicas: str
     ended: str
+    cursor: str
 
     @classmethod
     def of(cls, prefix: str, name: str) -> _Keys:
         base = f"{prefix}{name}"
-        return cls(f"{base}:events", f"{base}:owner", f"{base}:replicas", f"{base}:ended")
+        return cls(
+            f"{base}:events", f"{base}:owner", f"{base}:replicas", f"{base}:ended", f"{base}:cursor"
+        )
 
 
 @dataclass(eq=False)
@@ -144,6 +169,7 @@ class Fanout:
         self._extend = channels.redis.register_script(_EXTEND)
         self._release = channels.redis.register_script(_RELEASE)
         self._claim = channels.redis.register_script(_TAKE)
+        self._forget = channels.redis.register_script(_FORGET)
         self.upstreams_opened = 0  # by this replica (for tests and metrics)
 
     @property
@@ -151,9 +177,12 @@ class Fanout:
         """How many upstream subscriptions this replica owns now."""
         return sum(not task.done() for task in self._owning.values())
 
-    async def events(self, name: str, open_upstream: Open) -> AsyncGenerator[dict[str, Any], None]:
+    async def events(
+        self, name: str, open_upstream: Open, cursor_of: CursorOf | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """The events of the upstream subscription ``name``, whichever replica owns it; this
-        one takes it (with ``open_upstream``) when nobody does. Raises its
+        one takes it (with ``open_upstream``) when nobody does, after the last cursor
+        published when ``cursor_of`` reads events' cursors. Raises its
         :class:`SubgraphError`."""
         keys = _Keys.of(self.prefix, name)
         local = _Local(asyncio.Queue(self.backlog))
@@ -170,7 +199,7 @@ class Fanout:
                     "subscribe again shortly",
                     UNAVAILABLE,
                 ) from None
-            keeper = asyncio.create_task(self._keep(keys, local, open_upstream))
+            keeper = asyncio.create_task(self._keep(keys, local, open_upstream, cursor_of))
             while True:
                 data = await local.queue.get()
                 if local.overflowed:
@@ -216,7 +245,9 @@ class Fanout:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _keep(self, keys: _Keys, local: _Local, open_upstream: Open) -> None:
+    async def _keep(
+        self, keys: _Keys, local: _Local, open_upstream: Open, cursor_of: CursorOf | None
+    ) -> None:
         """While this replica has subscribers: renew its interest, and take the upstream
         subscription whenever nobody owns it."""
         name = keys.events.removeprefix(self.prefix).removesuffix(":events")
@@ -225,30 +256,46 @@ class Fanout:
                 await self._interested(keys)
                 owner = self._owning.get(name)
                 if owner is None or owner.done():
-                    await self._take(name, keys, local, open_upstream)
+                    await self._take(name, keys, local, open_upstream, cursor_of)
             except REDIS_DOWN as error:
                 log.warning("subscription fan-out: Redis unavailable (%s)", type(error).__name__)
             await asyncio.sleep(self.lease / 3)
 
-    async def _take(self, name: str, keys: _Keys, local: _Local, open_upstream: Open) -> None:
+    async def _take(
+        self,
+        name: str,
+        keys: _Keys,
+        local: _Local,
+        open_upstream: Open,
+        cursor_of: CursorOf | None,
+    ) -> None:
         """Own the upstream subscription if its lease is free."""
-        if not await self._claim(
-            keys=[keys.owner, keys.ended], args=[self.replica, self._lease_ms]
-        ):
+        taken = await self._claim(
+            keys=[keys.owner, keys.ended, keys.cursor], args=[self.replica, self._lease_ms]
+        )
+        if taken == 0:
             return
         await asyncio.sleep(0)  # an end delivered meanwhile wins: nothing to take over
         if local.ended:
             await self._release(keys=[keys.owner], args=[self.replica])
             return
-        self._owning[name] = asyncio.create_task(self._own(name, keys, open_upstream))
+        after = taken.decode() if cursor_of is not None and isinstance(taken, bytes) else None
+        self._owning[name] = asyncio.create_task(
+            self._own(name, keys, open_upstream(after), cursor_of)
+        )
 
-    async def _own(self, name: str, keys: _Keys, open_upstream: Open) -> None:
+    async def _own(
+        self,
+        name: str,
+        keys: _Keys,
+        upstream: AsyncGenerator[dict[str, Any], None],
+        cursor_of: CursorOf | None,
+    ) -> None:
         """Read the upstream subscription and publish its events while the lease is ours
         and some replica wants them."""
         self.upstreams_opened += 1
-        upstream = open_upstream()
         holding = asyncio.create_task(self._hold(name, keys))
-        publishing = asyncio.create_task(self._publish(keys, upstream))
+        publishing = asyncio.create_task(self._publish(keys, upstream, cursor_of))
         ended = False
         try:
             await asyncio.wait((holding, publishing), return_when=asyncio.FIRST_COMPLETED)
@@ -266,26 +313,35 @@ class Fanout:
             with contextlib.suppress(*REDIS_DOWN):
                 if ended:  # published: nobody opens it again from its start
                     await self.channels.redis.set(keys.ended, b"1", px=3 * self._lease_ms)
+                if ended or not await self._wanted(keys):  # nothing to resume
+                    await self.channels.redis.delete(keys.cursor)
                 await self._release(keys=[keys.owner], args=[self.replica])
             if self._owning.get(name) is asyncio.current_task():
                 del self._owning[name]
 
-    async def _publish(self, keys: _Keys, upstream: AsyncGenerator[dict[str, Any], None]) -> None:
+    async def _publish(
+        self,
+        keys: _Keys,
+        upstream: AsyncGenerator[dict[str, Any], None],
+        cursor_of: CursorOf | None,
+    ) -> None:
         try:
             async for event in upstream:
-                await self._send(keys, orjson.dumps({"event": event}))
+                cursor = cursor_of(event) if cursor_of is not None else None
+                note = (keys.cursor, cursor.encode(), 3 * self._lease_ms) if cursor else None
+                await self._send(keys, orjson.dumps({"event": event}), note)
         except SubgraphError as error:
             failure = {"service": error.service_name, "message": error.message, "code": error.code}
             await self._send(keys, orjson.dumps({"error": failure}))
             return
         await self._send(keys, b'{"end":true}')
 
-    async def _send(self, keys: _Keys, data: bytes) -> None:
-        """Publish ``data``, tried again while Redis refuses it (``_hold`` ends the owner
-        when the lease may lapse meanwhile)."""
+    async def _send(self, keys: _Keys, data: bytes, note: Note | None = None) -> None:
+        """Publish ``data`` (with ``note``), tried again while Redis refuses it (``_hold``
+        ends the owner when the lease may lapse meanwhile)."""
         while True:
             try:
-                await self.channels.publish(keys.events, data)
+                await self.channels.publish(keys.events, data, note)
                 return
             except REDIS_DOWN as error:
                 log.warning("subscription fan-out: publish refused (%s)", type(error).__name__)
@@ -301,7 +357,9 @@ class Fanout:
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
-                if not await self._extend(keys=[keys.owner], args=[self.replica, self._lease_ms]):
+                if not await self._extend(
+                    keys=[keys.owner, keys.cursor], args=[self.replica, self._lease_ms]
+                ):
                     log.warning("subscription fan-out: lost an upstream's lease")
                     return
                 held_until = time.monotonic() + self.lease
@@ -321,6 +379,8 @@ class Fanout:
             if afresh:
                 pipe.delete(keys.ended)
             await pipe.execute()
+        if afresh:
+            await self._forget(keys=[keys.owner, keys.cursor])
 
     async def _wanted(self, keys: _Keys) -> bool:
         """Whether any replica's interest has not lapsed (lapsed ones are removed)."""

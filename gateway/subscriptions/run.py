@@ -4,8 +4,8 @@ The plan of a subscription starts with one fetch of kind ``subscription`` to the
 that owns the root field; the rest of the plan (entity fetches to other subgraphs) is a
 query's. That first fetch becomes an upstream subscription (``upstream.py``; shared by the same
 caller's identical subscriptions, ``sharing.py``, and those of other replicas through Redis,
-``fanout.py``), and each of its
-events is completed by the rest of the plan exactly as a query's answer is
+``fanout.py``, resumed after its last event by a replica taking it over, ``resume.py``), and
+each of its events is completed by the rest of the plan exactly as a query's answer is
 (:meth:`gateway.pipeline.Gateway.complete_events`: fetch, merge, shape, protect); events that
 arrive together are completed together, their entity fetches joined (``batching.py``).
 
@@ -29,6 +29,7 @@ from tandem_shared.tokens import Principal
 from ..executor.transport import SubgraphError
 from ..planner.plan import FetchNode, QueryPlan, SequenceNode
 from .fanout import channel_name
+from .resume import resumption
 from .upstream import subscribe_upstream
 
 if TYPE_CHECKING:
@@ -97,11 +98,16 @@ async def completed_events(
     variables = {name: values[name] for name in root.variable_usages if name in values}
     url = gateway.executor.urls[root.service_name]
 
-    def open_upstream() -> AsyncGenerator[dict[str, Any], None]:
+    # a replica taking the shared subscription over asks for it after the last event published
+    # (resume.py); its name and sharing key stay the plan's operation and variables
+    resumes = resumption(gateway.supergraph.schema, root.operation) if gateway.fanout else None
+
+    def open_upstream(after: str | None = None) -> AsyncGenerator[dict[str, Any], None]:
+        operation = resumes.after(after) if resumes is not None and after else root.operation
         return subscribe_upstream(
             root.service_name,
             url,
-            root.operation,
+            operation,
             variables or None,
             gateway.upstream_authorization(principal, root.service_name),
             ssl_context=getattr(gateway.transport, "ssl_context", None),
@@ -115,7 +121,9 @@ async def completed_events(
     name = channel_name(url, root.operation, variables, principal) if fanout else ""
 
     def opener() -> AsyncGenerator[dict[str, Any], None]:
-        return open_upstream() if fanout is None else fanout.events(name, open_upstream)
+        if fanout is None:
+            return open_upstream()
+        return fanout.events(name, open_upstream, resumes.cursor if resumes else None)
 
     events = gateway.upstreams.events(key, opener)
     try:

@@ -47,7 +47,9 @@ def test_every_event_once_when_redis_commands_wait(redis_url: str) -> None:
     upstreams = Upstreams()
 
     async def subscriber(fanout: Fanout, name: str) -> list[int]:
-        return [event["n"] async for event in fanout.events(name, lambda: upstreams.ticks(name))]
+        return [
+            event["n"] async for event in fanout.events(name, lambda _after: upstreams.ticks(name))
+        ]
 
     async def scenario() -> list[list[int]]:
         channels = Channels(redis_url, connections=2, wait=0.05)

@@ -6,7 +6,9 @@ Redis, under a key prefix of each test's own, in front of the stack's subgraphs.
 - two identities never share one, though they ask the same;
 - a replica that cannot reach Redis ends a new subscription at once with a coded error;
 - when the replica owning the upstream subscription dies (SIGKILL), its lease lapses and a
-  replica with subscribers subscribes upstream itself: its clients go on receiving;
+  replica with subscribers subscribes upstream itself: its clients go on receiving; where the
+  subscription resumes (the root field takes ``after``, the client selects ``cursor``), they
+  receive every event exactly once, in order, though the owner died while they kept coming;
 - a logout or a back-channel logout served by one replica closes the caller's WebSockets on
   every replica with the same close code and reason, the periodic check being far off
   (``subscription_recheck_seconds`` 300), so only the announcement can have done it; an
@@ -255,6 +257,53 @@ def test_when_the_owning_replica_dies_another_takes_the_upstream_subscription_ov
 
     with replica(stack, developer_settings) as b, replica(stack, developer_settings) as a:
         assert asyncio.run(scenario(a, b)) == (2, 1, [2, 3])
+
+
+RESUMING = (
+    "subscription R($hold: String!, $after: String) "
+    "{ ticks(count: 50, waitFor: $hold, every: 0.1, after: $after) { n cursor label } }"
+)
+
+
+@pytest.mark.parametrize("own_after", [None, "0"], ids=["from-now", "after-its-own-cursor"])
+def test_a_takeover_resumes_after_the_last_event_published_so_none_is_lost_or_doubled(
+    stack: Stack,
+    developer_settings: dict[str, str],
+    redis_url: str,
+    prefix: str,
+    own_after: str | None,
+) -> None:
+    hold = f"resume-{uuid.uuid4().hex[:8]}"
+    who = viewer(f"vera-{hold}")
+
+    async def scenario(a: Replica, b: Replica) -> tuple[int, list[dict[str, Any]]]:
+        async with session(b.stack, who) as on_b:
+            on_a = await connect(a.stack.websocket, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+            await on_a.send(json.dumps({"type": "connection_init", "payload": who}))
+            assert await receive(on_a) == await receive(on_b) == {"type": "connection_ack"}
+            before = await asyncio.to_thread(connections_opened, stack)
+            await subscribe(on_a, "s", RESUMING, hold=hold, after=own_after)
+            assert await first_tick(on_a, "s") == 1  # a owns the upstream subscription
+            await subscribe(on_b, "s", RESUMING, hold=hold, after=own_after)
+            await replicas_listening(redis_url, prefix, 2)
+            await asyncio.to_thread(stack.release, hold)  # a tick every 0.1 s from now
+            async with asyncio.timeout(WAIT):
+                first = await receive(on_b)
+            assert first["type"] == "next", first
+            a.child.kill()  # while ticks keep coming; no goodbye: the lease must lapse
+            async with asyncio.timeout(WAIT):
+                rest = await until_complete(on_b, "s")
+            opened = await asyncio.to_thread(connections_opened, stack)
+            return opened - before, [first["payload"], *rest]
+
+    with replica(stack, developer_settings) as b, replica(stack, developer_settings) as a:
+        opened, results = asyncio.run(scenario(a, b))
+    assert opened == 2  # b took the upstream subscription over
+    got = numbers(results)
+    assert got == list(range(got[0], 51)), got  # every one after b joined, once, in order
+    assert results[-1] == {
+        "data": {"ticks": {"n": 50, "cursor": "50", "label": "label of tick-50"}}
+    }
 
 
 # -- ending a caller's subscriptions on every replica ---------------------------------------

@@ -10,6 +10,9 @@ seconds: the benchmark's "commit"), ``tag`` only tells identical subscriptions a
 ``ticks(count, failAt: n)``'s event ``n`` is a ``NOT_FOUND`` error on the (non-null) field
 instead of a tick; ``failAt: 0`` refuses before the first tick, as an OA subscription refuses
 a request its subscriber may not see (one event: ``data: null`` and a path-less error).
+Like OA's and ERP's subscriptions, ``ticks`` resumes: ``Tick.cursor`` is its number, and
+``ticks(count, after: c)`` yields the ticks after tick ``c`` (the ``every`` schedule counting
+from the first of them; with ``waitFor``, from the release).
 With a gateway public key, ``clock`` accepts a WebSocket only when its ``connection_init``
 carries a valid gateway identity token (the payload's ``authorization``), the way every OA/ERP
 request carries one; ``Query.lastCaller`` says whom the last one named (the test's proof
@@ -52,6 +55,10 @@ class Tick:
     n: int
     at: float
 
+    @strawberry.field
+    def cursor(self) -> str:
+        return str(self.n)
+
 
 @strawberry.type
 class ClockQuery:
@@ -82,17 +89,20 @@ class ClockSubscription:
         every: float | None = None,
         tag: str | None = None,
         fail_at: int | None = None,
+        after: str | None = None,
     ) -> AsyncGenerator[Tick, None]:
         if fail_at == 0:
             raise GraphQLError("No ticks.", extensions={"code": "NOT_FOUND"})
-        start = asyncio.get_running_loop().time()
-        for n in range(1, count + 1):
+        first = int(after) + 1 if after is not None else 1
+        start = asyncio.get_running_loop().time() - (first - 1) * (every or 0)
+        for n in range(first, count + 1):
             if n == fail_at:  # graphql-core completes an error as the field's error
                 yield GraphQLError(f"No tick {n}.", extensions={"code": "NOT_FOUND"})  # type: ignore[misc]
             else:
                 yield Tick(id=strawberry.ID(f"tick-{n}"), n=n, at=time.time())
             if n == 1 and wait_for is not None:
                 await _release_event(wait_for).wait()
+                start = asyncio.get_running_loop().time()  # the schedule starts at the release
             if every is not None and n < count:
                 await asyncio.sleep(max(0.0, start + n * every - asyncio.get_running_loop().time()))
 
