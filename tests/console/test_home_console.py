@@ -135,6 +135,7 @@ def test_an_employee_books_a_room_a_clash_is_a_coded_conflict_and_sees_her_docum
         page.locator("#my-documents").get_by_text(document).wait_for()
         booking = page.locator("form.book")
         room = booking.get_by_label("Room")
+        room.locator("option").nth(1).wait_for(state="attached")  # the rooms have come
         choices = room.locator("option").all_inner_texts()
         assert choices[0] == "Choose a room" and len(choices) > 1, choices
         room.select_option(index=1)
