@@ -1,11 +1,13 @@
-"""The console's browser tests share one ``tandem dev`` for the whole session (as ``make run``
-starts it: the default policy, the built-in OpenID provider, the console built first):
-starting it is most of these tests' time. Tests leave the policy as they found it (a rule
-change is rolled back in the test that makes it).
+"""The console's browser tests: one ``tandem dev`` per test module (as ``make run`` starts
+it: the default policy, the built-in OpenID provider, the console built first) and one
+headless Chromium per module. Tests leave the policy as they found it (a rule change is rolled
+back in the test that makes it).
 
-The headless Chromium lives for one module only: Playwright's synchronous API keeps an
-event loop running in the main thread while it is open, and every other test that starts
-one of its own (``asyncio.run``, pytest-asyncio) would fail beside it.
+Why per module: Playwright's synchronous API keeps an event loop running in the main thread
+while its browser is open, and every other test that starts one of its own (``asyncio.run``,
+pytest-asyncio) would fail beside it; and one ``tandem dev`` for the whole session once
+refused a sign-in with "database is locked" from OA's SQLite file (a writer held it longer
+than the 30 s busy timeout while many modules' work had gone through that one stack).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tests.support.spawn import REPO_ROOT
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     if shutil.which("npm") is None:
         pytest.skip("the console's tests need npm to build it (make console)")
