@@ -35,6 +35,7 @@ __all__ = [
     "Console",
     "assert_accessible",
     "cny",
+    "coded_error_beside",
     "introspection",
     "report_load",
     "salary_of",
@@ -149,3 +150,15 @@ def table_rows(page: Any, table: str) -> list[list[str]]:
         [cell.strip() for cell in body.nth(n).locator("th, td").all_inner_texts()]
         for n in range(body.count())
     ]
+
+
+def coded_error_beside(area: Any, field: str, code: str, control: Any) -> Any:
+    """The server's error for input ``field`` as ``area`` shows it, once it is there: it
+    starts with ``code``, and ``control`` (the input it names) is marked invalid and described
+    by it, as a screen reader needs. The error's locator, for further checks."""
+    error = area.locator(f'[data-field="{field}"]')
+    error.wait_for()
+    assert error.inner_text().startswith(f"{code}: "), error.inner_text()
+    assert control.get_attribute("aria-invalid") == "true"
+    assert control.get_attribute("aria-describedby") == error.get_attribute("id")
+    return error

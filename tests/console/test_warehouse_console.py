@@ -28,6 +28,7 @@ from tests.console.session import (
     Console,
     assert_accessible,
     cny,
+    coded_error_beside,
     report_load,
     signed_in,
     table_rows,
@@ -129,11 +130,7 @@ def test_a_buyer_sends_and_receives_an_order_and_the_stock_shown_moves(
         before = on_hand(console, SKU)
         into = row.get_by_label(f"Receive {order['orderNo']} into")
         row.get_by_role("button", name="Receive").click()
-        missing = row.locator('[data-field="input.warehouseId"]')
-        missing.wait_for()
-        assert missing.inner_text().startswith("BAD_USER_INPUT: "), missing.inner_text()
-        assert into.get_attribute("aria-invalid") == "true"
-        assert into.get_attribute("aria-describedby") == missing.get_attribute("id")
+        coded_error_beside(row, "input.warehouseId", "BAD_USER_INPUT", into)
         assert console.api.data(BUYER, ORDER, id=order_id)["purchaseOrder"]["status"] == "SENT"
 
         into.select_option(WAREHOUSE)
