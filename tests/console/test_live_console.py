@@ -70,6 +70,9 @@ def test_the_managers_decision_reaches_her_open_home_over_the_websocket_not_a_po
         current_period(),
     )  # fmt: skip
     with signed_in(browser, console, "employee") as page:
+        # the first load's socket opens before the listener, never racing it: counted are
+        # the sockets of the reloaded page alone
+        page.locator('#live-status[data-live="on"]').wait_for()
         sockets: list[str] = []
         frames: list[str] = []
 
