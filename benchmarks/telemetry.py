@@ -15,8 +15,8 @@ off, ...), so that the machine's changing load weighs on both alike; ``--togethe
 of them at once instead (a wrk each), so that they share the same moments of the machine: on a
 busy shared machine their CPU per request is compared under the same load. ``on`` must have
 exported spans, dropped none (a full queue would spare its exporter work) and served
-``/metrics``. Prints RPS and the gateway's CPU per request (from ``/proc``: all its threads,
-the exporter's included) per round, the means, the throughput loss (bar: under 10 %), each
+``/metrics``. Prints RPS and the gateway's CPU per request (from ``/proc``: all its threads and
+its trace export process) per round, the means, the throughput loss (bar: under 10 %), each
 round's loss against its neighbour and the added CPU per request.
 """
 
@@ -86,7 +86,19 @@ def start_sink(log_dir: Path) -> tuple[Proc, str]:
 def dropped_spans(proc: Proc) -> bool:
     """Whether the gateway's batch span processor dropped spans (its queue was full): its
     exporter then did less work than the requests asked for, and the comparison is void."""
-    return "dropping Span" in proc.log_path.read_text(errors="replace")
+    text = proc.log_path.read_text(errors="replace")
+    return "dropping Span" in text or "spans dropped" in text
+
+
+def with_children(pid: int) -> list[int]:
+    """``pid`` and its child processes (the trace export process: its CPU is the gateway's)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return [pid, *children]
 
 
 def median(values: list[float]) -> float:
@@ -118,6 +130,7 @@ def main() -> int:
     results: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}  # the gateway's ms of CPU per request, per round
     sink_cpu = 0.0
+    export_cpu: list[float] = []  # the "on" gateway's export process: ms of CPU per request
     with tempfile.TemporaryDirectory(prefix="tandem-telemetry-") as folder:
         tmp = Path(folder)
         sub_procs, supergraph = start_subgraphs(tmp)
@@ -148,19 +161,23 @@ def main() -> int:
                 wrk_rps(wrk, url, body, 3, args.connections, tmp)  # warm-up
                 results[label], cpu[label] = [], []
 
-            def load(label: str) -> tuple[float, float, float]:
-                """One round of ``label``'s gateway: RPS, its ms of CPU per request and the
-                sink's seconds of CPU meanwhile."""
+            def load(label: str) -> tuple[float, float, float, float]:
+                """One round of ``label``'s gateway: RPS, its ms of CPU per request (its export
+                process's included), the export process's alone and the sink's seconds of CPU
+                meanwhile."""
                 proc, url = gateways[label]
                 folder = tmp / label  # wrk's script, one per gateway (--together runs them at once)
                 folder.mkdir(exist_ok=True)
-                pids = [proc.popen.pid]
+                pids = with_children(proc.popen.pid)
                 before, sink_before = cpu_seconds(pids), cpu_seconds([sink.popen.pid])
+                children_before = cpu_seconds(pids[1:])
                 rps = wrk_rps(wrk, url, body, args.duration, args.connections, folder)
                 used = cpu_seconds(pids) - before
+                requests = rps * args.duration
                 return (
                     rps,
-                    1000 * used / (rps * args.duration),
+                    1000 * used / requests,
+                    1000 * (cpu_seconds(pids[1:]) - children_before) / requests,
                     cpu_seconds([sink.popen.pid]) - sink_before,
                 )
 
@@ -174,9 +191,10 @@ def main() -> int:
                     # machine's load weighs on every gateway alike
                     order = labels if round_no % 2 == 0 else labels[::-1]
                     loaded = {label: load(label) for label in order}
-                for label, (rps, ms, sink_seconds) in loaded.items():
+                for label, (rps, ms, export_ms, sink_seconds) in loaded.items():
                     if label == "on":
                         sink_cpu += sink_seconds
+                        export_cpu.append(export_ms)
                     results[label].append(rps)
                     cpu[label].append(ms)
                     log(f"round {round_no + 1}: {label:7s} {rps:8.1f} RPS, {ms:.2f} ms CPU/request")
@@ -214,6 +232,10 @@ def main() -> int:
             f"{[round(r, 1) for r in results[label]]}; {cpu_mean[label]:.2f} ms gateway CPU "
             f"per request ({added:+.1f} %) {[round(c, 2) for c in cpu[label]]}"
         )
+    print(
+        f"of which the trace export process (on): {sum(export_cpu) / len(export_cpu):.2f} ms "
+        f"per request {[round(c, 2) for c in export_cpu]}"
+    )
     print(
         f"throughput loss (on): {loss:5.1f} % of the means (bar: under 10 %); per round "
         f"{[round(p, 1) for p in paired]}, median {median(paired):.1f} %"

@@ -18,8 +18,9 @@ client's span context kept as a link. Each subgraph request carries a ``tracepar
 its fetch span, so the subgraphs' spans hang below it.
 
 The gateway has its own :class:`TracerProvider` (not the process-global one), so that two
-gateways in one process (tests) keep their spans apart; its sampler, id generator, resource
-and span processor are used as they are, the spans recorded as :class:`RequestTrace` says.
+gateways in one process (tests) keep their spans apart; its sampler and id generator are used
+as they are, the spans recorded as :class:`RequestTrace` says and exported by the export
+process (``export_process.py``: the batch processor and exporter out of the gateway's way).
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ import ipaddress
 import os
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
-    ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
 )
@@ -43,18 +43,25 @@ from opentelemetry.trace import (
     Link,
     SpanContext,
     SpanKind,
-    Status,
-    StatusCode,
-    TraceFlags,
     TraceState,
     get_current_span,
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-__all__ = ["EXPORTERS", "RequestTrace", "TraceParentTrust", "Tracing", "exporter_named"]
+from .spans import LinkRecord, ParentRecord, SpanRecord, TraceRecord, readable_spans
+
+__all__ = [
+    "EXPORTERS",
+    "RequestTrace",
+    "TraceParentTrust",
+    "Tracing",
+    "exporter_named",
+    "gateway_resource",
+]
 
 EXPORTERS = ("otlp", "console")
 DEFAULT_SERVICE_NAME = "tandem-gateway"
+SCOPE_NAME = "tandem.gateway"
 
 
 def exporter_named(setting: str | None) -> str | None:
@@ -85,19 +92,54 @@ class TraceParentTrust:
         return any(ip in network for network in self.networks)
 
 
-class Tracing:
-    """The gateway's provider (its sampler, ids, resource, span processor), the W3C
-    propagator and the trust in clients' parents."""
+def gateway_resource() -> _HashedResource:
+    """The resource the gateway's spans name: ``OTEL_SERVICE_NAME`` and
+    ``OTEL_RESOURCE_ATTRIBUTES`` as the SDK reads them, ``tandem-gateway`` by default."""
+    attributes: dict[str, Any] = {}
+    if not os.environ.get("OTEL_SERVICE_NAME"):
+        attributes[SERVICE_NAME] = DEFAULT_SERVICE_NAME
+    return _HashedResource(Resource.create(attributes))
 
-    def __init__(
-        self, provider: TracerProvider, trust: TraceParentTrust, processor: SpanProcessor
-    ) -> None:
-        self.provider = provider
+
+class SpanSink(Protocol):
+    """Where finished traces go: the export process, or a span processor in this process."""
+
+    def ship(self, trace: TraceRecord) -> None: ...
+
+    def flush(self, timeout: float = ...) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessSpans:
+    """Finished traces handed to a span processor here (an exporter object: the SDK's
+    in-memory one in tests)."""
+
+    def __init__(self, processor: SpanProcessor) -> None:
         self.processor = processor
+        self.resource = gateway_resource()
+        self.scope = InstrumentationScope(SCOPE_NAME)
+
+    def ship(self, trace: TraceRecord) -> None:
+        for span in readable_spans(trace, self.resource, self.scope):
+            self.processor.on_end(span)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        return self.processor.force_flush(int(timeout * 1000))
+
+    def close(self) -> None:
+        self.processor.shutdown()
+
+
+class Tracing:
+    """The gateway's sampler and span ids (the SDK's, as ``OTEL_TRACES_SAMPLER`` says), the
+    W3C propagator, the trust in clients' parents and where finished traces go."""
+
+    def __init__(self, provider: TracerProvider, trust: TraceParentTrust, sink: SpanSink) -> None:
+        self.provider = provider
+        self.sink = sink
         self.sampler = provider.sampler  # OTEL_TRACES_SAMPLER (default: parent, else always)
         self.ids = provider.id_generator
-        self.resource = _HashedResource(provider.resource)
-        self.scope = InstrumentationScope("tandem.gateway")
         self.propagator = TraceContextTextMapPropagator()
         self.trust = trust
 
@@ -109,22 +151,21 @@ class Tracing:
         *,
         batch: bool = True,
     ) -> Tracing:
-        """A provider exporting to ``exporter`` (a name of :data:`EXPORTERS`, or an exporter
-        object: tests pass the SDK's in-memory one), batched unless ``batch`` is False."""
-        attributes: dict[str, Any] = {}
-        if not os.environ.get("OTEL_SERVICE_NAME"):
-            attributes[SERVICE_NAME] = DEFAULT_SERVICE_NAME
-        provider = TracerProvider(resource=Resource.create(attributes))
-        if exporter == "otlp":
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        """Tracing exporting to ``exporter``: a name of :data:`EXPORTERS` (exported by the
+        export process: ``export_process.py``), or an exporter object (in this process,
+        batched unless ``batch`` is False: tests pass the SDK's in-memory one)."""
+        provider = TracerProvider(resource=gateway_resource())
+        sink: SpanSink
+        if isinstance(exporter, str):
+            from .export_process import ExportProcess
 
-            exporter = OTLPSpanExporter()
-        elif exporter == "console":
-            exporter = ConsoleSpanExporter()
-        assert isinstance(exporter, SpanExporter), exporter
-        processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
-        provider.add_span_processor(processor)
-        return cls(provider, trust, processor)
+            if exporter not in EXPORTERS:
+                raise ValueError(f"unknown trace exporter {exporter!r}")
+            sink = ExportProcess(exporter)
+        else:
+            processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+            sink = InProcessSpans(processor)
+        return cls(provider, trust, sink)
 
     def start(self, headers: Mapping[str, str], client: str | None, name: str) -> RequestTrace:
         """The request's trace: below the client's ``traceparent`` when the client is
@@ -157,27 +198,35 @@ class Tracing:
             trace_state=decision.trace_state,
         )
 
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Export every finished trace now (benchmarks, tests); False if not in ``timeout``."""
+        return self.sink.flush(timeout)
+
     def close(self) -> None:
         """Export what is left and stop."""
+        self.sink.close()
         self.provider.shutdown()
 
 
+def _state(state: TraceState | None) -> tuple[tuple[str, str], ...]:
+    return tuple(state.items()) if state else ()
+
+
 class RequestTrace:
-    """One request's spans, recorded as plain values while it runs and handed to the span
-    processor (and so to the exporter) as the SDK's :class:`ReadableSpan` when it ends.
+    """One request's spans, recorded as plain values while it runs (``spans.py``) and handed
+    to the tracing's sink when it ends.
 
     Why not the SDK's tracer for each span: a tracer's span takes a sampler call, a lock,
     bounded attribute maps and two processor calls; on the storefront query (a root, four
     phases, six fetches) that was a fifth of the gateway's CPU. Here the sampler decides once
-    per request, children are a clock reading and an id each, and the spans are built once,
-    at the end, in the form the exporters take.
+    per request, a child span is a clock reading, an id and a tuple, and the SDK's spans are
+    built by the export process.
     """
 
     __slots__ = (
         "ids",
         "links",
         "parent",
-        "root",
         "root_id",
         "sampled",
         "spans",
@@ -205,9 +254,8 @@ class RequestTrace:
         self.sampled = sampled
         self.trace_state = trace_state
         self.root_id = self.ids.generate_span_id()
-        self.root = self.context(self.root_id)  # most spans' parent: built once
         self.started = time.time_ns()
-        self.spans: list[ReadableSpan] = []
+        self.spans: list[SpanRecord] = []
 
     def new_id(self) -> int:
         return self.ids.generate_span_id()
@@ -215,10 +263,6 @@ class RequestTrace:
     def traceparent(self, span_id: int) -> str:
         """The W3C ``traceparent`` naming ``span_id`` in this trace."""
         return f"00-{self.trace_id:032x}-{span_id:016x}-{'01' if self.sampled else '00'}"
-
-    def context(self, span_id: int) -> SpanContext:
-        flags = TraceFlags(TraceFlags.SAMPLED if self.sampled else TraceFlags.DEFAULT)
-        return SpanContext(self.trace_id, span_id, False, flags, self.trace_state)
 
     def record(
         self,
@@ -236,40 +280,52 @@ class RequestTrace:
         if error is not None:
             attributes = {**(attributes or {}), "error.type": error}
         self.spans.append(
-            ReadableSpan(
-                name,
-                self.context(span_id),
-                self.root if parent_id == self.root_id else self.context(parent_id),
-                self.tracing.resource,
-                attributes or {},
-                kind=kind,
-                status=_ERROR if error is not None else _UNSET,
-                start_time=start,
-                end_time=end,
-                instrumentation_scope=self.tracing.scope,
-            )
+            SpanRecord(name, span_id, parent_id, start, end, attributes, kind.value, error)
         )
 
     def finish(self, name: str, attributes: Mapping[str, Any], error: str | None) -> None:
-        """The root span ends: it and its children go to the span processor."""
-        root = ReadableSpan(
-            name,
-            self.root,
-            self.parent,
-            self.tracing.resource,
-            attributes,
-            links=self.links,
-            kind=SpanKind.SERVER,
-            status=_ERROR if error is not None else _UNSET,
-            start_time=self.started,
-            end_time=time.time_ns(),
-            instrumentation_scope=self.tracing.scope,
+        """The root span ends: it and its children go to the tracing's sink."""
+        parent = self.parent
+        spans = self.spans
+        spans.append(
+            SpanRecord(
+                name,
+                self.root_id,
+                0,
+                self.started,
+                time.time_ns(),
+                attributes,
+                SpanKind.SERVER.value,
+                error,
+            )
         )
-        processor = self.tracing.processor
-        for span in self.spans:
-            processor.on_end(span)
-        processor.on_end(root)
         self.spans = []
+        self.tracing.sink.ship(
+            TraceRecord(
+                self.trace_id,
+                self.sampled,
+                _state(self.trace_state),
+                ParentRecord(
+                    parent.trace_id,
+                    parent.span_id,
+                    int(parent.trace_flags),
+                    _state(parent.trace_state),
+                )
+                if parent is not None
+                else None,
+                tuple(
+                    LinkRecord(
+                        link.context.trace_id,
+                        link.context.span_id,
+                        int(link.context.trace_flags),
+                        _state(link.context.trace_state),
+                        dict(link.attributes or {}),
+                    )
+                    for link in self.links
+                ),
+                spans,
+            )
+        )
 
 
 class _HashedResource(Resource):
@@ -286,7 +342,3 @@ class _HashedResource(Resource):
 
     def __eq__(self, other: object) -> bool:
         return super().__eq__(other)
-
-
-_UNSET = Status(StatusCode.UNSET)
-_ERROR = Status(StatusCode.ERROR)
