@@ -43,7 +43,7 @@ $(COMPOSER): tools/compose/package.json
 	touch $(COMPOSER)
 
 test: $(STAMP) $(COMPOSER) $(CONSOLE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30  # the slowest listed: the suite is kept well under 20 min
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway tests

@@ -62,19 +62,23 @@ def traced_request(url: str, trace_id: str, span_id: str = CLIENT_SPAN) -> None:
     assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
 
 
-@pytest.fixture
-def traced_gateway(
-    supergraph: Path, receiver: Receiver, data_dir: Path
-) -> Iterator[tuple[str, Child]]:
-    env = {
+def traced(receiver: Receiver, data_dir: Path, export_delay_ms: int = 100) -> dict[str, str]:
+    """``tandem serve``'s settings: every trace exported over OTLP to ``receiver``."""
+    return {
         "TANDEM_TRACING": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "OTEL_BSP_SCHEDULE_DELAY": str(export_delay_ms),
         "TANDEM_TRACE_PARENT_FROM": "*",
         "TANDEM_DEV_IDENTITY": "1",
         "TANDEM_DATA_DIR": str(data_dir),
     }
-    with running_gateway_process(supergraph, env=env) as (url, child):
+
+
+@pytest.fixture
+def traced_gateway(
+    supergraph: Path, receiver: Receiver, data_dir: Path
+) -> Iterator[tuple[str, Child]]:
+    with running_gateway_process(supergraph, env=traced(receiver, data_dir)) as (url, child):
         yield url, child
 
 
@@ -115,13 +119,18 @@ def exported(url: str, receiver: Receiver, within: float = 3.0) -> bool:
     return False
 
 
+def exporting(traced_gateway: tuple[str, Child], receiver: Receiver) -> tuple[str, int, int]:
+    """The gateway's URL, its pid and its export process's, once a trace was exported."""
+    url, child = traced_gateway
+    assert eventually(lambda: exported(url, receiver), timeout=30)
+    (exporter,) = export_processes(child.process.pid)
+    return url, child.process.pid, exporter
+
+
 def test_a_killed_export_process_is_replaced(
     traced_gateway: tuple[str, Child], receiver: Receiver
 ) -> None:
-    url, child = traced_gateway
-    pid = child.process.pid
-    assert eventually(lambda: exported(url, receiver), timeout=30)
-    (first,) = export_processes(pid)
+    url, pid, first = exporting(traced_gateway, receiver)
     os.kill(first, signal.SIGKILL)
     # the traces sent meanwhile are lost; another process takes over within seconds
     assert eventually(lambda: exported(url, receiver), timeout=45)
@@ -132,20 +141,11 @@ def test_a_killed_export_process_is_replaced(
 def test_a_stalled_export_process_costs_spans_never_answers(
     traced_gateway: tuple[str, Child], receiver: Receiver
 ) -> None:
-    url, child = traced_gateway
-    pid = child.process.pid
-    assert eventually(lambda: exported(url, receiver), timeout=30)
-    (exporter,) = export_processes(pid)
+    url, pid, exporter = exporting(traced_gateway, receiver)
     os.kill(exporter, signal.SIGSTOP)  # reads nothing more: the socket fills up
     try:
-        with httpx.Client(timeout=30) as client:
-            for number in range(STALLED_REQUESTS):  # each answered: none waits for it
-                answer = client.post(
-                    url,
-                    json={"query": BUDGET, "variables": {"id": "dept-01"}},
-                    headers={**EMPLOYEE, "traceparent": f"00-{number + 1:032x}-{CLIENT_SPAN}-01"},
-                )
-                assert answer.status_code == 200 and "errors" not in answer.json()
+        for number in range(STALLED_REQUESTS):  # each answered: none waits for it
+            traced_request(url, f"{number + 1:032x}")
     finally:
         os.kill(exporter, signal.SIGCONT)
     assert eventually(lambda: exported(url, receiver), timeout=30)  # and it goes on
@@ -155,14 +155,7 @@ def test_a_stalled_export_process_costs_spans_never_answers(
 def test_a_stop_signal_to_the_group_keeps_the_last_spans(
     supergraph: Path, receiver: Receiver, data_dir: Path
 ) -> None:
-    env = {
-        "TANDEM_TRACING": "otlp",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "600000",  # nothing exported before the stop
-        "TANDEM_TRACE_PARENT_FROM": "*",
-        "TANDEM_DEV_IDENTITY": "1",
-        "TANDEM_DATA_DIR": str(data_dir),
-    }
+    env = traced(receiver, data_dir, export_delay_ms=600_000)  # nothing exported before the stop
     trace = "2" * 32
     with running_gateway_process(supergraph, env=env) as (url, child):
         traced_request(url, trace)
