@@ -43,15 +43,14 @@ class Telemetry:
         """The observation of a request arriving now."""
         started = time.perf_counter()
         tracing = self.tracing
-        trace = None
         if tracing is not None:
             client = request.client.host if request.client is not None else None
-            path = request.url.path
+            path = request.scope["path"]  # not request.url: a URL object built for it
             trace = tracing.start(request.headers, client, f"{request.method} {path}")
-        observed = Observation(request_id, trace=trace, started=started)
-        if trace is not None:
-            observed.http = (request.method, request.url.path)
-        return observed
+            observed = Observation(request_id, trace=trace, started=started)
+            observed.http = (request.method, path)
+            return observed
+        return Observation(request_id, started=started)
 
     def child(self, parent: Observation, index: int) -> Observation:
         """The observation of operation ``index`` of a batch ``parent`` carries (its spans

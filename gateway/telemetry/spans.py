@@ -69,63 +69,53 @@ class TraceRecord(NamedTuple):
 
 _UNSET = Status(StatusCode.UNSET)
 _ERROR = Status(StatusCode.ERROR)
+_KINDS = {kind.value: kind for kind in SpanKind}
 
 
 def readable_spans(
-    trace: TraceRecord, resource: Resource, scope: InstrumentationScope
+    trace: TraceRecord | tuple[Any, ...], resource: Resource, scope: InstrumentationScope
 ) -> list[ReadableSpan]:
-    """The SDK's spans for ``trace``: what a span processor's ``on_end`` takes."""
-    flags = TraceFlags(TraceFlags.SAMPLED if trace.sampled else TraceFlags.DEFAULT)
-    state = SdkTraceState(list(trace.state)) if trace.state else None
+    """The SDK's spans for ``trace`` (the named tuples, or the same as plain tuples: what
+    the export process receives): what a span processor's ``on_end`` takes."""
+    trace_id, sampled, trace_state, parent, link_records, span_records = trace
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    state = SdkTraceState(list(trace_state)) if trace_state else None
     contexts: dict[int, SpanContext] = {}
 
     def context(span_id: int) -> SpanContext:
         known = contexts.get(span_id)
         if known is None:
-            known = contexts[span_id] = SpanContext(trace.trace_id, span_id, False, flags, state)
+            known = contexts[span_id] = SpanContext(trace_id, span_id, False, flags, state)
         return known
 
-    parent = trace.parent
-    remote = (
-        SpanContext(
-            parent.trace_id,
-            parent.span_id,
-            True,
-            TraceFlags(parent.flags),
-            SdkTraceState(list(parent.state)) if parent.state else None,
-        )
-        if parent is not None
-        else None
-    )
+    remote = _remote(*parent) if parent is not None else None
     links = tuple(
-        Link(
-            SpanContext(
-                link.trace_id,
-                link.span_id,
-                True,
-                TraceFlags(link.flags),
-                SdkTraceState(list(link.state)) if link.state else None,
-            ),
-            link.attributes,
-        )
-        for link in trace.links
+        Link(_remote(link_trace, link_span, link_flags, link_state), attributes)
+        for link_trace, link_span, link_flags, link_state, attributes in link_records
     )
     spans = []
-    for span in trace.spans:
-        root = span.parent_id == 0
+    for name, span_id, parent_id, start, end, attributes, kind, error in span_records:
+        root = parent_id == 0
         spans.append(
             ReadableSpan(
-                span.name,
-                context(span.span_id),
-                remote if root else context(span.parent_id),
+                name,
+                context(span_id),
+                remote if root else context(parent_id),
                 resource,
-                span.attributes or {},
+                attributes or {},
                 links=links if root else (),
-                kind=SpanKind(span.kind),
-                status=_ERROR if span.error is not None else _UNSET,
-                start_time=span.start,
-                end_time=span.end,
+                kind=_KINDS[kind],
+                status=_ERROR if error is not None else _UNSET,
+                start_time=start,
+                end_time=end,
                 instrumentation_scope=scope,
             )
         )
     return spans
+
+
+def _remote(trace_id: int, span_id: int, flags: int, state: TraceStateItems) -> SpanContext:
+    """Another process's span: a trusted client's parent, or a link's target."""
+    return SpanContext(
+        trace_id, span_id, True, TraceFlags(flags), SdkTraceState(list(state)) if state else None
+    )
