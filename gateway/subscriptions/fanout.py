@@ -34,7 +34,8 @@ subscription that starts while nobody owns the name, so that a new subscription 
 handed events from before an earlier one ended.
 
 A publish or a renewal that Redis refuses for a moment (its connections all busy) is tried
-again: only a lease that lapses ends the owner's upstream subscription, since opening it
+again, and a lease that lapsed meanwhile is taken back when nobody else took it: only
+another replica's taking the lease ends the owner's upstream subscription, since opening it
 again would deliver its events twice. A replica that reads too slowly (more than
 ``backlog`` events waiting here) ends its subscriptions with ``SUBSCRIPTION_OVERFLOW`` rather
 than hold events without bound: pub/sub cannot slow the owner down. A subscription that
@@ -348,26 +349,26 @@ class Fanout:
             await asyncio.sleep(_RETRY)
 
     async def _hold(self, name: str, keys: _Keys) -> None:
-        """Returns when the lease is lost or no replica wants the events any more (this one
-        does while it has readers, whatever Redis says: its interest lapsed there when its
-        renewals were refused for a while, and the upstream subscription was restarted).
-        A renewal that fails (Redis slow or away) is tried again while the lease surely
-        still holds: giving up at once restarted the upstream subscription under load."""
-        held_until = time.monotonic() + self.lease
+        """Returns when another replica holds the lease or no replica wants the events any
+        more (this one does while it has readers, whatever Redis says: its interest lapsed
+        there when its renewals were refused for a while). A renewal Redis refuses (slow or
+        away) is tried again until it answers; a lease that lapsed meanwhile is taken back if
+        nobody else took it. Giving the upstream subscription up instead made this replica
+        (or another) open it again from its start: under load, its events came twice."""
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
                 if not await self._extend(
                     keys=[keys.owner, keys.cursor], args=[self.replica, self._lease_ms]
+                ) and not await self.channels.redis.set(
+                    keys.owner, self.replica, nx=True, px=self._lease_ms
                 ):
-                    log.warning("subscription fan-out: lost an upstream's lease")
+                    log.warning("subscription fan-out: another replica took an upstream's lease")
                     return
-                held_until = time.monotonic() + self.lease
                 if name not in self._reading and not await self._wanted(keys):
                     return
             except REDIS_DOWN:
-                if time.monotonic() + self.lease / 3 >= held_until:
-                    return  # it may lapse before the next try: another replica may take it
+                continue
 
     async def _interested(self, keys: _Keys, *, afresh: bool = False) -> None:
         """Renew this replica's interest; ``afresh``: a subscription starting, which wants
