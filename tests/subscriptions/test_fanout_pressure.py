@@ -71,3 +71,48 @@ def test_every_event_once_when_redis_commands_wait(redis_url: str) -> None:
         delete_prefix(redis_url, prefix)
     assert received == [list(range(1, EVENTS + 1))] * SUBSCRIPTIONS
     assert sorted(upstreams.opened) == sorted(upstreams.started)
+
+
+def test_an_owner_cut_off_from_redis_past_its_lease_keeps_its_upstream(redis_url: str) -> None:
+    """The pool's one command connection held by a blocking command for four leases: renewals and
+    publishes are refused meanwhile, the lease lapses; nobody else took it, so the owner takes
+    it back and goes on with the same upstream subscription (it used to open it again)."""
+    prefix = f"tandem-test-fanout-{uuid.uuid4().hex[:12]}:"
+    opened: list[int] = []
+    blocking = asyncio.Event()
+
+    async def ticks() -> AsyncGenerator[dict[str, Any], None]:
+        opened.append(len(opened) + 1)
+        for n in range(1, 11):
+            if n == 4:
+                await blocking.wait()  # events from 4 on come while Redis refuses commands
+            yield {"n": n}
+
+    async def scenario() -> list[int]:
+        channels = Channels(redis_url, connections=2, wait=0.05)  # one of them pub/sub's
+        fanout = Fanout(channels, prefix=prefix, lease=0.3)
+        received: list[int] = []
+        try:
+            async with asyncio.timeout(30):
+                async for event in fanout.events("cut-off", lambda _after: ticks()):
+                    received.append(event["n"])
+                    if event["n"] == 3:
+                        hold = asyncio.create_task(
+                            channels.redis.blpop([f"{prefix}nothing"], timeout=1.2)
+                        )
+                        await asyncio.sleep(0.1)  # the BLPOP has the connection
+                        blocking.set()
+                    if event["n"] == 10:
+                        await hold
+                        break
+        finally:
+            await fanout.aclose()
+            await channels.aclose()
+        return received
+
+    try:
+        received = asyncio.run(scenario())
+    finally:
+        delete_prefix(redis_url, prefix)
+    assert received == list(range(1, 11))
+    assert opened == [1]  # the upstream subscription was opened once
