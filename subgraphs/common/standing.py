@@ -23,8 +23,8 @@ extension therefore leaves its lookup in the operation's context (:data:`LOOKUP_
 :func:`subgraphs.common.live.follow` asks :func:`refuse_if_deactivated` afresh when the
 subscription starts and before an event it hands on whenever anyone's standing changed since
 its last check (the feed reads a stamp of it with the events, ``events/feed.py``), ending the
-stream with ``EMPLOYEE_DEACTIVATED`` on the first event after the deactivation. Routes outside GraphQL
-(OA's ``GET /files/...``) call the subgraph's lookup themselves.
+stream with ``EMPLOYEE_DEACTIVATED`` on the first event after the deactivation. Routes outside
+GraphQL (OA's ``GET /files/...``) call the subgraph's lookup themselves.
 """
 
 from __future__ import annotations
