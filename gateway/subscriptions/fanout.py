@@ -339,7 +339,7 @@ class Fanout:
 
     async def _send(self, keys: _Keys, data: bytes, note: Note | None = None) -> None:
         """Publish ``data`` (with ``note``), tried again while Redis refuses it (``_hold``
-        ends the owner when the lease may lapse meanwhile)."""
+        ends the owner if another replica takes the lease meanwhile)."""
         while True:
             try:
                 await self.channels.publish(keys.events, data, note)
@@ -358,10 +358,15 @@ class Fanout:
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
-                if not await self._extend(
-                    keys=[keys.owner, keys.cursor], args=[self.replica, self._lease_ms]
-                ) and not await self.channels.redis.set(
-                    keys.owner, self.replica, nx=True, px=self._lease_ms
+                if (
+                    not await self._extend(
+                        keys=[keys.owner, keys.cursor], args=[self.replica, self._lease_ms]
+                    )
+                    and await self._claim(  # the way _take takes a free lease
+                        keys=[keys.owner, keys.ended, keys.cursor],
+                        args=[self.replica, self._lease_ms],
+                    )
+                    == 0
                 ):
                     log.warning("subscription fan-out: another replica took an upstream's lease")
                     return

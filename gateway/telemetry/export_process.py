@@ -33,7 +33,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .spans import TraceRecord, readable_spans
 
@@ -140,7 +140,7 @@ class ExportProcess:
         if sock is None:
             self._drop(traces)
             return
-        message = pickle.dumps(("spans", [_plain(t) for t in traces]), pickle.HIGHEST_PROTOCOL)
+        message = pickle.dumps(("spans", traces), pickle.HIGHEST_PROTOCOL)
         try:
             sock.send(message)
         except BlockingIOError:  # the exporter is behind: the socket is full
@@ -198,7 +198,7 @@ class ExportProcess:
             self.process = None
 
     def _drop(self, traces: list[TraceRecord]) -> None:
-        self.dropped += sum(len(trace.spans) for trace in traces)
+        self.dropped += sum(len(trace[-1]) for trace in traces)  # a trace's spans come last
         self._warn_dropped()
 
     def _warn_dropped(self, *, force: bool = False) -> None:
@@ -208,20 +208,6 @@ class ExportProcess:
             logger.warning("trace export behind or unavailable: %d spans dropped", self.dropped)
             self.dropped = 0
             self.warned_at = now
-
-
-def _plain(trace: TraceRecord) -> tuple[Any, ...]:
-    """``trace`` as plain tuples: pickled four times faster than named tuples (whose
-    ``__reduce_ex__`` runs in Python for each one); :func:`readable_spans` reads either."""
-    trace_id, sampled, state, parent, links, spans = trace
-    return (
-        trace_id,
-        sampled,
-        state,
-        tuple(parent) if parent is not None else None,
-        tuple(tuple(link) for link in links),
-        [tuple(span) for span in spans],
-    )
 
 
 def _exporter(name: str) -> SpanExporter:

@@ -1,9 +1,10 @@
 """A finished request's spans as plain values, and the SDK spans they stand for.
 
-A request records its spans as tuples of names, ids, times and attributes
+A request records its spans as plain tuples of names, ids, times and attributes
 (:class:`~gateway.telemetry.tracing.RequestTrace`); only when it ends do they become the SDK's
 :class:`ReadableSpan`, the form span processors and exporters take. The plain form is what
-crosses to the export process (``export_process.py``): plain values pickle in microseconds,
+crosses to the export process (``export_process.py``): plain tuples pickle in microseconds
+(named tuples took four times as long: their ``__reduce_ex__`` runs in Python),
 where building, encoding and sending the SDK's spans cost the gateway a tenth of its CPU on
 the storefront benchmark.
 """
@@ -11,7 +12,7 @@ the storefront benchmark.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
@@ -24,47 +25,23 @@ __all__ = ["LinkRecord", "ParentRecord", "SpanRecord", "TraceRecord", "readable_
 TraceStateItems = tuple[tuple[str, str], ...]
 
 
-class SpanRecord(NamedTuple):
-    """One finished span; ``parent_id`` 0 names the trace's parent (the root span)."""
+SpanRecord = tuple[str, int, int, int, int, Mapping[str, Any] | None, int, str | None]
+"""One finished span: name, span id, parent id (0: the trace's parent, so the root span),
+start and end (nanoseconds since the epoch), attributes, kind (``SpanKind``'s value), error
+code (its status is then an error)."""
 
-    name: str
-    span_id: int
-    parent_id: int
-    start: int  # nanoseconds since the epoch
-    end: int
-    attributes: Mapping[str, Any] | None
-    kind: int  # SpanKind's value
-    error: str | None  # the error's code: the span's status is an error
+ParentRecord = tuple[int, int, int, TraceStateItems]
+"""The remote span a trusted client's ``traceparent`` named: trace id, span id, flags, state."""
 
+LinkRecord = tuple[int, int, int, TraceStateItems, Mapping[str, Any]]
+"""A link to another trace's span (an untrusted client's ``traceparent``): trace id, span id,
+flags, state, the link's attributes."""
 
-class ParentRecord(NamedTuple):
-    """The remote span a trusted client's ``traceparent`` named."""
-
-    trace_id: int
-    span_id: int
-    flags: int
-    state: TraceStateItems
-
-
-class LinkRecord(NamedTuple):
-    """A link to another trace's span (an untrusted client's ``traceparent``)."""
-
-    trace_id: int
-    span_id: int
-    flags: int
-    state: TraceStateItems
-    attributes: Mapping[str, Any]
-
-
-class TraceRecord(NamedTuple):
-    """One request's spans: its children in the order they ended, then its root."""
-
-    trace_id: int
-    sampled: bool
-    state: TraceStateItems
-    parent: ParentRecord | None
-    links: tuple[LinkRecord, ...]
-    spans: list[SpanRecord]
+TraceRecord = tuple[
+    int, bool, TraceStateItems, ParentRecord | None, tuple[LinkRecord, ...], list[SpanRecord]
+]
+"""One request's spans: trace id, sampled, trace state, parent, links, and the spans (its
+children in the order they ended, then its root)."""
 
 
 _UNSET = Status(StatusCode.UNSET)
@@ -73,10 +50,9 @@ _KINDS = {kind.value: kind for kind in SpanKind}
 
 
 def readable_spans(
-    trace: TraceRecord | tuple[Any, ...], resource: Resource, scope: InstrumentationScope
+    trace: TraceRecord, resource: Resource, scope: InstrumentationScope
 ) -> list[ReadableSpan]:
-    """The SDK's spans for ``trace`` (the named tuples, or the same as plain tuples: what
-    the export process receives): what a span processor's ``on_end`` takes."""
+    """The SDK's spans for ``trace``: what a span processor's ``on_end`` takes."""
     trace_id, sampled, trace_state, parent, link_records, span_records = trace
     flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
     state = SdkTraceState(list(trace_state)) if trace_state else None

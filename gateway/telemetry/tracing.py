@@ -279,16 +279,14 @@ class RequestTrace:
         """A finished child span (times in nanoseconds since the epoch)."""
         if error is not None:
             attributes = {**(attributes or {}), "error.type": error}
-        self.spans.append(
-            SpanRecord(name, span_id, parent_id, start, end, attributes, kind.value, error)
-        )
+        self.spans.append((name, span_id, parent_id, start, end, attributes, kind.value, error))
 
     def finish(self, name: str, attributes: Mapping[str, Any], error: str | None) -> None:
         """The root span ends: it and its children go to the tracing's sink."""
         parent = self.parent
         spans = self.spans
         spans.append(
-            SpanRecord(
+            (
                 name,
                 self.root_id,
                 0,
@@ -300,32 +298,33 @@ class RequestTrace:
             )
         )
         self.spans = []
-        self.tracing.sink.ship(
-            TraceRecord(
-                self.trace_id,
-                self.sampled,
-                _state(self.trace_state),
-                ParentRecord(
-                    parent.trace_id,
-                    parent.span_id,
-                    int(parent.trace_flags),
-                    _state(parent.trace_state),
-                )
-                if parent is not None
-                else None,
-                tuple(
-                    LinkRecord(
-                        link.context.trace_id,
-                        link.context.span_id,
-                        int(link.context.trace_flags),
-                        _state(link.context.trace_state),
-                        dict(link.attributes or {}),
-                    )
-                    for link in self.links
-                ),
-                spans,
+        remote: ParentRecord | None = None
+        if parent is not None:
+            remote = (
+                parent.trace_id,
+                parent.span_id,
+                int(parent.trace_flags),
+                _state(parent.trace_state),
             )
+        links: tuple[LinkRecord, ...] = tuple(
+            (
+                link.context.trace_id,
+                link.context.span_id,
+                int(link.context.trace_flags),
+                _state(link.context.trace_state),
+                dict(link.attributes or {}),
+            )
+            for link in self.links
         )
+        trace: TraceRecord = (
+            self.trace_id,
+            self.sampled,
+            _state(self.trace_state),
+            remote,
+            links,
+            spans,
+        )
+        self.tracing.sink.ship(trace)
 
 
 class _HashedResource(Resource):

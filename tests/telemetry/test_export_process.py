@@ -168,8 +168,8 @@ def test_a_stop_signal_to_the_group_keeps_the_last_spans(
 
 def big_trace(number: int) -> TraceRecord:
     attributes = {"padding": "x" * 60_000}  # fills the socket in a few hundred sends
-    span = SpanRecord("big", number, 0, 1, 2, attributes, 1, None)
-    return TraceRecord(number, True, (), None, (), [span])
+    span: SpanRecord = ("big", number, 0, 1, 2, attributes, 1, None)
+    return (number, True, (), None, (), [span])
 
 
 def test_a_full_socket_drops_batches_without_blocking(caplog: pytest.LogCaptureFixture) -> None:
