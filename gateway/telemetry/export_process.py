@@ -18,6 +18,14 @@ it died (at most every :data:`RESTART_SECONDS`), and ends when the gateway close
 the socket, after exporting what it holds; it ignores SIGINT and SIGTERM, which a terminal or
 a supervisor sends to the whole group, so that the gateway's last spans are not lost.
 
+It runs :data:`NICENESS` steps below the gateway's priority: exporting is background work.
+Where a core has time to spare it exports at once; where the gateway and it want the same core,
+the scheduler serves requests first and the exporter catches up in the gaps, rather than taking
+turns with the gateway (its 0.5 ms per storefront request then costs the gateway's throughput
+little: ``benchmarks/telemetry.py``). Beside a worker that keeps a core busy its share is
+about a tenth of that core, more than tracing every request asks of it (about 7 %); where it
+gets less, the socket fills and spans are dropped, never requests.
+
 Started by the gateway only (``_START``), with the socket's descriptor and the exporter's name.
 """
 
@@ -49,12 +57,14 @@ BATCH_SECONDS = 0.2  # the longest a finished trace waits in the gateway
 SOCKET_BUFFER = 4 << 20  # what the socket holds while the exporter catches up (the kernel caps it)
 MAX_MESSAGE = 8 << 20  # the largest message read
 RESTART_SECONDS = 5.0
+NICENESS = 10  # the process's priority below the gateway's: serving comes first
 CLOSE_SECONDS = 15.0  # the exporter's last export at the end (the SDK's timeout: 10 s)
 FLUSHED = b"flushed"
-# the process's first statements: a stop signal to the group (a terminal's Ctrl-C, a
-# supervisor's SIGTERM) is ignored from the start, not only once the imports are done
+# the process's first statements: its priority lowered and a stop signal to the group (a
+# terminal's Ctrl-C, a supervisor's SIGTERM) ignored from the start, not only once the
+# imports are done
 _START = (
-    "import signal, sys; "
+    f"import os, signal, sys; os.nice({NICENESS}); "
     "signal.signal(signal.SIGINT, signal.SIG_IGN); "
     "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
     "from gateway.telemetry.export_process import main; "
