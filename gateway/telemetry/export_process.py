@@ -242,14 +242,16 @@ def main(argv: list[str]) -> int:
     processor = BatchSpanProcessor(_exporter(argv[2]))
     resource = gateway_resource()
     scope = InstrumentationScope(SCOPE_NAME)
+    buffer = bytearray(MAX_MESSAGE)  # read into, message after message: not allocated anew
     while True:
         try:
-            message = sock.recv(MAX_MESSAGE)
+            size = sock.recv_into(buffer)
         except OSError:
             break
-        if not message:
+        if not size:
             break  # the gateway closed its end
-        kind, traces = pickle.loads(message)  # from the gateway's end of our socket pair
+        # from the gateway's end of our socket pair
+        kind, traces = pickle.loads(memoryview(buffer)[:size])
         if kind == "flush":
             processor.force_flush()
             with contextlib.suppress(OSError):
