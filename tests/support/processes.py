@@ -1,9 +1,11 @@
 """Run demo subgraphs as real processes on free ports, wait until they answer, stop them."""
 
+import random
 import socket
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -21,12 +23,31 @@ SERVICE_QUERY = "{ _service { sdl } }"
 _START_ATTEMPTS = 3
 
 
+def _ephemeral_start() -> int:
+    """The first port of the kernel's range for outgoing connections (32768 unless set)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORTS = range(20000, max(_ephemeral_start(), 20001))
+_RANDOM = random.SystemRandom()  # not the test's seeded generator (pytest-randomly)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that was free a moment ago, below the range the kernel gives
+    outgoing connections: a port from that range (what binding port 0 hands out) can be taken
+    by one of the suite's own connections before the server it was meant for binds it."""
+    for _ in range(200):
+        port = _RANDOM.choice(_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def _start(name: str) -> tuple[Child, str]:
